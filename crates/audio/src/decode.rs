@@ -1,0 +1,457 @@
+//! Opening a file as a stream of interleaved `f32` frames, whatever its container.
+//!
+//! The container is told from the bytes, never from the extension: a WAV file named `.mp3`
+//! decodes as WAV, and the mismatch is reported as a warning in [`StreamInfo`].
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use symphonia::core::audio::SampleBuffer;
+use symphonia::core::codecs::{Decoder, DecoderOptions, CODEC_TYPE_NULL};
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::probe::Hint;
+use symphonia::core::units::Time;
+
+use crate::au::{AuReader, MAGIC as AU_MAGIC};
+use crate::error::{Error, Result};
+
+/// Frames per block handed out by [`AudioStream::next_block`] for formats without packets.
+const BLOCK_FRAMES: usize = 8192;
+/// More bad packets than this fraction of all packets and a file counts as corrupt.
+const MAX_BAD_PACKET_FRACTION: f64 = 0.01;
+
+/// What a file's header says about its audio.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct StreamInfo {
+    /// Container as told from the bytes: `wav`, `au`, `mp3`, `flac`, `ogg`, `mp4`, `mkv`.
+    pub container: &'static str,
+    /// Codec short name (`pcm_s16le`, `mp3`, `vorbis`, ...).
+    pub codec: String,
+    /// Native sample rate in Hz.
+    pub sample_rate: u32,
+    /// Channels per frame.
+    pub channels: u16,
+    /// Frames the header declares, where it declares them.
+    pub declared_frames: Option<u64>,
+    /// Bits per sample of the source, where meaningful.
+    pub bits_per_sample: Option<u32>,
+    /// Things worth knowing that did not stop decoding.
+    pub warnings: Vec<String>,
+}
+
+/// Names the container in the first bytes of a file, or describes what they are instead.
+///
+/// # Errors
+/// `Err(description)` when the bytes are no audio container we know.
+pub fn sniff_container(head: &[u8]) -> std::result::Result<&'static str, String> {
+    let starts = |m: &[u8]| head.len() >= m.len() && &head[..m.len()] == m;
+    if starts(&AU_MAGIC) {
+        return Ok("au");
+    }
+    if starts(b"RIFF") && head.len() >= 12 && &head[8..12] == b"WAVE" || starts(b"RF64") {
+        return Ok("wav");
+    }
+    if starts(b"fLaC") {
+        return Ok("flac");
+    }
+    if starts(b"OggS") {
+        return Ok("ogg");
+    }
+    if head.len() >= 8 && &head[4..8] == b"ftyp" {
+        return Ok("mp4");
+    }
+    if starts(&[0x1a, 0x45, 0xdf, 0xa3]) {
+        return Ok("mkv");
+    }
+    if starts(b"ID3") || head.len() >= 2 && head[0] == 0xff && head[1] & 0xe0 == 0xe0 {
+        return Ok("mp3");
+    }
+    if starts(b"FORM") {
+        return Err("AIFF, which is not supported; convert it to WAV or FLAC".into());
+    }
+    let what = if starts(b"\x89PNG") {
+        "a PNG image"
+    } else if starts(b"\xff\xd8\xff") {
+        "a JPEG image"
+    } else if starts(b"%PDF") {
+        "a PDF document"
+    } else if starts(b"PK\x03\x04") {
+        "a ZIP archive"
+    } else if !head.is_empty() && head.iter().all(|&b| b == b'\n' || b == b'\r' || b == b'\t' || (0x20..0x7f).contains(&b)) {
+        "text"
+    } else {
+        "unrecognised bytes"
+    };
+    Err(format!("content looks like {what}"))
+}
+
+/// Extensions we expect for each container, to warn about mislabelled files.
+fn expected_extensions(container: &str) -> &'static [&'static str] {
+    match container {
+        "au" => &["au", "snd"],
+        "wav" => &["wav", "wave"],
+        "flac" => &["flac"],
+        "ogg" => &["ogg", "oga", "opus"],
+        "mp4" => &["m4a", "mp4", "aac", "m4b"],
+        "mkv" => &["mka", "mkv", "webm"],
+        "mp3" => &["mp3"],
+        _ => &[],
+    }
+}
+
+enum Backend {
+    Au(AuReader),
+    Symphonia(Box<SymphoniaStream>),
+}
+
+struct SymphoniaStream {
+    format: Box<dyn FormatReader>,
+    decoder: Box<dyn Decoder>,
+    track_id: u32,
+    sample_buf: Option<SampleBuffer<f32>>,
+    /// Frames still to drop at the start after a seek (symphonia seeks to packet boundaries).
+    skip_frames: u64,
+    packets: u64,
+    bad_packets: u64,
+}
+
+/// An open audio file that yields interleaved `f32` frames block by block, so that memory
+/// stays flat whatever the file's length.
+///
+/// # Example
+/// ```no_run
+/// let mut stream = genrecast_audio::AudioStream::open("song.flac".as_ref())?;
+/// let mut frames = 0;
+/// while let Some(block) = stream.next_block()? {
+///     frames += block.len() / stream.info().channels as usize;
+/// }
+/// # Ok::<(), genrecast_audio::Error>(())
+/// ```
+pub struct AudioStream {
+    path: PathBuf,
+    info: StreamInfo,
+    backend: Backend,
+    block: Vec<f32>,
+    frames_out: u64,
+    seeked: bool,
+}
+
+impl AudioStream {
+    /// Opens `path`, tells its container from its bytes, and reads its header.
+    ///
+    /// # Errors
+    /// [`Error::Empty`], [`Error::UnknownFormat`], [`Error::Unsupported`], [`Error::Malformed`],
+    /// I/O errors; all name the file.
+    pub fn open(path: &Path) -> Result<Self> {
+        guard(path, || Self::open_inner(path))
+    }
+
+    fn open_inner(path: &Path) -> Result<Self> {
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        if meta.is_dir() {
+            return Err(Error::Io {
+                path: path.to_owned(),
+                source: std::io::Error::other("is a directory, not a file"),
+            });
+        }
+        if meta.len() == 0 {
+            return Err(Error::Empty { path: path.to_owned() });
+        }
+        let mut head = [0u8; 16];
+        let n = read_head(path, &mut head)?;
+        let container = sniff_container(&head[..n])
+            .map_err(|detail| Error::UnknownFormat { path: path.to_owned(), detail })?;
+        let mut warnings = Vec::new();
+        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+        if let Some(ext) = &ext {
+            if !expected_extensions(container).contains(&ext.as_str()) {
+                warnings.push(format!("extension '.{ext}' but the content is {container}; decoded as {container}"));
+            }
+        }
+        let (info, backend) = if container == "au" {
+            let reader = AuReader::open(path)?;
+            let h = reader.header();
+            let info = StreamInfo {
+                container,
+                codec: h.encoding.name().to_owned(),
+                sample_rate: h.sample_rate,
+                channels: h.channels,
+                declared_frames: Some(h.n_frames),
+                bits_per_sample: Some(8 * h.encoding.bytes() as u32),
+                warnings,
+            };
+            (info, Backend::Au(reader))
+        } else {
+            let (mut info, stream) = open_symphonia(path, container)?;
+            info.warnings = warnings;
+            (info, Backend::Symphonia(Box::new(stream)))
+        };
+        Ok(Self { path: path.to_owned(), info, backend, block: Vec::new(), frames_out: 0, seeked: false })
+    }
+
+    /// What the header says.
+    pub fn info(&self) -> &StreamInfo {
+        &self.info
+    }
+
+    /// The file being read.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Moves to `frame` (at the native rate) so that the next block starts exactly there.
+    ///
+    /// # Errors
+    /// I/O and decoder errors.
+    pub fn seek_frame(&mut self, frame: u64) -> Result<()> {
+        self.seeked = true;
+        let path = self.path.clone();
+        match &mut self.backend {
+            Backend::Au(r) => r.seek_frame(frame),
+            Backend::Symphonia(s) => {
+                let rate = self.info.sample_rate;
+                let time = Time::new(frame / u64::from(rate), (frame % u64::from(rate)) as f64 / f64::from(rate));
+                let res = guard(&path, || {
+                    s.format
+                        .seek(SeekMode::Accurate, SeekTo::Time { time, track_id: Some(s.track_id) })
+                        .map_err(|e| sym_error(&path, e))
+                });
+                match res {
+                    Ok(seeked) => {
+                        s.decoder.reset();
+                        s.skip_frames = seeked.required_ts.saturating_sub(seeked.actual_ts);
+                        Ok(())
+                    }
+                    // Not every stream can seek (e.g. mp3 without an index past the end):
+                    // fall back to decoding from the start and dropping frames.
+                    Err(_) => {
+                        let (_, fresh) = open_symphonia(&path, self.info.container)?;
+                        **s = fresh;
+                        s.skip_frames = frame;
+                        Ok(())
+                    }
+                }
+            }
+        }
+    }
+
+    /// Decodes the next block of interleaved frames; `None` at the end of the stream.
+    ///
+    /// # Errors
+    /// [`Error::Truncated`] when the stream ends early, [`Error::Malformed`] when too many
+    /// packets are corrupt, I/O errors.
+    pub fn next_block(&mut self) -> Result<Option<&[f32]>> {
+        let path = self.path.clone();
+        let channels = usize::from(self.info.channels);
+        let declared = self.info.declared_frames;
+        let seeked = self.seeked;
+        let frames_out = &mut self.frames_out;
+        let block = &mut self.block;
+        let got = match &mut self.backend {
+            Backend::Au(r) => r.read_frames(BLOCK_FRAMES, block)? > 0,
+            Backend::Symphonia(s) => guard(&path, || s.next_block(&path, channels, block))?,
+        };
+        if !got {
+            if let Some(expected) = declared {
+                // A few frames of slack: encoder padding is not always accounted in headers.
+                if !seeked && *frames_out + 2048 < expected {
+                    return Err(Error::Truncated { path, expected, decoded: *frames_out });
+                }
+            }
+            return Ok(None);
+        }
+        *frames_out += (block.len() / channels.max(1)) as u64;
+        Ok(Some(&self.block))
+    }
+}
+
+impl SymphoniaStream {
+    /// Fills `block` with the next decoded packet; false at the end.
+    fn next_block(&mut self, path: &Path, channels: usize, block: &mut Vec<f32>) -> Result<bool> {
+        loop {
+            let packet = match self.format.next_packet() {
+                Ok(p) => p,
+                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return self.finish(path),
+                Err(SymError::ResetRequired) => return self.finish(path),
+                Err(e) => return Err(sym_error(path, e)),
+            };
+            if packet.track_id() != self.track_id {
+                continue;
+            }
+            self.packets += 1;
+            let decoded = match self.decoder.decode(&packet) {
+                Ok(d) => d,
+                Err(SymError::DecodeError(_)) => {
+                    // One corrupt frame in a long file is a glitch, not a lost song: skip it and
+                    // judge the file by the fraction of bad packets at the end.
+                    self.bad_packets += 1;
+                    continue;
+                }
+                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return self.finish(path),
+                Err(e) => return Err(sym_error(path, e)),
+            };
+            if decoded.frames() == 0 {
+                continue;
+            }
+            let spec = *decoded.spec();
+            if spec.channels.count() != channels {
+                return Err(Error::unsupported(path, format!(
+                    "channel count changes mid-stream ({} -> {})",
+                    channels,
+                    spec.channels.count()
+                )));
+            }
+            let buf = match &mut self.sample_buf {
+                Some(b) if b.capacity() >= decoded.capacity() => b,
+                slot => slot.insert(SampleBuffer::new(decoded.capacity() as u64, spec)),
+            };
+            buf.copy_interleaved_ref(decoded);
+            let samples = buf.samples();
+            let skip = (self.skip_frames.min((samples.len() / channels) as u64)) as usize;
+            self.skip_frames -= skip as u64;
+            block.clear();
+            block.extend_from_slice(&samples[skip * channels..]);
+            if !block.is_empty() {
+                return Ok(true);
+            }
+        }
+    }
+
+    fn finish(&self, path: &Path) -> Result<bool> {
+        if self.bad_packets > 0 && self.bad_packets as f64 > MAX_BAD_PACKET_FRACTION * self.packets as f64 {
+            return Err(Error::malformed(path, format!(
+                "{} of {} packets are corrupt",
+                self.bad_packets, self.packets
+            )));
+        }
+        Ok(false)
+    }
+}
+
+fn read_head(path: &Path, head: &mut [u8]) -> Result<usize> {
+    let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut n = 0;
+    while n < head.len() {
+        match f.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io(path, e)),
+        }
+    }
+    Ok(n)
+}
+
+fn open_symphonia(path: &Path, container: &'static str) -> Result<(StreamInfo, SymphoniaStream)> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    let mut hint = Hint::new();
+    // The hint is what we sniffed, not the extension, so a mislabelled file still decodes.
+    hint.with_extension(match container {
+        "mp4" => "m4a",
+        "mkv" => "mka",
+        c => c,
+    });
+    let opts = FormatOptions { enable_gapless: true, ..Default::default() };
+    let probed = symphonia::default::get_probe()
+        .format(&hint, mss, &opts, &MetadataOptions::default())
+        .map_err(|e| match e {
+            SymError::Unsupported(_) => Error::UnknownFormat {
+                path: path.to_owned(),
+                detail: format!("looks like {container} but no demuxer accepts it"),
+            },
+            e => sym_error(path, e),
+        })?;
+    let format = probed.format;
+    let track = format
+        .tracks()
+        .iter()
+        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+        .ok_or_else(|| Error::malformed(path, "no audio track"))?;
+    let (track_id, params) = (track.id, track.codec_params.clone());
+    let codec = symphonia::default::get_codecs()
+        .get_codec(params.codec)
+        .map(|d| d.short_name.to_owned())
+        .unwrap_or_else(|| format!("unknown codec {}", params.codec));
+    let sample_rate = params
+        .sample_rate
+        .filter(|&r| r > 0)
+        .ok_or_else(|| Error::malformed(path, "no sample rate in the stream header"))?;
+    let channels = params.channels.map(|c| c.count()).unwrap_or(0);
+    if channels == 0 {
+        return Err(Error::malformed(path, "stream header says 0 channels"));
+    }
+    let decoder = symphonia::default::get_codecs()
+        .make(&params, &DecoderOptions::default())
+        .map_err(|e| match e {
+            SymError::Unsupported(_) => Error::unsupported(path, format!("codec {codec} in {container}")),
+            e => sym_error(path, e),
+        })?;
+    let info = StreamInfo {
+        container,
+        codec,
+        sample_rate,
+        channels: channels as u16,
+        declared_frames: params.n_frames,
+        bits_per_sample: params.bits_per_sample,
+        warnings: Vec::new(),
+    };
+    let stream = SymphoniaStream {
+        format,
+        decoder,
+        track_id,
+        sample_buf: None,
+        skip_frames: 0,
+        packets: 0,
+        bad_packets: 0,
+    };
+    Ok((info, stream))
+}
+
+fn sym_error(path: &Path, e: SymError) -> Error {
+    match e {
+        SymError::IoError(source) => Error::Io { path: path.to_owned(), source },
+        SymError::DecodeError(m) => Error::malformed(path, m),
+        SymError::Unsupported(m) => Error::unsupported(path, m),
+        SymError::LimitError(m) => Error::malformed(path, format!("limit exceeded: {m}")),
+        SymError::SeekError(k) => Error::malformed(path, format!("seek failed: {k:?}")),
+        SymError::ResetRequired => Error::unsupported(path, "stream parameters change mid-stream"),
+    }
+}
+
+/// Runs `f`, turning a panic inside a decoder into [`Error::DecoderPanic`] so that one
+/// hostile file cannot take a whole batch down.
+pub(crate) fn guard<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(Error::DecoderPanic { path: path.to_owned(), message })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniff_names_containers_and_describes_garbage() {
+        assert_eq!(sniff_container(b"RIFF\0\0\0\0WAVEfmt "), Ok("wav"));
+        assert_eq!(sniff_container(b"fLaC\0\0"), Ok("flac"));
+        assert_eq!(sniff_container(b".snd\0\0\0\x18"), Ok("au"));
+        assert_eq!(sniff_container(b"ID3\x04"), Ok("mp3"));
+        assert_eq!(sniff_container(&[0xff, 0xfb, 0x90, 0x00]), Ok("mp3"));
+        assert_eq!(sniff_container(b"\0\0\0\x20ftypM4A "), Ok("mp4"));
+        assert!(sniff_container(b"hello world\n").unwrap_err().contains("text"));
+        assert!(sniff_container(b"\x89PNG\r\n\x1a\n").unwrap_err().contains("PNG"));
+    }
+}

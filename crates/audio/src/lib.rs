@@ -1,0 +1,43 @@
+/*!
+Audio input for genrecast: decode a file, mix it to mono, resample it, and cut it into segments.
+
+# Overview
+- [`AudioStream`] opens any supported file and yields interleaved `f32` blocks, so memory stays
+  flat for hour-long files. The container is told from the bytes, not the extension.
+- [`load`] / [`stream_mono`] give mono audio at a target rate, as `librosa.load` does: the mean
+  of the channels, then a linear-phase resampler ([`MonoResampler`], rubato) whose output
+  agrees with librosa's `soxr_hq` to better than 50 dB SNR.
+- [`segments`] cuts a waveform into fixed windows ([`SegmentConfig`], [`Segment`]).
+
+| format | container | codecs | decoder |
+|---|---|---|---|
+| WAV | RIFF/RF64 | PCM 8/16/24/32, float 32/64, mu-law, A-law, ADPCM | symphonia |
+| Sun AU | `.snd` | PCM 8/16/24/32, float 32/64, mu-law, A-law | [`au`] (ours: symphonia has none) |
+| MP3 | MPEG audio | layer III (and I/II) | symphonia |
+| FLAC | native | FLAC | symphonia |
+| Ogg | Ogg | Vorbis | symphonia |
+| M4A | ISO MP4 | AAC-LC, ALAC | symphonia |
+
+# Example
+```no_run
+use genrecast_audio::{load, LoadOptions};
+let opts = LoadOptions { sample_rate: Some(22_050), offset: 10.0, duration: Some(5.0), ..Default::default() };
+let wave = load("song.flac".as_ref(), &opts)?;
+println!("{} samples at {} Hz", wave.samples.len(), wave.sample_rate);
+# Ok::<(), genrecast_audio::Error>(())
+```
+*/
+#![deny(missing_docs)]
+
+pub mod au;
+mod decode;
+mod error;
+mod load;
+mod resample;
+mod segment;
+
+pub use decode::{sniff_container, AudioStream, StreamInfo};
+pub use error::{Error, Result};
+pub use load::{decode_check, load, mix_to_mono, stream_mono, LoadOptions, Waveform, DEFAULT_SAMPLE_RATE};
+pub use resample::{KaiserLowpass, MonoResampler, ResampleQuality};
+pub use segment::{segments, Segment, SegmentConfig, TailPolicy};
