@@ -1,4 +1,3 @@
 //! Integration tests of genrecast-audio on real audio from `../shared/data`.
 
-mod common;
 mod librosa_load;

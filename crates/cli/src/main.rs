@@ -1,1 +1,42 @@
-fn main() {}
+//! The `genrecast` binary: glue between clap and the genrecast library crates.
+
+mod args;
+mod cmd_features;
+mod cmd_info;
+mod inputs;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = args::Cli::parse();
+    // Decoder panics are caught and reported per file; keep the default hook from also
+    // printing a backtrace-like message in the middle of the output.
+    std::panic::set_hook(Box::new(|_| {}));
+    match run(args) {
+        Ok(code) => code,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
+    if let Some(n) = cli.threads {
+        rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
+    }
+    match cli.command {
+        args::Command::Info(a) => cmd_info::run(a),
+        args::Command::Features(a) => cmd_features::run(a),
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}

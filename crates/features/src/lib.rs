@@ -1,1 +1,52 @@
-//! placeholder
+/*!
+Audio features for genrecast that match librosa 0.11 numerically.
+
+# Overview
+- [`FeatureExtractor`] computes any subset of [`FeatureKind`] (mel, dB mel, MFCC, chroma,
+  centroid, bandwidth, roll-off, contrast, flatness, ZCR, RMS, onset strength, tempo) from one
+  shared STFT, with plans built once ([`FeatureConfig`], librosa's defaults).
+- The building blocks are public and each names the librosa call it matches: [`StftPlan`],
+  [`MelFilterbank`], [`power_to_db`], [`mfcc_from_db`], [`chroma_stft`] with
+  [`estimate_tuning`], the functions of [`spectral`] and [`rhythm`], and the
+  [`MusicnnFrontEnd`] preset.
+- [`summarize_array`] turns a feature over time into FMA-style statistics with stable
+  [`column_names`].
+
+Arrays are [`Array2`] in librosa's orientation, `features x frames`. Parity with librosa is
+tested on real music against arrays made by librosa itself (`shared/reference/librosa`).
+
+# Example
+```
+use genrecast_features::{FeatureConfig, FeatureExtractor, FeatureKind};
+let fx = FeatureExtractor::new(FeatureConfig::default())?;
+let y = vec![0.1f32; 22_050 * 2];
+let set = fx.extract(&y, &[FeatureKind::MelDb, FeatureKind::Chroma])?;
+assert_eq!(set[&FeatureKind::MelDb].shape(), [128, 87]);
+# Ok::<(), genrecast_features::Error>(())
+```
+*/
+#![deny(missing_docs)]
+
+mod array;
+pub mod chroma;
+mod convert;
+mod error;
+mod extractor;
+mod mel;
+mod mfcc;
+mod npy;
+pub mod rhythm;
+pub mod spectral;
+mod stft;
+mod summary;
+
+pub use array::Array2;
+pub use chroma::{chroma_filterbank, chroma_stft, estimate_tuning, pitch_tuning, ChromaConfig};
+pub use convert::{fft_frequencies, hz_to_mel, linspace, mel_frequencies, mel_to_hz, power_to_db, DbReference};
+pub use error::{Error, Result};
+pub use extractor::{FeatureConfig, FeatureExtractor, FeatureKind, FeatureSet, MusicnnFrontEnd};
+pub use mel::{MelConfig, MelFilterbank, MelNorm};
+pub use mfcc::{dct_ortho, mfcc_from_db};
+pub use npy::{write_atomic, write_npy};
+pub use stft::{hann, n_frames, PowerSpectrogram, StftPlan};
+pub use summary::{column_names, summarize, summarize_array, STATISTICS};

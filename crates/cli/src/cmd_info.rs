@@ -1,0 +1,89 @@
+//! `genrecast info`: what each file is, checked by decoding it fully.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::args::InfoArgs;
+use crate::inputs;
+use crate::report::Failures;
+
+#[derive(Serialize)]
+struct FileInfo {
+    path: String,
+    #[serde(flatten)]
+    stream: genrecast_audio::StreamInfo,
+    frames: u64,
+    duration_s: f64,
+}
+
+#[derive(Serialize)]
+struct FileError {
+    path: String,
+    error: String,
+}
+
+pub fn run(args: InfoArgs) -> anyhow::Result<ExitCode> {
+    let (files, walk_errors) = inputs::expand(&args.paths);
+    let results: Vec<_> = files
+        .par_iter()
+        .map(|p| {
+            genrecast_audio::decode_check(p).map(|(stream, frames)| FileInfo {
+                path: p.display().to_string(),
+                duration_s: frames as f64 / f64::from(stream.sample_rate),
+                stream,
+                frames,
+            })
+        })
+        .collect();
+    let mut failures = Failures::default();
+    for w in walk_errors {
+        failures.push(w.path.clone(), format!("{}: {}", w.path.display(), w.message));
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut ok = Vec::new();
+    let mut errs = Vec::new();
+    for (path, r) in files.iter().zip(results) {
+        match r {
+            Ok(info) => {
+                if !args.json {
+                    print_text(&mut out, &info)?;
+                }
+                ok.push(info);
+            }
+            Err(e) => {
+                if !args.json {
+                    eprintln!("error: {e}");
+                }
+                errs.push(FileError { path: path.display().to_string(), error: e.to_string() });
+                failures.push(path.clone(), e.to_string());
+            }
+        }
+    }
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "files": ok, "failures": errs }))?;
+        writeln!(out)?;
+    }
+    let total = files.len();
+    Ok(if args.json { failures.code_only() } else { failures.finish(total) })
+}
+
+fn print_text(out: &mut impl Write, i: &FileInfo) -> std::io::Result<()> {
+    let s = &i.stream;
+    writeln!(out, "{}", i.path)?;
+    writeln!(out, "  container    {}", s.container)?;
+    writeln!(out, "  codec        {}", s.codec)?;
+    writeln!(out, "  sample rate  {} Hz", s.sample_rate)?;
+    writeln!(out, "  channels     {}", s.channels)?;
+    if let Some(b) = s.bits_per_sample {
+        writeln!(out, "  bits         {b}")?;
+    }
+    writeln!(out, "  duration     {:.3} s ({} frames decoded)", i.duration_s, i.frames)?;
+    for w in &s.warnings {
+        writeln!(out, "  warning      {w}")?;
+    }
+    Ok(())
+}

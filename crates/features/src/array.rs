@@ -1,0 +1,67 @@
+//! A small row-major 2-D `f32` array in librosa's orientation (features x frames).
+
+/// A dense row-major matrix: `rows` features by `cols` frames, as librosa's arrays are.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Array2 {
+    /// Number of rows (feature dimensions).
+    pub rows: usize,
+    /// Number of columns (frames).
+    pub cols: usize,
+    /// `rows * cols` values, row after row.
+    pub data: Vec<f32>,
+}
+
+impl Array2 {
+    /// A `rows x cols` array of zeros.
+    pub fn zeros(rows: usize, cols: usize) -> Self {
+        Self { rows, cols, data: vec![0.0; rows * cols] }
+    }
+
+    /// Builds an array from `data`, row after row.
+    ///
+    /// # Panics
+    /// If `data.len() != rows * cols`.
+    pub fn from_vec(rows: usize, cols: usize, data: Vec<f32>) -> Self {
+        assert_eq!(data.len(), rows * cols, "Array2::from_vec: {rows}x{cols} needs {} values", rows * cols);
+        Self { rows, cols, data }
+    }
+
+    /// Row `r`.
+    pub fn row(&self, r: usize) -> &[f32] {
+        &self.data[r * self.cols..(r + 1) * self.cols]
+    }
+
+    /// Row `r`, mutable.
+    pub fn row_mut(&mut self, r: usize) -> &mut [f32] {
+        &mut self.data[r * self.cols..(r + 1) * self.cols]
+    }
+
+    /// The value at (`r`, `c`).
+    pub fn get(&self, r: usize, c: usize) -> f32 {
+        self.data[r * self.cols + c]
+    }
+
+    /// `[rows, cols]`, the `.npy` shape.
+    pub fn shape(&self) -> [usize; 2] {
+        [self.rows, self.cols]
+    }
+
+    /// The transpose.
+    pub fn transpose(&self) -> Self {
+        let mut t = Self::zeros(self.cols, self.rows);
+        for r in 0..self.rows {
+            for c in 0..self.cols {
+                t.data[c * self.rows + r] = self.data[r * self.cols + c];
+            }
+        }
+        t
+    }
+
+    /// Relative Frobenius error `||self - reference|| / ||reference||`, the figure our
+    /// librosa parity tests bound.
+    pub fn relative_error(&self, reference: &[f32]) -> f64 {
+        let num: f64 = self.data.iter().zip(reference).map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2)).sum();
+        let den: f64 = reference.iter().map(|&b| f64::from(b).powi(2)).sum();
+        (num / den.max(f64::MIN_POSITIVE)).sqrt()
+    }
+}

@@ -1,0 +1,234 @@
+//! Chroma from the STFT, with librosa's tuning estimation (`librosa/feature/spectral.py`,
+//! `librosa/filters.py`, `librosa/core/pitch.py`).
+
+use crate::array::Array2;
+use crate::convert::fft_frequencies;
+use crate::mel::p_norm;
+
+/// Parameters of the chroma filterbank.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ChromaConfig {
+    /// Sample rate. Default: `22050`.
+    pub sr: u32,
+    /// FFT length. Default: `2048`.
+    pub n_fft: usize,
+    /// Bins per octave. Default: `12` (librosa `n_chroma`).
+    pub n_chroma: usize,
+    /// Tuning deviation from A440 in fractions of a bin; `None` estimates it from the
+    /// spectrogram. Default: `None` (librosa `tuning`).
+    pub tuning: Option<f64>,
+    /// Centre octave of the Gaussian weighting. Default: `5.0` (librosa `ctroct`).
+    pub ctroct: f64,
+    /// Width of the octave weighting in octaves; `None` disables it. Default: `Some(2.0)`.
+    pub octwidth: Option<f64>,
+}
+
+impl Default for ChromaConfig {
+    fn default() -> Self {
+        Self { sr: 22_050, n_fft: 2048, n_chroma: 12, tuning: None, ctroct: 5.0, octwidth: Some(2.0) }
+    }
+}
+
+/// Octaves relative to C0 (A440 / 16 with `tuning`). Matches `librosa.hz_to_octs`.
+pub fn hz_to_octs(f: f64, tuning: f64, bins_per_octave: usize) -> f64 {
+    let a440 = 440.0 * 2f64.powf(tuning / bins_per_octave as f64);
+    (f / (a440 / 16.0)).log2()
+}
+
+/// The chroma filterbank, `n_chroma x (1 + n_fft / 2)`, starting at C. Matches
+/// `librosa.filters.chroma(sr=sr, n_fft=n_fft, tuning=tuning, n_chroma=12, ctroct=5.0,
+/// octwidth=2, norm=2, base_c=True)`.
+pub fn chroma_filterbank(cfg: &ChromaConfig, tuning: f64) -> Array2 {
+    let (n_fft, nc) = (cfg.n_fft, cfg.n_chroma);
+    let ncf = nc as f64;
+    let mut frqbins = Vec::with_capacity(n_fft);
+    for i in 1..n_fft {
+        let f = i as f64 * f64::from(cfg.sr) / n_fft as f64;
+        frqbins.push(ncf * hz_to_octs(f, tuning, nc));
+    }
+    frqbins.insert(0, frqbins[0] - 1.5 * ncf);
+    let mut binwidth: Vec<f64> = frqbins.windows(2).map(|w| (w[1] - w[0]).max(1.0)).collect();
+    binwidth.push(1.0);
+    let half = (ncf / 2.0).round();
+    let mut wts = vec![vec![0.0f64; n_fft]; nc];
+    for (c, row) in wts.iter_mut().enumerate() {
+        for (j, w) in row.iter_mut().enumerate() {
+            let d = (frqbins[j] - c as f64 + half + 10.0 * ncf).rem_euclid(ncf) - half;
+            *w = (-0.5 * (2.0 * d / binwidth[j]).powi(2)).exp();
+        }
+    }
+    // Normalise each column (over chroma) to unit L2 norm.
+    for j in 0..n_fft {
+        let col: Vec<f64> = wts.iter().map(|r| r[j]).collect();
+        let n = p_norm(&col, 2.0);
+        if n > f64::from(f32::MIN_POSITIVE) {
+            wts.iter_mut().for_each(|r| r[j] /= n);
+        }
+    }
+    if let Some(octwidth) = cfg.octwidth {
+        for (j, &fb) in frqbins.iter().enumerate() {
+            let g = (-0.5 * ((fb / ncf - cfg.ctroct) / octwidth).powi(2)).exp();
+            wts.iter_mut().for_each(|r| r[j] *= g);
+        }
+    }
+    // base_c: roll so that row 0 is C rather than A.
+    let shift = 3 * (nc / 12);
+    let n_bins = n_fft / 2 + 1;
+    let mut out = Array2::zeros(nc, n_bins);
+    for c in 0..nc {
+        let src = &wts[(c + shift) % nc];
+        for (o, &v) in out.row_mut(c).iter_mut().zip(&src[..n_bins]) {
+            *o = v as f32;
+        }
+    }
+    out
+}
+
+/// Peak frequencies and magnitudes by parabolic interpolation of local maxima above
+/// `threshold * max` in `[fmin, fmax)`, frame by frame; calls `found(freq, mag)` for each.
+/// Matches `librosa.piptrack(S=S, sr=sr, n_fft=n_fft, fmin=150, fmax=4000, threshold=0.1)`.
+fn piptrack(spec: &[f32], n_bins: usize, sr: f64, n_fft: usize, fmin: f64, fmax: f64, threshold: f32, mut found: impl FnMut(f32, f32)) {
+    let freqs = fft_frequencies(sr, n_fft);
+    let fmax = fmax.min(sr / 2.0);
+    let fmin = fmin.max(0.0);
+    let mut masked = vec![0.0f32; n_bins];
+    for s in spec.chunks_exact(n_bins) {
+        let ref_value = threshold * s.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        for (m, &v) in masked.iter_mut().zip(s) {
+            *m = if v > ref_value { v } else { 0.0 };
+        }
+        for k in 0..n_bins {
+            if !(fmin <= freqs[k] && freqs[k] < fmax) {
+                continue;
+            }
+            // util.localmax with edge padding: x[k] > x[k-1] and x[k] >= x[k+1].
+            let left = if k == 0 { masked[0] } else { masked[k - 1] };
+            let right = if k + 1 == n_bins { masked[k] } else { masked[k + 1] };
+            if !(masked[k] > left && masked[k] >= right) {
+                continue;
+            }
+            let (shift, avg) = if k == 0 || k + 1 == n_bins {
+                (0.0f32, if k == 0 { s[1] - s[0] } else { s[k] - s[k - 1] })
+            } else {
+                let a = s[k + 1] + s[k - 1] - 2.0 * s[k];
+                let b = (s[k + 1] - s[k - 1]) / 2.0;
+                (if b.abs() >= a.abs() { 0.0 } else { -b / a }, b)
+            };
+            let pitch = (k as f32 + shift) * (sr as f32) / n_fft as f32;
+            found(pitch, s[k] + 0.5 * avg * shift);
+        }
+    }
+}
+
+/// Tuning deviation (in fractions of a chroma bin, resolution 0.01) of a power
+/// spectrogram given frame-major. Matches `librosa.estimate_tuning(S=S, sr=sr, n_fft=n_fft,
+/// bins_per_octave=12)`: pitches from [`piptrack`] above the median magnitude, then the mode of
+/// their deviations from the equal-tempered grid.
+pub fn estimate_tuning(power: &[f32], n_bins: usize, sr: f64, n_fft: usize, bins_per_octave: usize) -> f64 {
+    let mut pitches = Vec::new();
+    piptrack(power, n_bins, sr, n_fft, 150.0, 4000.0, 0.1, |p, m| {
+        if p > 0.0 {
+            pitches.push((p, m));
+        }
+    });
+    if pitches.is_empty() {
+        return 0.0;
+    }
+    let mut mags: Vec<f32> = pitches.iter().map(|&(_, m)| m).collect();
+    let threshold = median_f32(&mut mags);
+    let freqs: Vec<f32> = pitches.iter().filter(|&&(_, m)| m >= threshold).map(|&(p, _)| p).collect();
+    pitch_tuning(&freqs, 0.01, bins_per_octave)
+}
+
+/// `np.median` on `f32` (mean of the two middle values for an even count).
+fn median_f32(v: &mut [f32]) -> f32 {
+    v.sort_unstable_by(f32::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// The most common deviation of `frequencies` from the equal-tempered grid. Matches
+/// `librosa.pitch_tuning(frequencies, resolution=0.01, bins_per_octave=12)`, computed in
+/// `f32` as numpy does for `f32` input, and binned as `np.histogram` bins.
+pub fn pitch_tuning(frequencies: &[f32], resolution: f64, bins_per_octave: usize) -> f64 {
+    let residual: Vec<f32> = frequencies
+        .iter()
+        .filter(|&&f| f > 0.0)
+        .map(|&f| {
+            let octs = (f / (440.0f32 / 16.0)).log2();
+            let r = (bins_per_octave as f32 * octs).rem_euclid(1.0);
+            if r >= 0.5 { r - 1.0 } else { r }
+        })
+        .collect();
+    if residual.is_empty() {
+        return 0.0;
+    }
+    let n_bins = (1.0 / resolution).ceil() as usize;
+    let edges = crate::convert::linspace(-0.5, 0.5, n_bins + 1);
+    let mut counts = vec![0usize; n_bins];
+    let norm = n_bins as f64 / (edges[n_bins] - edges[0]);
+    for &r in &residual {
+        let x = f64::from(r);
+        if !(edges[0]..=edges[n_bins]).contains(&x) {
+            continue;
+        }
+        let mut i = ((x - edges[0]) * norm) as usize;
+        if i == n_bins {
+            i -= 1;
+        }
+        if x < edges[i] {
+            i -= 1;
+        } else if i + 1 < n_bins && x >= edges[i + 1] {
+            i += 1;
+        }
+        counts[i] += 1;
+    }
+    let best = counts.iter().enumerate().fold(0, |b, (i, &c)| if c > counts[b] { i } else { b });
+    edges[best]
+}
+
+/// Chromagram `n_chroma x frames` from a frame-major power spectrogram: the chroma filterbank
+/// applied to each frame, then each frame scaled to max 1. Matches
+/// `librosa.feature.chroma_stft(S=|stft|**2, sr=sr, norm=np.inf, tuning=tuning)`.
+pub fn chroma_stft(power: &[f32], n_bins: usize, cfg: &ChromaConfig) -> Array2 {
+    let tuning = cfg.tuning.unwrap_or_else(|| estimate_tuning(power, n_bins, f64::from(cfg.sr), cfg.n_fft, cfg.n_chroma));
+    let fb = chroma_filterbank(cfg, tuning);
+    let nc = cfg.n_chroma;
+    let n_frames = power.len() / n_bins;
+    let mut out = Array2::zeros(nc, n_frames);
+    let mut col = vec![0.0f32; nc];
+    for (t, s) in power.chunks_exact(n_bins).enumerate() {
+        for (c, v) in col.iter_mut().enumerate() {
+            *v = fb.row(c).iter().zip(s).map(|(a, b)| a * b).sum();
+        }
+        let max = col.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let scale = if max < f32::MIN_POSITIVE { 1.0 } else { 1.0 / max };
+        for (c, v) in col.iter().enumerate() {
+            out.data[c * n_frames + t] = v * scale;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An A440 sine is tuned (deviation 0) and lights the A bin (index 9 from C).
+    #[test]
+    fn chroma_of_a440_peaks_at_a() {
+        let sr = 22_050;
+        let y: Vec<f32> = (0..sr).map(|i| (2.0 * std::f64::consts::PI * 440.0 * i as f64 / sr as f64).sin() as f32).collect();
+        let spec = crate::StftPlan::new(2048, 512).unwrap().power(&y);
+        let tuning = estimate_tuning(&spec.power, spec.n_bins, sr as f64, 2048, 12);
+        assert!(tuning.abs() <= 0.05, "tuning {tuning}");
+        let chroma = chroma_stft(&spec.power, spec.n_bins, &ChromaConfig::default());
+        let mid = chroma.cols / 2;
+        let best = (0..12).max_by(|&a, &b| chroma.get(a, mid).total_cmp(&chroma.get(b, mid))).unwrap();
+        assert_eq!(best, 9);
+    }
+}

@@ -1,0 +1,260 @@
+//! One extractor for a whole feature set: plans and filterbanks built once, one STFT per file.
+
+use std::collections::BTreeMap;
+
+use crate::array::Array2;
+use crate::chroma::{chroma_stft, ChromaConfig};
+use crate::convert::{fft_frequencies, power_to_db, DbReference};
+use crate::error::{invalid, Error, Result};
+use crate::mel::{MelConfig, MelFilterbank, MelNorm};
+use crate::mfcc::{dct_ortho, mfcc_from_db};
+use crate::rhythm::{onset_strength, tempo};
+use crate::spectral;
+use crate::stft::StftPlan;
+
+/// The features [`FeatureExtractor`] computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeatureKind {
+    /// Mel power spectrogram, `n_mels x frames`.
+    Mel,
+    /// Mel spectrogram in dB relative to its maximum (`power_to_db(ref=np.max)`, top_db 80).
+    MelDb,
+    /// MFCCs, `n_mfcc x frames`.
+    Mfcc,
+    /// Chroma from the STFT with estimated tuning, `12 x frames`.
+    Chroma,
+    /// Spectral centroid, `1 x frames`.
+    Centroid,
+    /// Spectral bandwidth (p = 2), `1 x frames`.
+    Bandwidth,
+    /// Spectral roll-off at 85 %, `1 x frames`.
+    Rolloff,
+    /// Spectral contrast, `7 x frames`.
+    Contrast,
+    /// Spectral flatness, `1 x frames`.
+    Flatness,
+    /// Zero-crossing rate, `1 x frames`.
+    Zcr,
+    /// RMS energy, `1 x frames`.
+    Rms,
+    /// Onset strength envelope, `1 x frames`.
+    Onset,
+    /// Global tempo in BPM, `1 x 1`.
+    Tempo,
+}
+
+impl FeatureKind {
+    /// Every kind, in output order.
+    pub const ALL: [FeatureKind; 13] = [
+        Self::Mel, Self::MelDb, Self::Mfcc, Self::Chroma, Self::Centroid, Self::Bandwidth, Self::Rolloff,
+        Self::Contrast, Self::Flatness, Self::Zcr, Self::Rms, Self::Onset, Self::Tempo,
+    ];
+
+    /// The name used on the command line and in file names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Mel => "mel",
+            Self::MelDb => "mel_db",
+            Self::Mfcc => "mfcc",
+            Self::Chroma => "chroma",
+            Self::Centroid => "centroid",
+            Self::Bandwidth => "bandwidth",
+            Self::Rolloff => "rolloff",
+            Self::Contrast => "contrast",
+            Self::Flatness => "flatness",
+            Self::Zcr => "zcr",
+            Self::Rms => "rms",
+            Self::Onset => "onset",
+            Self::Tempo => "tempo",
+        }
+    }
+}
+
+impl std::str::FromStr for FeatureKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == s.trim()).ok_or_else(|| Error::UnknownFeature(s.to_owned()))
+    }
+}
+
+/// Parameters shared by the feature set, librosa's defaults throughout.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FeatureConfig {
+    /// Sample rate of the input. Default: `22050` (librosa `sr`).
+    pub sr: u32,
+    /// FFT length. Default: `2048` (librosa `n_fft`).
+    pub n_fft: usize,
+    /// Hop length. Default: `512` (librosa `hop_length`).
+    pub hop_length: usize,
+    /// Mel bands. Default: `128` (librosa `n_mels`).
+    pub n_mels: usize,
+    /// MFCCs kept. Default: `20` (librosa `n_mfcc`).
+    pub n_mfcc: usize,
+    /// Chroma tuning; `None` estimates it per file. Default: `None`.
+    pub tuning: Option<f64>,
+}
+
+impl Default for FeatureConfig {
+    fn default() -> Self {
+        Self { sr: 22_050, n_fft: 2048, hop_length: 512, n_mels: 128, n_mfcc: 20, tuning: None }
+    }
+}
+
+/// Computed features by kind.
+pub type FeatureSet = BTreeMap<FeatureKind, Array2>;
+
+/// Computes any subset of [`FeatureKind`] from one STFT per signal. Build once per
+/// configuration and share across threads: the FFT plan, mel filterbank and DCT are reused.
+///
+/// # Example
+/// ```
+/// use genrecast_features::{FeatureConfig, FeatureExtractor, FeatureKind};
+/// let fx = FeatureExtractor::new(FeatureConfig::default())?;
+/// let y: Vec<f32> = (0..22_050).map(|i| (i as f32 * 0.1).sin()).collect();
+/// let set = fx.extract(&y, &[FeatureKind::Mfcc, FeatureKind::Centroid])?;
+/// assert_eq!(set[&FeatureKind::Mfcc].shape(), [20, 44]);
+/// # Ok::<(), genrecast_features::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct FeatureExtractor {
+    cfg: FeatureConfig,
+    stft: StftPlan,
+    mel: MelFilterbank,
+    dct: Array2,
+    freq: Vec<f64>,
+}
+
+impl FeatureExtractor {
+    /// Builds the plans for `cfg`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for inconsistent parameters (e.g. `n_mfcc > n_mels`).
+    pub fn new(cfg: FeatureConfig) -> Result<Self> {
+        if cfg.n_mfcc == 0 || cfg.n_mfcc > cfg.n_mels {
+            return Err(invalid("n_mfcc", cfg.n_mfcc, "in 1..=n_mels"));
+        }
+        if cfg.sr == 0 {
+            return Err(invalid("sr", cfg.sr, "> 0"));
+        }
+        let stft = StftPlan::new(cfg.n_fft, cfg.hop_length)?;
+        let mel = MelFilterbank::new(&MelConfig { sr: cfg.sr, n_fft: cfg.n_fft, n_mels: cfg.n_mels, fmin: 0.0, fmax: None, htk: false, norm: MelNorm::Slaney })?;
+        let dct = dct_ortho(cfg.n_mfcc, cfg.n_mels);
+        let freq = fft_frequencies(f64::from(cfg.sr), cfg.n_fft);
+        Ok(Self { cfg, stft, mel, dct, freq })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &FeatureConfig {
+        &self.cfg
+    }
+
+    /// Computes `kinds` from mono samples `y` at `config().sr`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] if `y` is empty.
+    pub fn extract(&self, y: &[f32], kinds: &[FeatureKind]) -> Result<FeatureSet> {
+        if y.is_empty() {
+            return Err(invalid("y", "[]", "at least one sample"));
+        }
+        let want = |k: FeatureKind| kinds.contains(&k);
+        let mut out = FeatureSet::new();
+        let sr = f64::from(self.cfg.sr);
+        let (n_fft, hop) = (self.cfg.n_fft, self.cfg.hop_length);
+        let spec = self.stft.power(y);
+        let nb = spec.n_bins;
+        let needs_mel = [FeatureKind::Mel, FeatureKind::MelDb, FeatureKind::Mfcc, FeatureKind::Onset, FeatureKind::Tempo].iter().any(|&k| want(k));
+        if needs_mel {
+            let mel = self.mel.apply(&spec);
+            if want(FeatureKind::MelDb) {
+                let mut db = mel.clone();
+                power_to_db(&mut db.data, DbReference::Max, 1e-10, Some(80.0));
+                out.insert(FeatureKind::MelDb, db);
+            }
+            let mut db1 = mel.clone();
+            power_to_db(&mut db1.data, DbReference::Value(1.0), 1e-10, Some(80.0));
+            if want(FeatureKind::Mfcc) {
+                out.insert(FeatureKind::Mfcc, mfcc_from_db(&db1, &self.dct));
+            }
+            if want(FeatureKind::Onset) || want(FeatureKind::Tempo) {
+                let env = onset_strength(&db1, n_fft, hop);
+                if want(FeatureKind::Tempo) {
+                    let bpm = tempo(&env, sr, hop, 120.0, 1.0, 8.0, 320.0);
+                    out.insert(FeatureKind::Tempo, Array2::from_vec(1, 1, vec![bpm]));
+                }
+                if want(FeatureKind::Onset) {
+                    out.insert(FeatureKind::Onset, row(env));
+                }
+            }
+            if want(FeatureKind::Mel) {
+                out.insert(FeatureKind::Mel, mel);
+            }
+        }
+        if want(FeatureKind::Chroma) {
+            let cfg = ChromaConfig { sr: self.cfg.sr, n_fft, tuning: self.cfg.tuning, ..Default::default() };
+            out.insert(FeatureKind::Chroma, chroma_stft(&spec.power, nb, &cfg));
+        }
+        let needs_mag = [FeatureKind::Centroid, FeatureKind::Bandwidth, FeatureKind::Rolloff, FeatureKind::Contrast, FeatureKind::Flatness].iter().any(|&k| want(k));
+        if needs_mag {
+            let mag = spec.magnitude();
+            if want(FeatureKind::Centroid) {
+                out.insert(FeatureKind::Centroid, row(spectral::spectral_centroid(&mag, nb, &self.freq)));
+            }
+            if want(FeatureKind::Bandwidth) {
+                out.insert(FeatureKind::Bandwidth, row(spectral::spectral_bandwidth(&mag, nb, &self.freq, 2.0)));
+            }
+            if want(FeatureKind::Rolloff) {
+                out.insert(FeatureKind::Rolloff, row(spectral::spectral_rolloff(&mag, nb, &self.freq, 0.85)?));
+            }
+            if want(FeatureKind::Contrast) {
+                out.insert(FeatureKind::Contrast, spectral::spectral_contrast(&mag, nb, &self.freq, sr, 200.0, 6, 0.02)?);
+            }
+            if want(FeatureKind::Flatness) {
+                out.insert(FeatureKind::Flatness, row(spectral::spectral_flatness(&mag, nb, 1e-10, 2.0)));
+            }
+        }
+        if want(FeatureKind::Zcr) {
+            out.insert(FeatureKind::Zcr, row(spectral::zero_crossing_rate(y, n_fft, hop)));
+        }
+        if want(FeatureKind::Rms) {
+            out.insert(FeatureKind::Rms, row(spectral::rms(y, n_fft, hop)));
+        }
+        Ok(out)
+    }
+}
+
+fn row(v: Vec<f32>) -> Array2 {
+    Array2::from_vec(1, v.len(), v)
+}
+
+/// The musicnn front end (Pons & Serra 2019): 16 kHz input, `n_fft` 512, hop 256, 96 Slaney
+/// mels, then `log10(10000 x + 1)`. Matches
+/// `np.log10(10000 * librosa.feature.melspectrogram(y=y16k, sr=16000, n_fft=512,
+/// hop_length=256, n_mels=96) + 1)`.
+#[derive(Clone, Debug)]
+pub struct MusicnnFrontEnd {
+    stft: StftPlan,
+    mel: MelFilterbank,
+}
+
+impl MusicnnFrontEnd {
+    /// Sample rate the front end expects.
+    pub const SAMPLE_RATE: u32 = 16_000;
+
+    /// Builds the plan and filterbank.
+    ///
+    /// # Errors
+    /// Never in practice (fixed, valid parameters).
+    pub fn new() -> Result<Self> {
+        let stft = StftPlan::new(512, 256)?;
+        let mel = MelFilterbank::new(&MelConfig { sr: Self::SAMPLE_RATE, n_fft: 512, n_mels: 96, ..Default::default() })?;
+        Ok(Self { stft, mel })
+    }
+
+    /// `96 x frames` log-compressed mel spectrogram of 16 kHz mono samples.
+    pub fn logmel(&self, y16k: &[f32]) -> Array2 {
+        let mut mel = self.mel.apply(&self.stft.power(y16k));
+        mel.data.iter_mut().for_each(|v| *v = (10_000.0 * *v + 1.0).log10());
+        mel
+    }
+}

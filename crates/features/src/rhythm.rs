@@ -1,0 +1,117 @@
+//! Onset strength, tempogram and tempo (`librosa/onset.py`, `librosa/feature/rhythm.py`).
+
+use realfft::RealFftPlanner;
+
+use crate::array::Array2;
+use crate::stft::hann;
+
+/// Onset strength envelope from a log-power mel spectrogram (`n_mels x frames`, dB with
+/// `ref=1.0`, `top_db=80`): the mean over bands of the positive first difference, shifted
+/// right by `1 + n_fft / (2 hop)` frames to centre it. Matches
+/// `librosa.onset.onset_strength(y=y, sr=sr, n_fft=n_fft, hop_length=hop)` (lag 1,
+/// max_size 1, aggregate mean, center True, no detrending).
+pub fn onset_strength(mel_db: &Array2, n_fft: usize, hop_length: usize) -> Vec<f32> {
+    let t = mel_db.cols;
+    let pad = 1 + n_fft / (2 * hop_length);
+    let mut env = vec![0.0f32; t];
+    if t < 2 {
+        return env;
+    }
+    let mut diff = vec![0.0f64; t - 1];
+    for m in 0..mel_db.rows {
+        let row = mel_db.row(m);
+        for (d, w) in diff.iter_mut().zip(row.windows(2)) {
+            *d += f64::from((w[1] - w[0]).max(0.0));
+        }
+    }
+    let n = mel_db.rows as f64;
+    for (i, d) in diff.iter().enumerate() {
+        if let Some(e) = env.get_mut(i + pad) {
+            *e = (d / n) as f32;
+        }
+    }
+    env
+}
+
+/// Autocorrelation tempogram `win_length x frames` of an onset envelope: each frame's
+/// Hann-windowed neighbourhood (linear-ramp padded at the ends) autocorrelated and scaled
+/// to max 1. Matches `librosa.feature.tempogram(onset_envelope=env, win_length=win_length,
+/// center=True, window="hann", norm=np.inf)`.
+pub fn tempogram(env: &[f32], win_length: usize) -> Array2 {
+    let n = env.len();
+    let half = win_length / 2;
+    // np.pad(mode="linear_ramp", end_values=0): ramps from 0 up to the edge values.
+    let first = env.first().copied().unwrap_or(0.0);
+    let last = env.last().copied().unwrap_or(0.0);
+    let mut padded = Vec::with_capacity(n + 2 * half);
+    padded.extend((0..half).map(|i| first * i as f32 / half as f32));
+    padded.extend_from_slice(env);
+    padded.extend((0..half).map(|j| last * (half - 1 - j) as f32 / half as f32));
+    let window = hann(win_length);
+    let n_fft = (2 * win_length - 1).next_power_of_two();
+    let mut planner = RealFftPlanner::<f64>::new();
+    let fwd = planner.plan_fft_forward(n_fft);
+    let inv = planner.plan_fft_inverse(n_fft);
+    let mut buf = fwd.make_input_vec();
+    let mut spec = fwd.make_output_vec();
+    let mut out = Array2::zeros(win_length, n);
+    for t in 0..n {
+        buf.iter_mut().for_each(|v| *v = 0.0);
+        for i in 0..win_length {
+            buf[i] = f64::from(padded.get(t + i).copied().unwrap_or(0.0) * window[i]);
+        }
+        let _ = fwd.process(&mut buf, &mut spec);
+        spec.iter_mut().for_each(|c| *c = realfft::num_complex::Complex::new(c.norm_sqr(), 0.0));
+        let _ = inv.process(&mut spec, &mut buf);
+        let ac = &buf[..win_length];
+        let max = ac.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let scale = if max < f64::from(f32::MIN_POSITIVE) { 1.0 } else { 1.0 / max };
+        for (lag, &v) in ac.iter().enumerate() {
+            out.data[lag * n + t] = (v * scale) as f32;
+        }
+    }
+    out
+}
+
+/// BPM of each tempogram lag: `60 sr / (hop lag)`, infinite at lag 0. Matches
+/// `librosa.tempo_frequencies`.
+pub fn tempo_frequencies(n_bins: usize, sr: f64, hop_length: usize) -> Vec<f64> {
+    (0..n_bins).map(|k| if k == 0 { f64::INFINITY } else { 60.0 * sr / (hop_length as f64 * k as f64) }).collect()
+}
+
+/// Global tempo estimate in BPM: the lag maximising the time-averaged tempogram weighted by a
+/// log-normal prior around `start_bpm`. Matches `librosa.feature.tempo(y=y, sr=sr,
+/// hop_length=hop, start_bpm=120, std_bpm=1.0, ac_size=8.0, max_tempo=320.0)`.
+pub fn tempo(env: &[f32], sr: f64, hop_length: usize, start_bpm: f64, std_bpm: f64, ac_size: f64, max_tempo: f64) -> f32 {
+    let win_length = ((ac_size * sr).floor() as usize / hop_length).max(1);
+    let tg = tempogram(env, win_length);
+    let bpms = tempo_frequencies(win_length, sr, hop_length);
+    let max_idx = bpms.iter().position(|&b| b < max_tempo).unwrap_or(0);
+    let mut best = (f64::NEG_INFINITY, 0usize);
+    for (k, &bpm) in bpms.iter().enumerate() {
+        let mean = tg.row(k).iter().map(|&v| f64::from(v)).sum::<f64>() / tg.cols.max(1) as f64;
+        let prior = if k < max_idx { f64::NEG_INFINITY } else { -0.5 * ((bpm.log2() - start_bpm.log2()) / std_bpm).powi(2) };
+        let score = (1e6 * mean).ln_1p() + prior;
+        if score > best.0 {
+            best = (score, k);
+        }
+    }
+    bpms[best.1] as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A click every 0.5 s (120 BPM) at hop 512 / 22.05 kHz.
+    #[test]
+    fn tempo_of_click_track_is_its_rate() {
+        let hop = 512usize;
+        let sr = 22_050.0;
+        let n = 1300;
+        let period = 0.5 * sr / hop as f64; // 21.53 frames
+        let env: Vec<f32> = (0..n).map(|i| if ((i as f64) % period) < 1.0 { 1.0 } else { 0.0 }).collect();
+        let bpm = tempo(&env, sr, hop, 120.0, 1.0, 8.0, 320.0);
+        assert!((f64::from(bpm) - 120.0).abs() < 4.0, "{bpm}");
+    }
+}

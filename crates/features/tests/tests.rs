@@ -1,0 +1,3 @@
+//! Integration tests of genrecast-features.
+
+mod librosa_parity;
