@@ -364,6 +364,9 @@ fn open_symphonia(path: &Path, container: &'static str) -> Result<(StreamInfo, S
                 path: path.to_owned(),
                 detail: format!("looks like {container} but no demuxer accepts it"),
             },
+            SymError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+                Error::UnexpectedEnd { path: path.to_owned(), context: "while reading the container headers" }
+            }
             e => sym_error(path, e),
         })?;
     let format = probed.format;
@@ -414,6 +417,9 @@ fn open_symphonia(path: &Path, container: &'static str) -> Result<(StreamInfo, S
 
 fn sym_error(path: &Path, e: SymError) -> Error {
     match e {
+        SymError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Error::UnexpectedEnd { path: path.to_owned(), context: "inside a packet" }
+        }
         SymError::IoError(source) => Error::Io { path: path.to_owned(), source },
         SymError::DecodeError(m) => Error::malformed(path, m),
         SymError::Unsupported(m) => Error::unsupported(path, m),

@@ -55,6 +55,14 @@ pub enum Error {
         /// Frames actually decoded.
         decoded: u64,
     },
+    /// The stream ends in the middle of a header or packet.
+    #[error("{}: truncated: the stream ends unexpectedly ({context})", path.display())]
+    UnexpectedEnd {
+        /// The file.
+        path: PathBuf,
+        /// What was being read.
+        context: &'static str,
+    },
     /// The stream decoded, but to no audio at all.
     #[error("{}: contains no audio samples", path.display())]
     NoAudio {

@@ -1,1 +1,211 @@
-pub fn run(_a: crate::args::FeaturesArgs) -> anyhow::Result<std::process::ExitCode> { anyhow::bail!("todo") }
+//! `genrecast features`: librosa-compatible features for many files, in parallel.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Mutex;
+
+use anyhow::{bail, Context};
+use genrecast_audio::{load, LoadOptions};
+use genrecast_features::{
+    column_names, summarize_array, write_atomic, write_npy, Array2, FeatureConfig, FeatureExtractor, FeatureKind,
+    MusicnnFrontEnd,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+
+use crate::args::{FeatureFormat, FeaturesArgs};
+use crate::inputs;
+use crate::report::Failures;
+
+/// Name of the musicnn front end in `--set` (computed from a separate 16 kHz load).
+const MUSICNN: &str = "musicnn_logmel";
+
+struct Request {
+    kinds: Vec<FeatureKind>,
+    musicnn: bool,
+}
+
+fn parse_set(set: &[String]) -> anyhow::Result<Request> {
+    let mut kinds = Vec::new();
+    let mut musicnn = false;
+    for name in set.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        match name {
+            "all" => {
+                kinds.extend(FeatureKind::ALL);
+                musicnn = true;
+            }
+            MUSICNN => musicnn = true,
+            other => kinds.push(other.parse::<FeatureKind>().with_context(|| format!("--set {other}"))?),
+        }
+    }
+    kinds.sort();
+    kinds.dedup();
+    if kinds.is_empty() && !musicnn {
+        bail!("--set names no feature");
+    }
+    Ok(Request { kinds, musicnn })
+}
+
+pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitCode> {
+    let request = parse_set(&args.set)?;
+    if args.no_frames && !args.summary {
+        bail!("--no-frames without --summary would write nothing");
+    }
+    let cfg = FeatureConfig { sr: args.sr, n_mfcc: args.n_mfcc, n_mels: args.n_mels, ..Default::default() };
+    let fx = FeatureExtractor::new(cfg).context("feature configuration")?;
+    let musicnn = MusicnnFrontEnd::new()?;
+    let (files, walk_errors) = inputs::expand(&args.paths);
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let stems = unique_stems(&files);
+
+    let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(files.len() as u64) };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} files ({eta} left) {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let failures = Mutex::new(Failures::default());
+    for w in walk_errors {
+        lock(&failures).push(w.path.clone(), format!("{}: {}", w.path.display(), w.message));
+    }
+    let rows: Vec<Option<(String, Vec<String>, Vec<f64>)>> = files
+        .par_iter()
+        .zip(&stems)
+        .map(|(path, stem)| {
+            let result = process(path, stem, &args, &fx, &musicnn, &request);
+            bar.inc(1);
+            match result {
+                Ok(row) => row,
+                Err(e) => {
+                    let msg = format!("{e:#}");
+                    bar.suspend(|| eprintln!("error: {msg}"));
+                    lock(&failures).push(path.clone(), msg);
+                    None
+                }
+            }
+        })
+        .collect();
+    bar.finish_and_clear();
+    if args.summary {
+        write_summary(&args.out.join("summary.csv"), &rows)?;
+    }
+    let failures = failures.into_inner().unwrap_or_else(|p| p.into_inner());
+    let ok = files.len() - failures.items.len();
+    eprintln!("features for {ok} of {} files written to {}", files.len(), args.out.display());
+    Ok(failures.finish(files.len()))
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Output folder names: the file stem, with the parent folder prepended where two inputs
+/// share a stem (e.g. `blues/00001.wav` and `jazz/00001.wav`).
+fn unique_stems(files: &[PathBuf]) -> Vec<String> {
+    let stem = |p: &Path| p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "audio".into());
+    let mut counts = std::collections::HashMap::new();
+    for f in files {
+        *counts.entry(stem(f)).or_insert(0usize) += 1;
+    }
+    files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let s = stem(f);
+            if counts[&s] == 1 {
+                s
+            } else {
+                let parent = f.parent().and_then(|p| p.file_name()).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+                format!("{parent}__{s}__{i}")
+            }
+        })
+        .collect()
+}
+
+type SummaryRow = Option<(String, Vec<String>, Vec<f64>)>;
+
+fn process(path: &Path, stem: &str, args: &FeaturesArgs, fx: &FeatureExtractor, musicnn: &MusicnnFrontEnd, req: &Request) -> anyhow::Result<SummaryRow> {
+    let opts = LoadOptions { sample_rate: Some(args.sr), offset: args.offset, duration: args.duration, ..Default::default() };
+    let wave = load(path, &opts)?;
+    if wave.samples.is_empty() {
+        bail!("{}: no audio in the requested span (offset {} s)", path.display(), args.offset);
+    }
+    let mut arrays: Vec<(String, Array2)> = Vec::new();
+    if !req.kinds.is_empty() {
+        let set = fx.extract(&wave.samples, &req.kinds).with_context(|| path.display().to_string())?;
+        arrays.extend(set.into_iter().map(|(k, a)| (k.name().to_owned(), a)));
+    }
+    if req.musicnn {
+        let y16 = load(path, &LoadOptions { sample_rate: Some(MusicnnFrontEnd::SAMPLE_RATE), ..opts })?;
+        arrays.push((MUSICNN.to_owned(), musicnn.logmel(&y16.samples)));
+    }
+    for (name, a) in &arrays {
+        if !a.data.iter().all(|v| v.is_finite()) {
+            bail!("{}: feature {name} is not finite (corrupt samples?)", path.display());
+        }
+    }
+    if !args.no_frames {
+        let dir = args.out.join(stem);
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        for (name, a) in &arrays {
+            write_array(&dir, name, a, args.format)?;
+        }
+    }
+    if !args.summary {
+        return Ok(None);
+    }
+    let mut names = Vec::new();
+    let mut values = Vec::new();
+    for (name, a) in &arrays {
+        if a.cols == 1 && a.rows == 1 {
+            names.push(name.clone());
+            values.push(f64::from(a.data[0]));
+        } else {
+            names.extend(column_names(name, a.rows));
+            values.extend(summarize_array(a));
+        }
+    }
+    Ok(Some((path.display().to_string(), names, values)))
+}
+
+fn write_array(dir: &Path, name: &str, a: &Array2, format: FeatureFormat) -> anyhow::Result<()> {
+    match format {
+        FeatureFormat::Npy => write_npy(&dir.join(format!("{name}.npy")), a)?,
+        FeatureFormat::Csv => write_atomic(&dir.join(format!("{name}.csv")), |w| {
+            for r in 0..a.rows {
+                let line: Vec<String> = a.row(r).iter().map(|v| v.to_string()).collect();
+                writeln!(w, "{}", line.join(","))?;
+            }
+            Ok(())
+        })?,
+        FeatureFormat::Json => write_atomic(&dir.join(format!("{name}.json")), |w| {
+            let rows: Vec<&[f32]> = (0..a.rows).map(|r| a.row(r)).collect();
+            serde_json::to_writer(&mut *w, &serde_json::json!({ "shape": a.shape(), "data": rows }))?;
+            Ok(())
+        })?,
+    }
+    Ok(())
+}
+
+fn write_summary(path: &Path, rows: &[SummaryRow]) -> anyhow::Result<()> {
+    let Some((_, header, _)) = rows.iter().flatten().next() else {
+        return Ok(());
+    };
+    write_atomic(path, |w| {
+        writeln!(w, "path,{}", header.join(","))?;
+        for (file, _, values) in rows.iter().flatten() {
+            let vals: Vec<String> = values.iter().map(|v| format!("{v}")).collect();
+            writeln!(w, "{},{}", csv_field(file), vals.join(","))?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
