@@ -21,6 +21,11 @@ use crate::error::{Error, Result};
 
 /// Frames per block handed out by [`AudioStream::next_block`] for formats without packets.
 const BLOCK_FRAMES: usize = 8192;
+/// A stream this many frames shorter than its header declares counts as truncated. Headers of
+/// lossy files count encoder delay and padding differently from a gapless decode (a LAME mp3
+/// of 60 min declares 6,912 frames more than it yields), so a little slack is needed; real
+/// truncation (a broken download, a full disk) is far larger.
+const TRUNCATION_SLACK_FRAMES: u64 = 10_000;
 /// More bad packets than this fraction of all packets and a file counts as corrupt.
 const MAX_BAD_PACKET_FRACTION: f64 = 0.01;
 
@@ -257,8 +262,7 @@ impl AudioStream {
         };
         if !got {
             if let Some(expected) = declared {
-                // A few frames of slack: encoder padding is not always accounted in headers.
-                if !seeked && *frames_out + 2048 < expected {
+                if !seeked && *frames_out + TRUNCATION_SLACK_FRAMES < expected {
                     return Err(Error::Truncated { path, expected, decoded: *frames_out });
                 }
             }

@@ -23,6 +23,35 @@ pub enum Command {
     Info(InfoArgs),
     /// Extract librosa-compatible features (mel, mfcc, chroma, spectral, ...) to .npy/.csv/.json.
     Features(FeaturesArgs),
+    /// Benchmarks against the peers (librosa, Essentia) on the same files, in the same run.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// `genrecast bench ...`.
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Decode+resample and feature extraction, genrecast vs librosa vs Essentia, one core each.
+    Features(BenchFeaturesArgs),
+}
+
+/// `genrecast bench features`.
+#[derive(Args, Debug)]
+pub struct BenchFeaturesArgs {
+    /// Folder of audio files (walked recursively).
+    pub dir: PathBuf,
+    /// Use at most this many files.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Python interpreter with librosa 0.11 / Essentia installed (see shared/peers/README.md).
+    #[arg(long, env = "GENRECAST_PEER_PYTHON", default_value = "python3")]
+    pub python: String,
+    /// Folder holding the peer scripts.
+    #[arg(long, default_value = "../shared/peers")]
+    pub peers_dir: PathBuf,
+    /// Time genrecast only.
+    #[arg(long)]
+    pub no_peers: bool,
 }
 
 /// `genrecast info`.

@@ -1,6 +1,7 @@
 //! The `genrecast` binary: glue between clap and the genrecast library crates.
 
 mod args;
+mod cmd_bench;
 mod cmd_features;
 mod cmd_info;
 mod inputs;
@@ -34,6 +35,7 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         args::Command::Info(a) => cmd_info::run(a),
         args::Command::Features(a) => cmd_features::run(a),
+        args::Command::Bench(args::BenchCommand::Features(a)) => cmd_bench::run(a),
     }
 }
 

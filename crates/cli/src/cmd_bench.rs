@@ -1,0 +1,134 @@
+//! `genrecast bench features`: our extractor against librosa and Essentia on the same files in
+//! the same run, one core each, in seconds per minute of audio.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use genrecast_audio::{load, LoadOptions};
+use genrecast_features::{FeatureConfig, FeatureExtractor, FeatureKind};
+
+use crate::args::BenchFeaturesArgs;
+use crate::inputs;
+
+/// The set the peer scripts time: mel + dB, MFCC, chroma, centroid, bandwidth, roll-off,
+/// contrast, ZCR, RMS, tempo (`shared/peers/librosa_features.py`).
+const PEER_SET: [FeatureKind; 11] = [
+    FeatureKind::Mel, FeatureKind::MelDb, FeatureKind::Mfcc, FeatureKind::Chroma, FeatureKind::Centroid,
+    FeatureKind::Bandwidth, FeatureKind::Rolloff, FeatureKind::Contrast, FeatureKind::Zcr, FeatureKind::Rms,
+    FeatureKind::Tempo,
+];
+
+/// Seconds per minute of audio for the two stages.
+#[derive(Clone, Copy, Debug, Default)]
+struct Rates {
+    decode: f64,
+    features: f64,
+}
+
+pub fn run(args: BenchFeaturesArgs) -> anyhow::Result<ExitCode> {
+    let (mut files, _) = inputs::expand(std::slice::from_ref(&args.dir));
+    if let Some(n) = args.limit {
+        files.truncate(n);
+    }
+    if files.is_empty() {
+        bail!("no audio files under {}", args.dir.display());
+    }
+    eprintln!("benchmarking {} files from {} (one core each)", files.len(), args.dir.display());
+    let ours = bench_ours(&files)?;
+    let mut rows = vec![("genrecast".to_owned(), Some(ours), String::new())];
+    let peers_dir = args.peers_dir.clone();
+    for (name, script, decode_stage, feature_stage) in [
+        ("librosa", "librosa_features.py", "decode+mono+resample", "features(mel..tempo)"),
+        ("essentia", "essentia_features.py", "decode+resample", "features(mel,mfcc,spectral,tempo)"),
+    ] {
+        if args.no_peers {
+            break;
+        }
+        match run_peer(&args.python, &peers_dir.join(script), &args.dir, args.limit, decode_stage, feature_stage) {
+            Ok(r) => rows.push((name.to_owned(), Some(r), String::new())),
+            Err(e) => rows.push((name.to_owned(), None, format!("{e:#}"))),
+        }
+    }
+    println!("\n| system | decode+resample s/audio-min | features s/audio-min | genrecast speed-up (decode, features) |");
+    println!("|---|---|---|---|");
+    for (name, r, err) in &rows {
+        match r {
+            Some(r) => {
+                let ratio = if name == "genrecast" {
+                    "-".to_owned()
+                } else {
+                    format!("{:.1}x, {:.1}x", r.decode / ours.decode, r.features / ours.features)
+                };
+                println!("| {name} | {:.4} | {:.4} | {ratio} |", r.decode, r.features);
+            }
+            None => println!("| {name} | not run: {err} | | |"),
+        }
+    }
+    println!("\nfeatures = mel+dB, MFCC 20, chroma (tuning estimated), centroid, bandwidth, roll-off, contrast, ZCR, RMS, tempo.");
+    println!("genrecast computes them from one shared STFT; the peer scripts call each librosa/Essentia function as typical GTZAN scripts do.");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bench_ours(files: &[PathBuf]) -> anyhow::Result<Rates> {
+    let fx = FeatureExtractor::new(FeatureConfig::default())?;
+    // Warm-up on one file so that page cache and allocator state are not billed to file 1.
+    if let Ok(w) = load(&files[0], &LoadOptions::default()) {
+        let _ = fx.extract(&w.samples, &PEER_SET);
+    }
+    let (mut t_dec, mut t_feat, mut minutes) = (0.0, 0.0, 0.0);
+    for f in files {
+        let t0 = Instant::now();
+        let wave = match load(f, &LoadOptions::default()) {
+            Ok(w) => w,
+            Err(e) => {
+                eprintln!("skipped: {e}");
+                continue;
+            }
+        };
+        let t1 = Instant::now();
+        fx.extract(&wave.samples, &PEER_SET).with_context(|| f.display().to_string())?;
+        let t2 = Instant::now();
+        t_dec += (t1 - t0).as_secs_f64();
+        t_feat += (t2 - t1).as_secs_f64();
+        minutes += wave.duration() / 60.0;
+    }
+    if minutes == 0.0 {
+        bail!("no file decoded");
+    }
+    Ok(Rates { decode: t_dec / minutes, features: t_feat / minutes })
+}
+
+/// Runs a peer script and reads its `# stage total_s per_file_s per_audio_min_s` lines.
+fn run_peer(python: &str, script: &Path, dir: &Path, limit: Option<usize>, decode_stage: &str, feature_stage: &str) -> anyhow::Result<Rates> {
+    if !script.is_file() {
+        bail!("{} not found", script.display());
+    }
+    let mut cmd = Command::new(python);
+    cmd.arg(script).arg(dir);
+    if let Some(n) = limit {
+        cmd.arg("--limit").arg(n.to_string());
+    }
+    // One core for the peer too: no BLAS/OpenMP/numba thread pools.
+    for var in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"] {
+        cmd.env(var, "1");
+    }
+    eprintln!("running {} {} ...", python, script.display());
+    let out = cmd.output().with_context(|| format!("starting {python}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        bail!("{} failed: {}", script.display(), stderr.lines().last().unwrap_or("no message"));
+    }
+    let stage = |name: &str| -> anyhow::Result<f64> {
+        stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix("# "))
+            .map(|l| l.split('\t').collect::<Vec<_>>())
+            .find(|f| f.len() == 4 && f[0] == name)
+            .and_then(|f| f[3].trim().parse().ok())
+            .with_context(|| format!("no '{name}' stage in the output of {}", script.display()))
+    };
+    Ok(Rates { decode: stage(decode_stage)?, features: stage(feature_stage)? })
+}
