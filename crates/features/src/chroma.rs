@@ -203,7 +203,7 @@ pub fn chroma_stft(power: &[f32], n_bins: usize, cfg: &ChromaConfig) -> Array2 {
     let mut col = vec![0.0f32; nc];
     for (t, s) in power.chunks_exact(n_bins).enumerate() {
         for (c, v) in col.iter_mut().enumerate() {
-            *v = fb.row(c).iter().zip(s).map(|(a, b)| a * b).sum();
+            *v = crate::array::dot(fb.row(c), s);
         }
         let max = col.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         let scale = if max < f32::MIN_POSITIVE { 1.0 } else { 1.0 / max };

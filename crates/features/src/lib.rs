@@ -40,7 +40,7 @@ pub mod spectral;
 mod stft;
 mod summary;
 
-pub use array::Array2;
+pub use array::{dot, Array2};
 pub use chroma::{chroma_filterbank, chroma_stft, estimate_tuning, pitch_tuning, ChromaConfig};
 pub use convert::{fft_frequencies, hz_to_mel, linspace, mel_frequencies, mel_to_hz, power_to_db, DbReference};
 pub use error::{Error, Result};

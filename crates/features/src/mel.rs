@@ -124,7 +124,7 @@ impl MelFilterbank {
     /// Applies the filterbank to one spectrum frame, writing `n_mels` values.
     pub fn apply_frame(&self, frame: &[f32], out: &mut [f32]) {
         for ((start, w), o) in self.filters.iter().zip(out.iter_mut()) {
-            *o = frame[*start..start + w.len()].iter().zip(w).map(|(a, b)| a * b).sum();
+            *o = crate::array::dot(&frame[*start..start + w.len()], w);
         }
     }
 

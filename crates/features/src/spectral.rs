@@ -38,7 +38,11 @@ pub fn spectral_bandwidth(mag: &[f32], n_bins: usize, freq: &[f64], p: f64) -> V
             let c = centroid_of(f, freq);
             let total: f64 = f.iter().map(|&v| f64::from(v).abs()).sum();
             let scale = if total < TINY_F32 { 1.0 } else { 1.0 / total };
-            let s: f64 = f.iter().zip(freq).map(|(&v, &fr)| f64::from(v) * scale * (fr - c).abs().powf(p)).sum();
+            let s: f64 = if p == 2.0 {
+                f.iter().zip(freq).map(|(&v, &fr)| f64::from(v) * (fr - c) * (fr - c)).sum::<f64>() * scale
+            } else {
+                f.iter().zip(freq).map(|(&v, &fr)| f64::from(v) * (fr - c).abs().powf(p)).sum::<f64>() * scale
+            };
             s.powf(1.0 / p) as f32
         })
         .collect()
@@ -139,10 +143,17 @@ pub fn spectral_contrast(mag: &[f32], n_bins: usize, freq: &[f64], sr: f64, fmin
         for (k, &(lo, hi, q)) in bands.iter().enumerate() {
             sorted.clear();
             sorted.extend_from_slice(&f[lo..hi]);
-            sorted.sort_unstable_by(f32::total_cmp);
+            let len = sorted.len();
             let mean = |s: &[f32]| (s.iter().map(|&v| f64::from(v)).sum::<f64>() / s.len() as f64) as f32;
+            // Only the q smallest and q largest matter: two partial selections, not a sort.
+            if q < len {
+                sorted.select_nth_unstable_by(q - 1, f32::total_cmp);
+            }
             valley[k * n_frames + t] = mean(&sorted[..q]);
-            peak[k * n_frames + t] = mean(&sorted[sorted.len() - q..]);
+            if q < len {
+                sorted.select_nth_unstable_by(len - q, f32::total_cmp);
+            }
+            peak[k * n_frames + t] = mean(&sorted[len - q..]);
         }
     }
     power_to_db(&mut peak, DbReference::Value(1.0), 1e-10, Some(80.0));
