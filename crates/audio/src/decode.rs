@@ -21,11 +21,16 @@ use crate::error::{Error, Result};
 
 /// Frames per block handed out by [`AudioStream::next_block`] for formats without packets.
 const BLOCK_FRAMES: usize = 8192;
-/// A stream this many frames shorter than its header declares counts as truncated. Headers of
-/// lossy files count encoder delay and padding differently from a gapless decode (a LAME mp3
-/// of 60 min declares 6,912 frames more than it yields), so a little slack is needed; real
-/// truncation (a broken download, a full disk) is far larger.
-const TRUNCATION_SLACK_FRAMES: u64 = 10_000;
+/// A lossy stream this many frames shorter than its header declares counts as truncated.
+/// Headers of lossy files count encoder delay and padding differently from a gapless decode (a
+/// LAME mp3 of 60 min declares 6,912 frames more than it yields), so they get this slack; real
+/// truncation (a broken download, a full disk) is far larger. Lossless streams (PCM, FLAC)
+/// declare their length exactly and get none.
+const LOSSY_TRUNCATION_SLACK_FRAMES: u64 = 10_000;
+
+fn is_lossy(codec: &str) -> bool {
+    matches!(codec, "mp1" | "mp2" | "mp3" | "vorbis" | "aac" | "opus")
+}
 /// More bad packets than this fraction of all packets and a file counts as corrupt.
 const MAX_BAD_PACKET_FRACTION: f64 = 0.01;
 
@@ -253,6 +258,7 @@ impl AudioStream {
         let path = self.path.clone();
         let channels = usize::from(self.info.channels);
         let declared = self.info.declared_frames;
+        let slack = if is_lossy(&self.info.codec) { LOSSY_TRUNCATION_SLACK_FRAMES } else { 0 };
         let seeked = self.seeked;
         let frames_out = &mut self.frames_out;
         let block = &mut self.block;
@@ -262,7 +268,7 @@ impl AudioStream {
         };
         if !got {
             if let Some(expected) = declared {
-                if !seeked && *frames_out + TRUNCATION_SLACK_FRAMES < expected {
+                if !seeked && *frames_out + slack < expected {
                     return Err(Error::Truncated { path, expected, decoded: *frames_out });
                 }
             }
