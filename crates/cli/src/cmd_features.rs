@@ -64,39 +64,31 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitCode> {
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} files ({eta} left) {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let failures = Mutex::new(Failures::default());
-    for w in walk_errors {
-        lock(&failures).push(w.path.clone(), format!("{}: {}", w.path.display(), w.message));
-    }
-    let rows: Vec<Option<(String, Vec<String>, Vec<f64>)>> = files
+    let failures = Mutex::new(Failures::from_walk_errors(walk_errors));
+    let results: Vec<Option<SummaryRow>> = files
         .par_iter()
         .zip(&stems)
         .map(|(path, stem)| {
             let result = process(path, stem, &args, &fx, &musicnn, &request);
             bar.inc(1);
-            match result {
-                Ok(row) => row,
-                Err(e) => {
+            result
+                .map_err(|e| {
                     let msg = format!("{e:#}");
                     bar.suspend(|| eprintln!("error: {msg}"));
-                    lock(&failures).push(path.clone(), msg);
-                    None
-                }
-            }
+                    failures.lock().unwrap_or_else(|p| p.into_inner()).push(msg);
+                })
+                .ok()
         })
         .collect();
     bar.finish_and_clear();
+    let ok = results.iter().filter(|r| r.is_some()).count();
     if args.summary {
+        let rows: Vec<SummaryRow> = results.into_iter().flatten().collect();
         write_summary(&args.out.join("summary.csv"), &rows)?;
     }
-    let failures = failures.into_inner().unwrap_or_else(|p| p.into_inner());
-    let ok = files.len() - failures.items.len();
     eprintln!("features for {ok} of {} files written to {}", files.len(), args.out.display());
-    Ok(failures.finish(files.len()))
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+    let failures = failures.into_inner().unwrap_or_else(|p| p.into_inner());
+    Ok(failures.finish(files.len(), true))
 }
 
 /// Output folder names: the file stem, with the parent folder prepended where two inputs

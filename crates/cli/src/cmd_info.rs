@@ -38,10 +38,7 @@ pub fn run(args: InfoArgs) -> anyhow::Result<ExitCode> {
             })
         })
         .collect();
-    let mut failures = Failures::default();
-    for w in walk_errors {
-        failures.push(w.path.clone(), format!("{}: {}", w.path.display(), w.message));
-    }
+    let mut failures = Failures::from_walk_errors(walk_errors);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut ok = Vec::new();
@@ -59,7 +56,7 @@ pub fn run(args: InfoArgs) -> anyhow::Result<ExitCode> {
                     eprintln!("error: {e}");
                 }
                 errs.push(FileError { path: path.display().to_string(), error: e.to_string() });
-                failures.push(path.clone(), e.to_string());
+                failures.push(e.to_string());
             }
         }
     }
@@ -67,8 +64,7 @@ pub fn run(args: InfoArgs) -> anyhow::Result<ExitCode> {
         serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "files": ok, "failures": errs }))?;
         writeln!(out)?;
     }
-    let total = files.len();
-    Ok(if args.json { failures.code_only() } else { failures.finish(total) })
+    Ok(failures.finish(files.len(), !args.json))
 }
 
 fn print_text(out: &mut impl Write, i: &FileInfo) -> std::io::Result<()> {

@@ -1,38 +1,37 @@
 //! Reporting a batch: per-file failures go to stderr as they happen, and a summary at the end.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// The files of a batch that failed, with their messages.
+use crate::inputs::WalkError;
+
+/// The failure messages of a batch (each names its file).
 #[derive(Default)]
 pub struct Failures {
-    pub items: Vec<(PathBuf, String)>,
+    messages: Vec<String>,
 }
 
 impl Failures {
-    pub fn push(&mut self, path: PathBuf, message: String) {
-        self.items.push((path, message));
+    /// Starts with the paths that could not even be listed.
+    pub fn from_walk_errors(errors: Vec<WalkError>) -> Self {
+        Self { messages: errors.into_iter().map(|w| format!("{}: {}", w.path.display(), w.message)).collect() }
     }
 
-    /// Prints the summary to stderr and returns the exit code: 0 if all went well, 1 if any
-    /// file failed.
-    pub fn finish(self, total: usize) -> ExitCode {
-        if self.items.is_empty() {
+    pub fn push(&mut self, message: String) {
+        self.messages.push(message);
+    }
+
+    /// The exit code: 0 if all went well, 1 if anything failed. With `summary`, first prints
+    /// the failures to stderr (outputs such as JSON carry them themselves).
+    pub fn finish(self, total: usize, summary: bool) -> ExitCode {
+        if self.messages.is_empty() {
             return ExitCode::SUCCESS;
         }
-        eprintln!("\n{} of {} files failed:", self.items.len(), total);
-        for (_, message) in &self.items {
-            eprintln!("  {message}");
+        if summary {
+            eprintln!("\n{} of {} files failed:", self.messages.len(), total);
+            for message in &self.messages {
+                eprintln!("  {message}");
+            }
         }
         ExitCode::from(1)
-    }
-
-    /// The exit code alone, for outputs (JSON) that carry the failures themselves.
-    pub fn code_only(self) -> ExitCode {
-        if self.items.is_empty() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
-        }
     }
 }

@@ -171,13 +171,18 @@ impl FeatureExtractor {
                 power_to_db(&mut db.data, DbReference::Max, 1e-10, Some(80.0));
                 out.insert(FeatureKind::MelDb, db);
             }
-            let mut db1 = mel.clone();
-            power_to_db(&mut db1.data, DbReference::Value(1.0), 1e-10, Some(80.0));
-            if want(FeatureKind::Mfcc) {
-                out.insert(FeatureKind::Mfcc, mfcc_from_db(&db1, &self.dct));
+            // MFCC and onset strength share librosa's ref=1.0 dB mel; skip it when neither is asked.
+            let needs_db1 = want(FeatureKind::Mfcc) || want(FeatureKind::Onset) || want(FeatureKind::Tempo);
+            let db1 = needs_db1.then(|| {
+                let mut db = mel.clone();
+                power_to_db(&mut db.data, DbReference::Value(1.0), 1e-10, Some(80.0));
+                db
+            });
+            if let (true, Some(db1)) = (want(FeatureKind::Mfcc), &db1) {
+                out.insert(FeatureKind::Mfcc, mfcc_from_db(db1, &self.dct));
             }
-            if want(FeatureKind::Onset) || want(FeatureKind::Tempo) {
-                let env = onset_strength(&db1, n_fft, hop);
+            if let (true, Some(db1)) = (want(FeatureKind::Onset) || want(FeatureKind::Tempo), &db1) {
+                let env = onset_strength(db1, n_fft, hop);
                 if want(FeatureKind::Tempo) {
                     let bpm = tempo(&env, sr, hop, 120.0, 1.0, 8.0, 320.0);
                     out.insert(FeatureKind::Tempo, Array2::from_vec(1, 1, vec![bpm]));

@@ -12,7 +12,7 @@ use crate::stft::n_frames;
 /// `np.finfo(np.float32).tiny`: librosa's default threshold in `util.normalize`.
 const TINY_F32: f64 = f32::MIN_POSITIVE as f64;
 
-fn frames<'a>(mag: &'a [f32], n_bins: usize) -> impl Iterator<Item = &'a [f32]> {
+fn frames(mag: &[f32], n_bins: usize) -> impl Iterator<Item = &[f32]> {
     mag.chunks_exact(n_bins)
 }
 
