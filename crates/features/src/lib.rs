@@ -40,6 +40,11 @@ pub mod spectral;
 mod stft;
 mod summary;
 
+/// The version of the feature code, part of every feature-cache key: the crate version plus a
+/// revision bumped whenever a change moves any output value, so that cached features computed
+/// by older code are never served.
+pub const CODE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+r1");
+
 pub use array::{dot, Array2};
 pub use chroma::{chroma_filterbank, chroma_stft, estimate_tuning, pitch_tuning, ChromaConfig};
 pub use convert::{fft_frequencies, hz_to_mel, linspace, mel_frequencies, mel_to_hz, power_to_db, DbReference};

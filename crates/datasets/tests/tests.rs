@@ -1,0 +1,5 @@
+//! Integration tests of genrecast-datasets, on the real datasets in `../shared/data`.
+
+mod cache;
+mod layouts;
+mod splits;
