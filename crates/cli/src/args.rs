@@ -26,6 +26,123 @@ pub enum Command {
     /// Benchmarks against the peers (librosa, Essentia) on the same files, in the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Read datasets in their native layouts (GTZAN, FMA, MagnaTagATune, tagtraum, Marsyas,
+    /// folder per label, CSV manifest): summaries, splits, checksums.
+    #[command(subcommand)]
+    Dataset(DatasetCommand),
+    /// The feature cache: size, integrity, clearing.
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+/// `genrecast dataset ...`.
+#[derive(Subcommand, Debug)]
+pub enum DatasetCommand {
+    /// Counts per label and split, durations, formats, unreadable files and duplicate clips.
+    Summary(DatasetSummaryArgs),
+    /// Show (and optionally write) the folds of a split, checking that no clip or artist
+    /// crosses sides.
+    Split(DatasetSplitArgs),
+    /// Check audio files against a published checksum list (e.g. FMA's fma_small_checksums).
+    Verify(DatasetVerifyArgs),
+}
+
+/// How to open a dataset (shared by every command that reads one).
+#[derive(Args, Debug, Clone)]
+pub struct DatasetSource {
+    /// Dataset folder, or a .csv manifest, .mf collection or .cls label file.
+    pub path: PathBuf,
+    /// Layout: gtzan, fma, mtat, tagtraum, marsyas, folder or manifest (default: detected).
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Where the audio lives when the metadata's paths do not resolve (Marsyas, MTAT, MSD).
+    #[arg(long)]
+    pub audio_root: Option<PathBuf>,
+    /// Manifest: the label column.
+    #[arg(long, default_value = "genre")]
+    pub label_column: String,
+    /// Manifest: split label cells on this character into several tags (multi-label).
+    #[arg(long)]
+    pub label_separator: Option<char>,
+    /// Manifest: the recording id column (default: clip, track_id or id if present).
+    #[arg(long)]
+    pub clip_column: Option<String>,
+    /// Manifest: the artist column (default: artist if present).
+    #[arg(long)]
+    pub artist_column: Option<String>,
+    /// Manifest: the split column (default: split, set, or *_split / *_set if present).
+    #[arg(long)]
+    pub split_column: Option<String>,
+}
+
+/// `genrecast dataset summary`.
+#[derive(Args, Debug)]
+pub struct DatasetSummaryArgs {
+    #[command(flatten)]
+    pub source: DatasetSource,
+    /// Do not open the audio files (no durations, formats or unreadable files).
+    #[arg(long)]
+    pub no_probe: bool,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Hide the progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `genrecast dataset split`.
+#[derive(Args, Debug)]
+pub struct DatasetSplitArgs {
+    #[command(flatten)]
+    pub source: DatasetSource,
+    /// The split: column, filtered, stratified, folds3, ipet10 (GTZAN), or
+    /// kfold:K[:artist|clip][:SEED].
+    #[arg(long, default_value = "column")]
+    pub split: String,
+    /// What may not cross sides: artist (and clip) or clip.
+    #[arg(long, default_value = "artist")]
+    pub group_by: String,
+    /// Report leakage as a warning instead of refusing.
+    #[arg(long)]
+    pub allow_leakage: bool,
+    /// Write each fold's sides as lists of paths: DIR/<fold>/{train,valid,test}.txt.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// `genrecast dataset verify`.
+#[derive(Args, Debug)]
+pub struct DatasetVerifyArgs {
+    /// Folder of audio files.
+    pub audio_root: PathBuf,
+    /// `sha1sum`-style list (`<sha1>  <relative path>`). Default: the `*_checksums` file beside
+    /// the folder (FMA ships `fma_small_checksums` next to `fma_small/`).
+    #[arg(long)]
+    pub checksums: Option<PathBuf>,
+}
+
+/// `genrecast cache ...`.
+#[derive(Subcommand, Debug)]
+pub enum CacheCommand {
+    /// Entries, size and leftover temporary files.
+    Stats(CacheArgs),
+    /// Read every entry and check its checksum, deleting damaged ones.
+    Verify(CacheArgs),
+    /// Delete every entry.
+    Clear(CacheArgs),
+}
+
+/// The cache folder.
+#[derive(Args, Debug)]
+pub struct CacheArgs {
+    /// Cache folder (default: $GENRECAST_CACHE, else $XDG_CACHE_HOME/genrecast, else
+    /// ~/.cache/genrecast).
+    #[arg(long, env = "GENRECAST_CACHE")]
+    pub cache_dir: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `genrecast bench ...`.
@@ -117,4 +234,12 @@ pub struct FeaturesArgs {
     /// Hide the progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Feature cache folder (default: $GENRECAST_CACHE, else $XDG_CACHE_HOME/genrecast, else
+    /// ~/.cache/genrecast). Features of a file already computed with the same settings and
+    /// code version are read from it instead of being computed again.
+    #[arg(long, env = "GENRECAST_CACHE")]
+    pub cache_dir: Option<PathBuf>,
+    /// Neither read nor write the feature cache.
+    #[arg(long, env = "GENRECAST_NO_CACHE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub no_cache: bool,
 }

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 use anyhow::{bail, Context};
 use genrecast_audio::{load, LoadOptions};
+use genrecast_datasets::{CacheKey, CacheLookup, FeatureCache};
 use genrecast_features::{
     column_names, summarize_array, write_atomic, write_npy, Array2, FeatureConfig, FeatureExtractor, FeatureKind,
     MusicnnFrontEnd,
@@ -24,6 +25,17 @@ const MUSICNN: &str = "musicnn_logmel";
 struct Request {
     kinds: Vec<FeatureKind>,
     musicnn: bool,
+}
+
+impl Request {
+    /// The output names, in output order.
+    fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.kinds.iter().map(|k| k.name().to_owned()).collect();
+        if self.musicnn {
+            names.push(MUSICNN.to_owned());
+        }
+        names
+    }
 }
 
 fn parse_set(set: &[String]) -> anyhow::Result<Request> {
@@ -53,10 +65,23 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitCode> {
         bail!("--no-frames without --summary would write nothing");
     }
     let cfg = FeatureConfig { sr: args.sr, n_mfcc: args.n_mfcc, n_mels: args.n_mels, ..Default::default() };
-    let fx = FeatureExtractor::new(cfg).context("feature configuration")?;
+    let fx = FeatureExtractor::new(cfg.clone()).context("feature configuration")?;
     let musicnn = MusicnnFrontEnd::new()?;
+    let cache = if args.no_cache {
+        None
+    } else {
+        let dir = args.cache_dir.clone().unwrap_or_else(FeatureCache::default_dir);
+        Some(FeatureCache::open(&dir).with_context(|| format!("feature cache {}", dir.display()))?)
+    };
+    // Everything that changes the arrays goes into the key (the code version is added by it).
+    let cache_config = serde_json::to_string(&serde_json::json!({
+        "features": cfg, "set": request.names(), "offset": args.offset, "duration": args.duration,
+        "resampler": format!("{:?}", genrecast_audio::ResampleQuality::default()),
+    }))?;
     let (files, walk_errors) = inputs::expand(&args.paths);
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    // Half-written files of an earlier, killed run (never under their final names).
+    genrecast_features::remove_stale_temp_files(&args.out);
     let stems = unique_stems(&files);
 
     let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(files.len() as u64) };
@@ -69,7 +94,8 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitCode> {
         .par_iter()
         .zip(&stems)
         .map(|(path, stem)| {
-            let result = process(path, stem, &args, &fx, &musicnn, &request);
+            let result = cached_features(path, &args, &fx, &musicnn, &request, cache.as_ref(), &cache_config, &bar)
+                .and_then(|arrays| write_outputs(path, stem, &args, arrays));
             bar.inc(1);
             result
                 .map_err(|e| {
@@ -116,7 +142,40 @@ fn unique_stems(files: &[PathBuf]) -> Vec<String> {
 
 type SummaryRow = Option<(String, Vec<String>, Vec<f64>)>;
 
-fn process(path: &Path, stem: &str, args: &FeaturesArgs, fx: &FeatureExtractor, musicnn: &MusicnnFrontEnd, req: &Request) -> anyhow::Result<SummaryRow> {
+/// The arrays of one file: from the cache when it has them, else computed (and stored).
+#[allow(clippy::too_many_arguments)]
+fn cached_features(
+    path: &Path,
+    args: &FeaturesArgs,
+    fx: &FeatureExtractor,
+    musicnn: &MusicnnFrontEnd,
+    req: &Request,
+    cache: Option<&FeatureCache>,
+    config: &str,
+    bar: &ProgressBar,
+) -> anyhow::Result<Vec<(String, Array2)>> {
+    let Some(cache) = cache else { return compute(path, args, fx, musicnn, req) };
+    let key = CacheKey::for_file(path, config)?;
+    match cache.get(&key)? {
+        CacheLookup::Hit(mut arrays) => {
+            let names = req.names();
+            if arrays.len() == names.len() && arrays.iter().all(|(n, _)| names.contains(n)) {
+                arrays.sort_by_key(|(n, _)| names.iter().position(|m| m == n));
+                return Ok(arrays);
+            }
+        }
+        CacheLookup::Corrupt(why) => bar.suspend(|| eprintln!("warning: {}: cache entry dropped ({why}); recomputing", path.display())),
+        CacheLookup::Miss => {}
+    }
+    let arrays = compute(path, args, fx, musicnn, req)?;
+    // A cache that cannot be written only costs time later: warn, keep going.
+    if let Err(e) = cache.put(&key, &arrays, path) {
+        bar.suspend(|| eprintln!("warning: {}: not cached: {e}", path.display()));
+    }
+    Ok(arrays)
+}
+
+fn compute(path: &Path, args: &FeaturesArgs, fx: &FeatureExtractor, musicnn: &MusicnnFrontEnd, req: &Request) -> anyhow::Result<Vec<(String, Array2)>> {
     let opts = LoadOptions { sample_rate: Some(args.sr), offset: args.offset, duration: args.duration, ..Default::default() };
     let wave = load(path, &opts)?;
     if wave.samples.is_empty() {
@@ -136,6 +195,10 @@ fn process(path: &Path, stem: &str, args: &FeaturesArgs, fx: &FeatureExtractor, 
             bail!("{}: feature {name} is not finite (corrupt samples?)", path.display());
         }
     }
+    Ok(arrays)
+}
+
+fn write_outputs(path: &Path, stem: &str, args: &FeaturesArgs, arrays: Vec<(String, Array2)>) -> anyhow::Result<SummaryRow> {
     if !args.no_frames {
         let dir = args.out.join(stem);
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;

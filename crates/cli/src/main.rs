@@ -2,6 +2,8 @@
 
 mod args;
 mod cmd_bench;
+mod cmd_cache;
+mod cmd_dataset;
 mod cmd_features;
 mod cmd_info;
 mod inputs;
@@ -36,6 +38,10 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         args::Command::Info(a) => cmd_info::run(a),
         args::Command::Features(a) => cmd_features::run(a),
         args::Command::Bench(args::BenchCommand::Features(a)) => cmd_bench::run(a),
+        args::Command::Dataset(args::DatasetCommand::Summary(a)) => cmd_dataset::summary(a),
+        args::Command::Dataset(args::DatasetCommand::Split(a)) => cmd_dataset::split(a),
+        args::Command::Dataset(args::DatasetCommand::Verify(a)) => cmd_dataset::verify(a),
+        args::Command::Cache(c) => cmd_cache::run(c),
     }
 }
 

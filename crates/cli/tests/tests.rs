@@ -1,5 +1,7 @@
 //! End-to-end tests of the `genrecast` binary.
 
+mod cache;
+mod dataset;
 mod features;
 mod hostile;
 mod info;
@@ -7,9 +9,17 @@ mod info;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// Runs the built binary with `args`.
+/// Runs the built binary with `args`, without the feature cache (so that each test computes
+/// what it checks; the cache has tests of its own).
 pub fn genrecast(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_genrecast")).args(args).output().expect("run genrecast")
+    bin().args(args).output().expect("run genrecast")
+}
+
+/// The built binary as a command, feature cache off.
+pub fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_genrecast"));
+    c.env("GENRECAST_NO_CACHE", "1").env_remove("GENRECAST_CACHE");
+    c
 }
 
 /// The repository root.

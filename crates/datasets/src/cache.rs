@@ -42,6 +42,17 @@ pub struct CacheKey {
     config: String,
 }
 
+/// BLAKE3 of a file's bytes, read once in a streaming way.
+///
+/// # Errors
+/// [`crate::Error::Io`] naming the file.
+pub fn content_hash(path: &Path) -> Result<[u8; 32]> {
+    let mut hasher = blake3::Hasher::new();
+    let mut file = std::fs::File::open(path).map_err(io(path))?;
+    std::io::copy(&mut file, &mut hasher).map_err(io(path))?;
+    Ok(*hasher.finalize().as_bytes())
+}
+
 impl CacheKey {
     /// The key of `path`'s content under `config` (any stable description of the feature
     /// configuration, e.g. its JSON), reading the file once.
@@ -49,10 +60,7 @@ impl CacheKey {
     /// # Errors
     /// [`crate::Error::Io`] naming the file.
     pub fn for_file(path: &Path, config: &str) -> Result<Self> {
-        let mut hasher = blake3::Hasher::new();
-        let mut file = std::fs::File::open(path).map_err(io(path))?;
-        std::io::copy(&mut file, &mut hasher).map_err(io(path))?;
-        Ok(Self { content: *hasher.finalize().as_bytes(), config: config.to_string() })
+        Ok(Self { content: content_hash(path)?, config: config.to_string() })
     }
 
     /// The key of `bytes` under `config`.

@@ -42,7 +42,7 @@ mod walk;
 use std::path::{Path, PathBuf};
 
 pub use balance::{balance, class_weights, Balancing};
-pub use cache::{CacheKey, CacheLookup, CacheStats, FeatureCache, CACHE_FORMAT};
+pub use cache::{content_hash, CacheKey, CacheLookup, CacheStats, FeatureCache, CACHE_FORMAT};
 pub use error::{Error, Result};
 pub use fma::{load_fma, verify_checksums, ChecksumReport};
 pub use folder::load_folder;
@@ -136,7 +136,8 @@ fn looks_like_gtzan(dir: &Path) -> bool {
 ///   a manifest's split column, GTZAN's filtered lists);
 /// - GTZAN's named lists: `filtered`, `stratified`, `folds3`, `ipet10` (see [`gtzan_folds`]);
 /// - `kfold:K[:artist|clip][:SEED]`: stratified k-fold where no group crosses folds (default
-///   grouping: artist when every track has one, else clip; seed 0).
+///   grouping: artist when the dataset knows artists, a track without one being its clip's
+///   own group; else clip; seed 0).
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for an unknown spec, or one this dataset cannot serve.
@@ -145,7 +146,7 @@ pub fn folds(dataset: &Dataset, spec: &str) -> Result<Vec<Fold>> {
         let mut parts = rest.trim_start_matches(':').split(':').filter(|p| !p.is_empty());
         let k = parts.next().unwrap_or("5");
         let k: usize = k.parse().map_err(|_| Error::InvalidParameter(format!("kfold: '{k}' is not a number of folds")))?;
-        let mut by = if dataset.tracks.iter().all(|t| t.artist.is_some()) { GroupBy::Artist } else { GroupBy::Clip };
+        let mut by = if dataset.tracks.iter().any(|t| t.artist.is_some()) { GroupBy::Artist } else { GroupBy::Clip };
         let mut seed = 0u64;
         for p in parts {
             match p.parse::<u64>() {

@@ -48,3 +48,30 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut std::io::BufWriter<std:
     }
     result.map_err(io)
 }
+
+/// Removes the temporary files that [`write_atomic`] left in `dir` (and its sub-folders, one
+/// level down) when its process was killed: those whose writer process no longer exists. On
+/// systems without `/proc`, nothing is removed. Returns how many were removed.
+pub fn remove_stale_temp_files(dir: &Path) -> usize {
+    if !Path::new("/proc/self").exists() {
+        return 0;
+    }
+    let mut removed = 0;
+    let mut dirs = vec![dir.to_path_buf()];
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        dirs.extend(entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
+    }
+    for d in dirs {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some(pid) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")).and_then(|n| n.rsplit_once('.')).map(|(_, pid)| pid.to_string()) else {
+                continue;
+            };
+            if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(&pid).exists() && std::fs::remove_file(e.path()).is_ok() {
+                removed += 1;
+            }
+        }
+    }
+    removed
+}
