@@ -1,0 +1,312 @@
+//! The networks: one body per architecture, a shared embedding and head.
+//!
+//! Every network reads a batch `[batch, features, frames]` (a summary vector is `frames = 1`),
+//! computes an embedding of `embedding` dimensions (50 by default) with a ReLU, and maps it
+//! through dropout and one linear layer to `n_outputs` logits: softmax for single-label genre,
+//! sigmoid for multi-label tags.
+
+use burn::module::Module;
+use burn::nn::conv::{Conv1d, Conv1dConfig, Conv2d, Conv2dConfig};
+use burn::nn::pool::{MaxPool1d, MaxPool1dConfig, MaxPool2d, MaxPool2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, Lstm, LstmConfig, PaddingConfig1d, PaddingConfig2d};
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Tensor};
+
+/// Which body a network has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Architecture {
+    /// Dense layers on a flattened input (summary vectors): 128-128-embedding.
+    Mlp,
+    /// Conv1d-BN-ReLU-maxpool x3 over time, global average pool over time.
+    Cnn1d,
+    /// Conv2d-BN-ReLU-maxpool blocks on a log-mel image, global average pool.
+    Cnn2d,
+    /// Three conv blocks, then a 2-layer LSTM over time, mean over time.
+    Crnn,
+}
+
+impl std::str::FromStr for Architecture {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<Self> {
+        match s {
+            "mlp" => Ok(Self::Mlp),
+            "cnn1d" => Ok(Self::Cnn1d),
+            "cnn2d" => Ok(Self::Cnn2d),
+            "crnn" => Ok(Self::Crnn),
+            other => Err(crate::Error::Config(format!("unknown model '{other}' (known: mlp, cnn1d, cnn2d, crnn)"))),
+        }
+    }
+}
+
+/// The shape and sizes of a network (stored with every checkpoint).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NetworkConfig {
+    /// The body.
+    pub architecture: Architecture,
+    /// Input features per frame (mel bands, MFCCs, summary dimensions).
+    pub n_features: usize,
+    /// Input frames (1 for summary vectors).
+    pub n_frames: usize,
+    /// Outputs: classes or tags.
+    pub n_outputs: usize,
+    /// Embedding size. Default 50.
+    pub embedding: usize,
+    /// MLP hidden width. Default 128.
+    pub hidden: usize,
+    /// Convolution channels per block (CNNs, CRNN front end).
+    pub channels: Vec<usize>,
+    /// LSTM hidden size (CRNN). Default 64.
+    pub lstm_hidden: usize,
+    /// Dropout probability before the head (and between MLP layers). Default 0.3.
+    pub dropout: f64,
+}
+
+impl NetworkConfig {
+    /// Defaults for `architecture` over inputs of `n_features x n_frames`.
+    pub fn new(architecture: Architecture, n_features: usize, n_frames: usize, n_outputs: usize) -> Self {
+        let channels = match architecture {
+            Architecture::Mlp => vec![],
+            Architecture::Cnn1d => vec![64, 128, 128],
+            Architecture::Cnn2d => vec![16, 32, 64, 128],
+            Architecture::Crnn => vec![32, 64, 64],
+        };
+        Self { architecture, n_features, n_frames, n_outputs, embedding: 50, hidden: 128, channels, lstm_hidden: 64, dropout: 0.3 }
+    }
+
+    /// Checks that the input survives the pooling of every block.
+    ///
+    /// # Errors
+    /// [`crate::Error::Config`] naming the problem.
+    pub fn validate(&self) -> crate::Result<()> {
+        let bad = |m: String| Err(crate::Error::Config(m));
+        if self.n_features == 0 || self.n_frames == 0 || self.n_outputs == 0 || self.embedding == 0 {
+            return bad(format!("empty dimension in {self:?}"));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return bad(format!("dropout {} (expected 0 <= p < 1)", self.dropout));
+        }
+        let pools = self.channels.len() as u32;
+        let need = 1usize << pools;
+        match self.architecture {
+            Architecture::Mlp => Ok(()),
+            Architecture::Cnn1d if self.n_frames < need => bad(format!("cnn1d with {pools} pooling blocks needs at least {need} frames, got {}", self.n_frames)),
+            Architecture::Cnn2d | Architecture::Crnn if self.n_frames < need || self.n_features < need => {
+                bad(format!("{:?} with {pools} pooling blocks needs at least {need} features and frames, got {}x{}", self.architecture, self.n_features, self.n_frames))
+            }
+            _ if self.channels.is_empty() => bad("convolutional model without channels".into()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Builds the network with fresh weights on `device`.
+    ///
+    /// # Errors
+    /// As [`NetworkConfig::validate`].
+    pub fn init(&self, device: &Device) -> crate::Result<GenreNet> {
+        self.validate()?;
+        let mut net = GenreNet {
+            mlp: None,
+            cnn1d: None,
+            cnn2d: None,
+            crnn: None,
+            dropout: DropoutConfig::new(self.dropout).init(),
+            head: LinearConfig::new(self.embedding, self.n_outputs).init(device),
+        };
+        match self.architecture {
+            Architecture::Mlp => net.mlp = Some(Mlp::new(self, device)),
+            Architecture::Cnn1d => net.cnn1d = Some(Cnn1d::new(self, device)),
+            Architecture::Cnn2d => net.cnn2d = Some(Cnn2d::new(self, device)),
+            Architecture::Crnn => net.crnn = Some(Crnn::new(self, device)),
+        }
+        Ok(net)
+    }
+}
+
+/// A genrecast network: one body (the others are `None`), then dropout and a linear head.
+#[derive(Module, Debug)]
+pub struct GenreNet {
+    mlp: Option<Mlp>,
+    cnn1d: Option<Cnn1d>,
+    cnn2d: Option<Cnn2d>,
+    crnn: Option<Crnn>,
+    dropout: Dropout,
+    /// The output layer (public for L1 penalties and for swapping heads).
+    pub head: Linear,
+}
+
+impl GenreNet {
+    /// The embedding of a batch `[batch, features, frames]`: `[batch, embedding]`, after ReLU.
+    pub fn embed(&self, x: Tensor<3>) -> Tensor<2> {
+        if let Some(m) = &self.mlp {
+            m.forward(x)
+        } else if let Some(m) = &self.cnn1d {
+            m.forward(x)
+        } else if let Some(m) = &self.cnn2d {
+            m.forward(x)
+        } else if let Some(m) = &self.crnn {
+            m.forward(x)
+        } else {
+            // Unreachable by construction (init sets exactly one body); keep the shape valid.
+            let [b, _, _] = x.dims();
+            Tensor::zeros([b, self.head.weight.dims()[0]], &x.device())
+        }
+    }
+
+    /// Logits `[batch, outputs]` and the embedding `[batch, embedding]`.
+    pub fn forward(&self, x: Tensor<3>) -> (Tensor<2>, Tensor<2>) {
+        let e = self.embed(x);
+        (self.head.forward(self.dropout.forward(e.clone())), e)
+    }
+
+    /// Sum of absolute weights of the embedding and output layers (the L1 penalty's term).
+    pub fn l1_term(&self) -> Tensor<1> {
+        let mut sum = self.head.weight.val().abs().sum();
+        let emb = self.mlp.as_ref().map(|m| &m.emb)
+            .or(self.cnn1d.as_ref().map(|m| &m.emb))
+            .or(self.cnn2d.as_ref().map(|m| &m.emb))
+            .or(self.crnn.as_ref().map(|m| &m.emb));
+        if let Some(e) = emb {
+            sum = sum + e.weight.val().abs().sum();
+        }
+        sum
+    }
+}
+
+#[derive(Module, Debug)]
+struct Mlp {
+    l1: Linear,
+    l2: Linear,
+    emb: Linear,
+    dropout: Dropout,
+}
+
+impl Mlp {
+    fn new(c: &NetworkConfig, device: &Device) -> Self {
+        Self {
+            l1: LinearConfig::new(c.n_features * c.n_frames, c.hidden).init(device),
+            l2: LinearConfig::new(c.hidden, c.hidden).init(device),
+            emb: LinearConfig::new(c.hidden, c.embedding).init(device),
+            dropout: DropoutConfig::new(c.dropout).init(),
+        }
+    }
+
+    fn forward(&self, x: Tensor<3>) -> Tensor<2> {
+        let [b, f, t] = x.dims();
+        let x = x.reshape([b, f * t]);
+        let x = self.dropout.forward(relu(self.l1.forward(x)));
+        let x = self.dropout.forward(relu(self.l2.forward(x)));
+        relu(self.emb.forward(x))
+    }
+}
+
+#[derive(Module, Debug)]
+struct Cnn1d {
+    convs: Vec<Conv1d>,
+    norms: Vec<BatchNorm>,
+    pool: MaxPool1d,
+    emb: Linear,
+}
+
+impl Cnn1d {
+    fn new(c: &NetworkConfig, device: &Device) -> Self {
+        let mut convs = Vec::new();
+        let mut norms = Vec::new();
+        let mut ch_in = c.n_features;
+        for &ch in &c.channels {
+            convs.push(Conv1dConfig::new(ch_in, ch, 3).with_padding(PaddingConfig1d::Same).init(device));
+            norms.push(BatchNormConfig::new(ch).init(device));
+            ch_in = ch;
+        }
+        Self { convs, norms, pool: MaxPool1dConfig::new(2).init(), emb: LinearConfig::new(ch_in, c.embedding).init(device) }
+    }
+
+    fn forward(&self, x: Tensor<3>) -> Tensor<2> {
+        let mut x = x;
+        for (conv, norm) in self.convs.iter().zip(&self.norms) {
+            x = self.pool.forward(relu(norm.forward(conv.forward(x))));
+        }
+        let [b, ch, _] = x.dims();
+        relu(self.emb.forward(x.mean_dim(2).reshape([b, ch])))
+    }
+}
+
+#[derive(Module, Debug)]
+struct ConvBlocks {
+    convs: Vec<Conv2d>,
+    norms: Vec<BatchNorm>,
+    pool: MaxPool2d,
+}
+
+impl ConvBlocks {
+    fn new(channels: &[usize], device: &Device) -> Self {
+        let mut convs = Vec::new();
+        let mut norms = Vec::new();
+        let mut ch_in = 1;
+        for &ch in channels {
+            convs.push(Conv2dConfig::new([ch_in, ch], [3, 3]).with_padding(PaddingConfig2d::Same).init(device));
+            norms.push(BatchNormConfig::new(ch).init(device));
+            ch_in = ch;
+        }
+        Self { convs, norms, pool: MaxPool2dConfig::new([2, 2]).init() }
+    }
+
+    /// `[batch, features, frames]` -> `[batch, channels, features / 2^n, frames / 2^n]`.
+    fn forward(&self, x: Tensor<3>) -> Tensor<4> {
+        let [b, f, t] = x.dims();
+        let mut x = x.reshape([b, 1, f, t]);
+        for (conv, norm) in self.convs.iter().zip(&self.norms) {
+            x = self.pool.forward(relu(norm.forward(conv.forward(x))));
+        }
+        x
+    }
+}
+
+#[derive(Module, Debug)]
+struct Cnn2d {
+    blocks: ConvBlocks,
+    emb: Linear,
+}
+
+impl Cnn2d {
+    fn new(c: &NetworkConfig, device: &Device) -> Self {
+        Self { blocks: ConvBlocks::new(&c.channels, device), emb: LinearConfig::new(*c.channels.last().unwrap_or(&1), c.embedding).init(device) }
+    }
+
+    fn forward(&self, x: Tensor<3>) -> Tensor<2> {
+        let x = self.blocks.forward(x);
+        let [b, ch, _, _] = x.dims();
+        relu(self.emb.forward(x.mean_dim(3).mean_dim(2).reshape([b, ch])))
+    }
+}
+
+#[derive(Module, Debug)]
+struct Crnn {
+    blocks: ConvBlocks,
+    lstm1: Lstm,
+    lstm2: Lstm,
+    emb: Linear,
+}
+
+impl Crnn {
+    fn new(c: &NetworkConfig, device: &Device) -> Self {
+        let ch = *c.channels.last().unwrap_or(&1);
+        Self {
+            blocks: ConvBlocks::new(&c.channels, device),
+            lstm1: LstmConfig::new(ch, c.lstm_hidden, true).init(device),
+            lstm2: LstmConfig::new(c.lstm_hidden, c.lstm_hidden, true).init(device),
+            emb: LinearConfig::new(c.lstm_hidden, c.embedding).init(device),
+        }
+    }
+
+    fn forward(&self, x: Tensor<3>) -> Tensor<2> {
+        let x = self.blocks.forward(x);
+        let [b, ch, _, t] = x.dims();
+        // Collapse frequency, then read the sequence over time.
+        let seq = x.mean_dim(2).reshape([b, ch, t]).swap_dims(1, 2);
+        let (h, _) = self.lstm1.forward(seq, None);
+        let (h, _) = self.lstm2.forward(h, None);
+        let [_, _, hidden] = h.dims();
+        relu(self.emb.forward(h.mean_dim(1).reshape([b, hidden])))
+    }
+}
