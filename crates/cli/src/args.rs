@@ -33,6 +33,131 @@ pub enum Command {
     /// The feature cache: size, integrity, clearing.
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Train a neural model (mlp, cnn1d, cnn2d, crnn) on a dataset split; writes a model folder.
+    Train(Box<TrainArgs>),
+    /// Evaluate a trained model on a dataset split: accuracy, balanced accuracy, confusion.
+    Eval(EvalArgs),
+}
+
+/// `genrecast train`.
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub source: DatasetSource,
+    /// Model: mlp, cnn1d, cnn2d or crnn.
+    #[arg(long, default_value = "cnn2d")]
+    pub model: String,
+    /// Input: logmel, mfcc, mfcc-chroma or summary (default: logmel for cnn2d/crnn, mfcc-chroma
+    /// for cnn1d, summary for mlp).
+    #[arg(long)]
+    pub input: Option<String>,
+    /// Crop length in seconds (every example is a crop of this length at 22,050 Hz).
+    #[arg(long, default_value_t = 2.0)]
+    pub crop: f64,
+    /// Random crops per training track per epoch.
+    #[arg(long, default_value_t = 4)]
+    pub crops_per_track: usize,
+    /// Split: column, filtered, stratified, folds3, ipet10, kfold:K[:artist|clip][:seed].
+    #[arg(long, default_value = "filtered")]
+    pub split: String,
+    /// Which fold of the split (1-based).
+    #[arg(long, default_value_t = 1)]
+    pub fold: usize,
+    /// Train every fold (into OUT/fold-K) and report the cross-validated scores.
+    #[arg(long)]
+    pub all_folds: bool,
+    /// Fraction of training tracks held out (grouped by artist) for validation when the split
+    /// has no validation side.
+    #[arg(long, default_value_t = 0.2)]
+    pub valid_fraction: f64,
+    /// Output folder of the model.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 30)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// adam, adamw or adadelta.
+    #[arg(long, default_value = "adam")]
+    pub optimizer: String,
+    /// L2 penalty (weight decay).
+    #[arg(long, default_value_t = 1e-4)]
+    pub weight_decay: f32,
+    /// L1 penalty on embedding and output weights.
+    #[arg(long, default_value_t = 0.0)]
+    pub l1: f32,
+    #[arg(long, default_value_t = 0.3)]
+    pub dropout: f64,
+    /// Embedding size.
+    #[arg(long, default_value_t = 50)]
+    pub embedding: usize,
+    /// Early stopping: epochs without a better validation loss (0: off).
+    #[arg(long, default_value_t = 8)]
+    pub patience: usize,
+    /// Learning-rate schedule: constant, cosine or plateau.
+    #[arg(long, default_value = "cosine")]
+    pub schedule: String,
+    /// Class balancing of the training side: none, oversample, undersample or weights.
+    #[arg(long, default_value = "none")]
+    pub balance: String,
+    /// Augmentation: random offset of up to +-GAIN in standardised units (dB-like inputs).
+    #[arg(long, default_value_t = 0.0)]
+    pub aug_gain: f32,
+    /// Augmentation: time masks per example (width up to 1/8 of the crop).
+    #[arg(long, default_value_t = 0)]
+    pub time_masks: usize,
+    /// Augmentation: frequency masks per example (width up to 1/8 of the bands).
+    #[arg(long, default_value_t = 0)]
+    pub freq_masks: usize,
+    /// Augmentation: mixup alpha (0: off).
+    #[arg(long, default_value_t = 0.0)]
+    pub mixup: f32,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Train even if a clip or artist is on both sides of the split (warns).
+    #[arg(long)]
+    pub allow_leakage: bool,
+    /// Feature cache folder (default: $GENRECAST_CACHE or ~/.cache/genrecast).
+    #[arg(long, env = "GENRECAST_CACHE")]
+    pub cache_dir: Option<PathBuf>,
+    #[arg(long, env = "GENRECAST_NO_CACHE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub no_cache: bool,
+    /// Hide progress bars.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `genrecast eval`.
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    pub source: DatasetSource,
+    /// The model folder written by `genrecast train`.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Split to evaluate on.
+    #[arg(long, default_value = "filtered")]
+    pub split: String,
+    /// Fold (1-based).
+    #[arg(long, default_value_t = 1)]
+    pub fold: usize,
+    /// Side: test or valid (default: test, or valid when the fold has no test side).
+    #[arg(long)]
+    pub side: Option<String>,
+    /// Evaluate even on clips or artists the model was trained on (warns).
+    #[arg(long)]
+    pub allow_leakage: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long, env = "GENRECAST_CACHE")]
+    pub cache_dir: Option<PathBuf>,
+    #[arg(long, env = "GENRECAST_NO_CACHE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub no_cache: bool,
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// `genrecast dataset ...`.

@@ -6,6 +6,7 @@ mod cmd_cache;
 mod cmd_dataset;
 mod cmd_features;
 mod cmd_info;
+mod cmd_train;
 mod inputs;
 mod report;
 
@@ -42,6 +43,8 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         args::Command::Dataset(args::DatasetCommand::Split(a)) => cmd_dataset::split(a),
         args::Command::Dataset(args::DatasetCommand::Verify(a)) => cmd_dataset::verify(a),
         args::Command::Cache(c) => cmd_cache::run(c),
+        args::Command::Train(a) => cmd_train::train(*a),
+        args::Command::Eval(a) => cmd_train::eval(a),
     }
 }
 

@@ -2,14 +2,26 @@
 //! 50-d embedding, and the training loop that fits them.
 
 mod adadelta;
+mod checkpoint;
 mod error;
+mod inputs;
 mod network;
 mod train;
 
 pub use adadelta::{Adadelta, AdadeltaConfig};
+pub use checkpoint::{load, save, ModelCard, TrainedOn, MODEL_FORMAT};
 pub use error::{Error, Result};
+pub use inputs::{crop, random_crops, target, track_matrices, windows, InputPreset, InputSpec, Normalizer};
 pub use network::{Architecture, GenreNet, NetworkConfig};
 pub use train::{argmax, embeddings, loss, predict, probabilities, train, Augment, EpochRecord, Example, OptimizerKind, Schedule, Task, TrainConfig};
 
 // burn's `RecordState` derive names these at the crate root.
 pub(crate) use burn::optim::{RecordState, StateSink, StateSource};
+
+/// burn seeds its CPU backend's random numbers globally: runs that seed it and then draw
+/// (weight init, dropout masks) hold this lock so that concurrent runs in one process cannot
+/// interleave their draws and break reproducibility.
+pub(crate) fn backend_rng_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -99,11 +99,35 @@ impl NetworkConfig {
         }
     }
 
+    /// Builds the network with weights drawn from `seed`: the same seed gives the same weights,
+    /// even when other threads use the backend's random numbers meanwhile.
+    ///
+    /// # Errors
+    /// As [`NetworkConfig::validate`].
+    pub fn init_seeded(&self, device: &Device, seed: u64) -> crate::Result<GenreNet> {
+        let _guard = crate::backend_rng_lock();
+        device.seed(seed);
+        self.build(device)
+    }
+
     /// Builds the network with fresh weights on `device`.
     ///
     /// # Errors
     /// As [`NetworkConfig::validate`].
     pub fn init(&self, device: &Device) -> crate::Result<GenreNet> {
+        let _guard = crate::backend_rng_lock();
+        self.build(device)
+    }
+
+    fn build(&self, device: &Device) -> crate::Result<GenreNet> {
+        let net = self.build_lazy(device)?;
+        // burn draws parameters lazily, at first use; draw them now, under the caller's lock
+        // and seed, so that weights do not depend on what else runs meanwhile.
+        net.visit(&mut Materialize);
+        Ok(net)
+    }
+
+    fn build_lazy(&self, device: &Device) -> crate::Result<GenreNet> {
         self.validate()?;
         let mut net = GenreNet {
             mlp: None,
@@ -120,6 +144,15 @@ impl NetworkConfig {
             Architecture::Crnn => net.crnn = Some(Crnn::new(self, device)),
         }
         Ok(net)
+    }
+}
+
+/// Touches every float parameter, which initialises a lazy one.
+struct Materialize;
+
+impl burn::module::ModuleVisitor for Materialize {
+    fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+        let _ = param.val();
     }
 }
 

@@ -261,6 +261,9 @@ pub fn train(
     mut on_epoch: impl FnMut(&EpochRecord, Option<usize>),
 ) -> Result<(GenreNet, Vec<EpochRecord>)> {
     let (features, frames) = shape;
+    // Dropout draws from the backend's global generator: seed it and keep it to ourselves.
+    let _guard = crate::backend_rng_lock();
+    device.seed(cfg.seed.wrapping_add(0x5eed));
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     let mut optim = optimizer(cfg);
     let weights = cfg.class_weights.as_ref().map(|w| Tensor::<1>::from_data(TensorData::new(w.clone(), [w.len()]), device));

@@ -1,0 +1,346 @@
+//! `genrecast train` and `genrecast eval`: neural models on dataset splits, with leakage checks
+//! at both ends and per-track aggregation of crop predictions.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use burn::tensor::Device;
+use genrecast_datasets::{balance, check_leakage, class_weights, folds, holdout, Balancing, Dataset, FeatureCache, Fold, GroupBy};
+use genrecast_eval::ConfusionMatrix;
+use genrecast_features::Array2;
+use genrecast_models::{
+    predict, random_crops, target, track_matrices, windows, Architecture, Augment, EpochRecord, Example, InputPreset, InputSpec, ModelCard, NetworkConfig,
+    Normalizer, OptimizerKind, Schedule, Task, TrainConfig, TrainedOn, MODEL_FORMAT,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::args::{EvalArgs, TrainArgs};
+use crate::cmd_dataset::open_source;
+
+fn cache(dir: &Option<std::path::PathBuf>, off: bool) -> anyhow::Result<Option<FeatureCache>> {
+    if off {
+        return Ok(None);
+    }
+    let dir = dir.clone().unwrap_or_else(FeatureCache::default_dir);
+    Ok(Some(FeatureCache::open(&dir).with_context(|| format!("feature cache {}", dir.display()))?))
+}
+
+fn bar(n: usize, quiet: bool, what: &str) -> ProgressBar {
+    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(n as u64) };
+    bar.set_style(ProgressStyle::with_template(&format!("{{spinner}} [{{elapsed_precise}}] {{bar:30}} {{pos}}/{{len}} {what} ({{eta}} left)")).unwrap_or_else(|_| ProgressStyle::default_bar()));
+    bar
+}
+
+/// Per-frame matrices of `indices`; failures are reported and dropped.
+fn matrices(ds: &Dataset, indices: &[usize], spec: &InputSpec, cache: Option<&FeatureCache>, quiet: bool, failures: &mut Vec<String>) -> BTreeMap<usize, Array2> {
+    let unique: BTreeSet<usize> = indices.iter().copied().collect();
+    let unique: Vec<usize> = unique.into_iter().collect();
+    let paths: Vec<&Path> = unique.iter().map(|&i| ds.tracks[i].path.as_path()).collect();
+    let pb = bar(paths.len(), quiet, "tracks analysed");
+    let results = track_matrices(&paths, spec, cache, &|| pb.inc(1));
+    pb.finish_and_clear();
+    let mut out = BTreeMap::new();
+    for (i, r) in unique.into_iter().zip(results) {
+        match r {
+            Ok(m) => {
+                out.insert(i, m);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                failures.push(e.to_string());
+            }
+        }
+    }
+    out
+}
+
+fn default_input(arch: Architecture) -> InputPreset {
+    match arch {
+        Architecture::Mlp => InputPreset::Summary,
+        Architecture::Cnn1d => InputPreset::MfccChroma,
+        Architecture::Cnn2d | Architecture::Crnn => InputPreset::LogMel,
+    }
+}
+
+/// Track-level scores: crop probabilities averaged per track.
+struct TrackScores {
+    tracks: Vec<usize>,
+    probs: Vec<Vec<f32>>,
+}
+
+fn score_tracks(net: &genrecast_models::GenreNet, task: Task, examples: &[Example], shape: (usize, usize), device: &Device) -> TrackScores {
+    let probs = predict(net, task, examples, shape, device);
+    let agg = genrecast_datasets::aggregate_by_track(examples.iter().zip(&probs).map(|(e, p)| (e.track, p.as_slice())));
+    TrackScores { tracks: agg.iter().map(|(t, _)| *t).collect(), probs: agg.into_iter().map(|(_, p)| p).collect() }
+}
+
+fn confusion(ds: &Dataset, labels: &[String], scores: &TrackScores) -> ConfusionMatrix {
+    let pairs = scores.tracks.iter().zip(&scores.probs).filter_map(|(&t, p)| {
+        let truth = ds.tracks[t].label().and_then(|l| labels.iter().position(|x| x == l))?;
+        Some((truth, genrecast_models::argmax(p)))
+    });
+    ConfusionMatrix::new(labels.len(), pairs)
+}
+
+pub fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
+    let ds = open_source(&args.source)?;
+    let all = folds(&ds, &args.split)?;
+    let chosen: Vec<usize> = if args.all_folds { (0..all.len()).collect() } else { vec![args.fold.checked_sub(1).filter(|&f| f < all.len()).with_context(|| format!("--fold {} (the split has {} folds)", args.fold, all.len()))?] };
+    let mut summary = Vec::new();
+    for k in chosen {
+        let out = if args.all_folds { args.out.join(format!("fold-{}", k + 1)) } else { args.out.clone() };
+        let (acc, bacc, secs) = train_fold(&args, &ds, &all[k], &out)?;
+        summary.push((all[k].name.clone(), acc, bacc, secs));
+    }
+    if summary.len() > 1 {
+        let n = summary.len() as f64;
+        let mean_b = summary.iter().map(|s| s.2).sum::<f64>() / n;
+        let sd_b = (summary.iter().map(|s| (s.2 - mean_b).powi(2)).sum::<f64>() / n).sqrt();
+        let mean_a = summary.iter().map(|s| s.1).sum::<f64>() / n;
+        println!("\ncross-validation on {} ({}):", ds.root.display(), args.split);
+        for (name, a, b, s) in &summary {
+            println!("  {name}: accuracy {a:.3}, balanced accuracy {b:.3} (held-out side, per track), {s:.0} s");
+        }
+        println!("  mean: accuracy {mean_a:.3}, balanced accuracy {mean_b:.3} +- {sd_b:.3}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Trains on one fold; returns (accuracy, balanced accuracy) on its held-out side and seconds.
+fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> anyhow::Result<(f64, f64, f64)> {
+    let arch: Architecture = args.model.parse()?;
+    let preset = match &args.input {
+        Some(i) => i.parse()?,
+        None => default_input(arch),
+    };
+    let spec = InputSpec::new(preset, args.crop);
+    let task = if ds.multi_label { Task::MultiLabel } else { Task::SingleLabel };
+    let labels = ds.labels.clone();
+    let labelled = |i: &usize| target(&ds.tracks[*i], &labels, ds.multi_label).is_some();
+
+    // Sides: train / valid (carved from train by artist when the split has none) / test.
+    let mut fold = fold.clone();
+    if fold.valid.is_empty() {
+        let (kept, held) = holdout(ds, &fold.train, args.valid_fraction, GroupBy::Artist, args.seed)?;
+        fold.train = kept;
+        fold.valid = held;
+    }
+    if let Err(e) = check_leakage(ds, &fold, GroupBy::Artist) {
+        if !args.allow_leakage {
+            bail!("{e} (pass --allow-leakage to train anyway)");
+        }
+        eprintln!("warning: {e}");
+    }
+    let train_idx: Vec<usize> = fold.train.iter().copied().filter(labelled).collect();
+    let valid_idx: Vec<usize> = fold.valid.iter().copied().filter(labelled).collect();
+    let held_idx: Vec<usize> = if fold.test.is_empty() { valid_idx.clone() } else { fold.test.iter().copied().filter(labelled).collect() };
+    if train_idx.is_empty() {
+        bail!("fold {} has no labelled training tracks", fold.name);
+    }
+    eprintln!("{}: {} ({}), fold {}: train {}, valid {}, held-out {} tracks; {} on {:?} crops of {} frames",
+        out.display(), ds.root.display(), ds.kind.name(), fold.name, train_idx.len(), valid_idx.len(), held_idx.len(), args.model, preset, spec.crop_frames);
+
+    let cache = cache(&args.cache_dir, args.no_cache)?;
+    let mut failures = Vec::new();
+    let needed: Vec<usize> = train_idx.iter().chain(&valid_idx).chain(&held_idx).copied().collect();
+    let mats = matrices(ds, &needed, &spec, cache.as_ref(), args.quiet, &mut failures);
+    let with_target = |idx: &[usize]| -> Vec<(usize, &Array2, Vec<f32>)> {
+        idx.iter().filter_map(|&i| Some((i, mats.get(&i)?, target(&ds.tracks[i], &labels, ds.multi_label)?))).collect()
+    };
+
+    // Balancing on the training side only.
+    let classes = ds.class_of_tracks();
+    let balancing: Balancing = args.balance.parse()?;
+    let train_idx = balance(&classes, &train_idx, balancing, args.seed);
+    let weights = (balancing == Balancing::ClassWeights).then(|| class_weights(&classes, &train_idx, labels.len()));
+    let train_tracks = with_target(&train_idx);
+    let valid_tracks = with_target(&valid_idx);
+    let held_tracks = with_target(&held_idx);
+
+    let shape = spec.example_shape();
+    let normalizer = Normalizer::fit(&windows(&train_tracks, &spec), shape);
+    let normalise = |mut v: Vec<Example>| {
+        for e in &mut v {
+            normalizer.apply(&mut e.x, shape.1);
+        }
+        v
+    };
+    let valid = normalise(windows(&valid_tracks, &spec));
+    let held = normalise(windows(&held_tracks, &spec));
+
+    let mut network = NetworkConfig::new(arch, shape.0, shape.1, labels.len());
+    network.embedding = args.embedding;
+    network.dropout = args.dropout;
+    let cfg = TrainConfig {
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        lr: args.lr,
+        optimizer: match args.optimizer.as_str() {
+            "adam" => OptimizerKind::Adam,
+            "adamw" => OptimizerKind::AdamW,
+            "adadelta" => OptimizerKind::Adadelta,
+            o => bail!("unknown optimizer '{o}' (known: adam, adamw, adadelta)"),
+        },
+        weight_decay: args.weight_decay,
+        l1: args.l1,
+        patience: args.patience,
+        schedule: match args.schedule.as_str() {
+            "constant" => Schedule::Constant,
+            "cosine" => Schedule::Cosine,
+            "plateau" => Schedule::Plateau { patience: 3, factor: 0.5 },
+            s => bail!("unknown schedule '{s}' (known: constant, cosine, plateau)"),
+        },
+        augment: Augment {
+            gain_db: args.aug_gain,
+            time_masks: args.time_masks,
+            time_mask_width: shape.1 / 8,
+            freq_masks: args.freq_masks,
+            freq_mask_width: shape.0 / 8,
+            mixup_alpha: args.mixup,
+        },
+        class_weights: weights,
+        seed: args.seed,
+    };
+    let device = Device::flex().autodiff();
+    let net = network.init_seeded(&device, args.seed)?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let history_path = out.join("history.csv");
+    let mut history = String::from("epoch,lr,train_loss,valid_loss,valid_crop_accuracy,seconds\n");
+    let pb = bar(cfg.epochs, args.quiet, "epochs");
+    let start = Instant::now();
+    let (net, records) = genrecast_models::train(
+        net,
+        &cfg,
+        task,
+        shape,
+        |_, rng| normalise(random_crops(&train_tracks, &spec, args.crops_per_track, rng)),
+        &valid,
+        &device,
+        |r: &EpochRecord, best| {
+            let opt = |v: Option<f64>| v.map(|x| format!("{x:.4}")).unwrap_or_default();
+            history.push_str(&format!("{},{:.6},{:.4},{},{},{:.1}\n", r.epoch, r.lr, r.train_loss, opt(r.valid_loss), opt(r.valid_accuracy), r.seconds));
+            // The history is rewritten whole each epoch, so a killed run leaves a complete file.
+            let _ = genrecast_features::write_atomic(&history_path, |w| w.write_all(history.as_bytes()));
+            pb.inc(1);
+            pb.suspend(|| eprintln!("epoch {:>3}: lr {:.2e}, train loss {:.4}, valid loss {}, valid crop accuracy {} ({:.1} s){}", r.epoch, r.lr, r.train_loss, opt(r.valid_loss), opt(r.valid_accuracy), r.seconds, if best == Some(r.epoch) { " *" } else { "" }));
+        },
+    )?;
+    pb.finish_and_clear();
+    let train_seconds = start.elapsed().as_secs_f64();
+    let infer = Device::flex();
+    let best_epoch = records.iter().min_by(|a, b| a.valid_loss.unwrap_or(a.train_loss).total_cmp(&b.valid_loss.unwrap_or(b.train_loss))).map_or(0, |r| r.epoch);
+    let t0 = Instant::now();
+    let scores = score_tracks(&net, task, &held, shape, &infer);
+    let per_track_ms = t0.elapsed().as_secs_f64() * 1000.0 / scores.tracks.len().max(1) as f64;
+    let cm = confusion(ds, &labels, &scores);
+    let side = if fold.test.is_empty() { "valid" } else { "test" };
+    println!("{} on {} ({}), {side} side: {} tracks, accuracy {:.3}, balanced accuracy {:.3}, macro F1 {:.3}; trained {:.0} s, best epoch {best_epoch}",
+        args.model, ds.root.display(), fold.name, cm.total(), cm.accuracy(), cm.balanced_accuracy(), cm.macro_f1(), train_seconds);
+    if !args.quiet {
+        print!("{}", cm.to_table(&labels));
+    }
+
+    let ids = |idx: &[usize]| -> (Vec<String>, Vec<String>) {
+        let clips: BTreeSet<String> = idx.iter().map(|&i| ds.tracks[i].clip.clone()).collect();
+        let artists: BTreeSet<String> = idx.iter().filter_map(|&i| ds.tracks[i].artist.clone()).collect();
+        (clips.into_iter().collect(), artists.into_iter().collect())
+    };
+    let seen: Vec<usize> = train_idx.iter().chain(&valid_idx).copied().collect();
+    let (clips, artists) = ids(&seen);
+    let card = ModelCard {
+        format: MODEL_FORMAT,
+        genrecast_version: env!("CARGO_PKG_VERSION").into(),
+        burn_version: "0.22.1".into(),
+        network,
+        task,
+        labels: labels.clone(),
+        input: spec,
+        normalizer,
+        train: cfg,
+        trained_on: TrainedOn { dataset: ds.root.display().to_string(), kind: ds.kind.name().into(), split: fold.name.clone(), tracks: train_idx.len(), clips, artists },
+        best_epoch,
+        metrics: serde_json::json!({
+            "side": side, "tracks": cm.total(), "accuracy": cm.accuracy(), "balanced_accuracy": cm.balanced_accuracy(), "macro_f1": cm.macro_f1(),
+            "confusion": cm.counts, "train_seconds": train_seconds, "inference_ms_per_track": per_track_ms, "failed_files": failures,
+        }),
+    };
+    genrecast_models::save(out, &net, &card)?;
+    eprintln!("model written to {}", out.display());
+    Ok((cm.accuracy(), cm.balanced_accuracy(), train_seconds))
+}
+
+pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
+    let infer = Device::flex();
+    let (net, card) = genrecast_models::load(&args.model, &infer)?;
+    let ds = open_source(&args.source)?;
+    let all = folds(&ds, &args.split)?;
+    let fold = all.get(args.fold.wrapping_sub(1)).with_context(|| format!("--fold {} (the split has {} folds)", args.fold, all.len()))?;
+    let side = match args.side.as_deref() {
+        Some("test") => &fold.test,
+        Some("valid") => &fold.valid,
+        Some(other) => bail!("--side {other} (expected test or valid)"),
+        None if !fold.test.is_empty() => &fold.test,
+        None => &fold.valid,
+    };
+    // Labels must mean the same: the model's outputs are its card's labels.
+    let unknown: BTreeSet<&str> = side.iter().filter_map(|&i| ds.tracks[i].label()).filter(|l| !card.labels.iter().any(|x| x == l)).collect();
+    if !unknown.is_empty() && !card.task.eq(&Task::MultiLabel) {
+        eprintln!("warning: {} labels the model does not know are counted as errors: {:?}", unknown.len(), unknown);
+    }
+    // Never score a model on what it learned from.
+    let clips: BTreeSet<&str> = card.trained_on.clips.iter().map(String::as_str).collect();
+    let artists: BTreeSet<&str> = card.trained_on.artists.iter().map(String::as_str).collect();
+    let leaked: Vec<&str> = side.iter().map(|&i| &ds.tracks[i]).filter(|t| clips.contains(t.clip.as_str()) || t.artist.as_deref().is_some_and(|a| artists.contains(a))).map(|t| t.clip.as_str()).collect();
+    if !leaked.is_empty() {
+        let msg = format!("{} evaluation tracks share a clip or artist with the model's training data (e.g. {})", leaked.len(), leaked[0]);
+        if !args.allow_leakage {
+            bail!("{msg}; pass --allow-leakage to evaluate anyway");
+        }
+        eprintln!("warning: {msg}");
+    }
+    let cache = cache(&args.cache_dir, args.no_cache)?;
+    let mut failures = Vec::new();
+    let mats = matrices(&ds, side, &card.input, cache.as_ref(), args.quiet, &mut failures);
+    let tracks: Vec<(usize, &Array2, Vec<f32>)> = side.iter().filter_map(|&i| Some((i, mats.get(&i)?, vec![0.0; card.labels.len()]))).collect();
+    let shape = card.input.example_shape();
+    let mut examples = windows(&tracks, &card.input);
+    for e in &mut examples {
+        card.normalizer.apply(&mut e.x, shape.1);
+    }
+    let t0 = Instant::now();
+    let scores = score_tracks(&net, card.task, &examples, shape, &infer);
+    let seconds = t0.elapsed().as_secs_f64();
+    let cm = confusion(&ds, &card.labels, &scores);
+    // Per variant too: in the GTZAN slice a variant betrays the genre.
+    let mut variants: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for (&t, p) in scores.tracks.iter().zip(&scores.probs) {
+        let v = ds.tracks[t].variant.clone().unwrap_or_else(|| "-".into());
+        let ok = ds.tracks[t].label() == card.labels.get(genrecast_models::argmax(p)).map(String::as_str);
+        let e = variants.entry(v).or_default();
+        e.0 += usize::from(ok);
+        e.1 += 1;
+    }
+    if args.json {
+        let v = serde_json::json!({
+            "model": args.model, "trained_on": card.trained_on.dataset, "trained_split": card.trained_on.split,
+            "dataset": ds.root, "split": fold.name, "tracks": cm.total(), "accuracy": cm.accuracy(),
+            "balanced_accuracy": cm.balanced_accuracy(), "macro_f1": cm.macro_f1(), "labels": card.labels, "confusion": cm.counts,
+            "per_variant_accuracy": variants.iter().map(|(k, (c, n))| (k.clone(), *c as f64 / *n as f64)).collect::<BTreeMap<_, _>>(),
+            "inference_seconds": seconds, "failed_files": failures,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        println!("{} (trained on {} {}) on {} {}: {} tracks", args.model.display(), card.trained_on.dataset, card.trained_on.split, ds.root.display(), fold.name, cm.total());
+        println!("accuracy {:.3}, balanced accuracy {:.3}, macro F1 {:.3} (crop predictions averaged per track)", cm.accuracy(), cm.balanced_accuracy(), cm.macro_f1());
+        print!("{}", cm.to_table(&card.labels));
+        for (k, (c, n)) in &variants {
+            println!("  variant {k}: {c}/{n} correct");
+        }
+        println!("inference: {:.1} ms per track", seconds * 1000.0 / scores.tracks.len().max(1) as f64);
+    }
+    Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}

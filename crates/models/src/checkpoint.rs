@@ -1,0 +1,118 @@
+//! Model directories: `model.safetensors` (weights) and `model.json` (the [`ModelCard`]:
+//! network and training settings, labels, input preset, normaliser, what it was trained on,
+//! versions). Both are written atomically; loading checks format, versions, shapes and labels.
+
+use std::path::{Path, PathBuf};
+
+use burn::module::Module;
+use burn::store::{ModuleSnapshot, SafetensorsStore};
+use burn::tensor::Device;
+
+use crate::inputs::{InputSpec, Normalizer};
+use crate::network::{GenreNet, NetworkConfig};
+use crate::train::{Task, TrainConfig};
+use crate::{Error, Result};
+
+/// Version of the model-directory layout.
+pub const MODEL_FORMAT: u32 = 1;
+
+/// What a model was trained on (kept to refuse evaluating it on its own training data).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrainedOn {
+    /// Dataset path as given.
+    pub dataset: String,
+    /// Its layout.
+    pub kind: String,
+    /// Split and fold (e.g. `filtered`, `folds3/1`).
+    pub split: String,
+    /// Training tracks.
+    pub tracks: usize,
+    /// Clip ids of the training (and validation) tracks.
+    pub clips: Vec<String>,
+    /// Artists of those tracks, where known.
+    pub artists: Vec<String>,
+}
+
+/// Everything about a trained model except its weights.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ModelCard {
+    /// [`MODEL_FORMAT`].
+    pub format: u32,
+    /// genrecast version that wrote it.
+    pub genrecast_version: String,
+    /// burn version that wrote it.
+    pub burn_version: String,
+    /// The network.
+    pub network: NetworkConfig,
+    /// Single- or multi-label.
+    pub task: Task,
+    /// Output names, in output order.
+    pub labels: Vec<String>,
+    /// What the network reads.
+    pub input: InputSpec,
+    /// Standardisation fitted on the training data.
+    pub normalizer: Normalizer,
+    /// How it was trained.
+    pub train: TrainConfig,
+    /// On what.
+    pub trained_on: TrainedOn,
+    /// Epoch whose weights were kept.
+    pub best_epoch: usize,
+    /// Free-form results recorded at training time (validation metrics, timings).
+    pub metrics: serde_json::Value,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io { path: path.to_path_buf(), source }
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    genrecast_features::write_atomic(path, |w| std::io::Write::write_all(w, bytes)).map_err(|e| Error::Checkpoint { path: path.to_path_buf(), message: e.to_string() })
+}
+
+/// Writes `net` and `card` to `dir` (created if needed).
+///
+/// # Errors
+/// [`Error::Io`] / [`Error::Checkpoint`] naming the file.
+pub fn save(dir: &Path, net: &GenreNet, card: &ModelCard) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let mut store = SafetensorsStore::from_bytes(None).metadata("genrecast.format", MODEL_FORMAT.to_string());
+    net.save_into(&mut store).map_err(|e| Error::Checkpoint { path: dir.to_path_buf(), message: format!("serialising weights: {e}") })?;
+    let bytes = store.get_bytes().map_err(|e| Error::Checkpoint { path: dir.to_path_buf(), message: e.to_string() })?;
+    write_atomic(&dir.join("model.safetensors"), &bytes)?;
+    let json = serde_json::to_vec_pretty(card).map_err(|e| Error::Checkpoint { path: dir.to_path_buf(), message: e.to_string() })?;
+    write_atomic(&dir.join("model.json"), &json)
+}
+
+/// Reads a model directory onto `device`, checking the card and that every weight is there
+/// with the shape the card's network has.
+///
+/// # Errors
+/// [`Error::Checkpoint`] naming the file and the mismatch.
+pub fn load(dir: &Path, device: &Device) -> Result<(GenreNet, ModelCard)> {
+    let bad = |path: PathBuf, message: String| Error::Checkpoint { path, message };
+    let card_path = dir.join("model.json");
+    let bytes = std::fs::read(&card_path).map_err(|e| bad(card_path.clone(), format!("cannot read the model card: {e}")))?;
+    let card: ModelCard = serde_json::from_slice(&bytes).map_err(|e| bad(card_path.clone(), format!("not a genrecast model card: {e}")))?;
+    if card.format != MODEL_FORMAT {
+        return Err(bad(card_path, format!("model format {} (this genrecast reads {MODEL_FORMAT})", card.format)));
+    }
+    if card.labels.len() != card.network.n_outputs {
+        return Err(bad(card_path, format!("{} labels for {} outputs", card.labels.len(), card.network.n_outputs)));
+    }
+    let (f, t) = card.input.example_shape();
+    if (card.network.n_features, card.network.n_frames) != (f, t) || card.normalizer.mean.len() != f || card.normalizer.std.len() != f {
+        return Err(bad(card_path, format!("input {:?} gives {f}x{t} examples; the network reads {}x{} and the normaliser has {} rows", card.input.preset, card.network.n_features, card.network.n_frames, card.normalizer.mean.len())));
+    }
+    let mut net = card.network.init(device)?;
+    let weights = dir.join("model.safetensors");
+    if !weights.is_file() {
+        return Err(bad(weights, "missing".into()));
+    }
+    let mut store = SafetensorsStore::from_file(&weights).validate(true).allow_partial(false);
+    let result = net.load_from(&mut store).map_err(|e| bad(weights.clone(), format!("weights do not fit the network: {e}")))?;
+    if !result.errors.is_empty() || !result.missing.is_empty() || !result.unused.is_empty() {
+        return Err(bad(weights, format!("weights do not fit the network: {} errors, {} missing, {} unused", result.errors.len(), result.missing.len(), result.unused.len())));
+    }
+    Ok((net.valid(), card))
+}

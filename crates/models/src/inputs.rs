@@ -1,0 +1,248 @@
+//! Model inputs from audio: each track becomes a `features x frames` matrix (log-mel, MFCC,
+//! MFCC + chroma, or a timbral frame set for summary vectors) at one sample rate, computed
+//! once (through the feature cache) and cut into fixed-length crops.
+//!
+//! Fixed-length crops at one rate are the point: in the shared GTZAN slice a file's length and
+//! rate betray its genre, so every model sees the same crop length at 22,050 Hz, whatever the
+//! file was.
+
+use std::path::Path;
+
+use genrecast_audio::{load, LoadOptions};
+use genrecast_datasets::{CacheKey, CacheLookup, FeatureCache, Track};
+use genrecast_features::{Array2, FeatureConfig, FeatureExtractor, FeatureKind};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::train::Example;
+use crate::{Error, Result};
+
+/// What a model reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputPreset {
+    /// 128-band mel power in dB (`power_to_db(ref=max, top_db=80)`), for the 2-D CNN and CRNN.
+    LogMel,
+    /// 20 MFCCs per frame, for the 1-D CNN.
+    Mfcc,
+    /// 20 MFCCs and 12 chroma bins per frame.
+    MfccChroma,
+    /// Per-crop mean and std of 45 timbral rows (MFCC 20, chroma 12, contrast 7, centroid,
+    /// bandwidth, rolloff, flatness, ZCR, RMS): a 90-d summary vector, for the MLP.
+    Summary,
+}
+
+impl std::str::FromStr for InputPreset {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "logmel" | "log-mel" => Ok(Self::LogMel),
+            "mfcc" => Ok(Self::Mfcc),
+            "mfcc-chroma" | "mfcc+chroma" => Ok(Self::MfccChroma),
+            "summary" => Ok(Self::Summary),
+            other => Err(Error::Config(format!("unknown input '{other}' (known: logmel, mfcc, mfcc-chroma, summary)"))),
+        }
+    }
+}
+
+/// The input of a model: preset, rate and crop length.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InputSpec {
+    /// What is computed per frame.
+    pub preset: InputPreset,
+    /// Analysis sample rate (every file is resampled to it).
+    pub sample_rate: u32,
+    /// Frames per crop (86 frames = 2 s at 22,050 Hz with hop 512).
+    pub crop_frames: usize,
+}
+
+impl InputSpec {
+    /// A spec with crops of `crop_seconds`.
+    pub fn new(preset: InputPreset, crop_seconds: f64) -> Self {
+        let sample_rate = 22_050;
+        let crop_frames = ((crop_seconds * f64::from(sample_rate) / 512.0).round() as usize).max(1);
+        Self { preset, sample_rate, crop_frames }
+    }
+
+    fn kinds(&self) -> Vec<FeatureKind> {
+        use FeatureKind::*;
+        match self.preset {
+            InputPreset::LogMel => vec![MelDb],
+            InputPreset::Mfcc => vec![Mfcc],
+            InputPreset::MfccChroma => vec![Mfcc, Chroma],
+            InputPreset::Summary => vec![Mfcc, Chroma, Contrast, Centroid, Bandwidth, Rolloff, Flatness, Zcr, Rms],
+        }
+    }
+
+    /// Rows of the per-frame matrix.
+    pub fn frame_rows(&self) -> usize {
+        match self.preset {
+            InputPreset::LogMel => 128,
+            InputPreset::Mfcc => 20,
+            InputPreset::MfccChroma => 32,
+            InputPreset::Summary => 45,
+        }
+    }
+
+    /// `(features, frames)` of one example.
+    pub fn example_shape(&self) -> (usize, usize) {
+        match self.preset {
+            InputPreset::Summary => (2 * self.frame_rows(), 1),
+            _ => (self.frame_rows(), self.crop_frames),
+        }
+    }
+}
+
+/// Computes the per-frame matrix of each of `paths` (in parallel), through `cache` if given.
+/// Returns one result per path, in order; a failure names its file.
+pub fn track_matrices(paths: &[&Path], spec: &InputSpec, cache: Option<&FeatureCache>, progress: &(dyn Fn() + Sync)) -> Vec<Result<Array2>> {
+    use rayon::prelude::*;
+    let fx = match FeatureExtractor::new(FeatureConfig { sr: spec.sample_rate, ..FeatureConfig::default() }) {
+        Ok(fx) => fx,
+        Err(e) => return paths.iter().map(|_| Err(Error::Config(e.to_string()))).collect(),
+    };
+    let config = serde_json::json!({ "model-input": spec.preset, "sr": spec.sample_rate }).to_string();
+    paths
+        .par_iter()
+        .map(|path| {
+            let r = matrix(path, spec, &fx, cache, &config);
+            progress();
+            r
+        })
+        .collect()
+}
+
+fn matrix(path: &Path, spec: &InputSpec, fx: &FeatureExtractor, cache: Option<&FeatureCache>, config: &str) -> Result<Array2> {
+    let fail = |m: String| Error::Data(format!("{}: {m}", path.display()));
+    let key = cache.map(|_| CacheKey::for_file(path, config)).transpose().map_err(|e| fail(e.to_string()))?;
+    if let (Some(cache), Some(key)) = (cache, &key) {
+        if let Ok(CacheLookup::Hit(mut arrays)) = cache.get(key) {
+            if let Some((_, a)) = arrays.pop().filter(|(n, _)| n == "input") {
+                return Ok(a);
+            }
+        }
+    }
+    let wave = load(path, &LoadOptions { sample_rate: Some(spec.sample_rate), ..LoadOptions::default() }).map_err(|e| Error::Data(e.to_string()))?;
+    if wave.samples.is_empty() {
+        return Err(fail("no audio".into()));
+    }
+    let set = fx.extract(&wave.samples, &spec.kinds()).map_err(|e| fail(e.to_string()))?;
+    let cols = set.values().map(|a| a.cols).max().unwrap_or(0);
+    let mut data = Vec::with_capacity(spec.frame_rows() * cols);
+    for kind in spec.kinds() {
+        let a = &set[&kind];
+        data.extend_from_slice(&a.data);
+    }
+    let m = Array2 { rows: data.len() / cols.max(1), cols, data };
+    if !m.data.iter().all(|v| v.is_finite()) {
+        return Err(fail("features are not finite".into()));
+    }
+    if let (Some(cache), Some(key)) = (cache, &key) {
+        // Only time is lost if the cache cannot be written.
+        let _ = cache.put(key, &[("input".to_string(), m.clone())], path);
+    }
+    Ok(m)
+}
+
+/// Per-row mean and standard deviation, fitted on training examples and applied to all.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Normalizer {
+    /// Mean of each feature row.
+    pub mean: Vec<f32>,
+    /// Standard deviation of each feature row (at least 1e-6).
+    pub std: Vec<f32>,
+}
+
+impl Normalizer {
+    /// Fits on examples of shape `(features, frames)`.
+    pub fn fit(examples: &[Example], shape: (usize, usize)) -> Self {
+        let (f, t) = shape;
+        let mut sum = vec![0f64; f];
+        let mut sq = vec![0f64; f];
+        for e in examples {
+            for r in 0..f {
+                for &v in &e.x[r * t..(r + 1) * t] {
+                    sum[r] += f64::from(v);
+                    sq[r] += f64::from(v) * f64::from(v);
+                }
+            }
+        }
+        let n = (examples.len() * t).max(1) as f64;
+        let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
+        let std = sq.iter().zip(&mean).map(|(q, m)| ((q / n - m * m).max(0.0).sqrt().max(1e-6)) as f32).collect();
+        Self { mean: mean.into_iter().map(|m| m as f32).collect(), std }
+    }
+
+    /// Standardises `x` (`features x frames`) in place.
+    pub fn apply(&self, x: &mut [f32], frames: usize) {
+        for (r, row) in x.chunks_mut(frames).enumerate() {
+            let (m, s) = (self.mean[r], self.std[r]);
+            row.iter_mut().for_each(|v| *v = (*v - m) / s);
+        }
+    }
+}
+
+/// One crop of `spec.crop_frames` starting at frame `start` of `m`, as an example input (edge
+/// frames repeated when the track is shorter than a crop).
+pub fn crop(m: &Array2, spec: &InputSpec, start: usize) -> Vec<f32> {
+    let t = spec.crop_frames;
+    let mut x = Vec::with_capacity(m.rows * t);
+    for r in 0..m.rows {
+        let row = m.row(r);
+        x.extend((0..t).map(|i| row[(start + i).min(m.cols.saturating_sub(1))]));
+    }
+    if spec.preset == InputPreset::Summary {
+        // Mean and std of each row over the crop: [means..., stds...].
+        let mut out = vec![0.0; 2 * m.rows];
+        for (r, row) in x.chunks(t).enumerate() {
+            let mean = row.iter().sum::<f32>() / t as f32;
+            let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / t as f32;
+            out[r] = mean;
+            out[m.rows + r] = var.sqrt();
+        }
+        return out;
+    }
+    x
+}
+
+/// A random crop of each track (the training draw of one epoch), `per_track` times.
+pub fn random_crops(tracks: &[(usize, &Array2, Vec<f32>)], spec: &InputSpec, per_track: usize, rng: &mut ChaCha8Rng) -> Vec<Example> {
+    let mut out = Vec::with_capacity(tracks.len() * per_track);
+    for (track, m, target) in tracks {
+        for _ in 0..per_track {
+            let start = rng.random_range(0..=m.cols.saturating_sub(spec.crop_frames));
+            out.push(Example { x: crop(m, spec, start), target: target.clone(), track: *track });
+        }
+    }
+    out
+}
+
+/// Every crop of each track with 50 % overlap (the last one flush with the end): the
+/// evaluation windows, whose predictions are averaged per track.
+pub fn windows(tracks: &[(usize, &Array2, Vec<f32>)], spec: &InputSpec) -> Vec<Example> {
+    let mut out = Vec::new();
+    let hop = (spec.crop_frames / 2).max(1);
+    for (track, m, target) in tracks {
+        let last = m.cols.saturating_sub(spec.crop_frames);
+        let mut starts: Vec<usize> = (0..=last).step_by(hop).collect();
+        if starts.last() != Some(&last) {
+            starts.push(last);
+        }
+        out.extend(starts.into_iter().map(|s| Example { x: crop(m, spec, s), target: target.clone(), track: *track }));
+    }
+    out
+}
+
+/// The target vector of a track: one-hot over `labels` (first label) or multi-hot.
+pub fn target(track: &Track, labels: &[String], multi_label: bool) -> Option<Vec<f32>> {
+    let mut t = vec![0.0; labels.len()];
+    let wanted: Vec<&String> = if multi_label { track.labels.iter().collect() } else { track.labels.first().into_iter().collect() };
+    let mut any = false;
+    for l in wanted {
+        if let Some(i) = labels.iter().position(|x| x == l) {
+            t[i] = 1.0;
+            any = true;
+        }
+    }
+    (any || multi_label).then_some(t)
+}
