@@ -275,6 +275,28 @@ pub struct CacheArgs {
 pub enum BenchCommand {
     /// Decode+resample and feature extraction, genrecast vs librosa vs Essentia, one core each.
     Features(BenchFeaturesArgs),
+    /// One training step and one inference pass of a network on random input (to compare
+    /// backends and kernel changes).
+    Model(BenchModelArgs),
+}
+
+/// `genrecast bench model`.
+#[derive(Args, Debug)]
+pub struct BenchModelArgs {
+    /// mlp, cnn1d, cnn2d or crnn.
+    #[arg(long, default_value = "cnn2d")]
+    pub model: String,
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    /// Input features (rows) per example.
+    #[arg(long, default_value_t = 128)]
+    pub features: usize,
+    /// Input frames per example.
+    #[arg(long, default_value_t = 128)]
+    pub frames: usize,
+    /// Timed repetitions (after one warm-up).
+    #[arg(long, default_value_t = 3)]
+    pub steps: usize,
 }
 
 /// `genrecast bench features`.

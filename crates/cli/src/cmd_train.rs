@@ -123,17 +123,21 @@ fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> anyhow
     let labelled = |i: &usize| target(&ds.tracks[*i], &labels, ds.multi_label).is_some();
 
     // Sides: train / valid (carved from train by artist when the split has none) / test.
-    let mut fold = fold.clone();
-    if fold.valid.is_empty() {
-        let (kept, held) = holdout(ds, &fold.train, args.valid_fraction, GroupBy::Artist, args.seed)?;
-        fold.train = kept;
-        fold.valid = held;
-    }
-    if let Err(e) = check_leakage(ds, &fold, GroupBy::Artist) {
+    if let Err(e) = check_leakage(ds, fold, GroupBy::Artist) {
         if !args.allow_leakage {
             bail!("{e} (pass --allow-leakage to train anyway)");
         }
         eprintln!("warning: {e}");
+    }
+    let mut fold = fold.clone();
+    if fold.valid.is_empty() {
+        match holdout(ds, &fold.train, args.valid_fraction, GroupBy::Artist, args.seed) {
+            Ok((kept, held)) => {
+                fold.train = kept;
+                fold.valid = held;
+            }
+            Err(e) => eprintln!("warning: no validation side ({e}); the last epoch is kept"),
+        }
     }
     let train_idx: Vec<usize> = fold.train.iter().copied().filter(labelled).collect();
     let valid_idx: Vec<usize> = fold.valid.iter().copied().filter(labelled).collect();
@@ -249,8 +253,8 @@ fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> anyhow
         let artists: BTreeSet<String> = idx.iter().filter_map(|&i| ds.tracks[i].artist.clone()).collect();
         (clips.into_iter().collect(), artists.into_iter().collect())
     };
-    let seen: Vec<usize> = train_idx.iter().chain(&valid_idx).copied().collect();
-    let (clips, artists) = ids(&seen);
+    let (clips, artists) = ids(&train_idx);
+    let (valid_clips, _) = ids(&valid_idx);
     let card = ModelCard {
         format: MODEL_FORMAT,
         genrecast_version: env!("CARGO_PKG_VERSION").into(),
@@ -261,7 +265,7 @@ fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> anyhow
         input: spec,
         normalizer,
         train: cfg,
-        trained_on: TrainedOn { dataset: ds.root.display().to_string(), kind: ds.kind.name().into(), split: fold.name.clone(), tracks: train_idx.len(), clips, artists },
+        trained_on: TrainedOn { dataset: ds.root.display().to_string(), kind: ds.kind.name().into(), split: fold.name.clone(), tracks: train_idx.len(), clips, artists, valid_clips },
         best_epoch,
         metrics: serde_json::json!({
             "side": side, "tracks": cm.total(), "accuracy": cm.accuracy(), "balanced_accuracy": cm.balanced_accuracy(), "macro_f1": cm.macro_f1(),
@@ -295,6 +299,11 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let clips: BTreeSet<&str> = card.trained_on.clips.iter().map(String::as_str).collect();
     let artists: BTreeSet<&str> = card.trained_on.artists.iter().map(String::as_str).collect();
     let leaked: Vec<&str> = side.iter().map(|&i| &ds.tracks[i]).filter(|t| clips.contains(t.clip.as_str()) || t.artist.as_deref().is_some_and(|a| artists.contains(a))).map(|t| t.clip.as_str()).collect();
+    let selected: BTreeSet<&str> = card.trained_on.valid_clips.iter().map(String::as_str).collect();
+    let on_valid = side.iter().filter(|&&i| selected.contains(ds.tracks[i].clip.as_str())).count();
+    if on_valid > 0 {
+        eprintln!("note: {on_valid} of these tracks chose the model's epoch (its validation side): their score is optimistic");
+    }
     if !leaked.is_empty() {
         let msg = format!("{} evaluation tracks share a clip or artist with the model's training data (e.g. {})", leaked.len(), leaked[0]);
         if !args.allow_leakage {
@@ -343,4 +352,56 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         println!("inference: {:.1} ms per track", seconds * 1000.0 / scores.tracks.len().max(1) as f64);
     }
     Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// `genrecast bench model`: median seconds of a training step and of inference at one batch.
+pub fn bench_model(args: crate::args::BenchModelArgs) -> anyhow::Result<ExitCode> {
+    use burn::optim::{AdamConfig, GradientsParams};
+    let arch: Architecture = args.model.parse()?;
+    let (f, t) = if arch == Architecture::Mlp { (args.features * args.frames, 1) } else { (args.features, args.frames) };
+    let cfg = NetworkConfig::new(arch, f, t, 10);
+    let device = Device::flex().autodiff();
+    let mut net = cfg.init_seeded(&device, 0)?;
+    let mut optim = AdamConfig::new().init();
+    let x = || burn::tensor::Tensor::<3>::random([args.batch, f, t], burn::tensor::Distribution::Normal(0.0, 1.0), &device);
+    let y = burn::tensor::Tensor::<2>::zeros([args.batch, 10], &device).add_scalar(0.1);
+    let mut train_times = Vec::new();
+    for i in 0..=args.steps {
+        let start = Instant::now();
+        let (logits, _) = net.forward(x());
+        let l = genrecast_models::loss(Task::SingleLabel, logits, y.clone(), None);
+        let grads = GradientsParams::from_grads(l.backward(), &net);
+        net = optim.step(1e-3, net, grads);
+        if i > 0 {
+            train_times.push(start.elapsed().as_secs_f64());
+        }
+    }
+    let infer_dev = Device::flex();
+    let valid = burn::module::Module::valid(&net);
+    let mut infer_times = Vec::new();
+    for i in 0..=args.steps {
+        let input = burn::tensor::Tensor::<3>::random([args.batch, f, t], burn::tensor::Distribution::Normal(0.0, 1.0), &infer_dev);
+        let start = Instant::now();
+        let (logits, _) = valid.forward(input);
+        let _ = logits.into_data();
+        if i > 0 {
+            infer_times.push(start.elapsed().as_secs_f64());
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!(
+        "{} (burn 0.22.1 flex, CPU, {} thread(s)), batch {} of 1x{}x{}: training step {:.3} s, inference {:.3} s (median of {})",
+        args.model,
+        rayon::current_num_threads(),
+        args.batch,
+        args.features,
+        args.frames,
+        median(&mut train_times),
+        median(&mut infer_times),
+        args.steps
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -5,6 +5,7 @@ mod dataset;
 mod features;
 mod hostile;
 mod info;
+mod train;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -27,10 +27,13 @@ pub struct TrainedOn {
     pub split: String,
     /// Training tracks.
     pub tracks: usize,
-    /// Clip ids of the training (and validation) tracks.
+    /// Clip ids of the training tracks.
     pub clips: Vec<String>,
-    /// Artists of those tracks, where known.
+    /// Artists of the training tracks, where known.
     pub artists: Vec<String>,
+    /// Clip ids of the validation tracks that chose the epoch (scores on them are optimistic).
+    #[serde(default)]
+    pub valid_clips: Vec<String>,
 }
 
 /// Everything about a trained model except its weights.

@@ -1,0 +1,73 @@
+//! `genrecast train` and `genrecast eval` on the shared GTZAN slice (a small MLP, to stay fast).
+
+use crate::{bin, text};
+use genrecast_testutil::shared_dir;
+
+#[test]
+fn train_then_eval_with_leakage_checks() {
+    let Some(shared) = shared_dir() else { return };
+    let gtzan = shared.join("data/gtzan");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let model = tmp.path().join("mlp");
+    let out = bin()
+        .args(["train", "--model", "mlp", "--split", "filtered", "--epochs", "12", "-q", "--out"])
+        .arg(&model)
+        .arg(&gtzan)
+        .output()
+        .expect("train");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for f in ["model.safetensors", "model.json", "history.csv"] {
+        assert!(model.join(f).is_file(), "{f}");
+    }
+    let card: serde_json::Value = serde_json::from_slice(&std::fs::read(model.join("model.json")).expect("card")).expect("json");
+    assert_eq!(card["labels"].as_array().map(Vec::len), Some(10));
+    assert_eq!(card["network"]["embedding"], 50);
+    assert_eq!(card["trained_on"]["split"], "filtered");
+    let history = std::fs::read_to_string(model.join("history.csv")).expect("history");
+    assert!(history.lines().count() >= 2 && history.starts_with("epoch,lr,train_loss"));
+
+    // Scoring the model on its own validation side is what train reported; on its training
+    // side eval refuses.
+    let out = bin().args(["eval", "--split", "filtered", "--side", "valid", "--json", "-q", "--model"]).arg(&model).arg(&gtzan).output().expect("eval");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["tracks"], 120);
+    // Ten genres: chance is 0.1. A 90-d timbral summary MLP does far better on 2 s crops.
+    assert!(v["balanced_accuracy"].as_f64().expect("bacc") > 0.2, "{v}");
+    assert!(v["per_variant_accuracy"].as_object().is_some_and(|m| !m.is_empty()));
+    let out = bin().args(["eval", "--split", "filtered", "--side", "train", "-q", "--model"]).arg(&model).arg(&gtzan).output().expect("eval");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--side train"), "{}", text(&out.stderr));
+    // Evaluating on another split that contains training artists is refused.
+    let out = bin().args(["eval", "--split", "kfold:3", "-q", "--model"]).arg(&model).arg(&gtzan).output().expect("eval");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("share a clip or artist with the model's training data"), "{}", text(&out.stderr));
+
+    // A damaged model folder is refused with the file named.
+    std::fs::write(model.join("model.json"), b"{\"format\": 1}").expect("write");
+    let out = bin().args(["eval", "--split", "filtered", "-q", "--model"]).arg(&model).arg(&gtzan).output().expect("eval");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("model.json: not a genrecast model card"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn train_refuses_a_leaking_split() {
+    let Some(shared) = shared_dir() else { return };
+    let tmp = tempfile::tempdir().expect("tmp");
+    // A manifest whose split puts two variants of one clip on both sides.
+    let gtzan = shared.join("data/gtzan");
+    let csv = tmp.path().join("leaky.csv");
+    let mut rows = String::from("path,genre,clip,split\n");
+    // disco.00004 is in the slice at 22 kHz and at 16 kHz (labels.csv).
+    let a = gtzan.join("full_22k/disco/disco.00004.flac");
+    let b = gtzan.join("full_16k/disco/disco.00004.flac");
+    let c = gtzan.join("full_22k/jazz/jazz.00000.flac");
+    for (p, g, clip, s) in [(&a, "disco", "disco.00004", "train"), (&b, "disco", "disco.00004", "test"), (&c, "jazz", "jazz.00000", "train")] {
+        assert!(p.is_file(), "{}", p.display());
+        rows.push_str(&format!("{},{g},{clip},{s}\n", p.display()));
+    }
+    std::fs::write(&csv, rows).expect("csv");
+    let out = bin().args(["train", "--model", "mlp", "--split", "column", "--epochs", "1", "-q", "--out"]).arg(tmp.path().join("m")).arg(&csv).output().expect("train");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("clip:disco.00004"), "{}", text(&out.stderr));
+}
