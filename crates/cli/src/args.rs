@@ -119,11 +119,8 @@ pub struct TrainArgs {
     /// Train even if a clip or artist is on both sides of the split (warns).
     #[arg(long)]
     pub allow_leakage: bool,
-    /// Feature cache folder (default: $GENRECAST_CACHE or ~/.cache/genrecast).
-    #[arg(long, env = "GENRECAST_CACHE")]
-    pub cache_dir: Option<PathBuf>,
-    #[arg(long, env = "GENRECAST_NO_CACHE", value_parser = clap::builder::BoolishValueParser::new())]
-    pub no_cache: bool,
+    #[command(flatten)]
+    pub cache: CacheOptions,
     /// Hide progress bars.
     #[arg(long, short)]
     pub quiet: bool,
@@ -152,10 +149,9 @@ pub struct EvalArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
-    #[arg(long, env = "GENRECAST_CACHE")]
-    pub cache_dir: Option<PathBuf>,
-    #[arg(long, env = "GENRECAST_NO_CACHE", value_parser = clap::builder::BoolishValueParser::new())]
-    pub no_cache: bool,
+    #[command(flatten)]
+    pub cache: CacheOptions,
+    /// Hide progress bars.
     #[arg(long, short)]
     pub quiet: bool,
 }
@@ -381,6 +377,13 @@ pub struct FeaturesArgs {
     /// Hide the progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub cache: CacheOptions,
+}
+
+/// Where computed features are kept.
+#[derive(Args, Debug, Clone)]
+pub struct CacheOptions {
     /// Feature cache folder (default: $GENRECAST_CACHE, else $XDG_CACHE_HOME/genrecast, else
     /// ~/.cache/genrecast). Features of a file already computed with the same settings and
     /// code version are read from it instead of being computed again.
@@ -389,4 +392,16 @@ pub struct FeaturesArgs {
     /// Neither read nor write the feature cache.
     #[arg(long, env = "GENRECAST_NO_CACHE", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_cache: bool,
+}
+
+impl CacheOptions {
+    /// The cache these options name, or `None` with `--no-cache`.
+    pub fn open(&self) -> anyhow::Result<Option<genrecast_datasets::FeatureCache>> {
+        use anyhow::Context as _;
+        if self.no_cache {
+            return Ok(None);
+        }
+        let dir = self.cache_dir.clone().unwrap_or_else(genrecast_datasets::FeatureCache::default_dir);
+        Ok(Some(genrecast_datasets::FeatureCache::open(&dir).with_context(|| format!("feature cache {}", dir.display()))?))
+    }
 }

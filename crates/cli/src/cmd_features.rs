@@ -67,12 +67,7 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitCode> {
     let cfg = FeatureConfig { sr: args.sr, n_mfcc: args.n_mfcc, n_mels: args.n_mels, ..Default::default() };
     let fx = FeatureExtractor::new(cfg.clone()).context("feature configuration")?;
     let musicnn = MusicnnFrontEnd::new()?;
-    let cache = if args.no_cache {
-        None
-    } else {
-        let dir = args.cache_dir.clone().unwrap_or_else(FeatureCache::default_dir);
-        Some(FeatureCache::open(&dir).with_context(|| format!("feature cache {}", dir.display()))?)
-    };
+    let cache = args.cache.open()?;
     // Everything that changes the arrays goes into the key (the code version is added by it).
     let cache_config = serde_json::to_string(&serde_json::json!({
         "features": cfg, "set": request.names(), "offset": args.offset, "duration": args.duration,

@@ -21,14 +21,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::args::{EvalArgs, TrainArgs};
 use crate::cmd_dataset::open_source;
 
-fn cache(dir: &Option<std::path::PathBuf>, off: bool) -> anyhow::Result<Option<FeatureCache>> {
-    if off {
-        return Ok(None);
-    }
-    let dir = dir.clone().unwrap_or_else(FeatureCache::default_dir);
-    Ok(Some(FeatureCache::open(&dir).with_context(|| format!("feature cache {}", dir.display()))?))
-}
-
 fn bar(n: usize, quiet: bool, what: &str) -> ProgressBar {
     let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(n as u64) };
     bar.set_style(ProgressStyle::with_template(&format!("{{spinner}} [{{elapsed_precise}}] {{bar:30}} {{pos}}/{{len}} {what} ({{eta}} left)")).unwrap_or_else(|_| ProgressStyle::default_bar()));
@@ -148,7 +140,7 @@ fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> anyhow
     eprintln!("{}: {} ({}), fold {}: train {}, valid {}, held-out {} tracks; {} on {:?} crops of {} frames",
         out.display(), ds.root.display(), ds.kind.name(), fold.name, train_idx.len(), valid_idx.len(), held_idx.len(), args.model, preset, spec.crop_frames);
 
-    let cache = cache(&args.cache_dir, args.no_cache)?;
+    let cache = args.cache.open()?;
     let mut failures = Vec::new();
     let needed: Vec<usize> = train_idx.iter().chain(&valid_idx).chain(&held_idx).copied().collect();
     let mats = matrices(ds, &needed, &spec, cache.as_ref(), args.quiet, &mut failures);
@@ -311,7 +303,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         }
         eprintln!("warning: {msg}");
     }
-    let cache = cache(&args.cache_dir, args.no_cache)?;
+    let cache = args.cache.open()?;
     let mut failures = Vec::new();
     let mats = matrices(&ds, side, &card.input, cache.as_ref(), args.quiet, &mut failures);
     let tracks: Vec<(usize, &Array2, Vec<f32>)> = side.iter().filter_map(|&i| Some((i, mats.get(&i)?, vec![0.0; card.labels.len()]))).collect();
