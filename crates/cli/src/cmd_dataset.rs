@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use genrecast_audio::{decode_check, AudioStream};
+use genrecast_audio::decode_check;
 use genrecast_datasets::{check_leakage, content_hash, folds, open_with, verify_checksums, Dataset, GroupBy, ManifestOptions, OpenOptions, Side};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -39,11 +39,8 @@ struct Probe {
 }
 
 fn probe(path: &Path) -> anyhow::Result<Probe> {
-    let stream = AudioStream::open(path)?;
-    let info = stream.info().clone();
-    drop(stream);
     // Decode fully: a file whose header is fine but whose data is not is unreadable too.
-    let (_, frames) = decode_check(path)?;
+    let (info, frames) = decode_check(path)?;
     let hash = content_hash(path)?;
     Ok(Probe {
         format: format!("{}/{}", info.container, info.codec),

@@ -3,7 +3,7 @@
 //! Each entry is one safetensors file (`<dir>/v1/<ab>/<key>.safetensors`) holding the
 //! feature arrays of one audio file, with the configuration, code version, source path and a
 //! BLAKE3 checksum of the data in its metadata. Entries are written to a temporary file beside
-//! their final name, synced, and renamed: a reader (in this or another process) sees a whole
+//! their final name, synced, and renamed ([`genrecast_features::write_atomic`]): a reader (in this or another process) sees a whole
 //! entry or none, concurrent writers of one key race harmlessly (same content), and a process
 //! killed mid-write leaves only a `.tmp` file, swept later. A damaged entry (truncated, bit
 //! flips) fails its checksum, is deleted and reported as a miss.
@@ -11,7 +11,6 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use genrecast_features::Array2;
@@ -24,8 +23,6 @@ pub const CACHE_FORMAT: u32 = 1;
 
 /// Temporary files older than this are taken to be left by a killed process.
 const STALE_TEMP_AGE: Duration = Duration::from_secs(3600);
-
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// The identity of one cache entry.
 ///
@@ -182,18 +179,10 @@ impl FeatureCache {
         let dir = path.parent().unwrap_or(&self.dir).to_path_buf();
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
         let bytes = encode_entry(key, features, source).map_err(|m| parse_error(&path, None, m))?;
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let tmp = dir.join(format!(".{name}.{}.{}.tmp", std::process::id(), TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)));
-        let result = (|| {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&bytes)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &path)
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result.map_err(io(&path))
+        genrecast_features::write_atomic(&path, |w| w.write_all(&bytes)).map_err(|e| match e {
+            genrecast_features::Error::Io { source, .. } => io(&path)(source),
+            other => parse_error(&path, None, other.to_string()),
+        })
     }
 
     /// Counts entries, bytes and temporary files.

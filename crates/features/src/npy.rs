@@ -26,7 +26,9 @@ pub fn write_npy(path: &Path, a: &Array2) -> Result<()> {
 }
 
 /// Runs `write` on a temporary file beside `path`, syncs it, and renames it over `path`, so
-/// that a killed process never leaves a half-written file under the final name.
+/// that a killed process never leaves a half-written file under the final name. The temporary
+/// name (`.<name>.<pid>-<n>.tmp`) is unique per call, so threads and processes writing the same
+/// path race harmlessly: the last rename wins and every reader sees a whole file.
 ///
 /// # Errors
 /// [`Error::Io`] naming the file.
@@ -34,7 +36,9 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut std::io::BufWriter<std:
     let io = |source| Error::Io { path: path.display().to_string(), source };
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.{}-{n}.tmp", std::process::id()));
     let result = (|| {
         let file = std::fs::File::create(&tmp)?;
         let mut w = std::io::BufWriter::new(file);
@@ -65,7 +69,13 @@ pub fn remove_stale_temp_files(dir: &Path) -> usize {
         let Ok(entries) = std::fs::read_dir(&d) else { continue };
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            let Some(pid) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")).and_then(|n| n.rsplit_once('.')).map(|(_, pid)| pid.to_string()) else {
+            let Some(pid) = name
+                .strip_prefix('.')
+                .and_then(|n| n.strip_suffix(".tmp"))
+                .and_then(|n| n.rsplit_once('.'))
+                .and_then(|(_, tag)| tag.split_once('-'))
+                .map(|(pid, _)| pid.to_string())
+            else {
                 continue;
             };
             if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(&pid).exists() && std::fs::remove_file(e.path()).is_ok() {
