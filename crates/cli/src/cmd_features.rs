@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use anyhow::{bail, Context};
 use genrecast_audio::{load, LoadOptions};
-use genrecast_datasets::{CacheKey, CacheLookup, FeatureCache};
+use genrecast_datasets::{CacheKey, FeatureCache};
 use genrecast_features::{
     column_names, summarize_array, write_atomic, write_npy, Array2, FeatureConfig, FeatureExtractor, FeatureKind,
     MusicnnFrontEnd,
@@ -151,22 +151,15 @@ fn cached_features(
 ) -> anyhow::Result<Vec<(String, Array2)>> {
     let Some(cache) = cache else { return compute(path, args, fx, musicnn, req) };
     let key = CacheKey::for_file(path, config)?;
-    match cache.get(&key)? {
-        CacheLookup::Hit(mut arrays) => {
-            let names = req.names();
-            if arrays.len() == names.len() && arrays.iter().all(|(n, _)| names.contains(n)) {
-                arrays.sort_by_key(|(n, _)| names.iter().position(|m| m == n));
-                return Ok(arrays);
-            }
-        }
-        CacheLookup::Corrupt(why) => bar.suspend(|| eprintln!("warning: {}: cache entry dropped ({why}); recomputing", path.display())),
-        CacheLookup::Miss => {}
+    let names = req.names();
+    let mut warnings = Vec::new();
+    let usable = |arrays: &[(String, Array2)]| arrays.len() == names.len() && arrays.iter().all(|(n, _)| names.contains(n));
+    let mut arrays = cache.get_or_compute(&key, path, usable, || compute(path, args, fx, musicnn, req), &mut warnings)?;
+    for w in warnings {
+        bar.suspend(|| eprintln!("warning: {w}"));
     }
-    let arrays = compute(path, args, fx, musicnn, req)?;
-    // A cache that cannot be written only costs time later: warn, keep going.
-    if let Err(e) = cache.put(&key, &arrays, path) {
-        bar.suspend(|| eprintln!("warning: {}: not cached: {e}", path.display()));
-    }
+    // Cached entries come back by name; outputs keep the requested order.
+    arrays.sort_by_key(|(n, _)| names.iter().position(|m| m == n));
     Ok(arrays)
 }
 

@@ -208,7 +208,7 @@ fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> anyhow
     let mut history = String::from("epoch,lr,train_loss,valid_loss,valid_crop_accuracy,seconds\n");
     let pb = bar(cfg.epochs, args.quiet, "epochs");
     let start = Instant::now();
-    let (net, records) = genrecast_models::train(
+    let genrecast_models::Trained { net, best_epoch, .. } = genrecast_models::train(
         net,
         &cfg,
         task,
@@ -228,7 +228,6 @@ fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> anyhow
     pb.finish_and_clear();
     let train_seconds = start.elapsed().as_secs_f64();
     let infer = Device::flex();
-    let best_epoch = records.iter().min_by(|a, b| a.valid_loss.unwrap_or(a.train_loss).total_cmp(&b.valid_loss.unwrap_or(b.train_loss))).map_or(0, |r| r.epoch);
     let t0 = Instant::now();
     let scores = score_tracks(&net, task, &held, shape, &infer);
     let per_track_ms = t0.elapsed().as_secs_f64() * 1000.0 / scores.tracks.len().max(1) as f64;
@@ -284,7 +283,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     };
     // Labels must mean the same: the model's outputs are its card's labels.
     let unknown: BTreeSet<&str> = side.iter().filter_map(|&i| ds.tracks[i].label()).filter(|l| !card.labels.iter().any(|x| x == l)).collect();
-    if !unknown.is_empty() && !card.task.eq(&Task::MultiLabel) {
+    if !unknown.is_empty() && card.task == Task::SingleLabel {
         eprintln!("warning: {} labels the model does not know are counted as errors: {:?}", unknown.len(), unknown);
     }
     // Never score a model on what it learned from.

@@ -170,6 +170,50 @@ impl FeatureCache {
         }
     }
 
+    /// The features of `key`: the cached ones when the entry is whole and `usable` accepts
+    /// them, else those of `compute`, which are then stored. The cache never fails a
+    /// computation: a damaged or unreadable entry, or one that cannot be written, costs only
+    /// time and is described in `warnings`.
+    ///
+    /// # Errors
+    /// Only `compute`'s.
+    ///
+    /// # Example
+    /// ```
+    /// use genrecast_datasets::{CacheKey, FeatureCache};
+    /// use genrecast_features::Array2;
+    /// let dir = tempfile::tempdir()?;
+    /// let cache = FeatureCache::open(dir.path())?;
+    /// let key = CacheKey::from_content(b"audio", "cfg");
+    /// let rms = || Ok::<_, std::io::Error>(vec![("rms".to_string(), Array2 { rows: 1, cols: 1, data: vec![0.5] })]);
+    /// let mut warnings = Vec::new();
+    /// let first = cache.get_or_compute(&key, "a.wav".as_ref(), |_| true, rms, &mut warnings)?;
+    /// let cached = || -> std::io::Result<Vec<(String, Array2)>> { unreachable!("served from the cache") };
+/// let again = cache.get_or_compute(&key, "a.wav".as_ref(), |_| true, cached, &mut warnings)?;
+    /// assert_eq!(first, again);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn get_or_compute<E>(
+        &self,
+        key: &CacheKey,
+        source: &Path,
+        usable: impl FnOnce(&[(String, Array2)]) -> bool,
+        compute: impl FnOnce() -> std::result::Result<Vec<(String, Array2)>, E>,
+        warnings: &mut Vec<String>,
+    ) -> std::result::Result<Vec<(String, Array2)>, E> {
+        match self.get(key) {
+            Ok(CacheLookup::Hit(arrays)) if usable(&arrays) => return Ok(arrays),
+            Ok(CacheLookup::Hit(_) | CacheLookup::Miss) => {}
+            Ok(CacheLookup::Corrupt(why)) => warnings.push(format!("{}: cache entry dropped ({why}); recomputing", source.display())),
+            Err(e) => warnings.push(format!("{}: cache entry unreadable ({e}); recomputing", source.display())),
+        }
+        let arrays = compute()?;
+        if let Err(e) = self.put(key, &arrays, source) {
+            warnings.push(format!("{}: not cached: {e}", source.display()));
+        }
+        Ok(arrays)
+    }
+
     /// Stores `features` under `key`, atomically. `source` is recorded for `stats` and debugging.
     ///
     /// # Errors

@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use genrecast_audio::{load, LoadOptions};
-use genrecast_datasets::{CacheKey, CacheLookup, FeatureCache, Track};
+use genrecast_datasets::{CacheKey, FeatureCache, Track};
 use genrecast_features::{Array2, FeatureConfig, FeatureExtractor, FeatureKind};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -114,14 +114,17 @@ pub fn track_matrices(paths: &[&Path], spec: &InputSpec, cache: Option<&FeatureC
 
 fn matrix(path: &Path, spec: &InputSpec, fx: &FeatureExtractor, cache: Option<&FeatureCache>, config: &str) -> Result<Array2> {
     let fail = |m: String| Error::Data(format!("{}: {m}", path.display()));
-    let key = cache.map(|_| CacheKey::for_file(path, config)).transpose().map_err(|e| fail(e.to_string()))?;
-    if let (Some(cache), Some(key)) = (cache, &key) {
-        if let Ok(CacheLookup::Hit(mut arrays)) = cache.get(key) {
-            if let Some((_, a)) = arrays.pop().filter(|(n, _)| n == "input") {
-                return Ok(a);
-            }
-        }
-    }
+    let Some(cache) = cache else { return compute_matrix(path, spec, fx) };
+    let key = CacheKey::for_file(path, config).map_err(|e| fail(e.to_string()))?;
+    // Cache trouble only costs time here; the caller reports failures of the audio itself.
+    let mut warnings = Vec::new();
+    let usable = |a: &[(String, Array2)]| matches!(a, [(name, _)] if name == "input");
+    let mut arrays = cache.get_or_compute(&key, path, usable, || compute_matrix(path, spec, fx).map(|m| vec![("input".to_string(), m)]), &mut warnings)?;
+    arrays.pop().map(|(_, m)| m).ok_or_else(|| fail("empty cache entry".into()))
+}
+
+fn compute_matrix(path: &Path, spec: &InputSpec, fx: &FeatureExtractor) -> Result<Array2> {
+    let fail = |m: String| Error::Data(format!("{}: {m}", path.display()));
     let wave = load(path, &LoadOptions { sample_rate: Some(spec.sample_rate), ..LoadOptions::default() }).map_err(|e| Error::Data(e.to_string()))?;
     if wave.samples.is_empty() {
         return Err(fail("no audio".into()));
@@ -130,16 +133,11 @@ fn matrix(path: &Path, spec: &InputSpec, fx: &FeatureExtractor, cache: Option<&F
     let cols = set.values().map(|a| a.cols).max().unwrap_or(0);
     let mut data = Vec::with_capacity(spec.frame_rows() * cols);
     for kind in spec.kinds() {
-        let a = &set[&kind];
-        data.extend_from_slice(&a.data);
+        data.extend_from_slice(&set[&kind].data);
     }
     let m = Array2 { rows: data.len() / cols.max(1), cols, data };
     if !m.data.iter().all(|v| v.is_finite()) {
         return Err(fail("features are not finite".into()));
-    }
-    if let (Some(cache), Some(key)) = (cache, &key) {
-        // Only time is lost if the cache cannot be written.
-        let _ = cache.put(key, &[("input".to_string(), m.clone())], path);
     }
     Ok(m)
 }

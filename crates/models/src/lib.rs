@@ -13,7 +13,7 @@ pub use checkpoint::{load, save, ModelCard, TrainedOn, MODEL_FORMAT};
 pub use error::{Error, Result};
 pub use inputs::{crop, random_crops, target, track_matrices, windows, InputPreset, InputSpec, Normalizer};
 pub use network::{Architecture, GenreNet, NetworkConfig};
-pub use train::{argmax, embeddings, loss, predict, probabilities, train, Augment, EpochRecord, Example, OptimizerKind, Schedule, Task, TrainConfig};
+pub use train::{argmax, embeddings, loss, predict, probabilities, train, Augment, EpochRecord, Example, OptimizerKind, Schedule, Task, TrainConfig, Trained};
 
 // burn's `RecordState` derive names these at the crate root.
 pub(crate) use burn::optim::{RecordState, StateSink, StateSource};

@@ -240,6 +240,18 @@ fn beta(alpha: f32, rng: &mut ChaCha8Rng) -> f32 {
     x / (x + y)
 }
 
+/// What [`train`] returns.
+#[derive(Debug)]
+pub struct Trained {
+    /// The network of the best epoch, in inference mode.
+    pub net: GenreNet,
+    /// One record per epoch run.
+    pub records: Vec<EpochRecord>,
+    /// The epoch whose weights `net` holds (lowest validation loss, or the last epoch without
+    /// validation data).
+    pub best_epoch: usize,
+}
+
 /// Trains `net` on examples drawn by `draw_train` each epoch (e.g. fresh random crops), selects
 /// the epoch with the lowest validation loss on `valid` (or the last one without validation
 /// data), and returns that network (in inference mode) with the per-epoch records.
@@ -259,7 +271,7 @@ pub fn train(
     valid: &[Example],
     device: &Device,
     mut on_epoch: impl FnMut(&EpochRecord, Option<usize>),
-) -> Result<(GenreNet, Vec<EpochRecord>)> {
+) -> Result<Trained> {
     let (features, frames) = shape;
     // Dropout draws from the backend's global generator: seed it and keep it to ourselves.
     let _guard = crate::backend_rng_lock();
@@ -268,7 +280,7 @@ pub fn train(
     let mut optim = optimizer(cfg);
     let weights = cfg.class_weights.as_ref().map(|w| Tensor::<1>::from_data(TensorData::new(w.clone(), [w.len()]), device));
     let mut records = Vec::new();
-    let mut best: Option<(f64, GenreNet)> = None;
+    let mut best: Option<(f64, usize, GenreNet)> = None;
     let mut lr = cfg.lr;
     let (mut since_best, mut since_cut) = (0usize, 0usize);
     for epoch in 1..=cfg.epochs {
@@ -325,16 +337,16 @@ pub fn train(
         };
         let record = EpochRecord { epoch, lr, train_loss, valid_loss, valid_accuracy, seconds: start.elapsed().as_secs_f64() };
         let score = valid_loss.unwrap_or(train_loss);
-        let improved = best.as_ref().is_none_or(|(b, _)| score < *b);
+        let improved = best.as_ref().is_none_or(|(b, _, _)| score < *b);
         if improved || valid.is_empty() {
-            best = Some((score, net.clone()));
+            best = Some((score, epoch, net.clone()));
             since_best = 0;
             since_cut = 0;
         } else {
             since_best += 1;
             since_cut += 1;
         }
-        on_epoch(&record, best.as_ref().map(|_| epoch - since_best));
+        on_epoch(&record, best.as_ref().map(|(_, e, _)| *e));
         records.push(record);
         if let Schedule::Plateau { patience, factor } = cfg.schedule {
             if since_cut >= patience.max(1) {
@@ -346,8 +358,8 @@ pub fn train(
             break;
         }
     }
-    let (_, best) = best.ok_or_else(|| Error::Data("no epoch ran (epochs = 0)".into()))?;
-    Ok((best.valid(), records))
+    let (_, best_epoch, best) = best.ok_or_else(|| Error::Data("no epoch ran (epochs = 0)".into()))?;
+    Ok(Trained { net: best.valid(), records, best_epoch })
 }
 
 /// Mean loss and accuracy (single-label) of `net` on `examples`.
@@ -400,6 +412,3 @@ pub fn argmax(v: &[f32]) -> usize {
     v.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i)
 }
 
-/// Keep `Module` in scope for `.valid()` / `.clone()` docs.
-#[allow(dead_code)]
-fn _module_is_used<M: Module>(_: &M) {}

@@ -81,7 +81,8 @@ fn fit(seed: u64) -> (genrecast_models::GenreNet, Vec<genrecast_models::EpochRec
     let net = NetworkConfig::new(Architecture::Mlp, 6, 1, 2).init_seeded(&d, seed).expect("init");
     let cfg = TrainConfig { epochs: 10, batch_size: 16, seed, patience: 0, ..TrainConfig::default() };
     let valid = blobs(40, 99);
-    genrecast_models::train(net, &cfg, Task::SingleLabel, (6, 1), |_, _| blobs(128, 1), &valid, &d, |_, _| {}).expect("train")
+    let t = genrecast_models::train(net, &cfg, Task::SingleLabel, (6, 1), |_, _| blobs(128, 1), &valid, &d, |_, _| {}).expect("train");
+    (t.net, t.records)
 }
 
 #[test]
