@@ -5,6 +5,7 @@ mod adadelta;
 mod checkpoint;
 mod error;
 mod inputs;
+pub mod musicnn;
 mod network;
 mod train;
 
@@ -12,6 +13,7 @@ pub use adadelta::{Adadelta, AdadeltaConfig};
 pub use checkpoint::{load, save, ModelCard, TrainedOn, MODEL_FORMAT};
 pub use error::{Error, Result};
 pub use inputs::{crop, random_crops, target, track_matrices, windows, InputPreset, InputSpec, Normalizer};
+pub use musicnn::{Backbone, Musicnn, MusicnnOutput};
 pub use network::{Architecture, GenreNet, NetworkConfig};
 pub use train::{argmax, embeddings, loss, predict, probabilities, train, Augment, EpochRecord, Example, OptimizerKind, Schedule, Task, TrainConfig, Trained};
 

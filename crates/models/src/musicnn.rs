@@ -1,0 +1,292 @@
+//! musicnn (Pons & Serra, 2019), the pretrained music tagger of the PyPI package `musicnn`
+//! 0.1.0, re-implemented in burn for inference, with its MTT and MSD weights.
+//!
+//! The network reads 3 s patches of a 96-band log-mel spectrogram at 16 kHz (187 frames,
+//! [`MusicnnFrontEnd`](genrecast_features::MusicnnFrontEnd)) and has three parts:
+//! - front end: a batch norm on the input, two "timbral" convolutions spanning 7 frames and
+//!   40 % / 70 % of the mel axis (204 filters each) and three "temporal" ones spanning 128, 64
+//!   and 32 frames of one band (51 filters each); each is ReLU, batch norm, then max over
+//!   frequency, giving 561 channels per frame;
+//! - mid end: three 1-D convolutions over time (7 frames, 64 channels) with residual sums;
+//!   front- and mid-end outputs are concatenated (753 channels);
+//! - back end: max and mean over time (interleaved per channel, 1,506 values), batch norm, a
+//!   200-unit ReLU layer with batch norm (the *penultimate* features, genrecast's transfer
+//!   embedding) and 50 sigmoid tag outputs.
+//!
+//! Batch norms run in inference mode (moving statistics, TF's epsilon 1e-3), fused into one
+//! scale and shift per channel. The weights were converted from musicnn's TensorFlow
+//! checkpoints by `tools/convert_musicnn.py`; they are (c) 2019 Music Technology Group,
+//! Universitat Pompeu Fabra, ISC licence (`pretrained/LICENSE-musicnn`).
+//!
+//! # Example
+//! ```
+//! use burn::tensor::{Device, Tensor};
+//! use genrecast_models::{Backbone, Musicnn};
+//! let net = Musicnn::pretrained(Backbone::MusicnnMsd, &Device::flex())?;
+//! let patches = Tensor::<3>::zeros([2, 187, 96], &Device::flex());
+//! let out = net.forward(patches);
+//! assert_eq!(out.taggram.dims(), [2, 50]);
+//! assert_eq!(out.penultimate.dims(), [2, 200]);
+//! # Ok::<(), genrecast_models::Error>(())
+//! ```
+
+use std::path::PathBuf;
+
+use burn::tensor::activation::{relu, sigmoid};
+use burn::tensor::module::{conv1d, conv2d};
+use burn::tensor::ops::ConvOptions;
+use burn::tensor::{Device, Tensor, TensorData};
+
+use crate::{Error, Result};
+
+/// Frames per network input patch (3 s at 16 kHz, hop 256), as musicnn's `extractor`.
+pub const PATCH_FRAMES: usize = 187;
+/// Mel bands of the input.
+pub const N_MELS: usize = 96;
+/// Size of the penultimate layer (the transfer embedding).
+pub const PENULTIMATE: usize = 200;
+/// Channels of the mid-end output pooled over time.
+pub const POOLED: usize = 753;
+/// Seconds one patch covers: 187 frames of hop 256 at 16 kHz.
+pub const PATCH_SECONDS: f64 = (PATCH_FRAMES * 256) as f64 / 16_000.0;
+
+/// TF's `batch_normalization` epsilon.
+const BN_EPSILON: f32 = 1e-3;
+
+/// The pretrained musicnn models shipped with genrecast.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Backbone {
+    /// `MSD_musicnn`: trained on the Million Song Dataset's top-50 Last.fm tags.
+    MusicnnMsd,
+    /// `MTT_musicnn`: trained on MagnaTagATune's top-50 tags.
+    MusicnnMtt,
+}
+
+impl Backbone {
+    /// Every shipped backbone.
+    pub const ALL: [Backbone; 2] = [Backbone::MusicnnMsd, Backbone::MusicnnMtt];
+
+    /// Its name on the command line and in model cards (`musicnn-msd`, `musicnn-mtt`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::MusicnnMsd => "musicnn-msd",
+            Self::MusicnnMtt => "musicnn-mtt",
+        }
+    }
+
+    /// What its weights were trained on.
+    pub fn trained_on(self) -> &'static str {
+        match self {
+            Self::MusicnnMsd => "Million Song Dataset, top-50 Last.fm tags (musicnn 0.1.0, MSD_musicnn)",
+            Self::MusicnnMtt => "MagnaTagATune, top-50 tags (musicnn 0.1.0, MTT_musicnn)",
+        }
+    }
+
+    /// The converted weights, compiled into the binary.
+    pub fn weights(self) -> &'static [u8] {
+        match self {
+            Self::MusicnnMsd => include_bytes!("../pretrained/musicnn-msd.safetensors"),
+            Self::MusicnnMtt => include_bytes!("../pretrained/musicnn-mtt.safetensors"),
+        }
+    }
+}
+
+impl std::str::FromStr for Backbone {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|b| b.name() == s || b.name().trim_start_matches("musicnn-") == s)
+            .ok_or_else(|| Error::Config(format!("unknown backbone '{s}' (known: musicnn-msd, musicnn-mtt)")))
+    }
+}
+
+impl std::fmt::Display for Backbone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A batch norm in inference mode as `x * scale + shift` per channel.
+#[derive(Clone, Debug)]
+struct Affine {
+    scale: Tensor<1>,
+    shift: Tensor<1>,
+}
+
+impl Affine {
+    /// Applies to `x` whose channels lie on dimension 1.
+    fn apply<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        let c = self.scale.dims()[0];
+        let mut shape = [1usize; D];
+        shape[1] = c;
+        x.mul(self.scale.clone().reshape(shape)).add(self.shift.clone().reshape(shape))
+    }
+}
+
+/// A convolution followed by ReLU and batch norm, as every musicnn conv layer.
+#[derive(Clone, Debug)]
+struct ConvBn<const K: usize> {
+    weight: Tensor<K>,
+    bias: Tensor<1>,
+    bn: Affine,
+}
+
+/// Outputs of one forward pass, one row per patch.
+#[derive(Clone, Debug)]
+pub struct MusicnnOutput {
+    /// Tag probabilities `[patches, 50]` (musicnn's taggram).
+    pub taggram: Tensor<2>,
+    /// The 200-d penultimate features `[patches, 200]`.
+    pub penultimate: Tensor<2>,
+    /// Mid-end channels max-pooled over time `[patches, 753]`.
+    pub max_pool: Tensor<2>,
+    /// Mid-end channels averaged over time `[patches, 753]`.
+    pub mean_pool: Tensor<2>,
+}
+
+/// The musicnn network with its weights (inference only).
+#[derive(Clone, Debug)]
+pub struct Musicnn {
+    tags: Vec<String>,
+    trained_on: String,
+    input_bn: Affine,
+    timbral: [ConvBn<4>; 2],
+    temporal: [ConvBn<4>; 3],
+    midend: [ConvBn<3>; 3],
+    pool_bn: Affine,
+    dense: (Tensor<2>, Tensor<1>),
+    dense_bn: Affine,
+    output: (Tensor<2>, Tensor<1>),
+}
+
+/// Reads named tensors from a safetensors file, checking each shape.
+struct Weights<'a> {
+    file: safetensors::SafeTensors<'a>,
+    source: PathBuf,
+    device: Device,
+}
+
+impl Weights<'_> {
+    fn bad(&self, message: String) -> Error {
+        Error::Checkpoint { path: self.source.clone(), message }
+    }
+
+    fn tensor<const D: usize>(&self, name: &str, shape: [usize; D]) -> Result<Tensor<D>> {
+        let view = self.file.tensor(name).map_err(|_| self.bad(format!("missing tensor '{name}'")))?;
+        if view.dtype() != safetensors::Dtype::F32 || view.shape() != shape {
+            return Err(self.bad(format!("tensor '{name}' is {:?} {:?}, expected F32 {shape:?}", view.dtype(), view.shape())));
+        }
+        let data: Vec<f32> = view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        if !data.iter().all(|v| v.is_finite()) {
+            return Err(self.bad(format!("tensor '{name}' holds NaN or infinite values")));
+        }
+        Ok(Tensor::from_data(TensorData::new(data, shape), &self.device))
+    }
+
+    fn affine(&self, prefix: &str, channels: usize) -> Result<Affine> {
+        let [g, b, m, v] = ["gamma", "beta", "mean", "var"].map(|t| self.tensor(&format!("{prefix}.bn.{t}"), [channels]));
+        let scale = g?.div(v?.add_scalar(BN_EPSILON).sqrt());
+        let shift = b?.sub(m?.mul(scale.clone()));
+        Ok(Affine { scale, shift })
+    }
+
+    fn conv<const K: usize>(&self, prefix: &str, shape: [usize; K]) -> Result<ConvBn<K>> {
+        Ok(ConvBn {
+            weight: self.tensor(&format!("{prefix}.conv.weight"), shape)?,
+            bias: self.tensor(&format!("{prefix}.conv.bias"), [shape[0]])?,
+            bn: self.affine(prefix, shape[0])?,
+        })
+    }
+}
+
+impl Musicnn {
+    /// One of the shipped backbones.
+    ///
+    /// # Errors
+    /// Never for the shipped weights (they are checked like any other file).
+    pub fn pretrained(backbone: Backbone, device: &Device) -> Result<Self> {
+        Self::from_safetensors(backbone.weights(), PathBuf::from(format!("<built-in {}>", backbone.name())), device)
+    }
+
+    /// Reads weights written by `tools/convert_musicnn.py`; `source` names them in errors.
+    ///
+    /// # Errors
+    /// [`Error::Checkpoint`] for a file that is not safetensors, lacks a tensor, holds one of
+    /// the wrong shape or dtype, or has no tag list.
+    pub fn from_safetensors(bytes: &[u8], source: PathBuf, device: &Device) -> Result<Self> {
+        let bad = |m: String| Error::Checkpoint { path: source.clone(), message: m };
+        let (_, meta) = safetensors::SafeTensors::read_metadata(bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
+        let meta = meta.metadata().clone().unwrap_or_default();
+        let tags: Vec<String> = meta.get("tags").and_then(|t| serde_json::from_str(t).ok()).ok_or_else(|| bad("no 'tags' list in the metadata".into()))?;
+        let trained_on = meta.get("trained_on").cloned().unwrap_or_default();
+        let file = safetensors::SafeTensors::deserialize(bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
+        let w = Weights { file, source: source.clone(), device: device.clone() };
+        let n_tags = tags.len();
+        Ok(Self {
+            input_bn: w.affine("frontend.input", 1)?,
+            timbral: [w.conv("frontend.timbral74", [204, 1, 7, 38])?, w.conv("frontend.timbral77", [204, 1, 7, 67])?],
+            temporal: [w.conv("frontend.temporal128", [51, 1, 128, 1])?, w.conv("frontend.temporal64", [51, 1, 64, 1])?, w.conv("frontend.temporal32", [51, 1, 32, 1])?],
+            midend: [w.conv("midend.conv1", [64, 561, 7])?, w.conv("midend.conv2", [64, 64, 7])?, w.conv("midend.conv3", [64, 64, 7])?],
+            pool_bn: w.affine("backend.pool", 2 * POOLED)?,
+            dense: (w.tensor("backend.dense.weight", [2 * POOLED, PENULTIMATE])?, w.tensor("backend.dense.bias", [PENULTIMATE])?),
+            dense_bn: w.affine("backend.dense", PENULTIMATE)?,
+            output: (w.tensor("backend.output.weight", [PENULTIMATE, n_tags])?, w.tensor("backend.output.bias", [n_tags])?),
+            tags,
+            trained_on,
+        })
+    }
+
+    /// Tag names in output order.
+    pub fn tags(&self) -> &[String] {
+        &self.tags
+    }
+
+    /// What the weights were trained on (from the file's metadata).
+    pub fn trained_on(&self) -> &str {
+        &self.trained_on
+    }
+
+    /// Runs patches `[patches, frames, 96]` of log-mel input (frames: 187 as trained; other
+    /// lengths work, the network pools over time).
+    pub fn forward(&self, x: Tensor<3>) -> MusicnnOutput {
+        let [b, t, f] = x.dims();
+        let x = self.input_bn.apply(x.reshape([b, 1, t, f]));
+        let mut front = Vec::with_capacity(5);
+        // Timbral: 7 frames, zero-padded by 3 on each side of time, no padding in frequency.
+        for block in &self.timbral {
+            front.push(conv_relu_bn_maxfreq(x.clone(), block, (3, 3)));
+        }
+        // Temporal: TF's 'same' padding puts the odd pad frame after.
+        for block in &self.temporal {
+            let k = block.weight.dims()[2];
+            front.push(conv_relu_bn_maxfreq(x.clone(), block, ((k - 1) / 2, k - 1 - (k - 1) / 2)));
+        }
+        let front = Tensor::cat(front, 1); // [b, 561, t]
+        let opts = || ConvOptions::new([1], [3], [1], 1);
+        let mid = |x: Tensor<3>, c: &ConvBn<3>| c.bn.apply(relu(conv1d(x, c.weight.clone(), Some(c.bias.clone()), opts())));
+        let m1 = mid(front.clone(), &self.midend[0]);
+        let m2 = mid(m1.clone(), &self.midend[1]).add(m1.clone());
+        let m3 = mid(m2.clone(), &self.midend[2]).add(m2.clone());
+        let features = Tensor::cat(vec![front, m1, m2, m3], 1); // [b, 753, t]
+        let channels = features.dims()[1];
+        let max_pool = features.clone().max_dim(2).reshape([b, channels]);
+        let mean_pool = features.mean_dim(2).reshape([b, channels]);
+        // TF flattens [b, 753, 2] (max, mean stacked last): the two alternate per channel.
+        let pooled = Tensor::stack::<3>(vec![max_pool.clone(), mean_pool.clone()], 2).reshape([b, 2 * channels]);
+        let pooled = self.pool_bn.apply(pooled);
+        let dense = relu(pooled.matmul(self.dense.0.clone()).add(self.dense.1.clone().unsqueeze()));
+        let penultimate = self.dense_bn.apply(dense);
+        let logits = penultimate.clone().matmul(self.output.0.clone()).add(self.output.1.clone().unsqueeze());
+        MusicnnOutput { taggram: sigmoid(logits), penultimate, max_pool, mean_pool }
+    }
+}
+
+/// conv2d -> ReLU -> batch norm -> max over the frequency axis: `[b, 1, t, f]` to `[b, c, t]`.
+fn conv_relu_bn_maxfreq(x: Tensor<4>, block: &ConvBn<4>, time_pad: (usize, usize)) -> Tensor<3> {
+    let opts = ConvOptions::new_with_padding([1, 1], [time_pad, (0, 0)], [1, 1], 1);
+    let y = block.bn.apply(relu(conv2d(x, block.weight.clone(), Some(block.bias.clone()), opts)));
+    let [b, c, t, _] = y.dims();
+    y.max_dim(3).reshape([b, c, t])
+}
