@@ -44,13 +44,24 @@ pub enum Command {
 pub struct TrainArgs {
     #[command(flatten)]
     pub source: DatasetSource,
-    /// Model: mlp, cnn1d, cnn2d or crnn.
+    /// Model: linear, mlp, cnn1d, cnn2d or crnn.
     #[arg(long, default_value = "cnn2d")]
     pub model: String,
-    /// Input: logmel, mfcc, mfcc-chroma or summary (default: logmel for cnn2d/crnn, mfcc-chroma
-    /// for cnn1d, summary for mlp).
-    #[arg(long)]
+    /// Input: logmel, mfcc, mfcc-chroma, summary, musicnn-msd or musicnn-mtt (default: logmel
+    /// for cnn2d/crnn, mfcc-chroma for cnn1d, summary for mlp/linear).
+    #[arg(long, conflicts_with = "backbone")]
     pub input: Option<String>,
+    /// Transfer learning: train a head on this frozen pretrained backbone's embeddings
+    /// (musicnn-msd or musicnn-mtt; one 200-d vector per 3 s patch at 16 kHz).
+    #[arg(long)]
+    pub backbone: Option<String>,
+    /// The head on the backbone: linear (logistic regression) or mlp.
+    #[arg(long, default_value = "mlp", requires = "backbone")]
+    pub head: String,
+    /// Train on the training and validation sides together for exactly --epochs (no early
+    /// stopping, no held-out score): for a final model, once the settings are chosen.
+    #[arg(long)]
+    pub final_fit: bool,
     /// Crop length in seconds (every example is a crop of this length at 22,050 Hz).
     #[arg(long, default_value_t = 2.0)]
     pub crop: f64,

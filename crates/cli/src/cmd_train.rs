@@ -52,7 +52,7 @@ fn matrices(ds: &Dataset, indices: &[usize], spec: &InputSpec, cache: Option<&Fe
 
 fn default_input(arch: Architecture) -> InputPreset {
     match arch {
-        Architecture::Mlp => InputPreset::Summary,
+        Architecture::Linear | Architecture::Mlp => InputPreset::Summary,
         Architecture::Cnn1d => InputPreset::MfccChroma,
         Architecture::Cnn2d | Architecture::Crnn => InputPreset::LogMel,
     }
@@ -104,10 +104,22 @@ pub fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
 
 /// Trains on one fold; returns (accuracy, balanced accuracy) on its held-out side and seconds.
 fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> anyhow::Result<(f64, f64, f64)> {
-    let arch: Architecture = args.model.parse()?;
-    let preset = match &args.input {
-        Some(i) => i.parse()?,
-        None => default_input(arch),
+    let (arch, preset) = match &args.backbone {
+        Some(b) => {
+            let head: Architecture = args.head.parse()?;
+            if !matches!(head, Architecture::Linear | Architecture::Mlp) {
+                bail!("--head {} (a head on a backbone is linear or mlp)", args.head);
+            }
+            (head, InputPreset::from_backbone(b.parse()?))
+        }
+        None => {
+            let arch: Architecture = args.model.parse()?;
+            (arch, args.input.as_deref().map(str::parse).transpose()?.unwrap_or_else(|| default_input(arch)))
+        }
+    };
+    let model_name = match &args.backbone {
+        Some(b) => format!("{} head on {b}", args.head),
+        None => args.model.clone(),
     };
     let spec = InputSpec::new(preset, args.crop);
     let task = if ds.multi_label { Task::MultiLabel } else { Task::SingleLabel };
@@ -122,7 +134,13 @@ fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> anyhow
         eprintln!("warning: {e}");
     }
     let mut fold = fold.clone();
-    if fold.valid.is_empty() {
+    if args.final_fit {
+        // Everything labelled goes into training; nothing is held out.
+        let mut all = std::mem::take(&mut fold.train);
+        all.append(&mut fold.valid);
+        all.append(&mut fold.test);
+        fold.train = all;
+    } else if fold.valid.is_empty() {
         match holdout(ds, &fold.train, args.valid_fraction, GroupBy::Artist, args.seed) {
             Ok((kept, held)) => {
                 fold.train = kept;
@@ -134,11 +152,12 @@ fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> anyhow
     let train_idx: Vec<usize> = fold.train.iter().copied().filter(labelled).collect();
     let valid_idx: Vec<usize> = fold.valid.iter().copied().filter(labelled).collect();
     let held_idx: Vec<usize> = if fold.test.is_empty() { valid_idx.clone() } else { fold.test.iter().copied().filter(labelled).collect() };
+    let patience = if args.final_fit { 0 } else { args.patience };
     if train_idx.is_empty() {
         bail!("fold {} has no labelled training tracks", fold.name);
     }
-    eprintln!("{}: {} ({}), fold {}: train {}, valid {}, held-out {} tracks; {} on {:?} crops of {} frames",
-        out.display(), ds.root.display(), ds.kind.name(), fold.name, train_idx.len(), valid_idx.len(), held_idx.len(), args.model, preset, spec.crop_frames);
+    eprintln!("{}: {} ({}), fold {}: train {}, valid {}, held-out {} tracks; {model_name} on {:?} crops of {} frames",
+        out.display(), ds.root.display(), ds.kind.name(), fold.name, train_idx.len(), valid_idx.len(), held_idx.len(), preset, spec.crop_frames);
 
     let cache = args.cache.open()?;
     let mut failures = Vec::new();
@@ -169,7 +188,9 @@ fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> anyhow
     let held = normalise(windows(&held_tracks, &spec));
 
     let mut network = NetworkConfig::new(arch, shape.0, shape.1, labels.len());
-    network.embedding = args.embedding;
+    if arch != Architecture::Linear {
+        network.embedding = args.embedding;
+    }
     network.dropout = args.dropout;
     let cfg = TrainConfig {
         epochs: args.epochs,
@@ -183,7 +204,7 @@ fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> anyhow
         },
         weight_decay: args.weight_decay,
         l1: args.l1,
-        patience: args.patience,
+        patience,
         schedule: match args.schedule.as_str() {
             "constant" => Schedule::Constant,
             "cosine" => Schedule::Cosine,
@@ -213,7 +234,8 @@ fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> anyhow
         &cfg,
         task,
         shape,
-        |_, rng| normalise(random_crops(&train_tracks, &spec, args.crops_per_track, rng)),
+        // A backbone's patches are few and fixed: every epoch sees all of them.
+        |_, rng| normalise(if preset.backbone().is_some() { windows(&train_tracks, &spec) } else { random_crops(&train_tracks, &spec, args.crops_per_track, rng) }),
         &valid,
         &device,
         |r: &EpochRecord, best| {
@@ -228,16 +250,26 @@ fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> anyhow
     pb.finish_and_clear();
     let train_seconds = start.elapsed().as_secs_f64();
     let infer = Device::flex();
-    let t0 = Instant::now();
-    let scores = score_tracks(&net, task, &held, shape, &infer);
-    let per_track_ms = t0.elapsed().as_secs_f64() * 1000.0 / scores.tracks.len().max(1) as f64;
-    let cm = confusion(ds, &labels, &scores);
     let side = if fold.test.is_empty() { "valid" } else { "test" };
-    println!("{} on {} ({}), {side} side: {} tracks, accuracy {:.3}, balanced accuracy {:.3}, macro F1 {:.3}; trained {:.0} s, best epoch {best_epoch}",
-        args.model, ds.root.display(), fold.name, cm.total(), cm.accuracy(), cm.balanced_accuracy(), cm.macro_f1(), train_seconds);
-    if !args.quiet {
-        print!("{}", cm.to_table(&labels));
-    }
+    let (acc, bacc, metrics) = if held.is_empty() {
+        println!("{model_name} on {} ({}): trained {:.0} s on {} tracks; nothing held out, so no score", ds.root.display(), fold.name, train_seconds, train_idx.len());
+        (f64::NAN, f64::NAN, serde_json::json!({ "side": null, "train_seconds": train_seconds, "failed_files": failures }))
+    } else {
+        let t0 = Instant::now();
+        let scores = score_tracks(&net, task, &held, shape, &infer);
+        let per_track_ms = t0.elapsed().as_secs_f64() * 1000.0 / scores.tracks.len().max(1) as f64;
+        let cm = confusion(ds, &labels, &scores);
+        println!("{model_name} on {} ({}), {side} side: {} tracks, accuracy {:.3}, balanced accuracy {:.3}, macro F1 {:.3}; trained {:.0} s, best epoch {best_epoch}",
+            ds.root.display(), fold.name, cm.total(), cm.accuracy(), cm.balanced_accuracy(), cm.macro_f1(), train_seconds);
+        if !args.quiet {
+            print!("{}", cm.to_table(&labels));
+        }
+        let metrics = serde_json::json!({
+            "side": side, "tracks": cm.total(), "accuracy": cm.accuracy(), "balanced_accuracy": cm.balanced_accuracy(), "macro_f1": cm.macro_f1(),
+            "confusion": cm.counts, "train_seconds": train_seconds, "inference_ms_per_track": per_track_ms, "failed_files": failures,
+        });
+        (cm.accuracy(), cm.balanced_accuracy(), metrics)
+    };
 
     let ids = |idx: &[usize]| -> (Vec<String>, Vec<String>) {
         let clips: BTreeSet<String> = idx.iter().map(|&i| ds.tracks[i].clip.clone()).collect();
@@ -258,14 +290,11 @@ fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> anyhow
         train: cfg,
         trained_on: TrainedOn { dataset: ds.root.display().to_string(), kind: ds.kind.name().into(), split: fold.name.clone(), tracks: train_idx.len(), clips, artists, valid_clips },
         best_epoch,
-        metrics: serde_json::json!({
-            "side": side, "tracks": cm.total(), "accuracy": cm.accuracy(), "balanced_accuracy": cm.balanced_accuracy(), "macro_f1": cm.macro_f1(),
-            "confusion": cm.counts, "train_seconds": train_seconds, "inference_ms_per_track": per_track_ms, "failed_files": failures,
-        }),
+        metrics,
     };
     genrecast_models::save(out, &net, &card)?;
     eprintln!("model written to {}", out.display());
-    Ok((cm.accuracy(), cm.balanced_accuracy(), train_seconds))
+    Ok((acc, bacc, train_seconds))
 }
 
 pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {

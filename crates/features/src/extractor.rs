@@ -262,4 +262,18 @@ impl MusicnnFrontEnd {
         mel.data.iter_mut().for_each(|v| *v = (10_000.0 * *v + 1.0).log10());
         mel
     }
+
+    /// The input musicnn's own pipeline feeds its network (`musicnn.extractor.batch_data`):
+    /// as [`logmel`](Self::logmel), but the mel power is rounded to float16 before the log,
+    /// as musicnn does (`astype(np.float16)`). Rounding saturates at float16's largest value
+    /// where musicnn would produce infinity (mel power above 65,504, i.e. far beyond full
+    /// scale), so that a loud file gives a finite input.
+    pub fn network_input(&self, y16k: &[f32]) -> Array2 {
+        let mut mel = self.mel.apply(&self.stft.power(y16k));
+        mel.data.iter_mut().for_each(|v| {
+            let rounded = half::f16::from_f32(*v).to_f32().min(half::f16::MAX.to_f32());
+            *v = (10_000.0 * rounded + 1.0).log10();
+        });
+        mel
+    }
 }

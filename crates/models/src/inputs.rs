@@ -10,12 +10,16 @@ use std::path::Path;
 
 use genrecast_audio::{load, LoadOptions};
 use genrecast_datasets::{CacheKey, FeatureCache, Track};
-use genrecast_features::{Array2, FeatureConfig, FeatureExtractor, FeatureKind};
+use genrecast_features::{Array2, FeatureConfig, FeatureExtractor, FeatureKind, MusicnnFrontEnd};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
+use crate::musicnn::{self, Backbone, Musicnn};
 use crate::train::Example;
 use crate::{Error, Result};
+
+/// Revision of the model-input code (bump when backbone outputs move), part of the cache key.
+const MODELS_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+r1");
 
 /// What a model reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -30,6 +34,30 @@ pub enum InputPreset {
     /// Per-crop mean and std of 45 timbral rows (MFCC 20, chroma 12, contrast 7, centroid,
     /// bandwidth, rolloff, flatness, ZCR, RMS): a 90-d summary vector, for the MLP.
     Summary,
+    /// The 200-d penultimate features of the pretrained musicnn MSD tagger, one per 3 s patch
+    /// at 16 kHz: transfer learning with a linear or MLP head.
+    MusicnnMsd,
+    /// The same from the MagnaTagATune musicnn.
+    MusicnnMtt,
+}
+
+impl InputPreset {
+    /// The pretrained backbone this preset runs, if any.
+    pub fn backbone(self) -> Option<Backbone> {
+        match self {
+            Self::MusicnnMsd => Some(Backbone::MusicnnMsd),
+            Self::MusicnnMtt => Some(Backbone::MusicnnMtt),
+            _ => None,
+        }
+    }
+
+    /// The preset reading `backbone`'s embeddings.
+    pub fn from_backbone(backbone: Backbone) -> Self {
+        match backbone {
+            Backbone::MusicnnMsd => Self::MusicnnMsd,
+            Backbone::MusicnnMtt => Self::MusicnnMtt,
+        }
+    }
 }
 
 impl std::str::FromStr for InputPreset {
@@ -40,7 +68,10 @@ impl std::str::FromStr for InputPreset {
             "mfcc" => Ok(Self::Mfcc),
             "mfcc-chroma" | "mfcc+chroma" => Ok(Self::MfccChroma),
             "summary" => Ok(Self::Summary),
-            other => Err(Error::Config(format!("unknown input '{other}' (known: logmel, mfcc, mfcc-chroma, summary)"))),
+            other => other
+                .parse::<Backbone>()
+                .map(Self::from_backbone)
+                .map_err(|_| Error::Config(format!("unknown input '{other}' (known: logmel, mfcc, mfcc-chroma, summary, musicnn-msd, musicnn-mtt)"))),
         }
     }
 }
@@ -57,8 +88,12 @@ pub struct InputSpec {
 }
 
 impl InputSpec {
-    /// A spec with crops of `crop_seconds`.
+    /// A spec with crops of `crop_seconds` (backbone presets: one 3 s patch, whatever
+    /// `crop_seconds`).
     pub fn new(preset: InputPreset, crop_seconds: f64) -> Self {
+        if preset.backbone().is_some() {
+            return Self { preset, sample_rate: MusicnnFrontEnd::SAMPLE_RATE, crop_frames: 1 };
+        }
         let sample_rate = 22_050;
         let crop_frames = ((crop_seconds * f64::from(sample_rate) / 512.0).round() as usize).max(1);
         Self { preset, sample_rate, crop_frames }
@@ -71,6 +106,7 @@ impl InputSpec {
             InputPreset::Mfcc => vec![Mfcc],
             InputPreset::MfccChroma => vec![Mfcc, Chroma],
             InputPreset::Summary => vec![Mfcc, Chroma, Contrast, Centroid, Bandwidth, Rolloff, Flatness, Zcr, Rms],
+            InputPreset::MusicnnMsd | InputPreset::MusicnnMtt => vec![],
         }
     }
 
@@ -81,6 +117,7 @@ impl InputSpec {
             InputPreset::Mfcc => 20,
             InputPreset::MfccChroma => 32,
             InputPreset::Summary => 45,
+            InputPreset::MusicnnMsd | InputPreset::MusicnnMtt => musicnn::PENULTIMATE,
         }
     }
 
@@ -101,7 +138,7 @@ pub fn track_matrices(paths: &[&Path], spec: &InputSpec, cache: Option<&FeatureC
         Ok(fx) => fx,
         Err(e) => return paths.iter().map(|_| Err(Error::Config(e.to_string()))).collect(),
     };
-    let config = serde_json::json!({ "model-input": spec.preset, "sr": spec.sample_rate }).to_string();
+    let config = serde_json::json!({ "model-input": spec.preset, "sr": spec.sample_rate, "models": MODELS_VERSION }).to_string();
     paths
         .par_iter()
         .map(|path| {
@@ -129,6 +166,9 @@ fn compute_matrix(path: &Path, spec: &InputSpec, fx: &FeatureExtractor) -> Resul
     if wave.samples.is_empty() {
         return Err(fail("no audio".into()));
     }
+    if let Some(backbone) = spec.preset.backbone() {
+        return backbone_embeddings(backbone, &wave.samples).map_err(|e| fail(e.to_string()));
+    }
     let set = fx.extract(&wave.samples, &spec.kinds()).map_err(|e| fail(e.to_string()))?;
     let cols = set.values().map(|a| a.cols).max().unwrap_or(0);
     let mut data = Vec::with_capacity(spec.frame_rows() * cols);
@@ -140,6 +180,40 @@ fn compute_matrix(path: &Path, spec: &InputSpec, fx: &FeatureExtractor) -> Resul
         return Err(fail("features are not finite".into()));
     }
     Ok(m)
+}
+
+/// The backbone's penultimate features of every 3 s patch of 16 kHz samples, as a
+/// `200 x patches` matrix. Each thread keeps its own copy of the network (built once).
+pub fn backbone_embeddings(backbone: Backbone, y16k: &[f32]) -> Result<Array2> {
+    thread_local! {
+        static NETS: std::cell::RefCell<Vec<(Backbone, Musicnn)>> = const { std::cell::RefCell::new(Vec::new()) };
+        static FRONT: std::cell::OnceCell<Option<MusicnnFrontEnd>> = const { std::cell::OnceCell::new() };
+    }
+    let input = FRONT.with(|f| f.get_or_init(|| MusicnnFrontEnd::new().ok()).as_ref().map(|f| f.network_input(y16k)));
+    let input = input.ok_or_else(|| Error::Config("musicnn front end".into()))?;
+    let device = burn::tensor::Device::flex();
+    let out = NETS.with(|nets| -> Result<_> {
+        let mut nets = nets.borrow_mut();
+        if !nets.iter().any(|(b, _)| *b == backbone) {
+            nets.push((backbone, Musicnn::pretrained(backbone, &device)?));
+        }
+        let net = nets.iter().find(|(b, _)| *b == backbone).map(|(_, n)| n).ok_or_else(|| Error::Config("backbone".into()))?;
+        Ok(net.analyse(&input, &device))
+    })?;
+    if out.penultimate.is_empty() {
+        return Err(Error::Data("too short for one patch".into()));
+    }
+    let (rows, cols) = (musicnn::PENULTIMATE, out.penultimate.len());
+    let mut data = vec![0.0; rows * cols];
+    for (c, v) in out.penultimate.iter().enumerate() {
+        for (r, &x) in v.iter().enumerate() {
+            data[r * cols + c] = x;
+        }
+    }
+    if !data.iter().all(|v| v.is_finite()) {
+        return Err(Error::Data("backbone features are not finite".into()));
+    }
+    Ok(Array2 { rows, cols, data })
 }
 
 /// Per-row mean and standard deviation, fitted on training examples and applied to all.

@@ -12,7 +12,7 @@ mod train;
 pub use adadelta::{Adadelta, AdadeltaConfig};
 pub use checkpoint::{load, save, ModelCard, TrainedOn, MODEL_FORMAT};
 pub use error::{Error, Result};
-pub use inputs::{crop, random_crops, target, track_matrices, windows, InputPreset, InputSpec, Normalizer};
+pub use inputs::{backbone_embeddings, crop, random_crops, target, track_matrices, windows, InputPreset, InputSpec, Normalizer};
 pub use musicnn::{Backbone, Musicnn, MusicnnOutput};
 pub use network::{Architecture, GenreNet, NetworkConfig};
 pub use train::{argmax, embeddings, loss, predict, probabilities, train, Augment, EpochRecord, Example, OptimizerKind, Schedule, Task, TrainConfig, Trained};

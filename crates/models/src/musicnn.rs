@@ -283,6 +283,61 @@ impl Musicnn {
     }
 }
 
+/// Cuts a `96 x frames` network input (from
+/// [`MusicnnFrontEnd::network_input`](genrecast_features::MusicnnFrontEnd::network_input))
+/// into non-overlapping 187-frame patches, time-major (`[patches, 187, 96]`, flattened), as
+/// musicnn's `batch_data` does: a trailing partial patch is dropped, and an input shorter
+/// than one patch is repeated to fill it (musicnn's training used "repeat-pad"; its
+/// extractor fails on such input). Returns the data and the number of patches (0 only for
+/// an input with no frames).
+pub fn patches(input: &genrecast_features::Array2) -> (Vec<f32>, usize) {
+    let frames = input.cols;
+    if frames == 0 || input.rows == 0 {
+        return (Vec::new(), 0);
+    }
+    let n = (frames / PATCH_FRAMES).max(1);
+    let mut out = Vec::with_capacity(n * PATCH_FRAMES * input.rows);
+    for p in 0..n {
+        for i in 0..PATCH_FRAMES {
+            let t = (p * PATCH_FRAMES + i) % frames;
+            out.extend((0..input.rows).map(|r| input.data[r * frames + t]));
+        }
+    }
+    (out, n)
+}
+
+/// Per-patch outputs of a whole song, as plain vectors.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SongOutput {
+    /// Tag probabilities per patch.
+    pub taggram: Vec<Vec<f32>>,
+    /// Penultimate features per patch.
+    pub penultimate: Vec<Vec<f32>>,
+}
+
+impl Musicnn {
+    /// Runs every patch of a network input (`96 x frames`), a few patches at a time so that
+    /// memory stays bounded for hours of audio.
+    pub fn analyse(&self, input: &genrecast_features::Array2, device: &Device) -> SongOutput {
+        const BATCH: usize = 8;
+        let (data, n) = patches(input);
+        let per = PATCH_FRAMES * input.rows;
+        let mut out = SongOutput::default();
+        for start in (0..n).step_by(BATCH) {
+            let m = BATCH.min(n - start);
+            let x = Tensor::<3>::from_data(TensorData::new(data[start * per..(start + m) * per].to_vec(), [m, PATCH_FRAMES, input.rows]), device);
+            let o = self.forward(x);
+            let rows = |t: Tensor<2>| -> Vec<Vec<f32>> {
+                let w = t.dims()[1];
+                t.into_data().convert::<f32>().try_into_vec::<f32>().unwrap_or_default().chunks(w).map(<[f32]>::to_vec).collect()
+            };
+            out.taggram.extend(rows(o.taggram));
+            out.penultimate.extend(rows(o.penultimate));
+        }
+        out
+    }
+}
+
 /// conv2d -> ReLU -> batch norm -> max over the frequency axis: `[b, 1, t, f]` to `[b, c, t]`.
 fn conv_relu_bn_maxfreq(x: Tensor<4>, block: &ConvBn<4>, time_pad: (usize, usize)) -> Tensor<3> {
     let opts = ConvOptions::new_with_padding([1, 1], [time_pad, (0, 0)], [1, 1], 1);

@@ -16,6 +16,9 @@ use burn::tensor::{Device, Tensor};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Architecture {
+    /// No body: the head reads the flattened input (logistic regression / softmax regression,
+    /// e.g. on a pretrained backbone's embeddings). Its embedding is the input itself.
+    Linear,
     /// Dense layers on a flattened input (summary vectors): 128-128-embedding.
     Mlp,
     /// Conv1d-BN-ReLU-maxpool x3 over time, global average pool over time.
@@ -30,11 +33,12 @@ impl std::str::FromStr for Architecture {
     type Err = crate::Error;
     fn from_str(s: &str) -> crate::Result<Self> {
         match s {
+            "linear" | "logistic" => Ok(Self::Linear),
             "mlp" => Ok(Self::Mlp),
             "cnn1d" => Ok(Self::Cnn1d),
             "cnn2d" => Ok(Self::Cnn2d),
             "crnn" => Ok(Self::Crnn),
-            other => Err(crate::Error::Config(format!("unknown model '{other}' (known: mlp, cnn1d, cnn2d, crnn)"))),
+            other => Err(crate::Error::Config(format!("unknown model '{other}' (known: linear, mlp, cnn1d, cnn2d, crnn)"))),
         }
     }
 }
@@ -66,12 +70,13 @@ impl NetworkConfig {
     /// Defaults for `architecture` over inputs of `n_features x n_frames`.
     pub fn new(architecture: Architecture, n_features: usize, n_frames: usize, n_outputs: usize) -> Self {
         let channels = match architecture {
-            Architecture::Mlp => vec![],
+            Architecture::Linear | Architecture::Mlp => vec![],
             Architecture::Cnn1d => vec![64, 128, 128],
             Architecture::Cnn2d => vec![16, 32, 64, 128],
             Architecture::Crnn => vec![32, 64, 64],
         };
-        Self { architecture, n_features, n_frames, n_outputs, embedding: 50, hidden: 128, channels, lstm_hidden: 64, dropout: 0.3 }
+        let embedding = if architecture == Architecture::Linear { n_features * n_frames } else { 50 };
+        Self { architecture, n_features, n_frames, n_outputs, embedding, hidden: 128, channels, lstm_hidden: 64, dropout: 0.3 }
     }
 
     /// Checks that the input survives the pooling of every block.
@@ -89,7 +94,10 @@ impl NetworkConfig {
         let pools = self.channels.len() as u32;
         let need = 1usize << pools;
         match self.architecture {
-            Architecture::Mlp => Ok(()),
+            Architecture::Linear if self.embedding != self.n_features * self.n_frames => {
+                bad(format!("a linear model's embedding is its input: {} values, not {}", self.n_features * self.n_frames, self.embedding))
+            }
+            Architecture::Linear | Architecture::Mlp => Ok(()),
             Architecture::Cnn1d if self.n_frames < need => bad(format!("cnn1d with {pools} pooling blocks needs at least {need} frames, got {}", self.n_frames)),
             Architecture::Cnn2d | Architecture::Crnn if self.n_frames < need || self.n_features < need => {
                 bad(format!("{:?} with {pools} pooling blocks needs at least {need} features and frames, got {}x{}", self.architecture, self.n_features, self.n_frames))
@@ -138,6 +146,7 @@ impl NetworkConfig {
             head: LinearConfig::new(self.embedding, self.n_outputs).init(device),
         };
         match self.architecture {
+            Architecture::Linear => {}
             Architecture::Mlp => net.mlp = Some(Mlp::new(self, device)),
             Architecture::Cnn1d => net.cnn1d = Some(Cnn1d::new(self, device)),
             Architecture::Cnn2d => net.cnn2d = Some(Cnn2d::new(self, device)),
@@ -156,7 +165,8 @@ impl burn::module::ModuleVisitor for Materialize {
     }
 }
 
-/// A genrecast network: one body (the others are `None`), then dropout and a linear head.
+/// A genrecast network: one body (the others are `None`; none at all for
+/// [`Architecture::Linear`]), then dropout and a linear head.
 #[derive(Module, Debug)]
 pub struct GenreNet {
     mlp: Option<Mlp>,
@@ -180,9 +190,9 @@ impl GenreNet {
         } else if let Some(m) = &self.crnn {
             m.forward(x)
         } else {
-            // Unreachable by construction (init sets exactly one body); keep the shape valid.
-            let [b, _, _] = x.dims();
-            Tensor::zeros([b, self.head.weight.dims()[0]], &x.device())
+            // No body: a linear model, whose embedding is its input.
+            let [b, f, t] = x.dims();
+            x.reshape([b, f * t])
         }
     }
 
