@@ -18,6 +18,11 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Say what genre songs are: top genres with probabilities per file (the built-in model,
+    /// or any trained one), optionally over time.
+    Classify(ClassifyArgs),
+    /// Top tags of the pretrained musicnn taggers (MSD: Last.fm tags; MTT: MagnaTagATune).
+    Tag(TagArgs),
     /// Print container, codec, sample rate, channels and duration of audio files, decoding
     /// each one fully to check it.
     Info(InfoArgs),
@@ -39,6 +44,67 @@ pub enum Command {
     Eval(EvalArgs),
 }
 
+/// Output format of classify and tag.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResultFormat {
+    /// Readable table.
+    Table,
+    /// One JSON document (an array with one object per file).
+    Json,
+    /// CSV: one row per file (or per window with --segments), one column per label.
+    Csv,
+}
+
+/// Options shared by classify and tag.
+#[derive(Args, Debug)]
+pub struct PredictOptions {
+    /// Audio files or folders (walked recursively for audio extensions).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// How many labels to show per file.
+    #[arg(long, short = 'k', default_value_t = 3)]
+    pub top_k: usize,
+    /// Also show the predictions over time, one row per window.
+    #[arg(long)]
+    pub segments: bool,
+    /// How window predictions become one per file: mean, vote or max.
+    #[arg(long, default_value = "mean")]
+    pub aggregate: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ResultFormat::Table)]
+    pub format: ResultFormat,
+    /// Write the results to this file (atomically) instead of stdout.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// Hide the progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `genrecast classify`.
+#[derive(Args, Debug)]
+pub struct ClassifyArgs {
+    #[command(flatten)]
+    pub common: PredictOptions,
+    /// A built-in model (see --list-models) or a model folder written by `genrecast train`.
+    #[arg(long, short, default_value = "genre-gtzan")]
+    pub model: String,
+    /// With a model on a pretrained tagger, also show its top tags.
+    #[arg(long)]
+    pub tags: bool,
+}
+
+/// `genrecast tag`.
+#[derive(Args, Debug)]
+pub struct TagArgs {
+    #[command(flatten)]
+    pub common: PredictOptions,
+    /// The tagger: musicnn-msd (Million Song Dataset, Last.fm tags) or musicnn-mtt
+    /// (MagnaTagATune).
+    #[arg(long, short, default_value = "musicnn-msd")]
+    pub model: String,
+}
+
 /// `genrecast train`.
 #[derive(Args, Debug)]
 pub struct TrainArgs {
@@ -58,8 +124,9 @@ pub struct TrainArgs {
     /// The head on the backbone: linear (logistic regression) or mlp.
     #[arg(long, default_value = "mlp", requires = "backbone")]
     pub head: String,
-    /// Train on the training and validation sides together for exactly --epochs (no early
-    /// stopping, no held-out score): for a final model, once the settings are chosen.
+    /// Train on the training and validation sides together for exactly --epochs, keeping the
+    /// last epoch (no early stopping): for a final model once the settings are chosen. A test
+    /// side, if the split has one, is still held out and scored.
     #[arg(long)]
     pub final_fit: bool,
     /// Crop length in seconds (every example is a crop of this length at 22,050 Hz).
@@ -142,7 +209,8 @@ pub struct TrainArgs {
 pub struct EvalArgs {
     #[command(flatten)]
     pub source: DatasetSource,
-    /// The model folder written by `genrecast train`.
+    /// A model folder written by `genrecast train`, a built-in model (genre-gtzan), or
+    /// zero-shot-gtzan (GTZAN genres read off the MSD tagger's tags, untrained).
     #[arg(long)]
     pub model: PathBuf,
     /// Split to evaluate on.

@@ -135,11 +135,9 @@ fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> anyhow
     }
     let mut fold = fold.clone();
     if args.final_fit {
-        // Everything labelled goes into training; nothing is held out.
-        let mut all = std::mem::take(&mut fold.train);
-        all.append(&mut fold.valid);
-        all.append(&mut fold.test);
-        fold.train = all;
+        // Validation joins training; a test side stays held out and is still scored.
+        let mut valid = std::mem::take(&mut fold.valid);
+        fold.train.append(&mut valid);
     } else if fold.valid.is_empty() {
         match holdout(ds, &fold.train, args.valid_fraction, GroupBy::Artist, args.seed) {
             Ok((kept, held)) => {
@@ -152,6 +150,7 @@ fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> anyhow
     let train_idx: Vec<usize> = fold.train.iter().copied().filter(labelled).collect();
     let valid_idx: Vec<usize> = fold.valid.iter().copied().filter(labelled).collect();
     let held_idx: Vec<usize> = if fold.test.is_empty() { valid_idx.clone() } else { fold.test.iter().copied().filter(labelled).collect() };
+    debug_assert!(!args.final_fit || valid_idx.is_empty());
     let patience = if args.final_fit { 0 } else { args.patience };
     if train_idx.is_empty() {
         bail!("fold {} has no labelled training tracks", fold.name);
@@ -288,7 +287,7 @@ fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> anyhow
         input: spec,
         normalizer,
         train: cfg,
-        trained_on: TrainedOn { dataset: ds.root.display().to_string(), kind: ds.kind.name().into(), split: fold.name.clone(), tracks: train_idx.len(), clips, artists, valid_clips },
+        trained_on: TrainedOn { dataset: ds.root.display().to_string(), kind: ds.kind.name().into(), split: if args.final_fit { format!("{} train+valid", fold.name) } else { fold.name.clone() }, tracks: train_idx.len(), clips, artists, valid_clips },
         best_epoch,
         metrics,
     };
@@ -297,9 +296,28 @@ fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> anyhow
     Ok((acc, bacc, train_seconds))
 }
 
+/// What `eval` scores: a trained network with its card, or the zero-shot tag mapping.
+enum Evaluated {
+    Net(Box<genrecast_models::GenreNet>, Box<ModelCard>),
+    ZeroShot(genrecast_models::ZeroShot),
+}
+
 pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let infer = Device::flex();
-    let (net, card) = genrecast_models::load(&args.model, &infer)?;
+    let name = args.model.to_string_lossy().into_owned();
+    let model = if name == ZERO_SHOT {
+        Evaluated::ZeroShot(genrecast_models::ZeroShot::msd_to_gtzan(&infer)?)
+    } else if let Some(m) = genrecast_models::BUILTIN_MODELS.iter().find(|m| m.name == name) {
+        let (net, card) = m.load(&infer)?;
+        Evaluated::Net(Box::new(net), Box::new(card))
+    } else {
+        let (net, card) = genrecast_models::load(&args.model, &infer)?;
+        Evaluated::Net(Box::new(net), Box::new(card))
+    };
+    let card = match &model {
+        Evaluated::Net(_, card) => (**card).clone(),
+        Evaluated::ZeroShot(zs) => zero_shot_card(zs),
+    };
     let ds = open_source(&args.source)?;
     let all = folds(&ds, &args.split)?;
     let fold = all.get(args.fold.wrapping_sub(1)).with_context(|| format!("--fold {} (the split has {} folds)", args.fold, all.len()))?;
@@ -341,7 +359,16 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         card.normalizer.apply(&mut e.x, shape.1);
     }
     let t0 = Instant::now();
-    let scores = score_tracks(&net, card.task, &examples, shape, &infer);
+    let scores = match &model {
+        Evaluated::Net(net, _) => score_tracks(net, card.task, &examples, shape, &infer),
+        Evaluated::ZeroShot(zs) => {
+            // The zero-shot card's normaliser is the identity: these are the raw features.
+            let raw: Vec<Vec<f32>> = examples.iter().map(|e| e.x.clone()).collect();
+            let probs = zs.predict(&raw);
+            let agg = genrecast_datasets::aggregate_by_track(examples.iter().zip(&probs).map(|(e, p)| (e.track, p.as_slice())));
+            TrackScores { tracks: agg.iter().map(|(t, _)| *t).collect(), probs: agg.into_iter().map(|(_, p)| p).collect() }
+        }
+    };
     let seconds = t0.elapsed().as_secs_f64();
     let cm = confusion(&ds, &card.labels, &scores);
     // Per variant too: in the GTZAN slice a variant betrays the genre.
@@ -372,6 +399,30 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         println!("inference: {:.1} ms per track", seconds * 1000.0 / scores.tracks.len().max(1) as f64);
     }
     Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// `eval --model zero-shot-gtzan`: GTZAN genres read off musicnn-msd's tags, untrained.
+const ZERO_SHOT: &str = "zero-shot-gtzan";
+
+/// A card describing the zero-shot mapping: what it reads, and that it was trained on nothing
+/// of the evaluation data.
+fn zero_shot_card(zs: &genrecast_models::ZeroShot) -> ModelCard {
+    let input = InputSpec::new(InputPreset::MusicnnMsd, 3.0);
+    let (f, t) = input.example_shape();
+    ModelCard {
+        format: MODEL_FORMAT,
+        genrecast_version: env!("CARGO_PKG_VERSION").into(),
+        burn_version: "0.22.1".into(),
+        network: NetworkConfig::new(Architecture::Linear, f, t, zs.labels().len()),
+        task: Task::SingleLabel,
+        labels: zs.labels().to_vec(),
+        input,
+        normalizer: Normalizer { mean: vec![0.0; f], std: vec![1.0; f] },
+        train: TrainConfig::default(),
+        trained_on: TrainedOn { dataset: "none (MSD tags mapped to genres)".into(), kind: "zero-shot".into(), split: "-".into(), ..Default::default() },
+        best_epoch: 0,
+        metrics: serde_json::Value::Null,
+    }
 }
 
 /// `genrecast bench model`: median seconds of a training step and of inference at one batch.

@@ -3,6 +3,7 @@
 mod args;
 mod cmd_bench;
 mod cmd_cache;
+mod cmd_classify;
 mod cmd_dataset;
 mod cmd_features;
 mod cmd_info;
@@ -36,6 +37,8 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
     }
     match cli.command {
+        args::Command::Classify(a) => cmd_classify::classify(a),
+        args::Command::Tag(a) => cmd_classify::tag(a),
         args::Command::Info(a) => cmd_info::run(a),
         args::Command::Features(a) => cmd_features::run(a),
         args::Command::Bench(args::BenchCommand::Features(a)) => cmd_bench::run(a),

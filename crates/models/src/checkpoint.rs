@@ -93,10 +93,28 @@ pub fn save(dir: &Path, net: &GenreNet, card: &ModelCard) -> Result<()> {
 /// # Errors
 /// [`Error::Checkpoint`] naming the file and the mismatch.
 pub fn load(dir: &Path, device: &Device) -> Result<(GenreNet, ModelCard)> {
-    let bad = |path: PathBuf, message: String| Error::Checkpoint { path, message };
     let card_path = dir.join("model.json");
-    let bytes = std::fs::read(&card_path).map_err(|e| bad(card_path.clone(), format!("cannot read the model card: {e}")))?;
-    let card: ModelCard = serde_json::from_slice(&bytes).map_err(|e| bad(card_path.clone(), format!("not a genrecast model card: {e}")))?;
+    let bytes = std::fs::read(&card_path).map_err(|e| Error::Checkpoint { path: card_path.clone(), message: format!("cannot read the model card: {e}") })?;
+    let weights = dir.join("model.safetensors");
+    if !weights.is_file() {
+        return Err(Error::Checkpoint { path: weights, message: "missing".into() });
+    }
+    load_parts(&bytes, &card_path, SafetensorsStore::from_file(&weights), &weights, device)
+}
+
+/// As [`load`], from the two files' contents (a model compiled into the binary); `name`
+/// stands for the directory in errors.
+///
+/// # Errors
+/// As [`load`].
+pub fn load_bytes(card: &[u8], weights: &[u8], name: &str, device: &Device) -> Result<(GenreNet, ModelCard)> {
+    let dir = PathBuf::from(name);
+    load_parts(card, &dir.join("model.json"), SafetensorsStore::from_bytes(Some(weights.to_vec())), &dir.join("model.safetensors"), device)
+}
+
+fn load_parts(card_bytes: &[u8], card_path: &Path, store: SafetensorsStore, weights: &Path, device: &Device) -> Result<(GenreNet, ModelCard)> {
+    let bad = |path: &Path, message: String| Error::Checkpoint { path: path.to_path_buf(), message };
+    let card: ModelCard = serde_json::from_slice(card_bytes).map_err(|e| bad(card_path, format!("not a genrecast model card: {e}")))?;
     if card.format != MODEL_FORMAT {
         return Err(bad(card_path, format!("model format {} (this genrecast reads {MODEL_FORMAT})", card.format)));
     }
@@ -107,13 +125,9 @@ pub fn load(dir: &Path, device: &Device) -> Result<(GenreNet, ModelCard)> {
     if (card.network.n_features, card.network.n_frames) != (f, t) || card.normalizer.mean.len() != f || card.normalizer.std.len() != f {
         return Err(bad(card_path, format!("input {:?} gives {f}x{t} examples; the network reads {}x{} and the normaliser has {} rows", card.input.preset, card.network.n_features, card.network.n_frames, card.normalizer.mean.len())));
     }
-    let mut net = card.network.init(device)?;
-    let weights = dir.join("model.safetensors");
-    if !weights.is_file() {
-        return Err(bad(weights, "missing".into()));
-    }
-    let mut store = SafetensorsStore::from_file(&weights).validate(true).allow_partial(false);
-    let result = net.load_from(&mut store).map_err(|e| bad(weights.clone(), format!("weights do not fit the network: {e}")))?;
+    let mut net = card.network.init(device).map_err(|e| bad(card_path, e.to_string()))?;
+    let mut store = store.validate(true).allow_partial(false);
+    let result = net.load_from(&mut store).map_err(|e| bad(weights, format!("weights do not fit the network: {e}")))?;
     if !result.errors.is_empty() || !result.missing.is_empty() || !result.unused.is_empty() {
         return Err(bad(weights, format!("weights do not fit the network: {} errors, {} missing, {} unused", result.errors.len(), result.missing.len(), result.unused.len())));
     }

@@ -99,7 +99,7 @@ impl InputSpec {
         Self { preset, sample_rate, crop_frames }
     }
 
-    fn kinds(&self) -> Vec<FeatureKind> {
+    pub(crate) fn kinds(&self) -> Vec<FeatureKind> {
         use FeatureKind::*;
         match self.preset {
             InputPreset::LogMel => vec![MelDb],
@@ -118,6 +118,16 @@ impl InputSpec {
             InputPreset::MfccChroma => 32,
             InputPreset::Summary => 45,
             InputPreset::MusicnnMsd | InputPreset::MusicnnMtt => musicnn::PENULTIMATE,
+        }
+    }
+
+    /// Seconds between two consecutive columns of the input matrix (a frame hop, or a 3 s
+    /// patch for backbone presets).
+    pub fn column_seconds(&self) -> f64 {
+        if self.preset.backbone().is_some() {
+            musicnn::PATCH_SECONDS
+        } else {
+            512.0 / f64::from(self.sample_rate)
         }
     }
 
@@ -161,15 +171,24 @@ fn matrix(path: &Path, spec: &InputSpec, fx: &FeatureExtractor, cache: Option<&F
 }
 
 fn compute_matrix(path: &Path, spec: &InputSpec, fx: &FeatureExtractor) -> Result<Array2> {
-    let fail = |m: String| Error::Data(format!("{}: {m}", path.display()));
     let wave = load(path, &LoadOptions { sample_rate: Some(spec.sample_rate), ..LoadOptions::default() }).map_err(|e| Error::Data(e.to_string()))?;
-    if wave.samples.is_empty() {
-        return Err(fail("no audio".into()));
+    input_matrix(&wave.samples, spec, fx).map_err(|e| Error::Data(format!("{}: {e}", path.display())))
+}
+
+/// The per-frame input matrix of mono samples at `spec.sample_rate`: features x frames for
+/// feature presets (through `fx`, whose rate must be the spec's), `200 x patches` backbone
+/// embeddings for backbone presets.
+///
+/// # Errors
+/// [`Error::Data`] for empty audio or non-finite features.
+pub fn input_matrix(samples: &[f32], spec: &InputSpec, fx: &FeatureExtractor) -> Result<Array2> {
+    if samples.is_empty() {
+        return Err(Error::Data("no audio".into()));
     }
     if let Some(backbone) = spec.preset.backbone() {
-        return backbone_embeddings(backbone, &wave.samples).map_err(|e| fail(e.to_string()));
+        return backbone_embeddings(backbone, samples);
     }
-    let set = fx.extract(&wave.samples, &spec.kinds()).map_err(|e| fail(e.to_string()))?;
+    let set = fx.extract(samples, &spec.kinds()).map_err(|e| Error::Data(e.to_string()))?;
     let cols = set.values().map(|a| a.cols).max().unwrap_or(0);
     let mut data = Vec::with_capacity(spec.frame_rows() * cols);
     for kind in spec.kinds() {
@@ -177,7 +196,7 @@ fn compute_matrix(path: &Path, spec: &InputSpec, fx: &FeatureExtractor) -> Resul
     }
     let m = Array2 { rows: data.len() / cols.max(1), cols, data };
     if !m.data.iter().all(|v| v.is_finite()) {
-        return Err(fail("features are not finite".into()));
+        return Err(Error::Data("features are not finite".into()));
     }
     Ok(m)
 }
@@ -293,16 +312,22 @@ pub fn random_crops(tracks: &[(usize, &Array2, Vec<f32>)], spec: &InputSpec, per
 /// evaluation windows, whose predictions are averaged per track.
 pub fn windows(tracks: &[(usize, &Array2, Vec<f32>)], spec: &InputSpec) -> Vec<Example> {
     let mut out = Vec::new();
-    let hop = (spec.crop_frames / 2).max(1);
     for (track, m, target) in tracks {
-        let last = m.cols.saturating_sub(spec.crop_frames);
-        let mut starts: Vec<usize> = (0..=last).step_by(hop).collect();
-        if starts.last() != Some(&last) {
-            starts.push(last);
-        }
-        out.extend(starts.into_iter().map(|s| Example { x: crop(m, spec, s), target: target.clone(), track: *track }));
+        out.extend(window_starts(m.cols, spec.crop_frames).into_iter().map(|s| Example { x: crop(m, spec, s), target: target.clone(), track: *track }));
     }
     out
+}
+
+/// First frames of the evaluation windows of a `frames`-long matrix: crops of `crop_frames`
+/// every `crop_frames / 2` frames, the last one flush with the end.
+pub fn window_starts(frames: usize, crop_frames: usize) -> Vec<usize> {
+    let hop = (crop_frames / 2).max(1);
+    let last = frames.saturating_sub(crop_frames);
+    let mut starts: Vec<usize> = (0..=last).step_by(hop).collect();
+    if starts.last() != Some(&last) {
+        starts.push(last);
+    }
+    starts
 }
 
 /// The target vector of a track: one-hot over `labels` (first label) or multi-hot.

@@ -3,18 +3,22 @@
 
 mod adadelta;
 mod checkpoint;
+mod classifier;
 mod error;
 mod inputs;
 pub mod musicnn;
 mod network;
 mod train;
+pub mod zero_shot;
 
 pub use adadelta::{Adadelta, AdadeltaConfig};
-pub use checkpoint::{load, save, ModelCard, TrainedOn, MODEL_FORMAT};
+pub use checkpoint::{load, load_bytes, save, ModelCard, TrainedOn, MODEL_FORMAT};
+pub use classifier::{aggregate_windows, Aggregation, BuiltinModel, Classifier, Prediction, WindowPrediction, BUILTIN_MODELS, DEFAULT_MODEL};
 pub use error::{Error, Result};
-pub use inputs::{backbone_embeddings, crop, random_crops, target, track_matrices, windows, InputPreset, InputSpec, Normalizer};
+pub use inputs::{backbone_embeddings, crop, random_crops, target, track_matrices, window_starts, windows, InputPreset, InputSpec, Normalizer};
 pub use musicnn::{Backbone, Musicnn, MusicnnOutput};
 pub use network::{Architecture, GenreNet, NetworkConfig};
+pub use zero_shot::ZeroShot;
 pub use train::{argmax, embeddings, loss, predict, probabilities, train, Augment, EpochRecord, Example, OptimizerKind, Schedule, Task, TrainConfig, Trained};
 
 // burn's `RecordState` derive names these at the crate root.

@@ -278,8 +278,13 @@ impl Musicnn {
         let pooled = self.pool_bn.apply(pooled);
         let dense = relu(pooled.matmul(self.dense.0.clone()).add(self.dense.1.clone().unsqueeze()));
         let penultimate = self.dense_bn.apply(dense);
-        let logits = penultimate.clone().matmul(self.output.0.clone()).add(self.output.1.clone().unsqueeze());
-        MusicnnOutput { taggram: sigmoid(logits), penultimate, max_pool, mean_pool }
+        MusicnnOutput { taggram: self.tags_from_penultimate(penultimate.clone()), penultimate, max_pool, mean_pool }
+    }
+
+    /// Tag probabilities `[patches, tags]` from penultimate features `[patches, 200]` (the
+    /// output layer alone).
+    pub fn tags_from_penultimate(&self, penultimate: Tensor<2>) -> Tensor<2> {
+        sigmoid(penultimate.matmul(self.output.0.clone()).add(self.output.1.clone().unsqueeze()))
     }
 }
 

@@ -1,0 +1,201 @@
+//! `genrecast classify` and `genrecast tag`: a model over many files in parallel, results as a
+//! table, JSON or CSV; a bad file is reported and the rest go on.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use genrecast_models::{Aggregation, Backbone, Classifier, Musicnn, WindowPrediction};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+
+use crate::args::{ClassifyArgs, PredictOptions, ResultFormat, TagArgs};
+use crate::inputs;
+use crate::report::Failures;
+
+/// What one file got: scores over `labels`, per window and aggregated.
+struct Scored {
+    duration: f64,
+    probabilities: Vec<f32>,
+    windows: Vec<WindowPrediction>,
+    tags: Option<Vec<f32>>,
+}
+
+/// Names and provenance printed with the results.
+struct Header {
+    model: String,
+    trained_on: String,
+    labels: Vec<String>,
+    tag_names: Option<Vec<String>>,
+}
+
+pub fn classify(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
+    let aggregation: Aggregation = args.common.aggregate.parse()?;
+    let probe = Classifier::open(&args.model)?;
+    let card = probe.card();
+    let trained_on = format!("{} {}, {} split, {} tracks", card.trained_on.kind, card.trained_on.dataset, card.trained_on.split, card.trained_on.tracks);
+    let header = Header { model: args.model.clone(), trained_on, labels: probe.labels().to_vec(), tag_names: probe.tag_names().filter(|_| args.tags).map(<[String]>::to_vec) };
+    drop(probe);
+    run_batch(&args.common, &header, || Classifier::open(&args.model).map_err(|e| e.to_string()), |c, path| {
+        let p = c.classify_file(path, aggregation).map_err(|e| e.to_string())?;
+        Ok(Scored { duration: p.duration, probabilities: p.probabilities, windows: p.windows, tags: p.tags })
+    })
+}
+
+pub fn tag(args: TagArgs) -> anyhow::Result<ExitCode> {
+    let backbone: Backbone = args.model.parse()?;
+    let aggregation: Aggregation = args.common.aggregate.parse()?;
+    let device = burn::tensor::Device::flex();
+    let probe = Musicnn::pretrained(backbone, &device)?;
+    let header = Header { model: backbone.name().into(), trained_on: probe.trained_on().into(), labels: probe.tags().to_vec(), tag_names: None };
+    drop(probe);
+    let open = || -> Result<(Musicnn, genrecast_features::MusicnnFrontEnd), String> {
+        Ok((Musicnn::pretrained(backbone, &burn::tensor::Device::flex()).map_err(|e| e.to_string())?, genrecast_features::MusicnnFrontEnd::new().map_err(|e| e.to_string())?))
+    };
+    run_batch(&args.common, &header, open, |(net, front), path| {
+        let opts = genrecast_audio::LoadOptions { sample_rate: Some(genrecast_features::MusicnnFrontEnd::SAMPLE_RATE), ..Default::default() };
+        let y = genrecast_audio::load(path, &opts).map_err(|e| e.to_string())?;
+        if y.samples.is_empty() {
+            return Err(format!("{}: no audio", path.display()));
+        }
+        let duration = y.samples.len() as f64 / f64::from(genrecast_features::MusicnnFrontEnd::SAMPLE_RATE);
+        let out = net.analyse(&front.network_input(&y.samples), &burn::tensor::Device::flex());
+        let step = genrecast_models::musicnn::PATCH_SECONDS;
+        let windows: Vec<WindowPrediction> = out
+            .taggram
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| WindowPrediction { start: i as f64 * step, end: ((i + 1) as f64 * step).min(duration.max(step)), probabilities: p })
+            .collect();
+        let probabilities = genrecast_models::aggregate_windows(&windows, aggregation, genrecast_models::Task::MultiLabel);
+        Ok(Scored { duration, probabilities, windows, tags: None })
+    })
+}
+
+/// Runs `score` over every file with one `open`ed worker per thread, then writes the results.
+fn run_batch<W>(opts: &PredictOptions, header: &Header, open: impl Fn() -> Result<W, String> + Sync, score: impl Fn(&W, &std::path::Path) -> Result<Scored, String> + Sync) -> anyhow::Result<ExitCode> {
+    let (files, walk_errors) = inputs::expand(&opts.paths);
+    let mut failures = Failures::from_walk_errors(walk_errors);
+    let pb = if opts.quiet || files.len() < 2 { ProgressBar::hidden() } else { ProgressBar::new(files.len() as u64) };
+    pb.set_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} files ({eta} left)").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    let results: Vec<Result<Scored, String>> = files
+        .par_iter()
+        .map_init(&open, |worker, path| {
+            let r = match worker {
+                Ok(w) => score(w, path),
+                Err(e) => Err(e.clone()),
+            };
+            pb.inc(1);
+            if let Err(e) = &r {
+                pb.suspend(|| eprintln!("error: {e}"));
+            }
+            r
+        })
+        .collect();
+    pb.finish_and_clear();
+    let rows: Vec<(PathBuf, Result<Scored, String>)> = files.into_iter().zip(results).collect();
+    let text = match opts.format {
+        ResultFormat::Table => table(header, &rows, opts),
+        ResultFormat::Json => serde_json::to_string_pretty(&json(header, &rows, opts))? + "\n",
+        ResultFormat::Csv => csv(header, &rows, opts),
+    };
+    match &opts.out {
+        Some(path) => genrecast_features::write_atomic(path, |w| std::io::Write::write_all(w, text.as_bytes())).with_context(|| format!("writing {}", path.display()))?,
+        None => {
+            use std::io::Write;
+            std::io::stdout().lock().write_all(text.as_bytes())?;
+        }
+    }
+    let total = rows.len();
+    for (_, r) in rows {
+        if let Err(e) = r {
+            failures.push(e);
+        }
+    }
+    Ok(failures.finish(total, true))
+}
+
+/// Indices of the `k` largest values, largest first.
+fn top(p: &[f32], k: usize) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..p.len()).collect();
+    idx.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
+    idx.truncate(k);
+    idx
+}
+
+fn clock(s: f64) -> String {
+    let s = s.max(0.0).round() as u64;
+    format!("{}:{:02}", s / 60, s % 60)
+}
+
+fn table(h: &Header, rows: &[(PathBuf, Result<Scored, String>)], opts: &PredictOptions) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "model {} (trained on {})", h.model, h.trained_on);
+    let width = h.labels.iter().map(String::len).max().unwrap_or(0);
+    for (path, r) in rows {
+        let Ok(s) = r else { continue };
+        let _ = writeln!(out, "\n{}  ({:.1} s, {} windows)", path.display(), s.duration, s.windows.len());
+        for i in top(&s.probabilities, opts.top_k) {
+            let p = s.probabilities[i];
+            let _ = writeln!(out, "  {:<width$}  {:5.3}  {}", h.labels[i], p, "#".repeat((p * 30.0).round() as usize));
+        }
+        if let (Some(names), Some(tags)) = (&h.tag_names, &s.tags) {
+            let list: Vec<String> = top(tags, 5).into_iter().map(|i| format!("{} {:.2}", names[i], tags[i])).collect();
+            let _ = writeln!(out, "  tags: {}", list.join(", "));
+        }
+        if opts.segments {
+            for w in &s.windows {
+                let list: Vec<String> = top(&w.probabilities, opts.top_k.min(3)).into_iter().map(|i| format!("{} {:.2}", h.labels[i], w.probabilities[i])).collect();
+                let _ = writeln!(out, "    {:>6}-{:<6} {}", clock(w.start), clock(w.end), list.join("  "));
+            }
+        }
+    }
+    out
+}
+
+fn json(h: &Header, rows: &[(PathBuf, Result<Scored, String>)], opts: &PredictOptions) -> serde_json::Value {
+    let named = |p: &[f32], names: &[String]| -> serde_json::Map<String, serde_json::Value> { names.iter().zip(p).map(|(n, &v)| (n.clone(), serde_json::json!(v))).collect() };
+    let ranked = |p: &[f32], names: &[String], k: usize| -> Vec<serde_json::Value> { top(p, k).into_iter().map(|i| serde_json::json!({ "label": names[i], "probability": p[i] })).collect() };
+    let files: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|(path, r)| match r {
+            Err(e) => serde_json::json!({ "file": path, "error": e }),
+            Ok(s) => {
+                let mut v = serde_json::json!({
+                    "file": path, "duration_s": s.duration, "top": ranked(&s.probabilities, &h.labels, opts.top_k),
+                    "probabilities": named(&s.probabilities, &h.labels), "windows": s.windows.len(),
+                });
+                if let (Some(names), Some(tags)) = (&h.tag_names, &s.tags) {
+                    v["tags"] = serde_json::json!(ranked(tags, names, 5));
+                }
+                if opts.segments {
+                    v["segments"] = s.windows.iter().map(|w| serde_json::json!({ "start_s": w.start, "end_s": w.end, "top": ranked(&w.probabilities, &h.labels, opts.top_k), "probabilities": named(&w.probabilities, &h.labels) })).collect();
+                }
+                v
+            }
+        })
+        .collect();
+    serde_json::json!({ "model": h.model, "trained_on": h.trained_on, "labels": h.labels, "files": files })
+}
+
+fn csv(h: &Header, rows: &[(PathBuf, Result<Scored, String>)], opts: &PredictOptions) -> String {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    let mut head = vec!["file".to_owned(), "start_s".into(), "end_s".into(), "top".into()];
+    head.extend(h.labels.iter().cloned());
+    let _ = w.write_record(&head);
+    for (path, r) in rows {
+        let Ok(s) = r else { continue };
+        let mut record = |start: f64, end: f64, p: &[f32]| {
+            let mut rec = vec![path.display().to_string(), format!("{start:.3}"), format!("{end:.3}"), h.labels[genrecast_models::argmax(p)].clone()];
+            rec.extend(p.iter().map(|v| format!("{v:.6}")));
+            let _ = w.write_record(&rec);
+        };
+        if opts.segments {
+            s.windows.iter().for_each(|win| record(win.start, win.end, &win.probabilities));
+        } else {
+            record(0.0, s.duration, &s.probabilities);
+        }
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}

@@ -1,0 +1,253 @@
+//! Classifying audio with a trained model: the input pipeline of its card (features or a
+//! pretrained backbone), window predictions over the whole song, and their aggregate.
+//!
+//! Models come from a directory written by `genrecast train` or from the models compiled into
+//! the binary ([`BUILTIN_MODELS`]; [`DEFAULT_MODEL`] is a GTZAN genre head on musicnn-msd).
+//!
+//! # Example
+//! ```
+//! use genrecast_models::{Aggregation, Classifier, DEFAULT_MODEL};
+//! let classifier = Classifier::open(DEFAULT_MODEL)?;
+//! // 4 s of a 440 Hz tone at 16 kHz, the rate this model reads.
+//! let y: Vec<f32> = (0..64_000).map(|i| (i as f32 * 440.0 * std::f32::consts::TAU / 16_000.0).sin() * 0.3).collect();
+//! let p = classifier.classify_samples(&y, Aggregation::Mean)?;
+//! assert_eq!(p.probabilities.len(), classifier.labels().len());
+//! assert!((p.probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+//! # Ok::<(), genrecast_models::Error>(())
+//! ```
+
+use std::path::Path;
+
+use burn::tensor::{Device, Tensor, TensorData};
+use genrecast_audio::{load, LoadOptions};
+use genrecast_features::{FeatureConfig, FeatureExtractor, MusicnnFrontEnd};
+
+use crate::checkpoint::{load as load_dir, load_bytes, ModelCard};
+use crate::inputs::{crop, input_matrix, window_starts};
+use crate::musicnn::{Musicnn, PATCH_SECONDS};
+use crate::network::GenreNet;
+use crate::train::{probabilities, Task};
+use crate::{Error, Result};
+
+/// A model compiled into the binary.
+#[derive(Clone, Copy, Debug)]
+pub struct BuiltinModel {
+    /// Its name for `--model`.
+    pub name: &'static str,
+    /// One line on what it is.
+    pub description: &'static str,
+    card: &'static [u8],
+    weights: &'static [u8],
+}
+
+impl BuiltinModel {
+    /// Loads it onto `device`.
+    ///
+    /// # Errors
+    /// As [`load_bytes`] (never for a model that passed the tests).
+    pub fn load(&self, device: &Device) -> Result<(GenreNet, ModelCard)> {
+        load_bytes(self.card, self.weights, &format!("<built-in {}>", self.name), device)
+    }
+}
+
+/// The models compiled into the binary.
+pub const BUILTIN_MODELS: &[BuiltinModel] = &[BuiltinModel {
+    name: "genre-gtzan",
+    description: "10 GTZAN genres: a linear head on musicnn-msd embeddings, trained on the shared GTZAN slice (filtered train+valid lists)",
+    card: include_bytes!("../pretrained/genre-gtzan/model.json"),
+    weights: include_bytes!("../pretrained/genre-gtzan/model.safetensors"),
+}];
+
+/// The model `genrecast classify` uses unless told otherwise.
+pub const DEFAULT_MODEL: &str = "genre-gtzan";
+
+/// How window predictions become one per song.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Aggregation {
+    /// Mean of the window probabilities.
+    #[default]
+    Mean,
+    /// Share of windows whose top class each class is.
+    Vote,
+    /// Per class, the largest window probability (renormalised to sum to 1).
+    Max,
+}
+
+impl std::str::FromStr for Aggregation {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "mean" => Ok(Self::Mean),
+            "vote" => Ok(Self::Vote),
+            "max" => Ok(Self::Max),
+            o => Err(Error::Config(format!("unknown aggregation '{o}' (known: mean, vote, max)"))),
+        }
+    }
+}
+
+/// One window's prediction.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct WindowPrediction {
+    /// Start, in seconds from the beginning of the audio.
+    pub start: f64,
+    /// End, in seconds.
+    pub end: f64,
+    /// Probability of each label.
+    pub probabilities: Vec<f32>,
+}
+
+/// A song's prediction.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Prediction {
+    /// Aggregated probability of each label, in the model's label order.
+    pub probabilities: Vec<f32>,
+    /// The windows, in time order.
+    pub windows: Vec<WindowPrediction>,
+    /// Mean tag probabilities of the backbone (for models on a pretrained tagger).
+    pub tags: Option<Vec<f32>>,
+    /// Seconds of audio analysed.
+    pub duration: f64,
+}
+
+/// A loaded model with its input pipeline.
+pub struct Classifier {
+    net: GenreNet,
+    card: ModelCard,
+    name: String,
+    device: Device,
+    features: Option<FeatureExtractor>,
+    backbone: Option<(Musicnn, MusicnnFrontEnd)>,
+}
+
+impl Classifier {
+    /// A built-in model by name, or a model directory.
+    ///
+    /// # Errors
+    /// [`Error::Checkpoint`] for a directory that is not a valid model, [`Error::Config`] for a
+    /// name that is neither.
+    pub fn open(name_or_dir: &str) -> Result<Self> {
+        let device = Device::flex();
+        let (net, card) = if let Some(m) = BUILTIN_MODELS.iter().find(|m| m.name == name_or_dir) {
+            m.load(&device)?
+        } else if Path::new(name_or_dir).is_dir() {
+            load_dir(Path::new(name_or_dir), &device)?
+        } else {
+            let known: Vec<&str> = BUILTIN_MODELS.iter().map(|m| m.name).collect();
+            return Err(Error::Config(format!("no model '{name_or_dir}': neither a built-in model ({}) nor a model directory", known.join(", "))));
+        };
+        let backbone = match card.input.preset.backbone() {
+            Some(b) => Some((Musicnn::pretrained(b, &device)?, MusicnnFrontEnd::new().map_err(|e| Error::Config(e.to_string()))?)),
+            None => None,
+        };
+        let features = if backbone.is_none() {
+            Some(FeatureExtractor::new(FeatureConfig { sr: card.input.sample_rate, ..FeatureConfig::default() }).map_err(|e| Error::Config(e.to_string()))?)
+        } else {
+            None
+        };
+        Ok(Self { net, card, name: name_or_dir.to_owned(), device, features, backbone })
+    }
+
+    /// The model's card (labels, input, what it was trained on).
+    pub fn card(&self) -> &ModelCard {
+        &self.card
+    }
+
+    /// The model's output labels.
+    pub fn labels(&self) -> &[String] {
+        &self.card.labels
+    }
+
+    /// The name or directory it was opened from.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Tag names of the backbone, for models on a pretrained tagger.
+    pub fn tag_names(&self) -> Option<&[String]> {
+        self.backbone.as_ref().map(|(b, _)| b.tags())
+    }
+
+    /// Sample rate the model reads.
+    pub fn sample_rate(&self) -> u32 {
+        self.card.input.sample_rate
+    }
+
+    /// Decodes `path` (any rate and channel count) and classifies it.
+    ///
+    /// # Errors
+    /// [`Error::Data`] naming the file for audio that cannot be read or holds no samples.
+    pub fn classify_file(&self, path: &Path, aggregation: Aggregation) -> Result<Prediction> {
+        let wave = load(path, &LoadOptions { sample_rate: Some(self.sample_rate()), ..LoadOptions::default() }).map_err(|e| Error::Data(e.to_string()))?;
+        self.classify_samples(&wave.samples, aggregation).map_err(|e| Error::Data(format!("{}: {e}", path.display())))
+    }
+
+    /// Classifies mono samples at [`sample_rate`](Self::sample_rate).
+    ///
+    /// # Errors
+    /// [`Error::Data`] for empty input.
+    pub fn classify_samples(&self, samples: &[f32], aggregation: Aggregation) -> Result<Prediction> {
+        if samples.is_empty() {
+            return Err(Error::Data("no audio".into()));
+        }
+        let duration = samples.len() as f64 / f64::from(self.sample_rate());
+        let spec = &self.card.input;
+        let shape = spec.example_shape();
+        // Window inputs (normalised) and their time spans.
+        let (mut inputs, mut spans, mut tags) = (Vec::new(), Vec::new(), None);
+        if let Some((net, front)) = &self.backbone {
+            let out = net.analyse(&front.network_input(samples), &self.device);
+            let n = out.penultimate.len();
+            for (i, v) in out.penultimate.into_iter().enumerate() {
+                inputs.push(v);
+                spans.push((i as f64 * PATCH_SECONDS, ((i + 1) as f64 * PATCH_SECONDS).min(duration.max(PATCH_SECONDS))));
+            }
+            let width = out.taggram.first().map_or(0, Vec::len);
+            let mut mean = vec![0f32; width];
+            for row in &out.taggram {
+                mean.iter_mut().zip(row).for_each(|(m, v)| *m += v / n as f32);
+            }
+            tags = Some(mean);
+        } else if let Some(fx) = &self.features {
+            let m = input_matrix(samples, spec, fx)?;
+            let col = spec.column_seconds();
+            for start in window_starts(m.cols, spec.crop_frames) {
+                inputs.push(crop(&m, spec, start));
+                spans.push((start as f64 * col, ((start + spec.crop_frames) as f64 * col).min(duration)));
+            }
+        }
+        if inputs.is_empty() {
+            return Err(Error::Data("too short to analyse".into()));
+        }
+        for x in &mut inputs {
+            self.card.normalizer.apply(x, shape.1);
+        }
+        let n = inputs.len();
+        let x = Tensor::<3>::from_data(TensorData::new(inputs.concat(), [n, shape.0, shape.1]), &self.device);
+        let (logits, _) = self.net.forward(x);
+        let c = self.card.labels.len();
+        let flat: Vec<f32> = probabilities(self.card.task, logits).into_data().convert::<f32>().try_into_vec::<f32>().map_err(|e| Error::Data(format!("{e:?}")))?;
+        let windows: Vec<WindowPrediction> = flat.chunks(c).zip(spans).map(|(p, (start, end))| WindowPrediction { start, end, probabilities: p.to_vec() }).collect();
+        let probabilities = aggregate_windows(&windows, aggregation, self.card.task);
+        Ok(Prediction { probabilities, windows, tags, duration })
+    }
+}
+
+/// Aggregates window predictions into one per song (as `Classifier` does).
+pub fn aggregate_windows(windows: &[WindowPrediction], how: Aggregation, task: Task) -> Vec<f32> {
+    let c = windows.first().map_or(0, |w| w.probabilities.len());
+    let n = windows.len().max(1) as f32;
+    let mut out = vec![0f32; c];
+    match how {
+        Aggregation::Mean => windows.iter().for_each(|w| out.iter_mut().zip(&w.probabilities).for_each(|(o, p)| *o += p / n)),
+        Aggregation::Vote => windows.iter().for_each(|w| out[crate::train::argmax(&w.probabilities)] += 1.0 / n),
+        Aggregation::Max => {
+            windows.iter().for_each(|w| out.iter_mut().zip(&w.probabilities).for_each(|(o, p)| *o = o.max(*p)));
+            // Single-label outputs stay a distribution; tag probabilities are independent.
+            let sum: f32 = out.iter().sum();
+            if task == Task::SingleLabel && sum > 0.0 {
+                out.iter_mut().for_each(|o| *o /= sum);
+            }
+        }
+    }
+    out
+}
