@@ -72,6 +72,22 @@ fn hostile_corpus_through_features() {
 }
 
 #[test]
+fn hostile_corpus_through_classify() {
+    let out = tempfile::tempdir().expect("tempdir");
+    let json = out.path().join("results.json");
+    check_batch(&["classify", "--quiet", "--format", "json", "--out", &json.display().to_string()], &[]);
+    // Good files, silence and 0.05 s included, get a finite distribution over the genres.
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).expect("results written")).expect("json");
+    for f in v["files"].as_array().expect("files") {
+        if f.get("error").is_some() {
+            continue;
+        }
+        let p: Vec<f64> = f["probabilities"].as_object().expect("map").values().map(|p| p.as_f64().unwrap_or(f64::NAN)).collect();
+        assert!(p.iter().all(|x| x.is_finite()) && (p.iter().sum::<f64>() - 1.0).abs() < 1e-4, "{f}");
+    }
+}
+
+#[test]
 fn wrong_extension_decodes_with_a_warning() {
     let out = genrecast(&["info", &repo().join("crates/cli/tests/hostile/wav_named.mp3").display().to_string()]);
     assert!(out.status.success());

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `genrecast` binary.
 
 mod cache;
+mod classify;
 mod dataset;
 mod features;
 mod hostile;

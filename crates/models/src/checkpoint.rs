@@ -96,10 +96,8 @@ pub fn load(dir: &Path, device: &Device) -> Result<(GenreNet, ModelCard)> {
     let card_path = dir.join("model.json");
     let bytes = std::fs::read(&card_path).map_err(|e| Error::Checkpoint { path: card_path.clone(), message: format!("cannot read the model card: {e}") })?;
     let weights = dir.join("model.safetensors");
-    if !weights.is_file() {
-        return Err(Error::Checkpoint { path: weights, message: "missing".into() });
-    }
-    load_parts(&bytes, &card_path, SafetensorsStore::from_file(&weights), &weights, device)
+    let store = weights.is_file().then(|| SafetensorsStore::from_file(&weights));
+    load_parts(&bytes, &card_path, store, &weights, device)
 }
 
 /// As [`load`], from the two files' contents (a model compiled into the binary); `name`
@@ -109,10 +107,11 @@ pub fn load(dir: &Path, device: &Device) -> Result<(GenreNet, ModelCard)> {
 /// As [`load`].
 pub fn load_bytes(card: &[u8], weights: &[u8], name: &str, device: &Device) -> Result<(GenreNet, ModelCard)> {
     let dir = PathBuf::from(name);
-    load_parts(card, &dir.join("model.json"), SafetensorsStore::from_bytes(Some(weights.to_vec())), &dir.join("model.safetensors"), device)
+    load_parts(card, &dir.join("model.json"), Some(SafetensorsStore::from_bytes(Some(weights.to_vec()))), &dir.join("model.safetensors"), device)
 }
 
-fn load_parts(card_bytes: &[u8], card_path: &Path, store: SafetensorsStore, weights: &Path, device: &Device) -> Result<(GenreNet, ModelCard)> {
+/// Checks the card, then fits the weights (`None`: the weights file is missing).
+fn load_parts(card_bytes: &[u8], card_path: &Path, store: Option<SafetensorsStore>, weights: &Path, device: &Device) -> Result<(GenreNet, ModelCard)> {
     let bad = |path: &Path, message: String| Error::Checkpoint { path: path.to_path_buf(), message };
     let card: ModelCard = serde_json::from_slice(card_bytes).map_err(|e| bad(card_path, format!("not a genrecast model card: {e}")))?;
     if card.format != MODEL_FORMAT {
@@ -126,6 +125,7 @@ fn load_parts(card_bytes: &[u8], card_path: &Path, store: SafetensorsStore, weig
         return Err(bad(card_path, format!("input {:?} gives {f}x{t} examples; the network reads {}x{} and the normaliser has {} rows", card.input.preset, card.network.n_features, card.network.n_frames, card.normalizer.mean.len())));
     }
     let mut net = card.network.init(device).map_err(|e| bad(card_path, e.to_string()))?;
+    let store = store.ok_or_else(|| bad(weights, "missing".into()))?;
     let mut store = store.validate(true).allow_partial(false);
     let result = net.load_from(&mut store).map_err(|e| bad(weights, format!("weights do not fit the network: {e}")))?;
     if !result.errors.is_empty() || !result.missing.is_empty() || !result.unused.is_empty() {

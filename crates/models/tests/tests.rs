@@ -58,6 +58,13 @@ fn every_architecture_gives_logits_and_a_50d_embedding() {
         assert_eq!(logits.dims(), [3, 10], "{arch:?}");
         assert_eq!(emb.dims(), [3, 50], "{arch:?}");
     }
+    // A linear model (a head on a backbone) has no body: its embedding is its input.
+    let lin = NetworkConfig::new(Architecture::Linear, 200, 1, 10).init(&d).expect("init").valid();
+    let x = Tensor::<3>::random([3, 200, 1], burn::tensor::Distribution::Normal(0.0, 1.0), &d);
+    let (logits, emb) = lin.forward(x.clone());
+    assert_eq!(logits.dims(), [3, 10]);
+    let (e, x): (Vec<f32>, Vec<f32>) = (emb.into_data().convert::<f32>().try_into_vec().expect("f32"), x.into_data().convert::<f32>().try_into_vec().expect("f32"));
+    assert_eq!(e, x);
     let err = NetworkConfig::new(Architecture::Cnn2d, 8, 8, 10).init(&d).expect_err("too small for 4 pools");
     assert!(err.to_string().contains("needs at least 16"), "{err}");
 }
