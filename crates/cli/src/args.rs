@@ -353,6 +353,19 @@ pub enum BenchCommand {
     /// One training step and one inference pass of a network on random input (to compare
     /// backends and kernel changes).
     Model(BenchModelArgs),
+    /// Classifying files with the default model against musicnn (TensorFlow) on the same
+    /// files, one core each: seconds per file for decode, spectrogram and network.
+    Classify(BenchClassifyArgs),
+}
+
+/// `genrecast bench classify`.
+#[derive(Args, Debug)]
+pub struct BenchClassifyArgs {
+    #[command(flatten)]
+    pub peer: BenchFeaturesArgs,
+    /// The model to time (a built-in name or a model folder on a musicnn backbone).
+    #[arg(long, default_value = "genre-gtzan")]
+    pub model: String,
 }
 
 /// `genrecast bench model`.

@@ -132,3 +132,100 @@ fn run_peer(python: &str, script: &Path, dir: &Path, limit: Option<usize>, decod
     };
     Ok(Rates { decode: stage(decode_stage)?, features: stage(feature_stage)? })
 }
+
+/// Seconds spent on one file by each stage.
+#[derive(Clone, Debug, Default)]
+struct FileTimes {
+    duration: f64,
+    load: f64,
+    mel: f64,
+    infer: f64,
+}
+
+impl FileTimes {
+    fn total(&self) -> f64 {
+        self.load + self.mel + self.infer
+    }
+}
+
+/// `genrecast bench classify`: our classifier against musicnn's TensorFlow pipeline
+/// (`shared/peers/musicnn_tag.py`, MSD model only) on the same files, one core each.
+pub fn classify(args: crate::args::BenchClassifyArgs) -> anyhow::Result<ExitCode> {
+    use genrecast_features::MusicnnFrontEnd;
+    let a = &args.peer;
+    let (mut files, _) = inputs::expand(std::slice::from_ref(&a.dir));
+    if let Some(n) = a.limit {
+        files.truncate(n);
+    }
+    if files.is_empty() {
+        bail!("no audio files under {}", a.dir.display());
+    }
+    let classifier = genrecast_models::Classifier::open(&args.model)?;
+    let front = MusicnnFrontEnd::new()?;
+    let rate = classifier.sample_rate();
+    eprintln!("benchmarking {} on {} files ({} worker thread(s))", args.model, files.len(), rayon::current_num_threads());
+    // Warm-up on the first file (allocator, page cache), untimed.
+    if let Ok(w) = load(&files[0], &LoadOptions { sample_rate: Some(rate), ..Default::default() }) {
+        let _ = classifier.classify_samples(&w.samples, genrecast_models::Aggregation::Mean);
+    }
+    let mut ours = Vec::new();
+    for f in &files {
+        let t0 = Instant::now();
+        let wave = load(f, &LoadOptions { sample_rate: Some(rate), ..Default::default() }).with_context(|| f.display().to_string())?;
+        let t1 = Instant::now();
+        let _ = front.network_input(&wave.samples);
+        let t2 = Instant::now();
+        classifier.classify_samples(&wave.samples, genrecast_models::Aggregation::Mean)?;
+        let t3 = Instant::now();
+        // The classifier computes the spectrogram itself: network time is its total minus that.
+        let t = FileTimes { duration: wave.duration(), load: (t1 - t0).as_secs_f64(), mel: (t2 - t1).as_secs_f64(), infer: ((t3 - t2) - (t2 - t1)).as_secs_f64().max(0.0) };
+        ours.push(t);
+    }
+    let peer = if a.no_peers { Err(anyhow::anyhow!("--no-peers")) } else { run_musicnn(&a.python, &a.peers_dir.join("musicnn_tag.py"), &a.dir, a.limit) };
+    println!("\n| file | audio s | genrecast s (load / mel / network) | musicnn s (load / mel / network) | speed-up |");
+    println!("|---|---|---|---|---|");
+    for (k, (f, t)) in files.iter().zip(&ours).enumerate() {
+        let name = f.strip_prefix(&a.dir).unwrap_or(f).display().to_string();
+        let p = peer.as_ref().ok().and_then(|p| p.get(k)).filter(|(n, _)| *n == name);
+        let (peer_cell, ratio) = match p {
+            Some((_, pt)) => (format!("{:.3} ({:.3} / {:.3} / {:.3})", pt.total(), pt.load, pt.mel, pt.infer), format!("{:.1}x", pt.total() / t.total())),
+            None => ("-".into(), "-".into()),
+        };
+        println!("| {name} | {:.1} | {:.3} ({:.3} / {:.3} / {:.3}) | {peer_cell} | {ratio} |", t.duration, t.total(), t.load, t.mel, t.infer);
+    }
+    if let Err(e) = &peer {
+        println!("\nmusicnn not run: {e:#}");
+    }
+    println!("\ngenrecast: {} (burn flex CPU); musicnn 0.1.0 MSD_musicnn on TensorFlow, all patches in one session run, one thread.", args.model);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `musicnn_tag.py` (MSD model) and reads its per-file timings, in its file order.
+fn run_musicnn(python: &str, script: &Path, dir: &Path, limit: Option<usize>) -> anyhow::Result<Vec<(String, FileTimes)>> {
+    if !script.is_file() {
+        bail!("{} not found", script.display());
+    }
+    let tsv = std::env::temp_dir().join(format!("genrecast-musicnn-{}.tsv", std::process::id()));
+    let mut cmd = Command::new(python);
+    cmd.arg(script).arg(dir).arg("--models").arg("MSD_musicnn").arg("--csv").arg(&tsv);
+    if let Some(n) = limit {
+        cmd.arg("--limit").arg(n.to_string());
+    }
+    for var in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"] {
+        cmd.env(var, "1");
+    }
+    eprintln!("running {} {} ...", python, script.display());
+    let out = cmd.output().with_context(|| format!("starting {python}"))?;
+    if !out.status.success() {
+        bail!("{} failed: {}", script.display(), String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("no message"));
+    }
+    let text = std::fs::read_to_string(&tsv).with_context(|| format!("reading {}", tsv.display()))?;
+    let _ = std::fs::remove_file(&tsv);
+    let mut rows = Vec::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split('\t').collect();
+        let num = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
+        rows.push((f[0].to_owned(), FileTimes { duration: num(1), load: num(2), mel: num(3), infer: num(4) }));
+    }
+    Ok(rows)
+}

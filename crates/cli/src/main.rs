@@ -43,6 +43,7 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         args::Command::Features(a) => cmd_features::run(a),
         args::Command::Bench(args::BenchCommand::Features(a)) => cmd_bench::run(a),
         args::Command::Bench(args::BenchCommand::Model(a)) => cmd_train::bench_model(a),
+        args::Command::Bench(args::BenchCommand::Classify(a)) => cmd_bench::classify(a),
         args::Command::Dataset(args::DatasetCommand::Summary(a)) => cmd_dataset::summary(a),
         args::Command::Dataset(args::DatasetCommand::Split(a)) => cmd_dataset::split(a),
         args::Command::Dataset(args::DatasetCommand::Verify(a)) => cmd_dataset::verify(a),
