@@ -435,7 +435,8 @@ pub struct FeaturesArgs {
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// Features to compute, comma-separated. Known: mel, mel_db, mfcc, chroma, centroid,
-    /// bandwidth, rolloff, contrast, flatness, zcr, rms, onset, tempo, musicnn_logmel; or "all".
+    /// bandwidth, rolloff, contrast, flatness, zcr, rms, onset, tempo, tonnetz, musicnn_logmel; or
+    /// "all".
     #[arg(long, value_delimiter = ',', default_value = "mel_db,mfcc,chroma,centroid,bandwidth,rolloff,contrast,flatness,zcr,rms,tempo")]
     pub set: Vec<String>,
     /// Output folder: DIR/<file stem>/<feature>.<ext>.

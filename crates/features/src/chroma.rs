@@ -214,6 +214,52 @@ pub fn chroma_stft(power: &[f32], n_bins: usize, cfg: &ChromaConfig) -> Array2 {
     out
 }
 
+/// Tonal centroid features (Harte et al. 2006) of a chromagram: `6 x frames`, the chroma
+/// (each frame L1-normalised) projected on the circles of fifths, minor thirds and major
+/// thirds. Matches `librosa.feature.tonnetz(chroma=chroma)`. Note that librosa's
+/// `tonnetz(y=y)` computes its chroma with `chroma_cqt`; genrecast's
+/// [`FeatureKind::Tonnetz`](crate::FeatureKind::Tonnetz) uses [`chroma_stft`].
+///
+/// # Example
+/// ```
+/// use genrecast_features::{chroma::tonnetz, Array2};
+/// // A pure C: all energy in chroma bin 0.
+/// let mut c = Array2::from_vec(12, 1, vec![0.0; 12]);
+/// c.data[0] = 1.0;
+/// let t = tonnetz(&c);
+/// assert_eq!(t.shape(), [6, 1]);
+/// // Fifths: sin(-pi/2), cos(0) for pitch class 0.
+/// assert!((t.data[0] + 1.0).abs() < 1e-6 && (t.data[1] - 1.0).abs() < 1e-6);
+/// ```
+pub fn tonnetz(chroma: &Array2) -> Array2 {
+    const SCALE: [f64; 6] = [7.0 / 6.0, 7.0 / 6.0, 1.5, 1.5, 2.0 / 3.0, 2.0 / 3.0];
+    const RADIUS: [f64; 6] = [1.0, 1.0, 1.0, 1.0, 0.5, 0.5];
+    let (n, frames) = (chroma.rows, chroma.cols);
+    // phi[p][i] = R_p cos(pi (scale_p * 12 i / n - 0.5 [p even])): even rows are sines.
+    let phi: Vec<Vec<f64>> = (0..6)
+        .map(|p| {
+            (0..n)
+                .map(|i| {
+                    let v = SCALE[p] * (12.0 * i as f64 / n as f64) - if p % 2 == 0 { 0.5 } else { 0.0 };
+                    RADIUS[p] * (std::f64::consts::PI * v).cos()
+                })
+                .collect()
+        })
+        .collect();
+    let mut out = Array2::from_vec(6, frames, vec![0.0; 6 * frames]);
+    for t in 0..frames {
+        let col: Vec<f64> = (0..n).map(|i| f64::from(chroma.get(i, t))).collect();
+        let l1: f64 = col.iter().map(|v| v.abs()).sum();
+        // librosa.util.normalize leaves columns below the tiny threshold unscaled.
+        let norm = if l1 < f64::from(f32::MIN_POSITIVE) { 1.0 } else { l1 };
+        for p in 0..6 {
+            let v: f64 = phi[p].iter().zip(&col).map(|(a, b)| a * b).sum::<f64>() / norm;
+            out.data[p * frames + t] = v as f32;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::array::Array2;
-use crate::chroma::{chroma_stft, ChromaConfig};
+use crate::chroma::{chroma_stft, tonnetz, ChromaConfig};
 use crate::convert::{fft_frequencies, power_to_db, DbReference};
 use crate::error::{invalid, Error, Result};
 use crate::mel::{MelConfig, MelFilterbank, MelNorm};
@@ -42,13 +42,15 @@ pub enum FeatureKind {
     Onset,
     /// Global tempo in BPM, `1 x 1`.
     Tempo,
+    /// Tonal centroids from the STFT chroma, `6 x frames` (see [`tonnetz`](crate::chroma::tonnetz)).
+    Tonnetz,
 }
 
 impl FeatureKind {
     /// Every kind, in output order.
-    pub const ALL: [FeatureKind; 13] = [
+    pub const ALL: [FeatureKind; 14] = [
         Self::Mel, Self::MelDb, Self::Mfcc, Self::Chroma, Self::Centroid, Self::Bandwidth, Self::Rolloff,
-        Self::Contrast, Self::Flatness, Self::Zcr, Self::Rms, Self::Onset, Self::Tempo,
+        Self::Contrast, Self::Flatness, Self::Zcr, Self::Rms, Self::Onset, Self::Tempo, Self::Tonnetz,
     ];
 
     /// The name used on the command line and in file names.
@@ -67,6 +69,7 @@ impl FeatureKind {
             Self::Rms => "rms",
             Self::Onset => "onset",
             Self::Tempo => "tempo",
+            Self::Tonnetz => "tonnetz",
         }
     }
 }
@@ -195,9 +198,15 @@ impl FeatureExtractor {
                 out.insert(FeatureKind::Mel, mel);
             }
         }
-        if want(FeatureKind::Chroma) {
+        if want(FeatureKind::Chroma) || want(FeatureKind::Tonnetz) {
             let cfg = ChromaConfig { sr: self.cfg.sr, n_fft, tuning: self.cfg.tuning, ..Default::default() };
-            out.insert(FeatureKind::Chroma, chroma_stft(&spec.power, nb, &cfg));
+            let chroma = chroma_stft(&spec.power, nb, &cfg);
+            if want(FeatureKind::Tonnetz) {
+                out.insert(FeatureKind::Tonnetz, tonnetz(&chroma));
+            }
+            if want(FeatureKind::Chroma) {
+                out.insert(FeatureKind::Chroma, chroma);
+            }
         }
         let needs_mag = [FeatureKind::Centroid, FeatureKind::Bandwidth, FeatureKind::Rolloff, FeatureKind::Contrast, FeatureKind::Flatness].iter().any(|&k| want(k));
         if needs_mag {

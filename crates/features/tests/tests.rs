@@ -1,3 +1,4 @@
 //! Integration tests of genrecast-features.
 
+mod librosa_extra;
 mod librosa_parity;
