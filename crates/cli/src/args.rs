@@ -105,9 +105,15 @@ pub struct TagArgs {
     pub model: String,
 }
 
-/// `genrecast train`.
+/// `genrecast train`. Later occurrences of an option override earlier ones, so that the
+/// command line overrides a `--config` file.
 #[derive(Args, Debug)]
+#[command(args_override_self = true)]
 pub struct TrainArgs {
+    /// A TOML or JSON file of options (keys are the long option names, e.g. `epochs = 40`);
+    /// options on the command line override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub source: DatasetSource,
     /// Model: linear, mlp, cnn1d, cnn2d or crnn.

@@ -8,6 +8,7 @@ mod cmd_dataset;
 mod cmd_features;
 mod cmd_info;
 mod cmd_train;
+mod config_file;
 mod inputs;
 mod report;
 
@@ -16,7 +17,14 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let args = args::Cli::parse();
+    let argv = match config_file::expand(std::env::args_os().collect()) {
+        Ok(a) => a,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let args = args::Cli::parse_from(argv);
     // Decoder panics are caught and reported per file; keep the default hook from also
     // printing a backtrace-like message in the middle of the output.
     std::panic::set_hook(Box::new(|_| {}));

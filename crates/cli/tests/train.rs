@@ -70,4 +70,15 @@ fn train_refuses_a_leaking_split() {
     let out = bin().args(["train", "--model", "mlp", "--split", "column", "--epochs", "1", "-q", "--out"]).arg(tmp.path().join("m")).arg(&csv).output().expect("train");
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("clip:disco.00004"), "{}", text(&out.stderr));
+
+    // The same options from a config file (the split comes from it), then one it does not know.
+    let config = tmp.path().join("train.toml");
+    std::fs::write(&config, "model = \"mlp\"\nsplit = \"column\"\nepochs = 1\nquiet = true\n").expect("config");
+    let out = bin().args(["train", "--config"]).arg(&config).arg("--out").arg(tmp.path().join("m")).arg(&csv).output().expect("train");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("clip:disco.00004"), "{}", text(&out.stderr));
+    std::fs::write(&config, "bogus_option = 3\n").expect("config");
+    let out = bin().args(["train", "--config"]).arg(&config).arg("--out").arg(tmp.path().join("m")).arg(&csv).output().expect("train");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--bogus-option"), "{}", text(&out.stderr));
 }
