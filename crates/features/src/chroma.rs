@@ -228,8 +228,9 @@ pub fn chroma_stft(power: &[f32], n_bins: usize, cfg: &ChromaConfig) -> Array2 {
 /// c.data[0] = 1.0;
 /// let t = tonnetz(&c);
 /// assert_eq!(t.shape(), [6, 1]);
-/// // Fifths: sin(-pi/2), cos(0) for pitch class 0.
-/// assert!((t.data[0] + 1.0).abs() < 1e-6 && (t.data[1] - 1.0).abs() < 1e-6);
+/// // Pitch class 0 on the circle of fifths: (sin 0, cos 0) = (0, 1); librosa writes the sine
+/// // as cos(pi * (0 - 0.5)).
+/// assert!(t.data[0].abs() < 1e-6 && (t.data[1] - 1.0).abs() < 1e-6);
 /// ```
 pub fn tonnetz(chroma: &Array2) -> Array2 {
     const SCALE: [f64; 6] = [7.0 / 6.0, 7.0 / 6.0, 1.5, 1.5, 2.0 / 3.0, 2.0 / 3.0];
