@@ -100,27 +100,31 @@ fn bench_ours(files: &[PathBuf]) -> anyhow::Result<Rates> {
     Ok(Rates { decode: t_dec / minutes, features: t_feat / minutes })
 }
 
-/// Runs a peer script and reads its `# stage total_s per_file_s per_audio_min_s` lines.
-fn run_peer(python: &str, script: &Path, dir: &Path, limit: Option<usize>, decode_stage: &str, feature_stage: &str) -> anyhow::Result<Rates> {
+/// Runs a peer script on `dir` on one core (no BLAS/OpenMP/numba/TensorFlow thread pools)
+/// with `extra` arguments; returns its stdout, or its last error line as the failure.
+fn run_python(python: &str, script: &Path, dir: &Path, limit: Option<usize>, extra: &[&std::ffi::OsStr]) -> anyhow::Result<String> {
     if !script.is_file() {
         bail!("{} not found", script.display());
     }
     let mut cmd = Command::new(python);
-    cmd.arg(script).arg(dir);
+    cmd.arg(script).arg(dir).args(extra);
     if let Some(n) = limit {
         cmd.arg("--limit").arg(n.to_string());
     }
-    // One core for the peer too: no BLAS/OpenMP/numba thread pools.
-    for var in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"] {
+    for var in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"] {
         cmd.env(var, "1");
     }
     eprintln!("running {} {} ...", python, script.display());
     let out = cmd.output().with_context(|| format!("starting {python}"))?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        bail!("{} failed: {}", script.display(), stderr.lines().last().unwrap_or("no message"));
+        bail!("{} failed: {}", script.display(), String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("no message"));
     }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Runs a peer script and reads its `# stage total_s per_file_s per_audio_min_s` lines.
+fn run_peer(python: &str, script: &Path, dir: &Path, limit: Option<usize>, decode_stage: &str, feature_stage: &str) -> anyhow::Result<Rates> {
+    let stdout = run_python(python, script, dir, limit, &[])?;
     let stage = |name: &str| -> anyhow::Result<f64> {
         stdout
             .lines()
@@ -202,23 +206,8 @@ pub fn classify(args: crate::args::BenchClassifyArgs) -> anyhow::Result<ExitCode
 
 /// Runs `musicnn_tag.py` (MSD model) and reads its per-file timings, in its file order.
 fn run_musicnn(python: &str, script: &Path, dir: &Path, limit: Option<usize>) -> anyhow::Result<Vec<(String, FileTimes)>> {
-    if !script.is_file() {
-        bail!("{} not found", script.display());
-    }
     let tsv = std::env::temp_dir().join(format!("genrecast-musicnn-{}.tsv", std::process::id()));
-    let mut cmd = Command::new(python);
-    cmd.arg(script).arg(dir).arg("--models").arg("MSD_musicnn").arg("--csv").arg(&tsv);
-    if let Some(n) = limit {
-        cmd.arg("--limit").arg(n.to_string());
-    }
-    for var in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"] {
-        cmd.env(var, "1");
-    }
-    eprintln!("running {} {} ...", python, script.display());
-    let out = cmd.output().with_context(|| format!("starting {python}"))?;
-    if !out.status.success() {
-        bail!("{} failed: {}", script.display(), String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("no message"));
-    }
+    run_python(python, script, dir, limit, &["--models".as_ref(), "MSD_musicnn".as_ref(), "--csv".as_ref(), tsv.as_os_str()])?;
     let text = std::fs::read_to_string(&tsv).with_context(|| format!("reading {}", tsv.display()))?;
     let _ = std::fs::remove_file(&tsv);
     let mut rows = Vec::new();

@@ -6,21 +6,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use genrecast_models::{Aggregation, Backbone, Classifier, Musicnn, WindowPrediction};
+use genrecast_models::{Aggregation, Backbone, Classifier, Prediction, Tagger};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::args::{ClassifyArgs, PredictOptions, ResultFormat, TagArgs};
 use crate::inputs;
 use crate::report::Failures;
-
-/// What one file got: scores over `labels`, per window and aggregated.
-struct Scored {
-    duration: f64,
-    probabilities: Vec<f32>,
-    windows: Vec<WindowPrediction>,
-    tags: Option<Vec<f32>>,
-}
 
 /// Names and provenance printed with the results.
 struct Header {
@@ -37,49 +29,25 @@ pub fn classify(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
     let trained_on = format!("{} {}, {} split, {} tracks", card.trained_on.kind, card.trained_on.dataset, card.trained_on.split, card.trained_on.tracks);
     let header = Header { model: args.model.clone(), trained_on, labels: probe.labels().to_vec(), tag_names: probe.tag_names().filter(|_| args.tags).map(<[String]>::to_vec) };
     drop(probe);
-    run_batch(&args.common, &header, || Classifier::open(&args.model).map_err(|e| e.to_string()), |c, path| {
-        let p = c.classify_file(path, aggregation).map_err(|e| e.to_string())?;
-        Ok(Scored { duration: p.duration, probabilities: p.probabilities, windows: p.windows, tags: p.tags })
-    })
+    run_batch(&args.common, &header, || Classifier::open(&args.model).map_err(|e| e.to_string()), |c, path| c.classify_file(path, aggregation).map_err(|e| e.to_string()))
 }
 
 pub fn tag(args: TagArgs) -> anyhow::Result<ExitCode> {
     let backbone: Backbone = args.model.parse()?;
     let aggregation: Aggregation = args.common.aggregate.parse()?;
-    let device = burn::tensor::Device::flex();
-    let probe = Musicnn::pretrained(backbone, &device)?;
+    let probe = Tagger::open(backbone)?;
     let header = Header { model: backbone.name().into(), trained_on: probe.trained_on().into(), labels: probe.tags().to_vec(), tag_names: None };
     drop(probe);
-    let open = || -> Result<(Musicnn, genrecast_features::MusicnnFrontEnd), String> {
-        Ok((Musicnn::pretrained(backbone, &burn::tensor::Device::flex()).map_err(|e| e.to_string())?, genrecast_features::MusicnnFrontEnd::new().map_err(|e| e.to_string())?))
-    };
-    run_batch(&args.common, &header, open, |(net, front), path| {
-        let opts = genrecast_audio::LoadOptions { sample_rate: Some(genrecast_features::MusicnnFrontEnd::SAMPLE_RATE), ..Default::default() };
-        let y = genrecast_audio::load(path, &opts).map_err(|e| e.to_string())?;
-        if y.samples.is_empty() {
-            return Err(format!("{}: no audio", path.display()));
-        }
-        let duration = y.samples.len() as f64 / f64::from(genrecast_features::MusicnnFrontEnd::SAMPLE_RATE);
-        let out = net.analyse(&front.network_input(&y.samples), &burn::tensor::Device::flex());
-        let step = genrecast_models::musicnn::PATCH_SECONDS;
-        let windows: Vec<WindowPrediction> = out
-            .taggram
-            .into_iter()
-            .enumerate()
-            .map(|(i, p)| WindowPrediction { start: i as f64 * step, end: ((i + 1) as f64 * step).min(duration.max(step)), probabilities: p })
-            .collect();
-        let probabilities = genrecast_models::aggregate_windows(&windows, aggregation, genrecast_models::Task::MultiLabel);
-        Ok(Scored { duration, probabilities, windows, tags: None })
-    })
+    run_batch(&args.common, &header, || Tagger::open(backbone).map_err(|e| e.to_string()), |t, path| t.tag_file(path, aggregation).map_err(|e| e.to_string()))
 }
 
 /// Runs `score` over every file with one `open`ed worker per thread, then writes the results.
-fn run_batch<W>(opts: &PredictOptions, header: &Header, open: impl Fn() -> Result<W, String> + Sync, score: impl Fn(&W, &std::path::Path) -> Result<Scored, String> + Sync) -> anyhow::Result<ExitCode> {
+fn run_batch<W>(opts: &PredictOptions, header: &Header, open: impl Fn() -> Result<W, String> + Sync, score: impl Fn(&W, &std::path::Path) -> Result<Prediction, String> + Sync) -> anyhow::Result<ExitCode> {
     let (files, walk_errors) = inputs::expand(&opts.paths);
     let mut failures = Failures::from_walk_errors(walk_errors);
     let pb = if opts.quiet || files.len() < 2 { ProgressBar::hidden() } else { ProgressBar::new(files.len() as u64) };
     pb.set_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} files ({eta} left)").unwrap_or_else(|_| ProgressStyle::default_bar()));
-    let results: Vec<Result<Scored, String>> = files
+    let results: Vec<Result<Prediction, String>> = files
         .par_iter()
         .map_init(&open, |worker, path| {
             let r = match worker {
@@ -94,7 +62,7 @@ fn run_batch<W>(opts: &PredictOptions, header: &Header, open: impl Fn() -> Resul
         })
         .collect();
     pb.finish_and_clear();
-    let rows: Vec<(PathBuf, Result<Scored, String>)> = files.into_iter().zip(results).collect();
+    let rows: Vec<(PathBuf, Result<Prediction, String>)> = files.into_iter().zip(results).collect();
     let text = match opts.format {
         ResultFormat::Table => table(header, &rows, opts),
         ResultFormat::Json => serde_json::to_string_pretty(&json(header, &rows, opts))? + "\n",
@@ -129,7 +97,7 @@ fn clock(s: f64) -> String {
     format!("{}:{:02}", s / 60, s % 60)
 }
 
-fn table(h: &Header, rows: &[(PathBuf, Result<Scored, String>)], opts: &PredictOptions) -> String {
+fn table(h: &Header, rows: &[(PathBuf, Result<Prediction, String>)], opts: &PredictOptions) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "model {} (trained on {})", h.model, h.trained_on);
     let width = h.labels.iter().map(String::len).max().unwrap_or(0);
@@ -154,7 +122,7 @@ fn table(h: &Header, rows: &[(PathBuf, Result<Scored, String>)], opts: &PredictO
     out
 }
 
-fn json(h: &Header, rows: &[(PathBuf, Result<Scored, String>)], opts: &PredictOptions) -> serde_json::Value {
+fn json(h: &Header, rows: &[(PathBuf, Result<Prediction, String>)], opts: &PredictOptions) -> serde_json::Value {
     let named = |p: &[f32], names: &[String]| -> serde_json::Map<String, serde_json::Value> { names.iter().zip(p).map(|(n, &v)| (n.clone(), serde_json::json!(v))).collect() };
     let ranked = |p: &[f32], names: &[String], k: usize| -> Vec<serde_json::Value> { top(p, k).into_iter().map(|i| serde_json::json!({ "label": names[i], "probability": p[i] })).collect() };
     let files: Vec<serde_json::Value> = rows
@@ -179,7 +147,7 @@ fn json(h: &Header, rows: &[(PathBuf, Result<Scored, String>)], opts: &PredictOp
     serde_json::json!({ "model": h.model, "trained_on": h.trained_on, "labels": h.labels, "files": files })
 }
 
-fn csv(h: &Header, rows: &[(PathBuf, Result<Scored, String>)], opts: &PredictOptions) -> String {
+fn csv(h: &Header, rows: &[(PathBuf, Result<Prediction, String>)], opts: &PredictOptions) -> String {
     let mut w = ::csv::Writer::from_writer(Vec::new());
     let mut head = vec!["file".to_owned(), "start_s".into(), "end_s".into(), "top".into()];
     head.extend(h.labels.iter().cloned());

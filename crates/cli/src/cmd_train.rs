@@ -296,27 +296,25 @@ fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> anyhow
     Ok((acc, bacc, train_seconds))
 }
 
-/// What `eval` scores: a trained network with its card, or the zero-shot tag mapping.
+/// What `eval` scores (described by its card): a trained network, or the zero-shot tag mapping.
 enum Evaluated {
-    Net(Box<genrecast_models::GenreNet>, Box<ModelCard>),
-    ZeroShot(genrecast_models::ZeroShot),
+    Net(Box<genrecast_models::GenreNet>),
+    ZeroShot(Box<genrecast_models::ZeroShot>),
 }
 
 pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let infer = Device::flex();
     let name = args.model.to_string_lossy().into_owned();
-    let model = if name == ZERO_SHOT {
-        Evaluated::ZeroShot(genrecast_models::ZeroShot::msd_to_gtzan(&infer)?)
-    } else if let Some(m) = genrecast_models::BUILTIN_MODELS.iter().find(|m| m.name == name) {
-        let (net, card) = m.load(&infer)?;
-        Evaluated::Net(Box::new(net), Box::new(card))
+    let (model, card) = if name == ZERO_SHOT {
+        let zs = genrecast_models::ZeroShot::msd_to_gtzan(&infer)?;
+        let card = zero_shot_card(&zs);
+        (Evaluated::ZeroShot(Box::new(zs)), card)
     } else {
-        let (net, card) = genrecast_models::load(&args.model, &infer)?;
-        Evaluated::Net(Box::new(net), Box::new(card))
-    };
-    let card = match &model {
-        Evaluated::Net(_, card) => (**card).clone(),
-        Evaluated::ZeroShot(zs) => zero_shot_card(zs),
+        let (net, card) = match genrecast_models::BUILTIN_MODELS.iter().find(|m| m.name == name) {
+            Some(m) => m.load(&infer)?,
+            None => genrecast_models::load(&args.model, &infer)?,
+        };
+        (Evaluated::Net(Box::new(net)), card)
     };
     let ds = open_source(&args.source)?;
     let all = folds(&ds, &args.split)?;
@@ -360,7 +358,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     }
     let t0 = Instant::now();
     let scores = match &model {
-        Evaluated::Net(net, _) => score_tracks(net, card.task, &examples, shape, &infer),
+        Evaluated::Net(net) => score_tracks(net, card.task, &examples, shape, &infer),
         Evaluated::ZeroShot(zs) => {
             // The zero-shot card's normaliser is the identity: these are the raw features.
             let raw: Vec<Vec<f32>> = examples.iter().map(|e| e.x.clone()).collect();

@@ -253,8 +253,8 @@ pub fn tonnetz(chroma: &Array2) -> Array2 {
         let l1: f64 = col.iter().map(|v| v.abs()).sum();
         // librosa.util.normalize leaves columns below the tiny threshold unscaled.
         let norm = if l1 < f64::from(f32::MIN_POSITIVE) { 1.0 } else { l1 };
-        for p in 0..6 {
-            let v: f64 = phi[p].iter().zip(&col).map(|(a, b)| a * b).sum::<f64>() / norm;
+        for (p, weights) in phi.iter().enumerate() {
+            let v: f64 = weights.iter().zip(&col).map(|(a, b)| a * b).sum::<f64>() / norm;
             out.data[p * frames + t] = v as f32;
         }
     }

@@ -24,7 +24,7 @@ use genrecast_features::{FeatureConfig, FeatureExtractor, MusicnnFrontEnd};
 
 use crate::checkpoint::{load as load_dir, load_bytes, ModelCard};
 use crate::inputs::{crop, input_matrix, window_starts};
-use crate::musicnn::{Musicnn, PATCH_SECONDS};
+use crate::musicnn::{Backbone, Musicnn, PATCH_SECONDS};
 use crate::network::GenreNet;
 use crate::train::{probabilities, Task};
 use crate::{Error, Result};
@@ -177,8 +177,8 @@ impl Classifier {
     /// # Errors
     /// [`Error::Data`] naming the file for audio that cannot be read or holds no samples.
     pub fn classify_file(&self, path: &Path, aggregation: Aggregation) -> Result<Prediction> {
-        let wave = load(path, &LoadOptions { sample_rate: Some(self.sample_rate()), ..LoadOptions::default() }).map_err(|e| Error::Data(e.to_string()))?;
-        self.classify_samples(&wave.samples, aggregation).map_err(|e| Error::Data(format!("{}: {e}", path.display())))
+        let samples = load_mono(path, self.sample_rate())?;
+        self.classify_samples(&samples, aggregation).map_err(|e| Error::Data(format!("{}: {e}", path.display())))
     }
 
     /// Classifies mono samples at [`sample_rate`](Self::sample_rate).
@@ -195,18 +195,10 @@ impl Classifier {
         // Window inputs (normalised) and their time spans.
         let (mut inputs, mut spans, mut tags) = (Vec::new(), Vec::new(), None);
         if let Some((net, front)) = &self.backbone {
-            let out = net.analyse(&front.network_input(samples), &self.device);
-            let n = out.penultimate.len();
-            for (i, v) in out.penultimate.into_iter().enumerate() {
-                inputs.push(v);
-                spans.push((i as f64 * PATCH_SECONDS, ((i + 1) as f64 * PATCH_SECONDS).min(duration.max(PATCH_SECONDS))));
-            }
-            let width = out.taggram.first().map_or(0, Vec::len);
-            let mut mean = vec![0f32; width];
-            for row in &out.taggram {
-                mean.iter_mut().zip(row).for_each(|(m, v)| *m += v / n as f32);
-            }
-            tags = Some(mean);
+            let (penultimate, tag_windows) = backbone_windows(net, front, samples, duration, &self.device);
+            spans.extend(tag_windows.iter().map(|w| (w.start, w.end)));
+            inputs = penultimate;
+            tags = Some(aggregate_windows(&tag_windows, Aggregation::Mean, Task::MultiLabel));
         } else if let Some(fx) = &self.features {
             let m = input_matrix(samples, spec, fx)?;
             let col = spec.column_seconds();
@@ -229,6 +221,89 @@ impl Classifier {
         let windows: Vec<WindowPrediction> = flat.chunks(c).zip(spans).map(|(p, (start, end))| WindowPrediction { start, end, probabilities: p.to_vec() }).collect();
         let probabilities = aggregate_windows(&windows, aggregation, self.card.task);
         Ok(Prediction { probabilities, windows, tags, duration })
+    }
+}
+
+/// Decodes `path` to mono samples at `rate`.
+fn load_mono(path: &Path, rate: u32) -> Result<Vec<f32>> {
+    let wave = load(path, &LoadOptions { sample_rate: Some(rate), ..LoadOptions::default() }).map_err(|e| Error::Data(e.to_string()))?;
+    Ok(wave.samples)
+}
+
+/// Runs a backbone over every 3 s patch of 16 kHz samples: the penultimate features of each
+/// patch, and its tag probabilities as a window spanning the patch.
+fn backbone_windows(net: &Musicnn, front: &MusicnnFrontEnd, samples: &[f32], duration: f64, device: &Device) -> (Vec<Vec<f32>>, Vec<WindowPrediction>) {
+    let out = net.analyse(&front.network_input(samples), device);
+    // A song shorter than a patch is repeated to fill it: its one window is the whole patch.
+    let end = duration.max(PATCH_SECONDS);
+    let windows = out
+        .taggram
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| WindowPrediction { start: i as f64 * PATCH_SECONDS, end: ((i + 1) as f64 * PATCH_SECONDS).min(end), probabilities: p })
+        .collect();
+    (out.penultimate, windows)
+}
+
+/// A pretrained tagger (musicnn) over whole songs: tag probabilities per 3 s patch and their
+/// aggregate.
+///
+/// # Example
+/// ```
+/// use genrecast_models::{Aggregation, Backbone, Tagger};
+/// let tagger = Tagger::open(Backbone::MusicnnMtt)?;
+/// let p = tagger.tag_samples(&vec![0.0; 16_000 * 4], Aggregation::Mean)?;
+/// assert_eq!(p.probabilities.len(), tagger.tags().len());
+/// assert_eq!(p.windows.len(), 1);
+/// # Ok::<(), genrecast_models::Error>(())
+/// ```
+pub struct Tagger {
+    net: Musicnn,
+    front: MusicnnFrontEnd,
+    device: Device,
+}
+
+impl Tagger {
+    /// One of the shipped taggers.
+    ///
+    /// # Errors
+    /// Never for the shipped weights.
+    pub fn open(backbone: Backbone) -> Result<Self> {
+        let device = Device::flex();
+        Ok(Self { net: Musicnn::pretrained(backbone, &device)?, front: MusicnnFrontEnd::new().map_err(|e| Error::Config(e.to_string()))?, device })
+    }
+
+    /// Tag names, in output order.
+    pub fn tags(&self) -> &[String] {
+        self.net.tags()
+    }
+
+    /// What the tagger was trained on.
+    pub fn trained_on(&self) -> &str {
+        self.net.trained_on()
+    }
+
+    /// Decodes `path` and tags it.
+    ///
+    /// # Errors
+    /// [`Error::Data`] naming the file for audio that cannot be read or holds no samples.
+    pub fn tag_file(&self, path: &Path, aggregation: Aggregation) -> Result<Prediction> {
+        let samples = load_mono(path, MusicnnFrontEnd::SAMPLE_RATE)?;
+        self.tag_samples(&samples, aggregation).map_err(|e| Error::Data(format!("{}: {e}", path.display())))
+    }
+
+    /// Tags mono samples at 16 kHz.
+    ///
+    /// # Errors
+    /// [`Error::Data`] for empty input.
+    pub fn tag_samples(&self, samples: &[f32], aggregation: Aggregation) -> Result<Prediction> {
+        if samples.is_empty() {
+            return Err(Error::Data("no audio".into()));
+        }
+        let duration = samples.len() as f64 / f64::from(MusicnnFrontEnd::SAMPLE_RATE);
+        let (_, windows) = backbone_windows(&self.net, &self.front, samples, duration, &self.device);
+        let probabilities = aggregate_windows(&windows, aggregation, Task::MultiLabel);
+        Ok(Prediction { probabilities, windows, tags: None, duration })
     }
 }
 
