@@ -81,7 +81,9 @@ impl ZeroShot {
                 if sum > 0.0 {
                     p.iter_mut().for_each(|v| *v /= sum);
                 } else {
-                    p.iter_mut().for_each(|v| *v = 1.0 / width as f32);
+                    // No mapped tag fires at all: uniform over the genres.
+                    let n = p.len() as f32;
+                    p.iter_mut().for_each(|v| *v = 1.0 / n);
                 }
                 p
             })
