@@ -68,6 +68,12 @@ pub fn load_gtzan(root: &Path) -> Result<Dataset> {
     if ignored > 0 {
         notes.push(format!("{ignored} audio files not named <genre>.NNNNN were ignored"));
     }
+    annotate_from_splits(root, &mut tracks, &mut notes)?;
+    Ok(Dataset::new(DatasetKind::Gtzan, root.to_path_buf(), tracks, false, notes))
+}
+
+/// Sets each track's artist (Foleis' fold files) and filtered-list side from `root/splits`.
+fn annotate_from_splits(root: &Path, tracks: &mut [Track], notes: &mut Vec<String>) -> Result<()> {
     let splits = root.join("splits");
     if splits.is_dir() {
         let artists = foleis_artists(&splits.join("sturm_filter_3folds_foleiss"))?;
@@ -80,7 +86,7 @@ pub fn load_gtzan(root: &Path) -> Result<Dataset> {
                 }
             }
         }
-        for t in &mut tracks {
+        for t in tracks.iter_mut() {
             t.artist = artists.get(&t.clip).map(|a| format!("gtzan-artist-{a}"));
             t.split = filtered.get(&t.clip).map(|s| s.to_string());
         }
@@ -90,7 +96,56 @@ pub fn load_gtzan(root: &Path) -> Result<Dataset> {
     } else {
         notes.push(format!("no split lists ({}): artists and filtered split unknown", splits.display()));
     }
-    Ok(Dataset::new(DatasetKind::Gtzan, root.to_path_buf(), tracks, false, notes))
+    Ok(())
+}
+
+/// GTZAN as a precomputed feature table (Kaggle's `features_30_sec.csv`: a `filename` column
+/// such as `blues.00000.wav`, feature columns, a `label` column), with the artists and split
+/// lists of the GTZAN folder `root`, so that every GTZAN split applies to the table's rows.
+/// The returned dataset's tracks point at the table; `rows[i]` holds track `i`'s features,
+/// whose names are `columns`. Columns named in `drop` are left out (`length` betrays a clip's
+/// duration).
+///
+/// # Errors
+/// [`Error::Parse`] naming the line of a malformed row or a non-numeric value.
+pub fn load_gtzan_table(root: &Path, table: &Path, drop: &[&str]) -> Result<(Dataset, FeatureTable)> {
+    let file = std::fs::File::open(table).map_err(crate::error::io(table))?;
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(file);
+    let headers: Vec<String> = reader.headers().map_err(|e| parse_error(table, Some(1), e.to_string()))?.iter().map(str::to_string).collect();
+    let id_col = headers.iter().position(|h| h == "filename").ok_or_else(|| parse_error(table, Some(1), "no 'filename' column"))?;
+    let label_col = headers.iter().position(|h| h == "label").ok_or_else(|| parse_error(table, Some(1), "no 'label' column"))?;
+    let feature_cols: Vec<usize> = (0..headers.len()).filter(|&i| i != id_col && i != label_col && !drop.contains(&headers[i].as_str())).collect();
+    let mut tracks = Vec::new();
+    let mut rows = Vec::new();
+    for (n, record) in reader.records().enumerate() {
+        let line = n as u64 + 2;
+        let record = record.map_err(|e| parse_error(table, Some(line), e.to_string()))?;
+        let name = record.get(id_col).unwrap_or_default();
+        let clip = clip_id(name).ok_or_else(|| parse_error(table, Some(line), format!("'{name}' is not a GTZAN file name")))?;
+        let values = feature_cols
+            .iter()
+            .map(|&c| {
+                let v = record.get(c).unwrap_or_default();
+                v.parse::<f32>().ok().filter(|x| x.is_finite()).ok_or_else(|| parse_error(table, Some(line), format!("column {}: '{v}' is not a finite number", headers[c])))
+            })
+            .collect::<Result<Vec<f32>>>()?;
+        let label = record.get(label_col).unwrap_or_default().to_string();
+        tracks.push(Track { path: table.to_path_buf(), clip, labels: vec![label], artist: None, split: None, variant: Some("table".into()) });
+        rows.push(values);
+    }
+    let mut notes = Vec::new();
+    annotate_from_splits(root, &mut tracks, &mut notes)?;
+    let columns = feature_cols.iter().map(|&c| headers[c].clone()).collect();
+    Ok((Dataset::new(DatasetKind::Gtzan, root.to_path_buf(), tracks, false, notes), FeatureTable { columns, rows }))
+}
+
+/// Precomputed features, one row per track of the dataset loaded with them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeatureTable {
+    /// Feature names, in row order.
+    pub columns: Vec<String>,
+    /// One row per track.
+    pub rows: Vec<Vec<f32>>,
 }
 
 /// Clip ids of a GTZAN list file (first field of each line).

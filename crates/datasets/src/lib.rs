@@ -46,7 +46,7 @@ pub use cache::{content_hash, CacheKey, CacheLookup, CacheStats, FeatureCache, C
 pub use error::{Error, Result};
 pub use fma::{load_fma, verify_checksums, ChecksumReport};
 pub use folder::load_folder;
-pub use gtzan::{clip_id as gtzan_clip_id, gtzan_folds, load_gtzan, GTZAN_GENRES, GTZAN_SPLITS};
+pub use gtzan::{clip_id as gtzan_clip_id, gtzan_folds, load_gtzan, load_gtzan_table, FeatureTable, GTZAN_GENRES, GTZAN_SPLITS};
 pub use manifest::{load_manifest, ManifestOptions};
 pub use marsyas::load_marsyas;
 pub use mtat::load_mtat;
