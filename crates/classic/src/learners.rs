@@ -121,10 +121,12 @@ impl Family {
         }
     }
 
-    /// The grid searched with `--grid`: the seed notebooks' ranges (neighbours 3-15, C 0.1-100,
+    /// The grid searched with `--grid`: the seed notebooks' ranges (neighbours 3-15, C 0.1-10,
     /// trees 50-200, depth 10-70).
     pub fn grid(self) -> Vec<ClassicModel> {
-        let cs = [0.1, 1.0, 10.0, 100.0];
+        // C = 100 is left out: linfa's SMO takes minutes to converge there on a few thousand
+        // rows, and it never won on the GTZAN slice.
+        let cs = [0.1, 1.0, 10.0];
         match self {
             Self::Knn => (3..=15).step_by(2).map(|k| ClassicModel::Knn { k }).collect(),
             Self::Logistic => [0.01, 0.1, 1.0, 10.0].into_iter().map(|l2| ClassicModel::Logistic { l2 }).collect(),

@@ -42,6 +42,62 @@ pub enum Command {
     Train(Box<TrainArgs>),
     /// Evaluate a trained model on a dataset split: accuracy, balanced accuracy, confusion.
     Eval(EvalArgs),
+    /// Compare classic models (kNN, logistic regression, SVMs, random forest, gradient
+    /// boosting) on summary features, and optionally neural ones, over the folds of a split:
+    /// one table of accuracy, balanced accuracy, macro F1 and training time.
+    BenchModels(BenchModelsArgs),
+}
+
+/// `genrecast bench-models`.
+#[derive(Args, Debug)]
+pub struct BenchModelsArgs {
+    #[command(flatten)]
+    pub source: DatasetSource,
+    /// The split whose folds are scored (every fold's test side; the validation side, if any,
+    /// joins training).
+    #[arg(long, default_value = "folds3")]
+    pub split: String,
+    /// Feature sets: summary (our 90-d timbral summary of 2 s crops), musicnn-msd,
+    /// musicnn-mtt (200-d pretrained embeddings of 3 s patches), table (a precomputed table,
+    /// see --table).
+    #[arg(long, value_delimiter = ',', default_value = "summary,table")]
+    pub features: Vec<String>,
+    /// The precomputed table for `table` (default: DATA/kaggle_features/features_30_sec.csv,
+    /// whose `length` column is dropped).
+    #[arg(long)]
+    pub table: Option<PathBuf>,
+    /// Classic model families: knn, logistic, svm-linear, svm-poly, svm-rbf, forest, boosting.
+    #[arg(long, value_delimiter = ',', default_value = "knn,logistic,svm-linear,svm-poly,svm-rbf,forest,boosting")]
+    pub models: Vec<String>,
+    /// Choose each family's hyper-parameters by grid search over artist-grouped inner folds of
+    /// the training side (the seeds' ranges); without it, defaults are used.
+    #[arg(long)]
+    pub grid: bool,
+    /// Inner folds of the grid search.
+    #[arg(long, default_value_t = 3)]
+    pub inner_folds: usize,
+    /// Neural models to train on the same folds and add to the table: mlp, cnn1d, cnn2d, crnn,
+    /// or linear-msd / mlp-msd (a head on musicnn-msd).
+    #[arg(long, value_delimiter = ',')]
+    pub neural: Vec<String>,
+    /// Epochs of the neural models.
+    #[arg(long, default_value_t = 10)]
+    pub epochs: usize,
+    /// At most this many crops per training track (evenly spaced), so that long clips do not
+    /// outweigh short excerpts; every crop of a test track is scored and averaged.
+    #[arg(long, default_value_t = 8)]
+    pub max_crops: usize,
+    /// Seed of every random draw.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Folder for the report (bench-models.md, bench-models.json) and neural model folders.
+    #[arg(long, default_value = "bench-models")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub cache: CacheOptions,
+    /// Hide progress bars.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Output format of classify and tag.

@@ -21,14 +21,14 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::args::{EvalArgs, TrainArgs};
 use crate::cmd_dataset::open_source;
 
-fn bar(n: usize, quiet: bool, what: &str) -> ProgressBar {
+pub fn bar(n: usize, quiet: bool, what: &str) -> ProgressBar {
     let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(n as u64) };
     bar.set_style(ProgressStyle::with_template(&format!("{{spinner}} [{{elapsed_precise}}] {{bar:30}} {{pos}}/{{len}} {what} ({{eta}} left)")).unwrap_or_else(|_| ProgressStyle::default_bar()));
     bar
 }
 
 /// Per-frame matrices of `indices`; failures are reported and dropped.
-fn matrices(ds: &Dataset, indices: &[usize], spec: &InputSpec, cache: Option<&FeatureCache>, quiet: bool, failures: &mut Vec<String>) -> BTreeMap<usize, Array2> {
+pub fn matrices(ds: &Dataset, indices: &[usize], spec: &InputSpec, cache: Option<&FeatureCache>, quiet: bool, failures: &mut Vec<String>) -> BTreeMap<usize, Array2> {
     let unique: BTreeSet<usize> = indices.iter().copied().collect();
     let unique: Vec<usize> = unique.into_iter().collect();
     let paths: Vec<&Path> = unique.iter().map(|&i| ds.tracks[i].path.as_path()).collect();
@@ -85,8 +85,8 @@ pub fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let mut summary = Vec::new();
     for k in chosen {
         let out = if args.all_folds { args.out.join(format!("fold-{}", k + 1)) } else { args.out.clone() };
-        let (acc, bacc, secs) = train_fold(&args, &ds, &all[k], &out)?;
-        summary.push((all[k].name.clone(), acc, bacc, secs));
+        let o = train_fold(&args, &ds, &all[k], &out)?;
+        summary.push((all[k].name.clone(), o.accuracy, o.balanced_accuracy, o.train_seconds));
     }
     if summary.len() > 1 {
         let n = summary.len() as f64;
@@ -102,8 +102,16 @@ pub fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Trains on one fold; returns (accuracy, balanced accuracy) on its held-out side and seconds.
-fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> anyhow::Result<(f64, f64, f64)> {
+/// Per-track figures of one fold's held-out side (NaN when nothing is held out).
+pub struct FoldOutcome {
+    pub accuracy: f64,
+    pub balanced_accuracy: f64,
+    pub macro_f1: f64,
+    pub train_seconds: f64,
+}
+
+/// Trains on one fold and scores its held-out side.
+pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> anyhow::Result<FoldOutcome> {
     let (arch, preset) = match &args.backbone {
         Some(b) => {
             let head: Architecture = args.head.parse()?;
@@ -250,9 +258,9 @@ fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> anyhow
     let train_seconds = start.elapsed().as_secs_f64();
     let infer = Device::flex();
     let side = if fold.test.is_empty() { "valid" } else { "test" };
-    let (acc, bacc, metrics) = if held.is_empty() {
+    let (acc, bacc, macro_f1, metrics) = if held.is_empty() {
         println!("{model_name} on {} ({}): trained {:.0} s on {} tracks; nothing held out, so no score", ds.root.display(), fold.name, train_seconds, train_idx.len());
-        (f64::NAN, f64::NAN, serde_json::json!({ "side": null, "train_seconds": train_seconds, "failed_files": failures }))
+        (f64::NAN, f64::NAN, f64::NAN, serde_json::json!({ "side": null, "train_seconds": train_seconds, "failed_files": failures }))
     } else {
         let t0 = Instant::now();
         let scores = score_tracks(&net, task, &held, shape, &infer);
@@ -267,7 +275,7 @@ fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> anyhow
             "side": side, "tracks": cm.total(), "accuracy": cm.accuracy(), "balanced_accuracy": cm.balanced_accuracy(), "macro_f1": cm.macro_f1(),
             "confusion": cm.counts, "train_seconds": train_seconds, "inference_ms_per_track": per_track_ms, "failed_files": failures,
         });
-        (cm.accuracy(), cm.balanced_accuracy(), metrics)
+        (cm.accuracy(), cm.balanced_accuracy(), cm.macro_f1(), metrics)
     };
 
     let ids = |idx: &[usize]| -> (Vec<String>, Vec<String>) {
@@ -293,7 +301,7 @@ fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> anyhow
     };
     genrecast_models::save(out, &net, &card)?;
     eprintln!("model written to {}", out.display());
-    Ok((acc, bacc, train_seconds))
+    Ok(FoldOutcome { accuracy: acc, balanced_accuracy: bacc, macro_f1, train_seconds })
 }
 
 /// What `eval` scores (described by its card): a trained network, or the zero-shot tag mapping.

@@ -2,6 +2,7 @@
 
 mod args;
 mod cmd_bench;
+mod cmd_bench_models;
 mod cmd_cache;
 mod cmd_classify;
 mod cmd_dataset;
@@ -58,6 +59,7 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         args::Command::Cache(c) => cmd_cache::run(c),
         args::Command::Train(a) => cmd_train::train(*a),
         args::Command::Eval(a) => cmd_train::eval(a),
+        args::Command::BenchModels(a) => cmd_bench_models::run(a),
     }
 }
 

@@ -1,0 +1,278 @@
+//! `genrecast bench-models`: the seeds' model comparison in one command. Classic models on
+//! summary features (ours from audio, pretrained embeddings, or a precomputed table) and,
+//! optionally, neural models, all scored per track on the test side of every fold of one
+//! split; a Markdown and a JSON report.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use clap::Parser;
+use genrecast_classic::{grid_search, Family};
+use genrecast_datasets::{check_leakage, folds, load_gtzan_table, Dataset, Fold, GroupBy};
+use genrecast_eval::SingleLabelReport;
+use genrecast_models::{crop, InputPreset, InputSpec};
+
+use crate::args::{BenchModelsArgs, TrainArgs};
+use crate::cmd_dataset::open_source;
+use crate::cmd_train::{bar, matrices, train_fold};
+
+/// The summary rows of every track of one feature set: several crops per track, or one row.
+struct FeatureSet {
+    name: String,
+    /// What the rows are, for the report.
+    description: String,
+    ds: Dataset,
+    folds: Vec<Fold>,
+    /// Rows of each track (absent: the track failed or has no label).
+    rows: HashMap<usize, Vec<Vec<f32>>>,
+}
+
+/// One line of the table: a model on a feature set, over all folds.
+#[derive(serde::Serialize)]
+struct Row {
+    model: String,
+    features: String,
+    /// Hyper-parameters used on each fold (grid search picks them per fold).
+    chosen: Vec<String>,
+    accuracy: Vec<f64>,
+    balanced_accuracy: Vec<f64>,
+    macro_f1: Vec<f64>,
+    train_seconds: f64,
+    /// Test tracks scored per fold.
+    tracks: Vec<usize>,
+    /// Full per-fold reports (classic models).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    reports: Vec<SingleLabelReport>,
+}
+
+fn mean_sd(v: &[f64]) -> (f64, f64) {
+    let n = v.len().max(1) as f64;
+    let m = v.iter().sum::<f64>() / n;
+    (m, (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n).sqrt())
+}
+
+fn class_of(ds: &Dataset, i: usize) -> Option<usize> {
+    let l = ds.tracks[i].label()?;
+    ds.labels.iter().position(|x| x == l)
+}
+
+/// Evenly spaced pick of at most `max` items.
+fn spread<T: Clone>(v: &[T], max: usize) -> Vec<T> {
+    if v.len() <= max || max == 0 {
+        return v.to_vec();
+    }
+    (0..max).map(|j| v[j * v.len() / max].clone()).collect()
+}
+
+fn audio_set(args: &BenchModelsArgs, ds: &Dataset, all_folds: &[Fold], name: &str) -> anyhow::Result<FeatureSet> {
+    let preset: InputPreset = name.parse()?;
+    if !matches!(preset, InputPreset::Summary | InputPreset::MusicnnMsd | InputPreset::MusicnnMtt) {
+        bail!("feature set '{name}' is a frame sequence; classic models take summary, musicnn-msd, musicnn-mtt or table");
+    }
+    let spec = InputSpec::new(preset, 2.0);
+    let needed: Vec<usize> = all_folds.iter().flat_map(|f| f.train.iter().chain(&f.valid).chain(&f.test)).copied().collect();
+    let cache = args.cache.open()?;
+    let mut failures = Vec::new();
+    let mats = matrices(ds, &needed, &spec, cache.as_ref(), args.quiet, &mut failures);
+    let rows = mats
+        .iter()
+        .filter(|(&i, _)| class_of(ds, i).is_some())
+        .map(|(&i, m)| {
+            // Non-overlapping crops (a backbone's 3 s patches are already disjoint).
+            let step = spec.crop_frames.max(1);
+            let starts: Vec<usize> = (0..=m.cols.saturating_sub(spec.crop_frames)).step_by(step).collect();
+            (i, starts.into_iter().map(|s| crop(m, &spec, s)).collect())
+        })
+        .collect();
+    let description = match preset {
+        InputPreset::Summary => "mean and std of 45 timbral rows over non-overlapping 2 s crops at 22,050 Hz (90-d)".to_string(),
+        _ => format!("{name} penultimate features of 3 s patches at 16 kHz (200-d)"),
+    };
+    Ok(FeatureSet { name: name.into(), description, ds: ds.clone(), folds: all_folds.to_vec(), rows })
+}
+
+fn table_set(args: &BenchModelsArgs, ds: &Dataset) -> anyhow::Result<FeatureSet> {
+    let path = args.table.clone().unwrap_or_else(|| ds.root.join("kaggle_features/features_30_sec.csv"));
+    let (tds, table) = load_gtzan_table(&ds.root, &path, &["length"]).with_context(|| format!("feature table {}", path.display()))?;
+    let tfolds = folds(&tds, &args.split)?;
+    let rows = table.rows.into_iter().enumerate().filter(|(i, _)| class_of(&tds, *i).is_some()).map(|(i, r)| (i, vec![r])).collect();
+    let description = format!("{} ({} columns, one row per 30 s clip)", path.display(), table.columns.len());
+    Ok(FeatureSet { name: "table".into(), description, ds: tds, folds: tfolds, rows })
+}
+
+/// Group id of each track for the inner folds: its artist, else its clip.
+fn group_ids(ds: &Dataset) -> Vec<usize> {
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    ds.tracks
+        .iter()
+        .map(|t| {
+            let key = t.artist.clone().unwrap_or_else(|| format!("clip:{}", t.clip));
+            let n = ids.len();
+            *ids.entry(key).or_insert(n)
+        })
+        .collect()
+}
+
+fn classic_row(args: &BenchModelsArgs, set: &FeatureSet, family: Family) -> anyhow::Result<Row> {
+    let groups = group_ids(&set.ds);
+    let n_classes = set.ds.labels.len();
+    let mut row = Row { model: family.name().into(), features: set.name.clone(), chosen: vec![], accuracy: vec![], balanced_accuracy: vec![], macro_f1: vec![], train_seconds: 0.0, tracks: vec![], reports: vec![] };
+    for fold in &set.folds {
+        let (mut x, mut y, mut g) = (Vec::new(), Vec::new(), Vec::new());
+        for &i in fold.train.iter().chain(&fold.valid) {
+            let (Some(rows), Some(c)) = (set.rows.get(&i), class_of(&set.ds, i)) else { continue };
+            for r in spread(rows, args.max_crops) {
+                x.push(r);
+                y.push(c);
+                g.push(groups[i]);
+            }
+        }
+        if x.is_empty() {
+            bail!("{}: fold {} has no training rows", set.name, fold.name);
+        }
+        let start = Instant::now();
+        let model = if args.grid { grid_search(&family.grid(), &x, &y, &g, n_classes, args.inner_folds, args.seed)?.best } else { family.default_model() };
+        let fitted = model.fit(&x, &y, n_classes, args.seed)?;
+        row.train_seconds += start.elapsed().as_secs_f64();
+        let (mut truth, mut scores) = (Vec::new(), Vec::new());
+        for &i in &fold.test {
+            let (Some(rows), Some(c)) = (set.rows.get(&i), class_of(&set.ds, i)) else { continue };
+            let p = fitted.predict_proba(rows);
+            let mut mean = vec![0.0f32; n_classes];
+            for r in &p {
+                mean.iter_mut().zip(r).for_each(|(m, v)| *m += v / p.len() as f32);
+            }
+            truth.push(c);
+            scores.push(mean);
+        }
+        let report = SingleLabelReport::new(&set.ds.labels, &truth, &scores);
+        row.chosen.push(model.to_string());
+        row.accuracy.push(report.accuracy);
+        row.balanced_accuracy.push(report.balanced_accuracy);
+        row.macro_f1.push(report.classes.averages.macro_avg.f1);
+        row.tracks.push(truth.len());
+        row.reports.push(report);
+    }
+    Ok(row)
+}
+
+#[derive(Parser)]
+struct TrainCommand {
+    #[command(flatten)]
+    args: TrainArgs,
+}
+
+fn neural_row(args: &BenchModelsArgs, ds: &Dataset, all_folds: &[Fold], name: &str) -> anyhow::Result<Row> {
+    let data = args.source.path.to_string_lossy().into_owned();
+    let mut argv: Vec<String> = vec!["train".into(), data, "--split".into(), args.split.clone(), "--epochs".into(), args.epochs.to_string(), "--seed".into(), args.seed.to_string()];
+    let (features, extra): (&str, &[&str]) = match name {
+        "mlp" => ("summary", &["--model", "mlp"]),
+        "cnn1d" => ("mfcc-chroma", &["--model", "cnn1d"]),
+        "cnn2d" => ("logmel", &["--model", "cnn2d"]),
+        "crnn" => ("logmel", &["--model", "crnn"]),
+        "linear-msd" => ("musicnn-msd", &["--backbone", "musicnn-msd", "--head", "linear", "--lr", "0.003", "--schedule", "constant"]),
+        "mlp-msd" => ("musicnn-msd", &["--backbone", "musicnn-msd", "--head", "mlp"]),
+        other => bail!("unknown neural model '{other}' (known: mlp, cnn1d, cnn2d, crnn, linear-msd, mlp-msd)"),
+    };
+    argv.extend(extra.iter().map(|s| s.to_string()));
+    if args.quiet {
+        argv.push("--quiet".into());
+    }
+    if let Some(dir) = &args.cache.cache_dir {
+        argv.extend(["--cache-dir".into(), dir.to_string_lossy().into_owned()]);
+    }
+    if args.cache.no_cache {
+        argv.push("--no-cache".into());
+    }
+    let train = TrainCommand::try_parse_from(&argv).with_context(|| format!("options of {name}"))?.args;
+    let mut row = Row { model: name.into(), features: features.into(), chosen: vec![], accuracy: vec![], balanced_accuracy: vec![], macro_f1: vec![], train_seconds: 0.0, tracks: vec![], reports: vec![] };
+    for (k, fold) in all_folds.iter().enumerate() {
+        let out = args.out.join("neural").join(name).join(format!("fold-{}", k + 1));
+        let o = train_fold(&train, ds, fold, &out)?;
+        row.chosen.push(format!("{name}, {} epochs max, early stopping on an artist-held-out part of train", args.epochs));
+        row.accuracy.push(o.accuracy);
+        row.balanced_accuracy.push(o.balanced_accuracy);
+        row.macro_f1.push(o.macro_f1);
+        row.train_seconds += o.train_seconds;
+        row.tracks.push(fold.test.len());
+    }
+    Ok(row)
+}
+
+fn markdown(args: &BenchModelsArgs, ds: &Dataset, sets: &[(String, String)], rows: &[Row]) -> String {
+    let mut s = format!(
+        "# genrecast bench-models\n\nDataset: {} ({}), split `{}`: per-track scores on each fold's test side, mean +- sd over folds. Hyper-parameters: {}.\n\n",
+        ds.root.display(),
+        ds.kind.name(),
+        args.split,
+        if args.grid { format!("grid search per fold over {} artist-grouped inner folds of the training side", args.inner_folds) } else { "defaults".into() }
+    );
+    s.push_str("Feature sets:\n\n");
+    for (name, d) in sets {
+        s.push_str(&format!("- `{name}`: {d}\n"));
+    }
+    s.push_str("\n| model | features | accuracy | balanced accuracy | macro F1 | train time (s, all folds) | test tracks per fold |\n|---|---|---|---|---|---|---|\n");
+    for r in rows {
+        let (a, asd) = mean_sd(&r.accuracy);
+        let (b, bsd) = mean_sd(&r.balanced_accuracy);
+        let (f, _) = mean_sd(&r.macro_f1);
+        s.push_str(&format!("| {} | {} | {a:.3} +- {asd:.3} | {b:.3} +- {bsd:.3} | {f:.3} | {:.1} | {} |\n", r.model, r.features, r.train_seconds, r.tracks.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" / ")));
+    }
+    if args.grid {
+        s.push_str("\nChosen per fold:\n\n");
+        for r in rows.iter().filter(|r| !r.reports.is_empty()) {
+            s.push_str(&format!("- {} on {}: {}\n", r.model, r.features, r.chosen.join("; ")));
+        }
+    }
+    s
+}
+
+pub fn run(args: BenchModelsArgs) -> anyhow::Result<ExitCode> {
+    let ds = open_source(&args.source)?;
+    let all_folds = folds(&ds, &args.split)?;
+    for f in &all_folds {
+        check_leakage(&ds, f, GroupBy::Artist).with_context(|| format!("split {}", args.split))?;
+    }
+    let families: Vec<Family> = args.models.iter().filter(|m| !m.is_empty()).map(|m| m.parse()).collect::<Result<_, _>>()?;
+    let mut sets = Vec::new();
+    for name in args.features.iter().filter(|f| !f.is_empty()) {
+        let set = if name == "table" { table_set(&args, &ds)? } else { audio_set(&args, &ds, &all_folds, name)? };
+        for f in &set.folds {
+            check_leakage(&set.ds, f, GroupBy::Artist).with_context(|| format!("{} split {}", set.name, args.split))?;
+        }
+        sets.push(set);
+    }
+    let mut rows = Vec::new();
+    let pb = bar(sets.len() * families.len(), args.quiet, "models");
+    for set in &sets {
+        for &family in &families {
+            pb.set_message(format!("{} on {}", family.name(), set.name));
+            let row = classic_row(&args, set, family)?;
+            pb.suspend(|| eprintln!("{} on {}: balanced accuracy {:.3} ({:.1} s)", row.model, row.features, mean_sd(&row.balanced_accuracy).0, row.train_seconds));
+            rows.push(row);
+            pb.inc(1);
+        }
+    }
+    pb.finish_and_clear();
+    for name in args.neural.iter().filter(|n| !n.is_empty()) {
+        rows.push(neural_row(&args, &ds, &all_folds, name)?);
+    }
+    let set_lines: Vec<(String, String)> = sets.iter().map(|s| (s.name.clone(), s.description.clone())).collect();
+    let md = markdown(&args, &ds, &set_lines, &rows);
+    print!("{md}");
+    write_reports(&args.out, &md, &serde_json::json!({ "dataset": ds.root, "split": args.split, "grid": args.grid, "feature_sets": set_lines, "rows": rows }))?;
+    eprintln!("reports written to {}", args.out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_reports(out: &Path, md: &str, json: &serde_json::Value) -> anyhow::Result<()> {
+    use std::io::Write;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    genrecast_features::write_atomic(&out.join("bench-models.md"), |w| w.write_all(md.as_bytes()))?;
+    let text = serde_json::to_string_pretty(json)?;
+    genrecast_features::write_atomic(&out.join("bench-models.json"), |w| w.write_all(text.as_bytes()))?;
+    Ok(())
+}
