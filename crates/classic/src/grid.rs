@@ -11,6 +11,9 @@ pub struct GridResult {
     pub best: ClassicModel,
     /// Every candidate with its mean inner-fold balanced accuracy.
     pub scores: Vec<(ClassicModel, f64)>,
+    /// Candidates that failed to fit on some inner fold, with the reason (they are not
+    /// chosen).
+    pub failed: Vec<(ClassicModel, String)>,
 }
 
 /// Assigns each distinct group to one of `k` folds, round-robin over the groups in an order
@@ -41,13 +44,17 @@ fn balanced_accuracy(truth: &[usize], probs: &[Vec<f32>], n_classes: usize) -> f
 /// rows by `groups`, and returns the best by mean balanced accuracy over the inner folds.
 /// Candidates run in parallel.
 ///
+/// A candidate that fails to fit on an inner fold (e.g. linfa's Platt scaling not converging)
+/// is set aside and reported in [`GridResult::failed`].
+///
 /// # Errors
-/// The first fitting error of any candidate.
+/// The first candidate's error when every candidate fails.
 pub fn grid_search(candidates: &[ClassicModel], x: &[Vec<f32>], y: &[usize], groups: &[usize], n_classes: usize, k: usize, seed: u64) -> Result<GridResult> {
     let folds = grouped_folds(groups, k, seed);
-    let scores: Vec<(ClassicModel, f64)> = candidates
+    let outcomes: Vec<(ClassicModel, Result<f64>)> = candidates
         .par_iter()
         .map(|m| {
+            let score = || -> Result<f64> {
             let mut total = 0.0;
             let mut used = 0;
             for f in 0..k {
@@ -62,13 +69,32 @@ pub fn grid_search(candidates: &[ClassicModel], x: &[Vec<f32>], y: &[usize], gro
                 total += balanced_accuracy(&yte, &fitted.predict_proba(&xte), n_classes);
                 used += 1;
             }
-            Ok((m.clone(), if used > 0 { total / f64::from(used) } else { 0.0 }))
+            Ok(if used > 0 { total / f64::from(used) } else { 0.0 })
+            };
+            (m.clone(), score())
         })
-        .collect::<Result<_>>()?;
+        .collect();
+    let mut scores = Vec::new();
+    let mut failed = Vec::new();
+    let mut first_error = None;
+    for (m, r) in outcomes {
+        match r {
+            Ok(s) => scores.push((m, s)),
+            Err(e) => {
+                failed.push((m, e.to_string()));
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    if scores.is_empty() {
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+    }
     let best = scores.iter().fold(None::<&(ClassicModel, f64)>, |b, s| match b {
         Some(b) if b.1 >= s.1 => Some(b),
         _ => Some(s),
     });
     let best = best.map(|b| b.0.clone()).unwrap_or_else(|| candidates.first().cloned().unwrap_or(ClassicModel::Knn { k: 5 }));
-    Ok(GridResult { best, scores })
+    Ok(GridResult { best, scores, failed })
 }

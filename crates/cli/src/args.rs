@@ -290,6 +290,11 @@ pub struct EvalArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// Write a full report to this folder: report.md and report.json (per-class precision,
+    /// recall, F1, ROC-AUC, AP, top-K, the worst-confused tracks), confusion.png/.svg,
+    /// f1.png, pr-curves.png and, for a trained model folder, training.png.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
     #[command(flatten)]
     pub cache: CacheOptions,
     /// Hide progress bars.

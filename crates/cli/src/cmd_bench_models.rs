@@ -134,7 +134,15 @@ fn classic_row(args: &BenchModelsArgs, set: &FeatureSet, family: Family) -> anyh
             bail!("{}: fold {} has no training rows", set.name, fold.name);
         }
         let start = Instant::now();
-        let model = if args.grid { grid_search(&family.grid(), &x, &y, &g, n_classes, args.inner_folds, args.seed)?.best } else { family.default_model() };
+        let model = if args.grid {
+            let result = grid_search(&family.grid(), &x, &y, &g, n_classes, args.inner_folds, args.seed)?;
+            for (m, why) in &result.failed {
+                eprintln!("warning: {} fold {}: grid candidate {m} set aside: {why}", set.name, fold.name);
+            }
+            result.best
+        } else {
+            family.default_model()
+        };
         let fitted = model.fit(&x, &y, n_classes, args.seed)?;
         row.train_seconds += start.elapsed().as_secs_f64();
         let (mut truth, mut scores) = (Vec::new(), Vec::new());
@@ -246,26 +254,47 @@ pub fn run(args: BenchModelsArgs) -> anyhow::Result<ExitCode> {
         sets.push(set);
     }
     let mut rows = Vec::new();
+    let mut failures = Vec::new();
     let pb = bar(sets.len() * families.len(), args.quiet, "models");
     for set in &sets {
         for &family in &families {
             pb.set_message(format!("{} on {}", family.name(), set.name));
-            let row = classic_row(&args, set, family)?;
-            pb.suspend(|| eprintln!("{} on {}: balanced accuracy {:.3} ({:.1} s)", row.model, row.features, mean_sd(&row.balanced_accuracy).0, row.train_seconds));
-            rows.push(row);
+            match classic_row(&args, set, family) {
+                Ok(row) => {
+                    pb.suspend(|| eprintln!("{} on {}: balanced accuracy {:.3} ({:.1} s)", row.model, row.features, mean_sd(&row.balanced_accuracy).0, row.train_seconds));
+                    rows.push(row);
+                }
+                Err(e) => {
+                    pb.suspend(|| eprintln!("error: {} on {}: {e:#}", family.name(), set.name));
+                    failures.push(format!("{} on {}: {e:#}", family.name(), set.name));
+                }
+            }
             pb.inc(1);
         }
     }
     pb.finish_and_clear();
     for name in args.neural.iter().filter(|n| !n.is_empty()) {
-        rows.push(neural_row(&args, &ds, &all_folds, name)?);
+        match neural_row(&args, &ds, &all_folds, name) {
+            Ok(row) => rows.push(row),
+            Err(e) => {
+                eprintln!("error: {name}: {e:#}");
+                failures.push(format!("{name}: {e:#}"));
+            }
+        }
     }
     let set_lines: Vec<(String, String)> = sets.iter().map(|s| (s.name.clone(), s.description.clone())).collect();
-    let md = markdown(&args, &ds, &set_lines, &rows);
+    let mut md = markdown(&args, &ds, &set_lines, &rows);
+    if !failures.is_empty() {
+        md.push_str(&format!("\n{} rows failed:\n\n", failures.len()));
+        for f in &failures {
+            md.push_str(&format!("- {f}\n"));
+        }
+    }
     print!("{md}");
-    write_reports(&args.out, &md, &serde_json::json!({ "dataset": ds.root, "split": args.split, "grid": args.grid, "feature_sets": set_lines, "rows": rows }))?;
+    write_reports(&args.out, &md, &serde_json::json!({ "dataset": ds.root, "split": args.split, "grid": args.grid, "feature_sets": set_lines, "rows": rows, "failures": failures }))?;
+    plot_rows(&args.out, &rows)?;
     eprintln!("reports written to {}", args.out.display());
-    Ok(ExitCode::SUCCESS)
+    Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn write_reports(out: &Path, md: &str, json: &serde_json::Value) -> anyhow::Result<()> {
@@ -274,5 +303,28 @@ fn write_reports(out: &Path, md: &str, json: &serde_json::Value) -> anyhow::Resu
     genrecast_features::write_atomic(&out.join("bench-models.md"), |w| w.write_all(md.as_bytes()))?;
     let text = serde_json::to_string_pretty(json)?;
     genrecast_features::write_atomic(&out.join("bench-models.json"), |w| w.write_all(text.as_bytes()))?;
+    Ok(())
+}
+
+/// bench-models.png: balanced accuracy of every row; best-confusion.png: the confusion matrix
+/// of the best classic row, summed over folds.
+fn plot_rows(out: &Path, rows: &[Row]) -> anyhow::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = rows.iter().map(|r| format!("{} / {}", r.model, r.features)).collect();
+    let values: Vec<f64> = rows.iter().map(|r| mean_sd(&r.balanced_accuracy).0).collect();
+    genrecast_plots::bar_chart(&out.join("bench-models.png"), "balanced accuracy (mean over folds)", &names, &values, "balanced accuracy")?;
+    let best = rows.iter().filter(|r| !r.reports.is_empty()).max_by(|a, b| mean_sd(&a.balanced_accuracy).0.total_cmp(&mean_sd(&b.balanced_accuracy).0));
+    if let Some(best) = best {
+        let labels = &best.reports[0].labels;
+        let mut counts = vec![vec![0usize; labels.len()]; labels.len()];
+        for r in &best.reports {
+            for (row, add) in counts.iter_mut().zip(&r.confusion.counts) {
+                row.iter_mut().zip(add).for_each(|(c, a)| *c += a);
+            }
+        }
+        genrecast_plots::confusion_heatmap(&out.join("best-confusion.png"), &format!("{} on {}, all folds", best.model, best.features), labels, &counts)?;
+    }
     Ok(())
 }

@@ -59,7 +59,7 @@ fn default_input(arch: Architecture) -> InputPreset {
 }
 
 /// Track-level scores: crop probabilities averaged per track.
-struct TrackScores {
+pub struct TrackScores {
     tracks: Vec<usize>,
     probs: Vec<Vec<f32>>,
 }
@@ -403,6 +403,12 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
             println!("  variant {k}: {c}/{n} correct");
         }
         println!("inference: {:.1} ms per track", seconds * 1000.0 / scores.tracks.len().max(1) as f64);
+    }
+    if let Some(dir) = &args.report {
+        let title = format!("{} on {} {}", args.model.display(), ds.root.display(), fold.name);
+        let history = args.model.join("history.csv");
+        crate::eval_report::write_eval_report(dir, &title, &ds, &card.labels, &scores.tracks, &scores.probs, history.is_file().then_some(history.as_path()))?;
+        eprintln!("report written to {}", dir.display());
     }
     Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -3,6 +3,7 @@
 mod args;
 mod cmd_bench;
 mod cmd_bench_models;
+mod eval_report;
 mod cmd_cache;
 mod cmd_classify;
 mod cmd_dataset;

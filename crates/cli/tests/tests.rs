@@ -1,5 +1,6 @@
 //! End-to-end tests of the `genrecast` binary.
 
+mod bench_models;
 mod cache;
 mod classify;
 mod dataset;

@@ -28,10 +28,26 @@ fn train_then_eval_with_leakage_checks() {
 
     // Scoring the model on its own validation side is what train reported; on its training
     // side eval refuses.
-    let out = bin().args(["eval", "--split", "filtered", "--side", "valid", "--json", "-q", "--model"]).arg(&model).arg(&gtzan).output().expect("eval");
+    let report = tmp.path().join("report");
+    let out = bin().args(["eval", "--split", "filtered", "--side", "valid", "--json", "-q", "--report"]).arg(&report).arg("--model").arg(&model).arg(&gtzan).output().expect("eval");
     assert!(out.status.success(), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["tracks"], 120);
+    // The report folder: every metric, the worst-confused tracks, and the plots.
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(report.join("report.json")).expect("report.json")).expect("json");
+    assert_eq!(r["report"]["accuracy"], v["accuracy"]);
+    assert_eq!(r["report"]["examples"], 120);
+    assert_eq!(r["report"]["per_class_ranking"].as_array().map(Vec::len), Some(10));
+    let wrong = r["misclassified"].as_array().expect("misclassified");
+    let accuracy = v["accuracy"].as_f64().expect("accuracy");
+    assert_eq!(wrong.len(), 120 - (accuracy * 120.0).round() as usize);
+    assert!(wrong.windows(2).all(|w| w[0]["truth_probability"].as_f64() <= w[1]["truth_probability"].as_f64()));
+    let md = std::fs::read_to_string(report.join("report.md")).expect("report.md");
+    assert!(md.contains("## Worst-confused tracks") && md.contains("| class | support | precision | recall | F1 | ROC-AUC | AP | PR-AUC |"), "{md}");
+    for png in ["confusion.png", "f1.png", "pr-curves.png", "training.png"] {
+        assert!(std::fs::read(report.join(png)).expect(png).starts_with(b"\x89PNG\r\n\x1a\n"), "{png}");
+    }
+    assert!(std::fs::read_to_string(report.join("confusion.svg")).expect("svg").contains("<svg"));
     // Ten genres: chance is 0.1. A 90-d timbral summary MLP does far better on 2 s crops.
     assert!(v["balanced_accuracy"].as_f64().expect("bacc") > 0.2, "{v}");
     assert!(v["per_variant_accuracy"].as_object().is_some_and(|m| !m.is_empty()));

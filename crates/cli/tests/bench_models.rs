@@ -1,0 +1,38 @@
+//! `genrecast bench-models` on GTZAN's Kaggle feature table with Foleis' folds: the kNN row
+//! must reproduce scikit-learn's accuracy on the same rows and folds (0.448, from
+//! crates/classic/tests/reference/sklearn_folds3.json), through the whole command.
+
+use crate::{bin, text};
+use genrecast_testutil::shared_dir;
+
+#[test]
+fn bench_models_table_rows_match_sklearn() {
+    let Some(shared) = shared_dir() else { return };
+    let gtzan = shared.join("data/gtzan");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = bin()
+        .args(["bench-models", "--split", "folds3", "--features", "table", "--models", "knn,logistic", "-q", "--out"])
+        .arg(tmp.path())
+        .arg(&gtzan)
+        .output()
+        .expect("bench-models");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("| model | features | accuracy | balanced accuracy | macro F1 |"), "{stdout}");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(tmp.path().join("bench-models.json")).expect("json")).expect("json");
+    let rows = v["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 2);
+    let reference: serde_json::Value = serde_json::from_str(include_str!("../../classic/tests/reference/sklearn_folds3.json")).expect("reference");
+    for (k, fold) in reference["folds"].as_array().expect("folds").iter().enumerate() {
+        let ours = rows[0]["accuracy"][k].as_f64().expect("accuracy");
+        let theirs = fold["models"]["knn"]["accuracy"].as_f64().expect("sklearn");
+        assert!((ours - theirs).abs() < 1e-9, "fold {}: ours {ours}, sklearn {theirs}", k + 1);
+        assert_eq!(rows[0]["tracks"][k], fold["test"]);
+    }
+    assert!(std::fs::read_to_string(tmp.path().join("bench-models.md")).expect("md").contains("| knn | table |"));
+    assert!(std::fs::read(tmp.path().join("bench-models.png")).expect("png").starts_with(b"\x89PNG"));
+    // An unknown family is refused before any work, naming the known ones.
+    let out = bin().args(["bench-models", "--features", "table", "--models", "perceptron"]).arg(&gtzan).output().expect("bench-models");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("known: knn, logistic"), "{}", text(&out.stderr));
+}
