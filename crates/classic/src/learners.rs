@@ -257,7 +257,7 @@ impl ClassicModel {
     fn validate(&self) -> std::result::Result<(), String> {
         let positive = |v: f64, what: &str| if v.is_finite() && v > 0.0 { Ok(()) } else { Err(format!("{what} must be positive (got {v})")) };
         match *self {
-            Self::Knn { k } if k == 0 => Err("k must be at least 1".into()),
+            Self::Knn { k: 0 } => Err("k must be at least 1".into()),
             Self::Logistic { l2 } if !(l2.is_finite() && l2 >= 0.0) => Err(format!("l2 must be >= 0 (got {l2})")),
             Self::Svm { c, kernel } => {
                 positive(c, "c")?;
@@ -409,7 +409,7 @@ impl FittedModel {
         };
         for (row, ok) in out.iter_mut().zip(ok) {
             let s: f64 = row.iter().sum();
-            if !ok || !(s.is_finite() && s > 0.0) {
+            if !(ok && s.is_finite() && s > 0.0) {
                 row.iter_mut().for_each(|v| *v = 1.0 / n as f64);
             } else {
                 row.iter_mut().for_each(|v| *v /= s);

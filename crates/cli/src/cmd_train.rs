@@ -78,6 +78,12 @@ fn confusion(ds: &Dataset, labels: &[String], scores: &TrackScores) -> Confusion
     ConfusionMatrix::new(labels.len(), pairs)
 }
 
+/// Tag-level figures of a multi-label model: truth is each track's label set.
+fn tagging_report(ds: &Dataset, labels: &[String], scores: &TrackScores) -> genrecast_eval::MultiLabelReport {
+    let truth: Vec<Vec<bool>> = scores.tracks.iter().map(|&t| labels.iter().map(|l| ds.tracks[t].labels.contains(l)).collect()).collect();
+    genrecast_eval::MultiLabelReport::new(labels, &truth, &scores.probs)
+}
+
 pub fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let ds = open_source(&args.source)?;
     let all = folds(&ds, &args.split)?;
@@ -94,10 +100,12 @@ pub fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
         let sd_b = (summary.iter().map(|s| (s.2 - mean_b).powi(2)).sum::<f64>() / n).sqrt();
         let mean_a = summary.iter().map(|s| s.1).sum::<f64>() / n;
         println!("\ncross-validation on {} ({}):", ds.root.display(), args.split);
+        // A tagging run's two figures are macro ROC-AUC and macro average precision.
+        let (first, second) = if ds.multi_label { ("ROC-AUC macro", "average precision macro") } else { ("accuracy", "balanced accuracy") };
         for (name, a, b, s) in &summary {
-            println!("  {name}: accuracy {a:.3}, balanced accuracy {b:.3} (held-out side, per track), {s:.0} s");
+            println!("  {name}: {first} {a:.3}, {second} {b:.3} (held-out side, per track), {s:.0} s");
         }
-        println!("  mean: accuracy {mean_a:.3}, balanced accuracy {mean_b:.3} +- {sd_b:.3}");
+        println!("  mean: {first} {mean_a:.3}, {second} {mean_b:.3} +- {sd_b:.3}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -265,6 +273,15 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> an
         let t0 = Instant::now();
         let scores = score_tracks(&net, task, &held, shape, &infer);
         let per_track_ms = t0.elapsed().as_secs_f64() * 1000.0 / scores.tracks.len().max(1) as f64;
+        if task == Task::MultiLabel {
+            let r = tagging_report(ds, &labels, &scores);
+            let f = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.3}"));
+            println!("{model_name} on {} ({}), {side} side: {} tracks, ROC-AUC macro {} micro {}, average precision macro {} micro {}; trained {:.0} s, best epoch {best_epoch}",
+                ds.root.display(), fold.name, r.examples, f(r.roc_auc_macro), f(r.roc_auc_micro), f(r.average_precision_macro), f(r.average_precision_micro), train_seconds);
+            let metrics = serde_json::json!({ "side": side, "tracks": r.examples, "tagging": r, "train_seconds": train_seconds, "inference_ms_per_track": per_track_ms, "failed_files": failures });
+            // For tagging, the outcome's two figures are macro ROC-AUC and macro AP.
+            (r.roc_auc_macro.unwrap_or(f64::NAN), r.average_precision_macro.unwrap_or(f64::NAN), f64::NAN, metrics)
+        } else {
         let cm = confusion(ds, &labels, &scores);
         println!("{model_name} on {} ({}), {side} side: {} tracks, accuracy {:.3}, balanced accuracy {:.3}, macro F1 {:.3}; trained {:.0} s, best epoch {best_epoch}",
             ds.root.display(), fold.name, cm.total(), cm.accuracy(), cm.balanced_accuracy(), cm.macro_f1(), train_seconds);
@@ -276,6 +293,7 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> an
             "confusion": cm.counts, "train_seconds": train_seconds, "inference_ms_per_track": per_track_ms, "failed_files": failures,
         });
         (cm.accuracy(), cm.balanced_accuracy(), cm.macro_f1(), metrics)
+        }
     };
 
     let ids = |idx: &[usize]| -> (Vec<String>, Vec<String>) {
@@ -376,6 +394,22 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let seconds = t0.elapsed().as_secs_f64();
+    if card.task == Task::MultiLabel {
+        let r = tagging_report(&ds, &card.labels, &scores);
+        if args.json {
+            let v = serde_json::json!({ "model": args.model, "trained_on": card.trained_on.dataset, "trained_split": card.trained_on.split, "dataset": ds.root, "split": fold.name, "tagging": r, "inference_seconds": seconds, "failed_files": failures });
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        } else {
+            println!("{} (trained on {} {}) on {} {}: {} tracks, crop scores averaged per track", args.model.display(), card.trained_on.dataset, card.trained_on.split, ds.root.display(), fold.name, r.examples);
+            print!("{}", r.to_markdown());
+        }
+        if let Some(dir) = &args.report {
+            std::fs::create_dir_all(dir)?;
+            genrecast_features::write_atomic(&dir.join("report.md"), |w| w.write_all(format!("# {} on {} {}\n\n{}", args.model.display(), ds.root.display(), fold.name, r.to_markdown()).as_bytes()))?;
+            genrecast_features::write_atomic(&dir.join("report.json"), |w| w.write_all(serde_json::to_string_pretty(&r).unwrap_or_default().as_bytes()))?;
+        }
+        return Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) });
+    }
     let cm = confusion(&ds, &card.labels, &scores);
     // Per variant too: in the GTZAN slice a variant betrays the genre.
     let mut variants: BTreeMap<String, (usize, usize)> = BTreeMap::new();

@@ -98,3 +98,47 @@ fn train_refuses_a_leaking_split() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--bogus-option"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn tagging_trains_and_evaluates_with_ranking_metrics() {
+    let Some(shared) = shared_dir() else { return };
+    let gtzan = shared.join("data/gtzan");
+    let tmp = tempfile::tempdir().expect("tmp");
+    // Two tags per file from the slice's own labels: its genre, and "excerpt" for the 2-3 s
+    // excerpts. 120 files of four genres, grouped by artist for the split.
+    let labels = std::fs::read_to_string(gtzan.join("labels.csv")).expect("labels.csv");
+    let mut manifest = String::from("path,clip,tags\n");
+    for line in labels.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if ["classical", "metal", "pop", "reggae"].contains(&f[1]) && manifest.lines().count() <= 120 {
+            let tags = if f[3] == "excerpts_22k" { format!("{}|excerpt", f[1]) } else { f[1].to_string() };
+            manifest.push_str(&format!("{},{},{tags}\n", gtzan.join(f[0]).display(), f[2]));
+        }
+    }
+    let csv = tmp.path().join("tags.csv");
+    std::fs::write(&csv, manifest).expect("manifest");
+    let model = tmp.path().join("tagger");
+    let out = bin()
+        .args(["train", "--model", "mlp", "--label-column", "tags", "--label-separator", "|", "--split", "kfold:3:clip", "--epochs", "15", "-q", "--out"])
+        .arg(&model)
+        .arg(&csv)
+        .output()
+        .expect("train");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let card: serde_json::Value = serde_json::from_slice(&std::fs::read(model.join("model.json")).expect("card")).expect("json");
+    assert_eq!(card["task"], "multi-label", "{card}");
+    assert_eq!(card["labels"].as_array().map(Vec::len), Some(5));
+    let out = bin()
+        .args(["eval", "--label-column", "tags", "--label-separator", "|", "--split", "kfold:3:clip", "--json", "-q", "--model"])
+        .arg(&model)
+        .arg(&csv)
+        .output()
+        .expect("eval");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    // Ranking metrics, not a confusion matrix. Chance ROC-AUC is 0.5; genre and excerpt tags
+    // are easy for a timbral summary.
+    let auc = v["tagging"]["roc_auc_macro"].as_f64().expect("auc");
+    assert!(auc > 0.7, "{v}");
+    assert_eq!(v["tagging"]["per_tag"].as_array().map(Vec::len), Some(5));
+}
