@@ -452,6 +452,10 @@ pub struct BenchModelArgs {
     /// Timed repetitions (after one warm-up).
     #[arg(long, default_value_t = 3)]
     pub steps: usize,
+    /// Python with TensorFlow (the peers' venv): also time the same CNN in Keras, one
+    /// thread, in the same run (cnn2d only).
+    #[arg(long)]
+    pub python: Option<String>,
 }
 
 /// `genrecast bench features`.

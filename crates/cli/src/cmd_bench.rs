@@ -102,17 +102,53 @@ fn bench_ours(files: &[PathBuf]) -> anyhow::Result<Rates> {
 
 /// Runs a peer script on `dir` on one core (no BLAS/OpenMP/numba/TensorFlow thread pools)
 /// with `extra` arguments; returns its stdout, or its last error line as the failure.
+/// A Python command whose numeric libraries are held to one thread, as genrecast is with
+/// `--threads 1`, so that per-core speeds compare.
+fn one_thread_python(python: &str) -> Command {
+    let mut cmd = Command::new(python);
+    for var in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"] {
+        cmd.env(var, "1");
+    }
+    cmd
+}
+
+/// What `tools/peer_keras_cnn2d.py` measured.
+#[derive(serde::Deserialize)]
+pub struct KerasStep {
+    pub version: String,
+    pub train_step_s: f64,
+    pub inference_s: f64,
+}
+
+/// Times the same 2-D CNN in Keras (TensorFlow, one thread): median training step and
+/// inference pass at `batch` examples of `features x frames`.
+pub fn keras_cnn2d_step(python: &str, batch: usize, features: usize, frames: usize, steps: usize) -> anyhow::Result<KerasStep> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/peer_keras_cnn2d.py");
+    if !script.is_file() {
+        bail!("{} not found", script.display());
+    }
+    eprintln!("running {python} {} ...", script.display());
+    let out = one_thread_python(python)
+        .arg(&script)
+        .args(["--batch", &batch.to_string(), "--features", &features.to_string(), "--frames", &frames.to_string(), "--steps", &steps.to_string()])
+        .output()
+        .with_context(|| format!("starting {python}"))?;
+    if !out.status.success() {
+        bail!("{} failed: {}", script.display(), String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("no message"));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(line).with_context(|| format!("reading the output of {}: {line}", script.display()))
+}
+
 fn run_python(python: &str, script: &Path, dir: &Path, limit: Option<usize>, extra: &[&std::ffi::OsStr]) -> anyhow::Result<String> {
     if !script.is_file() {
         bail!("{} not found", script.display());
     }
-    let mut cmd = Command::new(python);
+    let mut cmd = one_thread_python(python);
     cmd.arg(script).arg(dir).args(extra);
     if let Some(n) = limit {
         cmd.arg("--limit").arg(n.to_string());
-    }
-    for var in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"] {
-        cmd.env(var, "1");
     }
     eprintln!("running {} {} ...", python, script.display());
     let out = cmd.output().with_context(|| format!("starting {python}"))?;

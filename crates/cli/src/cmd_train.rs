@@ -473,52 +473,27 @@ fn zero_shot_card(zs: &genrecast_models::ZeroShot) -> ModelCard {
 
 /// `genrecast bench model`: median seconds of a training step and of inference at one batch.
 pub fn bench_model(args: crate::args::BenchModelArgs) -> anyhow::Result<ExitCode> {
-    use burn::optim::{AdamConfig, GradientsParams};
     let arch: Architecture = args.model.parse()?;
-    let (f, t) = if arch == Architecture::Mlp { (args.features * args.frames, 1) } else { (args.features, args.frames) };
-    let cfg = NetworkConfig::new(arch, f, t, 10);
-    let device = Device::flex().autodiff();
-    let mut net = cfg.init_seeded(&device, 0)?;
-    let mut optim = AdamConfig::new().init();
-    let x = || burn::tensor::Tensor::<3>::random([args.batch, f, t], burn::tensor::Distribution::Normal(0.0, 1.0), &device);
-    let y = burn::tensor::Tensor::<2>::zeros([args.batch, 10], &device).add_scalar(0.1);
-    let mut train_times = Vec::new();
-    for i in 0..=args.steps {
-        let start = Instant::now();
-        let (logits, _) = net.forward(x());
-        let l = genrecast_models::loss(Task::SingleLabel, logits, y.clone(), None);
-        let grads = GradientsParams::from_grads(l.backward(), &net);
-        net = optim.step(1e-3, net, grads);
-        if i > 0 {
-            train_times.push(start.elapsed().as_secs_f64());
-        }
-    }
-    let infer_dev = Device::flex();
-    let valid = burn::module::Module::valid(&net);
-    let mut infer_times = Vec::new();
-    for i in 0..=args.steps {
-        let input = burn::tensor::Tensor::<3>::random([args.batch, f, t], burn::tensor::Distribution::Normal(0.0, 1.0), &infer_dev);
-        let start = Instant::now();
-        let (logits, _) = valid.forward(input);
-        let _ = logits.into_data();
-        if i > 0 {
-            infer_times.push(start.elapsed().as_secs_f64());
-        }
-    }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
+    let t = genrecast_models::time_steps(arch, args.features, args.frames, args.batch, args.steps)?;
+    let (train, infer) = (t.train_median(), t.infer_median());
     println!(
-        "{} (burn 0.22.1 flex, CPU, {} thread(s)), batch {} of 1x{}x{}: training step {:.3} s, inference {:.3} s (median of {})",
+        "{} (burn 0.22.1 flex, CPU, {} thread(s)), batch {} of 1x{}x{}: training step {train:.3} s, inference {infer:.3} s (median of {})",
         args.model,
         rayon::current_num_threads(),
         args.batch,
         args.features,
         args.frames,
-        median(&mut train_times),
-        median(&mut infer_times),
         args.steps
     );
+    if let Some(python) = &args.python {
+        if arch != Architecture::Cnn2d {
+            bail!("--python: the Keras peer is written for cnn2d only");
+        }
+        let peer = crate::cmd_bench::keras_cnn2d_step(python, args.batch, args.features, args.frames, args.steps)?;
+        println!(
+            "Keras {} (TensorFlow CPU, 1 thread), same network: training step {:.3} s, inference {:.3} s; genrecast is {:.2}x its speed in training, {:.2}x in inference",
+            peer.version, peer.train_step_s, peer.inference_s, peer.train_step_s / train, peer.inference_s / infer
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

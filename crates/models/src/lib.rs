@@ -8,6 +8,7 @@ mod error;
 mod inputs;
 pub mod musicnn;
 mod network;
+mod step_timing;
 mod train;
 pub mod zero_shot;
 
@@ -18,6 +19,7 @@ pub use error::{Error, Result};
 pub use inputs::{backbone_embeddings, crop, random_crops, target, track_matrices, window_starts, windows, InputPreset, InputSpec, Normalizer};
 pub use musicnn::{Backbone, Musicnn, MusicnnOutput};
 pub use network::{Architecture, GenreNet, NetworkConfig};
+pub use step_timing::{time_steps, StepTimes};
 pub use zero_shot::ZeroShot;
 pub use train::{argmax, embeddings, loss, predict, probabilities, train, Augment, EpochRecord, Example, OptimizerKind, Schedule, Task, TrainConfig, Trained};
 
