@@ -46,6 +46,123 @@ pub enum Command {
     /// boosting) on summary features, and optionally neural ones, over the folds of a split:
     /// one table of accuracy, balanced accuracy, macro F1 and training time.
     BenchModels(BenchModelsArgs),
+    /// Index a music folder into a library database (SQLite): genres, tags and embeddings of
+    /// every file; incremental, and resumable after a crash.
+    Index(IndexArgs),
+    /// The songs of a library nearest a song (in the library or not).
+    Similar(SimilarArgs),
+    /// A playlist that walks from a song to its nearest unplayed neighbour, song after song.
+    Playlist(PlaylistArgs),
+    /// An interactive map of a library (t-SNE of the embeddings) as one HTML page.
+    Map(MapArgs),
+    /// Heatmaps of one song's mel spectrogram, chroma and MFCC over time (PNG or SVG).
+    Plot(PlotArgs),
+}
+
+/// Which library and embedding a query reads.
+#[derive(Args, Debug, Clone)]
+pub struct LibraryQuery {
+    /// The library database.
+    #[arg(long, default_value = "library.sqlite")]
+    pub db: PathBuf,
+    /// Embedding: model (the model's embedding; default) or summary (90-d timbral summary).
+    #[arg(long, default_value = "model")]
+    pub embedding: String,
+    /// Distance: cosine or euclidean.
+    #[arg(long, default_value = "cosine")]
+    pub metric: String,
+}
+
+/// `genrecast index`.
+#[derive(Args, Debug)]
+pub struct IndexArgs {
+    /// Music folders or files.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// The library database (created if missing).
+    #[arg(long, default_value = "library.sqlite")]
+    pub db: PathBuf,
+    /// Model for genres and the `model` embedding: a built-in name or a model folder.
+    #[arg(long, default_value = genrecast_models::DEFAULT_MODEL)]
+    pub model: String,
+    /// Take each file's parent folder name as its known label when it is one of the model's
+    /// labels (folder-per-genre collections such as GTZAN).
+    #[arg(long)]
+    pub label_from_folder: bool,
+    /// Drop tracks whose files are gone from the indexed folders.
+    #[arg(long)]
+    pub prune: bool,
+    /// Hide the progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `genrecast similar`.
+#[derive(Args, Debug)]
+pub struct SimilarArgs {
+    /// A song: a file in the library, or any audio file (analysed now).
+    pub song: PathBuf,
+    #[command(flatten)]
+    pub query: LibraryQuery,
+    /// How many neighbours.
+    #[arg(short, default_value_t = 10)]
+    pub k: usize,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `genrecast playlist`.
+#[derive(Args, Debug)]
+pub struct PlaylistArgs {
+    /// The first song (a file in the library).
+    pub song: PathBuf,
+    #[command(flatten)]
+    pub query: LibraryQuery,
+    /// Songs in the playlist, the first included.
+    #[arg(short, default_value_t = 20)]
+    pub n: usize,
+    /// Write an .m3u playlist here as well.
+    #[arg(long)]
+    pub m3u: Option<PathBuf>,
+}
+
+/// `genrecast map`.
+#[derive(Args, Debug)]
+pub struct MapArgs {
+    #[command(flatten)]
+    pub query: LibraryQuery,
+    /// The HTML page to write.
+    #[arg(long, default_value = "map.html")]
+    pub out: PathBuf,
+    /// Colour by: label (known label, else the top predicted genre) or predicted.
+    #[arg(long, default_value = "label")]
+    pub colour: String,
+    /// t-SNE perplexity (capped at (tracks - 1) / 3).
+    #[arg(long, default_value_t = 30.0)]
+    pub perplexity: f32,
+    /// Seed of the initial layout.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// `genrecast plot`.
+#[derive(Args, Debug)]
+pub struct PlotArgs {
+    /// The song.
+    pub song: PathBuf,
+    /// What to draw: mel (mel spectrogram in dB), chroma, mfcc.
+    #[arg(long, value_delimiter = ',', default_value = "mel,chroma,mfcc")]
+    pub what: Vec<String>,
+    /// Output folder (files <stem>-<what>.<format>).
+    #[arg(long, default_value = ".")]
+    pub out: PathBuf,
+    /// png or svg.
+    #[arg(long, default_value = "png")]
+    pub format: String,
+    /// Only this many seconds from the start (the whole song by default).
+    #[arg(long)]
+    pub duration: Option<f64>,
 }
 
 /// `genrecast bench-models`.

@@ -9,6 +9,7 @@ mod cmd_classify;
 mod cmd_dataset;
 mod cmd_features;
 mod cmd_info;
+mod cmd_library;
 mod cmd_train;
 mod config_file;
 mod inputs;
@@ -61,6 +62,11 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         args::Command::Train(a) => cmd_train::train(*a),
         args::Command::Eval(a) => cmd_train::eval(a),
         args::Command::BenchModels(a) => cmd_bench_models::run(a),
+        args::Command::Index(a) => cmd_library::index(a),
+        args::Command::Similar(a) => cmd_library::similar(a),
+        args::Command::Playlist(a) => cmd_library::playlist(a),
+        args::Command::Map(a) => cmd_library::map(a),
+        args::Command::Plot(a) => cmd_library::plot(a),
     }
 }
 

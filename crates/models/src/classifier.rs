@@ -105,6 +105,9 @@ pub struct Prediction {
     pub windows: Vec<WindowPrediction>,
     /// Mean tag probabilities of the backbone (for models on a pretrained tagger).
     pub tags: Option<Vec<f32>>,
+    /// The song's embedding: the model's embedding layer (for a linear head, its normalised
+    /// input) averaged over the windows. Similar songs lie close in it.
+    pub embedding: Vec<f32>,
     /// Seconds of audio analysed.
     pub duration: f64,
 }
@@ -215,12 +218,18 @@ impl Classifier {
         }
         let n = inputs.len();
         let x = Tensor::<3>::from_data(TensorData::new(inputs.concat(), [n, shape.0, shape.1]), &self.device);
-        let (logits, _) = self.net.forward(x);
+        let (logits, emb) = self.net.forward(x);
         let c = self.card.labels.len();
+        let emb: Vec<f32> = emb.into_data().convert::<f32>().try_into_vec::<f32>().map_err(|e| Error::Data(format!("{e:?}")))?;
+        let dim = emb.len() / n.max(1);
+        let mut embedding = vec![0.0f32; dim];
+        for row in emb.chunks(dim.max(1)) {
+            embedding.iter_mut().zip(row).for_each(|(e, v)| *e += v / n as f32);
+        }
         let flat: Vec<f32> = probabilities(self.card.task, logits).into_data().convert::<f32>().try_into_vec::<f32>().map_err(|e| Error::Data(format!("{e:?}")))?;
         let windows: Vec<WindowPrediction> = flat.chunks(c).zip(spans).map(|(p, (start, end))| WindowPrediction { start, end, probabilities: p.to_vec() }).collect();
         let probabilities = aggregate_windows(&windows, aggregation, self.card.task);
-        Ok(Prediction { probabilities, windows, tags, duration })
+        Ok(Prediction { probabilities, windows, tags, duration, embedding })
     }
 }
 
@@ -301,9 +310,14 @@ impl Tagger {
             return Err(Error::Data("no audio".into()));
         }
         let duration = samples.len() as f64 / f64::from(MusicnnFrontEnd::SAMPLE_RATE);
-        let (_, windows) = backbone_windows(&self.net, &self.front, samples, duration, &self.device);
+        let (penultimate, windows) = backbone_windows(&self.net, &self.front, samples, duration, &self.device);
         let probabilities = aggregate_windows(&windows, aggregation, Task::MultiLabel);
-        Ok(Prediction { probabilities, windows, tags: None, duration })
+        // The tagger's embedding: its penultimate features averaged over patches.
+        let mut embedding = vec![0.0f32; penultimate.first().map_or(0, Vec::len)];
+        for row in &penultimate {
+            embedding.iter_mut().zip(row).for_each(|(e, v)| *e += v / penultimate.len() as f32);
+        }
+        Ok(Prediction { probabilities, windows, tags: None, duration, embedding })
     }
 }
 

@@ -343,3 +343,26 @@ pub fn target(track: &Track, labels: &[String], multi_label: bool) -> Option<Vec
     }
     (any || multi_label).then_some(t)
 }
+
+/// The summary vector of a whole song: mean and standard deviation over all its frames of
+/// the 45 timbral rows of [`InputPreset::Summary`] (90 values), from mono samples at the
+/// extractor's rate (22,050 Hz by default). Used to index and compare songs.
+///
+/// # Errors
+/// [`Error::Data`] for empty audio or non-finite features.
+///
+/// # Example
+/// ```
+/// use genrecast_features::{FeatureConfig, FeatureExtractor};
+/// let fx = FeatureExtractor::new(FeatureConfig::default())?;
+/// let y: Vec<f32> = (0..22_050).map(|i| (i as f32 * 0.05).sin() * 0.5).collect();
+/// let v = genrecast_models::summary_vector(&y, &fx)?;
+/// assert_eq!(v.len(), 90);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn summary_vector(samples: &[f32], fx: &FeatureExtractor) -> Result<Vec<f32>> {
+    let mut spec = InputSpec::new(InputPreset::Summary, 1.0);
+    let m = input_matrix(samples, &spec, fx)?;
+    spec.crop_frames = m.cols.max(1);
+    Ok(crop(&m, &spec, 0))
+}

@@ -1,0 +1,429 @@
+//! A music library index: each audio file's genre probabilities, tags and embeddings in one
+//! SQLite database, kept up to date incrementally, and what is built on it: nearest
+//! neighbours ([`nearest`]), playlists ([`playlist`]) and a map of the collection ([`map`]).
+//!
+//! Each track is written in its own transaction (WAL journal), so a process killed at any
+//! point leaves a database holding every track finished before it, and a rerun does only the
+//! rest.
+//!
+//! # Example
+//! ```
+//! use genrecast_library::{Library, Metric, TrackRecord};
+//! let dir = tempfile::tempdir()?;
+//! let mut lib = Library::open(&dir.path().join("library.sqlite"))?;
+//! for (name, e) in [("a.mp3", [1.0, 0.0]), ("b.mp3", [0.9, 0.1]), ("c.mp3", [0.0, 1.0])] {
+//!     let mut r = TrackRecord::new(dir.path().join(name), 1, 0);
+//!     r.embeddings.push(("model".into(), e.to_vec()));
+//!     lib.store(&r)?;
+//! }
+//! let seed = lib.track_by_path(&dir.path().join("a.mp3"))?.unwrap();
+//! let near = lib.similar(seed.id, "model", 1, Metric::Cosine)?;
+//! assert_eq!(near[0].0.path, dir.path().join("b.mp3"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod map;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// What can go wrong with the library.
+#[derive(Debug, thiserror::Error)]
+pub enum LibraryError {
+    /// The database could not be opened, read or written.
+    #[error("{path}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: String,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
+    /// The database is of another genrecast version or not a genrecast library.
+    #[error("{path}: {reason}")]
+    Format {
+        /// The database file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A request the data cannot answer (unknown track, no embeddings of a kind).
+    #[error("{0}")]
+    Query(String),
+    /// Writing the map failed.
+    #[error("{path}: {reason}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Results of this crate.
+pub type Result<T> = std::result::Result<T, LibraryError>;
+
+/// Schema version; a database of another version is refused rather than misread.
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tracks (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    duration REAL,
+    title TEXT,
+    artist TEXT,
+    label TEXT,
+    error TEXT,
+    model TEXT,
+    indexed_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS predictions (track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE, label TEXT NOT NULL, probability REAL NOT NULL, PRIMARY KEY (track_id, label));
+CREATE TABLE IF NOT EXISTS tags (track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE, tag TEXT NOT NULL, probability REAL NOT NULL, PRIMARY KEY (track_id, tag));
+CREATE TABLE IF NOT EXISTS embeddings (track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE, kind TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (track_id, kind));
+";
+
+/// Everything indexed about one file.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TrackRecord {
+    /// The file (absolute, as indexed).
+    pub path: PathBuf,
+    /// Its size in bytes when analysed.
+    pub size: u64,
+    /// Its modification time (ns since the epoch) when analysed.
+    pub mtime_ns: i64,
+    /// Seconds of audio.
+    pub duration: Option<f64>,
+    /// Title (the file name's stem unless the caller knows better).
+    pub title: Option<String>,
+    /// Artist (e.g. the parent folder), if known.
+    pub artist: Option<String>,
+    /// A known label (e.g. the genre folder of a labelled collection), if any.
+    pub label: Option<String>,
+    /// Why the file could not be analysed (then nothing else is set).
+    pub error: Option<String>,
+    /// The model that made the predictions and embeddings.
+    pub model: Option<String>,
+    /// Genre probabilities.
+    pub predictions: Vec<(String, f32)>,
+    /// Tag probabilities.
+    pub tags: Vec<(String, f32)>,
+    /// Named embeddings (e.g. `model`, `summary`).
+    pub embeddings: Vec<(String, Vec<f32>)>,
+}
+
+impl TrackRecord {
+    /// A record of `path` at `size` bytes and modification time `mtime_ns`, with nothing
+    /// analysed yet.
+    pub fn new(path: PathBuf, size: u64, mtime_ns: i64) -> Self {
+        Self { path, size, mtime_ns, ..Self::default() }
+    }
+}
+
+/// A stored track.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Track {
+    /// Row id.
+    pub id: i64,
+    /// File.
+    pub path: PathBuf,
+    /// Title.
+    pub title: Option<String>,
+    /// Artist.
+    pub artist: Option<String>,
+    /// Known label.
+    pub label: Option<String>,
+    /// Seconds of audio.
+    pub duration: Option<f64>,
+    /// Analysis error, if it failed.
+    pub error: Option<String>,
+    /// Genre probabilities, highest first.
+    pub predictions: Vec<(String, f32)>,
+}
+
+/// Distance between embeddings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Metric {
+    /// `1 - cos(a, b)`.
+    Cosine,
+    /// `|a - b|`.
+    Euclidean,
+}
+
+impl std::str::FromStr for Metric {
+    type Err = LibraryError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "cosine" => Ok(Self::Cosine),
+            "euclidean" => Ok(Self::Euclidean),
+            other => Err(LibraryError::Query(format!("unknown metric '{other}' (known: cosine, euclidean)"))),
+        }
+    }
+}
+
+impl Metric {
+    /// The distance between `a` and `b` (vectors of one length).
+    ///
+    /// # Example
+    /// ```
+    /// use genrecast_library::Metric;
+    /// assert_eq!(Metric::Euclidean.distance(&[0.0, 3.0], &[4.0, 0.0]), 5.0);
+    /// assert!(Metric::Cosine.distance(&[1.0, 0.0], &[2.0, 0.0]).abs() < 1e-6);
+    /// ```
+    pub fn distance(self, a: &[f32], b: &[f32]) -> f32 {
+        match self {
+            Self::Euclidean => a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f32>().sqrt(),
+            Self::Cosine => {
+                let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
+                for (&x, &y) in a.iter().zip(b) {
+                    ab += f64::from(x) * f64::from(y);
+                    aa += f64::from(x) * f64::from(x);
+                    bb += f64::from(y) * f64::from(y);
+                }
+                if aa == 0.0 || bb == 0.0 {
+                    1.0
+                } else {
+                    (1.0 - ab / (aa.sqrt() * bb.sqrt())) as f32
+                }
+            }
+        }
+    }
+}
+
+/// The `k` rows of `candidates` nearest `query` (ties: lower id first), excluding `exclude`.
+pub fn nearest(query: &[f32], candidates: &[(i64, Vec<f32>)], k: usize, metric: Metric, exclude: &[i64]) -> Vec<(i64, f32)> {
+    let mut d: Vec<(i64, f32)> = candidates.iter().filter(|(id, v)| !exclude.contains(id) && v.len() == query.len()).map(|(id, v)| (*id, metric.distance(query, v))).collect();
+    d.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+    d.truncate(k);
+    d
+}
+
+/// A playlist of `n` tracks starting at `seed`: each next track is the one nearest the
+/// current among those not yet played (bliss-rs's "song to song" order), with the distance
+/// of each step.
+pub fn playlist(seed: i64, candidates: &[(i64, Vec<f32>)], n: usize, metric: Metric) -> Vec<(i64, f32)> {
+    let by_id: HashMap<i64, &Vec<f32>> = candidates.iter().map(|(id, v)| (*id, v)).collect();
+    let Some(mut current) = by_id.get(&seed).copied() else { return Vec::new() };
+    let mut out = vec![(seed, 0.0)];
+    let mut used = vec![seed];
+    while out.len() < n {
+        let Some(&(next, d)) = nearest(current, candidates, 1, metric, &used).first() else { break };
+        out.push((next, d));
+        used.push(next);
+        current = by_id[&next];
+    }
+    out
+}
+
+fn standardise(v: &mut [f32], mean: &[f32], scale: &[f32]) {
+    v.iter_mut().zip(mean).zip(scale).for_each(|((x, m), s)| *x = (*x - m) / s);
+}
+
+fn to_blob(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+fn from_blob(b: &[u8]) -> Vec<f32> {
+    b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+}
+
+/// An open library database.
+pub struct Library {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Library {
+    /// Opens (creating if needed) the library at `path`.
+    ///
+    /// # Errors
+    /// [`LibraryError::Sqlite`] if it cannot be opened; [`LibraryError::Format`] for a
+    /// database that is not a genrecast library of this schema version.
+    pub fn open(path: &Path) -> Result<Self> {
+        let err = |source| LibraryError::Sqlite { path: path.display().to_string(), source };
+        let conn = Connection::open(path).map_err(err)?;
+        // WAL: a crash leaves the last committed state; readers never see half a track.
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(err)?;
+        let is_sqlite_with_other_tables = {
+            let mut st = conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").map_err(err)?;
+            let names: Vec<String> = st.query_map([], |r| r.get(0)).map_err(err)?.collect::<std::result::Result<_, _>>().map_err(err)?;
+            !names.is_empty() && !names.iter().any(|n| n == "meta")
+        };
+        if is_sqlite_with_other_tables {
+            return Err(LibraryError::Format { path: path.display().to_string(), reason: "an SQLite database, but not a genrecast library".into() });
+        }
+        conn.execute_batch(SCHEMA).map_err(err)?;
+        let version: Option<String> = conn.query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| r.get(0)).optional().map_err(err)?;
+        match version {
+            None => {
+                conn.execute("INSERT INTO meta (key, value) VALUES ('schema', ?1)", params![SCHEMA_VERSION.to_string()]).map_err(err)?;
+            }
+            Some(v) if v == SCHEMA_VERSION.to_string() => {}
+            Some(v) => return Err(LibraryError::Format { path: path.display().to_string(), reason: format!("schema version {v}; this genrecast reads version {SCHEMA_VERSION}") }),
+        }
+        Ok(Self { conn, path: path.to_path_buf() })
+    }
+
+    fn err(&self) -> impl Fn(rusqlite::Error) -> LibraryError + '_ {
+        move |source| LibraryError::Sqlite { path: self.path.display().to_string(), source }
+    }
+
+    /// Whether `path` is stored with this size and modification time (analysed or failed):
+    /// such a file needs no new analysis.
+    pub fn is_current(&self, path: &Path, size: u64, mtime_ns: i64) -> Result<bool> {
+        let row: Option<(i64, i64)> = self
+            .conn
+            .query_row("SELECT size, mtime_ns FROM tracks WHERE path = ?1", params![path.to_string_lossy()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(self.err())?;
+        Ok(row == Some((size as i64, mtime_ns)))
+    }
+
+    /// Stores `record`, replacing what was stored for its path, in one transaction.
+    pub fn store(&mut self, record: &TrackRecord) -> Result<i64> {
+        let path = self.path.display().to_string();
+        let err = |source| LibraryError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(err)?;
+        tx.execute("DELETE FROM tracks WHERE path = ?1", params![record.path.to_string_lossy()]).map_err(err)?;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        tx.execute(
+            "INSERT INTO tracks (path, size, mtime_ns, duration, title, artist, label, error, model, indexed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![record.path.to_string_lossy(), record.size as i64, record.mtime_ns, record.duration, record.title, record.artist, record.label, record.error, record.model, now],
+        )
+        .map_err(err)?;
+        let id = tx.last_insert_rowid();
+        for (label, p) in &record.predictions {
+            tx.execute("INSERT INTO predictions (track_id, label, probability) VALUES (?1, ?2, ?3)", params![id, label, f64::from(*p)]).map_err(err)?;
+        }
+        for (tag, p) in &record.tags {
+            tx.execute("INSERT INTO tags (track_id, tag, probability) VALUES (?1, ?2, ?3)", params![id, tag, f64::from(*p)]).map_err(err)?;
+        }
+        for (kind, v) in &record.embeddings {
+            tx.execute("INSERT INTO embeddings (track_id, kind, vector) VALUES (?1, ?2, ?3)", params![id, kind, to_blob(v)]).map_err(err)?;
+        }
+        tx.commit().map_err(err)?;
+        Ok(id)
+    }
+
+    /// Removes tracks whose files are not in `present` (deleted or moved); returns how many.
+    pub fn prune(&mut self, present: &std::collections::HashSet<PathBuf>) -> Result<usize> {
+        let stored: Vec<(i64, String)> = {
+            let mut st = self.conn.prepare("SELECT id, path FROM tracks").map_err(self.err())?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(self.err())?.collect::<std::result::Result<Vec<_>, _>>().map_err(self.err())?;
+            rows
+        };
+        let gone: Vec<i64> = stored.into_iter().filter(|(_, p)| !present.contains(Path::new(p))).map(|(id, _)| id).collect();
+        for id in &gone {
+            self.conn.execute("DELETE FROM tracks WHERE id = ?1", params![id]).map_err(self.err())?;
+        }
+        Ok(gone.len())
+    }
+
+    fn predictions_of(&self, id: i64) -> Result<Vec<(String, f32)>> {
+        let mut st = self.conn.prepare_cached("SELECT label, probability FROM predictions WHERE track_id = ?1 ORDER BY probability DESC").map_err(self.err())?;
+        let rows = st.query_map(params![id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)? as f32))).map_err(self.err())?;
+        rows.collect::<std::result::Result<_, _>>().map_err(self.err())
+    }
+
+    fn track_from_row(&self, r: (i64, String, Option<String>, Option<String>, Option<String>, Option<f64>, Option<String>)) -> Result<Track> {
+        Ok(Track { id: r.0, path: PathBuf::from(r.1), title: r.2, artist: r.3, label: r.4, duration: r.5, error: r.6, predictions: self.predictions_of(r.0)? })
+    }
+
+    fn select_tracks(&self, filter: &str, param: Option<&dyn rusqlite::ToSql>) -> Result<Vec<Track>> {
+        let sql = format!("SELECT id, path, title, artist, label, duration, error FROM tracks {filter} ORDER BY path");
+        let mut st = self.conn.prepare(&sql).map_err(self.err())?;
+        let map = |r: &rusqlite::Row| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?));
+        let rows: Vec<_> = match param {
+            Some(p) => st.query_map([p], map),
+            None => st.query_map([], map),
+        }
+        .map_err(self.err())?
+        .collect::<std::result::Result<_, _>>()
+        .map_err(self.err())?;
+        rows.into_iter().map(|r| self.track_from_row(r)).collect()
+    }
+
+    /// Every track, failed ones included, by path.
+    pub fn tracks(&self) -> Result<Vec<Track>> {
+        self.select_tracks("", None)
+    }
+
+    /// The track stored for `path`, if any.
+    pub fn track_by_path(&self, path: &Path) -> Result<Option<Track>> {
+        let p = path.to_string_lossy().into_owned();
+        Ok(self.select_tracks("WHERE path = ?1", Some(&p))?.into_iter().next())
+    }
+
+    /// The track with row id `id`.
+    pub fn track(&self, id: i64) -> Result<Track> {
+        self.select_tracks("WHERE id = ?1", Some(&id))?.into_iter().next().ok_or_else(|| LibraryError::Query(format!("no track with id {id}")))
+    }
+
+    /// The model the library's tracks were analysed with (the most recent one).
+    pub fn model(&self) -> Result<Option<String>> {
+        self.conn.query_row("SELECT model FROM tracks WHERE model IS NOT NULL ORDER BY indexed_at DESC LIMIT 1", [], |r| r.get(0)).optional().map_err(self.err())
+    }
+
+    /// Embeddings of one kind, by track id, each dimension standardised over the library
+    /// (zero mean, unit variance), so that no dimension's scale (a centroid in Hz next to a
+    /// flatness in [0, 1]) dominates a distance; with the mean and scale used, to apply to a
+    /// query from outside.
+    pub fn standardised_embeddings(&self, kind: &str) -> Result<(Vec<(i64, Vec<f32>)>, Vec<f32>, Vec<f32>)> {
+        let mut all = self.embeddings(kind)?;
+        let d = all.first().map_or(0, |e| e.1.len());
+        all.retain(|e| e.1.len() == d);
+        let n = all.len().max(1) as f64;
+        let mut mean = vec![0.0f64; d];
+        for (_, v) in &all {
+            mean.iter_mut().zip(v).for_each(|(m, &x)| *m += f64::from(x) / n);
+        }
+        let mut var = vec![0.0f64; d];
+        for (_, v) in &all {
+            var.iter_mut().zip(v).zip(&mean).for_each(|((s, &x), m)| *s += (f64::from(x) - m).powi(2) / n);
+        }
+        let mean: Vec<f32> = mean.into_iter().map(|m| m as f32).collect();
+        let scale: Vec<f32> = var.into_iter().map(|v| if v > 1e-20 { v.sqrt() as f32 } else { 1.0 }).collect();
+        for (_, v) in &mut all {
+            standardise(v, &mean, &scale);
+        }
+        Ok((all, mean, scale))
+    }
+
+    /// Embeddings of one kind, by track id, as stored.
+    pub fn embeddings(&self, kind: &str) -> Result<Vec<(i64, Vec<f32>)>> {
+        let mut st = self.conn.prepare("SELECT track_id, vector FROM embeddings WHERE kind = ?1 ORDER BY track_id").map_err(self.err())?;
+        let rows = st.query_map(params![kind], |r| Ok((r.get::<_, i64>(0)?, from_blob(&r.get::<_, Vec<u8>>(1)?)))).map_err(self.err())?;
+        rows.collect::<std::result::Result<_, _>>().map_err(self.err())
+    }
+
+    /// The `k` tracks nearest track `id` in embedding `kind`, never the track itself nor
+    /// another file of identical embedding (a copy of the same audio).
+    ///
+    /// # Errors
+    /// [`LibraryError::Query`] if the track has no embedding of that kind.
+    pub fn similar(&self, id: i64, kind: &str, k: usize, metric: Metric) -> Result<Vec<(Track, f32)>> {
+        let (all, _, _) = self.standardised_embeddings(kind)?;
+        let query = all.iter().find(|(i, _)| *i == id).map(|(_, v)| v.clone()).ok_or_else(|| LibraryError::Query(format!("track {id} has no '{kind}' embedding (was it analysed?)")))?;
+        let copies: Vec<i64> = all.iter().filter(|(_, v)| *v == query).map(|(i, _)| *i).collect();
+        nearest(&query, &all, k, metric, &copies).into_iter().map(|(i, d)| Ok((self.track(i)?, d))).collect()
+    }
+
+    /// The `k` tracks nearest an embedding `query` as analysed (e.g. of a file outside the
+    /// library; it is standardised as the library's are), leaving out `exclude`.
+    pub fn similar_to(&self, query: &[f32], kind: &str, k: usize, metric: Metric, exclude: &[i64]) -> Result<Vec<(Track, f32)>> {
+        let (all, mean, scale) = self.standardised_embeddings(kind)?;
+        let mut q = query.to_vec();
+        if q.len() != mean.len() {
+            return Err(LibraryError::Query(format!("a {}-d '{kind}' query against {}-d library embeddings (another model?)", q.len(), mean.len())));
+        }
+        standardise(&mut q, &mean, &scale);
+        nearest(&q, &all, k, metric, exclude).into_iter().map(|(i, d)| Ok((self.track(i)?, d))).collect()
+    }
+}
