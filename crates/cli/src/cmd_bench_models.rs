@@ -175,7 +175,8 @@ struct TrainCommand {
 
 fn neural_row(args: &BenchModelsArgs, ds: &Dataset, all_folds: &[Fold], name: &str) -> anyhow::Result<Row> {
     let data = args.source.path.to_string_lossy().into_owned();
-    let mut argv: Vec<String> = vec!["train".into(), data, "--split".into(), args.split.clone(), "--epochs".into(), args.epochs.to_string(), "--seed".into(), args.seed.to_string()];
+    let out = args.out.join("neural").join(name);
+    let mut argv: Vec<String> = vec!["train".into(), data, "--split".into(), args.split.clone(), "--epochs".into(), args.epochs.to_string(), "--seed".into(), args.seed.to_string(), "--out".into(), out.to_string_lossy().into_owned()];
     let (features, extra): (&str, &[&str]) = match name {
         "mlp" => ("summary", &["--model", "mlp"]),
         "cnn1d" => ("mfcc-chroma", &["--model", "cnn1d"]),
@@ -198,8 +199,7 @@ fn neural_row(args: &BenchModelsArgs, ds: &Dataset, all_folds: &[Fold], name: &s
     let train = TrainCommand::try_parse_from(&argv).with_context(|| format!("options of {name}"))?.args;
     let mut row = Row { model: name.into(), features: features.into(), chosen: vec![], accuracy: vec![], balanced_accuracy: vec![], macro_f1: vec![], train_seconds: 0.0, tracks: vec![], reports: vec![] };
     for (k, fold) in all_folds.iter().enumerate() {
-        let out = args.out.join("neural").join(name).join(format!("fold-{}", k + 1));
-        let o = train_fold(&train, ds, fold, &out)?;
+        let o = train_fold(&train, ds, fold, &out.join(format!("fold-{}", k + 1)))?;
         row.chosen.push(format!("{name}, {} epochs max, early stopping on an artist-held-out part of train", args.epochs));
         row.accuracy.push(o.accuracy);
         row.balanced_accuracy.push(o.balanced_accuracy);

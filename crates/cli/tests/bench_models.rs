@@ -31,6 +31,18 @@ fn bench_models_table_rows_match_sklearn() {
     }
     assert!(std::fs::read_to_string(tmp.path().join("bench-models.md")).expect("md").contains("| knn | table |"));
     assert!(std::fs::read(tmp.path().join("bench-models.png")).expect("png").starts_with(b"\x89PNG"));
+    // A neural row goes through `train` on the same folds (the MLP: seconds).
+    let out = bin()
+        .args(["bench-models", "--split", "folds3", "--features", "", "--models", "", "--neural", "mlp", "--epochs", "3", "-q", "--out"])
+        .arg(tmp.path())
+        .arg(&gtzan)
+        .output()
+        .expect("bench-models");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(tmp.path().join("bench-models.json")).expect("json")).expect("json");
+    assert_eq!(v["rows"][0]["model"], "mlp");
+    assert_eq!(v["rows"][0]["balanced_accuracy"].as_array().map(Vec::len), Some(3));
+    assert!(tmp.path().join("neural/mlp/fold-3/model.json").is_file());
     // An unknown family is refused before any work, naming the known ones.
     let out = bin().args(["bench-models", "--features", "table", "--models", "perceptron"]).arg(&gtzan).output().expect("bench-models");
     assert_eq!(out.status.code(), Some(2));

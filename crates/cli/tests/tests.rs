@@ -7,6 +7,7 @@ mod dataset;
 mod features;
 mod hostile;
 mod info;
+mod library;
 mod train;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,146 @@
+//! `genrecast index`, `similar`, `playlist`, `map` (opened in headless Chromium) and `plot` on
+//! real GTZAN clips, and an index killed with SIGKILL and rerun.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::{bin, example_song, text};
+use genrecast_testutil::shared_dir;
+
+/// A library folder of `per_genre` full clips of four genres (copied, so the test may touch
+/// them).
+fn music(dir: &Path, per_genre: usize) -> Option<PathBuf> {
+    let gtzan = shared_dir()?.join("data/gtzan/full_22k");
+    let root = dir.join("music");
+    for genre in ["classical", "metal", "reggae", "jazz"] {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(gtzan.join(genre)).ok()?.flatten().map(|e| e.path()).collect();
+        files.sort();
+        std::fs::create_dir_all(root.join(genre)).ok()?;
+        for f in files.into_iter().take(per_genre) {
+            std::fs::copy(&f, root.join(genre).join(f.file_name()?)).ok()?;
+        }
+    }
+    Some(root)
+}
+
+fn json(out: &std::process::Output) -> serde_json::Value {
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+#[test]
+fn index_similar_playlist_map_plot() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let Some(root) = music(tmp.path(), 3) else { return };
+    let db = tmp.path().join("lib.sqlite");
+    let out = bin().args(["index", "--label-from-folder", "-q", "--db"]).arg(&db).arg(&root).output().expect("index");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("12 files, 12 new or changed"), "{}", text(&out.stderr));
+    // Incremental: nothing to do, then only the touched file.
+    let out = bin().args(["index", "-q", "--label-from-folder", "--db"]).arg(&db).arg(&root).output().expect("index");
+    assert!(text(&out.stderr).contains("12 files, 0 new or changed"), "{}", text(&out.stderr));
+    let touched = root.join("jazz").join(std::fs::read_dir(root.join("jazz")).expect("dir").flatten().next().expect("file").file_name());
+    let bytes = std::fs::read(&touched).expect("read");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&touched, bytes).expect("touch");
+    let out = bin().args(["index", "-q", "--label-from-folder", "--db"]).arg(&db).arg(&root).output().expect("index");
+    assert!(text(&out.stderr).contains("12 files, 1 new or changed"), "{}", text(&out.stderr));
+
+    // Similar songs: never the seed, nearest first; a metal clip's nearest is metal (GTZAN's
+    // labels, not ours).
+    let metal: Vec<PathBuf> = std::fs::read_dir(root.join("metal")).expect("dir").flatten().map(|e| e.path()).collect();
+    let seed = std::fs::canonicalize(&metal[0]).expect("canonical");
+    let v = json(&bin().args(["similar", "-k", "5", "--json", "--db"]).arg(&db).arg(&seed).output().expect("similar"));
+    let near = v["similar"].as_array().expect("similar");
+    assert_eq!(near.len(), 5);
+    assert!(near.iter().all(|n| n["track"]["path"] != seed.to_string_lossy().as_ref()));
+    let d: Vec<f64> = near.iter().map(|n| n["distance"].as_f64().expect("d")).collect();
+    assert!(d.windows(2).all(|w| w[0] <= w[1]), "{d:?}");
+    assert_eq!(near[0]["track"]["label"], "metal", "{v}");
+    // A song outside the library is analysed on the fly.
+    let v = json(&bin().args(["similar", "-k", "3", "--json", "--db"]).arg(&db).arg(example_song()).output().expect("similar"));
+    assert_eq!(v["similar"].as_array().map(Vec::len), Some(3));
+
+    // A playlist: starts at the seed, no repeats, the requested length.
+    let m3u = tmp.path().join("list.m3u");
+    let out = bin().args(["playlist", "-n", "8", "--embedding", "summary", "--m3u"]).arg(&m3u).arg("--db").arg(&db).arg(&seed).output().expect("playlist");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let list: Vec<String> = std::fs::read_to_string(&m3u).expect("m3u").lines().skip(1).map(str::to_string).collect();
+    assert_eq!(list.len(), 8);
+    assert_eq!(list[0], seed.to_string_lossy());
+    let unique: std::collections::BTreeSet<&String> = list.iter().collect();
+    assert_eq!(unique.len(), 8);
+
+    // The map, checked by a real browser.
+    let html = tmp.path().join("map.html");
+    let out = bin().args(["map", "--out"]).arg(&html).arg("--db").arg(&db).output().expect("map");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let page = std::fs::read_to_string(&html).expect("html");
+    assert!(page.contains(seed.file_name().expect("name").to_string_lossy().as_ref()) && !page.contains("{{DATA}}"));
+    browser_check(&html, 12, tmp.path());
+
+    // Heatmaps of one song.
+    let plots = tmp.path().join("plots");
+    let out = bin().args(["plot", "--what", "mel,chroma,mfcc", "--duration", "5", "--out"]).arg(&plots).arg(&seed).output().expect("plot");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stem = seed.file_stem().expect("stem").to_string_lossy().into_owned();
+    for what in ["mel", "chroma", "mfcc"] {
+        let png = plots.join(format!("{stem}-{what}.png"));
+        assert!(std::fs::read(&png).expect("png").starts_with(b"\x89PNG"), "{}", png.display());
+    }
+}
+
+/// Opens the map in headless Chromium at `#selftest`: every point drawn, the tooltip shown on
+/// hover; saves a screenshot beside it. Without Chromium the check is skipped, except in CI
+/// (`CI=true`), where .ci/run installs it and its absence fails the test.
+fn browser_check(html: &Path, points: usize, dir: &Path) {
+    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"].into_iter().find(|c| std::process::Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success())) else {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI must have Chromium for the map test");
+        eprintln!("skipped the browser check: no chromium");
+        return;
+    };
+    let url = format!("file://{}#selftest", html.display());
+    let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1200,800"];
+    let out = std::process::Command::new(chromium).args(flags).args(["--virtual-time-budget=5000", "--dump-dom"]).arg(&url).output().expect("chromium");
+    let dom = text(&out.stdout);
+    let want = format!("selftest: {points} of {points} points drawn; tooltip ok");
+    assert!(dom.contains(&want), "wanted '{want}'; chromium said: {}\n{}", dom.lines().find(|l| l.contains("selftest")).unwrap_or("nothing"), text(&out.stderr));
+    let shot = std::env::var_os("GENRECAST_SCREENSHOT_DIR").map_or_else(|| dir.to_path_buf(), PathBuf::from).join("map.png");
+    let out = std::process::Command::new(chromium).args(flags).arg(format!("--screenshot={}", shot.display())).arg(&url).output().expect("chromium");
+    assert!(std::fs::read(&shot).map(|b| b.starts_with(b"\x89PNG")).unwrap_or(false), "no screenshot: {}", text(&out.stderr));
+}
+
+/// Everything stored per file: top genre, rounded probabilities and embeddings.
+fn snapshot(db: &Path) -> BTreeMap<String, String> {
+    let out = bin().args(["map", "--out"]).arg(db.with_extension("html")).arg("--db").arg(db).output().expect("map");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut m = BTreeMap::new();
+    let page = std::fs::read_to_string(db.with_extension("html")).expect("html");
+    let data = page.split("const points = ").nth(1).and_then(|s| s.split(";\n").next()).expect("data");
+    let points: serde_json::Value = serde_json::from_str(data).expect("points");
+    for p in points.as_array().expect("array") {
+        m.insert(p["path"].as_str().expect("path").rsplit('/').next().expect("name").to_string(), format!("{} {}", p["group"], p["top"]));
+    }
+    m
+}
+
+#[test]
+fn index_killed_with_sigkill_resumes_to_the_same_library() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let Some(root) = music(tmp.path(), 3) else { return };
+    let reference = tmp.path().join("whole.sqlite");
+    let out = bin().args(["--threads", "2", "index", "-q", "--db"]).arg(&reference).arg(&root).output().expect("index");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let want = snapshot(&reference);
+    assert_eq!(want.len(), 12);
+    for (round, delay_ms) in [400u64, 1500, 3000].into_iter().enumerate() {
+        let db = tmp.path().join(format!("killed-{round}.sqlite"));
+        let mut child = bin().args(["--threads", "2", "index", "-q", "--db"]).arg(&db).arg(&root).spawn().expect("spawn");
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let out = bin().args(["--threads", "2", "index", "-q", "--db"]).arg(&db).arg(&root).output().expect("rerun");
+        assert!(out.status.success(), "round {round}: {}", text(&out.stderr));
+        assert_eq!(snapshot(&db), want, "round {round} (killed after {delay_ms} ms)");
+    }
+}
