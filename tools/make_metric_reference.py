@@ -65,9 +65,34 @@ def multi_label_case(rng, n, k):
     }
 
 
+def embedding_case(rng, n, d, k):
+    y = rng.integers(0, k, n)
+    centres = rng.normal(0, 1.5, (k, d))
+    X = (centres[y] + rng.normal(0, 1, (n, d))).astype(np.float32)
+    groups = rng.integers(0, n // 4, n)
+    # Leave-one-group-out 5-NN (Euclidean, uniform vote; sklearn breaks vote ties by the
+    # lowest class index) with the KNeighborsClassifier of scikit-learn.
+    from sklearn.neighbors import KNeighborsClassifier
+    pred = np.empty(n, dtype=int)
+    for i in range(n):
+        other = groups != groups[i]
+        knn = KNeighborsClassifier(5, algorithm="brute").fit(X[other], y[other])
+        pred[i] = knn.predict(X[i:i + 1])[0]
+    return {
+        "kind": "embedding",
+        "n_classes": k,
+        "x": X.tolist(),
+        "truth": y.tolist(),
+        "groups": groups.tolist(),
+        "silhouette_euclidean": m.silhouette_score(X, y, metric="euclidean"),
+        "silhouette_cosine": m.silhouette_score(X, y, metric="cosine"),
+        "knn5_leave_group_out_accuracy": m.accuracy_score(y, pred),
+    }
+
+
 def main(out):
     rng = np.random.default_rng(20261121)
-    cases = [single_label_case(rng, 60, 4, 1.0), single_label_case(rng, 200, 10, 0.8), single_label_case(rng, 15, 3, 2.0), multi_label_case(rng, 80, 6)]
+    cases = [single_label_case(rng, 60, 4, 1.0), single_label_case(rng, 200, 10, 0.8), single_label_case(rng, 15, 3, 2.0), multi_label_case(rng, 80, 6), embedding_case(rng, 90, 5, 4)]
     doc = {"generator": f"tools/make_metric_reference.py, scikit-learn {sklearn.__version__}", "cases": cases}
     with open(out, "w") as f:
         json.dump(doc, f, default=lambda v: v.item() if hasattr(v, "item") else float(v))

@@ -46,6 +46,9 @@ pub enum Command {
     /// boosting) on summary features, and optionally neural ones, over the folds of a split:
     /// one table of accuracy, balanced accuracy, macro F1 and training time.
     BenchModels(BenchModelsArgs),
+    /// How well embeddings group genres: k-NN accuracy with neighbours from other artists
+    /// only, and silhouette scores.
+    BenchEmbeddings(BenchEmbeddingsArgs),
     /// Index a music folder into a library database (SQLite): genres, tags and embeddings of
     /// every file; incremental, and resumable after a crash.
     Index(IndexArgs),
@@ -163,6 +166,28 @@ pub struct PlotArgs {
     /// Only this many seconds from the start (the whole song by default).
     #[arg(long)]
     pub duration: Option<f64>,
+}
+
+/// `genrecast bench-embeddings`.
+#[derive(Args, Debug)]
+pub struct BenchEmbeddingsArgs {
+    #[command(flatten)]
+    pub source: DatasetSource,
+    /// Embeddings: summary, musicnn-msd, musicnn-mtt, or a trained model folder (its song
+    /// embedding, on the tracks outside its training data only).
+    #[arg(long, value_delimiter = ',', default_value = "summary,musicnn-msd,musicnn-mtt")]
+    pub embeddings: Vec<String>,
+    /// Neighbours that vote.
+    #[arg(short, default_value_t = 5)]
+    pub k: usize,
+    /// Folder for bench-embeddings.md and .json.
+    #[arg(long, default_value = "bench-embeddings")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub cache: CacheOptions,
+    /// Hide progress bars.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// `genrecast bench-models`.

@@ -15,7 +15,7 @@ use genrecast_datasets::{check_leakage, folds, load_gtzan_table, Dataset, Fold, 
 use genrecast_eval::SingleLabelReport;
 use genrecast_models::{crop, InputPreset, InputSpec};
 
-use crate::args::{BenchModelsArgs, TrainArgs};
+use crate::args::{BenchEmbeddingsArgs, BenchModelsArgs, CacheOptions, TrainArgs};
 use crate::cmd_dataset::open_source;
 use crate::cmd_train::{bar, matrices, train_fold};
 
@@ -67,16 +67,16 @@ fn spread<T: Clone>(v: &[T], max: usize) -> Vec<T> {
     (0..max).map(|j| v[j * v.len() / max].clone()).collect()
 }
 
-fn audio_set(args: &BenchModelsArgs, ds: &Dataset, all_folds: &[Fold], name: &str) -> anyhow::Result<FeatureSet> {
+fn audio_set(cache: &CacheOptions, quiet: bool, ds: &Dataset, all_folds: &[Fold], name: &str) -> anyhow::Result<FeatureSet> {
     let preset: InputPreset = name.parse()?;
     if !matches!(preset, InputPreset::Summary | InputPreset::MusicnnMsd | InputPreset::MusicnnMtt) {
         bail!("feature set '{name}' is a frame sequence; classic models take summary, musicnn-msd, musicnn-mtt or table");
     }
     let spec = InputSpec::new(preset, 2.0);
     let needed: Vec<usize> = all_folds.iter().flat_map(|f| f.train.iter().chain(&f.valid).chain(&f.test)).copied().collect();
-    let cache = args.cache.open()?;
+    let cache = cache.open()?;
     let mut failures = Vec::new();
-    let mats = matrices(ds, &needed, &spec, cache.as_ref(), args.quiet, &mut failures);
+    let mats = matrices(ds, &needed, &spec, cache.as_ref(), quiet, &mut failures);
     let rows = mats
         .iter()
         .filter(|(&i, _)| class_of(ds, i).is_some())
@@ -247,7 +247,7 @@ pub fn run(args: BenchModelsArgs) -> anyhow::Result<ExitCode> {
     let families: Vec<Family> = args.models.iter().filter(|m| !m.is_empty()).map(|m| m.parse()).collect::<Result<_, _>>()?;
     let mut sets = Vec::new();
     for name in args.features.iter().filter(|f| !f.is_empty()) {
-        let set = if name == "table" { table_set(&args, &ds)? } else { audio_set(&args, &ds, &all_folds, name)? };
+        let set = if name == "table" { table_set(&args, &ds)? } else { audio_set(&args.cache, args.quiet, &ds, &all_folds, name)? };
         for f in &set.folds {
             check_leakage(&set.ds, f, GroupBy::Artist).with_context(|| format!("{} split {}", set.name, args.split))?;
         }
@@ -327,4 +327,113 @@ fn plot_rows(out: &Path, rows: &[Row]) -> anyhow::Result<()> {
         genrecast_plots::confusion_heatmap(&out.join("best-confusion.png"), &format!("{} on {}, all folds", best.model, best.features), labels, &counts)?;
     }
     Ok(())
+}
+
+/// One embedding's figures.
+#[derive(serde::Serialize)]
+struct EmbeddingRow {
+    embedding: String,
+    dimensions: usize,
+    tracks: usize,
+    knn_accuracy: f64,
+    knn_balanced_accuracy: f64,
+    silhouette_euclidean: Option<f64>,
+    silhouette_cosine: Option<f64>,
+    per_variant_knn_accuracy: std::collections::BTreeMap<String, f64>,
+}
+
+/// `genrecast bench-embeddings`: k-NN genre accuracy with every neighbour from another artist,
+/// and the silhouette of the genres, for each embedding of the dataset's tracks.
+pub fn embeddings(args: BenchEmbeddingsArgs) -> anyhow::Result<ExitCode> {
+    let ds = open_source(&args.source)?;
+    let all: Vec<usize> = (0..ds.tracks.len()).filter(|&i| class_of(&ds, i).is_some()).collect();
+    let everything = vec![Fold { name: "all".into(), train: all.clone(), ..Fold::default() }];
+    let groups = group_ids(&ds);
+    let mut rows = Vec::new();
+    for name in args.embeddings.iter().filter(|e| !e.is_empty()) {
+        // Per-track vectors: a preset's crop vectors averaged, or a trained model's song
+        // embedding on the tracks it never saw.
+        let vectors: HashMap<usize, Vec<f32>> = if Path::new(name).is_dir() {
+            let classifier = genrecast_models::Classifier::open(name)?;
+            let card = classifier.card();
+            let seen_clips: std::collections::HashSet<&str> = card.trained_on.clips.iter().map(String::as_str).collect();
+            let seen_artists: std::collections::HashSet<&str> = card.trained_on.artists.iter().map(String::as_str).collect();
+            let unseen: Vec<usize> = all.iter().copied().filter(|&i| !seen_clips.contains(ds.tracks[i].clip.as_str()) && !ds.tracks[i].artist.as_deref().is_some_and(|a| seen_artists.contains(a))).collect();
+            eprintln!("{name}: {} of {} tracks are outside its training data", unseen.len(), all.len());
+            let pb = bar(unseen.len(), args.quiet, "tracks embedded");
+            let out: Vec<(usize, Option<Vec<f32>>)> = {
+                use rayon::prelude::*;
+                unseen
+                    .par_iter()
+                    .map_init(|| genrecast_models::Classifier::open(name), |c, &i| {
+                        let v = c.as_ref().ok().and_then(|c| c.classify_file(&ds.tracks[i].path, genrecast_models::Aggregation::Mean).ok()).map(|p| p.embedding);
+                        pb.inc(1);
+                        (i, v)
+                    })
+                    .collect()
+            };
+            pb.finish_and_clear();
+            out.into_iter().filter_map(|(i, v)| Some((i, v?))).collect()
+        } else {
+            let set = audio_set(&args.cache, args.quiet, &ds, &everything, name)?;
+            set.rows
+                .into_iter()
+                .filter(|(_, r)| !r.is_empty())
+                .map(|(i, r)| {
+                    let mut mean = vec![0.0f32; r[0].len()];
+                    for row in &r {
+                        mean.iter_mut().zip(row).for_each(|(m, v)| *m += v / r.len() as f32);
+                    }
+                    (i, mean)
+                })
+                .collect()
+        };
+        let mut idx: Vec<usize> = vectors.keys().copied().collect();
+        idx.sort_unstable();
+        if idx.len() < 3 {
+            eprintln!("error: {name}: only {} tracks embedded", idx.len());
+            continue;
+        }
+        // Standardised per dimension, so that no feature's scale dominates a distance.
+        let raw: Vec<Vec<f32>> = idx.iter().map(|i| vectors[i].clone()).collect();
+        let st = genrecast_classic::Standardizer::fit(&raw);
+        let x: Vec<Vec<f32>> = st.apply(&raw).rows().into_iter().map(|r| r.iter().map(|&v| v as f32).collect()).collect();
+        let y: Vec<usize> = idx.iter().map(|&i| class_of(&ds, i).unwrap_or(0)).collect();
+        let g: Vec<usize> = idx.iter().map(|&i| groups[i]).collect();
+        let pred = genrecast_eval::knn_leave_group_out(&x, &y, &g, args.k);
+        let cm = genrecast_eval::ConfusionMatrix::new(ds.labels.len(), y.iter().copied().zip(pred.iter().copied()));
+        let mut variants: std::collections::BTreeMap<String, (usize, usize)> = std::collections::BTreeMap::new();
+        for ((&i, &t), &p) in idx.iter().zip(&y).zip(&pred) {
+            let e = variants.entry(ds.tracks[i].variant.clone().unwrap_or_else(|| "-".into())).or_default();
+            e.0 += usize::from(t == p);
+            e.1 += 1;
+        }
+        let row = EmbeddingRow {
+            embedding: name.clone(),
+            dimensions: x[0].len(),
+            tracks: x.len(),
+            knn_accuracy: cm.accuracy(),
+            knn_balanced_accuracy: cm.balanced_accuracy(),
+            silhouette_euclidean: genrecast_eval::silhouette(&x, &y, genrecast_eval::Distance::Euclidean),
+            silhouette_cosine: genrecast_eval::silhouette(&x, &y, genrecast_eval::Distance::Cosine),
+            per_variant_knn_accuracy: variants.into_iter().map(|(k, (c, n))| (k, c as f64 / n as f64)).collect(),
+        };
+        eprintln!("{name}: {}-NN accuracy {:.3}", args.k, row.knn_accuracy);
+        rows.push(row);
+    }
+    let f = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.3}"));
+    let mut md = format!(
+        "# genrecast bench-embeddings\n\nDataset: {} ({}). Each track's embedding, standardised per dimension; {}-NN genre vote where no neighbour shares the track's artist (its clip where the artist is unknown); silhouette of the genre labels.\n\n| embedding | dims | tracks | {k}-NN accuracy | {k}-NN balanced accuracy | silhouette (euclidean) | silhouette (cosine) |\n|---|---|---|---|---|---|---|\n",
+        ds.root.display(), ds.kind.name(), args.k, k = args.k
+    );
+    for r in &rows {
+        md.push_str(&format!("| {} | {} | {} | {:.3} | {:.3} | {} | {} |\n", r.embedding, r.dimensions, r.tracks, r.knn_accuracy, r.knn_balanced_accuracy, f(r.silhouette_euclidean), f(r.silhouette_cosine)));
+    }
+    print!("{md}");
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    use std::io::Write;
+    genrecast_features::write_atomic(&args.out.join("bench-embeddings.md"), |w| w.write_all(md.as_bytes()))?;
+    let json = serde_json::to_string_pretty(&serde_json::json!({ "dataset": ds.root, "k": args.k, "rows": rows }))?;
+    genrecast_features::write_atomic(&args.out.join("bench-embeddings.json"), |w| w.write_all(json.as_bytes()))?;
+    Ok(ExitCode::SUCCESS)
 }

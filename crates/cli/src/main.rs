@@ -62,6 +62,7 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         args::Command::Train(a) => cmd_train::train(*a),
         args::Command::Eval(a) => cmd_train::eval(a),
         args::Command::BenchModels(a) => cmd_bench_models::run(a),
+        args::Command::BenchEmbeddings(a) => cmd_bench_models::embeddings(a),
         args::Command::Index(a) => cmd_library::index(a),
         args::Command::Similar(a) => cmd_library::similar(a),
         args::Command::Playlist(a) => cmd_library::playlist(a),

@@ -88,3 +88,19 @@ fn undefined_figures_are_none_not_nan() {
     // All scores tied: one threshold, AUC one half (sklearn gives 0.5).
     assert_eq!(roc_auc(&[true, false, true, false], &[0.5; 4]), Some(0.5));
 }
+
+#[test]
+fn embedding_quality_matches_sklearn() {
+    let case = cases().into_iter().find(|c| c["kind"] == "embedding").expect("an embedding case");
+    let x: Vec<Vec<f32>> = case["x"].as_array().expect("x").iter().map(|r| r.as_array().expect("row").iter().map(|v| num(v) as f32).collect()).collect();
+    let ints = |key: &str| -> Vec<usize> { case[key].as_array().expect(key).iter().map(|v| v.as_u64().expect("int") as usize).collect() };
+    let (y, groups) = (ints("truth"), ints("groups"));
+    // sklearn computed these in float32 from the same float32 points.
+    let s = silhouette(&x, &y, Distance::Euclidean).expect("silhouette");
+    assert!((s - num(&case["silhouette_euclidean"])).abs() < 1e-5, "ours {s}, sklearn {}", case["silhouette_euclidean"]);
+    let s = silhouette(&x, &y, Distance::Cosine).expect("silhouette");
+    assert!((s - num(&case["silhouette_cosine"])).abs() < 1e-5, "ours {s}, sklearn {}", case["silhouette_cosine"]);
+    let pred = knn_leave_group_out(&x, &y, &groups, 5);
+    let acc = pred.iter().zip(&y).filter(|(p, t)| p == t).count() as f64 / y.len() as f64;
+    close("5-NN leave-group-out accuracy", acc, num(&case["knn5_leave_group_out_accuracy"]));
+}
