@@ -70,7 +70,7 @@ pub fn write_eval_report(dir: &Path, title: &str, ds: &Dataset, labels: &[String
     genrecast_plots::confusion_heatmap(&dir.join("confusion.svg"), title, labels, &report.confusion.counts)?;
     let f1: Vec<f64> = report.classes.classes.iter().map(|c| c.f1).collect();
     genrecast_plots::bar_chart(&dir.join("f1.png"), "F1 per class", labels, &f1, "F1")?;
-    let curves: Vec<(String, Vec<(f64, f64)>)> = (0..labels.len())
+    let curves: Vec<Series> = (0..labels.len())
         .filter_map(|c| {
             let t: Vec<bool> = truth.iter().map(|&y| y == c).collect();
             let s: Vec<f32> = scored.iter().map(|r| r[c]).collect();
@@ -97,14 +97,17 @@ pub fn write_eval_report(dir: &Path, title: &str, ds: &Dataset, labels: &[String
     Ok(())
 }
 
+/// A named line of (x, y) points.
+type Series = (String, Vec<(f64, f64)>);
+
 /// Train loss, valid loss and valid accuracy per epoch from a model folder's history.csv.
-fn training_curves(path: &Path) -> anyhow::Result<Vec<(String, Vec<(f64, f64)>)>> {
+fn training_curves(path: &Path) -> anyhow::Result<Vec<Series>> {
     let mut reader = csv::Reader::from_path(path)?;
     let headers = reader.headers()?.clone();
     let col = |name: &str| headers.iter().position(|h| h == name);
     let wanted: Vec<(&str, usize)> = ["train_loss", "valid_loss", "valid_crop_accuracy"].into_iter().filter_map(|n| Some((n, col(n)?))).collect();
     let epoch = col("epoch").context("no epoch column")?;
-    let mut series: Vec<(String, Vec<(f64, f64)>)> = wanted.iter().map(|(n, _)| (n.replace('_', " "), Vec::new())).collect();
+    let mut series: Vec<Series> = wanted.iter().map(|(n, _)| (n.replace('_', " "), Vec::new())).collect();
     for record in reader.records() {
         let record = record?;
         let Some(e) = record.get(epoch).and_then(|v| v.parse::<f64>().ok()) else { continue };

@@ -64,6 +64,12 @@ pub enum LibraryError {
 /// Results of this crate.
 pub type Result<T> = std::result::Result<T, LibraryError>;
 
+/// Embeddings by track id.
+pub type Embeddings = Vec<(i64, Vec<f32>)>;
+
+/// A `tracks` row: id, path, title, artist, label, duration, error.
+type TrackRow = (i64, String, Option<String>, Option<String>, Option<String>, Option<f64>, Option<String>);
+
 /// Schema version; a database of another version is refused rather than misread.
 const SCHEMA_VERSION: i64 = 1;
 
@@ -332,7 +338,7 @@ impl Library {
         rows.collect::<std::result::Result<_, _>>().map_err(self.err())
     }
 
-    fn track_from_row(&self, r: (i64, String, Option<String>, Option<String>, Option<String>, Option<f64>, Option<String>)) -> Result<Track> {
+    fn track_from_row(&self, r: TrackRow) -> Result<Track> {
         Ok(Track { id: r.0, path: PathBuf::from(r.1), title: r.2, artist: r.3, label: r.4, duration: r.5, error: r.6, predictions: self.predictions_of(r.0)? })
     }
 
@@ -375,7 +381,7 @@ impl Library {
     /// (zero mean, unit variance), so that no dimension's scale (a centroid in Hz next to a
     /// flatness in [0, 1]) dominates a distance; with the mean and scale used, to apply to a
     /// query from outside.
-    pub fn standardised_embeddings(&self, kind: &str) -> Result<(Vec<(i64, Vec<f32>)>, Vec<f32>, Vec<f32>)> {
+    pub fn standardised_embeddings(&self, kind: &str) -> Result<(Embeddings, Vec<f32>, Vec<f32>)> {
         let mut all = self.embeddings(kind)?;
         let d = all.first().map_or(0, |e| e.1.len());
         all.retain(|e| e.1.len() == d);
