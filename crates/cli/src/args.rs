@@ -598,6 +598,13 @@ pub struct BenchModelArgs {
     /// thread, in the same run (cnn2d only).
     #[arg(long)]
     pub python: Option<String>,
+    /// Instead, time a trained model (a folder or built-in name) classifying this audio file
+    /// end to end (decode, features, every window, aggregation): median of --steps runs.
+    #[arg(long, value_name = "FILE", requires = "trained")]
+    pub clip: Option<PathBuf>,
+    /// The trained model for --clip.
+    #[arg(long, value_name = "MODEL")]
+    pub trained: Option<String>,
 }
 
 /// `genrecast bench features`.

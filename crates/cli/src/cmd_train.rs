@@ -473,6 +473,22 @@ fn zero_shot_card(zs: &genrecast_models::ZeroShot) -> ModelCard {
 
 /// `genrecast bench model`: median seconds of a training step and of inference at one batch.
 pub fn bench_model(args: crate::args::BenchModelArgs) -> anyhow::Result<ExitCode> {
+    if let (Some(clip), Some(model)) = (&args.clip, &args.trained) {
+        let c = genrecast_models::Classifier::open(model)?;
+        let mut times = Vec::new();
+        let mut duration = 0.0;
+        for i in 0..=args.steps {
+            let start = Instant::now();
+            let p = c.classify_file(clip, genrecast_models::Aggregation::Mean)?;
+            duration = p.duration;
+            if i > 0 {
+                times.push(start.elapsed().as_secs_f64());
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        println!("{model} on {} ({duration:.1} s of audio, {} thread(s)): {:.3} s per file end to end (median of {})", clip.display(), rayon::current_num_threads(), times[times.len() / 2], args.steps);
+        return Ok(ExitCode::SUCCESS);
+    }
     let arch: Architecture = args.model.parse()?;
     let t = genrecast_models::time_steps(arch, args.features, args.frames, args.batch, args.steps)?;
     let (train, infer) = (t.train_median(), t.infer_median());
