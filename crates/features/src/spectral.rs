@@ -162,17 +162,23 @@ pub fn spectral_contrast(mag: &[f32], n_bins: usize, freq: &[f64], sr: f64, fmin
     Ok(Array2::from_vec(n_bands + 1, n_frames, data))
 }
 
-/// Frames of `y` as librosa's `util.frame` after centring: frame `t` covers
-/// `padded[t*hop .. t*hop + frame_length]` where `pad(j)` gives padded sample `j`.
-fn framed_reduce(n: usize, frame_length: usize, hop: usize, pad: impl Fn(isize) -> f32, reduce: impl Fn(&mut dyn Iterator<Item = f32>) -> f32) -> Vec<f32> {
-    let half = (frame_length / 2) as isize;
-    (0..n_frames(n, frame_length, hop, true))
-        .map(|t| {
-            let start = (t * hop) as isize - half;
-            let mut it = (0..frame_length as isize).map(|i| pad(start + i));
-            reduce(&mut it)
-        })
-        .collect()
+/// `y` centred as librosa pads it (`frame_length / 2` samples each side, edge or zero
+/// values), so that frame `t` is `padded[t*hop .. t*hop + frame_length]`: one copy, then
+/// plain slices (a per-sample closure through `dyn Iterator` cost 12 % of extraction).
+fn centred(y: &[f32], frame_length: usize, edge: bool) -> Vec<f32> {
+    let half = frame_length / 2;
+    let (first, last) = if edge { (y[0], y[y.len() - 1]) } else { (0.0, 0.0) };
+    let mut p = Vec::with_capacity(y.len() + 2 * half);
+    p.resize(half, first);
+    p.extend_from_slice(y);
+    p.resize(y.len() + 2 * half, last);
+    p
+}
+
+/// Frame `t` of a [`centred`] signal (short at the end when the padded signal is).
+fn frame(padded: &[f32], t: usize, frame_length: usize, hop: usize) -> &[f32] {
+    let start = (t * hop).min(padded.len());
+    &padded[start..(start + frame_length).min(padded.len())]
 }
 
 /// Zero-crossing rate per frame, with edge padding, `|x| <= 1e-10` counted as zero and zero
@@ -182,38 +188,32 @@ pub fn zero_crossing_rate(y: &[f32], frame_length: usize, hop_length: usize) -> 
     if y.is_empty() {
         return vec![];
     }
-    let n = y.len() as isize;
-    let sign = |j: isize| {
-        let v = y[j.clamp(0, n - 1) as usize];
-        // librosa zeroes |x| <= threshold, then counts sign-bit changes.
-        if v.abs() <= 1e-10 { 0.0 } else { v }
-    };
-    framed_reduce(y.len(), frame_length, hop_length, sign, |it| {
-        let mut prev: Option<bool> = None;
-        let mut count = 0usize;
-        let mut len = 0usize;
-        for v in it {
-            let neg = v.is_sign_negative();
-            if prev.is_some_and(|p| p != neg) {
-                count += 1;
-            }
-            prev = Some(neg);
-            len += 1;
-        }
-        count as f32 / len as f32
-    })
+    // librosa zeroes |x| <= threshold, then counts sign-bit changes.
+    let negative: Vec<bool> = centred(y, frame_length, true).iter().map(|&v| if v.abs() <= 1e-10 { false } else { v.is_sign_negative() }).collect();
+    (0..n_frames(y.len(), frame_length, hop_length, true))
+        .map(|t| {
+            let start = (t * hop_length).min(negative.len());
+            let f = &negative[start..(start + frame_length).min(negative.len())];
+            let count = f.windows(2).filter(|w| w[0] != w[1]).count();
+            count as f32 / f.len().max(1) as f32
+        })
+        .collect()
 }
 
-/// Root-mean-square energy per frame, with zero padding. Matches
-/// `librosa.feature.rms(y=y, frame_length=2048, hop_length=512, center=True,
-/// pad_mode="constant")`.
+/// Root-mean-square energy per frame of the zero-padded signal. Matches
+/// `librosa.feature.rms(y=y, frame_length=2048, hop_length=512, center=True)`.
 pub fn rms(y: &[f32], frame_length: usize, hop_length: usize) -> Vec<f32> {
-    let n = y.len() as isize;
-    let sample = |j: isize| if j >= 0 && j < n { y[j as usize] } else { 0.0 };
-    framed_reduce(y.len(), frame_length, hop_length, sample, |it| {
-        let (s, c) = it.fold((0.0f64, 0usize), |(s, c), v| (s + f64::from(v) * f64::from(v), c + 1));
-        ((s / c as f64).sqrt()) as f32
-    })
+    if y.is_empty() {
+        return vec![];
+    }
+    let padded = centred(y, frame_length, false);
+    (0..n_frames(y.len(), frame_length, hop_length, true))
+        .map(|t| {
+            let f = frame(&padded, t, frame_length, hop_length);
+            let s: f64 = f.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+            ((s / f.len().max(1) as f64).sqrt()) as f32
+        })
+        .collect()
 }
 
 #[cfg(test)]
