@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use anyhow::{bail, Context};
 use genrecast_audio::{load, LoadOptions};
 use genrecast_features::{FeatureConfig, FeatureExtractor, FeatureKind};
-use genrecast_library::{map::MapPoint, Library, Metric, TrackRecord};
+use genrecast_library::{map::MapPoint, FileStatus, Library, Metric, TrackRecord};
 use genrecast_models::{summary_vector, Aggregation, Classifier};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -60,17 +60,24 @@ pub fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
     let (files, walk_errors) = inputs::expand(&args.paths);
     let mut failures = Failures::from_walk_errors(walk_errors);
     let files: Vec<PathBuf> = files.iter().map(|f| absolute(f)).collect();
-    // Only new or changed files are analysed.
+    // Only new or changed files are analysed, and those that failed last time (the cause
+    // may have been a disk that vanished).
     let mut todo = Vec::new();
+    let mut retried = 0usize;
     for f in &files {
         match file_stamp(f) {
-            Ok((size, mtime)) if lib.is_current(f, size, mtime)? => {}
-            Ok((size, mtime)) => todo.push((f.clone(), size, mtime)),
+            Ok((size, mtime)) => match lib.status(f, size, mtime)? {
+                FileStatus::Current => {}
+                status => {
+                    retried += usize::from(status == FileStatus::Failed);
+                    todo.push((f.clone(), size, mtime));
+                }
+            },
             Err(e) => failures.push(format!("{}: {e}", f.display())),
         }
     }
     let labels = Classifier::open(&args.model)?.labels().to_vec();
-    eprintln!("{}: {} files, {} new or changed", args.db.display(), files.len(), todo.len());
+    eprintln!("{}: {} files, {} new or changed, {retried} that failed before retried", args.db.display(), files.len(), todo.len() - retried);
     let pb = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(todo.len() as u64) };
     pb.set_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} files indexed ({eta} left)").unwrap_or_else(|_| ProgressStyle::default_bar()));
     // Workers analyse in parallel; this thread stores each result as it comes, one

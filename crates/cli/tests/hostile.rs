@@ -94,3 +94,44 @@ fn wrong_extension_decodes_with_a_warning() {
     let stdout = text(&out.stdout);
     assert!(stdout.contains("container    wav") && stdout.contains("warning      extension '.mp3'"), "{stdout}");
 }
+
+#[test]
+fn hostile_corpus_through_index() {
+    // The library path: every bad file stored with its error and reported once, every good
+    // file analysed (it has an embedding, so it is on the map), no panic.
+    let cases = corpus();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = tmp.path().join("lib.sqlite");
+    let paths: Vec<String> = cases.iter().map(|c| c.path.display().to_string()).collect();
+    let mut args = vec!["index", "--quiet", "--db", db.to_str().expect("utf-8 path")];
+    args.extend(paths.iter().map(String::as_str));
+    let out = genrecast(&args);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let summary = stderr.split("files failed:").nth(1).unwrap_or_else(|| panic!("no failure summary:\n{stderr}"));
+    let html = tmp.path().join("map.html");
+    let out = genrecast(&["map", "--db", db.to_str().expect("utf-8"), "--out", html.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let page = std::fs::read_to_string(&html).expect("map");
+    let mut problems = Vec::new();
+    for c in &cases {
+        let name = c.path.file_name().expect("name").to_string_lossy().into_owned();
+        let failed: Vec<&str> = summary.lines().filter(|l| l.contains(&format!("/{name}:"))).collect();
+        let mapped = page.contains(&format!("/{name}\""));
+        match c.verdict.as_str() {
+            "ok" if !failed.is_empty() || !mapped => problems.push(format!("{name} should be indexed (failed: {failed:?}, on the map: {mapped})")),
+            "error" if failed.len() != 1 || mapped => problems.push(format!("{name} should fail once and stay off the map, got {failed:?}, mapped {mapped}")),
+            "error" if !failed[0].contains(&c.detail) => problems.push(format!("{name}: message lacks '{}': {}", c.detail, failed[0])),
+            _ => {}
+        }
+    }
+    assert!(problems.is_empty(), "{}\n--- stderr:\n{stderr}", problems.join("\n"));
+    // A rerun analyses nothing that worked, and retries what failed.
+    let failed = cases.iter().filter(|c| c.verdict == "error").count();
+    let out = genrecast(&args);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(&format!("{} files, 0 new or changed", cases.len())), "{stderr}");
+    let retried: usize = stderr.split(" that failed before retried").next().and_then(|s| s.rsplit(", ").next()).and_then(|n| n.parse().ok()).expect("retried count");
+    assert!(retried >= failed, "{retried} retried, {failed} known failures\n{stderr}");
+}

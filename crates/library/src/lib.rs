@@ -130,6 +130,20 @@ impl TrackRecord {
     }
 }
 
+/// Where a file stands against the library.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileStatus {
+    /// Not stored.
+    New,
+    /// Stored, but the file's size or modification time has changed since.
+    Changed,
+    /// Stored as failed at this size and time (worth retrying: the cause may have been a
+    /// vanished disk).
+    Failed,
+    /// Analysed at this size and time: nothing to do.
+    Current,
+}
+
 /// A stored track.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Track {
@@ -281,15 +295,19 @@ impl Library {
         move |source| LibraryError::Sqlite { path: self.path.display().to_string(), source }
     }
 
-    /// Whether `path` is stored with this size and modification time (analysed or failed):
-    /// such a file needs no new analysis.
-    pub fn is_current(&self, path: &Path, size: u64, mtime_ns: i64) -> Result<bool> {
-        let row: Option<(i64, i64)> = self
+    /// What is stored for `path` at this size and modification time.
+    pub fn status(&self, path: &Path, size: u64, mtime_ns: i64) -> Result<FileStatus> {
+        let row: Option<(i64, i64, Option<String>)> = self
             .conn
-            .query_row("SELECT size, mtime_ns FROM tracks WHERE path = ?1", params![path.to_string_lossy()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row("SELECT size, mtime_ns, error FROM tracks WHERE path = ?1", params![path.to_string_lossy()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()
             .map_err(self.err())?;
-        Ok(row == Some((size as i64, mtime_ns)))
+        Ok(match row {
+            None => FileStatus::New,
+            Some((s, m, _)) if (s, m) != (size as i64, mtime_ns) => FileStatus::Changed,
+            Some((_, _, Some(_))) => FileStatus::Failed,
+            Some((_, _, None)) => FileStatus::Current,
+        })
     }
 
     /// Stores `record`, replacing what was stored for its path, in one transaction.
