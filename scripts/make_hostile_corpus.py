@@ -42,7 +42,7 @@ def wav(frames, sr, bits=16, fmt=1, channels=None, data_size=None, fmt_channels=
     body = b"".join(pack(v) for fr in frames for v in fr)
     ch = channels if fmt_channels is None else fmt_channels
     block = max(ch, 1) * bits // 8
-    fmt_chunk = struct.pack("<HHIIHH", fmt, ch, sr, sr * block, block, bits)
+    fmt_chunk = struct.pack("<HHIIHH", fmt, ch, sr, (sr * block) & 0xFFFFFFFF, block, bits)
     size = len(body) if data_size is None else data_size
     return b"RIFF" + struct.pack("<I", 4 + 8 + 16 + 8 + len(body)) + b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt_chunk + b"data" + struct.pack("<I", size) + body
 
@@ -131,6 +131,8 @@ put("zero_channels.au", au(tone(22050, 0.1), 22050, channels=0), "error", "0 cha
 put("absurd_offset.au", au(tone(22050, 0.1), 22050, offset=0x7FFFFFF0), "error", "data offset")
 put("absurd_size.au", au(tone(22050, 0.1), 22050, size=0x7FFFFFF0), "error", "truncated")
 put("absurd_rate.au", au(tone(22050, 0.1), 0xFFFFFFF0), "error", "sample rate")
+# Found by fuzzing: a WAV claiming 2.9 GHz made the resampler allocate gigabytes.
+put("absurd_rate.wav", wav(tone(22050, 0.1), 2885698782), "error", "sample rate")
 put("unsupported_encoding.au", au(tone(22050, 0.1), 22050, encoding=23), "error", "unsupported")
 put("short_header.au", b".snd\0\0\0\x18\0\0", "error", "shorter than 24 bytes")
 put("truncated_body.au", au(tone(22050, 0.5), 22050)[:3000], "error", "truncated")

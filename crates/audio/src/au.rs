@@ -17,7 +17,7 @@ pub const MAGIC: [u8; 4] = *b".snd";
 const HEADER_LEN: u32 = 24;
 const UNKNOWN_SIZE: u32 = u32::MAX;
 /// Upper bound on sample rate and channels: beyond these a header is corrupt, not exotic.
-const MAX_SAMPLE_RATE: u32 = 1_536_000;
+pub(crate) const MAX_SAMPLE_RATE: u32 = 1_536_000;
 const MAX_CHANNELS: u32 = 64;
 
 /// How AU samples are encoded (the header's `encoding` field).
