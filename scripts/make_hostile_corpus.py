@@ -133,6 +133,8 @@ put("absurd_size.au", au(tone(22050, 0.1), 22050, size=0x7FFFFFF0), "error", "tr
 put("absurd_rate.au", au(tone(22050, 0.1), 0xFFFFFFF0), "error", "sample rate")
 # Found by fuzzing: a WAV claiming 2.9 GHz made the resampler allocate gigabytes.
 put("absurd_rate.wav", wav(tone(22050, 0.1), 2885698782), "error", "sample rate")
+# Also from fuzzing: 14 Hz made the resampler run for minutes.
+put("tiny_rate.wav", wav(tone(22050, 0.1), 14), "error", "sample rate")
 put("unsupported_encoding.au", au(tone(22050, 0.1), 22050, encoding=23), "error", "unsupported")
 put("short_header.au", b".snd\0\0\0\x18\0\0", "error", "shorter than 24 bytes")
 put("truncated_body.au", au(tone(22050, 0.5), 22050)[:3000], "error", "truncated")

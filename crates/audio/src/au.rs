@@ -16,7 +16,9 @@ use crate::error::{Error, Result};
 pub const MAGIC: [u8; 4] = *b".snd";
 const HEADER_LEN: u32 = 24;
 const UNKNOWN_SIZE: u32 = u32::MAX;
-/// Upper bound on sample rate and channels: beyond these a header is corrupt, not exotic.
+/// Bounds on sample rate and channels: beyond these a header is corrupt, not exotic (and
+/// resampling from 14 Hz or 2.9 GHz, both found by fuzzing, would take minutes or gigabytes).
+pub(crate) const MIN_SAMPLE_RATE: u32 = 1_000;
 pub(crate) const MAX_SAMPLE_RATE: u32 = 1_536_000;
 const MAX_CHANNELS: u32 = 64;
 
@@ -158,8 +160,8 @@ impl AuHeader {
         if channels == 0 || channels > MAX_CHANNELS {
             return Err(Error::malformed(path, format!("AU header says {channels} channels (1..={MAX_CHANNELS} allowed)")));
         }
-        if rate == 0 || rate > MAX_SAMPLE_RATE {
-            return Err(Error::malformed(path, format!("AU header says sample rate {rate} Hz (1..={MAX_SAMPLE_RATE} allowed)")));
+        if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&rate) {
+            return Err(Error::malformed(path, format!("AU header says sample rate {rate} Hz ({MIN_SAMPLE_RATE}..={MAX_SAMPLE_RATE} allowed)")));
         }
         let frame_bytes = encoding.bytes() as u64 * u64::from(channels);
         let available = file_len - u64::from(offset);

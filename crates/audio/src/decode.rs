@@ -394,10 +394,12 @@ fn open_symphonia(path: &Path, container: &'static str) -> Result<(StreamInfo, S
         .sample_rate
         .filter(|&r| r > 0)
         .ok_or_else(|| Error::malformed(path, "no sample rate in the stream header"))?;
-    // A corrupt header can claim gigahertz; resampling from there would build filters of
-    // gigabytes (found by fuzzing: a WAV claiming 2.9 GHz ran out of memory).
-    if sample_rate > crate::au::MAX_SAMPLE_RATE {
-        return Err(Error::malformed(path, format!("stream header says sample rate {sample_rate} Hz (1..={} allowed)", crate::au::MAX_SAMPLE_RATE)));
+    // A corrupt header can claim gigahertz or a few hertz; resampling from there would build
+    // filters of gigabytes or run for minutes (both found by fuzzing: WAVs claiming 2.9 GHz
+    // and 14 Hz).
+    let (lo, hi) = (crate::au::MIN_SAMPLE_RATE, crate::au::MAX_SAMPLE_RATE);
+    if !(lo..=hi).contains(&sample_rate) {
+        return Err(Error::malformed(path, format!("stream header says sample rate {sample_rate} Hz ({lo}..={hi} allowed)")));
     }
     let channels = params.channels.map(|c| c.count()).unwrap_or(0);
     if channels == 0 {
