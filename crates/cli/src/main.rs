@@ -19,6 +19,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// Feature extraction allocates a few megabytes per file and frees them; glibc hands blocks that
+// large back to the kernel each time, so every file paid for fresh zeroed pages (a fifth of
+// the feature time in a profile). mimalloc keeps them for the next file.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let argv = match config_file::expand(std::env::args_os().collect()) {
         Ok(a) => a,

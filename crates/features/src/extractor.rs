@@ -10,7 +10,7 @@ use crate::mel::{MelConfig, MelFilterbank, MelNorm};
 use crate::mfcc::{dct_ortho, mfcc_from_db};
 use crate::rhythm::{onset_strength, tempo};
 use crate::spectral;
-use crate::stft::StftPlan;
+use crate::stft::{PowerSpectrogram, StftPlan};
 
 /// The features [`FeatureExtractor`] computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
@@ -210,22 +210,7 @@ impl FeatureExtractor {
         }
         let needs_mag = [FeatureKind::Centroid, FeatureKind::Bandwidth, FeatureKind::Rolloff, FeatureKind::Contrast, FeatureKind::Flatness].iter().any(|&k| want(k));
         if needs_mag {
-            let mag = spec.magnitude();
-            if want(FeatureKind::Centroid) {
-                out.insert(FeatureKind::Centroid, row(spectral::spectral_centroid(&mag, nb, &self.freq)));
-            }
-            if want(FeatureKind::Bandwidth) {
-                out.insert(FeatureKind::Bandwidth, row(spectral::spectral_bandwidth(&mag, nb, &self.freq, 2.0)));
-            }
-            if want(FeatureKind::Rolloff) {
-                out.insert(FeatureKind::Rolloff, row(spectral::spectral_rolloff(&mag, nb, &self.freq, 0.85)?));
-            }
-            if want(FeatureKind::Contrast) {
-                out.insert(FeatureKind::Contrast, spectral::spectral_contrast(&mag, nb, &self.freq, sr, 200.0, 6, 0.02)?);
-            }
-            if want(FeatureKind::Flatness) {
-                out.insert(FeatureKind::Flatness, row(spectral::spectral_flatness(&mag, nb, 1e-10, 2.0)));
-            }
+            self.spectral_shape(&spec, kinds, &mut out)?;
         }
         if want(FeatureKind::Zcr) {
             out.insert(FeatureKind::Zcr, row(spectral::zero_crossing_rate(y, n_fft, hop)));
@@ -234,6 +219,59 @@ impl FeatureExtractor {
             out.insert(FeatureKind::Rms, row(spectral::rms(y, n_fft, hop)));
         }
         Ok(out)
+    }
+}
+
+impl FeatureExtractor {
+    /// Centroid, bandwidth, roll-off, contrast and flatness in one pass over the frames:
+    /// each frame's magnitude is taken once into a scratch buffer rather than as a whole
+    /// magnitude spectrogram, and centroid and bandwidth share the frame's total.
+    fn spectral_shape(&self, spec: &PowerSpectrogram, kinds: &[FeatureKind], out: &mut FeatureSet) -> Result<()> {
+        let want = |k: FeatureKind| kinds.contains(&k);
+        let (nb, n) = (spec.n_bins, spec.n_frames);
+        let freq = &self.freq;
+        let column = |on: bool| on.then(|| Vec::with_capacity(n));
+        let (mut centroid, mut bandwidth) = (column(want(FeatureKind::Centroid)), column(want(FeatureKind::Bandwidth)));
+        let (mut rolloff, mut flatness) = (column(want(FeatureKind::Rolloff)), column(want(FeatureKind::Flatness)));
+        let contrast_plan = if want(FeatureKind::Contrast) {
+            Some(spectral::ContrastBands::new(nb, freq, f64::from(self.cfg.sr), 200.0, 6, 0.02)?)
+        } else {
+            None
+        };
+        let mut contrast = contrast_plan.as_ref().map(|p| p.accumulator(n));
+        let mut mag = vec![0.0f32; nb];
+        for t in 0..n {
+            for (m, &p) in mag.iter_mut().zip(spec.frame(t)) {
+                *m = p.sqrt();
+            }
+            if centroid.is_some() || bandwidth.is_some() {
+                let shape = spectral::FrameShape::of(&mag, freq);
+                if let Some(c) = &mut centroid {
+                    c.push(shape.centroid as f32);
+                }
+                if let Some(b) = &mut bandwidth {
+                    b.push(shape.bandwidth(&mag, freq, 2.0) as f32);
+                }
+            }
+            if let Some(r) = &mut rolloff {
+                r.push(spectral::rolloff_of(&mag, freq, 0.85));
+            }
+            if let Some(f) = &mut flatness {
+                f.push(spectral::flatness_of(&mag, 1e-10, 2.0));
+            }
+            if let (Some(acc), Some(plan)) = (&mut contrast, &contrast_plan) {
+                acc.frame(plan, t, &mag);
+            }
+        }
+        for (kind, values) in [(FeatureKind::Centroid, centroid), (FeatureKind::Bandwidth, bandwidth), (FeatureKind::Rolloff, rolloff), (FeatureKind::Flatness, flatness)] {
+            if let Some(v) = values {
+                out.insert(kind, row(v));
+            }
+        }
+        if let Some(acc) = contrast {
+            out.insert(FeatureKind::Contrast, acc.finish());
+        }
+        Ok(())
     }
 }
 

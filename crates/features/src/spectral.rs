@@ -19,33 +19,46 @@ fn frames(mag: &[f32], n_bins: usize) -> impl Iterator<Item = &[f32]> {
 /// Spectral centroid: the magnitude-weighted mean frequency of each frame (0 for a silent
 /// frame). Matches `librosa.feature.spectral_centroid(S=|stft|, freq=freq)`.
 pub fn spectral_centroid(mag: &[f32], n_bins: usize, freq: &[f64]) -> Vec<f32> {
-    frames(mag, n_bins).map(|f| centroid_of(f, freq) as f32).collect()
+    frames(mag, n_bins).map(|f| FrameShape::of(f, freq).centroid as f32).collect()
 }
 
-fn centroid_of(f: &[f32], freq: &[f64]) -> f64 {
-    let total: f64 = f.iter().map(|&v| f64::from(v).abs()).sum();
-    if total < TINY_F32 {
-        return 0.0;
+/// A frame's magnitude total and centroid, computed once and shared by centroid and
+/// bandwidth (the extractor asks for both on every frame).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FrameShape {
+    total: f64,
+    pub(crate) centroid: f64,
+}
+
+impl FrameShape {
+    pub(crate) fn of(f: &[f32], freq: &[f64]) -> Self {
+        let (mut total, mut weighted) = (0.0f64, 0.0f64);
+        for (&v, &fr) in f.iter().zip(freq) {
+            let v = f64::from(v);
+            total += v.abs();
+            weighted += v * fr;
+        }
+        let centroid = if total < TINY_F32 { 0.0 } else { weighted / total };
+        Self { total, centroid }
     }
-    f.iter().zip(freq).map(|(&v, &fr)| f64::from(v) * fr).sum::<f64>() / total
+
+    /// Bandwidth of order `p` around the centroid, frames L1-normalised.
+    pub(crate) fn bandwidth(&self, f: &[f32], freq: &[f64], p: f64) -> f64 {
+        let c = self.centroid;
+        let scale = if self.total < TINY_F32 { 1.0 } else { 1.0 / self.total };
+        let s: f64 = if p == 2.0 {
+            f.iter().zip(freq).map(|(&v, &fr)| f64::from(v) * (fr - c) * (fr - c)).sum::<f64>() * scale
+        } else {
+            f.iter().zip(freq).map(|(&v, &fr)| f64::from(v) * (fr - c).abs().powf(p)).sum::<f64>() * scale
+        };
+        s.powf(1.0 / p)
+    }
 }
 
 /// Spectral bandwidth of order `p` around the centroid, with L1-normalised frames.
 /// Matches `librosa.feature.spectral_bandwidth(S=|stft|, p=2, norm=True)`.
 pub fn spectral_bandwidth(mag: &[f32], n_bins: usize, freq: &[f64], p: f64) -> Vec<f32> {
-    frames(mag, n_bins)
-        .map(|f| {
-            let c = centroid_of(f, freq);
-            let total: f64 = f.iter().map(|&v| f64::from(v).abs()).sum();
-            let scale = if total < TINY_F32 { 1.0 } else { 1.0 / total };
-            let s: f64 = if p == 2.0 {
-                f.iter().zip(freq).map(|(&v, &fr)| f64::from(v) * (fr - c) * (fr - c)).sum::<f64>() * scale
-            } else {
-                f.iter().zip(freq).map(|(&v, &fr)| f64::from(v) * (fr - c).abs().powf(p)).sum::<f64>() * scale
-            };
-            s.powf(1.0 / p) as f32
-        })
-        .collect()
+    frames(mag, n_bins).map(|f| FrameShape::of(f, freq).bandwidth(f, freq, p) as f32).collect()
 }
 
 /// The frequency below which `roll_percent` of each frame's magnitude lies. Matches
@@ -54,41 +67,70 @@ pub fn spectral_bandwidth(mag: &[f32], n_bins: usize, freq: &[f64], p: f64) -> V
 /// # Errors
 /// If `roll_percent` is not in (0, 1).
 pub fn spectral_rolloff(mag: &[f32], n_bins: usize, freq: &[f64], roll_percent: f64) -> Result<Vec<f32>> {
-    if !(roll_percent > 0.0 && roll_percent < 1.0) {
-        return Err(invalid("roll_percent", roll_percent, "in (0, 1)"));
+    check_roll_percent(roll_percent)?;
+    Ok(frames(mag, n_bins).map(|f| rolloff_of(f, freq, roll_percent)).collect())
+}
+
+pub(crate) fn check_roll_percent(roll_percent: f64) -> Result<()> {
+    if roll_percent > 0.0 && roll_percent < 1.0 {
+        Ok(())
+    } else {
+        Err(invalid("roll_percent", roll_percent, "in (0, 1)"))
     }
-    let mut cum = vec![0.0f32; n_bins];
-    Ok(frames(mag, n_bins)
-        .map(|f| {
-            // librosa accumulates in the input's dtype (float32); do the same so that the
-            // threshold crossing lands on the same bin.
-            let mut acc = 0.0f32;
-            for (c, &v) in cum.iter_mut().zip(f) {
-                acc += v;
-                *c = acc;
-            }
-            let threshold = (roll_percent as f32) * acc;
-            let k = cum.iter().position(|&c| c >= threshold).unwrap_or(n_bins - 1);
-            freq[k] as f32
+}
+
+/// Roll-off of one frame. librosa accumulates in the input's dtype (float32); the same
+/// order of f32 additions here lands the threshold crossing on the same bin.
+pub(crate) fn rolloff_of(f: &[f32], freq: &[f64], roll_percent: f64) -> f32 {
+    let total = f.iter().fold(0.0f32, |acc, &v| acc + v);
+    let threshold = (roll_percent as f32) * total;
+    let mut acc = 0.0f32;
+    let k = f
+        .iter()
+        .position(|&v| {
+            acc += v;
+            acc >= threshold
         })
-        .collect())
+        .unwrap_or(f.len() - 1);
+    freq[k] as f32
 }
 
 /// Spectral flatness: geometric over arithmetic mean of `max(amin, |X|^power)`. Matches
 /// `librosa.feature.spectral_flatness(S=|stft|, amin=1e-10, power=2.0)`.
 pub fn spectral_flatness(mag: &[f32], n_bins: usize, amin: f64, power: f64) -> Vec<f32> {
-    frames(mag, n_bins)
-        .map(|f| {
-            let (mut log_sum, mut sum) = (0.0f64, 0.0f64);
-            for &v in f {
-                let s = f64::from(v).powf(power).max(amin);
-                log_sum += s.ln();
-                sum += s;
-            }
-            let n = f.len() as f64;
-            ((log_sum / n).exp() / (sum / n)) as f32
-        })
-        .collect()
+    frames(mag, n_bins).map(|f| flatness_of(f, amin, power)).collect()
+}
+
+/// Flatness of one frame. The geometric mean needs the sum of logs; one `ln` per bin was
+/// most of the cost, so the product is kept as mantissa and binary exponent instead,
+/// renormalised whenever it leaves [1e-200, 1e200] (whatever `amin` and the gain), and one
+/// `ln` is taken at the end: the same sum to about 1e-13.
+pub(crate) fn flatness_of(f: &[f32], amin: f64, power: f64) -> f32 {
+    let (mut mantissa, mut exponent, mut sum) = (1.0f64, 0i64, 0.0f64);
+    for &v in f {
+        let s = if power == 2.0 { f64::from(v) * f64::from(v) } else { f64::from(v).powf(power) }.max(amin);
+        mantissa *= s;
+        sum += s;
+        if !(1e-200..=1e200).contains(&mantissa) {
+            let (m, e) = split_exponent(mantissa);
+            mantissa = m;
+            exponent += e;
+        }
+    }
+    let n = f.len() as f64;
+    let log_sum = mantissa.ln() + exponent as f64 * std::f64::consts::LN_2;
+    ((log_sum / n).exp() / (sum / n)) as f32
+}
+
+/// `x = m * 2^e` with `m` in [1, 2), for positive normal `x` (`frexp`); anything else is
+/// returned unchanged with `e = 0`, so that NaN and infinity propagate.
+fn split_exponent(x: f64) -> (f64, i64) {
+    if !(x.is_normal() && x > 0.0) {
+        return (x, 0);
+    }
+    let bits = x.to_bits();
+    let e = ((bits >> 52) & 0x7ff) as i64 - 1023;
+    (f64::from_bits((bits & !(0x7ff << 52)) | (1023 << 52)), e)
 }
 
 /// Spectral contrast: per octave band, the dB difference between the mean of the top and
@@ -104,62 +146,98 @@ pub fn spectral_flatness(mag: &[f32], n_bins: usize, amin: f64, power: f64) -> V
 /// # Errors
 /// For `n_bands == 0`, `quantile` outside (0, 1), `fmin <= 0`, or bands past Nyquist.
 pub fn spectral_contrast(mag: &[f32], n_bins: usize, freq: &[f64], sr: f64, fmin: f64, n_bands: usize, quantile: f64) -> Result<Array2> {
-    if n_bands == 0 {
-        return Err(invalid("n_bands", n_bands, "a positive integer"));
-    }
-    if !(quantile > 0.0 && quantile < 1.0) {
-        return Err(invalid("quantile", quantile, "in (0, 1)"));
-    }
-    if fmin <= 0.0 {
-        return Err(invalid("fmin", fmin, "> 0"));
-    }
-    let mut octa = vec![0.0f64; n_bands + 2];
-    for (i, o) in octa.iter_mut().enumerate().skip(1) {
-        *o = fmin * 2f64.powi(i as i32 - 1);
-    }
-    if octa[..n_bands + 1].iter().any(|&o| o >= 0.5 * sr) {
-        return Err(invalid("n_bands", n_bands, "bands below Nyquist: reduce fmin or n_bands"));
-    }
-    // Bin ranges [lo, hi) used for sorting, and the count that sets the quantile size.
-    let mut bands = Vec::with_capacity(n_bands + 1);
-    for k in 0..=n_bands {
-        let (f_low, f_high) = (octa[k], octa[k + 1]);
-        let idx: Vec<usize> = (0..n_bins).filter(|&i| freq[i] >= f_low && freq[i] <= f_high).collect();
-        let (Some(&first), Some(&last)) = (idx.first(), idx.last()) else {
-            return Err(invalid("n_fft", n_bins, "enough bins for every contrast band"));
-        };
-        let lo = if k > 0 { first - 1 } else { first };
-        let hi_incl = if k == n_bands { n_bins - 1 } else { last };
-        let count = hi_incl + 1 - lo;
-        let hi = if k < n_bands { hi_incl } else { hi_incl + 1 };
-        let q = ((quantile * count as f64).round_ties_even() as usize).max(1);
-        bands.push((lo, hi, q));
-    }
+    let plan = ContrastBands::new(n_bins, freq, sr, fmin, n_bands, quantile)?;
     let n_frames = mag.len() / n_bins;
-    let mut peak = vec![0.0f32; (n_bands + 1) * n_frames];
-    let mut valley = vec![0.0f32; (n_bands + 1) * n_frames];
-    let mut sorted = Vec::with_capacity(n_bins);
+    let mut acc = plan.accumulator(n_frames);
     for (t, f) in frames(mag, n_bins).enumerate() {
-        for (k, &(lo, hi, q)) in bands.iter().enumerate() {
+        acc.frame(&plan, t, f);
+    }
+    Ok(acc.finish())
+}
+
+/// The bin ranges and quantile sizes of [`spectral_contrast`]'s bands, validated once.
+#[derive(Clone, Debug)]
+pub(crate) struct ContrastBands {
+    /// `[lo, hi)` sorted per frame, and the count `q` averaged at each end.
+    bands: Vec<(usize, usize, usize)>,
+}
+
+impl ContrastBands {
+    pub(crate) fn new(n_bins: usize, freq: &[f64], sr: f64, fmin: f64, n_bands: usize, quantile: f64) -> Result<Self> {
+        if n_bands == 0 {
+            return Err(invalid("n_bands", n_bands, "a positive integer"));
+        }
+        if !(quantile > 0.0 && quantile < 1.0) {
+            return Err(invalid("quantile", quantile, "in (0, 1)"));
+        }
+        if fmin <= 0.0 {
+            return Err(invalid("fmin", fmin, "> 0"));
+        }
+        let mut octa = vec![0.0f64; n_bands + 2];
+        for (i, o) in octa.iter_mut().enumerate().skip(1) {
+            *o = fmin * 2f64.powi(i as i32 - 1);
+        }
+        if octa[..n_bands + 1].iter().any(|&o| o >= 0.5 * sr) {
+            return Err(invalid("n_bands", n_bands, "bands below Nyquist: reduce fmin or n_bands"));
+        }
+        let mut bands = Vec::with_capacity(n_bands + 1);
+        for k in 0..=n_bands {
+            let (f_low, f_high) = (octa[k], octa[k + 1]);
+            let idx: Vec<usize> = (0..n_bins).filter(|&i| freq[i] >= f_low && freq[i] <= f_high).collect();
+            let (Some(&first), Some(&last)) = (idx.first(), idx.last()) else {
+                return Err(invalid("n_fft", n_bins, "enough bins for every contrast band"));
+            };
+            let lo = if k > 0 { first - 1 } else { first };
+            let hi_incl = if k == n_bands { n_bins - 1 } else { last };
+            let count = hi_incl + 1 - lo;
+            let hi = if k < n_bands { hi_incl } else { hi_incl + 1 };
+            let q = ((quantile * count as f64).round_ties_even() as usize).max(1);
+            bands.push((lo, hi, q));
+        }
+        Ok(Self { bands })
+    }
+
+    pub(crate) fn accumulator(&self, n_frames: usize) -> ContrastFrames {
+        let n = self.bands.len() * n_frames;
+        ContrastFrames { n_frames, n_rows: self.bands.len(), peak: vec![0.0; n], valley: vec![0.0; n], scratch: Vec::new() }
+    }
+}
+
+/// Peaks and valleys of [`ContrastBands`] collected frame by frame.
+pub(crate) struct ContrastFrames {
+    n_frames: usize,
+    n_rows: usize,
+    peak: Vec<f32>,
+    valley: Vec<f32>,
+    scratch: Vec<f32>,
+}
+
+impl ContrastFrames {
+    pub(crate) fn frame(&mut self, plan: &ContrastBands, t: usize, f: &[f32]) {
+        let mean = |s: &[f32]| (s.iter().map(|&v| f64::from(v)).sum::<f64>() / s.len() as f64) as f32;
+        for (k, &(lo, hi, q)) in plan.bands.iter().enumerate() {
+            let sorted = &mut self.scratch;
             sorted.clear();
             sorted.extend_from_slice(&f[lo..hi]);
             let len = sorted.len();
-            let mean = |s: &[f32]| (s.iter().map(|&v| f64::from(v)).sum::<f64>() / s.len() as f64) as f32;
             // Only the q smallest and q largest matter: two partial selections, not a sort.
             if q < len {
                 sorted.select_nth_unstable_by(q - 1, f32::total_cmp);
             }
-            valley[k * n_frames + t] = mean(&sorted[..q]);
+            self.valley[k * self.n_frames + t] = mean(&sorted[..q]);
             if q < len {
                 sorted.select_nth_unstable_by(len - q, f32::total_cmp);
             }
-            peak[k * n_frames + t] = mean(&sorted[len - q..]);
+            self.peak[k * self.n_frames + t] = mean(&sorted[len - q..]);
         }
     }
-    power_to_db(&mut peak, DbReference::Value(1.0), 1e-10, Some(80.0));
-    power_to_db(&mut valley, DbReference::Value(1.0), 1e-10, Some(80.0));
-    let data = peak.iter().zip(&valley).map(|(p, v)| p - v).collect();
-    Ok(Array2::from_vec(n_bands + 1, n_frames, data))
+
+    pub(crate) fn finish(mut self) -> Array2 {
+        power_to_db(&mut self.peak, DbReference::Value(1.0), 1e-10, Some(80.0));
+        power_to_db(&mut self.valley, DbReference::Value(1.0), 1e-10, Some(80.0));
+        let data = self.peak.iter().zip(&self.valley).map(|(p, v)| p - v).collect();
+        Array2::from_vec(self.n_rows, self.n_frames, data)
+    }
 }
 
 /// `y` centred as librosa pads it (`frame_length / 2` samples each side, edge or zero
@@ -188,14 +266,26 @@ pub fn zero_crossing_rate(y: &[f32], frame_length: usize, hop_length: usize) -> 
     if y.is_empty() {
         return vec![];
     }
-    // librosa zeroes |x| <= threshold, then counts sign-bit changes.
-    let negative: Vec<bool> = centred(y, frame_length, true).iter().map(|&v| if v.abs() <= 1e-10 { false } else { v.is_sign_negative() }).collect();
+    // librosa zeroes |x| <= threshold, then counts sign-bit changes. Frames overlap four
+    // times over, so count crossings once as a prefix sum (exact, in integers) and take
+    // differences: crossings[i] counts the changes between samples j and j + 1 for j < i.
+    let padded = centred(y, frame_length, true);
+    let negative = |v: f32| v.abs() > 1e-10 && v.is_sign_negative();
+    let mut crossings = Vec::with_capacity(padded.len());
+    crossings.push(0u32);
+    let mut count = 0u32;
+    for w in padded.windows(2) {
+        count += u32::from(negative(w[0]) != negative(w[1]));
+        crossings.push(count);
+    }
     (0..n_frames(y.len(), frame_length, hop_length, true))
         .map(|t| {
-            let start = (t * hop_length).min(negative.len());
-            let f = &negative[start..(start + frame_length).min(negative.len())];
-            let count = f.windows(2).filter(|w| w[0] != w[1]).count();
-            count as f32 / f.len().max(1) as f32
+            let start = (t * hop_length).min(padded.len());
+            let end = (start + frame_length).min(padded.len());
+            if end <= start {
+                return 0.0;
+            }
+            (crossings[end - 1] - crossings[start]) as f32 / (end - start) as f32
         })
         .collect()
 }
@@ -207,11 +297,28 @@ pub fn rms(y: &[f32], frame_length: usize, hop_length: usize) -> Vec<f32> {
         return vec![];
     }
     let padded = centred(y, frame_length, false);
-    (0..n_frames(y.len(), frame_length, hop_length, true))
+    let square = |v: &f32| f64::from(*v) * f64::from(*v);
+    let n = n_frames(y.len(), frame_length, hop_length, true);
+    let mean_root = |s: f64, len: usize| (s / len.max(1) as f64).sqrt() as f32;
+    if frame_length % hop_length != 0 {
+        return (0..n)
+            .map(|t| {
+                let f = frame(&padded, t, frame_length, hop_length);
+                mean_root(f.iter().map(square).sum(), f.len())
+            })
+            .collect();
+    }
+    // Frames start on hop boundaries and span whole hops: sum each hop once, then add
+    // `frame_length / hop` block sums per frame (no running-sum cancellation, so a silent
+    // frame stays exactly 0).
+    let blocks: Vec<f64> = padded.chunks(hop_length).map(|b| b.iter().map(square).sum()).collect();
+    let per_frame = frame_length / hop_length;
+    (0..n)
         .map(|t| {
-            let f = frame(&padded, t, frame_length, hop_length);
-            let s: f64 = f.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
-            ((s / f.len().max(1) as f64).sqrt()) as f32
+            let start = (t * hop_length).min(padded.len());
+            let len = (start + frame_length).min(padded.len()) - start;
+            let last = (t + per_frame).min(blocks.len());
+            mean_root(blocks[t.min(last)..last].iter().sum(), len)
         })
         .collect()
 }
@@ -240,6 +347,54 @@ mod tests {
         let mut tone = vec![0.0f32; 64];
         tone[3] = 1.0;
         assert!(spectral_flatness(&tone, 64, 1e-10, 2.0)[0] < 1e-6);
+    }
+
+    /// The mantissa-and-exponent product against the plain sum of logs, over gains from
+    /// silence (all values at `amin`) to far beyond full scale.
+    #[test]
+    fn flatness_product_matches_sum_of_logs_at_any_gain() {
+        for gain in [0.0f32, 1e-6, 1.0, 1e6, 1e18] {
+            let f: Vec<f32> = (0..1025).map(|i| gain * (1.0 + ((i * 7919) % 97) as f32)).collect();
+            let (mut log_sum, mut sum) = (0.0f64, 0.0f64);
+            for &v in &f {
+                let s = (f64::from(v) * f64::from(v)).max(1e-10);
+                log_sum += s.ln();
+                sum += s;
+            }
+            let want = ((log_sum / 1025.0).exp() / (sum / 1025.0)) as f32;
+            let got = flatness_of(&f, 1e-10, 2.0);
+            assert!(got.is_finite() && (got - want).abs() <= 1e-6 * want.max(1e-6), "gain {gain}: {got} vs {want}");
+        }
+    }
+
+    /// Hop-block sums leave digital silence after a loud passage at exactly zero, and agree
+    /// with the direct frame sums elsewhere.
+    #[test]
+    fn rms_block_sums_match_direct_sums() {
+        let mut y: Vec<f32> = (0..20_000).map(|i| ((i * 31) % 200) as f32 / 100.0 - 1.0).collect();
+        y.extend(std::iter::repeat(0.0).take(20_000));
+        let blocks = rms(&y, 2048, 512);
+        let padded = centred(&y, 2048, false);
+        for (t, &got) in blocks.iter().enumerate() {
+            let f = frame(&padded, t, 2048, 512);
+            let want = (f.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() / f.len() as f64).sqrt() as f32;
+            assert!((got - want).abs() <= 1e-6 * want.max(1e-6), "frame {t}: {got} vs {want}");
+        }
+        assert_eq!(*blocks.last().unwrap(), 0.0);
+    }
+
+    /// Prefix-sum crossing counts against counting each frame's sign changes directly.
+    #[test]
+    fn zcr_prefix_sums_match_direct_counts() {
+        let y: Vec<f32> = (0..9_000).map(|i| (((i * 7919) % 13) as f32 - 6.0) * if i % 1000 < 300 { 1e-11 } else { 1.0 }).collect();
+        let z = zero_crossing_rate(&y, 2048, 512);
+        let padded = centred(&y, 2048, true);
+        let negative = |v: f32| v.abs() > 1e-10 && v.is_sign_negative();
+        for (t, &got) in z.iter().enumerate() {
+            let f = frame(&padded, t, 2048, 512);
+            let want = f.windows(2).filter(|w| negative(w[0]) != negative(w[1])).count() as f32 / f.len() as f32;
+            assert_eq!(got, want, "frame {t}");
+        }
     }
 
     #[test]
