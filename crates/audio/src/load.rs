@@ -79,7 +79,12 @@ pub fn mix_to_mono(interleaved: &[f32], channels: usize, out: &mut Vec<f32>) {
 /// # Errors
 /// Decoding errors naming the file; [`Error::InvalidParameter`] for a negative offset or
 /// duration.
-pub fn stream_mono(path: &Path, opts: &LoadOptions, mut sink: impl FnMut(&[f32]) -> Result<()>) -> Result<StreamInfo> {
+pub fn stream_mono(path: &Path, opts: &LoadOptions, sink: impl FnMut(&[f32]) -> Result<()>) -> Result<StreamInfo> {
+    stream_mono_sized(path, opts, |_| {}, sink)
+}
+
+/// As [`stream_mono`], telling `expect` first how many output samples the header promises.
+fn stream_mono_sized(path: &Path, opts: &LoadOptions, expect: impl FnOnce(u64), mut sink: impl FnMut(&[f32]) -> Result<()>) -> Result<StreamInfo> {
     if !(opts.offset >= 0.0 && opts.offset.is_finite()) {
         return Err(Error::InvalidParameter { name: "offset", value: opts.offset.to_string(), expected: ">= 0 seconds" });
     }
@@ -97,7 +102,12 @@ pub fn stream_mono(path: &Path, opts: &LoadOptions, mut sink: impl FnMut(&[f32])
     if start > 0 {
         stream.seek_frame(start)?;
     }
-    let mut resampler = MonoResampler::new(native, opts.sample_rate.unwrap_or(native), opts.quality)?;
+    let target = opts.sample_rate.unwrap_or(native);
+    let mut resampler = MonoResampler::new(native, target, opts.quality)?;
+    if let Some(declared) = info.declared_frames {
+        let frames = declared.saturating_sub(start).min(left);
+        expect(frames.saturating_mul(u64::from(target)) / u64::from(native.max(1)));
+    }
     let mut mono = Vec::new();
     let mut out = Vec::new();
     let mut any = false;
@@ -140,11 +150,15 @@ pub fn stream_mono(path: &Path, opts: &LoadOptions, mut sink: impl FnMut(&[f32])
 /// # Errors
 /// As [`stream_mono`].
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Waveform> {
-    let mut samples = Vec::new();
-    let info = stream_mono(path, opts, |b| {
-        samples.extend_from_slice(b);
+    let samples = std::cell::RefCell::new(Vec::new());
+    // Reserving what the header declares saves re-growing (and re-faulting) the buffer;
+    // capped so that a lying header costs at most ten minutes' worth of address space.
+    let reserve = |n: u64| samples.borrow_mut().reserve(n.min(600 * u64::from(opts.sample_rate.unwrap_or(48_000))) as usize + 1);
+    let info = stream_mono_sized(path, opts, reserve, |b| {
+        samples.borrow_mut().extend_from_slice(b);
         Ok(())
     })?;
+    let samples = samples.into_inner();
     Ok(Waveform { samples, sample_rate: opts.sample_rate.unwrap_or(info.sample_rate) })
 }
 

@@ -212,23 +212,39 @@ pub(crate) struct ContrastFrames {
     scratch: Vec<f32>,
 }
 
+/// Means of the `q` smallest and the `q` largest of `values` (`q <= values.len()`, in
+/// `total_cmp` order). Bands of a few dozen bins have `q = 1`: one min/max pass. Larger
+/// ones select in a copy (two partial selections, not a sort); keeping the ends in sorted
+/// buffers instead was twice as slow, since spectra fall with frequency and nearly every
+/// bin is a new minimum.
+fn extreme_means(values: &[f32], q: usize, scratch: &mut Vec<f32>) -> (f32, f32) {
+    let Some(&first) = values.first() else { return (0.0, 0.0) };
+    if q <= 1 {
+        return values.iter().fold((first, first), |(lo, hi), &v| {
+            (if v.total_cmp(&lo).is_lt() { v } else { lo }, if v.total_cmp(&hi).is_gt() { v } else { hi })
+        });
+    }
+    let q = q.min(values.len());
+    let mean = |s: &[f32]| (s.iter().map(|&v| f64::from(v)).sum::<f64>() / s.len() as f64) as f32;
+    scratch.clear();
+    scratch.extend_from_slice(values);
+    let len = scratch.len();
+    if q < len {
+        scratch.select_nth_unstable_by(q - 1, f32::total_cmp);
+    }
+    let low = mean(&scratch[..q]);
+    if q < len {
+        scratch.select_nth_unstable_by(len - q, f32::total_cmp);
+    }
+    (low, mean(&scratch[len - q..]))
+}
+
 impl ContrastFrames {
     pub(crate) fn frame(&mut self, plan: &ContrastBands, t: usize, f: &[f32]) {
-        let mean = |s: &[f32]| (s.iter().map(|&v| f64::from(v)).sum::<f64>() / s.len() as f64) as f32;
         for (k, &(lo, hi, q)) in plan.bands.iter().enumerate() {
-            let sorted = &mut self.scratch;
-            sorted.clear();
-            sorted.extend_from_slice(&f[lo..hi]);
-            let len = sorted.len();
-            // Only the q smallest and q largest matter: two partial selections, not a sort.
-            if q < len {
-                sorted.select_nth_unstable_by(q - 1, f32::total_cmp);
-            }
-            self.valley[k * self.n_frames + t] = mean(&sorted[..q]);
-            if q < len {
-                sorted.select_nth_unstable_by(len - q, f32::total_cmp);
-            }
-            self.peak[k * self.n_frames + t] = mean(&sorted[len - q..]);
+            let (valley, peak) = extreme_means(&f[lo..hi], q, &mut self.scratch);
+            self.valley[k * self.n_frames + t] = valley;
+            self.peak[k * self.n_frames + t] = peak;
         }
     }
 
@@ -266,26 +282,37 @@ pub fn zero_crossing_rate(y: &[f32], frame_length: usize, hop_length: usize) -> 
     if y.is_empty() {
         return vec![];
     }
-    // librosa zeroes |x| <= threshold, then counts sign-bit changes. Frames overlap four
-    // times over, so count crossings once as a prefix sum (exact, in integers) and take
-    // differences: crossings[i] counts the changes between samples j and j + 1 for j < i.
-    let padded = centred(y, frame_length, true);
+    // librosa zeroes |x| <= threshold, then counts sign-bit changes. The edge padding
+    // repeats the end samples, so it adds no crossings: a frame counts the crossings of
+    // the pairs (y[i], y[i + 1]) it covers. Frames overlap four times over, so pairs are
+    // counted once per block of `hop` pairs (prefix sums) and frames take differences,
+    // scanning only the partial blocks at their ends (none when frames align with blocks,
+    // as with librosa's defaults).
     let negative = |v: f32| v.abs() > 1e-10 && v.is_sign_negative();
-    let mut crossings = Vec::with_capacity(padded.len());
-    crossings.push(0u32);
-    let mut count = 0u32;
-    for w in padded.windows(2) {
-        count += u32::from(negative(w[0]) != negative(w[1]));
-        crossings.push(count);
+    let n_pairs = y.len() - 1;
+    let crossing = |i: usize| u32::from(negative(y[i]) != negative(y[i + 1]));
+    let scan = |from: usize, to: usize| (from..to).map(crossing).sum::<u32>();
+    let mut blocks = Vec::with_capacity(n_pairs / hop_length + 2);
+    blocks.push(0u32);
+    let mut total = 0u32;
+    for start in (0..n_pairs).step_by(hop_length) {
+        total += scan(start, (start + hop_length).min(n_pairs));
+        blocks.push(total);
     }
+    // Crossings among pairs [0, p).
+    let before = |p: usize| blocks[p / hop_length] + scan(p / hop_length * hop_length, p);
+    let half = frame_length / 2;
+    let padded_len = y.len() + 2 * half;
     (0..n_frames(y.len(), frame_length, hop_length, true))
         .map(|t| {
-            let start = (t * hop_length).min(padded.len());
-            let end = (start + frame_length).min(padded.len());
+            let start = (t * hop_length).min(padded_len);
+            let end = (start + frame_length).min(padded_len);
             if end <= start {
                 return 0.0;
             }
-            (crossings[end - 1] - crossings[start]) as f32 / (end - start) as f32
+            // Padded pairs [start, end - 1) are y pairs [start - half, end - 1 - half), clipped.
+            let clip = |p: usize| p.saturating_sub(half).min(n_pairs);
+            (before(clip(end - 1)) - before(clip(start))) as f32 / (end - start) as f32
         })
         .collect()
 }
@@ -387,13 +414,32 @@ mod tests {
     #[test]
     fn zcr_prefix_sums_match_direct_counts() {
         let y: Vec<f32> = (0..9_000).map(|i| (((i * 7919) % 13) as f32 - 6.0) * if i % 1000 < 300 { 1e-11 } else { 1.0 }).collect();
-        let z = zero_crossing_rate(&y, 2048, 512);
-        let padded = centred(&y, 2048, true);
         let negative = |v: f32| v.abs() > 1e-10 && v.is_sign_negative();
-        for (t, &got) in z.iter().enumerate() {
-            let f = frame(&padded, t, 2048, 512);
-            let want = f.windows(2).filter(|w| negative(w[0]) != negative(w[1])).count() as f32 / f.len() as f32;
-            assert_eq!(got, want, "frame {t}");
+        for (len, frame_length, hop) in [(9_000, 2048, 512), (9_000, 1000, 300), (1, 2048, 512), (700, 2048, 512)] {
+            let y = &y[..len];
+            let z = zero_crossing_rate(y, frame_length, hop);
+            let padded = centred(y, frame_length, true);
+            for (t, &got) in z.iter().enumerate() {
+                let f = frame(&padded, t, frame_length, hop);
+                let want = f.windows(2).filter(|w| negative(w[0]) != negative(w[1])).count() as f32 / f.len() as f32;
+                assert_eq!(got, want, "{len} samples, frame {t} of {frame_length}/{hop}");
+            }
+        }
+    }
+
+    /// The one-pass extremes against sorting, for every `q` up to the whole band, with ties.
+    #[test]
+    fn extreme_means_match_sorting() {
+        let mut scratch = Vec::new();
+        for len in [1usize, 2, 7, 40] {
+            let v: Vec<f32> = (0..len).map(|i| ((i * 7919) % 11) as f32 - 5.0).collect();
+            let mut sorted = v.clone();
+            sorted.sort_by(f32::total_cmp);
+            for q in 1..=len {
+                let mean = |s: &[f32]| (s.iter().map(|&x| f64::from(x)).sum::<f64>() / q as f64) as f32;
+                let (low, high) = extreme_means(&v, q, &mut scratch);
+                assert_eq!((low, high), (mean(&sorted[..q]), mean(&sorted[len - q..])), "len {len} q {q}");
+            }
         }
     }
 
