@@ -39,6 +39,19 @@ pub fn onset_strength(mel_db: &Array2, n_fft: usize, hop_length: usize) -> Vec<f
 /// center=True, window="hann", norm=np.inf)`.
 pub fn tempogram(env: &[f32], win_length: usize) -> Array2 {
     let n = env.len();
+    let mut out = Array2::zeros(win_length, n);
+    tempogram_frames(env, win_length, |t, ac| {
+        for (lag, &v) in ac.iter().enumerate() {
+            out.data[lag * n + t] = v;
+        }
+    });
+    out
+}
+
+/// The columns of [`tempogram`], handed to `column(t, values)` one frame at a time (the
+/// tempo estimate needs only their mean, not the `win_length x frames` array).
+fn tempogram_frames(env: &[f32], win_length: usize, mut column: impl FnMut(usize, &[f32])) {
+    let n = env.len();
     let half = win_length / 2;
     // np.pad(mode="linear_ramp", end_values=0): ramps from 0 up to the edge values.
     let first = env.first().copied().unwrap_or(0.0);
@@ -54,7 +67,7 @@ pub fn tempogram(env: &[f32], win_length: usize) -> Array2 {
     let inv = planner.plan_fft_inverse(n_fft);
     let mut buf = fwd.make_input_vec();
     let mut spec = fwd.make_output_vec();
-    let mut out = Array2::zeros(win_length, n);
+    let mut col = vec![0.0f32; win_length];
     for t in 0..n {
         buf.iter_mut().for_each(|v| *v = 0.0);
         for i in 0..win_length {
@@ -66,11 +79,11 @@ pub fn tempogram(env: &[f32], win_length: usize) -> Array2 {
         let ac = &buf[..win_length];
         let max = ac.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let scale = if max < f64::from(f32::MIN_POSITIVE) { 1.0 } else { 1.0 / max };
-        for (lag, &v) in ac.iter().enumerate() {
-            out.data[lag * n + t] = (v * scale) as f32;
+        for (c, &v) in col.iter_mut().zip(ac) {
+            *c = (v * scale) as f32;
         }
+        column(t, &col);
     }
-    out
 }
 
 /// BPM of each tempogram lag: `60 sr / (hop lag)`, infinite at lag 0. Matches
@@ -84,12 +97,13 @@ pub fn tempo_frequencies(n_bins: usize, sr: f64, hop_length: usize) -> Vec<f64> 
 /// hop_length=hop, start_bpm=120, std_bpm=1.0, ac_size=8.0, max_tempo=320.0)`.
 pub fn tempo(env: &[f32], sr: f64, hop_length: usize, start_bpm: f64, std_bpm: f64, ac_size: f64, max_tempo: f64) -> f32 {
     let win_length = ((ac_size * sr).floor() as usize / hop_length).max(1);
-    let tg = tempogram(env, win_length);
+    let mut sums = vec![0.0f64; win_length];
+    tempogram_frames(env, win_length, |_, col| sums.iter_mut().zip(col).for_each(|(s, &v)| *s += f64::from(v)));
     let bpms = tempo_frequencies(win_length, sr, hop_length);
     let max_idx = bpms.iter().position(|&b| b < max_tempo).unwrap_or(0);
     let mut best = (f64::NEG_INFINITY, 0usize);
     for (k, &bpm) in bpms.iter().enumerate() {
-        let mean = tg.row(k).iter().map(|&v| f64::from(v)).sum::<f64>() / tg.cols.max(1) as f64;
+        let mean = sums[k] / env.len().max(1) as f64;
         let prior = if k < max_idx { f64::NEG_INFINITY } else { -0.5 * ((bpm.log2() - start_bpm.log2()) / std_bpm).powi(2) };
         let score = (1e6 * mean).ln_1p() + prior;
         if score > best.0 {

@@ -126,9 +126,19 @@ impl StftPlan {
         for t in 0..n_frames {
             // Frame t covers padded samples [t*hop, t*hop + n_fft), i.e. y[t*hop - pad ..].
             let start = (t * self.hop) as isize - pad as isize;
-            for (i, v) in input.iter_mut().enumerate() {
-                let j = start + i as isize;
-                *v = if j >= 0 && (j as usize) < y.len() { f64::from(y[j as usize]) * self.window[i] } else { 0.0 };
+            match usize::try_from(start).ok().and_then(|s| y.get(s..s + n_fft)) {
+                // Interior frames (all but a few at each end): no bounds test per sample.
+                Some(frame) => {
+                    for ((v, &x), &w) in input.iter_mut().zip(frame).zip(&self.window) {
+                        *v = f64::from(x) * w;
+                    }
+                }
+                None => {
+                    for (i, v) in input.iter_mut().enumerate() {
+                        let j = start + i as isize;
+                        *v = if j >= 0 && (j as usize) < y.len() { f64::from(y[j as usize]) * self.window[i] } else { 0.0 };
+                    }
+                }
             }
             // The lengths come from the plan itself, so this cannot fail.
             let _ = self.fft.process_with_scratch(&mut input, &mut output, &mut scratch);
