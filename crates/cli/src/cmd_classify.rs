@@ -47,20 +47,48 @@ fn run_batch<W>(opts: &PredictOptions, header: &Header, open: impl Fn() -> Resul
     let mut failures = Failures::from_walk_errors(walk_errors);
     let pb = if opts.quiet || files.len() < 2 { ProgressBar::hidden() } else { ProgressBar::new(files.len() as u64) };
     pb.set_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} files ({eta} left)").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    // With an output file, finished files are journaled beside it so that a killed run
+    // resumes where it stopped.
+    let journal = match &opts.out {
+        Some(out) => {
+            let context = format!("genrecast {} | {} | {} | aggregate {}", env!("CARGO_PKG_VERSION"), header.model, header.trained_on, opts.aggregate);
+            let j = crate::journal::Journal::<Prediction>::open(out, &context)?;
+            let resumed = files.iter().filter(|f| j.get(f).is_some()).count();
+            if resumed > 0 && !opts.quiet {
+                eprintln!("resuming: {resumed} of {} files already classified ({})", files.len(), j.path().display());
+            }
+            Some(j)
+        }
+        None => None,
+    };
+    let journal_errors = std::sync::Mutex::new(Vec::new());
     let results: Vec<Result<Prediction, String>> = files
         .par_iter()
         .map_init(&open, |worker, path| {
+            if let Some(p) = journal.as_ref().and_then(|j| j.get(path)) {
+                pb.inc(1);
+                return Ok(p);
+            }
             let r = match worker {
                 Ok(w) => score(w, path),
                 Err(e) => Err(e.clone()),
             };
             pb.inc(1);
-            if let Err(e) = &r {
-                pb.suspend(|| eprintln!("error: {e}"));
+            match (&r, &journal) {
+                (Err(e), _) => pb.suspend(|| eprintln!("error: {e}")),
+                (Ok(p), Some(j)) => {
+                    if let Err(e) = j.record(path, p) {
+                        journal_errors.lock().unwrap_or_else(|p| p.into_inner()).push(format!("{e:#}"));
+                    }
+                }
+                (Ok(_), None) => {}
             }
             r
         })
         .collect();
+    if let Some(e) = journal_errors.into_inner().unwrap_or_else(|p| p.into_inner()).first() {
+        pb.suspend(|| eprintln!("warning: the resume journal could not be written ({e}); a killed run would start over"));
+    }
     pb.finish_and_clear();
     let rows: Vec<(PathBuf, Result<Prediction, String>)> = files.into_iter().zip(results).collect();
     let text = match opts.format {
@@ -69,7 +97,12 @@ fn run_batch<W>(opts: &PredictOptions, header: &Header, open: impl Fn() -> Resul
         ResultFormat::Csv => csv(header, &rows, opts),
     };
     match &opts.out {
-        Some(path) => genrecast_features::write_atomic(path, |w| std::io::Write::write_all(w, text.as_bytes())).with_context(|| format!("writing {}", path.display()))?,
+        Some(path) => {
+            genrecast_features::write_atomic(path, |w| std::io::Write::write_all(w, text.as_bytes())).with_context(|| format!("writing {}", path.display()))?;
+            if let Some(j) = journal {
+                j.finish();
+            }
+        }
         None => {
             use std::io::Write;
             std::io::stdout().lock().write_all(text.as_bytes())?;

@@ -13,6 +13,7 @@ mod cmd_library;
 mod cmd_train;
 mod config_file;
 mod inputs;
+mod journal;
 mod report;
 
 use std::process::ExitCode;

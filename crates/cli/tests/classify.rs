@@ -83,3 +83,68 @@ fn unknown_models_are_refused_clearly() {
     let out = genrecast(&["tag", &song, "--model", "musicnn-xyz"]);
     assert!(text(&out.stderr).contains("unknown backbone 'musicnn-xyz'"), "{}", text(&out.stderr));
 }
+
+/// A folder of 12 GTZAN clips (3 from each of four genres).
+fn clips(dir: &std::path::Path) -> Option<std::path::PathBuf> {
+    let gtzan = shared_dir()?.join("data/gtzan/full_22k");
+    let root = dir.join("music");
+    for genre in ["classical", "metal", "reggae", "jazz"] {
+        let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(gtzan.join(genre)).ok()?.flatten().map(|e| e.path()).collect();
+        files.sort();
+        std::fs::create_dir_all(root.join(genre)).ok()?;
+        for f in files.into_iter().take(3) {
+            std::fs::copy(&f, root.join(genre).join(f.file_name()?)).ok()?;
+        }
+    }
+    Some(root)
+}
+
+/// `classify --out` killed with SIGKILL at several points, then rerun, writes exactly the
+/// JSON of an uninterrupted run; the rerun takes the finished files from the journal instead
+/// of classifying them again, and the journal is gone once the output is written.
+#[test]
+fn classify_killed_with_sigkill_resumes_to_the_same_output() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let Some(root) = clips(tmp.path()) else { return };
+    let run = |out: &std::path::Path| {
+        let mut c = crate::bin();
+        c.args(["--threads", "2", "classify", "--format", "json", "--segments", "--out"]).arg(out).arg(&root);
+        c
+    };
+    let reference = tmp.path().join("whole.json");
+    let out = run(&reference).output().expect("classify");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let want = std::fs::read(&reference).expect("output");
+    let journal_of = |out: &std::path::Path| out.with_file_name(format!("{}.journal", out.file_name().expect("name").to_string_lossy()));
+    assert!(!journal_of(&reference).exists(), "journal left after a complete run");
+
+    let lines = |p: &std::path::Path| std::fs::read_to_string(p).map(|t| t.lines().count()).unwrap_or(0);
+    // Two kills at fixed delays, and one as soon as the journal holds two finished files (so
+    // that the resume is certain to have something to take).
+    for (round, kill_at) in [Some(300u64), Some(2500), None].into_iter().enumerate() {
+        let out_path = tmp.path().join(format!("killed-{round}.json"));
+        let mut child = run(&out_path).stderr(std::process::Stdio::null()).spawn().expect("spawn");
+        match kill_at {
+            Some(ms) => std::thread::sleep(std::time::Duration::from_millis(ms)),
+            None => {
+                let started = std::time::Instant::now();
+                while lines(&journal_of(&out_path)) < 2 && started.elapsed() < std::time::Duration::from_secs(120) {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+            }
+        }
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let journaled = lines(&journal_of(&out_path));
+        let out = run(&out_path).output().expect("rerun");
+        let stderr = text(&out.stderr);
+        assert!(out.status.success(), "round {round}: {stderr}");
+        assert_eq!(std::fs::read(&out_path).expect("output"), want, "round {round}: output differs from the uninterrupted run");
+        assert!(!journal_of(&out_path).exists(), "round {round}: journal left");
+        if kill_at.is_none() {
+            assert!(journaled >= 2, "the journal never reached two files");
+            let resumed: usize = stderr.split("resuming: ").nth(1).and_then(|r| r.split(' ').next()).and_then(|n| n.parse().ok()).unwrap_or(0);
+            assert!(resumed >= 1, "the rerun took nothing from the journal: {stderr}");
+        }
+    }
+}

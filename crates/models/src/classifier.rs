@@ -86,7 +86,7 @@ impl std::str::FromStr for Aggregation {
 }
 
 /// One window's prediction.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WindowPrediction {
     /// Start, in seconds from the beginning of the audio.
     pub start: f64,
@@ -97,7 +97,7 @@ pub struct WindowPrediction {
 }
 
 /// A song's prediction.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Prediction {
     /// Aggregated probability of each label, in the model's label order.
     pub probabilities: Vec<f32>,
