@@ -87,10 +87,10 @@ pub fn chroma_filterbank(cfg: &ChromaConfig, tuning: f64) -> Array2 {
 /// Peak frequencies and magnitudes by parabolic interpolation of local maxima above
 /// `threshold * max` in `[fmin, fmax)`, frame by frame; calls `found(freq, mag)` for each.
 /// Matches `librosa.piptrack(S=S, sr=sr, n_fft=n_fft, fmin=150, fmax=4000, threshold=0.1)`.
-fn piptrack(spec: &[f32], n_bins: usize, sr: f64, n_fft: usize, fmin: f64, fmax: f64, threshold: f32, mut found: impl FnMut(f32, f32)) {
+fn piptrack(spec: &[f32], n_bins: usize, sr: f64, n_fft: usize, band: std::ops::Range<f64>, threshold: f32, mut found: impl FnMut(f32, f32)) {
     let freqs = fft_frequencies(sr, n_fft);
-    let fmax = fmax.min(sr / 2.0);
-    let fmin = fmin.max(0.0);
+    let fmax = band.end.min(sr / 2.0);
+    let fmin = band.start.max(0.0);
     let mut masked = vec![0.0f32; n_bins];
     // Frequencies rise with the bin, so the band is one range of bins.
     let in_band = freqs.iter().position(|&f| fmin <= f).unwrap_or(n_bins)..freqs.iter().position(|&f| f >= fmax).unwrap_or(n_bins);
@@ -125,7 +125,7 @@ fn piptrack(spec: &[f32], n_bins: usize, sr: f64, n_fft: usize, fmin: f64, fmax:
 /// their deviations from the equal-tempered grid.
 pub fn estimate_tuning(power: &[f32], n_bins: usize, sr: f64, n_fft: usize, bins_per_octave: usize) -> f64 {
     let mut pitches = Vec::new();
-    piptrack(power, n_bins, sr, n_fft, 150.0, 4000.0, 0.1, |p, m| {
+    piptrack(power, n_bins, sr, n_fft, 150.0..4000.0, 0.1, |p, m| {
         if p > 0.0 {
             pitches.push((p, m));
         }
