@@ -94,6 +94,18 @@ put("good_pcm32.au", au(tone(22050, 0.5), 22050, encoding=5), "ok")
 put("good_float.au", au(tone(22050, 0.5), 22050, encoding=6), "ok")
 put("good_mulaw.au", au(tone(8000, 0.5), 8000, encoding=1), "ok")
 put("good_stereo_unknown_size.au", au(tone(22050, 0.5, channels=2), 22050, size=0xFFFFFFFF), "ok")
+put("good_float64.wav", wav(tone(22050, 0.5), 22050, bits=64, fmt=3), "ok")
+for ch in (3, 4, 5, 7, 8):
+    put(f"good_{ch}ch.wav", wav(tone(22050, 0.3, channels=ch), 22050), "ok")
+# Numerically awkward signals: they must give finite features and a defined prediction.
+put("good_dc_offset.wav", wav([[0.3 * v + 0.6 for v in fr] for fr in tone(22050, 0.5)], 22050), "ok")
+put("good_clipped.wav", wav([[max(-1.0, min(1.0, 8.0 * v)) for v in fr] for fr in tone(22050, 0.5)], 22050), "ok")
+put("good_float_loud.wav", wav([[1e6 * v for v in fr] for fr in tone(22050, 0.5)], 22050, bits=32, fmt=3), "ok")
+put("good_float_quiet.wav", wav([[1e-9 * v for v in fr] for fr in tone(22050, 0.5)], 22050, bits=32, fmt=3), "ok")
+nan_frames = tone(22050, 0.5)
+for i, bad in [(100, float("nan")), (2000, float("inf")), (2001, float("-inf")), (7000, float("nan"))]:
+    nan_frames[i] = [bad]
+put("good_float_nan_inf.wav", wav(nan_frames, 22050, bits=32, fmt=3), "ok")
 # A WAV named .mp3 decodes as WAV (content decides) and is reported with a warning.
 put("wav_named.mp3", wav(tone(22050, 0.5), 22050), "ok", "extension")
 

@@ -148,6 +148,7 @@ pub struct AudioStream {
     block: Vec<f32>,
     frames_out: u64,
     seeked: bool,
+    nonfinite: u64,
 }
 
 impl AudioStream {
@@ -200,7 +201,7 @@ impl AudioStream {
             info.warnings = warnings;
             (info, Backend::Symphonia(Box::new(stream)))
         };
-        Ok(Self { path: path.to_owned(), info, backend, block: Vec::new(), frames_out: 0, seeked: false })
+        Ok(Self { path: path.to_owned(), info, backend, block: Vec::new(), frames_out: 0, seeked: false, nonfinite: 0 })
     }
 
     /// What the header says.
@@ -211,6 +212,11 @@ impl AudioStream {
     /// The file being read.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// How many samples so far were NaN or infinite (float files only); they are read as 0.
+    pub fn nonfinite_samples(&self) -> u64 {
+        self.nonfinite
     }
 
     /// Moves to `frame` (at the native rate) so that the next block starts exactly there.
@@ -275,6 +281,13 @@ impl AudioStream {
             return Ok(None);
         }
         *frames_out += (block.len() / channels.max(1)) as u64;
+        // A float file can hold NaN or infinity (a broken encoder, a bit flip); one such sample
+        // would make every feature of its frames, and the song's prediction, NaN. Read as
+        // silence and counted.
+        for v in block.iter_mut().filter(|v| !v.is_finite()) {
+            *v = 0.0;
+            self.nonfinite += 1;
+        }
         Ok(Some(&self.block))
     }
 }

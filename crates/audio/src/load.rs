@@ -176,5 +176,9 @@ pub fn decode_check(path: &Path) -> Result<(StreamInfo, u64)> {
     if frames == 0 {
         return Err(Error::NoAudio { path: path.to_owned() });
     }
-    Ok((stream.info().clone(), frames))
+    let mut info = stream.info().clone();
+    if stream.nonfinite_samples() > 0 {
+        info.warnings.push(format!("{} samples are NaN or infinite; they are read as 0", stream.nonfinite_samples()));
+    }
+    Ok((info, frames))
 }

@@ -268,6 +268,10 @@ pub struct PredictOptions {
     /// How window predictions become one per file: mean, vote or max.
     #[arg(long, default_value = "mean")]
     pub aggregate: String,
+    /// Judge a long file from at most this many windows spread evenly over it (0: every
+    /// window). The default covers every window of a song up to 10 minutes (3 s windows).
+    #[arg(long, default_value_t = genrecast_models::DEFAULT_MAX_WINDOWS)]
+    pub max_windows: usize,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ResultFormat::Table)]
     pub format: ResultFormat,
@@ -277,6 +281,13 @@ pub struct PredictOptions {
     /// Hide the progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+impl PredictOptions {
+    /// `--max-windows` as the models take it.
+    pub fn max_windows(&self) -> Option<usize> {
+        (self.max_windows > 0).then_some(self.max_windows)
+    }
 }
 
 /// `genrecast classify`.

@@ -29,7 +29,13 @@ pub fn classify(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
     let trained_on = format!("{} {}, {} split, {} tracks", card.trained_on.kind, card.trained_on.dataset, card.trained_on.split, card.trained_on.tracks);
     let header = Header { model: args.model.clone(), trained_on, labels: probe.labels().to_vec(), tag_names: probe.tag_names().filter(|_| args.tags).map(<[String]>::to_vec) };
     drop(probe);
-    run_batch(&args.common, &header, || Classifier::open(&args.model).map_err(|e| e.to_string()), |c, path| c.classify_file(path, aggregation).map_err(|e| e.to_string()))
+    let max_windows = args.common.max_windows();
+    let open = || {
+        let mut c = Classifier::open(&args.model).map_err(|e| e.to_string())?;
+        c.set_max_windows(max_windows);
+        Ok(c)
+    };
+    run_batch(&args.common, &header, open, |c, path| c.classify_file(path, aggregation).map_err(|e| e.to_string()))
 }
 
 pub fn tag(args: TagArgs) -> anyhow::Result<ExitCode> {
@@ -38,7 +44,13 @@ pub fn tag(args: TagArgs) -> anyhow::Result<ExitCode> {
     let probe = Tagger::open(backbone)?;
     let header = Header { model: backbone.name().into(), trained_on: probe.trained_on().into(), labels: probe.tags().to_vec(), tag_names: None };
     drop(probe);
-    run_batch(&args.common, &header, || Tagger::open(backbone).map_err(|e| e.to_string()), |t, path| t.tag_file(path, aggregation).map_err(|e| e.to_string()))
+    let max_windows = args.common.max_windows();
+    let open = || {
+        let mut t = Tagger::open(backbone).map_err(|e| e.to_string())?;
+        t.set_max_windows(max_windows);
+        Ok(t)
+    };
+    run_batch(&args.common, &header, open, |t, path| t.tag_file(path, aggregation).map_err(|e| e.to_string()))
 }
 
 /// Runs `score` over every file with one `open`ed worker per thread, then writes the results.
@@ -51,7 +63,7 @@ fn run_batch<W>(opts: &PredictOptions, header: &Header, open: impl Fn() -> Resul
     // resumes where it stopped.
     let journal = match &opts.out {
         Some(out) => {
-            let context = format!("genrecast {} | {} | {} | aggregate {}", env!("CARGO_PKG_VERSION"), header.model, header.trained_on, opts.aggregate);
+            let context = format!("genrecast {} | {} | {} | aggregate {} | max windows {:?}", env!("CARGO_PKG_VERSION"), header.model, header.trained_on, opts.aggregate, opts.max_windows());
             let j = crate::journal::Journal::<Prediction>::open(out, &context)?;
             let resumed = files.iter().filter(|f| j.get(f).is_some()).count();
             if resumed > 0 && !opts.quiet {
@@ -136,7 +148,8 @@ fn table(h: &Header, rows: &[(PathBuf, Result<Prediction, String>)], opts: &Pred
     let width = h.labels.iter().map(String::len).max().unwrap_or(0);
     for (path, r) in rows {
         let Ok(s) = r else { continue };
-        let _ = writeln!(out, "\n{}  ({:.1} s, {} windows)", path.display(), s.duration, s.windows.len());
+        let spread = if s.windows_total > s.windows.len() { format!(" spread over {}", s.windows_total) } else { String::new() };
+        let _ = writeln!(out, "\n{}  ({:.1} s, {} windows{spread})", path.display(), s.duration, s.windows.len());
         for i in top(&s.probabilities, opts.top_k) {
             let p = s.probabilities[i];
             let _ = writeln!(out, "  {:<width$}  {:5.3}  {}", h.labels[i], p, "#".repeat((p * 30.0).round() as usize));
@@ -165,7 +178,7 @@ fn json(h: &Header, rows: &[(PathBuf, Result<Prediction, String>)], opts: &Predi
             Ok(s) => {
                 let mut v = serde_json::json!({
                     "file": path, "duration_s": s.duration, "top": ranked(&s.probabilities, &h.labels, opts.top_k),
-                    "probabilities": named(&s.probabilities, &h.labels), "windows": s.windows.len(),
+                    "probabilities": named(&s.probabilities, &h.labels), "windows": s.windows.len(), "windows_total": s.windows_total.max(s.windows.len()),
                 });
                 if let (Some(names), Some(tags)) = (&h.tag_names, &s.tags) {
                     v["tags"] = serde_json::json!(ranked(tags, names, 5));

@@ -89,10 +89,13 @@ pub fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let all = folds(&ds, &args.split)?;
     let chosen: Vec<usize> = if args.all_folds { (0..all.len()).collect() } else { vec![args.fold.checked_sub(1).filter(|&f| f < all.len()).with_context(|| format!("--fold {} (the split has {} folds)", args.fold, all.len()))?] };
     let mut summary = Vec::new();
+    // The same unreadable file fails in every fold: report it once.
+    let mut failed = BTreeSet::new();
     for k in chosen {
         let out = if args.all_folds { args.out.join(format!("fold-{}", k + 1)) } else { args.out.clone() };
         let o = train_fold(&args, &ds, &all[k], &out)?;
         summary.push((all[k].name.clone(), o.accuracy, o.balanced_accuracy, o.train_seconds));
+        failed.extend(o.failed_files);
     }
     if summary.len() > 1 {
         let n = summary.len() as f64;
@@ -107,7 +110,11 @@ pub fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
         }
         println!("  mean: {first} {mean_a:.3}, {second} {mean_b:.3} +- {sd_b:.3}");
     }
-    Ok(ExitCode::SUCCESS)
+    // Training goes on without unreadable files; they are listed at the end and the exit
+    // code says that something was left out, as in every batch command.
+    let mut failures = crate::report::Failures::from_walk_errors(Vec::new());
+    failed.into_iter().for_each(|f| failures.push(f));
+    Ok(failures.finish(ds.tracks.len(), true))
 }
 
 /// Per-track figures of one fold's held-out side (NaN when nothing is held out).
@@ -116,6 +123,8 @@ pub struct FoldOutcome {
     pub balanced_accuracy: f64,
     pub macro_f1: f64,
     pub train_seconds: f64,
+    /// Files that could not be read, each with its cause (they were left out).
+    pub failed_files: Vec<String>,
 }
 
 /// Trains on one fold and scores its held-out side.
@@ -319,7 +328,7 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> an
     };
     genrecast_models::save(out, &net, &card)?;
     eprintln!("model written to {}", out.display());
-    Ok(FoldOutcome { accuracy: acc, balanced_accuracy: bacc, macro_f1, train_seconds })
+    Ok(FoldOutcome { accuracy: acc, balanced_accuracy: bacc, macro_f1, train_seconds, failed_files: failures })
 }
 
 /// What `eval` scores (described by its card): a trained network, or the zero-shot tag mapping.

@@ -29,7 +29,9 @@ fn corpus() -> Vec<Case> {
 }
 
 fn check_batch(args_before: &[&str], args_after: &[&str]) {
-    let cases = corpus();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut cases = corpus();
+    cases.extend(runtime_cases(tmp.path()));
     let paths: Vec<String> = cases.iter().map(|c| c.path.display().to_string()).collect();
     let mut args: Vec<&str> = args_before.to_vec();
     args.extend(paths.iter().map(String::as_str));
@@ -67,8 +69,13 @@ fn hostile_corpus_through_features() {
     let out_dir = out.path().display().to_string();
     check_batch(&["features", "--quiet", "--set", "mfcc,chroma,tempo", "--summary", "--no-frames"], &["--out", &out_dir]);
     let summary = std::fs::read_to_string(out.path().join("summary.csv")).expect("summary.csv");
-    // Every row finite: silence and 0.05 s clips give defined values, never NaN.
-    assert!(!summary.contains("NaN") && !summary.contains("inf"), "{summary}");
+    // Every value finite: silence, 0.05 s clips, extreme gains and NaN/Inf samples give
+    // defined values, never NaN.
+    for row in summary.lines().skip(1) {
+        let (path, values) = row.split_once(',').expect("path column");
+        let bad: Vec<&str> = values.split(',').filter(|v| !v.parse::<f64>().is_ok_and(f64::is_finite)).collect();
+        assert!(bad.is_empty(), "{path}: non-finite summary values {bad:?}");
+    }
 }
 
 #[test]
@@ -99,8 +106,11 @@ fn wrong_extension_decodes_with_a_warning() {
 fn hostile_corpus_through_index() {
     // The library path: every bad file stored with its error and reported once, every good
     // file analysed (it has an embedding, so it is on the map), no panic.
-    let cases = corpus();
     let tmp = tempfile::tempdir().expect("tempdir");
+    let extra = tmp.path().join("extra");
+    std::fs::create_dir_all(&extra).expect("mkdir");
+    let mut cases = corpus();
+    cases.extend(runtime_cases(&extra));
     let db = tmp.path().join("lib.sqlite");
     let paths: Vec<String> = cases.iter().map(|c| c.path.display().to_string()).collect();
     let mut args = vec!["index", "--quiet", "--db", db.to_str().expect("utf-8 path")];
@@ -116,7 +126,8 @@ fn hostile_corpus_through_index() {
     let page = std::fs::read_to_string(&html).expect("map");
     let mut problems = Vec::new();
     for c in &cases {
-        let name = c.path.file_name().expect("name").to_string_lossy().into_owned();
+        // A folder named like a song stands for the song inside it.
+        let name = if c.path.is_dir() { "track.wav".to_owned() } else { c.path.file_name().expect("name").to_string_lossy().into_owned() };
         let failed: Vec<&str> = summary.lines().filter(|l| l.contains(&format!("/{name}:"))).collect();
         let mapped = page.contains(&format!("/{name}\""));
         match c.verdict.as_str() {
@@ -134,4 +145,144 @@ fn hostile_corpus_through_index() {
     assert!(stderr.contains(&format!("{} files, 0 new or changed", cases.len())), "{stderr}");
     let retried: usize = stderr.split(" that failed before retried").next().and_then(|s| s.rsplit(", ").next()).and_then(|n| n.parse().ok()).expect("retried count");
     assert!(retried >= failed, "{retried} retried, {failed} known failures\n{stderr}");
+}
+
+/// Inputs git cannot hold, made at test time in `dir`: two symbolic links that point at each
+/// other, a folder named like a song (holding a good one), and a file nobody may read (which
+/// root can read all the same, so its verdict depends on who runs the test).
+fn runtime_cases(dir: &std::path::Path) -> Vec<Case> {
+    let good = repo().join("crates/cli/tests/hostile/good_pcm16_mono.wav");
+    std::os::unix::fs::symlink("loop_b.mp3", dir.join("loop_a.mp3")).expect("symlink");
+    std::os::unix::fs::symlink("loop_a.mp3", dir.join("loop_b.mp3")).expect("symlink");
+    std::fs::create_dir_all(dir.join("album.mp3")).expect("mkdir");
+    std::fs::copy(&good, dir.join("album.mp3/track.wav")).expect("copy");
+    let locked = dir.join("locked.wav");
+    std::fs::copy(&good, &locked).expect("copy");
+    std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o000)).expect("chmod");
+    let readable = std::fs::File::open(&locked).is_ok();
+    let case = |name: &str, verdict: &str, detail: &str| Case { path: dir.join(name), verdict: verdict.into(), detail: detail.into() };
+    vec![
+        case("loop_a.mp3", "error", "symbolic links"),
+        case("loop_b.mp3", "error", "symbolic links"),
+        // Passed as a folder: walked, and its song processed.
+        case("album.mp3", "ok", ""),
+        if readable { case("locked.wav", "ok", "") } else { case("locked.wav", "error", "ermission denied") },
+    ]
+}
+
+/// Three hours of 8 kHz, 8-bit mono WAV (86 MB): a tone whose pitch steps every minute.
+fn three_hours(path: &std::path::Path) {
+    use std::io::Write;
+    let (sr, seconds) = (8000u32, 3 * 3600u32);
+    let n = sr * seconds;
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
+    let mut header = b"RIFF".to_vec();
+    header.extend((36 + n).to_le_bytes());
+    header.extend(b"WAVEfmt ");
+    header.extend(16u32.to_le_bytes());
+    header.extend(1u16.to_le_bytes());
+    header.extend(1u16.to_le_bytes());
+    header.extend(sr.to_le_bytes());
+    header.extend(sr.to_le_bytes());
+    header.extend(1u16.to_le_bytes());
+    header.extend(8u16.to_le_bytes());
+    header.extend(b"data");
+    header.extend(n.to_le_bytes());
+    w.write_all(&header).expect("write");
+    for minute in 0..seconds / 60 {
+        let f = 110.0 * 2f64.powf(f64::from(minute % 36) / 12.0);
+        let block: Vec<u8> = (0..sr * 60).map(|i| (128.0 + 60.0 * (2.0 * std::f64::consts::PI * f * f64::from(i) / f64::from(sr)).sin()) as u8).collect();
+        w.write_all(&block).expect("write");
+    }
+    w.flush().expect("flush");
+}
+
+/// A genre-labelled folder tree that mixes real GTZAN clips with every hostile input (as
+/// symbolic links to the corpus, spread over the genre folders), the runtime cases and a
+/// three-hour recording: `train` goes on without the bad files, lists each once with its
+/// cause, exits 1, and still writes a model.
+#[test]
+fn hostile_corpus_through_train() {
+    let Some(shared) = genrecast_testutil::shared_dir() else { return };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = tmp.path().join("data");
+    let genres = ["classical", "metal", "reggae", "jazz"];
+    for g in genres {
+        std::fs::create_dir_all(data.join(g)).expect("mkdir");
+        let mut clips: Vec<PathBuf> = std::fs::read_dir(shared.join("data/gtzan/full_22k").join(g)).expect("gtzan").flatten().map(|e| e.path()).collect();
+        clips.sort();
+        for c in clips.into_iter().take(6) {
+            std::fs::copy(&c, data.join(g).join(c.file_name().expect("name"))).expect("copy");
+        }
+    }
+    let mut cases = Vec::new();
+    for (i, c) in corpus().into_iter().enumerate() {
+        let link = data.join(genres[i % 4]).join(c.path.file_name().expect("name"));
+        std::os::unix::fs::symlink(&c.path, &link).expect("symlink");
+        cases.push(Case { path: link, ..c });
+    }
+    cases.extend(runtime_cases(&data.join("metal")));
+    three_hours(&data.join("jazz/three_hours.wav"));
+    cases.push(Case { path: data.join("jazz/three_hours.wav"), verdict: "ok".into(), detail: String::new() });
+
+    let model = tmp.path().join("model");
+    let out = crate::bin()
+        .args(["train", "--kind", "folder", "--model", "mlp", "--split", "kfold:3:clip", "--epochs", "1", "--quiet", "--out"])
+        .arg(&model)
+        .arg(&data)
+        .output()
+        .expect("train");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "files failed, so exit 1\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(model.join("model.json").exists() && model.join("model.safetensors").exists(), "no model written\n{stderr}");
+    let summary = stderr.split("files failed:").nth(1).unwrap_or_else(|| panic!("no failure summary:\n{stderr}"));
+    let mut problems = Vec::new();
+    for c in &cases {
+        let shown = c.path.display().to_string();
+        let lines: Vec<&str> = summary.lines().filter(|l| l.trim_start().starts_with(&format!("{shown}:"))).collect();
+        match c.verdict.as_str() {
+            "ok" if !lines.is_empty() => problems.push(format!("{shown} should train, got {lines:?}")),
+            "error" if lines.len() != 1 => problems.push(format!("{shown} should fail exactly once, got {lines:?}")),
+            "error" if !lines[0].contains(&c.detail) => problems.push(format!("{shown}: message lacks '{}': {}", c.detail, lines[0])),
+            _ => {}
+        }
+    }
+    assert!(problems.is_empty(), "{}\n--- stderr:\n{stderr}", problems.join("\n"));
+}
+
+/// A three-hour recording through `info`, `features`, `classify` and `index` (and `train`,
+/// above): it is read whole, its features are finite, and the classifier judges it from
+/// 200 windows spread over its 3,609 rather than taking minutes.
+#[test]
+fn three_hour_recording_through_every_command() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let long = tmp.path().join("three_hours.wav");
+    three_hours(&long);
+    let path = long.to_str().expect("utf-8");
+
+    let out = genrecast(&["info", path]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("10800.000 s"), "{}", text(&out.stdout));
+
+    let feats = tmp.path().join("features");
+    let out = genrecast(&["features", "--quiet", "--set", "mfcc,chroma,centroid,rms,tempo", "--summary", "--no-frames", "--out", feats.to_str().expect("utf-8"), path]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary = std::fs::read_to_string(feats.join("summary.csv")).expect("summary");
+    let row = summary.lines().nth(1).expect("one row");
+    assert!(row.split(',').skip(1).all(|v| v.parse::<f64>().is_ok_and(f64::is_finite)), "{row}");
+
+    let out = genrecast(&["classify", "--quiet", "--format", "json", path]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let file = &v["files"][0];
+    // musicnn's patches: 187 frames of 256 samples at 16 kHz (2.992 s); 675,001 frames.
+    let patches = (1 + 10_800 * 16_000 / 256) / 187;
+    assert_eq!((file["windows"].as_u64(), file["windows_total"].as_u64()), (Some(200), Some(patches)), "{file}");
+    let p: Vec<f64> = file["probabilities"].as_object().expect("map").values().filter_map(serde_json::Value::as_f64).collect();
+    assert!(p.len() == 10 && (p.iter().sum::<f64>() - 1.0).abs() < 1e-4, "{file}");
+
+    let db = tmp.path().join("lib.sqlite");
+    let out = genrecast(&["index", "--quiet", "--db", db.to_str().expect("utf-8"), path]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
 }

@@ -110,7 +110,28 @@ pub struct Prediction {
     pub embedding: Vec<f32>,
     /// Seconds of audio analysed.
     pub duration: f64,
+    /// Windows the song has; more than `windows.len()` when a long song was judged from an
+    /// even spread of them (see [`Classifier::set_max_windows`]).
+    #[serde(default)]
+    pub windows_total: usize,
 }
+
+/// Windows analysed per song by default: every window of a song up to 10 minutes (3 s
+/// patches), an even spread of 200 beyond, so that a three-hour mix takes seconds, not
+/// minutes.
+pub const DEFAULT_MAX_WINDOWS: usize = 200;
+
+/// `max` indices spread evenly over `0..n` (the middle of `max` equal parts), or all of
+/// them when there are no more than `max` (or `max` is `None`).
+fn spread(n: usize, max: Option<usize>) -> Vec<usize> {
+    match max {
+        Some(m) if m > 0 && n > m => (0..m).map(|k| (2 * k + 1) * n / (2 * m)).collect(),
+        _ => (0..n).collect(),
+    }
+}
+
+/// Windows per forward pass of a [`GenreNet`]: bounds the activations of a long song.
+const FORWARD_BATCH: usize = 64;
 
 /// A loaded model with its input pipeline.
 pub struct Classifier {
@@ -120,6 +141,7 @@ pub struct Classifier {
     device: Device,
     features: Option<FeatureExtractor>,
     backbone: Option<(Musicnn, MusicnnFrontEnd)>,
+    max_windows: Option<usize>,
 }
 
 impl Classifier {
@@ -147,7 +169,13 @@ impl Classifier {
         } else {
             None
         };
-        Ok(Self { net, card, name: name_or_dir.to_owned(), device, features, backbone })
+        Ok(Self { net, card, name: name_or_dir.to_owned(), device, features, backbone, max_windows: Some(DEFAULT_MAX_WINDOWS) })
+    }
+
+    /// Judges a song from at most `max` windows spread evenly over it (`None`: every
+    /// window). Default: [`DEFAULT_MAX_WINDOWS`].
+    pub fn set_max_windows(&mut self, max: Option<usize>) {
+        self.max_windows = max;
     }
 
     /// The model's card (labels, input, what it was trained on).
@@ -196,16 +224,20 @@ impl Classifier {
         let spec = &self.card.input;
         let shape = spec.example_shape();
         // Window inputs (normalised) and their time spans.
-        let (mut inputs, mut spans, mut tags) = (Vec::new(), Vec::new(), None);
+        let (mut inputs, mut spans, mut tags, mut windows_total) = (Vec::new(), Vec::new(), None, 0);
         if let Some((net, front)) = &self.backbone {
-            let (penultimate, tag_windows) = backbone_windows(net, front, samples, duration, &self.device);
+            let (penultimate, tag_windows, total) = backbone_windows(net, front, samples, duration, &self.device, self.max_windows);
             spans.extend(tag_windows.iter().map(|w| (w.start, w.end)));
             inputs = penultimate;
+            windows_total = total;
             tags = Some(aggregate_windows(&tag_windows, Aggregation::Mean, Task::MultiLabel));
         } else if let Some(fx) = &self.features {
             let m = input_matrix(samples, spec, fx)?;
             let col = spec.column_seconds();
-            for start in window_starts(m.cols, spec.crop_frames) {
+            let starts = window_starts(m.cols, spec.crop_frames);
+            windows_total = starts.len();
+            for i in spread(starts.len(), self.max_windows) {
+                let start = starts[i];
                 inputs.push(crop(&m, spec, start));
                 spans.push((start as f64 * col, ((start + spec.crop_frames) as f64 * col).min(duration)));
             }
@@ -217,19 +249,23 @@ impl Classifier {
             self.card.normalizer.apply(x, shape.1);
         }
         let n = inputs.len();
-        let x = Tensor::<3>::from_data(TensorData::new(inputs.concat(), [n, shape.0, shape.1]), &self.device);
-        let (logits, emb) = self.net.forward(x);
         let c = self.card.labels.len();
-        let emb: Vec<f32> = emb.into_data().convert::<f32>().try_into_vec::<f32>().map_err(|e| Error::Data(format!("{e:?}")))?;
-        let dim = emb.len() / n.max(1);
-        let mut embedding = vec![0.0f32; dim];
-        for row in emb.chunks(dim.max(1)) {
-            embedding.iter_mut().zip(row).for_each(|(e, v)| *e += v / n as f32);
+        let (mut flat, mut embedding) = (Vec::with_capacity(n * c), Vec::new());
+        let to_vec = |t: Tensor<2>| t.into_data().convert::<f32>().try_into_vec::<f32>().map_err(|e| Error::Data(format!("{e:?}")));
+        for batch in inputs.chunks(FORWARD_BATCH) {
+            let x = Tensor::<3>::from_data(TensorData::new(batch.concat(), [batch.len(), shape.0, shape.1]), &self.device);
+            let (logits, emb) = self.net.forward(x);
+            let emb = to_vec(emb)?;
+            let dim = emb.len() / batch.len();
+            embedding.resize(dim, 0.0f32);
+            for row in emb.chunks(dim.max(1)) {
+                embedding.iter_mut().zip(row).for_each(|(e, v)| *e += v / n as f32);
+            }
+            flat.extend(to_vec(probabilities(self.card.task, logits))?);
         }
-        let flat: Vec<f32> = probabilities(self.card.task, logits).into_data().convert::<f32>().try_into_vec::<f32>().map_err(|e| Error::Data(format!("{e:?}")))?;
         let windows: Vec<WindowPrediction> = flat.chunks(c).zip(spans).map(|(p, (start, end))| WindowPrediction { start, end, probabilities: p.to_vec() }).collect();
         let probabilities = aggregate_windows(&windows, aggregation, self.card.task);
-        Ok(Prediction { probabilities, windows, tags, duration, embedding })
+        Ok(Prediction { probabilities, windows, tags, duration, embedding, windows_total })
     }
 }
 
@@ -239,19 +275,23 @@ fn load_mono(path: &Path, rate: u32) -> Result<Vec<f32>> {
     Ok(wave.samples)
 }
 
-/// Runs a backbone over every 3 s patch of 16 kHz samples: the penultimate features of each
-/// patch, and its tag probabilities as a window spanning the patch.
-fn backbone_windows(net: &Musicnn, front: &MusicnnFrontEnd, samples: &[f32], duration: f64, device: &Device) -> (Vec<Vec<f32>>, Vec<WindowPrediction>) {
-    let out = net.analyse(&front.network_input(samples), device);
+/// Runs a backbone over the 3 s patches of 16 kHz samples (all of them, or `max` spread
+/// evenly): the penultimate features of each patch, its tag probabilities as a window
+/// spanning the patch, and how many patches the song has.
+fn backbone_windows(net: &Musicnn, front: &MusicnnFrontEnd, samples: &[f32], duration: f64, device: &Device, max: Option<usize>) -> (Vec<Vec<f32>>, Vec<WindowPrediction>, usize) {
+    let input = front.network_input(samples);
+    let total = crate::musicnn::patch_count(&input);
+    let which = spread(total, max);
+    let out = net.analyse_patches(&input, device, &which);
     // A song shorter than a patch is repeated to fill it: its one window is the whole patch.
     let end = duration.max(PATCH_SECONDS);
     let windows = out
         .taggram
         .into_iter()
-        .enumerate()
-        .map(|(i, p)| WindowPrediction { start: i as f64 * PATCH_SECONDS, end: ((i + 1) as f64 * PATCH_SECONDS).min(end), probabilities: p })
+        .zip(&which)
+        .map(|(p, &i)| WindowPrediction { start: i as f64 * PATCH_SECONDS, end: ((i + 1) as f64 * PATCH_SECONDS).min(end), probabilities: p })
         .collect();
-    (out.penultimate, windows)
+    (out.penultimate, windows, total)
 }
 
 /// A pretrained tagger (musicnn) over whole songs: tag probabilities per 3 s patch and their
@@ -270,6 +310,7 @@ pub struct Tagger {
     net: Musicnn,
     front: MusicnnFrontEnd,
     device: Device,
+    max_windows: Option<usize>,
 }
 
 impl Tagger {
@@ -279,7 +320,13 @@ impl Tagger {
     /// Never for the shipped weights.
     pub fn open(backbone: Backbone) -> Result<Self> {
         let device = Device::flex();
-        Ok(Self { net: Musicnn::pretrained(backbone, &device)?, front: MusicnnFrontEnd::new().map_err(|e| Error::Config(e.to_string()))?, device })
+        Ok(Self { net: Musicnn::pretrained(backbone, &device)?, front: MusicnnFrontEnd::new().map_err(|e| Error::Config(e.to_string()))?, device, max_windows: Some(DEFAULT_MAX_WINDOWS) })
+    }
+
+    /// Judges a song from at most `max` patches spread evenly over it (`None`: every
+    /// patch). Default: [`DEFAULT_MAX_WINDOWS`].
+    pub fn set_max_windows(&mut self, max: Option<usize>) {
+        self.max_windows = max;
     }
 
     /// Tag names, in output order.
@@ -310,14 +357,14 @@ impl Tagger {
             return Err(Error::Data("no audio".into()));
         }
         let duration = samples.len() as f64 / f64::from(MusicnnFrontEnd::SAMPLE_RATE);
-        let (penultimate, windows) = backbone_windows(&self.net, &self.front, samples, duration, &self.device);
+        let (penultimate, windows, windows_total) = backbone_windows(&self.net, &self.front, samples, duration, &self.device, self.max_windows);
         let probabilities = aggregate_windows(&windows, aggregation, Task::MultiLabel);
         // The tagger's embedding: its penultimate features averaged over patches.
         let mut embedding = vec![0.0f32; penultimate.first().map_or(0, Vec::len)];
         for row in &penultimate {
             embedding.iter_mut().zip(row).for_each(|(e, v)| *e += v / penultimate.len() as f32);
         }
-        Ok(Prediction { probabilities, windows, tags: None, duration, embedding })
+        Ok(Prediction { probabilities, windows, tags: None, duration, embedding, windows_total })
     }
 }
 
@@ -339,4 +386,20 @@ pub fn aggregate_windows(windows: &[WindowPrediction], how: Aggregation, task: T
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spread_is_even_unique_and_complete_when_short() {
+        assert_eq!(spread(5, Some(200)), vec![0, 1, 2, 3, 4]);
+        assert_eq!(spread(5, None), vec![0, 1, 2, 3, 4]);
+        assert_eq!(spread(10, Some(2)), vec![2, 7]);
+        let s = spread(3600, Some(200));
+        assert_eq!(s.len(), 200);
+        assert!(s.windows(2).all(|w| w[1] - w[0] == 18), "{s:?}");
+        assert_eq!((s[0], s[199]), (9, 3591));
+    }
 }

@@ -162,7 +162,8 @@ pub fn track_matrices(paths: &[&Path], spec: &InputSpec, cache: Option<&FeatureC
 fn matrix(path: &Path, spec: &InputSpec, fx: &FeatureExtractor, cache: Option<&FeatureCache>, config: &str) -> Result<Array2> {
     let fail = |m: String| Error::Data(format!("{}: {m}", path.display()));
     let Some(cache) = cache else { return compute_matrix(path, spec, fx) };
-    let key = CacheKey::for_file(path, config).map_err(|e| fail(e.to_string()))?;
+    // The cache's I/O errors name the file already.
+    let key = CacheKey::for_file(path, config).map_err(|e| Error::Data(e.to_string()))?;
     // Cache trouble only costs time here; the caller reports failures of the audio itself.
     let mut warnings = Vec::new();
     let usable = |a: &[(String, Array2)]| matches!(a, [(name, _)] if name == "input");

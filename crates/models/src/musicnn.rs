@@ -296,19 +296,33 @@ impl Musicnn {
 /// extractor fails on such input). Returns the data and the number of patches (0 only for
 /// an input with no frames).
 pub fn patches(input: &genrecast_features::Array2) -> (Vec<f32>, usize) {
-    let frames = input.cols;
-    if frames == 0 || input.rows == 0 {
-        return (Vec::new(), 0);
-    }
-    let n = (frames / PATCH_FRAMES).max(1);
+    let n = patch_count(input);
     let mut out = Vec::with_capacity(n * PATCH_FRAMES * input.rows);
     for p in 0..n {
-        for i in 0..PATCH_FRAMES {
-            let t = (p * PATCH_FRAMES + i) % frames;
-            out.extend((0..input.rows).map(|r| input.data[r * frames + t]));
-        }
+        out.extend(patch(input, p));
     }
     (out, n)
+}
+
+/// How many patches [`patches`] cuts from `input`: `frames / PATCH_FRAMES`, at least one for
+/// any non-empty input, none for an empty one.
+pub fn patch_count(input: &genrecast_features::Array2) -> usize {
+    if input.cols == 0 || input.rows == 0 {
+        0
+    } else {
+        (input.cols / PATCH_FRAMES).max(1)
+    }
+}
+
+/// Patch `p`, time-major (`PATCH_FRAMES x bands`), wrapping around a short input.
+fn patch(input: &genrecast_features::Array2, p: usize) -> Vec<f32> {
+    let frames = input.cols;
+    let mut out = Vec::with_capacity(PATCH_FRAMES * input.rows);
+    for i in 0..PATCH_FRAMES {
+        let t = (p * PATCH_FRAMES + i) % frames;
+        out.extend((0..input.rows).map(|r| input.data[r * frames + t]));
+    }
+    out
 }
 
 /// Per-patch outputs of a whole song, as plain vectors.
@@ -324,15 +338,22 @@ impl Musicnn {
     /// Runs every patch of a network input (`96 x frames`), a few patches at a time so that
     /// memory stays bounded for hours of audio.
     pub fn analyse(&self, input: &genrecast_features::Array2, device: &Device) -> SongOutput {
+        let n = patch_count(input);
+        self.analyse_patches(input, device, &(0..n).collect::<Vec<_>>())
+    }
+
+    /// As [`analyse`](Self::analyse) for the patches numbered `which` only (in that order):
+    /// a long recording can be judged from a spread of its patches. Each patch is cut from
+    /// `input` when its turn comes, so a three-hour input is never copied whole.
+    pub fn analyse_patches(&self, input: &genrecast_features::Array2, device: &Device, which: &[usize]) -> SongOutput {
         // One patch at a time: larger batches only add page faults (buffers of tens of MB
         // allocated and returned per call), and cost 2x on one core.
-        const BATCH: usize = 1;
-        let (data, n) = patches(input);
-        let per = PATCH_FRAMES * input.rows;
         let mut out = SongOutput::default();
-        for start in (0..n).step_by(BATCH) {
-            let m = BATCH.min(n - start);
-            let x = Tensor::<3>::from_data(TensorData::new(data[start * per..(start + m) * per].to_vec(), [m, PATCH_FRAMES, input.rows]), device);
+        if input.cols == 0 || input.rows == 0 {
+            return out;
+        }
+        for &p in which {
+            let x = Tensor::<3>::from_data(TensorData::new(patch(input, p), [1, PATCH_FRAMES, input.rows]), device);
             let o = self.forward(x);
             let rows = |t: Tensor<2>| -> Vec<Vec<f32>> {
                 let w = t.dims()[1];
