@@ -367,7 +367,7 @@ mod tests {
     /// computed directly.
     #[test]
     fn lowpass_blocks_match_direct_convolution() {
-        let x: Vec<f32> = (0..5_000).map(|i| (((i * 7919) % 211) as f32 / 105.0 - 1.0)).collect();
+        let x: Vec<f32> = (0..5_000).map(|i| ((i * 7919) % 211) as f32 / 105.0 - 1.0).collect();
         let mut lp = KaiserLowpass::soxr_hq(44_100, 22_050);
         let taps = lp.taps.clone();
         let half = (taps.len() - 1) / 2;
