@@ -329,6 +329,30 @@ impl MonoResampler {
     }
 }
 
+/// `samples` at `from` Hz converted to `to` Hz in one call: the same output as decoding
+/// with [`LoadOptions::sample_rate`](crate::LoadOptions) set to `to`, for callers that need a
+/// recording at two rates and decode it once.
+///
+/// # Example
+/// ```
+/// let y = genrecast_audio::resample(&vec![0.25; 44_100], 44_100, 22_050, genrecast_audio::ResampleQuality::High)?;
+/// assert_eq!(y.len(), 22_050);
+/// # Ok::<(), genrecast_audio::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`MonoResampler::new`].
+pub fn resample(samples: &[f32], from: u32, to: u32, quality: ResampleQuality) -> Result<Vec<f32>> {
+    if from == to {
+        return Ok(samples.to_vec());
+    }
+    let mut r = MonoResampler::new(from, to, quality)?;
+    let mut out = Vec::with_capacity((samples.len() as u64 * u64::from(to) / u64::from(from.max(1))) as usize + 1);
+    r.push(samples, &mut out)?;
+    r.finish(&mut out)?;
+    Ok(out)
+}
+
 fn gcd(a: u32, b: u32) -> u32 {
     if b == 0 {
         a

@@ -68,3 +68,17 @@ fn mixdown_is_mean_of_channels() {
     let mono = load(&path, &native()).expect("load");
     assert_eq!(mono.samples, left);
 }
+
+/// Decoding at the native rate and resampling afterwards gives exactly what decoding at the
+/// target rate gives (the index decodes a file once and resamples it twice).
+#[test]
+fn resample_after_decoding_equals_decoding_at_the_rate() {
+    let Some(shared) = genrecast_testutil::shared_dir() else { return };
+    let path = shared.join("data/gtzan/first15s_44k_stereo/classical/classical.00000.flac");
+    let native = genrecast_audio::load(&path, &genrecast_audio::LoadOptions { sample_rate: None, ..Default::default() }).expect("load");
+    for rate in [16_000u32, 22_050] {
+        let direct = genrecast_audio::load(&path, &genrecast_audio::LoadOptions { sample_rate: Some(rate), ..Default::default() }).expect("load");
+        let after = genrecast_audio::resample(&native.samples, native.sample_rate, rate, genrecast_audio::ResampleQuality::High).expect("resample");
+        assert_eq!(after, direct.samples, "{rate} Hz");
+    }
+}

@@ -36,7 +36,7 @@ pub fn grouped_folds(groups: &[usize], k: usize, seed: u64) -> Vec<usize> {
 }
 
 fn balanced_accuracy(truth: &[usize], probs: &[Vec<f32>], n_classes: usize) -> f64 {
-    let pairs = truth.iter().zip(probs).map(|(&t, p)| (t, p.iter().enumerate().fold(0, |b, (i, &v)| if v > p[b] { i } else { b })));
+    let pairs = truth.iter().zip(probs).map(|(&t, p)| (t, genrecast_eval::argmax(p)));
     genrecast_eval::ConfusionMatrix::new(n_classes, pairs).balanced_accuracy()
 }
 

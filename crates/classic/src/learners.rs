@@ -8,7 +8,7 @@ use ndarray::{Array1, Array2, Axis};
 use rand08::{rngs::SmallRng, SeedableRng};
 
 use crate::boosting::{BoostedTrees, BoostingParams};
-use crate::{ClassicError, Result, Standardizer};
+use crate::{standardized_matrix, ClassicError, Result, Standardizer};
 
 /// An SVM kernel. `gamma` is scikit-learn's (`exp(-gamma |x - x'|^2)`); `None` means
 /// `1 / features`, sklearn's `gamma='scale'` on standardised features.
@@ -300,7 +300,7 @@ impl ClassicModel {
             return Err(fail(format!("class {c} out of range ({n_classes} classes)")));
         }
         let standardizer = Standardizer::fit(x);
-        let xs = standardizer.apply(x);
+        let xs = standardized_matrix(&standardizer, x);
         let targets = Array1::from(y.to_vec());
         let inner = match *self {
             Self::Knn { k } => Inner::Knn { k, x: xs, y: y.to_vec() },
@@ -366,7 +366,7 @@ impl FittedModel {
         let d = self.standardizer.mean.len();
         let ok: Vec<bool> = x.iter().map(|r| r.len() == d && r.iter().all(|v| v.is_finite())).collect();
         let clean: Vec<Vec<f32>> = x.iter().zip(&ok).map(|(r, &ok)| if ok { r.clone() } else { vec![0.0; d] }).collect();
-        let xs = self.standardizer.apply(&clean);
+        let xs = standardized_matrix(&self.standardizer, &clean);
         let mut out: Vec<Vec<f64>> = match &self.inner {
             Inner::Knn { k, x: train, y } => knn_votes(train, y, &xs, *k, n),
             Inner::Logistic { model } => {

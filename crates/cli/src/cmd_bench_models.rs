@@ -12,7 +12,7 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use genrecast_classic::{grid_search, Family};
 use genrecast_datasets::{check_leakage, folds, load_gtzan_table, Dataset, Fold, GroupBy};
-use genrecast_eval::SingleLabelReport;
+use genrecast_eval::{mean_sd, SingleLabelReport};
 use genrecast_models::{crop, InputPreset, InputSpec};
 
 use crate::args::{BenchEmbeddingsArgs, BenchModelsArgs, CacheOptions, TrainArgs};
@@ -46,12 +46,6 @@ struct Row {
     /// Full per-fold reports (classic models).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     reports: Vec<SingleLabelReport>,
-}
-
-fn mean_sd(v: &[f64]) -> (f64, f64) {
-    let n = v.len().max(1) as f64;
-    let m = v.iter().sum::<f64>() / n;
-    (m, (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n).sqrt())
 }
 
 fn class_of(ds: &Dataset, i: usize) -> Option<usize> {
@@ -397,7 +391,7 @@ pub fn embeddings(args: BenchEmbeddingsArgs) -> anyhow::Result<ExitCode> {
         // Standardised per dimension, so that no feature's scale dominates a distance.
         let raw: Vec<Vec<f32>> = idx.iter().map(|i| vectors[i].clone()).collect();
         let st = genrecast_classic::Standardizer::fit(&raw);
-        let x: Vec<Vec<f32>> = st.apply(&raw).rows().into_iter().map(|r| r.iter().map(|&v| v as f32).collect()).collect();
+        let x: Vec<Vec<f32>> = raw.iter().map(|r| st.transform(r).into_iter().map(|v| v as f32).collect()).collect();
         let y: Vec<usize> = idx.iter().map(|&i| class_of(&ds, i).unwrap_or(0)).collect();
         let g: Vec<usize> = idx.iter().map(|&i| groups[i]).collect();
         let pred = genrecast_eval::knn_leave_group_out(&x, &y, &g, args.k);

@@ -28,14 +28,10 @@ pub fn classify(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
     let card = probe.card();
     let trained_on = format!("{} {}, {} split, {} tracks", card.trained_on.kind, card.trained_on.dataset, card.trained_on.split, card.trained_on.tracks);
     let header = Header { model: args.model.clone(), trained_on, labels: probe.labels().to_vec(), tag_names: probe.tag_names().filter(|_| args.tags).map(<[String]>::to_vec) };
-    drop(probe);
     let max_windows = args.common.max_windows();
-    let open = || {
-        let mut c = Classifier::open(&args.model).map_err(|e| e.to_string())?;
-        c.set_max_windows(max_windows);
-        Ok(c)
-    };
-    run_batch(&args.common, &header, open, |c, path| c.classify_file(path, aggregation).map_err(|e| e.to_string()))
+    let open = || Classifier::open(&args.model).map_err(|e| e.to_string());
+    let workers = Workers::new(probe, open, |c| c.set_max_windows(max_windows));
+    run_batch(&args.common, &header, workers, |c, path| c.classify_file(path, aggregation).map_err(|e| e.to_string()))
 }
 
 pub fn tag(args: TagArgs) -> anyhow::Result<ExitCode> {
@@ -43,18 +39,42 @@ pub fn tag(args: TagArgs) -> anyhow::Result<ExitCode> {
     let aggregation: Aggregation = args.common.aggregate.parse()?;
     let probe = Tagger::open(backbone)?;
     let header = Header { model: backbone.name().into(), trained_on: probe.trained_on().into(), labels: probe.tags().to_vec(), tag_names: None };
-    drop(probe);
     let max_windows = args.common.max_windows();
-    let open = || {
-        let mut t = Tagger::open(backbone).map_err(|e| e.to_string())?;
-        t.set_max_windows(max_windows);
-        Ok(t)
-    };
-    run_batch(&args.common, &header, open, |t, path| t.tag_file(path, aggregation).map_err(|e| e.to_string()))
+    let open = || Tagger::open(backbone).map_err(|e| e.to_string());
+    let workers = Workers::new(probe, open, |t| t.set_max_windows(max_windows));
+    run_batch(&args.common, &header, workers, |t, path| t.tag_file(path, aggregation).map_err(|e| e.to_string()))
 }
 
-/// Runs `score` over every file with one `open`ed worker per thread, then writes the results.
-fn run_batch<W>(opts: &PredictOptions, header: &Header, open: impl Fn() -> Result<W, String> + Sync, score: impl Fn(&W, &std::path::Path) -> Result<Prediction, String> + Sync) -> anyhow::Result<ExitCode> {
+/// One model per worker thread: the one opened to read the labels serves the first thread,
+/// the others open their own.
+struct Workers<W, O, S> {
+    first: std::sync::Mutex<Option<W>>,
+    open: O,
+    setup: S,
+}
+
+impl<W, O: Fn() -> Result<W, String>, S: Fn(&mut W)> Workers<W, O, S> {
+    fn new(first: W, open: O, setup: S) -> Self {
+        Self { first: std::sync::Mutex::new(Some(first)), open, setup }
+    }
+
+    fn get(&self) -> Result<W, String> {
+        let first = self.first.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let mut w = match first {
+            Some(w) => w,
+            None => (self.open)()?,
+        };
+        (self.setup)(&mut w);
+        Ok(w)
+    }
+}
+
+/// Runs `score` over every file with one worker per thread, then writes the results.
+fn run_batch<W: Send, O, S>(opts: &PredictOptions, header: &Header, workers: Workers<W, O, S>, score: impl Fn(&W, &std::path::Path) -> Result<Prediction, String> + Sync) -> anyhow::Result<ExitCode>
+where
+    O: Fn() -> Result<W, String> + Sync,
+    S: Fn(&mut W) + Sync,
+{
     let (files, walk_errors) = inputs::expand(&opts.paths);
     let mut failures = Failures::from_walk_errors(walk_errors);
     let pb = if opts.quiet || files.len() < 2 { ProgressBar::hidden() } else { ProgressBar::new(files.len() as u64) };
@@ -76,7 +96,7 @@ fn run_batch<W>(opts: &PredictOptions, header: &Header, open: impl Fn() -> Resul
     let journal_errors = std::sync::Mutex::new(Vec::new());
     let results: Vec<Result<Prediction, String>> = files
         .par_iter()
-        .map_init(&open, |worker, path| {
+        .map_init(|| workers.get(), |worker, path| {
             if let Some(p) = journal.as_ref().and_then(|j| j.get(path)) {
                 pb.inc(1);
                 return Ok(p);

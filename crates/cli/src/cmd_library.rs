@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::mpsc;
 
 use anyhow::{bail, Context};
-use genrecast_audio::{load, LoadOptions};
+use genrecast_audio::{load, resample, LoadOptions, ResampleQuality};
 use genrecast_features::{FeatureConfig, FeatureExtractor, FeatureKind};
 use genrecast_library::{map::MapPoint, FileStatus, Library, Metric, TrackRecord};
 use genrecast_models::{summary_vector, Aggregation, Classifier};
@@ -31,9 +31,12 @@ impl Analyser {
 
     /// Genres, tags, the model embedding and the summary vector of one file.
     fn analyse(&self, path: &Path, record: &mut TrackRecord) -> Result<(), String> {
-        let p = self.classifier.classify_file(path, Aggregation::Mean).map_err(|e| e.to_string())?;
-        let y = load(path, &LoadOptions { sample_rate: Some(22_050), ..LoadOptions::default() }).map_err(|e| format!("{}: {e}", path.display()))?;
-        let summary = summary_vector(&y.samples, &self.features).map_err(|e| format!("{}: {e}", path.display()))?;
+        // Decoded once at its own rate, then resampled for the model and for the summary.
+        let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+        let native = load(path, &LoadOptions { sample_rate: None, ..LoadOptions::default() }).map_err(|e| e.to_string())?;
+        let at = |rate: u32| resample(&native.samples, native.sample_rate, rate, ResampleQuality::default()).map_err(|e| fail(&e));
+        let p = self.classifier.classify_samples(&at(self.classifier.sample_rate())?, Aggregation::Mean).map_err(|e| fail(&e))?;
+        let summary = summary_vector(&at(self.features.config().sr)?, &self.features).map_err(|e| fail(&e))?;
         record.duration = Some(p.duration);
         record.model = Some(self.classifier.name().to_string());
         record.predictions = self.classifier.labels().iter().cloned().zip(p.probabilities.iter().copied()).collect();
@@ -184,7 +187,7 @@ pub fn playlist(args: PlaylistArgs) -> anyhow::Result<ExitCode> {
     let (lib, metric) = open_query(&args.query)?;
     let song = absolute(&args.song);
     let seed = lib.track_by_path(&song)?.with_context(|| format!("{}: not in {} (index it first)", song.display(), args.query.db.display()))?;
-    let (all, _, _) = lib.standardised_embeddings(&args.query.embedding)?;
+    let (all, _) = lib.standardised_embeddings(&args.query.embedding)?;
     let list = genrecast_library::playlist(seed.id, &all, args.n, metric);
     if list.is_empty() {
         bail!("{}: no '{}' embedding (the file failed to analyse?)", song.display(), args.query.embedding);

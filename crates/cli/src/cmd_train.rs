@@ -98,10 +98,8 @@ pub fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
         failed.extend(o.failed_files);
     }
     if summary.len() > 1 {
-        let n = summary.len() as f64;
-        let mean_b = summary.iter().map(|s| s.2).sum::<f64>() / n;
-        let sd_b = (summary.iter().map(|s| (s.2 - mean_b).powi(2)).sum::<f64>() / n).sqrt();
-        let mean_a = summary.iter().map(|s| s.1).sum::<f64>() / n;
+        let (mean_b, sd_b) = genrecast_eval::mean_sd(&summary.iter().map(|s| s.2).collect::<Vec<_>>());
+        let (mean_a, _) = genrecast_eval::mean_sd(&summary.iter().map(|s| s.1).collect::<Vec<_>>());
         println!("\ncross-validation on {} ({}):", ds.root.display(), args.split);
         // A tagging run's two figures are macro ROC-AUC and macro average precision.
         let (first, second) = if ds.multi_label { ("ROC-AUC macro", "average precision macro") } else { ("accuracy", "balanced accuracy") };
@@ -494,8 +492,7 @@ pub fn bench_model(args: crate::args::BenchModelArgs) -> anyhow::Result<ExitCode
                 times.push(start.elapsed().as_secs_f64());
             }
         }
-        times.sort_by(f64::total_cmp);
-        println!("{model} on {} ({duration:.1} s of audio, {} thread(s)): {:.3} s per file end to end (median of {})", clip.display(), rayon::current_num_threads(), times[times.len() / 2], args.steps);
+        println!("{model} on {} ({duration:.1} s of audio, {} thread(s)): {:.3} s per file end to end (median of {})", clip.display(), rayon::current_num_threads(), genrecast_eval::median(&times), args.steps);
         return Ok(ExitCode::SUCCESS);
     }
     let arch: Architecture = args.model.parse()?;

@@ -12,20 +12,34 @@ pub enum Distance {
     Cosine,
 }
 
-fn distance(a: &[f32], b: &[f32], d: Distance) -> f64 {
-    match d {
-        Distance::Euclidean => a.iter().zip(b).map(|(x, y)| (f64::from(*x) - f64::from(*y)).powi(2)).sum::<f64>().sqrt(),
-        Distance::Cosine => {
-            let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
-            for (&x, &y) in a.iter().zip(b) {
-                let (x, y) = (f64::from(x), f64::from(y));
-                ab += x * y;
-                aa += x * x;
-                bb += y * y;
+impl Distance {
+    /// The distance between `a` and `b` (in `f64`); cosine distance is 1 when either is zero.
+    ///
+    /// # Example
+    /// ```
+    /// use genrecast_eval::Distance;
+    /// assert_eq!(Distance::Euclidean.between(&[0.0, 3.0], &[4.0, 0.0]), 5.0);
+    /// assert!(Distance::Cosine.between(&[1.0, 0.0], &[2.0, 0.0]).abs() < 1e-12);
+    /// ```
+    pub fn between(self, a: &[f32], b: &[f32]) -> f64 {
+        match self {
+            Self::Euclidean => a.iter().zip(b).map(|(x, y)| (f64::from(*x) - f64::from(*y)).powi(2)).sum::<f64>().sqrt(),
+            Self::Cosine => {
+                let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
+                for (&x, &y) in a.iter().zip(b) {
+                    let (x, y) = (f64::from(x), f64::from(y));
+                    ab += x * y;
+                    aa += x * x;
+                    bb += y * y;
+                }
+                if aa == 0.0 || bb == 0.0 { 1.0 } else { 1.0 - ab / (aa.sqrt() * bb.sqrt()) }
             }
-            if aa == 0.0 || bb == 0.0 { 1.0 } else { 1.0 - ab / (aa.sqrt() * bb.sqrt()) }
         }
     }
+}
+
+fn distance(a: &[f32], b: &[f32], d: Distance) -> f64 {
+    d.between(a, b)
 }
 
 /// Mean silhouette coefficient of `x` clustered by `labels` (sklearn `silhouette_score`): for
@@ -88,7 +102,7 @@ pub fn knn_leave_group_out(x: &[Vec<f32>], labels: &[usize], groups: &[usize], k
             for &(_, j) in near.iter().take(k) {
                 votes[labels[j]] += 1;
             }
-            votes.iter().enumerate().fold(0, |best, (c, &v)| if v > votes[best] { c } else { best })
+            crate::argmax(&votes)
         })
         .collect()
 }

@@ -1,11 +1,6 @@
 //! Reports that bundle the metrics of one evaluation, for Markdown and JSON output.
 
-use crate::{multi_label_auc, multi_label_average_precision, one_vs_rest_auc, pr_auc, roc_auc, top_k_accuracy, average_precision, Average, ClassReport, ConfusionMatrix};
-
-/// Index of the largest score (the first on ties, as numpy's `argmax`).
-fn argmax(row: &[f32]) -> usize {
-    row.iter().enumerate().fold(0, |best, (i, &v)| if v > row[best] { i } else { best })
-}
+use crate::{argmax, multi_label_auc, multi_label_average_precision, one_vs_rest_auc, pr_auc, roc_auc, top_k_accuracy, average_precision, Average, ClassReport, ConfusionMatrix};
 
 /// Every figure of a single-label evaluation (one row of scores per track or example).
 #[derive(Clone, Debug, serde::Serialize)]

@@ -24,6 +24,7 @@
 
 pub mod map;
 
+use genrecast_eval::Standardizer;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -196,22 +197,11 @@ impl Metric {
     /// assert!(Metric::Cosine.distance(&[1.0, 0.0], &[2.0, 0.0]).abs() < 1e-6);
     /// ```
     pub fn distance(self, a: &[f32], b: &[f32]) -> f32 {
-        match self {
-            Self::Euclidean => a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f32>().sqrt(),
-            Self::Cosine => {
-                let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
-                for (&x, &y) in a.iter().zip(b) {
-                    ab += f64::from(x) * f64::from(y);
-                    aa += f64::from(x) * f64::from(x);
-                    bb += f64::from(y) * f64::from(y);
-                }
-                if aa == 0.0 || bb == 0.0 {
-                    1.0
-                } else {
-                    (1.0 - ab / (aa.sqrt() * bb.sqrt())) as f32
-                }
-            }
-        }
+        let d = match self {
+            Self::Euclidean => genrecast_eval::Distance::Euclidean,
+            Self::Cosine => genrecast_eval::Distance::Cosine,
+        };
+        d.between(a, b) as f32
     }
 }
 
@@ -238,10 +228,6 @@ pub fn playlist(seed: i64, candidates: &[(i64, Vec<f32>)], n: usize, metric: Met
         current = by_id[&next];
     }
     out
-}
-
-fn standardise(v: &mut [f32], mean: &[f32], scale: &[f32]) {
-    v.iter_mut().zip(mean).zip(scale).for_each(|((x, m), s)| *x = (*x - m) / s);
 }
 
 fn to_blob(v: &[f32]) -> Vec<u8> {
@@ -397,27 +383,18 @@ impl Library {
 
     /// Embeddings of one kind, by track id, each dimension standardised over the library
     /// (zero mean, unit variance), so that no dimension's scale (a centroid in Hz next to a
-    /// flatness in [0, 1]) dominates a distance; with the mean and scale used, to apply to a
-    /// query from outside.
-    pub fn standardised_embeddings(&self, kind: &str) -> Result<(Embeddings, Vec<f32>, Vec<f32>)> {
+    /// flatness in [0, 1]) dominates a distance; with the scaler used, to apply to a query
+    /// from outside.
+    pub fn standardised_embeddings(&self, kind: &str) -> Result<(Embeddings, Standardizer)> {
         let mut all = self.embeddings(kind)?;
         let d = all.first().map_or(0, |e| e.1.len());
         all.retain(|e| e.1.len() == d);
-        let n = all.len().max(1) as f64;
-        let mut mean = vec![0.0f64; d];
-        for (_, v) in &all {
-            mean.iter_mut().zip(v).for_each(|(m, &x)| *m += f64::from(x) / n);
-        }
-        let mut var = vec![0.0f64; d];
-        for (_, v) in &all {
-            var.iter_mut().zip(v).zip(&mean).for_each(|((s, &x), m)| *s += (f64::from(x) - m).powi(2) / n);
-        }
-        let mean: Vec<f32> = mean.into_iter().map(|m| m as f32).collect();
-        let scale: Vec<f32> = var.into_iter().map(|v| if v > 1e-20 { v.sqrt() as f32 } else { 1.0 }).collect();
+        let rows: Vec<Vec<f32>> = all.iter().map(|(_, v)| v.clone()).collect();
+        let scaler = Standardizer::fit(&rows);
         for (_, v) in &mut all {
-            standardise(v, &mean, &scale);
+            scaler.transform_in_place(v);
         }
-        Ok((all, mean, scale))
+        Ok((all, scaler))
     }
 
     /// Embeddings of one kind, by track id, as stored.
@@ -433,7 +410,7 @@ impl Library {
     /// # Errors
     /// [`LibraryError::Query`] if the track has no embedding of that kind.
     pub fn similar(&self, id: i64, kind: &str, k: usize, metric: Metric) -> Result<Vec<(Track, f32)>> {
-        let (all, _, _) = self.standardised_embeddings(kind)?;
+        let (all, _) = self.standardised_embeddings(kind)?;
         let query = all.iter().find(|(i, _)| *i == id).map(|(_, v)| v.clone()).ok_or_else(|| LibraryError::Query(format!("track {id} has no '{kind}' embedding (was it analysed?)")))?;
         let copies: Vec<i64> = all.iter().filter(|(_, v)| *v == query).map(|(i, _)| *i).collect();
         nearest(&query, &all, k, metric, &copies).into_iter().map(|(i, d)| Ok((self.track(i)?, d))).collect()
@@ -442,12 +419,12 @@ impl Library {
     /// The `k` tracks nearest an embedding `query` as analysed (e.g. of a file outside the
     /// library; it is standardised as the library's are), leaving out `exclude`.
     pub fn similar_to(&self, query: &[f32], kind: &str, k: usize, metric: Metric, exclude: &[i64]) -> Result<Vec<(Track, f32)>> {
-        let (all, mean, scale) = self.standardised_embeddings(kind)?;
+        let (all, scaler) = self.standardised_embeddings(kind)?;
         let mut q = query.to_vec();
-        if q.len() != mean.len() {
-            return Err(LibraryError::Query(format!("a {}-d '{kind}' query against {}-d library embeddings (another model?)", q.len(), mean.len())));
+        if q.len() != scaler.mean.len() {
+            return Err(LibraryError::Query(format!("a {}-d '{kind}' query against {}-d library embeddings (another model?)", q.len(), scaler.mean.len())));
         }
-        standardise(&mut q, &mean, &scale);
+        scaler.transform_in_place(&mut q);
         nearest(&q, &all, k, metric, exclude).into_iter().map(|(i, d)| Ok((self.track(i)?, d))).collect()
     }
 }

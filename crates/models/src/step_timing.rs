@@ -30,11 +30,7 @@ impl StepTimes {
     }
 }
 
-fn median(v: &[f64]) -> f64 {
-    let mut v = v.to_vec();
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
-}
+use genrecast_eval::median;
 
 /// Times `steps` training steps and inference passes of `arch` at `batch` examples of
 /// `features x frames` (the MLP takes them flattened), 10 outputs, on the CPU backend.

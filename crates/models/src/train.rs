@@ -407,8 +407,5 @@ pub fn embeddings(net: &GenreNet, examples: &[Example], shape: (usize, usize), d
     out
 }
 
-/// Index of the largest value.
-pub fn argmax(v: &[f32]) -> usize {
-    v.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i)
-}
+pub use genrecast_eval::argmax;
 
