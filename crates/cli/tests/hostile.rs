@@ -40,22 +40,32 @@ fn check_batch(args_before: &[&str], args_after: &[&str]) {
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(1), "a batch with bad files exits 1\n{stderr}");
     assert!(!stderr.contains("panicked") && !stderr.contains("crashed"), "panic in batch:\n{stderr}");
-    let summary = stderr.split("files failed:").nth(1).unwrap_or_else(|| panic!("no failure summary:\n{stderr}"));
-    let mut problems = Vec::new();
-    for c in &cases {
+    let mut problems = failure_summary_problems(&cases, &stderr);
+    for c in cases.iter().filter(|c| c.verdict == "ok" && args_before[0] == "info") {
         let shown = c.path.display().to_string();
-        let failed_lines: Vec<&str> = summary.lines().filter(|l| l.trim_start().starts_with(&format!("{shown}:"))).collect();
-        match c.verdict.as_str() {
-            "ok" if !failed_lines.is_empty() => problems.push(format!("{shown} should decode, got {failed_lines:?}")),
-            "error" if failed_lines.len() != 1 => problems.push(format!("{shown} should fail exactly once, got {failed_lines:?}")),
-            "error" if !failed_lines[0].contains(&c.detail) => problems.push(format!("{shown}: message lacks '{}': {}", c.detail, failed_lines[0])),
-            _ => {}
-        }
-        if c.verdict == "ok" && args_before[0] == "info" && !stdout.contains(&shown) {
+        if !stdout.contains(&shown) {
             problems.push(format!("{shown} missing from the output"));
         }
     }
     assert!(problems.is_empty(), "{}\n--- stderr:\n{stderr}", problems.join("\n"));
+}
+
+/// What is wrong with the failure summary at the end of `stderr`: every `error` case listed
+/// exactly once with its message, no `ok` case listed.
+fn failure_summary_problems(cases: &[Case], stderr: &str) -> Vec<String> {
+    let summary = stderr.split("files failed:").nth(1).unwrap_or_else(|| panic!("no failure summary:\n{stderr}"));
+    let mut problems = Vec::new();
+    for c in cases {
+        let shown = c.path.display().to_string();
+        let lines: Vec<&str> = summary.lines().filter(|l| l.trim_start().starts_with(&format!("{shown}:"))).collect();
+        match c.verdict.as_str() {
+            "ok" if !lines.is_empty() => problems.push(format!("{shown} should be processed, got {lines:?}")),
+            "error" if lines.len() != 1 => problems.push(format!("{shown} should fail exactly once, got {lines:?}")),
+            "error" if !lines[0].contains(&c.detail) => problems.push(format!("{shown}: message lacks '{}': {}", c.detail, lines[0])),
+            _ => {}
+        }
+    }
+    problems
 }
 
 #[test]
@@ -236,18 +246,7 @@ fn hostile_corpus_through_train() {
     assert_eq!(out.status.code(), Some(1), "files failed, so exit 1\n{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(model.join("model.json").exists() && model.join("model.safetensors").exists(), "no model written\n{stderr}");
-    let summary = stderr.split("files failed:").nth(1).unwrap_or_else(|| panic!("no failure summary:\n{stderr}"));
-    let mut problems = Vec::new();
-    for c in &cases {
-        let shown = c.path.display().to_string();
-        let lines: Vec<&str> = summary.lines().filter(|l| l.trim_start().starts_with(&format!("{shown}:"))).collect();
-        match c.verdict.as_str() {
-            "ok" if !lines.is_empty() => problems.push(format!("{shown} should train, got {lines:?}")),
-            "error" if lines.len() != 1 => problems.push(format!("{shown} should fail exactly once, got {lines:?}")),
-            "error" if !lines[0].contains(&c.detail) => problems.push(format!("{shown}: message lacks '{}': {}", c.detail, lines[0])),
-            _ => {}
-        }
-    }
+    let problems = failure_summary_problems(&cases, &stderr);
     assert!(problems.is_empty(), "{}\n--- stderr:\n{stderr}", problems.join("\n"));
 }
 
