@@ -88,6 +88,51 @@ fn audio_set(cache: &CacheOptions, quiet: bool, ds: &Dataset, all_folds: &[Fold]
     Ok(FeatureSet { name: name.into(), description, ds: ds.clone(), folds: all_folds.to_vec(), rows })
 }
 
+/// The rp_extract descriptors that exist per segment (TSSD and TRH describe a whole
+/// recording's segments and are left out of the benchmark).
+const SEGMENT_DESCRIPTORS: [&str; 4] = ["rp", "rh", "ssd", "mvd"];
+
+/// rp_extract descriptors (`ssd`, or several joined by `+`, e.g. `ssd+rh`) of every
+/// segment (2^17 samples, 5.9 s) of every track at 22,050 Hz: one row per segment, as the
+/// timbral summary has one per crop.
+fn descriptor_set(quiet: bool, ds: &Dataset, all_folds: &[Fold], name: &str) -> anyhow::Result<FeatureSet> {
+    use rayon::prelude::*;
+    let parts: Vec<&str> = name.split('+').collect();
+    let fx = genrecast_descriptors::rp::RpExtractor::new(22_050)?;
+    let needed: std::collections::BTreeSet<usize> = all_folds.iter().flat_map(|f| f.train.iter().chain(&f.valid).chain(&f.test)).copied().filter(|&i| class_of(ds, i).is_some()).collect();
+    let needed: Vec<usize> = needed.into_iter().collect();
+    let pb = bar(needed.len(), quiet, "tracks analysed");
+    let results: Vec<(usize, anyhow::Result<Vec<Vec<f32>>>)> = needed
+        .par_iter()
+        .map(|&i| {
+            let r = (|| {
+                let path = &ds.tracks[i].path;
+                let wave = genrecast_audio::load(path, &genrecast_audio::LoadOptions::default())?;
+                let d = fx.extract(&wave.samples).with_context(|| path.display().to_string())?;
+                let row = |s: &genrecast_descriptors::rp::SegmentDescriptors| -> Vec<f32> {
+                    parts.iter().flat_map(|p| match *p { "rp" => &s.rp, "rh" => &s.rh, "ssd" => &s.ssd, _ => &s.mvd }.iter().map(|&v| v as f32)).collect()
+                };
+                Ok(d.segments.iter().map(row).collect())
+            })();
+            pb.inc(1);
+            (i, r)
+        })
+        .collect();
+    pb.finish_and_clear();
+    let mut rows = HashMap::new();
+    for (i, r) in results {
+        match r {
+            Ok(v) => {
+                rows.insert(i, v);
+            }
+            Err(e) => eprintln!("error: {e:#}"),
+        }
+    }
+    let dims: usize = parts.iter().map(|p| match *p { "rp" => 1440, "rh" => 60, "ssd" => 168, _ => 420 }).sum();
+    let description = format!("rp_extract {} of each 5.9 s segment at 22,050 Hz ({dims}-d)", parts.iter().map(|p| p.to_uppercase()).collect::<Vec<_>>().join(" + "));
+    Ok(FeatureSet { name: name.into(), description, ds: ds.clone(), folds: all_folds.to_vec(), rows })
+}
+
 fn table_set(args: &BenchModelsArgs, ds: &Dataset) -> anyhow::Result<FeatureSet> {
     let path = args.table.clone().unwrap_or_else(|| ds.root.join("kaggle_features/features_30_sec.csv"));
     let (tds, table) = load_gtzan_table(&ds.root, &path, &["length"]).with_context(|| format!("feature table {}", path.display()))?;
@@ -241,7 +286,13 @@ pub fn run(args: BenchModelsArgs) -> anyhow::Result<ExitCode> {
     let families: Vec<Family> = args.models.iter().filter(|m| !m.is_empty()).map(|m| m.parse()).collect::<Result<_, _>>()?;
     let mut sets = Vec::new();
     for name in args.features.iter().filter(|f| !f.is_empty()) {
-        let set = if name == "table" { table_set(&args, &ds)? } else { audio_set(&args.cache, args.quiet, &ds, &all_folds, name)? };
+        let set = if name == "table" {
+            table_set(&args, &ds)?
+        } else if name.split('+').all(|p| SEGMENT_DESCRIPTORS.contains(&p)) {
+            descriptor_set(args.quiet, &ds, &all_folds, name)?
+        } else {
+            audio_set(&args.cache, args.quiet, &ds, &all_folds, name)?
+        };
         for f in &set.folds {
             check_leakage(&set.ds, f, GroupBy::Artist).with_context(|| format!("{} split {}", set.name, args.split))?;
         }

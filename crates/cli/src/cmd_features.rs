@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use anyhow::{bail, Context};
 use genrecast_audio::{load, LoadOptions};
 use genrecast_datasets::{CacheKey, FeatureCache};
+use genrecast_descriptors::rp::{RpExtractor, DESCRIPTORS};
 use genrecast_features::{
     column_names, summarize_array, write_atomic, write_npy, Array2, FeatureConfig, FeatureExtractor, FeatureKind,
     MusicnnFrontEnd,
@@ -22,9 +23,14 @@ use crate::report::Failures;
 /// Name of the musicnn front end in `--set` (computed from a separate 16 kHz load).
 const MUSICNN: &str = "musicnn_logmel";
 
+/// The rate the rp_extract descriptors are computed at.
+const RP_RATE: u32 = 22_050;
+
 struct Request {
     kinds: Vec<FeatureKind>,
     musicnn: bool,
+    /// rp_extract descriptors (`rp`, `rh`, `ssd`, `tssd`, `trh`, `mvd`), in that order.
+    descriptors: Vec<&'static str>,
 }
 
 impl Request {
@@ -34,6 +40,7 @@ impl Request {
         if self.musicnn {
             names.push(MUSICNN.to_owned());
         }
+        names.extend(self.descriptors.iter().map(|d| (*d).to_owned()));
         names
     }
 }
@@ -41,22 +48,27 @@ impl Request {
 fn parse_set(set: &[String]) -> anyhow::Result<Request> {
     let mut kinds = Vec::new();
     let mut musicnn = false;
+    let mut descriptors = Vec::new();
     for name in set.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
         match name {
             "all" => {
                 kinds.extend(FeatureKind::ALL);
                 musicnn = true;
+                descriptors.extend(DESCRIPTORS);
             }
             MUSICNN => musicnn = true,
+            d if DESCRIPTORS.contains(&d) => descriptors.extend(DESCRIPTORS.iter().filter(|&&x| x == d)),
             other => kinds.push(other.parse::<FeatureKind>().with_context(|| format!("--set {other}"))?),
         }
     }
     kinds.sort();
     kinds.dedup();
-    if kinds.is_empty() && !musicnn {
+    descriptors.sort_by_key(|d| DESCRIPTORS.iter().position(|x| x == d));
+    descriptors.dedup();
+    if kinds.is_empty() && !musicnn && descriptors.is_empty() {
         bail!("--set names no feature");
     }
-    Ok(Request { kinds, musicnn })
+    Ok(Request { kinds, musicnn, descriptors })
 }
 
 pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitCode> {
@@ -178,6 +190,16 @@ fn compute(path: &Path, args: &FeaturesArgs, fx: &FeatureExtractor, musicnn: &Mu
         let y16 = load(path, &LoadOptions { sample_rate: Some(MusicnnFrontEnd::SAMPLE_RATE), ..opts })?;
         arrays.push((MUSICNN.to_owned(), musicnn.logmel(&y16.samples)));
     }
+    if !req.descriptors.is_empty() {
+        // rp_extract works at 22,050 Hz (or 11,025 / 44,100); take the main load when it is at that rate.
+        let y22 = if args.sr == RP_RATE { wave.samples.clone() } else { load(path, &LoadOptions { sample_rate: Some(RP_RATE), ..opts })?.samples };
+        let d = RpExtractor::new(RP_RATE)?.extract(&y22).with_context(|| path.display().to_string())?;
+        for name in &req.descriptors {
+            if let Some((rows, cols, data)) = d.matrix(name) {
+                arrays.push(((*name).to_owned(), Array2::from_vec(rows, cols, data.into_iter().map(|v| v as f32).collect())));
+            }
+        }
+    }
     for (name, a) in &arrays {
         if !a.data.iter().all(|v| v.is_finite()) {
             bail!("{}: feature {name} is not finite (corrupt samples?)", path.display());
@@ -200,7 +222,11 @@ fn write_outputs(path: &Path, stem: &str, args: &FeaturesArgs, arrays: Vec<(Stri
     let mut names = Vec::new();
     let mut values = Vec::new();
     for (name, a) in &arrays {
-        if a.cols == 1 && a.rows == 1 {
+        if DESCRIPTORS.contains(&name.as_str()) {
+            // Already one vector per file: written as is, in rp_extract's (column-major) order.
+            names.extend(genrecast_descriptors::rp::column_names(name));
+            values.extend((0..a.cols).flat_map(|c| (0..a.rows).map(move |r| f64::from(a.get(r, c)))));
+        } else if a.cols == 1 && a.rows == 1 {
             names.push(name.clone());
             values.push(f64::from(a.data[0]));
         } else {

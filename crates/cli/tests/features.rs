@@ -53,3 +53,36 @@ fn features_cli_rejects_unknown_feature() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("unknown feature 'loudness'"), "{}", text(&out.stderr));
 }
+
+/// `--set rp,ssd,trh --summary` writes rp_extract's vectors, in its column-major order under
+/// named columns, equal to rp_extract.py's own outputs for the same GTZAN clip; the arrays
+/// are its matrices (RP: 24 bands x 60 modulation bins).
+#[test]
+fn features_cli_writes_rp_extract_descriptors() {
+    let Some(shared) = genrecast_testutil::shared_dir() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = shared.join("data/gtzan/full_22k/rock/rock.00000.flac");
+    let out = genrecast(&["features", "-q", &src.display().to_string(), "--set", "rp,ssd,trh", "--summary", "--out", &dir.path().display().to_string()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary = std::fs::read_to_string(dir.path().join("summary.csv")).expect("summary.csv");
+    let mut lines = summary.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let values: Vec<f64> = lines.next().expect("row").split(',').skip(1).map(|v| v.parse().expect("number")).collect();
+    assert_eq!(header.len(), 1 + 1440 + 168 + 420);
+    assert_eq!((header[1], header[1441], header[1441 + 24]), ("rp/01/01", "ssd/mean/01", "ssd/var/01"));
+    let reference = shared.join("reference/rp_extract/rock.00000");
+    let mut offset = 0;
+    for (name, len) in [("rp", 1440), ("ssd", 168), ("trh", 420)] {
+        let (_, want) = genrecast_testutil::read_npy(&reference.join(format!("{name}.npy")));
+        let ours = &values[offset..offset + len];
+        let num: f64 = ours.iter().zip(&want).map(|(a, b)| (a - f64::from(*b)).powi(2)).sum();
+        let den: f64 = want.iter().map(|b| f64::from(*b).powi(2)).sum();
+        let err = (num / den).sqrt();
+        assert!(err < 1e-6, "{name}: relative error {err:.2e}");
+        offset += len;
+    }
+    let (shape, rp) = genrecast_testutil::read_npy(&dir.path().join("rock.00000/rp.npy"));
+    assert_eq!(shape, [24, 60]);
+    // Row-major band x bin; the summary is column-major: rp[band][bin] = rp/band/bin.
+    assert_eq!(f64::from(rp[60 + 2]), values[1 + 24 * 2]);
+}

@@ -119,6 +119,60 @@ pub struct RpDescriptors {
     pub segments: Vec<SegmentDescriptors>,
 }
 
+/// The descriptor names, as `genrecast features --set` takes them.
+pub const DESCRIPTORS: [&str; 6] = ["rp", "rh", "ssd", "tssd", "trh", "mvd"];
+
+impl RpDescriptors {
+    /// Descriptor `name` (one of [`DESCRIPTORS`]) as a row-major matrix `(rows, cols, data)`:
+    /// RP `24 bands x 60 bins`, RH `60 x 1`, SSD `24 bands x 7 statistics`, TSSD `168 x 7`,
+    /// TRH and MVD `60 bins x 7`.
+    ///
+    /// # Example
+    /// ```
+    /// # use genrecast_descriptors::rp::RpExtractor;
+    /// let d = RpExtractor::new(11_025)?.extract(&vec![0.1; 70_000])?;
+    /// let (rows, cols, data) = d.matrix("ssd").unwrap();
+    /// assert_eq!((rows, cols), (24, 7));
+    /// assert_eq!(data[1], d.ssd[24]); // band 0's variance (rp_extract's index band + 24 * stat)
+    /// # Ok::<(), genrecast_descriptors::Error>(())
+    /// ```
+    pub fn matrix(&self, name: &str) -> Option<(usize, usize, Vec<f64>)> {
+        let (v, rows) = match name {
+            "rp" => (&self.rp, N_BANDS),
+            "rh" => (&self.rh, MOD_BINS),
+            "ssd" => (&self.ssd, N_BANDS),
+            "tssd" => (&self.tssd, N_BANDS * 7),
+            "trh" => (&self.trh, MOD_BINS),
+            "mvd" => (&self.mvd, MOD_BINS),
+            _ => return None,
+        };
+        let cols = v.len() / rows;
+        // rp_extract stores column-major (index row + rows * col).
+        let data = (0..rows).flat_map(|r| (0..cols).map(move |c| v[r + rows * c])).collect();
+        Some((rows, cols, data))
+    }
+}
+
+/// Column names of descriptor `name` flattened as rp_extract flattens it (column-major):
+/// `rp/BB/MM` (band, modulation bin), `rh/MM`, `ssd/STAT/BB`, `tssd/STAT/DDD`,
+/// `trh/STAT/MM`, `mvd/STAT/MM`, numbered from 01.
+///
+/// # Example
+/// ```
+/// let names = genrecast_descriptors::rp::column_names("ssd");
+/// assert_eq!((names.len(), names[0].as_str(), names[24].as_str()), (168, "ssd/mean/01", "ssd/var/01"));
+/// ```
+pub fn column_names(name: &str) -> Vec<String> {
+    match name {
+        "rp" => (1..=MOD_BINS).flat_map(|m| (1..=N_BANDS).map(move |b| format!("rp/{b:02}/{m:02}"))).collect(),
+        "rh" => (1..=MOD_BINS).map(|m| format!("rh/{m:02}")).collect(),
+        "ssd" => STATISTICS.iter().flat_map(|s| (1..=N_BANDS).map(move |b| format!("ssd/{s}/{b:02}"))).collect(),
+        "tssd" => STATISTICS.iter().flat_map(|s| (1..=N_BANDS * 7).map(move |d| format!("tssd/{s}/{d:03}"))).collect(),
+        "trh" | "mvd" => STATISTICS.iter().flat_map(|s| (1..=MOD_BINS).map(move |m| format!("{name}/{s}/{m:02}"))).collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// Computes the rp_extract family at one sample rate; build once, use for many recordings.
 ///
 /// # Example
