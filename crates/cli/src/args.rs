@@ -201,8 +201,8 @@ pub struct BenchModelsArgs {
     pub split: String,
     /// Feature sets: summary (our 90-d timbral summary of 2 s crops), musicnn-msd,
     /// musicnn-mtt (200-d pretrained embeddings of 3 s patches), table (a precomputed table,
-    /// see --table), and the rp_extract descriptors of 5.9 s segments: ssd, rh, rp, mvd, or
-    /// several joined by + (e.g. ssd+rh).
+    /// see --table), and descriptors of 5.9 s segments: rp_extract's ssd, rh, rp, mvd, the
+    /// Marsyas-style timbral texture vector (timbral), or several joined by + (e.g. ssd+rh).
     #[arg(long, value_delimiter = ',', default_value = "summary,table")]
     pub features: Vec<String>,
     /// The precomputed table for `table` (default: DATA/kaggle_features/features_30_sec.csv,
@@ -669,7 +669,7 @@ pub struct FeaturesArgs {
     /// Features to compute, comma-separated. Known: mel, mel_db, mfcc, chroma, centroid,
     /// bandwidth, rolloff, contrast, flatness, zcr, rms, onset, tempo, tonnetz, musicnn_logmel;
     /// the rp_extract descriptors rp, rh, ssd, tssd, trh, mvd (one vector per file, at
-    /// 22,050 Hz); or "all".
+    /// 22,050 Hz); timbral (Marsyas-style timbral texture, 38 values per file); or "all".
     #[arg(long, value_delimiter = ',', default_value = "mel_db,mfcc,chroma,centroid,bandwidth,rolloff,contrast,flatness,zcr,rms,tempo")]
     pub set: Vec<String>,
     /// Output folder: DIR/<file stem>/<feature>.<ext>.

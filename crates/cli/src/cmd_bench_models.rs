@@ -88,17 +88,20 @@ fn audio_set(cache: &CacheOptions, quiet: bool, ds: &Dataset, all_folds: &[Fold]
     Ok(FeatureSet { name: name.into(), description, ds: ds.clone(), folds: all_folds.to_vec(), rows })
 }
 
-/// The rp_extract descriptors that exist per segment (TSSD and TRH describe a whole
-/// recording's segments and are left out of the benchmark).
-const SEGMENT_DESCRIPTORS: [&str; 4] = ["rp", "rh", "ssd", "mvd"];
+/// The descriptors that exist per segment: rp_extract's (TSSD and TRH describe a whole
+/// recording's segments and are left out of the benchmark) and the Marsyas-style timbral
+/// texture vector.
+const SEGMENT_DESCRIPTORS: [&str; 5] = ["rp", "rh", "ssd", "mvd", "timbral"];
 
-/// rp_extract descriptors (`ssd`, or several joined by `+`, e.g. `ssd+rh`) of every
-/// segment (2^17 samples, 5.9 s) of every track at 22,050 Hz: one row per segment, as the
-/// timbral summary has one per crop.
+/// rp_extract descriptors (`ssd`, or several joined by `+`, e.g. `ssd+rh`) and the
+/// Marsyas-style `timbral` vector of every segment (2^17 samples, 5.9 s, as rp_extract cuts
+/// them) of every track at 22,050 Hz: one row per segment, as the 90-d summary has one per
+/// crop.
 fn descriptor_set(quiet: bool, ds: &Dataset, all_folds: &[Fold], name: &str) -> anyhow::Result<FeatureSet> {
     use rayon::prelude::*;
     let parts: Vec<&str> = name.split('+').collect();
     let fx = genrecast_descriptors::rp::RpExtractor::new(22_050)?;
+    let timbral = genrecast_descriptors::timbral::TimbralExtractor::new(22_050)?;
     let needed: std::collections::BTreeSet<usize> = all_folds.iter().flat_map(|f| f.train.iter().chain(&f.valid).chain(&f.test)).copied().filter(|&i| class_of(ds, i).is_some()).collect();
     let needed: Vec<usize> = needed.into_iter().collect();
     let pb = bar(needed.len(), quiet, "tracks analysed");
@@ -109,10 +112,25 @@ fn descriptor_set(quiet: bool, ds: &Dataset, all_folds: &[Fold], name: &str) -> 
                 let path = &ds.tracks[i].path;
                 let wave = genrecast_audio::load(path, &genrecast_audio::LoadOptions::default())?;
                 let d = fx.extract(&wave.samples).with_context(|| path.display().to_string())?;
-                let row = |s: &genrecast_descriptors::rp::SegmentDescriptors| -> Vec<f32> {
-                    parts.iter().flat_map(|p| match *p { "rp" => &s.rp, "rh" => &s.rh, "ssd" => &s.ssd, _ => &s.mvd }.iter().map(|&v| v as f32)).collect()
-                };
-                Ok(d.segments.iter().map(row).collect())
+                d.segments
+                    .iter()
+                    .map(|s| {
+                        let mut row = Vec::new();
+                        for p in &parts {
+                            match *p {
+                                "rp" => row.extend(s.rp.iter().map(|&v| v as f32)),
+                                "rh" => row.extend(s.rh.iter().map(|&v| v as f32)),
+                                "ssd" => row.extend(s.ssd.iter().map(|&v| v as f32)),
+                                "mvd" => row.extend(s.mvd.iter().map(|&v| v as f32)),
+                                _ => {
+                                    let (a, b) = (s.span.0.min(wave.samples.len()), s.span.1.min(wave.samples.len()));
+                                    row.extend(timbral.extract(&wave.samples[a..b]).with_context(|| path.display().to_string())?.iter().map(|&v| v as f32));
+                                }
+                            }
+                        }
+                        Ok(row)
+                    })
+                    .collect::<anyhow::Result<Vec<Vec<f32>>>>()
             })();
             pb.inc(1);
             (i, r)
@@ -128,8 +146,9 @@ fn descriptor_set(quiet: bool, ds: &Dataset, all_folds: &[Fold], name: &str) -> 
             Err(e) => eprintln!("error: {e:#}"),
         }
     }
-    let dims: usize = parts.iter().map(|p| match *p { "rp" => 1440, "rh" => 60, "ssd" => 168, _ => 420 }).sum();
-    let description = format!("rp_extract {} of each 5.9 s segment at 22,050 Hz ({dims}-d)", parts.iter().map(|p| p.to_uppercase()).collect::<Vec<_>>().join(" + "));
+    let dims: usize = parts.iter().map(|p| match *p { "rp" => 1440, "rh" => 60, "ssd" => 168, "timbral" => 38, _ => 420 }).sum();
+    let names: Vec<String> = parts.iter().map(|p| if *p == "timbral" { "Marsyas-style timbral texture".to_string() } else { format!("rp_extract {}", p.to_uppercase()) }).collect();
+    let description = format!("{} of each 5.9 s segment at 22,050 Hz ({dims}-d)", names.join(" + "));
     Ok(FeatureSet { name: name.into(), description, ds: ds.clone(), folds: all_folds.to_vec(), rows })
 }
 

@@ -9,6 +9,7 @@ use anyhow::{bail, Context};
 use genrecast_audio::{load, LoadOptions};
 use genrecast_datasets::{CacheKey, FeatureCache};
 use genrecast_descriptors::rp::{RpExtractor, DESCRIPTORS};
+use genrecast_descriptors::timbral::TimbralExtractor;
 use genrecast_features::{
     column_names, summarize_array, write_atomic, write_npy, Array2, FeatureConfig, FeatureExtractor, FeatureKind,
     MusicnnFrontEnd,
@@ -23,6 +24,9 @@ use crate::report::Failures;
 /// Name of the musicnn front end in `--set` (computed from a separate 16 kHz load).
 const MUSICNN: &str = "musicnn_logmel";
 
+/// Name of the Marsyas-style timbral texture vector in `--set`.
+const TIMBRAL: &str = "timbral";
+
 /// The rate the rp_extract descriptors are computed at.
 const RP_RATE: u32 = 22_050;
 
@@ -31,6 +35,8 @@ struct Request {
     musicnn: bool,
     /// rp_extract descriptors (`rp`, `rh`, `ssd`, `tssd`, `trh`, `mvd`), in that order.
     descriptors: Vec<&'static str>,
+    /// The Marsyas-style timbral texture vector.
+    timbral: bool,
 }
 
 impl Request {
@@ -41,6 +47,9 @@ impl Request {
             names.push(MUSICNN.to_owned());
         }
         names.extend(self.descriptors.iter().map(|d| (*d).to_owned()));
+        if self.timbral {
+            names.push(TIMBRAL.to_owned());
+        }
         names
     }
 }
@@ -49,13 +58,16 @@ fn parse_set(set: &[String]) -> anyhow::Result<Request> {
     let mut kinds = Vec::new();
     let mut musicnn = false;
     let mut descriptors = Vec::new();
+    let mut timbral = false;
     for name in set.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
         match name {
             "all" => {
                 kinds.extend(FeatureKind::ALL);
                 musicnn = true;
                 descriptors.extend(DESCRIPTORS);
+                timbral = true;
             }
+            TIMBRAL => timbral = true,
             MUSICNN => musicnn = true,
             d if DESCRIPTORS.contains(&d) => descriptors.extend(DESCRIPTORS.iter().filter(|&&x| x == d)),
             other => kinds.push(other.parse::<FeatureKind>().with_context(|| format!("--set {other}"))?),
@@ -65,10 +77,10 @@ fn parse_set(set: &[String]) -> anyhow::Result<Request> {
     kinds.dedup();
     descriptors.sort_by_key(|d| DESCRIPTORS.iter().position(|x| x == d));
     descriptors.dedup();
-    if kinds.is_empty() && !musicnn && descriptors.is_empty() {
+    if kinds.is_empty() && !musicnn && descriptors.is_empty() && !timbral {
         bail!("--set names no feature");
     }
-    Ok(Request { kinds, musicnn, descriptors })
+    Ok(Request { kinds, musicnn, descriptors, timbral })
 }
 
 pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitCode> {
@@ -190,6 +202,10 @@ fn compute(path: &Path, args: &FeaturesArgs, fx: &FeatureExtractor, musicnn: &Mu
         let y16 = load(path, &LoadOptions { sample_rate: Some(MusicnnFrontEnd::SAMPLE_RATE), ..opts })?;
         arrays.push((MUSICNN.to_owned(), musicnn.logmel(&y16.samples)));
     }
+    if req.timbral {
+        let v = TimbralExtractor::new(args.sr)?.extract(&wave.samples).with_context(|| path.display().to_string())?;
+        arrays.push((TIMBRAL.to_owned(), Array2::from_vec(1, v.len(), v.into_iter().map(|x| x as f32).collect())));
+    }
     if !req.descriptors.is_empty() {
         // rp_extract works at 22,050 Hz (or 11,025 / 44,100); take the main load when it is at that rate.
         let y22 = if args.sr == RP_RATE { wave.samples.clone() } else { load(path, &LoadOptions { sample_rate: Some(RP_RATE), ..opts })?.samples };
@@ -222,7 +238,10 @@ fn write_outputs(path: &Path, stem: &str, args: &FeaturesArgs, arrays: Vec<(Stri
     let mut names = Vec::new();
     let mut values = Vec::new();
     for (name, a) in &arrays {
-        if DESCRIPTORS.contains(&name.as_str()) {
+        if name == TIMBRAL {
+            names.extend(TimbralExtractor::column_names());
+            values.extend(a.data.iter().map(|&v| f64::from(v)));
+        } else if DESCRIPTORS.contains(&name.as_str()) {
             // Already one vector per file: written as is, in rp_extract's (column-major) order.
             names.extend(genrecast_descriptors::rp::column_names(name));
             values.extend((0..a.cols).flat_map(|c| (0..a.rows).map(move |r| f64::from(a.get(r, c)))));

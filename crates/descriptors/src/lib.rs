@@ -4,6 +4,7 @@
 //!   Bark sonogram and, from it, rhythm patterns (RP), rhythm histograms (RH), statistical
 //!   spectrum descriptors (SSD), their temporal variants (TSSD, TRH) and the modulation
 //!   variance descriptor (MVD), as `rp_extract.py` computes them.
+//! - [`timbral`]: Marsyas-style timbral texture features (Tzanetakis and Cook 2002).
 //!
 //! # Example
 //! ```
@@ -17,6 +18,7 @@
 #![deny(missing_docs)]
 
 pub mod rp;
+pub mod timbral;
 
 /// What can go wrong computing descriptors.
 #[derive(Debug, thiserror::Error)]
