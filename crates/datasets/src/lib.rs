@@ -33,6 +33,7 @@ mod lists;
 mod manifest;
 mod marsyas;
 mod mtat;
+mod musixmatch;
 mod segment;
 mod split;
 mod tagtraum;
@@ -50,6 +51,7 @@ pub use gtzan::{clip_id as gtzan_clip_id, gtzan_folds, load_gtzan, load_gtzan_ta
 pub use manifest::{load_manifest, ManifestOptions};
 pub use marsyas::load_marsyas;
 pub use mtat::load_mtat;
+pub use musixmatch::{LyricsBag, LyricsBags, TfIdf};
 pub use segment::{aggregate_by_track, segment_track, TrackSegment};
 pub use split::{check_leakage, holdout, stratified_group_kfold, Fold, GroupBy, LeakageReport, Side};
 pub use tagtraum::load_tagtraum;

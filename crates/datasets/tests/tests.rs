@@ -2,4 +2,5 @@
 
 mod cache;
 mod layouts;
+mod lyrics;
 mod splits;
