@@ -3,4 +3,5 @@
 mod cache;
 mod layouts;
 mod lyrics;
+mod msd;
 mod splits;
