@@ -4,11 +4,13 @@
 use genrecast_datasets::read_msd_track;
 use genrecast_testutil::shared_dir;
 
+/// File, artist, title, duration, year, segments, beats, tempo, key, mode, time signature.
+type Listing = (&'static str, &'static str, &'static str, f64, i64, usize, usize, f64, i64, i64, i64);
+
 #[test]
 fn msd_files_read_as_h5py_reads_them() {
     let Some(shared) = shared_dir() else { return };
-    // file: artist, title, duration, year, segments, beats, tempo, key, mode, time signature
-    let want: [(&str, &str, &str, f64, i64, usize, usize, f64, i64, i64, i64); 6] = [
+    let want: [Listing; 6] = [
         ("TRAAABD128F429CF47", "The Box Tops", "Soul Deep", 148.04, 1969, 550, 296, 121.3, 6, 0, 4),
         ("TRAAADZ128F9348C2E", "Sonora Santanera", "Amor De Cabaret", 177.48, 0, 562, 291, 100.1, 8, 1, 1),
         ("TRAAAEF128F4273421", "Adam Ant", "Something Girls", 233.40, 1982, 821, 462, 119.3, 0, 1, 4),
