@@ -252,7 +252,7 @@ fn hostile_corpus_through_train() {
 
 /// A three-hour recording through `info`, `features`, `classify` and `index` (and `train`,
 /// above): it is read whole, its features are finite, and the classifier judges it from
-/// 200 windows spread over its 3,609 rather than taking minutes.
+/// 200 windows spread over its 3,609 (30 s instead of 5 minutes on one core).
 #[test]
 fn three_hour_recording_through_every_command() {
     let tmp = tempfile::tempdir().expect("tmp");
