@@ -58,6 +58,8 @@ pub enum Command {
     Playlist(PlaylistArgs),
     /// An interactive map of a library (t-SNE of the embeddings) as one HTML page.
     Map(MapArgs),
+    /// Serve the model over HTTP: POST a song to /classify or /embed (see /openapi.json).
+    Serve(ServeArgs),
     /// Heatmaps of one song's mel spectrogram, chroma and MFCC over time (PNG or SVG).
     Plot(PlotArgs),
 }
@@ -128,6 +130,33 @@ pub struct PlaylistArgs {
     /// Write an .m3u playlist here as well.
     #[arg(long)]
     pub m3u: Option<PathBuf>,
+}
+
+/// `genrecast serve`.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0: any free port, printed on start).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: String,
+    /// A built-in model or a model folder written by `genrecast train`.
+    #[arg(long, short, default_value = "genre-gtzan")]
+    pub model: String,
+    /// Files under this folder may be analysed by `?path=` (relative to it); without it,
+    /// only uploads are taken.
+    #[arg(long)]
+    pub root: Option<PathBuf>,
+    /// Largest upload, in megabytes.
+    #[arg(long, default_value_t = 50.0)]
+    pub max_upload_mb: f64,
+    /// Longest audio, in seconds.
+    #[arg(long, default_value_t = 1200.0)]
+    pub max_seconds: f64,
+    /// Songs analysed at once (default: one per core); more requests get 503.
+    #[arg(long)]
+    pub max_jobs: Option<usize>,
+    /// Time allowed per request, in seconds.
+    #[arg(long, default_value_t = 120.0)]
+    pub timeout_s: f64,
 }
 
 /// `genrecast map`.

@@ -74,10 +74,35 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         args::Command::Similar(a) => cmd_library::similar(a),
         args::Command::Playlist(a) => cmd_library::playlist(a),
         args::Command::Map(a) => cmd_library::map(a),
+        args::Command::Serve(a) => serve(a),
         args::Command::Plot(a) => cmd_library::plot(a),
     }
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+/// `genrecast serve`: the HTTP API of `genrecast-server` on a tokio runtime.
+fn serve(args: args::ServeArgs) -> anyhow::Result<ExitCode> {
+    use anyhow::Context;
+    let positive = |v: f64| v > 0.0 && v.is_finite();
+    if ![args.timeout_s, args.max_upload_mb, args.max_seconds].into_iter().all(positive) {
+        anyhow::bail!("--timeout-s, --max-upload-mb and --max-seconds must be positive");
+    }
+    let mut config = genrecast_server::ServerConfig { model: args.model, root: args.root, max_upload_bytes: (args.max_upload_mb * 1024.0 * 1024.0) as usize, max_audio_seconds: args.max_seconds, timeout: std::time::Duration::from_secs_f64(args.timeout_s), ..Default::default() };
+    if let Some(j) = args.max_jobs {
+        config.max_jobs = j.max(1);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&args.addr).await.with_context(|| format!("listening on {}", args.addr))?;
+        let addr = listener.local_addr()?;
+        println!("genrecast serving {} on http://{addr} (POST /classify, /embed; GET /health, /openapi.json)", config.model);
+        use std::io::Write as _;
+        std::io::stdout().flush()?;
+        genrecast_server::serve(listener, config).await?;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,7 @@ mod features;
 mod hostile;
 mod info;
 mod library;
+mod server;
 mod train;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,126 @@
+//! `genrecast serve` over real HTTP on loopback: results, and every limit refused with its
+//! own status and message. The client is a few lines of std (no HTTP dependency).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Stdio};
+
+use crate::{bin, example_song, repo};
+
+/// A server on a free port, killed when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Self {
+        let mut child = bin().args(["serve", "--addr", "127.0.0.1:0"]).args(args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("spawn serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("first line");
+        let port = line.rsplit("127.0.0.1:").next().and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next()).and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("no port in {line:?}"));
+        Self { child, port }
+    }
+
+    /// `(status, body)` of one request.
+    fn request(&self, method: &str, target: &str, body: &[u8]) -> (u16, serde_json::Value) {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        let head = format!("{method} {target} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+        // A refused upload may be answered (and the socket closed) before it is all sent.
+        let _ = s.write_all(head.as_bytes()).and_then(|()| s.write_all(body));
+        let mut raw = Vec::new();
+        let _ = s.read_to_end(&mut raw);
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or_else(|| panic!("no status in {text:?}"));
+        let body = text.split("\r\n\r\n").nth(1).unwrap_or_default();
+        (status, serde_json::from_str(body).unwrap_or_else(|_| serde_json::json!({ "raw": body })))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// 12 s of a 440 Hz tone, 8-bit mono at 2 kHz (24 kB): long but small.
+fn long_small_wav(path: &Path) {
+    let (sr, n) = (2000u32, 24_000u32);
+    let mut b = b"RIFF".to_vec();
+    b.extend((36 + n).to_le_bytes());
+    b.extend(b"WAVEfmt ");
+    for v in [16u32.to_le_bytes().to_vec(), 1u16.to_le_bytes().to_vec(), 1u16.to_le_bytes().to_vec(), sr.to_le_bytes().to_vec(), sr.to_le_bytes().to_vec(), 1u16.to_le_bytes().to_vec(), 8u16.to_le_bytes().to_vec()] {
+        b.extend(v);
+    }
+    b.extend(b"data");
+    b.extend(n.to_le_bytes());
+    b.extend((0..n).map(|i| (128.0 + 50.0 * (2.0 * std::f64::consts::PI * 440.0 * f64::from(i) / f64::from(sr)).sin()) as u8));
+    std::fs::write(path, b).expect("write");
+}
+
+#[test]
+fn serve_classifies_and_refuses_what_it_must() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let root = tmp.path().join("root");
+    std::fs::create_dir_all(&root).expect("root");
+    std::fs::copy(example_song(), root.join("song.ogg")).expect("copy");
+    std::os::unix::fs::symlink(repo().join("README.md"), root.join("escape.ogg")).expect("symlink");
+    let song = std::fs::read(example_song()).expect("song");
+
+    let server = Server::start(&["--root", root.to_str().expect("utf-8"), "--max-jobs", "1", "--max-upload-mb", "1", "--max-seconds", "60"]);
+    let (code, health) = server.request("GET", "/health", b"");
+    assert_eq!((code, health["labels"].as_array().map(Vec::len)), (200, Some(10)), "{health}");
+    let (code, spec) = server.request("GET", "/openapi.json", b"");
+    assert!(code == 200 && spec["paths"]["/classify"]["post"]["responses"]["413"].is_object(), "{spec}");
+
+    // The example song (a metal band, per its licence file), uploaded and by path.
+    let (code, up) = server.request("POST", "/classify", &song);
+    assert_eq!((code, up["top"][0]["label"].as_str()), (200, Some("metal")), "{up}");
+    let (code, by_path) = server.request("POST", "/classify?path=song.ogg", b"");
+    assert_eq!(code, 200, "{by_path}");
+    assert_eq!(by_path["probabilities"], up["probabilities"]);
+    let (code, emb) = server.request("POST", "/embed", &song);
+    assert!(code == 200 && emb["embedding"].as_array().is_some_and(|e| e.len() > 10), "{emb}");
+
+    // Refusals, each with its status and a message.
+    let refused = |target: &str, body: &[u8], want: u16, says: &str| {
+        let (code, v) = server.request("POST", target, body);
+        let msg = v["error"].as_str().unwrap_or_default().to_owned();
+        assert!(code == want && msg.contains(says), "{target}: {code} {v}");
+    };
+    refused("/classify?path=../song.ogg", b"", 403, "without '..'");
+    refused("/classify?path=/etc/passwd", b"", 403, "relative to the root");
+    refused("/classify?path=escape.ogg", b"", 403, "leads outside the root");
+    refused("/classify?path=missing.ogg", b"", 404, "missing.ogg");
+    refused("/classify", b"", 400, "send the audio");
+    refused("/classify", b"this is not music", 422, "not a recognised audio file");
+    let (code, _) = server.request("POST", "/classify", &vec![0u8; 2 << 20]);
+    assert_eq!(code, 413, "a 2 MB upload against a 1 MB limit");
+
+    // One worker: a second song while the first is being analysed is refused, not queued.
+    let first = std::thread::scope(|s| {
+        let a = s.spawn(|| server.request("POST", "/classify", &song).0);
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        let b = server.request("POST", "/classify", &song);
+        (a.join().expect("first"), b)
+    });
+    assert_eq!(first.0, 200);
+    assert_eq!(first.1 .0, 503, "{}", first.1 .1);
+    assert!(first.1 .1["error"].as_str().unwrap_or_default().contains("busy"), "{}", first.1 .1);
+
+    // Tight limits on a second server: duration (from the header) and time per request.
+    let strict = Server::start(&["--max-seconds", "10", "--timeout-s", "0.001"]);
+    let long = tmp.path().join("long.wav");
+    long_small_wav(&long);
+    let (code, v) = strict.request("POST", "/classify", &std::fs::read(&long).expect("wav"));
+    assert!(code == 422 && v["error"].as_str().unwrap_or_default().contains("at most 10 s"), "{code} {v}");
+    let short = std::fs::read(repo().join("crates/cli/tests/hostile/good_pcm16_mono.wav")).expect("short");
+    let (code, v) = strict.request("POST", "/classify", &short);
+    assert!(code == 504 && v["error"].as_str().unwrap_or_default().contains("not analysed within"), "{code} {v}");
+
+    // Still serving after all of that.
+    assert_eq!(server.request("GET", "/health", b"").0, 200);
+    assert_eq!(strict.request("GET", "/health", b"").0, 200);
+}

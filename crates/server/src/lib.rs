@@ -1,0 +1,285 @@
+//! genrecast's HTTP API (axum): genre probabilities, tags and embeddings of an uploaded
+//! song or of a file under a configured root.
+//!
+//! | method | path | what |
+//! |---|---|---|
+//! | GET | `/health` | status, model, labels, limits |
+//! | POST | `/classify` | body: audio bytes; or `?path=` a file under the root |
+//! | POST | `/embed` | as `/classify`, returning the song embedding only |
+//! | GET | `/openapi.json` | the OpenAPI 3 description |
+//!
+//! Every limit refuses with its own status and a JSON `{"error": ...}` message: an upload
+//! over the size limit 413, audio over the duration limit 422 (as is audio that cannot be
+//! read), all workers busy 503, a request over its time 504, a path outside the root (by
+//! `..` or by a symbolic link) 403.
+//!
+//! # Example
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = genrecast_server::ServerConfig::default();
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! genrecast_server::serve(listener, config).await?;
+//! # Ok(()) }
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use genrecast_models::{Aggregation, Classifier, Prediction};
+use tokio::sync::Semaphore;
+
+/// What the server serves and its limits.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Built-in model name or model folder. Default: `genre-gtzan`.
+    pub model: String,
+    /// Files under this folder may be named with `?path=`; `None` refuses paths.
+    pub root: Option<PathBuf>,
+    /// Largest upload in bytes. Default: 50 MB.
+    pub max_upload_bytes: usize,
+    /// Longest audio in seconds. Default: 1,200 (20 minutes).
+    pub max_audio_seconds: f64,
+    /// Songs analysed at once (each holds a model); more requests are refused with 503.
+    /// Default: the number of cores.
+    pub max_jobs: usize,
+    /// Time allowed per request. Default: 120 s.
+    pub timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            model: genrecast_models::DEFAULT_MODEL.to_owned(),
+            root: None,
+            max_upload_bytes: 50 << 20,
+            max_audio_seconds: 1200.0,
+            max_jobs: std::thread::available_parallelism().map_or(1, usize::from),
+            timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The model could not be opened.
+    #[error("model: {0}")]
+    Model(String),
+    /// The root folder is missing or unreadable.
+    #[error("root {path}: {source}")]
+    Root {
+        /// The root as given.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The listener failed.
+    #[error("serving: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+struct AppState {
+    config: ServerConfig,
+    root: Option<PathBuf>,
+    labels: Vec<String>,
+    trained_on: String,
+    jobs: Arc<Semaphore>,
+    /// Idle models, so that each request does not load one.
+    pool: Mutex<Vec<Classifier>>,
+}
+
+/// The router with every endpoint, for `config` (opens the model once to check it).
+///
+/// # Errors
+/// [`ServerError::Model`] for a model that does not open; [`ServerError::Root`] for a root
+/// that does not resolve.
+pub fn router(config: ServerConfig) -> Result<Router, ServerError> {
+    let first = Classifier::open(&config.model).map_err(|e| ServerError::Model(e.to_string()))?;
+    let card = first.card();
+    let trained_on = format!("{} {}, {} split, {} tracks", card.trained_on.kind, card.trained_on.dataset, card.trained_on.split, card.trained_on.tracks);
+    let labels = first.labels().to_vec();
+    let root = match &config.root {
+        Some(r) => Some(std::fs::canonicalize(r).map_err(|source| ServerError::Root { path: r.clone(), source })?),
+        None => None,
+    };
+    let state = Arc::new(AppState { jobs: Arc::new(Semaphore::new(config.max_jobs.max(1))), pool: Mutex::new(vec![first]), root, labels, trained_on, config: config.clone() });
+    Ok(Router::new()
+        .route("/health", get(health))
+        .route("/classify", post(classify))
+        .route("/embed", post(embed))
+        .route("/openapi.json", get(openapi))
+        .layer(DefaultBodyLimit::max(config.max_upload_bytes))
+        .with_state(state))
+}
+
+/// Serves `config` on `listener` until the process is stopped (Ctrl-C ends it cleanly).
+///
+/// # Errors
+/// As [`router`], and I/O errors of the listener.
+pub async fn serve(listener: tokio::net::TcpListener, config: ServerConfig) -> Result<(), ServerError> {
+    let app = router(config)?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+/// A refusal: status and message.
+struct Refusal(StatusCode, String);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response()
+    }
+}
+
+async fn health(State(s): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "status": "ok",
+        "model": s.config.model,
+        "trained_on": s.trained_on,
+        "labels": s.labels,
+        "limits": {
+            "max_upload_bytes": s.config.max_upload_bytes,
+            "max_audio_seconds": s.config.max_audio_seconds,
+            "max_jobs": s.config.max_jobs,
+            "timeout_s": s.config.timeout.as_secs_f64(),
+        },
+        "jobs_free": s.jobs.available_permits(),
+    }))
+}
+
+#[derive(serde::Deserialize)]
+struct Source {
+    /// A file under the root, relative to it.
+    path: Option<String>,
+}
+
+async fn classify(State(s): State<Arc<AppState>>, Query(q): Query<Source>, body: Bytes) -> Result<Json<serde_json::Value>, Refusal> {
+    let p = analyse(&s, q, body).await?;
+    let named: serde_json::Map<String, serde_json::Value> = s.labels.iter().zip(&p.probabilities).map(|(l, &v)| (l.clone(), serde_json::json!(v))).collect();
+    let mut order: Vec<usize> = (0..p.probabilities.len()).collect();
+    order.sort_by(|&a, &b| p.probabilities[b].total_cmp(&p.probabilities[a]));
+    let top: Vec<serde_json::Value> = order.iter().take(3).map(|&i| serde_json::json!({ "label": s.labels[i], "probability": p.probabilities[i] })).collect();
+    Ok(Json(serde_json::json!({
+        "model": s.config.model, "trained_on": s.trained_on, "duration_s": p.duration,
+        "top": top, "probabilities": named, "windows": p.windows.len(), "windows_total": p.windows_total.max(p.windows.len()),
+    })))
+}
+
+async fn embed(State(s): State<Arc<AppState>>, Query(q): Query<Source>, body: Bytes) -> Result<Json<serde_json::Value>, Refusal> {
+    let p = analyse(&s, q, body).await?;
+    Ok(Json(serde_json::json!({ "model": s.config.model, "duration_s": p.duration, "embedding": p.embedding })))
+}
+
+/// Checks the limits, then classifies on a blocking thread with a pooled model.
+async fn analyse(s: &Arc<AppState>, q: Source, body: Bytes) -> Result<Prediction, Refusal> {
+    let refuse = |code: StatusCode, m: String| Refusal(code, m);
+    let permit = Arc::clone(&s.jobs).try_acquire_owned().map_err(|_| refuse(StatusCode::SERVICE_UNAVAILABLE, format!("busy: all {} workers are analysing songs; retry later", s.config.max_jobs)))?;
+    // The audio: a file under the root, or the upload written to a temporary file (the
+    // decoders read files and tell the container from its bytes).
+    let (path, _upload) = match (&q.path, body.is_empty()) {
+        (Some(rel), _) => (resolve_under_root(s.root.as_deref(), rel)?, None),
+        (None, false) => {
+            let tmp = tempfile::NamedTempFile::new().map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, format!("temporary file: {e}")))?;
+            std::fs::write(tmp.path(), &body).map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, format!("temporary file: {e}")))?;
+            (tmp.path().to_path_buf(), Some(tmp))
+        }
+        (None, true) => return Err(refuse(StatusCode::BAD_REQUEST, "send the audio as the request body, or ?path= a file under the root".into())),
+    };
+    let shown = q.path.clone().unwrap_or_else(|| "upload".into());
+    // Refuse long audio from its header before decoding it.
+    let stream = genrecast_audio::AudioStream::open(&path).map_err(|e| refuse(StatusCode::UNPROCESSABLE_ENTITY, format!("{shown}: {}", strip_path(&e.to_string(), &path))))?;
+    let info = stream.info();
+    if let Some(frames) = info.declared_frames {
+        let seconds = frames as f64 / f64::from(info.sample_rate.max(1));
+        if seconds > s.config.max_audio_seconds {
+            return Err(too_long(&shown, seconds, s.config.max_audio_seconds));
+        }
+    }
+    drop(stream);
+    let state = Arc::clone(s);
+    let work = tokio::task::spawn_blocking(move || {
+        let model = state.pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let model = match model {
+            Some(m) => m,
+            None => Classifier::open(&state.config.model).map_err(|e| e.to_string())?,
+        };
+        let r = model.classify_file(&path, Aggregation::Mean).map_err(|e| strip_path(&e.to_string(), &path));
+        state.pool.lock().unwrap_or_else(|p| p.into_inner()).push(model);
+        drop(permit);
+        r
+    });
+    let p = match tokio::time::timeout(s.config.timeout, work).await {
+        Err(_) => return Err(refuse(StatusCode::GATEWAY_TIMEOUT, format!("{shown}: not analysed within {:.1} s", s.config.timeout.as_secs_f64()))),
+        Ok(Err(e)) => return Err(refuse(StatusCode::INTERNAL_SERVER_ERROR, format!("{shown}: analysis failed ({e})"))),
+        Ok(Ok(Err(e))) => return Err(refuse(StatusCode::UNPROCESSABLE_ENTITY, format!("{shown}: {e}"))),
+        Ok(Ok(Ok(p))) => p,
+    };
+    if p.duration > s.config.max_audio_seconds {
+        return Err(too_long(&shown, p.duration, s.config.max_audio_seconds));
+    }
+    Ok(p)
+}
+
+fn too_long(shown: &str, seconds: f64, max: f64) -> Refusal {
+    Refusal(StatusCode::UNPROCESSABLE_ENTITY, format!("{shown}: {seconds:.1} s of audio; this server takes at most {max:.0} s"))
+}
+
+/// Messages name the temporary file of an upload; the client knows it as "upload".
+fn strip_path(message: &str, path: &Path) -> String {
+    message.replace(&format!("{}: ", path.display()), "").replace(&path.display().to_string(), "upload")
+}
+
+/// `rel` resolved under `root`, refusing absolute paths, `..` and symbolic links that lead
+/// outside the root.
+fn resolve_under_root(root: Option<&Path>, rel: &str) -> Result<PathBuf, Refusal> {
+    let forbidden = |m: String| Refusal(StatusCode::FORBIDDEN, m);
+    let root = root.ok_or_else(|| forbidden("this server takes no paths (started without --root)".into()))?;
+    let candidate = Path::new(rel);
+    if candidate.is_absolute() || candidate.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+        return Err(forbidden(format!("{rel}: paths must be relative to the root, without '..'")));
+    }
+    let full = std::fs::canonicalize(root.join(candidate)).map_err(|e| Refusal(StatusCode::NOT_FOUND, format!("{rel}: {e}")))?;
+    if !full.starts_with(root) {
+        return Err(forbidden(format!("{rel}: leads outside the root")));
+    }
+    Ok(full)
+}
+
+async fn openapi() -> Json<serde_json::Value> {
+    let audio = serde_json::json!({ "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } });
+    let path_param = serde_json::json!([{ "name": "path", "in": "query", "required": false, "schema": { "type": "string" }, "description": "a file under the server's root, instead of a body" }]);
+    let errors = serde_json::json!({
+        "400": { "description": "neither a body nor a path" },
+        "403": { "description": "path outside the root, or no root" },
+        "404": { "description": "no such file under the root" },
+        "413": { "description": "upload over the size limit" },
+        "422": { "description": "audio that cannot be read, or over the duration limit" },
+        "503": { "description": "all workers busy" },
+        "504": { "description": "not analysed within the time limit" },
+    });
+    let op = |summary: &str| {
+        let mut responses = errors.clone();
+        responses["200"] = serde_json::json!({ "description": "the result" });
+        serde_json::json!({ "post": { "summary": summary, "parameters": path_param, "requestBody": audio, "responses": responses } })
+    };
+    Json(serde_json::json!({
+        "openapi": "3.0.3",
+        "info": { "title": "genrecast", "version": env!("CARGO_PKG_VERSION") },
+        "paths": {
+            "/health": { "get": { "summary": "status, model, labels and limits", "responses": { "200": { "description": "ok" } } } },
+            "/classify": op("genre probabilities of a song"),
+            "/embed": op("the song's embedding"),
+        }
+    }))
+}
