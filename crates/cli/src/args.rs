@@ -157,6 +157,9 @@ pub struct ServeArgs {
     /// Time allowed per request, in seconds.
     #[arg(long, default_value_t = 120.0)]
     pub timeout_s: f64,
+    /// A library written by `genrecast index` (same model) for POST /similar.
+    #[arg(long)]
+    pub db: Option<PathBuf>,
 }
 
 /// `genrecast map`.

@@ -90,7 +90,7 @@ fn serve(args: args::ServeArgs) -> anyhow::Result<ExitCode> {
     if ![args.timeout_s, args.max_upload_mb, args.max_seconds].into_iter().all(positive) {
         anyhow::bail!("--timeout-s, --max-upload-mb and --max-seconds must be positive");
     }
-    let mut config = genrecast_server::ServerConfig { model: args.model, root: args.root, max_upload_bytes: (args.max_upload_mb * 1024.0 * 1024.0) as usize, max_audio_seconds: args.max_seconds, timeout: std::time::Duration::from_secs_f64(args.timeout_s), ..Default::default() };
+    let mut config = genrecast_server::ServerConfig { model: args.model, root: args.root, max_upload_bytes: (args.max_upload_mb * 1024.0 * 1024.0) as usize, max_audio_seconds: args.max_seconds, timeout: std::time::Duration::from_secs_f64(args.timeout_s), library: args.db, ..Default::default() };
     if let Some(j) = args.max_jobs {
         config.max_jobs = j.max(1);
     }
@@ -98,7 +98,7 @@ fn serve(args: args::ServeArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(&args.addr).await.with_context(|| format!("listening on {}", args.addr))?;
         let addr = listener.local_addr()?;
-        println!("genrecast serving {} on http://{addr} (POST /classify, /embed; GET /health, /openapi.json)", config.model);
+        println!("genrecast serving {} on http://{addr} (POST /classify, /embed, /similar; GET /health, /openapi.json)", config.model);
         use std::io::Write as _;
         std::io::stdout().flush()?;
         genrecast_server::serve(listener, config).await?;

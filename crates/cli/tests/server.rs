@@ -78,6 +78,7 @@ fn serve_classifies_and_refuses_what_it_must() {
     // The example song (a metal band, per its licence file), uploaded and by path.
     let (code, up) = server.request("POST", "/classify", &song);
     assert_eq!((code, up["top"][0]["label"].as_str()), (200, Some("metal")), "{up}");
+    assert_eq!(up["tags"].as_array().map(Vec::len), Some(5), "the default model's backbone tags: {up}");
     let (code, by_path) = server.request("POST", "/classify?path=song.ogg", b"");
     assert_eq!(code, 200, "{by_path}");
     assert_eq!(by_path["probabilities"], up["probabilities"]);
@@ -119,6 +120,24 @@ fn serve_classifies_and_refuses_what_it_must() {
     let short = std::fs::read(repo().join("crates/cli/tests/hostile/good_pcm16_mono.wav")).expect("short");
     let (code, v) = strict.request("POST", "/classify", &short);
     assert!(code == 504 && v["error"].as_str().unwrap_or_default().contains("not analysed within"), "{code} {v}");
+
+    // /similar needs a library: without one it says so; with one indexed by the same model,
+    // the song's own copy in the library is its nearest neighbour.
+    refused("/similar", &song, 404, "no library");
+    let lib_dir = tmp.path().join("library");
+    std::fs::create_dir_all(&lib_dir).expect("lib dir");
+    std::fs::copy(example_song(), lib_dir.join("copy.ogg")).expect("copy");
+    for f in ["good.flac", "good.mp3", "good_pcm16_mono.wav"] {
+        std::fs::copy(repo().join("crates/cli/tests/hostile").join(f), lib_dir.join(f)).expect("copy");
+    }
+    let db = tmp.path().join("lib.sqlite");
+    let out = bin().args(["index", "-q", "--db"]).arg(&db).arg(&lib_dir).output().expect("index");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let with_db = Server::start(&["--db", db.to_str().expect("utf-8")]);
+    let (code, v) = with_db.request("POST", "/similar?k=3", &song);
+    let hits = v["similar"].as_array().cloned().unwrap_or_default();
+    assert!(code == 200 && hits.len() == 3, "{code} {v}");
+    assert!(hits[0]["path"].as_str().unwrap_or_default().ends_with("copy.ogg") && hits[0]["distance"].as_f64().unwrap_or(1.0) < 1e-4, "{v}");
 
     // Still serving after all of that.
     assert_eq!(server.request("GET", "/health", b"").0, 200);

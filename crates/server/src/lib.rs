@@ -6,6 +6,7 @@
 //! | GET | `/health` | status, model, labels, limits |
 //! | POST | `/classify` | body: audio bytes; or `?path=` a file under the root |
 //! | POST | `/embed` | as `/classify`, returning the song embedding only |
+//! | POST | `/similar` | as `/classify`, returning the nearest songs of a library (`--db`) |
 //! | GET | `/openapi.json` | the OpenAPI 3 description |
 //!
 //! Every limit refuses with its own status and a JSON `{"error": ...}` message: an upload
@@ -51,6 +52,8 @@ pub struct ServerConfig {
     pub max_jobs: usize,
     /// Time allowed per request. Default: 120 s.
     pub timeout: Duration,
+    /// A library written by `genrecast index` with the same model, for `/similar`.
+    pub library: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -62,6 +65,7 @@ impl Default for ServerConfig {
             max_audio_seconds: 1200.0,
             max_jobs: std::thread::available_parallelism().map_or(1, usize::from),
             timeout: Duration::from_secs(120),
+            library: None,
         }
     }
 }
@@ -89,6 +93,7 @@ struct AppState {
     config: ServerConfig,
     root: Option<PathBuf>,
     labels: Vec<String>,
+    tag_names: Vec<String>,
     trained_on: String,
     jobs: Arc<Semaphore>,
     /// Idle models, so that each request does not load one.
@@ -105,15 +110,17 @@ pub fn router(config: ServerConfig) -> Result<Router, ServerError> {
     let card = first.card();
     let trained_on = format!("{} {}, {} split, {} tracks", card.trained_on.kind, card.trained_on.dataset, card.trained_on.split, card.trained_on.tracks);
     let labels = first.labels().to_vec();
+    let tag_names = first.tag_names().map(<[String]>::to_vec).unwrap_or_default();
     let root = match &config.root {
         Some(r) => Some(std::fs::canonicalize(r).map_err(|source| ServerError::Root { path: r.clone(), source })?),
         None => None,
     };
-    let state = Arc::new(AppState { jobs: Arc::new(Semaphore::new(config.max_jobs.max(1))), pool: Mutex::new(vec![first]), root, labels, trained_on, config: config.clone() });
+    let state = Arc::new(AppState { jobs: Arc::new(Semaphore::new(config.max_jobs.max(1))), pool: Mutex::new(vec![first]), root, labels, tag_names, trained_on, config: config.clone() });
     Ok(Router::new()
         .route("/health", get(health))
         .route("/classify", post(classify))
         .route("/embed", post(embed))
+        .route("/similar", post(similar))
         .route("/openapi.json", get(openapi))
         .layer(DefaultBodyLimit::max(config.max_upload_bytes))
         .with_state(state))
@@ -173,7 +180,38 @@ async fn classify(State(s): State<Arc<AppState>>, Query(q): Query<Source>, body:
     Ok(Json(serde_json::json!({
         "model": s.config.model, "trained_on": s.trained_on, "duration_s": p.duration,
         "top": top, "probabilities": named, "windows": p.windows.len(), "windows_total": p.windows_total.max(p.windows.len()),
+        "tags": top_tags(&s.tag_names, p.tags.as_deref()),
     })))
+}
+
+#[derive(serde::Deserialize)]
+struct SimilarQuery {
+    path: Option<String>,
+    /// How many songs. Default: 10.
+    k: Option<usize>,
+}
+
+async fn similar(State(s): State<Arc<AppState>>, Query(q): Query<SimilarQuery>, body: Bytes) -> Result<Json<serde_json::Value>, Refusal> {
+    let Some(db) = s.config.library.clone() else {
+        return Err(Refusal(StatusCode::NOT_FOUND, "this server has no library (start it with --db library.sqlite)".into()));
+    };
+    let k = q.k.unwrap_or(10).clamp(1, 100);
+    let p = analyse(&s, Source { path: q.path }, body).await?;
+    let model = s.config.model.clone();
+    let found = tokio::task::spawn_blocking(move || -> Result<Vec<serde_json::Value>, String> {
+        let lib = genrecast_library::Library::open(&db).map_err(|e| e.to_string())?;
+        if let Some(m) = lib.model().map_err(|e| e.to_string())? {
+            if m != model {
+                return Err(format!("the library was analysed with '{m}', this server runs '{model}'"));
+            }
+        }
+        let hits = lib.similar_to(&p.embedding, "model", k, genrecast_library::Metric::Cosine, &[]).map_err(|e| e.to_string())?;
+        Ok(hits.into_iter().map(|(t, d)| serde_json::json!({ "distance": d, "path": t.path, "title": t.title, "artist": t.artist, "label": t.label })).collect())
+    })
+    .await
+    .map_err(|e| Refusal(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+    .map_err(|e| Refusal(StatusCode::CONFLICT, e))?;
+    Ok(Json(serde_json::json!({ "model": s.config.model, "similar": found })))
 }
 
 async fn embed(State(s): State<Arc<AppState>>, Query(q): Query<Source>, body: Bytes) -> Result<Json<serde_json::Value>, Refusal> {
@@ -231,6 +269,14 @@ async fn analyse(s: &Arc<AppState>, q: Source, body: Bytes) -> Result<Prediction
     Ok(p)
 }
 
+/// The five strongest tags of the model's backbone (empty for models without one).
+fn top_tags(names: &[String], tags: Option<&[f32]>) -> Vec<serde_json::Value> {
+    let Some(tags) = tags else { return Vec::new() };
+    let mut order: Vec<usize> = (0..tags.len().min(names.len())).collect();
+    order.sort_by(|&a, &b| tags[b].total_cmp(&tags[a]));
+    order.into_iter().take(5).map(|i| serde_json::json!({ "tag": names[i], "probability": tags[i] })).collect()
+}
+
 fn too_long(shown: &str, seconds: f64, max: f64) -> Refusal {
     Refusal(StatusCode::UNPROCESSABLE_ENTITY, format!("{shown}: {seconds:.1} s of audio; this server takes at most {max:.0} s"))
 }
@@ -280,6 +326,7 @@ async fn openapi() -> Json<serde_json::Value> {
             "/health": { "get": { "summary": "status, model, labels and limits", "responses": { "200": { "description": "ok" } } } },
             "/classify": op("genre probabilities of a song"),
             "/embed": op("the song's embedding"),
+            "/similar": op("the nearest songs of the server's library (?k=10)"),
         }
     }))
 }
