@@ -151,9 +151,12 @@ pub struct ServeArgs {
     /// Longest audio, in seconds.
     #[arg(long, default_value_t = 1200.0)]
     pub max_seconds: f64,
-    /// Songs analysed at once (default: one per core); more requests get 503.
+    /// Songs analysed at once (default: one per core).
     #[arg(long)]
     pub max_jobs: Option<usize>,
+    /// Requests that may wait for a worker; more get 503.
+    #[arg(long, default_value_t = 64)]
+    pub max_queue: usize,
     /// Time allowed per request, in seconds.
     #[arg(long, default_value_t = 120.0)]
     pub timeout_s: f64,
@@ -609,6 +612,25 @@ pub enum BenchCommand {
     /// Classifying files with the default model against musicnn (TensorFlow) on the same
     /// files, one core each: seconds per file for decode, spectrogram and network.
     Classify(BenchClassifyArgs),
+    /// A load test of `genrecast serve` on loopback: throughput, p50/p99 latency, errors and
+    /// the server's memory at several numbers of concurrent clients.
+    Serve(BenchServeArgs),
+}
+
+/// `genrecast bench serve`.
+#[derive(Args, Debug)]
+pub struct BenchServeArgs {
+    /// The song every client uploads to /classify.
+    pub song: PathBuf,
+    /// Concurrent clients, one level after the other.
+    #[arg(long, value_delimiter = ',', default_value = "1,8,64")]
+    pub clients: Vec<usize>,
+    /// Seconds per level.
+    #[arg(long, default_value_t = 30.0)]
+    pub seconds: f64,
+    /// Options passed to `genrecast serve` (e.g. "--max-jobs 2").
+    #[arg(long, default_value = "")]
+    pub serve_args: String,
 }
 
 /// `genrecast bench classify`.

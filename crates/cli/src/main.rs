@@ -3,6 +3,7 @@
 mod args;
 mod cmd_bench;
 mod cmd_bench_models;
+mod cmd_bench_serve;
 mod eval_report;
 mod cmd_cache;
 mod cmd_classify;
@@ -62,6 +63,7 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         args::Command::Bench(args::BenchCommand::Features(a)) => cmd_bench::run(a),
         args::Command::Bench(args::BenchCommand::Model(a)) => cmd_train::bench_model(a),
         args::Command::Bench(args::BenchCommand::Classify(a)) => cmd_bench::classify(a),
+        args::Command::Bench(args::BenchCommand::Serve(a)) => cmd_bench_serve::run(a),
         args::Command::Dataset(args::DatasetCommand::Summary(a)) => cmd_dataset::summary(a),
         args::Command::Dataset(args::DatasetCommand::Split(a)) => cmd_dataset::split(a),
         args::Command::Dataset(args::DatasetCommand::Verify(a)) => cmd_dataset::verify(a),
@@ -90,7 +92,7 @@ fn serve(args: args::ServeArgs) -> anyhow::Result<ExitCode> {
     if ![args.timeout_s, args.max_upload_mb, args.max_seconds].into_iter().all(positive) {
         anyhow::bail!("--timeout-s, --max-upload-mb and --max-seconds must be positive");
     }
-    let mut config = genrecast_server::ServerConfig { model: args.model, root: args.root, max_upload_bytes: (args.max_upload_mb * 1024.0 * 1024.0) as usize, max_audio_seconds: args.max_seconds, timeout: std::time::Duration::from_secs_f64(args.timeout_s), library: args.db, ..Default::default() };
+    let mut config = genrecast_server::ServerConfig { model: args.model, root: args.root, max_upload_bytes: (args.max_upload_mb * 1024.0 * 1024.0) as usize, max_audio_seconds: args.max_seconds, timeout: std::time::Duration::from_secs_f64(args.timeout_s), library: args.db, max_queue: args.max_queue, ..Default::default() };
     if let Some(j) = args.max_jobs {
         config.max_jobs = j.max(1);
     }

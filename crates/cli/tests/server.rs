@@ -69,7 +69,7 @@ fn serve_classifies_and_refuses_what_it_must() {
     std::os::unix::fs::symlink(repo().join("README.md"), root.join("escape.ogg")).expect("symlink");
     let song = std::fs::read(example_song()).expect("song");
 
-    let server = Server::start(&["--root", root.to_str().expect("utf-8"), "--max-jobs", "1", "--max-upload-mb", "1", "--max-seconds", "60"]);
+    let server = Server::start(&["--root", root.to_str().expect("utf-8"), "--max-jobs", "1", "--max-queue", "0", "--max-upload-mb", "1", "--max-seconds", "60"]);
     let (code, health) = server.request("GET", "/health", b"");
     assert_eq!((code, health["labels"].as_array().map(Vec::len)), (200, Some(10)), "{health}");
     let (code, spec) = server.request("GET", "/openapi.json", b"");
@@ -100,7 +100,8 @@ fn serve_classifies_and_refuses_what_it_must() {
     let (code, _) = server.request("POST", "/classify", &vec![0u8; 2 << 20]);
     assert_eq!(code, 413, "a 2 MB upload against a 1 MB limit");
 
-    // One worker: a second song while the first is being analysed is refused, not queued.
+    // One worker and no waiting line: a second song while the first is being analysed is
+    // refused.
     let first = std::thread::scope(|s| {
         let a = s.spawn(|| server.request("POST", "/classify", &song).0);
         std::thread::sleep(std::time::Duration::from_millis(150));

@@ -11,7 +11,8 @@
 //!
 //! Every limit refuses with its own status and a JSON `{"error": ...}` message: an upload
 //! over the size limit 413, audio over the duration limit 422 (as is audio that cannot be
-//! read), all workers busy 503, a request over its time 504, a path outside the root (by
+//! read), all workers busy and the waiting line full 503, a request over its time (waiting
+//! included) 504, a path outside the root (by
 //! `..` or by a symbolic link) 403.
 //!
 //! # Example
@@ -47,9 +48,11 @@ pub struct ServerConfig {
     pub max_upload_bytes: usize,
     /// Longest audio in seconds. Default: 1,200 (20 minutes).
     pub max_audio_seconds: f64,
-    /// Songs analysed at once (each holds a model); more requests are refused with 503.
-    /// Default: the number of cores.
+    /// Songs analysed at once (each holds a model). Default: the number of cores.
     pub max_jobs: usize,
+    /// Requests that may wait for a worker; beyond them a request is refused with 503.
+    /// Default: 64.
+    pub max_queue: usize,
     /// Time allowed per request. Default: 120 s.
     pub timeout: Duration,
     /// A library written by `genrecast index` with the same model, for `/similar`.
@@ -64,6 +67,7 @@ impl Default for ServerConfig {
             max_upload_bytes: 50 << 20,
             max_audio_seconds: 1200.0,
             max_jobs: std::thread::available_parallelism().map_or(1, usize::from),
+            max_queue: 64,
             timeout: Duration::from_secs(120),
             library: None,
         }
@@ -96,6 +100,7 @@ struct AppState {
     tag_names: Vec<String>,
     trained_on: String,
     jobs: Arc<Semaphore>,
+    waiting: std::sync::atomic::AtomicUsize,
     /// Idle models, so that each request does not load one.
     pool: Mutex<Vec<Classifier>>,
 }
@@ -115,7 +120,7 @@ pub fn router(config: ServerConfig) -> Result<Router, ServerError> {
         Some(r) => Some(std::fs::canonicalize(r).map_err(|source| ServerError::Root { path: r.clone(), source })?),
         None => None,
     };
-    let state = Arc::new(AppState { jobs: Arc::new(Semaphore::new(config.max_jobs.max(1))), pool: Mutex::new(vec![first]), root, labels, tag_names, trained_on, config: config.clone() });
+    let state = Arc::new(AppState { jobs: Arc::new(Semaphore::new(config.max_jobs.max(1))), waiting: std::sync::atomic::AtomicUsize::new(0), pool: Mutex::new(vec![first]), root, labels, tag_names, trained_on, config: config.clone() });
     Ok(Router::new()
         .route("/health", get(health))
         .route("/classify", post(classify))
@@ -159,6 +164,7 @@ async fn health(State(s): State<Arc<AppState>>) -> Json<serde_json::Value> {
             "max_upload_bytes": s.config.max_upload_bytes,
             "max_audio_seconds": s.config.max_audio_seconds,
             "max_jobs": s.config.max_jobs,
+            "max_queue": s.config.max_queue,
             "timeout_s": s.config.timeout.as_secs_f64(),
         },
         "jobs_free": s.jobs.available_permits(),
@@ -222,7 +228,24 @@ async fn embed(State(s): State<Arc<AppState>>, Query(q): Query<Source>, body: By
 /// Checks the limits, then classifies on a blocking thread with a pooled model.
 async fn analyse(s: &Arc<AppState>, q: Source, body: Bytes) -> Result<Prediction, Refusal> {
     let refuse = |code: StatusCode, m: String| Refusal(code, m);
-    let permit = Arc::clone(&s.jobs).try_acquire_owned().map_err(|_| refuse(StatusCode::SERVICE_UNAVAILABLE, format!("busy: all {} workers are analysing songs; retry later", s.config.max_jobs)))?;
+    let started = tokio::time::Instant::now();
+    let permit = match Arc::clone(&s.jobs).try_acquire_owned() {
+        Ok(p) => p,
+        Err(_) => {
+            // Wait in line, if the line is not full, within the request's time.
+            use std::sync::atomic::Ordering;
+            if s.waiting.fetch_add(1, Ordering::SeqCst) >= s.config.max_queue {
+                s.waiting.fetch_sub(1, Ordering::SeqCst);
+                return Err(refuse(StatusCode::SERVICE_UNAVAILABLE, format!("busy: {} songs being analysed and {} waiting; retry later", s.config.max_jobs, s.config.max_queue)));
+            }
+            let waited = tokio::time::timeout(s.config.timeout, Arc::clone(&s.jobs).acquire_owned()).await;
+            s.waiting.fetch_sub(1, Ordering::SeqCst);
+            match waited {
+                Ok(Ok(p)) => p,
+                _ => return Err(refuse(StatusCode::GATEWAY_TIMEOUT, format!("waited {:.1} s for a free worker", s.config.timeout.as_secs_f64()))),
+            }
+        }
+    };
     // The audio: a file under the root, or the upload written to a temporary file (the
     // decoders read files and tell the container from its bytes).
     let (path, _upload) = match (&q.path, body.is_empty()) {
@@ -257,7 +280,8 @@ async fn analyse(s: &Arc<AppState>, q: Source, body: Bytes) -> Result<Prediction
         drop(permit);
         r
     });
-    let p = match tokio::time::timeout(s.config.timeout, work).await {
+    let left = s.config.timeout.saturating_sub(started.elapsed());
+    let p = match tokio::time::timeout(left, work).await {
         Err(_) => return Err(refuse(StatusCode::GATEWAY_TIMEOUT, format!("{shown}: not analysed within {:.1} s", s.config.timeout.as_secs_f64()))),
         Ok(Err(e)) => return Err(refuse(StatusCode::INTERNAL_SERVER_ERROR, format!("{shown}: analysis failed ({e})"))),
         Ok(Ok(Err(e))) => return Err(refuse(StatusCode::UNPROCESSABLE_ENTITY, format!("{shown}: {e}"))),
@@ -311,7 +335,7 @@ async fn openapi() -> Json<serde_json::Value> {
         "404": { "description": "no such file under the root" },
         "413": { "description": "upload over the size limit" },
         "422": { "description": "audio that cannot be read, or over the duration limit" },
-        "503": { "description": "all workers busy" },
+        "503": { "description": "all workers busy and the waiting line full" },
         "504": { "description": "not analysed within the time limit" },
     });
     let op = |summary: &str| {
