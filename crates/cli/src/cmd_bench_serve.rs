@@ -31,70 +31,73 @@ pub fn run(args: BenchServeArgs) -> anyhow::Result<ExitCode> {
     println!("genrecast serve (pid {pid}) on port {port}; {} per level (requests in flight at the end are waited for and counted); uploading {} ({} kB)\n", format_seconds(args.seconds), args.song.display(), song.len() / 1024);
     println!("| clients | requests | throughput (songs/s) | p50 latency (s) | p99 latency (s) | errors | server RSS start -> end (max), MB |");
     println!("|---|---|---|---|---|---|---|");
-    let result = (|| -> anyhow::Result<()> {
-        for &clients in &args.clients {
-            let rss_start = rss_mb(pid);
-            let level_start = Instant::now();
-            let deadline = Instant::now() + Duration::from_secs_f64(args.seconds);
-            let max_rss = std::sync::atomic::AtomicU64::new(rss_start as u64);
-            let (latencies, errors) = std::thread::scope(|s| {
-                let sampler = s.spawn(|| {
-                    while Instant::now() < deadline {
-                        max_rss.fetch_max(rss_mb(pid) as u64, std::sync::atomic::Ordering::Relaxed);
-                        std::thread::sleep(Duration::from_millis(250));
-                    }
-                });
-                let workers: Vec<_> = (0..clients.max(1))
-                    .map(|_| {
-                        s.spawn(|| {
-                            let (mut lat, mut err) = (Vec::new(), Vec::new());
-                            while Instant::now() < deadline {
-                                let t0 = Instant::now();
-                                match post(port, "/classify", &song) {
-                                    Ok(200) => lat.push(t0.elapsed().as_secs_f64()),
-                                    Ok(code) => err.push(format!("HTTP {code}")),
-                                    Err(e) => err.push(e.to_string()),
-                                }
-                            }
-                            (lat, err)
-                        })
-                    })
-                    .collect();
-                let mut all = (Vec::new(), Vec::new());
-                for w in workers {
-                    if let Ok((l, e)) = w.join() {
-                        all.0.extend(l);
-                        all.1.extend(e);
-                    }
-                }
-                let _ = sampler.join();
-                all
-            });
-            // Requests still in flight at the deadline are waited for and counted.
-            let elapsed = level_start.elapsed().as_secs_f64();
-            let mut sorted = latencies.clone();
-            sorted.sort_by(f64::total_cmp);
-            let pct = |q: f64| sorted.get(((sorted.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN);
-            let rss_end = rss_mb(pid);
-            println!(
-                "| {clients} | {} | {:.2} | {:.3} | {:.3} | {} | {rss_start:.0} -> {rss_end:.0} ({}) |",
-                latencies.len(),
-                latencies.len() as f64 / elapsed,
-                pct(0.5),
-                pct(0.99),
-                errors.len(),
-                max_rss.load(std::sync::atomic::Ordering::Relaxed)
-            );
-            if let Some(e) = errors.first() {
-                eprintln!("  first error at {clients} clients: {e}");
-            }
-        }
-        Ok(())
-    })();
+    let result = levels(&args, port, pid, &song);
     let _ = child.kill();
     let _ = child.wait();
     result?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs every level of clients against the server on `port` (process `pid`).
+fn levels(args: &BenchServeArgs, port: u16, pid: u32, song: &[u8]) -> anyhow::Result<()> {
+    for &clients in &args.clients {
+        let rss_start = rss_mb(pid);
+        let level_start = Instant::now();
+        let deadline = Instant::now() + Duration::from_secs_f64(args.seconds);
+        let max_rss = std::sync::atomic::AtomicU64::new(rss_start as u64);
+        let (latencies, errors) = std::thread::scope(|s| {
+            let sampler = s.spawn(|| {
+                while Instant::now() < deadline {
+                    max_rss.fetch_max(rss_mb(pid) as u64, std::sync::atomic::Ordering::Relaxed);
+                    std::thread::sleep(Duration::from_millis(250));
+                }
+            });
+            let workers: Vec<_> = (0..clients.max(1))
+                .map(|_| {
+                    s.spawn(|| {
+                        let (mut lat, mut err) = (Vec::new(), Vec::new());
+                        while Instant::now() < deadline {
+                            let t0 = Instant::now();
+                            match post(port, "/classify", song) {
+                                Ok(200) => lat.push(t0.elapsed().as_secs_f64()),
+                                Ok(code) => err.push(format!("HTTP {code}")),
+                                Err(e) => err.push(e.to_string()),
+                            }
+                        }
+                        (lat, err)
+                    })
+                })
+                .collect();
+            let mut all = (Vec::new(), Vec::new());
+            for w in workers {
+                if let Ok((l, e)) = w.join() {
+                    all.0.extend(l);
+                    all.1.extend(e);
+                }
+            }
+            let _ = sampler.join();
+            all
+        });
+        // Requests still in flight at the deadline are waited for and counted.
+        let elapsed = level_start.elapsed().as_secs_f64();
+        let mut sorted = latencies.clone();
+        sorted.sort_by(f64::total_cmp);
+        let pct = |q: f64| sorted.get(((sorted.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN);
+        let rss_end = rss_mb(pid);
+        println!(
+            "| {clients} | {} | {:.2} | {:.3} | {:.3} | {} | {rss_start:.0} -> {rss_end:.0} ({}) |",
+            latencies.len(),
+            latencies.len() as f64 / elapsed,
+            pct(0.5),
+            pct(0.99),
+            errors.len(),
+            max_rss.load(std::sync::atomic::Ordering::Relaxed)
+        );
+        if let Some(e) = errors.first() {
+            eprintln!("  first error at {clients} clients: {e}");
+        }
+    }
+    Ok(())
 }
 
 fn format_seconds(s: f64) -> String {
