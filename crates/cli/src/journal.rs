@@ -56,7 +56,9 @@ impl<T: Serialize + DeserializeOwned + Clone> Journal<T> {
         let mut name = out.file_name().map(|n| n.to_os_string()).unwrap_or_default();
         name.push(".journal");
         let path = out.with_file_name(name);
-        remove_stale_temp_files(out);
+        // Half-written outputs and journals of a killed run.
+        genrecast_features::remove_stale_temp_files_of(out);
+        genrecast_features::remove_stale_temp_files_of(&path);
         let mut done = HashMap::new();
         if let Ok(text) = std::fs::read_to_string(&path) {
             for line in text.lines() {
@@ -108,25 +110,5 @@ impl<T: Serialize + DeserializeOwned + Clone> Journal<T> {
     pub fn finish(self) {
         drop(self.file);
         let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-/// Removes temporary files of `out` (`.NAME.PID-N.tmp`, see
-/// [`genrecast_features::write_atomic`]) whose writer was killed, and nothing else.
-fn remove_stale_temp_files(out: &Path) {
-    let (Some(dir), Some(name)) = (out.parent(), out.file_name()) else { return };
-    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
-    let prefix = format!(".{}.", name.to_string_lossy());
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for e in entries.flatten() {
-        let file = e.file_name().to_string_lossy().into_owned();
-        // `.NAME.PID-N.tmp` or, for the journal itself, `.NAME.journal.PID-N.tmp`.
-        let tag = file.strip_prefix(&prefix).and_then(|r| r.strip_suffix(".tmp")).and_then(|r| r.rsplit('.').next());
-        let Some(pid) = tag.and_then(|t| t.split_once('-')).map(|(pid, _)| pid.to_owned()) else {
-            continue;
-        };
-        if pid.parse::<u32>().is_ok() && Path::new("/proc/self").exists() && !Path::new("/proc").join(&pid).exists() {
-            let _ = std::fs::remove_file(e.path());
-        }
     }
 }

@@ -57,31 +57,68 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut std::io::BufWriter<std:
 /// level down) when its process was killed: those whose writer process no longer exists. On
 /// systems without `/proc`, nothing is removed. Returns how many were removed.
 pub fn remove_stale_temp_files(dir: &Path) -> usize {
-    if !Path::new("/proc/self").exists() {
-        return 0;
-    }
-    let mut removed = 0;
     let mut dirs = vec![dir.to_path_buf()];
     if let Ok(entries) = std::fs::read_dir(dir) {
         dirs.extend(entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
     }
-    for d in dirs {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let Some(pid) = name
-                .strip_prefix('.')
-                .and_then(|n| n.strip_suffix(".tmp"))
-                .and_then(|n| n.rsplit_once('.'))
-                .and_then(|(_, tag)| tag.split_once('-'))
-                .map(|(pid, _)| pid.to_string())
-            else {
-                continue;
-            };
-            if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(&pid).exists() && std::fs::remove_file(e.path()).is_ok() {
-                removed += 1;
-            }
+    dirs.iter().map(|d| remove_orphans(d, |_| true)).sum()
+}
+
+/// As [`remove_stale_temp_files`] for the temporary files of one output, `path`, only
+/// (nothing else in its folder is touched). Returns how many were removed.
+pub fn remove_stale_temp_files_of(path: &Path) -> usize {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else { return 0 };
+    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    let name = name.to_string_lossy();
+    remove_orphans(dir, |target| target == name)
+}
+
+/// Removes the files of `dir` named as [`write_atomic`] names its temporary files
+/// (`.TARGET.PID-N.tmp`) whose TARGET passes `wanted` and whose writer PID no longer runs.
+fn remove_orphans(dir: &Path, wanted: impl Fn(&str) -> bool) -> usize {
+    if !Path::new("/proc/self").exists() {
+        return 0;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some((target, pid)) = name
+            .strip_prefix('.')
+            .and_then(|n| n.strip_suffix(".tmp"))
+            .and_then(|n| n.rsplit_once('.'))
+            .and_then(|(target, tag)| Some((target, tag.split_once('-')?.0.parse::<u32>().ok()?)))
+        else {
+            continue;
+        };
+        if wanted(target) && !Path::new("/proc").join(pid.to_string()).exists() && std::fs::remove_file(e.path()).is_ok() {
+            removed += 1;
         }
     }
     removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only the orphaned temporary files of the named output go: not another output's, not
+    /// those of a writer that still runs (this process).
+    #[test]
+    fn stale_temp_files_of_one_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let me = std::process::id();
+        // No Linux PID reaches 999,999,999 (pid_max is at most 2^22).
+        for name in [".a.json.999999999-0.tmp".to_string(), ".b.json.999999999-0.tmp".to_string(), format!(".a.json.{me}-1.tmp"), "a.json".to_string()] {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        let removed = remove_stale_temp_files_of(&dir.path().join("a.json"));
+        let mut left: Vec<String> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        left.sort();
+        if Path::new("/proc/self").exists() {
+            assert_eq!(removed, 1);
+            assert_eq!(left, [format!(".a.json.{me}-1.tmp"), ".b.json.999999999-0.tmp".to_string(), "a.json".to_string()]);
+        }
+        assert_eq!(remove_stale_temp_files(dir.path()), usize::from(Path::new("/proc/self").exists()));
+    }
 }
