@@ -180,9 +180,7 @@ struct Source {
 async fn classify(State(s): State<Arc<AppState>>, Query(q): Query<Source>, body: Bytes) -> Result<Json<serde_json::Value>, Refusal> {
     let p = analyse(&s, q, body).await?;
     let named: serde_json::Map<String, serde_json::Value> = s.labels.iter().zip(&p.probabilities).map(|(l, &v)| (l.clone(), serde_json::json!(v))).collect();
-    let mut order: Vec<usize> = (0..p.probabilities.len()).collect();
-    order.sort_by(|&a, &b| p.probabilities[b].total_cmp(&p.probabilities[a]));
-    let top: Vec<serde_json::Value> = order.iter().take(3).map(|&i| serde_json::json!({ "label": s.labels[i], "probability": p.probabilities[i] })).collect();
+    let top: Vec<serde_json::Value> = ranked(&p.probabilities, &s.labels, 3).map(|(l, v)| serde_json::json!({ "label": l, "probability": v })).collect();
     Ok(Json(serde_json::json!({
         "model": s.config.model, "trained_on": s.trained_on, "duration_s": p.duration,
         "top": top, "probabilities": named, "windows": p.windows.len(), "windows_total": p.windows_total.max(p.windows.len()),
@@ -296,9 +294,14 @@ async fn analyse(s: &Arc<AppState>, q: Source, body: Bytes) -> Result<Prediction
 /// The five strongest tags of the model's backbone (empty for models without one).
 fn top_tags(names: &[String], tags: Option<&[f32]>) -> Vec<serde_json::Value> {
     let Some(tags) = tags else { return Vec::new() };
-    let mut order: Vec<usize> = (0..tags.len().min(names.len())).collect();
-    order.sort_by(|&a, &b| tags[b].total_cmp(&tags[a]));
-    order.into_iter().take(5).map(|i| serde_json::json!({ "tag": names[i], "probability": tags[i] })).collect()
+    ranked(tags, names, 5).map(|(t, v)| serde_json::json!({ "tag": t, "probability": v })).collect()
+}
+
+/// The `k` highest `values` with their names, highest first.
+fn ranked<'a>(values: &'a [f32], names: &'a [String], k: usize) -> impl Iterator<Item = (&'a str, f32)> {
+    let mut order: Vec<usize> = (0..values.len().min(names.len())).collect();
+    order.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
+    order.into_iter().take(k).map(move |i| (names[i].as_str(), values[i]))
 }
 
 fn too_long(shown: &str, seconds: f64, max: f64) -> Refusal {
