@@ -108,30 +108,7 @@ fn descriptor_set(quiet: bool, ds: &Dataset, all_folds: &[Fold], name: &str) -> 
     let results: Vec<(usize, anyhow::Result<Vec<Vec<f32>>>)> = needed
         .par_iter()
         .map(|&i| {
-            let r = (|| {
-                let path = &ds.tracks[i].path;
-                let wave = genrecast_audio::load(path, &genrecast_audio::LoadOptions::default())?;
-                let d = fx.extract(&wave.samples).with_context(|| path.display().to_string())?;
-                d.segments
-                    .iter()
-                    .map(|s| {
-                        let mut row = Vec::new();
-                        for p in &parts {
-                            match *p {
-                                "rp" => row.extend(s.rp.iter().map(|&v| v as f32)),
-                                "rh" => row.extend(s.rh.iter().map(|&v| v as f32)),
-                                "ssd" => row.extend(s.ssd.iter().map(|&v| v as f32)),
-                                "mvd" => row.extend(s.mvd.iter().map(|&v| v as f32)),
-                                _ => {
-                                    let (a, b) = (s.span.0.min(wave.samples.len()), s.span.1.min(wave.samples.len()));
-                                    row.extend(timbral.extract(&wave.samples[a..b]).with_context(|| path.display().to_string())?.iter().map(|&v| v as f32));
-                                }
-                            }
-                        }
-                        Ok(row)
-                    })
-                    .collect::<anyhow::Result<Vec<Vec<f32>>>>()
-            })();
+            let r = descriptor_rows(&ds.tracks[i].path, &parts, &fx, &timbral);
             pb.inc(1);
             (i, r)
         })
@@ -146,10 +123,32 @@ fn descriptor_set(quiet: bool, ds: &Dataset, all_folds: &[Fold], name: &str) -> 
             Err(e) => eprintln!("error: {e:#}"),
         }
     }
-    let dims: usize = parts.iter().map(|p| match *p { "rp" => 1440, "rh" => 60, "ssd" => 168, "timbral" => 38, _ => 420 }).sum();
+    let dims = rows.values().flatten().next().map_or(0, Vec::len);
     let names: Vec<String> = parts.iter().map(|p| if *p == "timbral" { "Marsyas-style timbral texture".to_string() } else { format!("rp_extract {}", p.to_uppercase()) }).collect();
     let description = format!("{} of each 5.9 s segment at 22,050 Hz ({dims}-d)", names.join(" + "));
     Ok(FeatureSet { name: name.into(), description, ds: ds.clone(), folds: all_folds.to_vec(), rows })
+}
+
+/// One row per rp_extract segment of the track at `path`: the `parts` joined in order.
+fn descriptor_rows(path: &Path, parts: &[&str], fx: &genrecast_descriptors::rp::RpExtractor, timbral: &genrecast_descriptors::timbral::TimbralExtractor) -> anyhow::Result<Vec<Vec<f32>>> {
+    let wave = genrecast_audio::load(path, &genrecast_audio::LoadOptions::default())?;
+    let d = fx.extract(&wave.samples).with_context(|| path.display().to_string())?;
+    d.segments
+        .iter()
+        .map(|s| {
+            let mut row = Vec::new();
+            for &p in parts {
+                match s.get(p) {
+                    Some(v) => row.extend(v.iter().map(|&x| x as f32)),
+                    None => {
+                        let (a, b) = (s.span.0.min(wave.samples.len()), s.span.1.min(wave.samples.len()));
+                        row.extend(timbral.extract(&wave.samples[a..b]).with_context(|| path.display().to_string())?.iter().map(|&x| x as f32));
+                    }
+                }
+            }
+            Ok(row)
+        })
+        .collect()
 }
 
 fn table_set(args: &BenchModelsArgs, ds: &Dataset) -> anyhow::Result<FeatureSet> {

@@ -24,6 +24,7 @@
 
 use std::sync::Arc;
 
+use genrecast_eval::median;
 use realfft::{RealFftPlanner, RealToComplex};
 
 use crate::{Error, Result};
@@ -96,6 +97,20 @@ pub struct SegmentDescriptors {
     pub ssd: Vec<f64>,
     /// Modulation variance descriptor, `60 bins x 7 statistics`, index `bin + 60 * stat`.
     pub mvd: Vec<f64>,
+}
+
+impl SegmentDescriptors {
+    /// The descriptor named `rp`, `rh`, `ssd` or `mvd` (TSSD and TRH exist per recording
+    /// only).
+    pub fn get(&self, name: &str) -> Option<&[f64]> {
+        match name {
+            "rp" => Some(&self.rp),
+            "rh" => Some(&self.rh),
+            "ssd" => Some(&self.ssd),
+            "mvd" => Some(&self.mvd),
+            _ => None,
+        }
+    }
 }
 
 /// The descriptors of a recording.
@@ -459,17 +474,6 @@ fn mean(v: &[f64]) -> f64 {
         sum = t;
     }
     (sum + carry) / v.len().max(1) as f64
-}
-
-/// `np.median`.
-fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    match s.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => s[n / 2],
-        n => (s[n / 2 - 1] + s[n / 2]) / 2.0,
-    }
 }
 
 /// Mean, population variance, skewness (`m3 / m2^1.5`), Pearson kurtosis (`m4 / m2^2`, not

@@ -11,6 +11,7 @@
 //! texture values (9 means, 9 standard deviations, low energy). A recording is described
 //! by their mean and standard deviation over its texture windows (38 values).
 
+use genrecast_eval::mean_sd;
 use genrecast_features::{FeatureConfig, FeatureExtractor, FeatureKind, StftPlan};
 
 use crate::{Error, Result};
@@ -80,8 +81,9 @@ impl TimbralExtractor {
         let mag = spec.magnitude();
         let flux = spectral_flux(&mag, spec.n_bins);
         let n = spec.n_frames;
-        let row = |k: FeatureKind, r: usize| set[&k].row(r).to_vec();
-        let mut frames: Vec<Vec<f32>> = vec![row(FeatureKind::Centroid, 0), row(FeatureKind::Rolloff, 0), flux, row(FeatureKind::Zcr, 0)];
+        let row = |k: FeatureKind, r: usize| -> Vec<f64> { set[&k].row(r).iter().map(|&v| f64::from(v)).collect() };
+        let flux = flux.into_iter().map(f64::from).collect();
+        let mut frames: Vec<Vec<f64>> = vec![row(FeatureKind::Centroid, 0), row(FeatureKind::Rolloff, 0), flux, row(FeatureKind::Zcr, 0)];
         frames.extend((0..5).map(|r| row(FeatureKind::Mfcc, r)));
         let rms = row(FeatureKind::Rms, 0);
         let width = TEXTURE.min(n);
@@ -90,12 +92,12 @@ impl TimbralExtractor {
                 let start = end - width;
                 let mut out = [0.0; 19];
                 for (i, f) in frames.iter().enumerate() {
-                    let (m, s) = mean_std(&f[start..end]);
+                    let (m, s) = mean_sd(&f[start..end]);
                     out[i] = m;
                     out[9 + i] = s;
                 }
-                let (m, _) = mean_std(&rms[start..end]);
-                out[18] = rms[start..end].iter().filter(|&&r| f64::from(r) < m).count() as f64 / width as f64;
+                let (m, _) = mean_sd(&rms[start..end]);
+                out[18] = rms[start..end].iter().filter(|&&r| r < m).count() as f64 / width as f64;
                 out
             })
             .collect())
@@ -110,8 +112,8 @@ impl TimbralExtractor {
         let windows = self.texture_windows(y)?;
         let mut out = vec![0.0; 38];
         for i in 0..19 {
-            let column: Vec<f32> = windows.iter().map(|w| w[i] as f32).collect();
-            let (m, s) = mean_std(&column);
+            let column: Vec<f64> = windows.iter().map(|w| w[i]).collect();
+            let (m, s) = mean_sd(&column);
             out[i] = m;
             out[19 + i] = s;
         }
@@ -132,13 +134,6 @@ pub fn spectral_flux(mag: &[f32], n_bins: usize) -> Vec<f32> {
         out[t] = frames[t].iter().zip(&frames[t - 1]).map(|(a, b)| (a - b) * (a - b)).sum::<f64>() as f32;
     }
     out
-}
-
-/// Mean and population standard deviation.
-fn mean_std(v: &[f32]) -> (f64, f64) {
-    let n = v.len().max(1) as f64;
-    let m = v.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
-    (m, (v.iter().map(|&x| (f64::from(x) - m).powi(2)).sum::<f64>() / n).sqrt())
 }
 
 #[cfg(test)]
@@ -164,7 +159,7 @@ mod tests {
         // Only the zero-padded first and last frames (librosa's centring) move it, by a few Hz.
         assert!(v[19] < 20.0, "centroid varies over texture windows: {}", v[19]);
         let mut half = tone[..22_050].to_vec();
-        half.extend(std::iter::repeat(0.0).take(22_050));
+        half.extend(std::iter::repeat_n(0.0, 22_050));
         let windows = fx.texture_windows(&half).unwrap();
         // 87 frames, the tone in the first 43: the window from frame 22 is half silent.
         let mid = windows[22][18];
