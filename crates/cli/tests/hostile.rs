@@ -182,29 +182,12 @@ fn runtime_cases(dir: &std::path::Path) -> Vec<Case> {
 
 /// Three hours of 8 kHz, 8-bit mono WAV (86 MB): a tone whose pitch steps every minute.
 fn three_hours(path: &std::path::Path) {
-    use std::io::Write;
     let (sr, seconds) = (8000u32, 3 * 3600u32);
-    let n = sr * seconds;
-    let mut w = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
-    let mut header = b"RIFF".to_vec();
-    header.extend((36 + n).to_le_bytes());
-    header.extend(b"WAVEfmt ");
-    header.extend(16u32.to_le_bytes());
-    header.extend(1u16.to_le_bytes());
-    header.extend(1u16.to_le_bytes());
-    header.extend(sr.to_le_bytes());
-    header.extend(sr.to_le_bytes());
-    header.extend(1u16.to_le_bytes());
-    header.extend(8u16.to_le_bytes());
-    header.extend(b"data");
-    header.extend(n.to_le_bytes());
-    w.write_all(&header).expect("write");
-    for minute in 0..seconds / 60 {
+    let samples = (0..seconds / 60).flat_map(move |minute| {
         let f = 110.0 * 2f64.powf(f64::from(minute % 36) / 12.0);
-        let block: Vec<u8> = (0..sr * 60).map(|i| (128.0 + 60.0 * (2.0 * std::f64::consts::PI * f * f64::from(i) / f64::from(sr)).sin()) as u8).collect();
-        w.write_all(&block).expect("write");
-    }
-    w.flush().expect("flush");
+        (0..sr * 60).map(move |i| (128.0 + 60.0 * (2.0 * std::f64::consts::PI * f * f64::from(i) / f64::from(sr)).sin()) as u8)
+    });
+    crate::write_u8_wav(path, sr, sr * seconds, samples);
 }
 
 /// A genre-labelled folder tree that mixes real GTZAN clips with every hostile input (as

@@ -48,16 +48,7 @@ impl Drop for Server {
 /// 12 s of a 440 Hz tone, 8-bit mono at 2 kHz (24 kB): long but small.
 fn long_small_wav(path: &Path) {
     let (sr, n) = (2000u32, 24_000u32);
-    let mut b = b"RIFF".to_vec();
-    b.extend((36 + n).to_le_bytes());
-    b.extend(b"WAVEfmt ");
-    for v in [16u32.to_le_bytes().to_vec(), 1u16.to_le_bytes().to_vec(), 1u16.to_le_bytes().to_vec(), sr.to_le_bytes().to_vec(), sr.to_le_bytes().to_vec(), 1u16.to_le_bytes().to_vec(), 8u16.to_le_bytes().to_vec()] {
-        b.extend(v);
-    }
-    b.extend(b"data");
-    b.extend(n.to_le_bytes());
-    b.extend((0..n).map(|i| (128.0 + 50.0 * (2.0 * std::f64::consts::PI * 440.0 * f64::from(i) / f64::from(sr)).sin()) as u8));
-    std::fs::write(path, b).expect("write");
+    crate::write_u8_wav(path, sr, n, (0..n).map(|i| (128.0 + 50.0 * (2.0 * std::f64::consts::PI * 440.0 * f64::from(i) / f64::from(sr)).sin()) as u8));
 }
 
 #[test]

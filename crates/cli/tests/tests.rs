@@ -40,3 +40,30 @@ pub fn example_song() -> PathBuf {
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
+
+/// Writes an 8-bit mono PCM WAV of `frames` samples at `sr` Hz, streaming the samples (a
+/// three-hour file need not be held in memory).
+pub fn write_u8_wav(path: &Path, sr: u32, frames: u32, samples: impl IntoIterator<Item = u8>) {
+    use std::io::Write;
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
+    let mut header = b"RIFF".to_vec();
+    header.extend((36 + frames).to_le_bytes());
+    header.extend(b"WAVEfmt ");
+    header.extend(16u32.to_le_bytes());
+    header.extend(1u16.to_le_bytes()); // PCM
+    header.extend(1u16.to_le_bytes()); // mono
+    header.extend(sr.to_le_bytes());
+    header.extend(sr.to_le_bytes()); // bytes per second
+    header.extend(1u16.to_le_bytes()); // block align
+    header.extend(8u16.to_le_bytes());
+    header.extend(b"data");
+    header.extend(frames.to_le_bytes());
+    w.write_all(&header).expect("write");
+    let mut written = 0u32;
+    for b in samples {
+        w.write_all(&[b]).expect("write");
+        written += 1;
+    }
+    assert_eq!(written, frames, "the samples do not match the declared length");
+    w.flush().expect("flush");
+}
