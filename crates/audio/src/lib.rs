@@ -39,5 +39,5 @@ mod segment;
 pub use decode::{sniff_container, AudioStream, StreamInfo};
 pub use error::{Error, Result};
 pub use load::{decode_check, load, mix_to_mono, stream_mono, LoadOptions, Waveform, DEFAULT_SAMPLE_RATE};
-pub use resample::{resample, KaiserLowpass, MonoResampler, ResampleQuality};
+pub use resample::{halve_rate, resample, KaiserLowpass, MonoResampler, ResampleQuality};
 pub use segment::{segments, Segment, SegmentConfig, TailPolicy};

@@ -720,8 +720,9 @@ pub struct FeaturesArgs {
     /// Audio files or folders (walked recursively for audio extensions).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// Features to compute, comma-separated. Known: mel, mel_db, mfcc, chroma, centroid,
-    /// bandwidth, rolloff, contrast, flatness, zcr, rms, onset, tempo, tonnetz, musicnn_logmel;
+    /// Features to compute, comma-separated. Known: mel, mel_db, mfcc, chroma (from the STFT),
+    /// chroma_cqt, centroid, bandwidth, rolloff, contrast, flatness, zcr, rms, onset, tempo,
+    /// tonnetz (of chroma_cqt, as librosa's), musicnn_logmel;
     /// the rp_extract descriptors rp, rh, ssd, tssd, trh, mvd (one vector per file, at
     /// 22,050 Hz); timbral (Marsyas-style timbral texture, 38 values per file); or "all".
     #[arg(long, value_delimiter = ',', default_value = "mel_db,mfcc,chroma,centroid,bandwidth,rolloff,contrast,flatness,zcr,rms,tempo")]

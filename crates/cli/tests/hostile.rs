@@ -77,7 +77,7 @@ fn hostile_corpus_through_info() {
 fn hostile_corpus_through_features() {
     let out = tempfile::tempdir().expect("tempdir");
     let out_dir = out.path().display().to_string();
-    check_batch(&["features", "--quiet", "--set", "mfcc,chroma,tempo", "--summary", "--no-frames"], &["--out", &out_dir]);
+    check_batch(&["features", "--quiet", "--set", "mfcc,chroma,chroma_cqt,tonnetz,tempo", "--summary", "--no-frames"], &["--out", &out_dir]);
     let summary = std::fs::read_to_string(out.path().join("summary.csv")).expect("summary.csv");
     // Every value finite: silence, 0.05 s clips, extreme gains and NaN/Inf samples give
     // defined values, never NaN.

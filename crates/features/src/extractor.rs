@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use crate::array::Array2;
-use crate::chroma::{chroma_stft, tonnetz, ChromaConfig};
+use crate::chroma::{chroma_stft, estimate_tuning, tonnetz, ChromaConfig};
+use crate::cqt::{chroma_cqt, ConstantQ, CqtConfig};
 use crate::convert::{fft_frequencies, power_to_db, DbReference};
 use crate::error::{invalid, Error, Result};
 use crate::mel::{MelConfig, MelFilterbank, MelNorm};
@@ -24,6 +25,9 @@ pub enum FeatureKind {
     Mfcc,
     /// Chroma from the STFT with estimated tuning, `12 x frames`.
     Chroma,
+    /// Chroma from a constant-Q transform (7 octaves of 36 bins from C1, tuning estimated),
+    /// `12 x frames`, as `librosa.feature.chroma_cqt(y=y, sr=sr, hop_length=hop)`.
+    ChromaCqt,
     /// Spectral centroid, `1 x frames`.
     Centroid,
     /// Spectral bandwidth (p = 2), `1 x frames`.
@@ -42,14 +46,15 @@ pub enum FeatureKind {
     Onset,
     /// Global tempo in BPM, `1 x 1`.
     Tempo,
-    /// Tonal centroids from the STFT chroma, `6 x frames` (see [`tonnetz`](crate::chroma::tonnetz)).
+    /// Tonal centroids of the CQT chroma, `6 x frames`, as `librosa.feature.tonnetz(y=y, sr=sr)`
+    /// (see [`tonnetz`](crate::chroma::tonnetz), which takes any chroma).
     Tonnetz,
 }
 
 impl FeatureKind {
     /// Every kind, in output order.
-    pub const ALL: [FeatureKind; 14] = [
-        Self::Mel, Self::MelDb, Self::Mfcc, Self::Chroma, Self::Centroid, Self::Bandwidth, Self::Rolloff,
+    pub const ALL: [FeatureKind; 15] = [
+        Self::Mel, Self::MelDb, Self::Mfcc, Self::Chroma, Self::ChromaCqt, Self::Centroid, Self::Bandwidth, Self::Rolloff,
         Self::Contrast, Self::Flatness, Self::Zcr, Self::Rms, Self::Onset, Self::Tempo, Self::Tonnetz,
     ];
 
@@ -60,6 +65,7 @@ impl FeatureKind {
             Self::MelDb => "mel_db",
             Self::Mfcc => "mfcc",
             Self::Chroma => "chroma",
+            Self::ChromaCqt => "chroma_cqt",
             Self::Centroid => "centroid",
             Self::Bandwidth => "bandwidth",
             Self::Rolloff => "rolloff",
@@ -94,7 +100,8 @@ pub struct FeatureConfig {
     pub n_mels: usize,
     /// MFCCs kept. Default: `20` (librosa `n_mfcc`).
     pub n_mfcc: usize,
-    /// Chroma tuning; `None` estimates it per file. Default: `None`.
+    /// Chroma tuning (in bins of the chroma's own resolution: 12 per octave for the STFT
+    /// chroma, 36 for the CQT one); `None` estimates it per file. Default: `None`.
     pub tuning: Option<f64>,
 }
 
@@ -126,6 +133,8 @@ pub struct FeatureExtractor {
     mel: MelFilterbank,
     dct: Array2,
     freq: Vec<f64>,
+    /// `None` where the rate is too low for 7 octaves from C1 (below about 8.4 kHz).
+    cqt: Option<ConstantQ>,
 }
 
 impl FeatureExtractor {
@@ -144,7 +153,8 @@ impl FeatureExtractor {
         let mel = MelFilterbank::new(&MelConfig { sr: cfg.sr, n_fft: cfg.n_fft, n_mels: cfg.n_mels, fmin: 0.0, fmax: None, htk: false, norm: MelNorm::Slaney })?;
         let dct = dct_ortho(cfg.n_mfcc, cfg.n_mels);
         let freq = fft_frequencies(f64::from(cfg.sr), cfg.n_fft);
-        Ok(Self { cfg, stft, mel, dct, freq })
+        let cqt = ConstantQ::new(CqtConfig { tuning: cfg.tuning, ..CqtConfig::chroma(cfg.sr, cfg.hop_length) }).ok();
+        Ok(Self { cfg, stft, mel, dct, freq, cqt })
     }
 
     /// The configuration.
@@ -198,14 +208,25 @@ impl FeatureExtractor {
                 out.insert(FeatureKind::Mel, mel);
             }
         }
-        if want(FeatureKind::Chroma) || want(FeatureKind::Tonnetz) {
+        if want(FeatureKind::Chroma) {
             let cfg = ChromaConfig { sr: self.cfg.sr, n_fft, tuning: self.cfg.tuning, ..Default::default() };
-            let chroma = chroma_stft(&spec.power, nb, &cfg);
+            out.insert(FeatureKind::Chroma, chroma_stft(&spec.power, nb, &cfg));
+        }
+        if want(FeatureKind::ChromaCqt) || want(FeatureKind::Tonnetz) {
+            let cqt = self.cqt.as_ref().ok_or_else(|| invalid("sr", self.cfg.sr, ">= 8400 Hz for chroma_cqt and tonnetz (7 octaves from C1)"))?;
+            // librosa estimates the CQT's tuning from a 2048/512 magnitude STFT: reuse ours
+            // when it is that one.
+            let tuning = match self.cfg.tuning {
+                Some(t) => t,
+                None if (n_fft, hop) == (2048, 512) => estimate_tuning(&spec.magnitude(), nb, sr, n_fft, 36),
+                None => cqt.tuning_of(y),
+            };
+            let chroma = chroma_cqt(&cqt.magnitude_tuned(y, tuning)?, 36, 12, cqt.config().fmin)?;
             if want(FeatureKind::Tonnetz) {
                 out.insert(FeatureKind::Tonnetz, tonnetz(&chroma));
             }
-            if want(FeatureKind::Chroma) {
-                out.insert(FeatureKind::Chroma, chroma);
+            if want(FeatureKind::ChromaCqt) {
+                out.insert(FeatureKind::ChromaCqt, chroma);
             }
         }
         let needs_mag = [FeatureKind::Centroid, FeatureKind::Bandwidth, FeatureKind::Rolloff, FeatureKind::Contrast, FeatureKind::Flatness].iter().any(|&k| want(k));

@@ -2,12 +2,14 @@
 Audio features for genrecast that match librosa 0.11 numerically.
 
 # Overview
-- [`FeatureExtractor`] computes any subset of [`FeatureKind`] (mel, dB mel, MFCC, chroma,
-  centroid, bandwidth, roll-off, contrast, flatness, ZCR, RMS, onset strength, tempo) from one
-  shared STFT, with plans built once ([`FeatureConfig`], librosa's defaults).
+- [`FeatureExtractor`] computes any subset of [`FeatureKind`] (mel, dB mel, MFCC, chroma from
+  the STFT and from the CQT, centroid, bandwidth, roll-off, contrast, flatness, ZCR, RMS, onset
+  strength, tempo, tonnetz) from one shared STFT, with plans built once ([`FeatureConfig`],
+  librosa's defaults).
 - The building blocks are public and each names the librosa call it matches: [`StftPlan`],
   [`MelFilterbank`], [`power_to_db`], [`mfcc_from_db`], [`chroma_stft`] with
-  [`estimate_tuning`], the functions of [`spectral`] and [`rhythm`], and the
+  [`estimate_tuning`], the constant-Q transform [`ConstantQ`] with [`chroma_cqt`], the
+  functions of [`spectral`] and [`rhythm`], and the
   [`MusicnnFrontEnd`] preset.
 - [`summarize_array`] turns a feature over time into FMA-style statistics with stable
   [`column_names`].
@@ -30,6 +32,7 @@ assert_eq!(set[&FeatureKind::MelDb].shape(), [128, 87]);
 mod array;
 pub mod chroma;
 mod convert;
+mod cqt;
 mod error;
 mod extractor;
 mod mel;
@@ -43,10 +46,11 @@ mod summary;
 /// The version of the feature code, part of every feature-cache key: the crate version plus a
 /// revision bumped whenever a change moves any output value, so that cached features computed
 /// by older code are never served.
-pub const CODE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+r1");
+pub const CODE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+r2");
 
 pub use array::{dot, Array2};
 pub use chroma::{chroma_filterbank, chroma_stft, estimate_tuning, pitch_tuning, ChromaConfig};
+pub use cqt::{c1_hz, chroma_cqt, cq_to_chroma, ConstantQ, CqtConfig};
 pub use convert::{fft_frequencies, hz_to_mel, linspace, mel_frequencies, mel_to_hz, power_to_db, DbReference};
 pub use error::{Error, Result};
 pub use extractor::{FeatureConfig, FeatureExtractor, FeatureKind, FeatureSet, MusicnnFrontEnd};

@@ -1,10 +1,11 @@
 //! Parity with librosa 0.11 where `shared/reference` has no array: mel filterbanks on the HTK
-//! scale and with p-norms, and tonnetz from the STFT chroma. The arrays in `tests/reference`
+//! scale and with p-norms, tonnetz from the STFT chroma, the constant-Q transform and its
+//! chroma. The arrays in `tests/reference`
 //! were written by librosa itself (`tools/make_feature_reference.py`).
 
 use std::path::PathBuf;
 
-use genrecast_features::{chroma::tonnetz, FeatureConfig, FeatureExtractor, FeatureKind, MelConfig, MelFilterbank, MelNorm};
+use genrecast_features::{chroma::tonnetz, ConstantQ, CqtConfig, FeatureConfig, FeatureExtractor, FeatureKind, MelConfig, MelFilterbank, MelNorm};
 use genrecast_testutil::{read_npy, shared_dir};
 
 fn reference(name: &str) -> (Vec<u64>, Vec<f32>) {
@@ -40,13 +41,51 @@ fn tonnetz_matches_librosa_on_stft_chroma() {
     let Some(shared) = shared_dir() else { return };
     let (_, y) = read_npy(&shared.join("reference/librosa/000002/y_22050.npy"));
     let fx = FeatureExtractor::new(FeatureConfig::default()).expect("extractor");
-    let set = fx.extract(&y, &[FeatureKind::Tonnetz, FeatureKind::Chroma]).expect("extract");
+    let set = fx.extract(&y, &[FeatureKind::Chroma]).expect("extract");
     let (shape, want) = reference("tonnetz_stft_000002.npy");
-    let ours = &set[&FeatureKind::Tonnetz];
+    let ours = tonnetz(&set[&FeatureKind::Chroma]);
     assert_eq!([ours.rows as u64, ours.cols as u64], [shape[0], shape[1]]);
     let err = rel_err(&ours.data, &want);
     println!("tonnetz (chroma_stft): relative error {err:.2e}");
     assert!(err <= 1e-4, "tonnetz relative error {err:.2e}");
-    // The transform alone, on the chroma the extractor returned beside it.
-    assert_eq!(tonnetz(&set[&FeatureKind::Chroma]).data, ours.data);
+}
+
+/// `librosa.feature.chroma_cqt(y=y, sr=22050)`: the CQT with 36 bins per octave, its
+/// estimated tuning, and the folding onto 12 pitch classes.
+#[test]
+fn chroma_cqt_matches_librosa() {
+    let Some(shared) = shared_dir() else { return };
+    let (_, y) = read_npy(&shared.join("reference/librosa/000002/y_22050.npy"));
+    let fx = FeatureExtractor::new(FeatureConfig::default()).expect("extractor");
+    let set = fx.extract(&y, &[FeatureKind::ChromaCqt, FeatureKind::Tonnetz]).expect("extract");
+    let (shape, want) = reference("chroma_cqt_000002.npy");
+    let ours = &set[&FeatureKind::ChromaCqt];
+    assert_eq!([ours.rows as u64, ours.cols as u64], [shape[0], shape[1]]);
+    let err = rel_err(&ours.data, &want);
+    println!("chroma_cqt: relative error {err:.2e}");
+    assert!(err <= 1e-4, "chroma_cqt relative error {err:.2e}");
+    // Tonnetz is the transform of the chroma returned beside it.
+    assert_eq!(tonnetz(ours).data, set[&FeatureKind::Tonnetz].data);
+}
+
+/// `np.abs(librosa.cqt(...))` with its defaults, with one early downsampling (the samples read
+/// as 44.1 kHz), and with a partial lowest octave, a hop that turns odd and a set tuning.
+#[test]
+fn cqt_matches_librosa() {
+    let Some(shared) = shared_dir() else { return };
+    let (_, y) = read_npy(&shared.join("reference/librosa/000002/y_22050.npy"));
+    let cases = [
+        ("default", 5, CqtConfig::default()),
+        ("sr44100", 3, CqtConfig { sr: 44_100, ..Default::default() }),
+        ("partial_oddhop", 1, CqtConfig { hop_length: 96, n_bins: 80, tuning: Some(0.2), ..Default::default() }),
+    ];
+    for (name, seconds, cfg) in cases {
+        let cqt = ConstantQ::new(cfg).expect("config");
+        let ours = cqt.magnitude(&y[..seconds * 22_050]).expect("cqt");
+        let (shape, want) = reference(&format!("cqt_{name}_000002.npy"));
+        assert_eq!([ours.rows as u64, ours.cols as u64], [shape[0], shape[1]], "{name}");
+        let err = rel_err(&ours.data, &want);
+        println!("cqt {name}: relative error {err:.2e}");
+        assert!(err <= 1e-4, "cqt {name}: relative error {err:.2e}");
+    }
 }

@@ -15,6 +15,8 @@ const CASES: &[(&str, FeatureKind, bool, f64)] = &[
     ("mfcc20", FeatureKind::Mfcc, false, 1e-3),
     ("chroma_stft", FeatureKind::Chroma, false, 1e-4),
     ("chroma_stft_tuning0", FeatureKind::Chroma, true, 1e-4),
+    // librosa.feature.tonnetz(y=y, sr=sr): tonal centroids of chroma_cqt, tuning estimated.
+    ("tonnetz", FeatureKind::Tonnetz, false, 1e-4),
     ("spectral_centroid", FeatureKind::Centroid, false, 1e-4),
     ("spectral_bandwidth", FeatureKind::Bandwidth, false, 1e-4),
     ("spectral_rolloff", FeatureKind::Rolloff, false, 1e-4),
