@@ -121,7 +121,7 @@ fn piptrack(spec: &[f32], n_bins: usize, sr: f64, n_fft: usize, band: std::ops::
 
 /// Tuning deviation (in fractions of a chroma bin, resolution 0.01) of a power
 /// spectrogram given frame-major. Matches `librosa.estimate_tuning(S=S, sr=sr, n_fft=n_fft,
-/// bins_per_octave=12)`: pitches from [`piptrack`] above the median magnitude, then the mode of
+/// bins_per_octave=12)`: pitches from `piptrack` above the median magnitude, then the mode of
 /// their deviations from the equal-tempered grid.
 pub fn estimate_tuning(power: &[f32], n_bins: usize, sr: f64, n_fft: usize, bins_per_octave: usize) -> f64 {
     let mut pitches = Vec::new();
