@@ -631,6 +631,10 @@ pub struct BenchServeArgs {
     /// Options passed to `genrecast serve` (e.g. "--max-jobs 2").
     #[arg(long, default_value = "")]
     pub serve_args: String,
+    /// Also print the server's RSS every this many seconds of each level (0: off), to see
+    /// whether memory grows over a long run.
+    #[arg(long, default_value_t = 0.0)]
+    pub rss_every: f64,
 }
 
 /// `genrecast bench classify`.

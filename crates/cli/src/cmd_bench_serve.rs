@@ -45,10 +45,18 @@ fn levels(args: &BenchServeArgs, port: u16, pid: u32, song: &[u8]) -> anyhow::Re
         let level_start = Instant::now();
         let deadline = Instant::now() + Duration::from_secs_f64(args.seconds);
         let max_rss = std::sync::atomic::AtomicU64::new(rss_start as u64);
+        let series = std::sync::Mutex::new(Vec::new());
         let (latencies, errors) = std::thread::scope(|s| {
             let sampler = s.spawn(|| {
+                let mut next_report = args.rss_every;
                 while Instant::now() < deadline {
-                    max_rss.fetch_max(rss_mb(pid) as u64, std::sync::atomic::Ordering::Relaxed);
+                    let rss = rss_mb(pid);
+                    max_rss.fetch_max(rss as u64, std::sync::atomic::Ordering::Relaxed);
+                    let t = level_start.elapsed().as_secs_f64();
+                    if args.rss_every > 0.0 && t >= next_report {
+                        series.lock().unwrap_or_else(|p| p.into_inner()).push((next_report, rss));
+                        next_report += args.rss_every;
+                    }
                     std::thread::sleep(Duration::from_millis(250));
                 }
             });
@@ -95,6 +103,11 @@ fn levels(args: &BenchServeArgs, port: u16, pid: u32, song: &[u8]) -> anyhow::Re
         );
         if let Some(e) = errors.first() {
             eprintln!("  first error at {clients} clients: {e}");
+        }
+        let series = series.into_inner().unwrap_or_else(|p| p.into_inner());
+        if !series.is_empty() {
+            let points: Vec<String> = series.iter().map(|(t, mb)| format!("{t:.0} s {mb:.0}")).collect();
+            println!("|  | server RSS (MB) over the level: {} |||||", points.join(", "));
         }
     }
     Ok(())

@@ -100,7 +100,7 @@ fn serve(args: args::ServeArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(&args.addr).await.with_context(|| format!("listening on {}", args.addr))?;
         let addr = listener.local_addr()?;
-        println!("genrecast serving {} on http://{addr} (POST /classify, /embed, /similar; GET /health, /openapi.json)", config.model);
+        println!("genrecast serving {} on http://{addr} (web page at /; POST /classify, /tag, /embed, /similar; GET /health, /openapi.json)", config.model);
         use std::io::Write as _;
         std::io::stdout().flush()?;
         genrecast_server::serve(listener, config).await?;

@@ -9,13 +9,13 @@ use std::process::{Child, Stdio};
 use crate::{bin, example_song, repo};
 
 /// A server on a free port, killed when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Server {
-    fn start(args: &[&str]) -> Self {
+    pub(crate) fn start(args: &[&str]) -> Self {
         let mut child = bin().args(["serve", "--addr", "127.0.0.1:0"]).args(args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("spawn serve");
         let mut line = String::new();
         BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("first line");
@@ -73,6 +73,21 @@ fn serve_classifies_and_refuses_what_it_must() {
     let (code, by_path) = server.request("POST", "/classify?path=song.ogg", b"");
     assert_eq!(code, 200, "{by_path}");
     assert_eq!(by_path["probabilities"], up["probabilities"]);
+    // /tag: every tag of the backbone, strongest first, led by /classify's top tag.
+    let (code, tagged) = server.request("POST", "/tag?path=song.ogg", b"");
+    let tags = tagged["tags"].as_array().cloned().unwrap_or_default();
+    assert!(code == 200 && tags.len() >= 50, "{code} {tagged}");
+    assert_eq!(tags[0]["tag"], up["tags"][0]["tag"], "{tagged}");
+    assert!(tags.windows(2).all(|w| w[0]["probability"].as_f64() >= w[1]["probability"].as_f64()), "{tagged}");
+    // ?mel=true adds the mel image: 64 bands, 0-255 levels.
+    let (code, with_mel) = server.request("POST", "/classify?mel=true", &song);
+    let mel = &with_mel["mel"];
+    let (bands, columns) = (mel["bands"].as_u64().unwrap_or(0), mel["columns"].as_u64().unwrap_or(0));
+    assert!(code == 200 && bands == 64 && columns > 100, "{code} {mel}");
+    assert_eq!(mel["values"].as_array().map(Vec::len), Some((bands * columns) as usize));
+    assert_eq!(with_mel["probabilities"], up["probabilities"]);
+    let (code, page) = server.request("GET", "/", b"");
+    assert!(code == 200 && page["raw"].as_str().unwrap_or_default().contains("Drop a song here"), "{code}");
     let (code, emb) = server.request("POST", "/embed", &song);
     assert!(code == 200 && emb["embedding"].as_array().is_some_and(|e| e.len() > 10), "{emb}");
 

@@ -10,6 +10,7 @@ mod info;
 mod library;
 mod server;
 mod train;
+mod web_page;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

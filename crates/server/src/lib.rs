@@ -3,8 +3,10 @@
 //!
 //! | method | path | what |
 //! |---|---|---|
-//! | GET | `/health` | status, model, labels, limits |
-//! | POST | `/classify` | body: audio bytes; or `?path=` a file under the root |
+//! | GET | `/` | a web page: drop a song, see its genres, tags, mel spectrogram and similar songs |
+//! | GET | `/health` | status, model, labels, limits, whether a library is loaded |
+//! | POST | `/classify` | body: audio bytes; or `?path=` a file under the root; `?mel=true` adds a mel spectrogram image |
+//! | POST | `/tag` | as `/classify`, returning every tag of the model's tagger backbone, strongest first |
 //! | POST | `/embed` | as `/classify`, returning the song embedding only |
 //! | POST | `/similar` | as `/classify`, returning the nearest songs of a library (`--db`) |
 //! | GET | `/openapi.json` | the OpenAPI 3 description |
@@ -30,10 +32,11 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use genrecast_features::{FeatureConfig, FeatureExtractor, FeatureKind};
 use genrecast_models::{Aggregation, Classifier, Prediction};
 use tokio::sync::Semaphore;
 
@@ -103,7 +106,16 @@ struct AppState {
     waiting: std::sync::atomic::AtomicUsize,
     /// Idle models, so that each request does not load one.
     pool: Mutex<Vec<Classifier>>,
+    /// The mel spectrogram drawn on the web page (64 bands, at the model's rate).
+    display: FeatureExtractor,
 }
+
+/// The web page served at `/`: one self-contained file (no external scripts or styles), so
+/// it works offline and behind any proxy.
+const PAGE: &str = include_str!("page.html");
+
+/// Widest mel image sent to the page, in columns: longer songs are max-pooled down to it.
+const MEL_COLUMNS: usize = 600;
 
 /// The router with every endpoint, for `config` (opens the model once to check it).
 ///
@@ -120,10 +132,13 @@ pub fn router(config: ServerConfig) -> Result<Router, ServerError> {
         Some(r) => Some(std::fs::canonicalize(r).map_err(|source| ServerError::Root { path: r.clone(), source })?),
         None => None,
     };
-    let state = Arc::new(AppState { jobs: Arc::new(Semaphore::new(config.max_jobs.max(1))), waiting: std::sync::atomic::AtomicUsize::new(0), pool: Mutex::new(vec![first]), root, labels, tag_names, trained_on, config: config.clone() });
+    let display = FeatureExtractor::new(FeatureConfig { sr: first.sample_rate(), n_fft: 1024, hop_length: 512, n_mels: 64, n_mfcc: 20, tuning: Some(0.0) }).map_err(|e| ServerError::Model(e.to_string()))?;
+    let state = Arc::new(AppState { jobs: Arc::new(Semaphore::new(config.max_jobs.max(1))), waiting: std::sync::atomic::AtomicUsize::new(0), pool: Mutex::new(vec![first]), root, labels, tag_names, trained_on, display, config: config.clone() });
     Ok(Router::new()
+        .route("/", get(page))
         .route("/health", get(health))
         .route("/classify", post(classify))
+        .route("/tag", post(tag))
         .route("/embed", post(embed))
         .route("/similar", post(similar))
         .route("/openapi.json", get(openapi))
@@ -154,12 +169,18 @@ impl IntoResponse for Refusal {
     }
 }
 
+async fn page() -> impl IntoResponse {
+    ([(header::CACHE_CONTROL, "no-cache")], Html(PAGE))
+}
+
 async fn health(State(s): State<Arc<AppState>>) -> Json<serde_json::Value> {
     Json(serde_json::json!({
         "status": "ok",
         "model": s.config.model,
         "trained_on": s.trained_on,
         "labels": s.labels,
+        "tagger": !s.tag_names.is_empty(),
+        "library": s.config.library.is_some(),
         "limits": {
             "max_upload_bytes": s.config.max_upload_bytes,
             "max_audio_seconds": s.config.max_audio_seconds,
@@ -171,21 +192,40 @@ async fn health(State(s): State<Arc<AppState>>) -> Json<serde_json::Value> {
     }))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
 struct Source {
     /// A file under the root, relative to it.
     path: Option<String>,
+    /// Add the song's mel spectrogram as an image (`/classify` only).
+    #[serde(default)]
+    mel: bool,
 }
 
 async fn classify(State(s): State<Arc<AppState>>, Query(q): Query<Source>, body: Bytes) -> Result<Json<serde_json::Value>, Refusal> {
-    let p = analyse(&s, q, body).await?;
+    let (p, mel) = analyse(&s, q, body).await?;
     let named: serde_json::Map<String, serde_json::Value> = s.labels.iter().zip(&p.probabilities).map(|(l, &v)| (l.clone(), serde_json::json!(v))).collect();
     let top: Vec<serde_json::Value> = ranked(&p.probabilities, &s.labels, 3).map(|(l, v)| serde_json::json!({ "label": l, "probability": v })).collect();
-    Ok(Json(serde_json::json!({
+    let mut out = serde_json::json!({
         "model": s.config.model, "trained_on": s.trained_on, "duration_s": p.duration,
         "top": top, "probabilities": named, "windows": p.windows.len(), "windows_total": p.windows_total.max(p.windows.len()),
         "tags": top_tags(&s.tag_names, p.tags.as_deref()),
-    })))
+    });
+    if let Some(mel) = mel {
+        out["mel"] = mel;
+    }
+    Ok(Json(out))
+}
+
+async fn tag(State(s): State<Arc<AppState>>, Query(q): Query<Source>, body: Bytes) -> Result<Json<serde_json::Value>, Refusal> {
+    if s.tag_names.is_empty() {
+        return Err(Refusal(StatusCode::NOT_FOUND, format!("model '{}' has no tagger backbone; serve a model built on musicnn (e.g. the default)", s.config.model)));
+    }
+    let (p, _) = analyse(&s, Source { mel: false, ..q }, body).await?;
+    let Some(tags) = p.tags.as_deref() else {
+        return Err(Refusal(StatusCode::INTERNAL_SERVER_ERROR, "the backbone gave no tags".into()));
+    };
+    let all: Vec<serde_json::Value> = ranked(tags, &s.tag_names, tags.len()).map(|(t, v)| serde_json::json!({ "tag": t, "probability": v })).collect();
+    Ok(Json(serde_json::json!({ "model": s.config.model, "duration_s": p.duration, "tags": all })))
 }
 
 #[derive(serde::Deserialize)]
@@ -200,7 +240,7 @@ async fn similar(State(s): State<Arc<AppState>>, Query(q): Query<SimilarQuery>, 
         return Err(Refusal(StatusCode::NOT_FOUND, "this server has no library (start it with --db library.sqlite)".into()));
     };
     let k = q.k.unwrap_or(10).clamp(1, 100);
-    let p = analyse(&s, Source { path: q.path }, body).await?;
+    let (p, _) = analyse(&s, Source { path: q.path, mel: false }, body).await?;
     let model = s.config.model.clone();
     let found = tokio::task::spawn_blocking(move || -> Result<Vec<serde_json::Value>, String> {
         let lib = genrecast_library::Library::open(&db).map_err(|e| e.to_string())?;
@@ -219,12 +259,13 @@ async fn similar(State(s): State<Arc<AppState>>, Query(q): Query<SimilarQuery>, 
 }
 
 async fn embed(State(s): State<Arc<AppState>>, Query(q): Query<Source>, body: Bytes) -> Result<Json<serde_json::Value>, Refusal> {
-    let p = analyse(&s, q, body).await?;
+    let (p, _) = analyse(&s, Source { mel: false, ..q }, body).await?;
     Ok(Json(serde_json::json!({ "model": s.config.model, "duration_s": p.duration, "embedding": p.embedding })))
 }
 
-/// Checks the limits, then classifies on a blocking thread with a pooled model.
-async fn analyse(s: &Arc<AppState>, q: Source, body: Bytes) -> Result<Prediction, Refusal> {
+/// Checks the limits, then classifies on a blocking thread with a pooled model; with
+/// `q.mel`, also draws the song's mel spectrogram.
+async fn analyse(s: &Arc<AppState>, q: Source, body: Bytes) -> Result<(Prediction, Option<serde_json::Value>), Refusal> {
     let refuse = |code: StatusCode, m: String| Refusal(code, m);
     let started = tokio::time::Instant::now();
     let permit = match Arc::clone(&s.jobs).try_acquire_owned() {
@@ -273,7 +314,7 @@ async fn analyse(s: &Arc<AppState>, q: Source, body: Bytes) -> Result<Prediction
             Some(m) => m,
             None => Classifier::open(&state.config.model).map_err(|e| e.to_string())?,
         };
-        let r = model.classify_file(&path, Aggregation::Mean).map_err(|e| strip_path(&e.to_string(), &path));
+        let r = load_and_classify(&model, &path, q.mel.then_some(&state.display)).map_err(|e| strip_path(&e, &path));
         state.pool.lock().unwrap_or_else(|p| p.into_inner()).push(model);
         drop(permit);
         r
@@ -285,10 +326,43 @@ async fn analyse(s: &Arc<AppState>, q: Source, body: Bytes) -> Result<Prediction
         Ok(Ok(Err(e))) => return Err(refuse(StatusCode::UNPROCESSABLE_ENTITY, format!("{shown}: {e}"))),
         Ok(Ok(Ok(p))) => p,
     };
-    if p.duration > s.config.max_audio_seconds {
-        return Err(too_long(&shown, p.duration, s.config.max_audio_seconds));
+    if p.0.duration > s.config.max_audio_seconds {
+        return Err(too_long(&shown, p.0.duration, s.config.max_audio_seconds));
     }
     Ok(p)
+}
+
+/// Decodes `path` once at the model's rate, classifies it, and with `display` draws its mel
+/// spectrogram.
+fn load_and_classify(model: &Classifier, path: &Path, display: Option<&FeatureExtractor>) -> Result<(Prediction, Option<serde_json::Value>), String> {
+    let opts = genrecast_audio::LoadOptions { sample_rate: Some(model.sample_rate()), ..Default::default() };
+    let wave = genrecast_audio::load(path, &opts).map_err(|e| e.to_string())?;
+    let p = model.classify_samples(&wave.samples, Aggregation::Mean).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mel = match display {
+        Some(fx) => Some(mel_image(fx, &wave.samples).map_err(|e| format!("{}: mel spectrogram: {e}", path.display()))?),
+        None => None,
+    };
+    Ok((p, mel))
+}
+
+/// The mel spectrogram in dB (80 dB range below the loudest bin) as 0-255 grey levels, low
+/// bands first, max-pooled to at most [`MEL_COLUMNS`] columns: a small image the page draws.
+fn mel_image(fx: &FeatureExtractor, samples: &[f32]) -> Result<serde_json::Value, genrecast_features::Error> {
+    let set = fx.extract(samples, &[FeatureKind::MelDb])?;
+    let Some(db) = set.get(&FeatureKind::MelDb) else { return Ok(serde_json::Value::Null) };
+    let pool = db.cols.div_ceil(MEL_COLUMNS).max(1);
+    let columns = db.cols.div_ceil(pool);
+    let mut values = Vec::with_capacity(db.rows * columns);
+    for band in 0..db.rows {
+        let row = db.row(band);
+        for c in 0..columns {
+            let loudest = row[c * pool..((c + 1) * pool).min(row.len())].iter().copied().fold(-80.0f32, f32::max);
+            values.push((((loudest + 80.0) / 80.0).clamp(0.0, 1.0) * 255.0).round() as u8);
+        }
+    }
+    let cfg = fx.config();
+    let seconds_per_column = (pool * cfg.hop_length) as f64 / f64::from(cfg.sr);
+    Ok(serde_json::json!({ "bands": db.rows, "columns": columns, "seconds_per_column": seconds_per_column, "db_range": 80, "values": values }))
 }
 
 /// The five strongest tags of the model's backbone (empty for models without one).
@@ -351,7 +425,8 @@ async fn openapi() -> Json<serde_json::Value> {
         "info": { "title": "genrecast", "version": env!("CARGO_PKG_VERSION") },
         "paths": {
             "/health": { "get": { "summary": "status, model, labels and limits", "responses": { "200": { "description": "ok" } } } },
-            "/classify": op("genre probabilities of a song"),
+            "/classify": op("genre probabilities of a song (?mel=true adds its mel spectrogram)"),
+            "/tag": op("every tag of the model's tagger backbone, strongest first"),
             "/embed": op("the song's embedding"),
             "/similar": op("the nearest songs of the server's library (?k=10)"),
         }
