@@ -45,6 +45,21 @@ impl Drop for Server {
     }
 }
 
+/// A library of four songs under `dir/library` (the example song as `copy.ogg` and three
+/// short corpus files), indexed by `genrecast index` into `dir/lib.sqlite`, which is returned.
+pub(crate) fn indexed_library(dir: &Path) -> std::path::PathBuf {
+    let lib_dir = dir.join("library");
+    std::fs::create_dir_all(&lib_dir).expect("lib dir");
+    std::fs::copy(example_song(), lib_dir.join("copy.ogg")).expect("copy");
+    for f in ["good.flac", "good.mp3", "good_pcm16_mono.wav"] {
+        std::fs::copy(repo().join("crates/cli/tests/hostile").join(f), lib_dir.join(f)).expect("copy");
+    }
+    let db = dir.join("lib.sqlite");
+    let out = bin().args(["index", "-q", "--db"]).arg(&db).arg(&lib_dir).output().expect("index");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    db
+}
+
 /// 12 s of a 440 Hz tone, 8-bit mono at 2 kHz (24 kB): long but small.
 fn long_small_wav(path: &Path) {
     let (sr, n) = (2000u32, 24_000u32);
@@ -131,15 +146,7 @@ fn serve_classifies_and_refuses_what_it_must() {
     // /similar needs a library: without one it says so; with one indexed by the same model,
     // the song's own copy in the library is its nearest neighbour.
     refused("/similar", &song, 404, "no library");
-    let lib_dir = tmp.path().join("library");
-    std::fs::create_dir_all(&lib_dir).expect("lib dir");
-    std::fs::copy(example_song(), lib_dir.join("copy.ogg")).expect("copy");
-    for f in ["good.flac", "good.mp3", "good_pcm16_mono.wav"] {
-        std::fs::copy(repo().join("crates/cli/tests/hostile").join(f), lib_dir.join(f)).expect("copy");
-    }
-    let db = tmp.path().join("lib.sqlite");
-    let out = bin().args(["index", "-q", "--db"]).arg(&db).arg(&lib_dir).output().expect("index");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let db = indexed_library(tmp.path());
     let with_db = Server::start(&["--db", db.to_str().expect("utf-8")]);
     let (code, v) = with_db.request("POST", "/similar?k=3", &song);
     let hits = v["similar"].as_array().cloned().unwrap_or_default();

@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 
-use crate::server::Server;
-use crate::{bin, example_song, repo};
+use crate::example_song;
+use crate::server::{indexed_library, Server};
 
 /// Headless Chromium with remote debugging on a free port, killed when dropped.
 struct Browser {
@@ -211,16 +211,8 @@ fn web_page_shows_an_uploaded_song_in_headless_chromium() {
     };
     let tmp = tempfile::tempdir().expect("tmp");
     let root = tmp.path().join("root");
-    let lib_dir = tmp.path().join("library");
     std::fs::create_dir_all(&root).expect("root");
-    std::fs::create_dir_all(&lib_dir).expect("library");
-    std::fs::copy(example_song(), lib_dir.join("copy.ogg")).expect("copy");
-    for f in ["good.flac", "good.mp3", "good_pcm16_mono.wav"] {
-        std::fs::copy(repo().join("crates/cli/tests/hostile").join(f), lib_dir.join(f)).expect("copy");
-    }
-    let db = tmp.path().join("lib.sqlite");
-    let out = bin().args(["index", "-q", "--db"]).arg(&db).arg(&lib_dir).output().expect("index");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let db = indexed_library(tmp.path());
     let server = Server::start(&["--root", root.to_str().expect("utf-8"), "--db", db.to_str().expect("utf-8")]);
     let mut page = browser.page();
     page.call("Page.enable", serde_json::json!({}));
