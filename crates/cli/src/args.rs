@@ -517,6 +517,10 @@ pub struct DatasetSource {
     /// Manifest: the label column.
     #[arg(long, default_value = "genre")]
     pub label_column: String,
+    /// Manifest: read the label column as numbers (e.g. play counts) and cut it into this many
+    /// equal-size classes, q01 (lowest) upwards: 10 for deciles (as pandas.qcut, ties merged).
+    #[arg(long)]
+    pub label_quantiles: Option<usize>,
     /// Manifest: split label cells on this character into several tags (multi-label).
     #[arg(long)]
     pub label_separator: Option<char>,

@@ -23,6 +23,7 @@ pub fn open_source(src: &DatasetSource) -> anyhow::Result<Dataset> {
             clip_column: src.clip_column.clone(),
             artist_column: src.artist_column.clone(),
             split_column: src.split_column.clone(),
+            label_quantiles: src.label_quantiles,
             ..ManifestOptions::default()
         },
     };

@@ -51,6 +51,52 @@ pub fn median(v: &[f64]) -> f64 {
     }
 }
 
+/// Class edges that cut `values` into `n` groups of (about) equal size: the quantiles at
+/// `0, 1/n, ..., 1` (`np.quantile`, linear interpolation), with repeated edges dropped, so that
+/// ties (many equal play counts, say) give fewer classes rather than empty ones. Use with
+/// [`quantile_class`]; together they are `pandas.qcut(values, n, labels=False,
+/// duplicates="drop")`. Empty for no finite values or `n == 0`.
+///
+/// # Example
+/// ```
+/// use genrecast_eval::{quantile_class, quantile_edges};
+/// let counts = [3.5, 1.0, 7.25, 2.0, 9.0, 4.0, 6.0, 5.5, 8.0, 0.5, 10.0];
+/// let edges = quantile_edges(&counts, 4);
+/// assert_eq!(edges, [0.5, 2.75, 5.5, 7.625, 10.0]);
+/// let classes: Vec<usize> = counts.iter().map(|&v| quantile_class(&edges, v).unwrap()).collect();
+/// assert_eq!(classes, [1, 0, 2, 0, 3, 1, 2, 1, 3, 0, 3]); // pandas.qcut's answer
+/// ```
+pub fn quantile_edges(values: &[f64], n: usize) -> Vec<f64> {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if sorted.is_empty() || n == 0 {
+        return Vec::new();
+    }
+    sorted.sort_by(f64::total_cmp);
+    let last = sorted.len() - 1;
+    let mut edges: Vec<f64> = (0..=n)
+        .map(|k| {
+            let h = last as f64 * k as f64 / n as f64;
+            let lo = h.floor() as usize;
+            let hi = (lo + 1).min(last);
+            sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+        })
+        .collect();
+    edges.dedup();
+    edges
+}
+
+/// The class (0-based, lowest values first) of `value` under [`quantile_edges`]: class `i`
+/// holds `edges[i] < value <= edges[i + 1]`, the first class also its lower edge. `None` for a
+/// value outside the edges or not finite.
+pub fn quantile_class(edges: &[f64], value: f64) -> Option<usize> {
+    let (&first, &last) = (edges.first()?, edges.last()?);
+    if !(first..=last).contains(&value) {
+        return None;
+    }
+    // The first edge >= value closes the class; the lowest value falls in class 0.
+    Some(edges.partition_point(|&e| e < value).saturating_sub(1).min(edges.len().saturating_sub(2)))
+}
+
 /// Mean and population standard deviation (`np.mean`, `np.std`), as the benchmark tables
 /// report figures over folds; `(0, 0)` for an empty slice.
 ///
@@ -62,4 +108,27 @@ pub fn mean_sd(v: &[f64]) -> (f64, f64) {
     let n = v.len().max(1) as f64;
     let m = v.iter().sum::<f64>() / n;
     (m, (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n).sqrt())
+}
+
+#[cfg(test)]
+mod quantile_tests {
+    use super::*;
+
+    /// Play-count-like values with ties at zero, against `pandas.qcut(x, 10, labels=False,
+    /// duplicates="drop")` (pandas 2, run by hand): nine classes survive the ties.
+    #[test]
+    fn deciles_with_ties_match_pandas_qcut() {
+        let x = [0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0, 21.0, 34.0, 55.0, 89.0, 144.0, 233.0, 377.0, 610.0, 987.0, 1597.0];
+        let edges = quantile_edges(&x, 10);
+        let want_edges = [0.0, 0.8, 2.7, 6.8, 17.0, 42.4, 105.5, 261.8, 647.7, 1597.0];
+        assert_eq!(edges.len(), want_edges.len());
+        for (e, w) in edges.iter().zip(want_edges) {
+            assert!((e - w).abs() < 1e-9, "{edges:?}");
+        }
+        let classes: Vec<usize> = x.iter().filter_map(|&v| quantile_class(&edges, v)).collect();
+        assert_eq!(classes, [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8]);
+        assert_eq!(quantile_class(&edges, -1.0), None);
+        assert_eq!(quantile_class(&edges, f64::NAN), None);
+        assert!(quantile_edges(&[], 10).is_empty());
+    }
 }
