@@ -113,7 +113,7 @@ def main():
         fn_constructor_kwargs={"model": args.model, "features": features},
         batch_size=args.batch_size,
         batch_format="numpy",
-        concurrency=(1, workers),
+        concurrency=workers,  # one model per CPU, all started up front
         num_cpus=1,
     ).materialize()
     results.write_parquet(args.output)
