@@ -25,8 +25,7 @@ struct Header {
 pub fn classify(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
     let aggregation: Aggregation = args.common.aggregate.parse()?;
     let probe = Classifier::open(&args.model)?;
-    let card = probe.card();
-    let trained_on = format!("{} {}, {} split, {} tracks", card.trained_on.kind, card.trained_on.dataset, card.trained_on.split, card.trained_on.tracks);
+    let trained_on = probe.card().trained_on.to_string();
     let header = Header { model: args.model.clone(), trained_on, labels: probe.labels().to_vec(), tag_names: probe.tag_names().filter(|_| args.tags).map(<[String]>::to_vec) };
     let max_windows = args.common.max_windows();
     let open = || Classifier::open(&args.model).map_err(|e| e.to_string());
@@ -149,14 +148,6 @@ where
     Ok(failures.finish(total, true))
 }
 
-/// Indices of the `k` largest values, largest first.
-fn top(p: &[f32], k: usize) -> Vec<usize> {
-    let mut idx: Vec<usize> = (0..p.len()).collect();
-    idx.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
-    idx.truncate(k);
-    idx
-}
-
 fn clock(s: f64) -> String {
     let s = s.max(0.0).round() as u64;
     format!("{}:{:02}", s / 60, s % 60)
@@ -170,17 +161,17 @@ fn table(h: &Header, rows: &[(PathBuf, Result<Prediction, String>)], opts: &Pred
         let Ok(s) = r else { continue };
         let spread = if s.windows_total > s.windows.len() { format!(" spread over {}", s.windows_total) } else { String::new() };
         let _ = writeln!(out, "\n{}  ({:.1} s, {} windows{spread})", path.display(), s.duration, s.windows.len());
-        for i in top(&s.probabilities, opts.top_k) {
+        for i in genrecast_eval::top_indices(&s.probabilities, opts.top_k) {
             let p = s.probabilities[i];
             let _ = writeln!(out, "  {:<width$}  {:5.3}  {}", h.labels[i], p, "#".repeat((p * 30.0).round() as usize));
         }
         if let (Some(names), Some(tags)) = (&h.tag_names, &s.tags) {
-            let list: Vec<String> = top(tags, 5).into_iter().map(|i| format!("{} {:.2}", names[i], tags[i])).collect();
+            let list: Vec<String> = genrecast_eval::top_indices(tags, 5).into_iter().map(|i| format!("{} {:.2}", names[i], tags[i])).collect();
             let _ = writeln!(out, "  tags: {}", list.join(", "));
         }
         if opts.segments {
             for w in &s.windows {
-                let list: Vec<String> = top(&w.probabilities, opts.top_k.min(3)).into_iter().map(|i| format!("{} {:.2}", h.labels[i], w.probabilities[i])).collect();
+                let list: Vec<String> = genrecast_eval::top_indices(&w.probabilities, opts.top_k.min(3)).into_iter().map(|i| format!("{} {:.2}", h.labels[i], w.probabilities[i])).collect();
                 let _ = writeln!(out, "    {:>6}-{:<6} {}", clock(w.start), clock(w.end), list.join("  "));
             }
         }
@@ -190,7 +181,7 @@ fn table(h: &Header, rows: &[(PathBuf, Result<Prediction, String>)], opts: &Pred
 
 fn json(h: &Header, rows: &[(PathBuf, Result<Prediction, String>)], opts: &PredictOptions) -> serde_json::Value {
     let named = |p: &[f32], names: &[String]| -> serde_json::Map<String, serde_json::Value> { names.iter().zip(p).map(|(n, &v)| (n.clone(), serde_json::json!(v))).collect() };
-    let ranked = |p: &[f32], names: &[String], k: usize| -> Vec<serde_json::Value> { top(p, k).into_iter().map(|i| serde_json::json!({ "label": names[i], "probability": p[i] })).collect() };
+    let ranked = |p: &[f32], names: &[String], k: usize| -> Vec<serde_json::Value> { genrecast_eval::top_indices(p, k).into_iter().map(|i| serde_json::json!({ "label": names[i], "probability": p[i] })).collect() };
     let files: Vec<serde_json::Value> = rows
         .iter()
         .map(|(path, r)| match r {

@@ -28,8 +28,7 @@ pub fn misclassified(ds: &Dataset, labels: &[String], tracks: &[usize], probs: &
         .filter_map(|(&t, p)| {
             let truth = ds.tracks[t].label()?;
             let ti = labels.iter().position(|l| l == truth)?;
-            let mut order: Vec<usize> = (0..p.len()).collect();
-            order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
+            let order = genrecast_eval::top_indices(p, 3);
             (order[0] != ti).then(|| Misclassified {
                 file: ds.tracks[t].path.display().to_string(),
                 clip: ds.tracks[t].clip.clone(),

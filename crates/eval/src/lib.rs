@@ -51,6 +51,20 @@ pub fn median(v: &[f64]) -> f64 {
     }
 }
 
+/// Indices of the `k` largest `values`, largest first; ties keep index order (so the first of
+/// them leads, as [`argmax`] picks it). For top-k genres and tags.
+///
+/// # Example
+/// ```
+/// assert_eq!(genrecast_eval::top_indices(&[0.2, 0.5, 0.1, 0.5], 3), [1, 3, 0]);
+/// ```
+pub fn top_indices(values: &[f32], k: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
+    order.truncate(k);
+    order
+}
+
 /// Class edges that cut `values` into `n` groups of (about) equal size: the quantiles at
 /// `0, 1/n, ..., 1` (`np.quantile`, linear interpolation), with repeated edges dropped, so that
 /// ties (many equal play counts, say) give fewer classes rather than empty ones. Use with

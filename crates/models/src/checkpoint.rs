@@ -17,6 +17,8 @@ use crate::{Error, Result};
 pub const MODEL_FORMAT: u32 = 1;
 
 /// What a model was trained on (kept to refuse evaluating it on its own training data).
+/// Displayed as `KIND DATASET, SPLIT split, N tracks`, the line `classify`, the server and the
+/// Python `Model` show beside results.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrainedOn {
     /// Dataset path as given.
@@ -34,6 +36,12 @@ pub struct TrainedOn {
     /// Clip ids of the validation tracks that chose the epoch (scores on them are optimistic).
     #[serde(default)]
     pub valid_clips: Vec<String>,
+}
+
+impl std::fmt::Display for TrainedOn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}, {} split, {} tracks", self.kind, self.dataset, self.split, self.tracks)
+    }
 }
 
 /// Everything about a trained model except its weights.

@@ -109,8 +109,7 @@ impl Model {
         let mut classifier = py.detach(|| Classifier::open(&name)).map_err(value_error)?;
         // 0 or None: every window, as the CLI's --max-windows 0.
         classifier.set_max_windows(max_windows.filter(|&m| m > 0));
-        let card = classifier.card();
-        let trained_on = format!("{} {}, {} split, {} tracks", card.trained_on.kind, card.trained_on.dataset, card.trained_on.split, card.trained_on.tracks);
+        let trained_on = classifier.card().trained_on.to_string();
         let labels = classifier.labels().to_vec();
         let tag_names = classifier.tag_names().map(<[String]>::to_vec).unwrap_or_default();
         Ok(Self { name, labels, tag_names, trained_on, inner: Mutex::new(classifier) })
@@ -178,11 +177,9 @@ impl Model {
 
 /// The `k` highest values as `[{key: name, "probability": p}, ...]`.
 fn ranked<'py>(py: Python<'py>, values: &[f32], names: &[String], k: usize, key: &str) -> PyResult<Vec<Bound<'py, PyDict>>> {
-    let mut order: Vec<usize> = (0..values.len().min(names.len())).collect();
-    order.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
-    order
+    let values = &values[..values.len().min(names.len())];
+    genrecast_eval::top_indices(values, k)
         .into_iter()
-        .take(k)
         .map(|i| {
             let d = PyDict::new(py);
             d.set_item(key, &names[i])?;

@@ -124,8 +124,7 @@ const MEL_COLUMNS: usize = 600;
 /// that does not resolve.
 pub fn router(config: ServerConfig) -> Result<Router, ServerError> {
     let first = Classifier::open(&config.model).map_err(|e| ServerError::Model(e.to_string()))?;
-    let card = first.card();
-    let trained_on = format!("{} {}, {} split, {} tracks", card.trained_on.kind, card.trained_on.dataset, card.trained_on.split, card.trained_on.tracks);
+    let trained_on = first.card().trained_on.to_string();
     let labels = first.labels().to_vec();
     let tag_names = first.tag_names().map(<[String]>::to_vec).unwrap_or_default();
     let root = match &config.root {
@@ -373,9 +372,8 @@ fn top_tags(names: &[String], tags: Option<&[f32]>) -> Vec<serde_json::Value> {
 
 /// The `k` highest `values` with their names, highest first.
 fn ranked<'a>(values: &'a [f32], names: &'a [String], k: usize) -> impl Iterator<Item = (&'a str, f32)> {
-    let mut order: Vec<usize> = (0..values.len().min(names.len())).collect();
-    order.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
-    order.into_iter().take(k).map(move |i| (names[i].as_str(), values[i]))
+    let values = &values[..values.len().min(names.len())];
+    genrecast_eval::top_indices(values, k).into_iter().map(move |i| (names[i].as_str(), values[i]))
 }
 
 fn too_long(shown: &str, seconds: f64, max: f64) -> Refusal {
