@@ -13,7 +13,7 @@
 //! parallel. Errors are `ValueError`s naming the file and the cause.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use genrecast_audio::LoadOptions;
 use genrecast_features::{FeatureConfig, FeatureExtractor, FeatureKind, MusicnnFrontEnd};
@@ -66,7 +66,7 @@ fn features<'py>(py: Python<'py>, audio: Audio<'py>, names: Option<Vec<String>>,
         Audio::Path(p) => (Vec::new(), Some(p)),
     };
     let computed = py.detach(|| -> Result<Vec<(String, genrecast_features::Array2)>, String> {
-        let fx = FeatureExtractor::new(FeatureConfig { sr, ..Default::default() }).map_err(|e| e.to_string())?;
+        let fx = extractor(sr)?;
         let y = match &path {
             Some(p) => genrecast_audio::load(p, &LoadOptions { sample_rate: Some(sr), ..Default::default() }).map_err(|e| e.to_string())?.samples,
             None => samples,
@@ -76,7 +76,8 @@ fn features<'py>(py: Python<'py>, audio: Audio<'py>, names: Option<Vec<String>>,
         if musicnn {
             let Some(p) = &path else { return Err("musicnn_logmel needs a file (it decodes at 16 kHz)".into()) };
             let y16 = genrecast_audio::load(p, &LoadOptions { sample_rate: Some(MusicnnFrontEnd::SAMPLE_RATE), ..Default::default() }).map_err(|e| e.to_string())?;
-            out.push(("musicnn_logmel".into(), MusicnnFrontEnd::new().map_err(named)?.logmel(&y16.samples)));
+            let front = MUSICNN.get_or_init(MusicnnFrontEnd::new).as_ref().map_err(|e| e.to_string())?;
+            out.push(("musicnn_logmel".into(), front.logmel(&y16.samples)));
         }
         Ok(out)
     });
@@ -86,6 +87,23 @@ fn features<'py>(py: Python<'py>, audio: Audio<'py>, names: Option<Vec<String>>,
         dict.set_item(name, array.into_pyarray(py))?;
     }
     Ok(dict)
+}
+
+/// Feature extractors by sample rate, built once and shared by every call (their FFT plans,
+/// filterbanks and DCT are the costly part of a short file).
+static EXTRACTORS: Mutex<Vec<(u32, Arc<FeatureExtractor>)>> = Mutex::new(Vec::new());
+
+/// musicnn's front end (one configuration), built once.
+static MUSICNN: OnceLock<Result<MusicnnFrontEnd, genrecast_features::Error>> = OnceLock::new();
+
+fn extractor(sr: u32) -> Result<Arc<FeatureExtractor>, String> {
+    let mut built = EXTRACTORS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, fx)) = built.iter().find(|(rate, _)| *rate == sr) {
+        return Ok(Arc::clone(fx));
+    }
+    let fx = Arc::new(FeatureExtractor::new(FeatureConfig { sr, ..Default::default() }).map_err(|e| e.to_string())?);
+    built.push((sr, Arc::clone(&fx)));
+    Ok(fx)
 }
 
 /// Model(name="genre-gtzan", max_windows=200)
