@@ -261,8 +261,7 @@ impl ConstantQ {
         let mut end = n_bins;
         for r in &responses {
             for (j, row) in (0..r.rows).rev().zip((0..end).rev()) {
-                let length = cfg.filter_scale / alpha[row] * sr / freqs[row];
-                let scale = 1.0 / length.sqrt();
+                let scale = 1.0 / filter_length(cfg.filter_scale, alpha[row], sr, freqs[row]).sqrt();
                 for (o, &v) in out.row_mut(row).iter_mut().zip(&r.row(j)[..frames]) {
                     *o = (f64::from(v) * scale) as f32;
                 }
@@ -310,6 +309,12 @@ impl ConstantQ {
     }
 }
 
+/// Length in samples at `sr` of the filter for `freq` (`filters.wavelet_lengths` with gamma
+/// 0): its Q, `filter_scale / alpha`, periods.
+fn filter_length(filter_scale: f64, alpha: f64, sr: f64, freq: f64) -> f64 {
+    filter_scale / alpha * sr / freq
+}
+
 /// librosa's resampling by 2 with `scale=True`: halve the rate, then multiply by sqrt(2).
 fn halve_scaled(y: &[f32]) -> Vec<f32> {
     let mut out = genrecast_audio::halve_rate(y);
@@ -323,7 +328,7 @@ fn halve_scaled(y: &[f32]) -> Vec<f32> {
 /// complex64; they are rounded to `f32` here at the same two points.
 fn octave_basis(freqs: &[f64], alpha: &[f64], sr: f64, filter_scale: f64, sparsity: f64) -> OctaveBasis {
     use std::f64::consts::PI;
-    let lengths: Vec<f64> = freqs.iter().zip(alpha).map(|(f, a)| filter_scale / a * sr / f).collect();
+    let lengths: Vec<f64> = freqs.iter().zip(alpha).map(|(&f, &a)| filter_length(filter_scale, a, sr, f)).collect();
     let max_len = lengths.iter().copied().fold(0.0f64, f64::max);
     let n_fft = 1usize << (max_len.log2().ceil().max(0.0) as u32);
     let fft = FftPlanner::<f64>::new().plan_fft_forward(n_fft);
