@@ -40,6 +40,7 @@ mod split;
 mod tagtraum;
 mod track;
 mod walk;
+mod word_vectors;
 
 use std::path::{Path, PathBuf};
 
@@ -59,6 +60,7 @@ pub use split::{check_leakage, holdout, stratified_group_kfold, Fold, GroupBy, L
 pub use tagtraum::load_tagtraum;
 pub use track::{Dataset, DatasetKind, Track};
 pub use walk::{is_audio_path, AUDIO_EXTENSIONS};
+pub use word_vectors::{LyricsEncoder, WordVectors};
 
 /// How to open a dataset.
 #[derive(Clone, Debug, Default)]

@@ -112,7 +112,7 @@ impl LyricsBags {
 /// let v = tfidf.transform(&docs[1]);
 /// assert_eq!(v, vec![(0, 1.0)]);
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TfIdf {
     /// Inverse document frequency of each word.
     pub idf: Vec<f64>,

@@ -60,3 +60,36 @@ fn malformed_musixmatch_lines_name_file_and_line() {
     let err = LyricsBags::read(&[Path::new(&a), Path::new(&b)]).expect_err("mismatch").to_string();
     assert!(err.contains("word list differs"), "{err}");
 }
+
+/// Word vectors from co-occurrence in the real bags: the nearest words of a few probes are
+/// judged against hand-made lists of related words (German function words, church words,
+/// gun words), not against our own earlier output.
+#[test]
+fn word_vectors_from_the_musixmatch_bags_group_related_words() {
+    let Some(shared) = shared_dir() else { return };
+    let dir = shared.join("data/msd/musixmatch");
+    let bags = LyricsBags::read(&[dir.join("mxm_dataset_test.head8259.txt").as_path()]).expect("read");
+    let wv = genrecast_datasets::WordVectors::fit(bags.tracks.iter(), bags.words.len(), 50, 5, 0);
+    let id = |w: &str| bags.words.iter().position(|x| x == w).expect(w);
+    let nearest = |w: &str| -> Vec<&str> {
+        let i = id(w);
+        let mut near: Vec<(f64, usize)> = (0..bags.words.len()).filter(|&j| j != i).map(|j| (wv.cosine(i, j), j)).collect();
+        near.sort_by(|a, b| b.0.total_cmp(&a.0));
+        near[..8].iter().map(|&(_, j)| bags.words[j].as_str()).collect()
+    };
+    let cases: [(&str, &[&str], usize); 3] = [
+        ("und", &["ein", "zu", "ist", "auf", "ich", "nicht", "der", "die", "das", "du", "mich", "mir", "sie", "es", "wir", "dich", "mein", "kein", "sind", "bin", "noch", "nur", "mit", "den", "dem", "im", "von", "was", "wenn", "wie", "dann", "doch"], 6),
+        ("god", &["pray", "lord", "soul", "faith", "heaven", "jesu", "prais", "prayer", "bless", "father", "holi", "sin", "angel", "glori"], 3),
+        ("gun", &["shot", "bullet", "smoke", "kill", "trigger", "pistol", "shoot", "gat", "glock", "blood", "dead", "murder", "crack"], 3),
+    ];
+    for (probe, related, at_least) in cases {
+        let near = nearest(probe);
+        let hits = near.iter().filter(|w| related.contains(w)).count();
+        assert!(hits >= at_least, "{probe}: nearest {near:?}, {hits} related (want {at_least})");
+    }
+    // Words in fewer than 5 songs get no vector.
+    let rare = (0..bags.words.len()).find(|&w| bags.tracks.iter().filter(|b| b.counts.iter().any(|c| c.0 as usize == w)).count() < 5);
+    if let Some(w) = rare {
+        assert!(wv.vector(w).iter().all(|&x| x == 0.0));
+    }
+}
