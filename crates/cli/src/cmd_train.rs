@@ -470,7 +470,7 @@ fn zero_shot_card(zs: &genrecast_models::ZeroShot) -> ModelCard {
         task: Task::SingleLabel,
         labels: zs.labels().to_vec(),
         input,
-        normalizer: Normalizer { mean: vec![0.0; f], std: vec![1.0; f] },
+        normalizer: Normalizer { mean: vec![0.0; f], std: vec![1.0; f], mask_row: None },
         train: TrainConfig::default(),
         trained_on: TrainedOn { dataset: "none (MSD tags mapped to genres)".into(), kind: "zero-shot".into(), split: "-".into(), ..Default::default() },
         best_epoch: 0,

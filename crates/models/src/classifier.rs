@@ -160,6 +160,19 @@ impl Classifier {
             let known: Vec<&str> = BUILTIN_MODELS.iter().map(|m| m.name).collect();
             return Err(Error::Config(format!("no model '{name_or_dir}': neither a built-in model ({}) nor a model directory", known.join(", "))));
         };
+        let spec = &card.input;
+        if !spec.reads_audio() || spec.reads_lyrics() {
+            let what = match (spec.preset, spec.reads_lyrics()) {
+                (crate::InputPreset::Lyrics, _) => "lyrics",
+                (crate::InputPreset::MsdSegments, true) => "MSD segment series and lyrics",
+                (crate::InputPreset::MsdSegments, false) => "MSD segment series",
+                _ => "audio and lyrics",
+            };
+            return Err(Error::Config(format!(
+                "model '{name_or_dir}' reads {what}, not audio alone: score it with `genrecast eval` on its dataset{}",
+                if spec.reads_lyrics() { " and --lyrics" } else { "" }
+            )));
+        }
         let backbone = match card.input.preset.backbone() {
             Some(b) => Some((Musicnn::pretrained(b, &device)?, MusicnnFrontEnd::new().map_err(|e| Error::Config(e.to_string()))?)),
             None => None,

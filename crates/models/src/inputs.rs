@@ -18,6 +18,13 @@ use crate::musicnn::{self, Backbone, Musicnn};
 use crate::train::Example;
 use crate::{Error, Result};
 
+/// Segments of an MSD series by default (the seed's choice).
+pub const DEFAULT_SEGMENTS: usize = 300;
+/// Values of a lyrics vector by default.
+pub const DEFAULT_LYRICS_DIMS: usize = 50;
+/// Timbre and pitch rows of an MSD segment series (the mask row follows them).
+const MSD_SEGMENT_ROWS: usize = 24;
+
 /// Revision of the model-input code (bump when backbone outputs move), part of the cache key.
 const MODELS_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+r1");
 
@@ -39,6 +46,13 @@ pub enum InputPreset {
     MusicnnMsd,
     /// The same from the MagnaTagATune musicnn.
     MusicnnMtt,
+    /// The Echo Nest segment series of a Million Song Dataset per-track HDF5 file: per
+    /// segment, 12 timbre coefficients and 12 pitch strengths, then a mask row (1 for a real
+    /// segment, 0 for padding); the first `crop_frames` segments (300 by default), zero-padded.
+    /// For the 1-D CNN, the LSTM and the MLP, as the seed's sequence models read them.
+    MsdSegments,
+    /// A song's lyrics vector ([`genrecast_datasets::LyricsEncoder`]) alone, for the MLP.
+    Lyrics,
 }
 
 impl InputPreset {
@@ -68,10 +82,12 @@ impl std::str::FromStr for InputPreset {
             "mfcc" => Ok(Self::Mfcc),
             "mfcc-chroma" | "mfcc+chroma" => Ok(Self::MfccChroma),
             "summary" => Ok(Self::Summary),
+            "msd-segments" => Ok(Self::MsdSegments),
+            "lyrics" => Ok(Self::Lyrics),
             other => other
                 .parse::<Backbone>()
                 .map(Self::from_backbone)
-                .map_err(|_| Error::Config(format!("unknown input '{other}' (known: logmel, mfcc, mfcc-chroma, summary, musicnn-msd, musicnn-mtt)"))),
+                .map_err(|_| Error::Config(format!("unknown input '{other}' (known: logmel, mfcc, mfcc-chroma, summary, musicnn-msd, musicnn-mtt, msd-segments, lyrics)"))),
         }
     }
 }
@@ -83,20 +99,57 @@ pub struct InputSpec {
     pub preset: InputPreset,
     /// Analysis sample rate (every file is resampled to it).
     pub sample_rate: u32,
-    /// Frames per crop (86 frames = 2 s at 22,050 Hz with hop 512).
+    /// Frames per crop (86 frames = 2 s at 22,050 Hz with hop 512); segments per series for
+    /// [`InputPreset::MsdSegments`].
     pub crop_frames: usize,
+    /// Values of the lyrics vector: the whole input of [`InputPreset::Lyrics`], or appended
+    /// to every example of another preset (a multimodal model; 0: none). Appended values are
+    /// packed row-major into `ceil(lyrics_dims / frames)` extra rows, zero-padded.
+    #[serde(default)]
+    pub lyrics_dims: usize,
 }
 
 impl InputSpec {
     /// A spec with crops of `crop_seconds` (backbone presets: one 3 s patch, whatever
     /// `crop_seconds`).
     pub fn new(preset: InputPreset, crop_seconds: f64) -> Self {
-        if preset.backbone().is_some() {
-            return Self { preset, sample_rate: MusicnnFrontEnd::SAMPLE_RATE, crop_frames: 1 };
+        match preset {
+            _ if preset.backbone().is_some() => return Self { preset, sample_rate: MusicnnFrontEnd::SAMPLE_RATE, crop_frames: 1, lyrics_dims: 0 },
+            InputPreset::MsdSegments => return Self::segments(DEFAULT_SEGMENTS),
+            InputPreset::Lyrics => return Self::lyrics(DEFAULT_LYRICS_DIMS),
+            _ => {}
         }
         let sample_rate = 22_050;
         let crop_frames = ((crop_seconds * f64::from(sample_rate) / 512.0).round() as usize).max(1);
-        Self { preset, sample_rate, crop_frames }
+        Self { preset, sample_rate, crop_frames, lyrics_dims: 0 }
+    }
+
+    /// MSD segment series of `steps` segments (the seed uses 300).
+    pub fn segments(steps: usize) -> Self {
+        // The rate is the Echo Nest analysis rate; nothing is decoded at it.
+        Self { preset: InputPreset::MsdSegments, sample_rate: 22_050, crop_frames: steps.max(1), lyrics_dims: 0 }
+    }
+
+    /// Lyrics vectors of `dims` values.
+    pub fn lyrics(dims: usize) -> Self {
+        Self { preset: InputPreset::Lyrics, sample_rate: 22_050, crop_frames: 1, lyrics_dims: dims }
+    }
+
+    /// Whether the input is (or includes) lyrics, which come from a bag-of-words file keyed by
+    /// track id rather than from the audio.
+    pub fn reads_lyrics(&self) -> bool {
+        self.lyrics_dims > 0
+    }
+
+    /// Whether the input is something other than audio (MSD segments or lyrics alone), so
+    /// that it cannot be computed from a sound file.
+    pub fn reads_audio(&self) -> bool {
+        !matches!(self.preset, InputPreset::MsdSegments | InputPreset::Lyrics)
+    }
+
+    /// The row of the padding mask, for masked sequence inputs.
+    pub fn mask_row(&self) -> Option<usize> {
+        (self.preset == InputPreset::MsdSegments).then_some(MSD_SEGMENT_ROWS)
     }
 
     pub(crate) fn kinds(&self) -> Vec<FeatureKind> {
@@ -106,7 +159,7 @@ impl InputSpec {
             InputPreset::Mfcc => vec![Mfcc],
             InputPreset::MfccChroma => vec![Mfcc, Chroma],
             InputPreset::Summary => vec![Mfcc, Chroma, Contrast, Centroid, Bandwidth, Rolloff, Flatness, Zcr, Rms],
-            InputPreset::MusicnnMsd | InputPreset::MusicnnMtt => vec![],
+            InputPreset::MusicnnMsd | InputPreset::MusicnnMtt | InputPreset::MsdSegments | InputPreset::Lyrics => vec![],
         }
     }
 
@@ -118,6 +171,8 @@ impl InputSpec {
             InputPreset::MfccChroma => 32,
             InputPreset::Summary => 45,
             InputPreset::MusicnnMsd | InputPreset::MusicnnMtt => musicnn::PENULTIMATE,
+            InputPreset::MsdSegments => MSD_SEGMENT_ROWS + 1,
+            InputPreset::Lyrics => self.lyrics_dims,
         }
     }
 
@@ -131,12 +186,29 @@ impl InputSpec {
         }
     }
 
-    /// `(features, frames)` of one example.
-    pub fn example_shape(&self) -> (usize, usize) {
+    /// `(features, frames)` of one example's own input, without appended lyrics rows: what
+    /// the normaliser fits and the network's body reads.
+    pub fn feature_shape(&self) -> (usize, usize) {
         match self.preset {
             InputPreset::Summary => (2 * self.frame_rows(), 1),
+            InputPreset::Lyrics => (self.lyrics_dims, 1),
             _ => (self.frame_rows(), self.crop_frames),
         }
+    }
+
+    /// Rows that carry appended lyrics values (0 without lyrics or for lyrics alone).
+    pub fn side_rows(&self) -> usize {
+        if self.preset == InputPreset::Lyrics {
+            return 0;
+        }
+        self.lyrics_dims.div_ceil(self.feature_shape().1)
+    }
+
+    /// `(rows, frames)` of one example as the network receives it: the feature rows, then
+    /// any rows of appended lyrics values.
+    pub fn example_shape(&self) -> (usize, usize) {
+        let (f, t) = self.feature_shape();
+        (f + self.side_rows(), t)
     }
 }
 
@@ -172,8 +244,38 @@ fn matrix(path: &Path, spec: &InputSpec, fx: &FeatureExtractor, cache: Option<&F
 }
 
 fn compute_matrix(path: &Path, spec: &InputSpec, fx: &FeatureExtractor) -> Result<Array2> {
+    match spec.preset {
+        InputPreset::MsdSegments => return msd_segment_matrix(path, spec.crop_frames),
+        InputPreset::Lyrics => return Err(Error::Config(format!("{}: lyrics vectors come from a musiXmatch bag-of-words file, not from a track's file", path.display()))),
+        _ => {}
+    }
     let wave = load(path, &LoadOptions { sample_rate: Some(spec.sample_rate), ..LoadOptions::default() }).map_err(|e| Error::Data(e.to_string()))?;
     input_matrix(&wave.samples, spec, fx).map_err(|e| Error::Data(format!("{}: {e}", path.display())))
+}
+
+/// The segment series of an MSD per-track file as a `25 x steps` matrix: 12 timbre rows, 12
+/// pitch rows, the mask row.
+///
+/// # Errors
+/// [`Error::Data`] naming the file when it is not an MSD per-track file or has no segments.
+pub fn msd_segment_matrix(path: &Path, steps: usize) -> Result<Array2> {
+    let track = genrecast_datasets::read_msd_track(path).map_err(|e| Error::Data(e.to_string()))?;
+    if track.segments_timbre.is_empty() {
+        return Err(Error::Data(format!("{}: no segments", path.display())));
+    }
+    let series = track.segment_series(steps);
+    let rows = MSD_SEGMENT_ROWS + 1;
+    let mut data = vec![0f32; rows * steps];
+    for (t, (v, &m)) in series.values.iter().zip(&series.mask).enumerate() {
+        for (r, &x) in v.iter().enumerate() {
+            data[r * steps + t] = x;
+        }
+        data[MSD_SEGMENT_ROWS * steps + t] = f32::from(u8::from(m));
+    }
+    if !data.iter().all(|v| v.is_finite()) {
+        return Err(Error::Data(format!("{}: segment values are not finite", path.display())));
+    }
+    Ok(Array2 { rows, cols: steps, data })
 }
 
 /// The per-frame input matrix of mono samples at `spec.sample_rate`: features x frames for
@@ -185,6 +287,9 @@ fn compute_matrix(path: &Path, spec: &InputSpec, fx: &FeatureExtractor) -> Resul
 pub fn input_matrix(samples: &[f32], spec: &InputSpec, fx: &FeatureExtractor) -> Result<Array2> {
     if samples.is_empty() {
         return Err(Error::Data("no audio".into()));
+    }
+    if !spec.reads_audio() {
+        return Err(Error::Config(format!("a model on {:?} input reads no audio", spec.preset)));
     }
     if let Some(backbone) = spec.preset.backbone() {
         return backbone_embeddings(backbone, samples);
@@ -243,35 +348,77 @@ pub struct Normalizer {
     pub mean: Vec<f32>,
     /// Standard deviation of each feature row (at least 1e-6).
     pub std: Vec<f32>,
+    /// The padding mask's row, for masked series: it is left as it is, the other rows are
+    /// fitted on real steps only and padding stays zero.
+    #[serde(default)]
+    pub mask_row: Option<usize>,
 }
 
 impl Normalizer {
-    /// Fits on examples of shape `(features, frames)`.
+    /// Fits on examples of shape `(features, frames)` (rows beyond `features`, such as
+    /// appended lyrics, are left alone).
     pub fn fit(examples: &[Example], shape: (usize, usize)) -> Self {
+        Self::fit_masked(examples, shape, None)
+    }
+
+    /// Fits on the examples of `spec`: its feature rows, with its mask if it has one.
+    pub fn fit_spec(examples: &[Example], spec: &InputSpec) -> Self {
+        Self::fit_masked(examples, spec.feature_shape(), spec.mask_row())
+    }
+
+    fn fit_masked(examples: &[Example], shape: (usize, usize), mask_row: Option<usize>) -> Self {
         let (f, t) = shape;
         let mut sum = vec![0f64; f];
         let mut sq = vec![0f64; f];
+        let mut n = 0usize;
         for e in examples {
+            let real = |i: usize| mask_row.is_none_or(|m| e.x[m * t + i] > 0.5);
             for r in 0..f {
-                for &v in &e.x[r * t..(r + 1) * t] {
-                    sum[r] += f64::from(v);
-                    sq[r] += f64::from(v) * f64::from(v);
+                for (i, &v) in e.x[r * t..(r + 1) * t].iter().enumerate() {
+                    if real(i) {
+                        sum[r] += f64::from(v);
+                        sq[r] += f64::from(v) * f64::from(v);
+                    }
                 }
             }
+            n += (0..t).filter(|&i| real(i)).count();
         }
-        let n = (examples.len() * t).max(1) as f64;
-        let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
-        let std = sq.iter().zip(&mean).map(|(q, m)| ((q / n - m * m).max(0.0).sqrt().max(1e-6)) as f32).collect();
-        Self { mean: mean.into_iter().map(|m| m as f32).collect(), std }
+        let n = n.max(1) as f64;
+        let mut mean: Vec<f32> = sum.iter().map(|s| (s / n) as f32).collect();
+        let mut std: Vec<f32> = sq.iter().zip(&sum).map(|(q, s)| ((q / n - (s / n).powi(2)).max(0.0).sqrt().max(1e-6)) as f32).collect();
+        if let Some(m) = mask_row {
+            (mean[m], std[m]) = (0.0, 1.0);
+        }
+        Self { mean, std, mask_row }
     }
 
-    /// Standardises `x` (`features x frames`) in place.
+    /// Standardises `x` (`features x frames`) in place; rows beyond the fitted ones are left
+    /// as they are, and masked padding is set to zero.
     pub fn apply(&self, x: &mut [f32], frames: usize) {
-        for (r, row) in x.chunks_mut(frames).enumerate() {
+        let frames = frames.max(1);
+        let mask: Option<Vec<bool>> = self.mask_row.map(|m| x.get(m * frames..(m + 1) * frames).map_or_else(Vec::new, |row| row.iter().map(|&v| v > 0.5).collect()));
+        for (r, row) in x.chunks_mut(frames).enumerate().take(self.mean.len()) {
+            if Some(r) == self.mask_row {
+                continue;
+            }
             let (m, s) = (self.mean[r], self.std[r]);
-            row.iter_mut().for_each(|v| *v = (*v - m) / s);
+            for (i, v) in row.iter_mut().enumerate() {
+                *v = if mask.as_ref().is_some_and(|k| !k.get(i).copied().unwrap_or(true)) { 0.0 } else { (*v - m) / s };
+            }
         }
     }
+}
+
+/// Appends a lyrics vector to an example's input, packed row-major into the rows that follow
+/// the `feature_values` values (see [`InputSpec::lyrics_dims`]).
+pub fn append_lyrics(x: &mut Vec<f32>, lyrics: &[f32], spec: &InputSpec) {
+    let (f, t) = spec.feature_shape();
+    x.truncate(f * t);
+    let start = x.len();
+    let room = spec.side_rows() * t;
+    x.resize(start + room, 0.0);
+    let n = lyrics.len().min(room);
+    x[start..start + n].copy_from_slice(&lyrics[..n]);
 }
 
 /// One crop of `spec.crop_frames` starting at frame `start` of `m`, as an example input (edge

@@ -16,7 +16,7 @@ pub use adadelta::{Adadelta, AdadeltaConfig};
 pub use checkpoint::{load, load_bytes, save, ModelCard, TrainedOn, MODEL_FORMAT};
 pub use classifier::{aggregate_windows, Aggregation, BuiltinModel, Classifier, Prediction, Tagger, WindowPrediction, BUILTIN_MODELS, DEFAULT_MAX_WINDOWS, DEFAULT_MODEL};
 pub use error::{Error, Result};
-pub use inputs::{backbone_embeddings, crop, random_crops, summary_vector, target, track_matrices, window_starts, windows, InputPreset, InputSpec, Normalizer};
+pub use inputs::{append_lyrics, backbone_embeddings, crop, msd_segment_matrix, random_crops, summary_vector, target, track_matrices, window_starts, windows, InputPreset, InputSpec, Normalizer, DEFAULT_LYRICS_DIMS, DEFAULT_SEGMENTS};
 pub use musicnn::{Backbone, Musicnn, MusicnnOutput};
 pub use network::{Architecture, GenreNet, NetworkConfig};
 pub use step_timing::{time_steps, StepTimes};

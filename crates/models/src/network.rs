@@ -4,6 +4,12 @@
 //! computes an embedding of `embedding` dimensions (50 by default) with a ReLU, and maps it
 //! through dropout and one linear layer to `n_outputs` logits: softmax for single-label genre,
 //! sigmoid for multi-label tags.
+//!
+//! Two extensions serve sequence and multimodal inputs. A masked input (MSD segment series)
+//! carries its padding mask as its last feature row; the 1-D CNN and the LSTM then average
+//! over real steps only. A network with lyrics reads its lyrics vector from rows appended
+//! after the features (see [`crate::InputSpec::lyrics_dims`]), concatenates it with the body's
+//! embedding and maps both through one fusion layer to the embedding the head reads.
 
 use burn::module::Module;
 use burn::nn::conv::{Conv1d, Conv1dConfig, Conv2d, Conv2dConfig};
@@ -27,6 +33,8 @@ pub enum Architecture {
     Cnn2d,
     /// Three conv blocks, then a 2-layer LSTM over time, mean over time.
     Crnn,
+    /// A 2-layer LSTM over the input's frames (segment series), mean over (real) steps.
+    Lstm,
 }
 
 impl std::str::FromStr for Architecture {
@@ -38,7 +46,8 @@ impl std::str::FromStr for Architecture {
             "cnn1d" => Ok(Self::Cnn1d),
             "cnn2d" => Ok(Self::Cnn2d),
             "crnn" => Ok(Self::Crnn),
-            other => Err(crate::Error::Config(format!("unknown model '{other}' (known: linear, mlp, cnn1d, cnn2d, crnn)"))),
+            "lstm" => Ok(Self::Lstm),
+            other => Err(crate::Error::Config(format!("unknown model '{other}' (known: linear, mlp, cnn1d, cnn2d, crnn, lstm)"))),
         }
     }
 }
@@ -64,19 +73,39 @@ pub struct NetworkConfig {
     pub lstm_hidden: usize,
     /// Dropout probability before the head (and between MLP layers). Default 0.3.
     pub dropout: f64,
+    /// Whether the last feature row is a padding mask (1 real, 0 padding).
+    #[serde(default)]
+    pub masked: bool,
+    /// Values of the lyrics vector appended to each input (0: none).
+    #[serde(default)]
+    pub lyrics: usize,
 }
 
 impl NetworkConfig {
     /// Defaults for `architecture` over inputs of `n_features x n_frames`.
     pub fn new(architecture: Architecture, n_features: usize, n_frames: usize, n_outputs: usize) -> Self {
         let channels = match architecture {
-            Architecture::Linear | Architecture::Mlp => vec![],
+            Architecture::Linear | Architecture::Mlp | Architecture::Lstm => vec![],
             Architecture::Cnn1d => vec![64, 128, 128],
             Architecture::Cnn2d => vec![16, 32, 64, 128],
             Architecture::Crnn => vec![32, 64, 64],
         };
         let embedding = if architecture == Architecture::Linear { n_features * n_frames } else { 50 };
-        Self { architecture, n_features, n_frames, n_outputs, embedding, hidden: 128, channels, lstm_hidden: 64, dropout: 0.3 }
+        Self { architecture, n_features, n_frames, n_outputs, embedding, hidden: 128, channels, lstm_hidden: 64, dropout: 0.3, masked: false, lyrics: 0 }
+    }
+
+    /// Defaults for `architecture` reading `spec`'s examples (its mask and lyrics included).
+    pub fn for_input(architecture: Architecture, spec: &crate::InputSpec, n_outputs: usize) -> Self {
+        let (f, t) = spec.feature_shape();
+        let mut c = Self::new(architecture, f, t, n_outputs);
+        c.masked = spec.mask_row().is_some();
+        c.lyrics = if spec.preset == crate::InputPreset::Lyrics { 0 } else { spec.lyrics_dims };
+        c
+    }
+
+    /// Rows of appended lyrics values after the feature rows.
+    pub fn lyrics_rows(&self) -> usize {
+        self.lyrics.div_ceil(self.n_frames.max(1))
     }
 
     /// Checks that the input survives the pooling of every block.
@@ -97,7 +126,11 @@ impl NetworkConfig {
             Architecture::Linear if self.embedding != self.n_features * self.n_frames => {
                 bad(format!("a linear model's embedding is its input: {} values, not {}", self.n_features * self.n_frames, self.embedding))
             }
-            Architecture::Linear | Architecture::Mlp => Ok(()),
+            Architecture::Linear if self.lyrics > 0 => bad("a linear model cannot fuse lyrics (use mlp)".into()),
+            _ if self.masked && matches!(self.architecture, Architecture::Cnn2d | Architecture::Crnn) => {
+                bad(format!("{:?} does not read masked series (use cnn1d, lstm or mlp)", self.architecture))
+            }
+            Architecture::Linear | Architecture::Mlp | Architecture::Lstm => Ok(()),
             Architecture::Cnn1d if self.n_frames < need => bad(format!("cnn1d with {pools} pooling blocks needs at least {need} frames, got {}", self.n_frames)),
             Architecture::Cnn2d | Architecture::Crnn if self.n_frames < need || self.n_features < need => {
                 bad(format!("{:?} with {pools} pooling blocks needs at least {need} features and frames, got {}x{}", self.architecture, self.n_features, self.n_frames))
@@ -142,6 +175,11 @@ impl NetworkConfig {
             cnn1d: None,
             cnn2d: None,
             crnn: None,
+            lstm: None,
+            fusion: (self.lyrics > 0).then(|| LinearConfig::new(self.embedding + self.lyrics, self.embedding).init(device)),
+            features: self.n_features,
+            lyrics: self.lyrics,
+            masked: self.masked,
             dropout: DropoutConfig::new(self.dropout).init(),
             head: LinearConfig::new(self.embedding, self.n_outputs).init(device),
         };
@@ -151,6 +189,7 @@ impl NetworkConfig {
             Architecture::Cnn1d => net.cnn1d = Some(Cnn1d::new(self, device)),
             Architecture::Cnn2d => net.cnn2d = Some(Cnn2d::new(self, device)),
             Architecture::Crnn => net.crnn = Some(Crnn::new(self, device)),
+            Architecture::Lstm => net.lstm = Some(LstmNet::new(self, device)),
         }
         Ok(net)
     }
@@ -173,26 +212,50 @@ pub struct GenreNet {
     cnn1d: Option<Cnn1d>,
     cnn2d: Option<Cnn2d>,
     crnn: Option<Crnn>,
+    lstm: Option<LstmNet>,
+    /// Lyrics fusion: `[embedding, lyrics] -> embedding`.
+    fusion: Option<Linear>,
+    /// Feature rows of the input (lyrics rows follow them).
+    features: usize,
+    /// Values of the appended lyrics vector.
+    lyrics: usize,
+    /// Whether the last feature row is a padding mask.
+    masked: bool,
     dropout: Dropout,
     /// The output layer (public for L1 penalties and for swapping heads).
     pub head: Linear,
 }
 
 impl GenreNet {
-    /// The embedding of a batch `[batch, features, frames]`: `[batch, embedding]`, after ReLU.
+    /// The embedding of a batch `[batch, rows, frames]`: `[batch, embedding]`, after ReLU.
     pub fn embed(&self, x: Tensor<3>) -> Tensor<2> {
-        if let Some(m) = &self.mlp {
+        let [b, rows, t] = x.dims();
+        let (x, lyrics) = if self.fusion.is_some() && rows > self.features {
+            let side = x.clone().narrow(1, self.features, rows - self.features).reshape([b, (rows - self.features) * t]).narrow(1, 0, self.lyrics);
+            (x.narrow(1, 0, self.features), Some(side))
+        } else {
+            (x, None)
+        };
+        // The mask `[batch, 1, frames]`, for pooling over real steps.
+        let mask = self.masked.then(|| x.clone().narrow(1, self.features - 1, 1));
+        let e = if let Some(m) = &self.mlp {
             m.forward(x)
         } else if let Some(m) = &self.cnn1d {
-            m.forward(x)
+            m.forward(x, mask)
         } else if let Some(m) = &self.cnn2d {
             m.forward(x)
         } else if let Some(m) = &self.crnn {
             m.forward(x)
+        } else if let Some(m) = &self.lstm {
+            m.forward(x, mask)
         } else {
             // No body: a linear model, whose embedding is its input.
             let [b, f, t] = x.dims();
             x.reshape([b, f * t])
+        };
+        match (&self.fusion, lyrics) {
+            (Some(fusion), Some(l)) => relu(fusion.forward(Tensor::cat(vec![e, l], 1))),
+            _ => e,
         }
     }
 
@@ -208,7 +271,8 @@ impl GenreNet {
         let emb = self.mlp.as_ref().map(|m| &m.emb)
             .or(self.cnn1d.as_ref().map(|m| &m.emb))
             .or(self.cnn2d.as_ref().map(|m| &m.emb))
-            .or(self.crnn.as_ref().map(|m| &m.emb));
+            .or(self.crnn.as_ref().map(|m| &m.emb))
+            .or(self.lstm.as_ref().map(|m| &m.emb));
         if let Some(e) = emb {
             sum = sum + e.weight.val().abs().sum();
         }
@@ -264,13 +328,16 @@ impl Cnn1d {
         Self { convs, norms, pool: MaxPool1dConfig::new(2).init(), emb: LinearConfig::new(ch_in, c.embedding).init(device) }
     }
 
-    fn forward(&self, x: Tensor<3>) -> Tensor<2> {
+    fn forward(&self, x: Tensor<3>, mask: Option<Tensor<3>>) -> Tensor<2> {
         let mut x = x;
+        let mut mask = mask;
         for (conv, norm) in self.convs.iter().zip(&self.norms) {
             x = self.pool.forward(relu(norm.forward(conv.forward(x))));
+            // A pooled step is real when any step it covers is.
+            mask = mask.map(|m| self.pool.forward(m));
         }
         let [b, ch, _] = x.dims();
-        relu(self.emb.forward(x.mean_dim(2).reshape([b, ch])))
+        relu(self.emb.forward(time_mean(x, mask).reshape([b, ch])))
     }
 }
 
@@ -351,5 +418,44 @@ impl Crnn {
         let (h, _) = self.lstm2.forward(h, None);
         let [_, _, hidden] = h.dims();
         relu(self.emb.forward(h.mean_dim(1).reshape([b, hidden])))
+    }
+}
+
+/// Mean over the last axis of `[batch, channels, steps]`, over the steps whose `mask`
+/// (`[batch, 1, steps]`) is 1 when there is a mask: `[batch, channels, 1]`.
+fn time_mean(x: Tensor<3>, mask: Option<Tensor<3>>) -> Tensor<3> {
+    match mask {
+        None => x.mean_dim(2),
+        Some(m) => {
+            let count = m.clone().sum_dim(2).clamp_min(1.0);
+            (x * m).sum_dim(2).div(count)
+        }
+    }
+}
+
+/// A 2-layer LSTM over the frames of `[batch, features, frames]`.
+#[derive(Module, Debug)]
+struct LstmNet {
+    lstm1: Lstm,
+    lstm2: Lstm,
+    emb: Linear,
+}
+
+impl LstmNet {
+    fn new(c: &NetworkConfig, device: &Device) -> Self {
+        Self {
+            lstm1: LstmConfig::new(c.n_features, c.lstm_hidden, true).init(device),
+            lstm2: LstmConfig::new(c.lstm_hidden, c.lstm_hidden, true).init(device),
+            emb: LinearConfig::new(c.lstm_hidden, c.embedding).init(device),
+        }
+    }
+
+    fn forward(&self, x: Tensor<3>, mask: Option<Tensor<3>>) -> Tensor<2> {
+        let [b, _, _] = x.dims();
+        let (h, _) = self.lstm1.forward(x.swap_dims(1, 2), None);
+        let (h, _) = self.lstm2.forward(h, None);
+        let [_, _, hidden] = h.dims();
+        // The states of real steps only: an LSTM reads forwards, so they never saw padding.
+        relu(self.emb.forward(time_mean(h.swap_dims(1, 2), mask).reshape([b, hidden])))
     }
 }

@@ -52,7 +52,7 @@ fn adadelta_step_matches_the_published_update() {
 #[test]
 fn every_architecture_gives_logits_and_a_50d_embedding() {
     let d = Device::flex();
-    for (arch, f, t) in [(Architecture::Mlp, 90, 1), (Architecture::Cnn1d, 32, 86), (Architecture::Cnn2d, 128, 86), (Architecture::Crnn, 128, 86)] {
+    for (arch, f, t) in [(Architecture::Mlp, 90, 1), (Architecture::Cnn1d, 32, 86), (Architecture::Cnn2d, 128, 86), (Architecture::Crnn, 128, 86), (Architecture::Lstm, 25, 300)] {
         let net = NetworkConfig::new(arch, f, t, 10).init(&d).expect("init").valid();
         let (logits, emb) = net.forward(Tensor::zeros([3, f, t], &d));
         assert_eq!(logits.dims(), [3, 10], "{arch:?}");
@@ -117,8 +117,8 @@ fn checkpoints_round_trip_and_refuse_mismatches() {
         network: NetworkConfig::new(Architecture::Mlp, 6, 1, 2),
         task: Task::SingleLabel,
         labels: vec!["a".into(), "b".into()],
-        input: InputSpec { preset: InputPreset::Summary, sample_rate: 22050, crop_frames: 86 },
-        normalizer: Normalizer { mean: vec![0.0; 6], std: vec![1.0; 6] },
+        input: InputSpec { preset: InputPreset::Summary, sample_rate: 22050, crop_frames: 86, lyrics_dims: 0 },
+        normalizer: Normalizer { mean: vec![0.0; 6], std: vec![1.0; 6], mask_row: None },
         train: TrainConfig::default(),
         trained_on: TrainedOn::default(),
         best_epoch: 1,
@@ -134,7 +134,7 @@ fn checkpoints_round_trip_and_refuse_mismatches() {
     // A consistent card loads and predicts the same as the network saved.
     let mut ok = card.clone();
     ok.network = NetworkConfig::new(Architecture::Mlp, 90, 1, 2);
-    ok.normalizer = Normalizer { mean: vec![0.0; 90], std: vec![1.0; 90] };
+    ok.normalizer = Normalizer { mean: vec![0.0; 90], std: vec![1.0; 90], mask_row: None };
     let d_ad = Device::flex().autodiff();
     let net90 = ok.network.init(&d_ad).expect("init").valid();
     save(dir.path(), &net90, &ok).expect("save");
@@ -160,4 +160,118 @@ fn checkpoints_round_trip_and_refuse_mismatches() {
     let bytes = std::fs::read(&w).expect("read");
     std::fs::write(&w, &bytes[..bytes.len() / 2]).expect("truncate");
     assert!(load(dir.path(), &d).is_err(), "a truncated weight file is refused");
+}
+
+/// A 25 x steps segment series (24 values, then the mask row) with `real` real steps whose
+/// values are `value(row, step)` and padding filled with `pad`.
+fn series(steps: usize, real: usize, value: impl Fn(usize, usize) -> f32, pad: f32) -> Vec<f32> {
+    let mut x = vec![0.0; 25 * steps];
+    for t in 0..steps {
+        for r in 0..24 {
+            x[r * steps + t] = if t < real { value(r, t) } else { pad };
+        }
+        x[24 * steps + t] = if t < real { 1.0 } else { 0.0 };
+    }
+    x
+}
+
+fn forward_once(net: &genrecast_models::GenreNet, x: Vec<f32>, shape: (usize, usize)) -> Vec<f32> {
+    let d = Device::flex();
+    let t = Tensor::<3>::from_data(TensorData::new(x, [1, shape.0, shape.1]), &d);
+    net.forward(t).0.into_data().try_to_vec::<f32>().expect("vec")
+}
+
+#[test]
+fn masked_normaliser_fits_real_steps_and_zeroes_padding() {
+    let spec = InputSpec::segments(4);
+    // Row 0 is 1, 3 on the two real steps of one example, 5 on the single real step of the
+    // other: mean 3, population std sqrt(8/3). Padding holds 100 and must not count.
+    let mut a = series(4, 2, |r, t| if r == 0 { [1.0, 3.0][t] } else { 0.0 }, 100.0);
+    let b = series(4, 1, |r, _| if r == 0 { 5.0 } else { 0.0 }, 100.0);
+    let ex = |x: Vec<f32>| Example { x, target: vec![1.0], track: 0 };
+    let n = Normalizer::fit_spec(&[ex(a.clone()), ex(b)], &spec);
+    assert!((n.mean[0] - 3.0).abs() < 1e-6 && (n.std[0] - (8.0f32 / 3.0).sqrt()).abs() < 1e-6, "{:?} {:?}", n.mean[0], n.std[0]);
+    assert_eq!((n.mean[24], n.std[24], n.mask_row), (0.0, 1.0, Some(24)));
+    n.apply(&mut a, 4);
+    assert!((a[0] + (2.0 / (8.0f32 / 3.0).sqrt())).abs() < 1e-6);
+    assert_eq!(&a[2..4], &[0.0, 0.0], "padding is zero after standardising");
+    assert_eq!(&a[24 * 4..], &[1.0, 1.0, 0.0, 0.0], "the mask row is kept");
+}
+
+#[test]
+fn sequence_models_read_segment_series_and_ignore_what_padding_holds() {
+    let spec = InputSpec::segments(16);
+    let shape = spec.example_shape();
+    assert_eq!(shape, (25, 16));
+    let value = |r: usize, t: usize| ((r * 7 + t * 3) % 11) as f32 / 5.0 - 1.0;
+    for arch in [Architecture::Lstm, Architecture::Cnn1d, Architecture::Mlp] {
+        let cfg = NetworkConfig::for_input(arch, &spec, 3);
+        assert!(cfg.masked);
+        let net = cfg.init_seeded(&Device::flex(), 1).expect("init");
+        let zeros = forward_once(&net, series(16, 9, value, 0.0), shape);
+        assert_eq!(zeros.len(), 3);
+        let moved = forward_once(&net, series(16, 9, |r, t| value(r, t) + f32::from(u8::from(t == 3)), 0.0), shape);
+        assert!(zeros.iter().zip(&moved).any(|(a, b)| (a - b).abs() > 1e-6), "{arch:?}: a real step must matter");
+        if arch == Architecture::Lstm {
+            // The LSTM reads forwards and pools over real steps only: whatever the padding holds,
+            // the output is the same.
+            let garbage = forward_once(&net, series(16, 9, value, 37.0), shape);
+            assert!(zeros.iter().zip(&garbage).all(|(a, b)| (a - b).abs() < 1e-6), "{zeros:?} vs {garbage:?}");
+        }
+    }
+    // 2-D models refuse a masked series.
+    assert!(NetworkConfig::for_input(Architecture::Cnn2d, &spec, 3).init(&Device::flex()).is_err());
+}
+
+#[test]
+fn lyrics_are_fused_with_the_audio_embedding_and_checkpointed() {
+    let mut spec = InputSpec::segments(8);
+    spec.lyrics_dims = 10;
+    // 25 feature rows, then ceil(10 / 8) = 2 rows of lyrics.
+    assert_eq!((spec.feature_shape(), spec.side_rows(), spec.example_shape()), ((25, 8), 2, (27, 8)));
+    let mut x = series(8, 5, |r, t| (r + t) as f32 / 30.0, 0.0);
+    let lyrics: Vec<f32> = (0..10).map(|i| i as f32 / 10.0 - 0.5).collect();
+    genrecast_models::append_lyrics(&mut x, &lyrics, &spec);
+    assert_eq!(x.len(), 27 * 8);
+    assert_eq!(&x[25 * 8..25 * 8 + 10], &lyrics[..]);
+    assert!(x[25 * 8 + 10..].iter().all(|&v| v == 0.0));
+
+    let cfg = NetworkConfig::for_input(Architecture::Cnn1d, &spec, 2);
+    assert_eq!((cfg.n_features, cfg.lyrics, cfg.lyrics_rows()), (25, 10, 2));
+    let net = cfg.init_seeded(&Device::flex().autodiff(), 3).expect("init").valid();
+    let a = forward_once(&net, x.clone(), spec.example_shape());
+    let mut other = x.clone();
+    genrecast_models::append_lyrics(&mut other, &lyrics.iter().map(|v| -v).collect::<Vec<_>>(), &spec);
+    let b = forward_once(&net, other, spec.example_shape());
+    assert!(a.iter().zip(&b).any(|(p, q)| (p - q).abs() > 1e-6), "the lyrics must reach the output");
+
+    let card = ModelCard {
+        format: MODEL_FORMAT,
+        genrecast_version: "test".into(),
+        burn_version: "0.22.1".into(),
+        network: cfg.clone(),
+        task: Task::SingleLabel,
+        labels: vec!["a".into(), "b".into()],
+        input: spec.clone(),
+        normalizer: Normalizer { mean: vec![0.0; 25], std: vec![1.0; 25], mask_row: Some(24) },
+        train: TrainConfig::default(),
+        trained_on: TrainedOn::default(),
+        best_epoch: 1,
+        metrics: serde_json::Value::Null,
+    };
+    let dir = tempfile::tempdir().expect("tmp");
+    save(dir.path(), &net, &card).expect("save");
+    let (loaded, back) = load(dir.path(), &Device::flex()).expect("load");
+    assert_eq!(back, card);
+    assert_eq!(forward_once(&loaded, x, spec.example_shape()), a);
+    // A card whose network lost its lyrics no longer fits the input.
+    let mut bad = card.clone();
+    bad.network.lyrics = 0;
+    save(dir.path(), &net, &bad).expect("save");
+    assert!(load(dir.path(), &Device::flex()).is_err());
+    // Such a model cannot classify audio files alone.
+    save(dir.path(), &net, &card).expect("save");
+    let Err(err) = genrecast_models::Classifier::open(dir.path().to_str().expect("utf-8")) else { panic!("a lyrics model opened as an audio classifier") };
+    let err = err.to_string();
+    assert!(err.contains("MSD segment series and lyrics") && err.contains("--lyrics"), "{err}");
 }
