@@ -361,11 +361,13 @@ pub struct TrainArgs {
     pub config: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub source: DatasetSource,
-    /// Model: linear, mlp, cnn1d, cnn2d or crnn.
+    /// Model: linear, mlp, cnn1d, cnn2d, crnn or lstm.
     #[arg(long, default_value = "cnn2d")]
     pub model: String,
-    /// Input: logmel, mfcc, mfcc-chroma, summary, musicnn-msd or musicnn-mtt (default: logmel
-    /// for cnn2d/crnn, mfcc-chroma for cnn1d, summary for mlp/linear).
+    /// Input: logmel, mfcc, mfcc-chroma, summary, musicnn-msd, musicnn-mtt, msd-segments
+    /// (Echo Nest segment series of MSD per-track files) or lyrics (default: msd-segments for
+    /// a tagtraum label file; else logmel for cnn2d/crnn, mfcc-chroma for cnn1d/lstm, summary
+    /// for mlp/linear).
     #[arg(long, conflicts_with = "backbone")]
     pub input: Option<String>,
     /// Transfer learning: train a head on this frozen pretrained backbone's embeddings
@@ -383,6 +385,21 @@ pub struct TrainArgs {
     /// Crop length in seconds (every example is a crop of this length at 22,050 Hz).
     #[arg(long, default_value_t = 2.0)]
     pub crop: f64,
+    /// MSD segment series: segments per series, truncated or zero-padded with a mask.
+    #[arg(long, default_value_t = genrecast_models::DEFAULT_SEGMENTS)]
+    pub steps: usize,
+    /// musiXmatch bag-of-words files (train and test halves, comma-separated or repeated):
+    /// tracks are joined by MSD track id, and the model reads each song's lyrics vector, alone
+    /// (--input lyrics) or beside its other input (multimodal). Tracks without lyrics are
+    /// left out.
+    #[arg(long, value_delimiter = ',', value_name = "FILE")]
+    pub lyrics: Vec<PathBuf>,
+    /// Values of the lyrics vector (word vectors learned from co-occurrence in the bags).
+    #[arg(long, default_value_t = genrecast_models::DEFAULT_LYRICS_DIMS)]
+    pub lyrics_dims: usize,
+    /// Words in fewer songs than this get no word vector.
+    #[arg(long, default_value_t = 5)]
+    pub lyrics_min_df: usize,
     /// Random crops per training track per epoch.
     #[arg(long, default_value_t = 4)]
     pub crops_per_track: usize,
@@ -464,6 +481,9 @@ pub struct EvalArgs {
     /// zero-shot-gtzan (GTZAN genres read off the MSD tagger's tags, untrained).
     #[arg(long)]
     pub model: PathBuf,
+    /// musiXmatch bag-of-words files, for a model that reads lyrics.
+    #[arg(long, value_delimiter = ',', value_name = "FILE")]
+    pub lyrics: Vec<PathBuf>,
     /// Split to evaluate on.
     #[arg(long, default_value = "filtered")]
     pub split: String,

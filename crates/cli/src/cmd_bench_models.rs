@@ -256,7 +256,7 @@ fn neural_row(args: &BenchModelsArgs, ds: &Dataset, all_folds: &[Fold], name: &s
     let train = TrainCommand::try_parse_from(&argv).with_context(|| format!("options of {name}"))?.args;
     let mut row = Row { model: name.into(), features: features.into(), chosen: vec![], accuracy: vec![], balanced_accuracy: vec![], macro_f1: vec![], train_seconds: 0.0, tracks: vec![], reports: vec![] };
     for (k, fold) in all_folds.iter().enumerate() {
-        let o = train_fold(&train, ds, fold, &out.join(format!("fold-{}", k + 1)))?;
+        let o = train_fold(&train, ds, fold, &out.join(format!("fold-{}", k + 1)), None)?;
         row.chosen.push(format!("{name}, {} epochs max, early stopping on an artist-held-out part of train", args.epochs));
         row.accuracy.push(o.accuracy);
         row.balanced_accuracy.push(o.balanced_accuracy);

@@ -50,12 +50,74 @@ pub fn matrices(ds: &Dataset, indices: &[usize], spec: &InputSpec, cache: Option
     out
 }
 
-fn default_input(arch: Architecture) -> InputPreset {
+/// The inputs of `indices` under `spec`: per-track matrices (lyrics vectors as `dims x 1`
+/// matrices for lyrics alone), and the lyrics vectors to append when the model also reads
+/// lyrics. Tracks without their input are reported or left out.
+pub fn model_inputs(
+    ds: &Dataset,
+    indices: &[usize],
+    spec: &InputSpec,
+    lyrics: Option<(&genrecast_datasets::LyricsBags, &genrecast_datasets::LyricsEncoder)>,
+    cache: Option<&FeatureCache>,
+    quiet: bool,
+    failures: &mut Vec<String>,
+) -> anyhow::Result<(BTreeMap<usize, Array2>, BTreeMap<usize, Vec<f32>>)> {
+    let vectors = match (spec.reads_lyrics(), lyrics) {
+        (false, _) => BTreeMap::new(),
+        (true, Some((bags, encoder))) => crate::lyrics::vectors(bags, encoder, ds, indices),
+        (true, None) => bail!("this model reads lyrics: pass the musiXmatch bag-of-words files with --lyrics"),
+    };
+    if spec.preset == InputPreset::Lyrics {
+        let mats = vectors.iter().map(|(&i, v)| (i, Array2 { rows: v.len(), cols: 1, data: v.clone() })).collect();
+        return Ok((mats, BTreeMap::new()));
+    }
+    let wanted: Vec<usize> = indices.iter().copied().filter(|i| !spec.reads_lyrics() || vectors.contains_key(i)).collect();
+    Ok((matrices(ds, &wanted, spec, cache, quiet, failures), vectors))
+}
+
+/// Appends each example's lyrics vector (a multimodal input); examples without one are dropped.
+pub fn with_lyrics(examples: Vec<Example>, vectors: &BTreeMap<usize, Vec<f32>>, spec: &InputSpec) -> Vec<Example> {
+    if vectors.is_empty() || spec.preset == InputPreset::Lyrics {
+        return examples;
+    }
+    examples
+        .into_iter()
+        .filter_map(|mut e| {
+            genrecast_models::append_lyrics(&mut e.x, vectors.get(&e.track)?, spec);
+            Some(e)
+        })
+        .collect()
+}
+
+fn default_input(arch: Architecture, kind: genrecast_datasets::DatasetKind) -> InputPreset {
+    if kind == genrecast_datasets::DatasetKind::Tagtraum {
+        // tagtraum labels MSD tracks, whose per-track files hold segment series, not audio.
+        return InputPreset::MsdSegments;
+    }
     match arch {
         Architecture::Linear | Architecture::Mlp => InputPreset::Summary,
-        Architecture::Cnn1d => InputPreset::MfccChroma,
+        Architecture::Cnn1d | Architecture::Lstm => InputPreset::MfccChroma,
         Architecture::Cnn2d | Architecture::Crnn => InputPreset::LogMel,
     }
+}
+
+/// The model and input of a `train` run, and its display name.
+fn model_and_input(args: &TrainArgs, kind: genrecast_datasets::DatasetKind) -> anyhow::Result<(Architecture, InputPreset, String)> {
+    Ok(match &args.backbone {
+        Some(b) => {
+            let head: Architecture = args.head.parse()?;
+            if !matches!(head, Architecture::Linear | Architecture::Mlp) {
+                bail!("--head {} (a head on a backbone is linear or mlp)", args.head);
+            }
+            (head, InputPreset::from_backbone(b.parse()?), format!("{} head on {b}", args.head))
+        }
+        None => {
+            let arch: Architecture = args.model.parse()?;
+            let preset = args.input.as_deref().map(str::parse).transpose()?.unwrap_or_else(|| default_input(arch, kind));
+            let name = if args.lyrics.is_empty() || preset == InputPreset::Lyrics { args.model.clone() } else { format!("{} + lyrics", args.model) };
+            (arch, preset, name)
+        }
+    })
 }
 
 /// Track-level scores: crop probabilities averaged per track.
@@ -85,7 +147,24 @@ fn tagging_report(ds: &Dataset, labels: &[String], scores: &TrackScores) -> genr
 }
 
 pub fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
-    let ds = open_source(&args.source)?;
+    let mut ds = open_source(&args.source)?;
+    let (_, preset, _) = model_and_input(&args, ds.kind)?;
+    if preset == InputPreset::MsdSegments && ds.kind == genrecast_datasets::DatasetKind::Tagtraum {
+        // A label file covers far more tracks than a local copy holds.
+        let before = ds.tracks.len();
+        ds.retain(|t| t.path.is_file());
+        eprintln!("{} of {before} labelled tracks have a per-track file; the others are left out", ds.tracks.len());
+    }
+    let bags = if args.lyrics.is_empty() {
+        if preset == InputPreset::Lyrics {
+            bail!("--input lyrics needs the musiXmatch bag-of-words files (--lyrics FILE[,FILE])");
+        }
+        None
+    } else {
+        let bags = crate::lyrics::read_bags(&args.lyrics)?;
+        crate::lyrics::keep_tracks_with_lyrics(&mut ds, &bags);
+        Some(bags)
+    };
     let all = folds(&ds, &args.split)?;
     let chosen: Vec<usize> = if args.all_folds { (0..all.len()).collect() } else { vec![args.fold.checked_sub(1).filter(|&f| f < all.len()).with_context(|| format!("--fold {} (the split has {} folds)", args.fold, all.len()))?] };
     let mut summary = Vec::new();
@@ -93,7 +172,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let mut failed = BTreeSet::new();
     for k in chosen {
         let out = if args.all_folds { args.out.join(format!("fold-{}", k + 1)) } else { args.out.clone() };
-        let o = train_fold(&args, &ds, &all[k], &out)?;
+        let o = train_fold(&args, &ds, &all[k], &out, bags.as_ref())?;
         summary.push((all[k].name.clone(), o.accuracy, o.balanced_accuracy, o.train_seconds));
         failed.extend(o.failed_files);
     }
@@ -126,25 +205,16 @@ pub struct FoldOutcome {
 }
 
 /// Trains on one fold and scores its held-out side.
-pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> anyhow::Result<FoldOutcome> {
-    let (arch, preset) = match &args.backbone {
-        Some(b) => {
-            let head: Architecture = args.head.parse()?;
-            if !matches!(head, Architecture::Linear | Architecture::Mlp) {
-                bail!("--head {} (a head on a backbone is linear or mlp)", args.head);
-            }
-            (head, InputPreset::from_backbone(b.parse()?))
-        }
-        None => {
-            let arch: Architecture = args.model.parse()?;
-            (arch, args.input.as_deref().map(str::parse).transpose()?.unwrap_or_else(|| default_input(arch)))
-        }
+pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path, bags: Option<&genrecast_datasets::LyricsBags>) -> anyhow::Result<FoldOutcome> {
+    let (arch, preset, model_name) = model_and_input(args, ds.kind)?;
+    let mut spec = match preset {
+        InputPreset::MsdSegments => InputSpec::segments(args.steps),
+        InputPreset::Lyrics => InputSpec::lyrics(args.lyrics_dims),
+        _ => InputSpec::new(preset, args.crop),
     };
-    let model_name = match &args.backbone {
-        Some(b) => format!("{} head on {b}", args.head),
-        None => args.model.clone(),
-    };
-    let spec = InputSpec::new(preset, args.crop);
+    if bags.is_some() {
+        spec.lyrics_dims = args.lyrics_dims;
+    }
     let task = if ds.multi_label { Task::MultiLabel } else { Task::SingleLabel };
     let labels = ds.labels.clone();
     let labelled = |i: &usize| target(&ds.tracks[*i], &labels, ds.multi_label).is_some();
@@ -178,13 +248,22 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> an
     if train_idx.is_empty() {
         bail!("fold {} has no labelled training tracks", fold.name);
     }
-    eprintln!("{}: {} ({}), fold {}: train {}, valid {}, held-out {} tracks; {model_name} on {:?} crops of {} frames",
-        out.display(), ds.root.display(), ds.kind.name(), fold.name, train_idx.len(), valid_idx.len(), held_idx.len(), preset, spec.crop_frames);
+    let input = match spec.preset {
+        InputPreset::MsdSegments => format!("MSD segment series of {} steps", spec.crop_frames),
+        InputPreset::Lyrics => format!("lyrics vectors of {} values", spec.lyrics_dims),
+        p => format!("{p:?} crops of {} frames", spec.crop_frames),
+    };
+    eprintln!("{}: {} ({}), fold {}: train {}, valid {}, held-out {} tracks; {model_name} on {input}",
+        out.display(), ds.root.display(), ds.kind.name(), fold.name, train_idx.len(), valid_idx.len(), held_idx.len());
 
     let cache = args.cache.open()?;
     let mut failures = Vec::new();
     let needed: Vec<usize> = train_idx.iter().chain(&valid_idx).chain(&held_idx).copied().collect();
-    let mats = matrices(ds, &needed, &spec, cache.as_ref(), args.quiet, &mut failures);
+    let encoder = bags.map(|b| {
+        let held_out: Vec<usize> = valid_idx.iter().chain(&held_idx).copied().collect();
+        crate::lyrics::fit_encoder(b, ds, &held_out, args.lyrics_dims, args.lyrics_min_df, args.seed)
+    });
+    let (mats, lyrics) = model_inputs(ds, &needed, &spec, bags.zip(encoder.as_ref()), cache.as_ref(), args.quiet, &mut failures)?;
     let with_target = |idx: &[usize]| -> Vec<(usize, &Array2, Vec<f32>)> {
         idx.iter().filter_map(|&i| Some((i, mats.get(&i)?, target(&ds.tracks[i], &labels, ds.multi_label)?))).collect()
     };
@@ -199,8 +278,9 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> an
     let held_tracks = with_target(&held_idx);
 
     let shape = spec.example_shape();
-    let normalizer = Normalizer::fit(&windows(&train_tracks, &spec), shape);
-    let normalise = |mut v: Vec<Example>| {
+    let normalizer = Normalizer::fit_spec(&windows(&train_tracks, &spec), &spec);
+    let normalise = |v: Vec<Example>| {
+        let mut v = with_lyrics(v, &lyrics, &spec);
         for e in &mut v {
             normalizer.apply(&mut e.x, shape.1);
         }
@@ -209,7 +289,7 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> an
     let valid = normalise(windows(&valid_tracks, &spec));
     let held = normalise(windows(&held_tracks, &spec));
 
-    let mut network = NetworkConfig::new(arch, shape.0, shape.1, labels.len());
+    let mut network = NetworkConfig::for_input(arch, &spec, labels.len());
     if arch != Architecture::Linear {
         network.embedding = args.embedding;
     }
@@ -323,6 +403,7 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path) -> an
         trained_on: TrainedOn { dataset: ds.root.display().to_string(), kind: ds.kind.name().into(), split: if args.final_fit { format!("{} train+valid", fold.name) } else { fold.name.clone() }, tracks: train_idx.len(), clips, artists, valid_clips },
         best_epoch,
         metrics,
+        lyrics: encoder,
     };
     genrecast_models::save(out, &net, &card)?;
     eprintln!("model written to {}", out.display());
@@ -349,7 +430,20 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         };
         (Evaluated::Net(Box::new(net)), card)
     };
-    let ds = open_source(&args.source)?;
+    let mut ds = open_source(&args.source)?;
+    let bags = if card.input.reads_lyrics() {
+        if args.lyrics.is_empty() {
+            bail!("{} reads lyrics: pass the musiXmatch bag-of-words files with --lyrics", args.model.display());
+        }
+        let bags = crate::lyrics::read_bags(&args.lyrics)?;
+        crate::lyrics::keep_tracks_with_lyrics(&mut ds, &bags);
+        Some(bags)
+    } else {
+        None
+    };
+    if card.input.preset == InputPreset::MsdSegments && ds.kind == genrecast_datasets::DatasetKind::Tagtraum {
+        ds.retain(|t| t.path.is_file());
+    }
     let all = folds(&ds, &args.split)?;
     let fold = all.get(args.fold.wrapping_sub(1)).with_context(|| format!("--fold {} (the split has {} folds)", args.fold, all.len()))?;
     let side = match args.side.as_deref() {
@@ -382,10 +476,10 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     }
     let cache = args.cache.open()?;
     let mut failures = Vec::new();
-    let mats = matrices(&ds, side, &card.input, cache.as_ref(), args.quiet, &mut failures);
+    let (mats, lyrics) = model_inputs(&ds, side, &card.input, bags.as_ref().zip(card.lyrics.as_ref()), cache.as_ref(), args.quiet, &mut failures)?;
     let tracks: Vec<(usize, &Array2, Vec<f32>)> = side.iter().filter_map(|&i| Some((i, mats.get(&i)?, vec![0.0; card.labels.len()]))).collect();
     let shape = card.input.example_shape();
-    let mut examples = windows(&tracks, &card.input);
+    let mut examples = with_lyrics(windows(&tracks, &card.input), &lyrics, &card.input);
     for e in &mut examples {
         card.normalizer.apply(&mut e.x, shape.1);
     }
@@ -475,6 +569,7 @@ fn zero_shot_card(zs: &genrecast_models::ZeroShot) -> ModelCard {
         trained_on: TrainedOn { dataset: "none (MSD tags mapped to genres)".into(), kind: "zero-shot".into(), split: "-".into(), ..Default::default() },
         best_epoch: 0,
         metrics: serde_json::Value::Null,
+        lyrics: None,
     }
 }
 

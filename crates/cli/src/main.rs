@@ -15,6 +15,7 @@ mod cmd_train;
 mod config_file;
 mod inputs;
 mod journal;
+mod lyrics;
 mod report;
 
 use std::process::ExitCode;

@@ -8,6 +8,7 @@ mod features;
 mod hostile;
 mod info;
 mod library;
+mod msd;
 mod server;
 mod train;
 mod web_page;

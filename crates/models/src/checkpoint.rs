@@ -71,6 +71,9 @@ pub struct ModelCard {
     pub best_epoch: usize,
     /// Free-form results recorded at training time (validation metrics, timings).
     pub metrics: serde_json::Value,
+    /// The lyrics encoder (TF-IDF and word vectors) of a model that reads lyrics.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lyrics: Option<genrecast_datasets::LyricsEncoder>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
@@ -132,6 +135,10 @@ fn load_parts(card_bytes: &[u8], card_path: &Path, store: Option<SafetensorsStor
     let lyrics = if card.input.preset == crate::InputPreset::Lyrics { 0 } else { card.input.lyrics_dims };
     if (card.network.n_features, card.network.n_frames, card.network.lyrics) != (f, t, lyrics) || card.normalizer.mean.len() != f || card.normalizer.std.len() != f {
         return Err(bad(card_path, format!("input {:?} gives {f}x{t} examples; the network reads {}x{} and the normaliser has {} rows", card.input.preset, card.network.n_features, card.network.n_frames, card.normalizer.mean.len())));
+    }
+    let encoder_dims = card.lyrics.as_ref().map_or(0, genrecast_datasets::LyricsEncoder::dims);
+    if encoder_dims != card.input.lyrics_dims {
+        return Err(bad(card_path, format!("the input reads {} lyrics values, the card's lyrics encoder gives {encoder_dims}", card.input.lyrics_dims)));
     }
     let mut net = card.network.init(device).map_err(|e| bad(card_path, e.to_string()))?;
     let store = store.ok_or_else(|| bad(weights, "missing".into()))?;

@@ -123,6 +123,7 @@ fn checkpoints_round_trip_and_refuse_mismatches() {
         trained_on: TrainedOn::default(),
         best_epoch: 1,
         metrics: serde_json::Value::Null,
+        lyrics: None,
     };
     // The summary preset gives 90-d examples: this card's 6-d network disagrees with it.
     let dir = tempfile::tempdir().expect("tmp");
@@ -258,6 +259,7 @@ fn lyrics_are_fused_with_the_audio_embedding_and_checkpointed() {
         trained_on: TrainedOn::default(),
         best_epoch: 1,
         metrics: serde_json::Value::Null,
+        lyrics: None,
     };
     let dir = tempfile::tempdir().expect("tmp");
     save(dir.path(), &net, &card).expect("save");
