@@ -50,6 +50,9 @@ pub fn matrices(ds: &Dataset, indices: &[usize], spec: &InputSpec, cache: Option
     out
 }
 
+/// Each track's lyrics vector, by dataset index.
+pub type LyricsVectors = BTreeMap<usize, Vec<f32>>;
+
 /// The inputs of `indices` under `spec`: per-track matrices (lyrics vectors as `dims x 1`
 /// matrices for lyrics alone), and the lyrics vectors to append when the model also reads
 /// lyrics. Tracks without their input are reported or left out.
@@ -61,7 +64,7 @@ pub fn model_inputs(
     cache: Option<&FeatureCache>,
     quiet: bool,
     failures: &mut Vec<String>,
-) -> anyhow::Result<(BTreeMap<usize, Array2>, BTreeMap<usize, Vec<f32>>)> {
+) -> anyhow::Result<(BTreeMap<usize, Array2>, LyricsVectors)> {
     let vectors = match (spec.reads_lyrics(), lyrics) {
         (false, _) => BTreeMap::new(),
         (true, Some((bags, encoder))) => crate::lyrics::vectors(bags, encoder, ds, indices),
