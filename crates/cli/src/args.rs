@@ -38,7 +38,7 @@ pub enum Command {
     /// The feature cache: size, integrity, clearing.
     #[command(subcommand)]
     Cache(CacheCommand),
-    /// Train a neural model (mlp, cnn1d, cnn2d, crnn) on a dataset split; writes a model folder.
+    /// Train a neural model (mlp, cnn1d, cnn2d, crnn, lstm) on a dataset split; writes a model folder.
     Train(Box<TrainArgs>),
     /// Evaluate a trained model on a dataset split: accuracy, balanced accuracy, confusion.
     Eval(EvalArgs),
@@ -254,7 +254,7 @@ pub struct BenchModelsArgs {
     /// Inner folds of the grid search.
     #[arg(long, default_value_t = 3)]
     pub inner_folds: usize,
-    /// Neural models to train on the same folds and add to the table: mlp, cnn1d, cnn2d, crnn,
+    /// Neural models to train on the same folds and add to the table: mlp, cnn1d, cnn2d, crnn, lstm,
     /// or linear-msd / mlp-msd (a head on musicnn-msd).
     #[arg(long, value_delimiter = ',')]
     pub neural: Vec<String>,
@@ -674,7 +674,7 @@ pub struct BenchClassifyArgs {
 /// `genrecast bench model`.
 #[derive(Args, Debug)]
 pub struct BenchModelArgs {
-    /// mlp, cnn1d, cnn2d or crnn.
+    /// mlp, cnn1d, cnn2d, crnn or lstm.
     #[arg(long, default_value = "cnn2d")]
     pub model: String,
     #[arg(long, default_value_t = 32)]

@@ -239,9 +239,10 @@ fn neural_row(args: &BenchModelsArgs, ds: &Dataset, all_folds: &[Fold], name: &s
         "cnn1d" => ("mfcc-chroma", &["--model", "cnn1d"]),
         "cnn2d" => ("logmel", &["--model", "cnn2d"]),
         "crnn" => ("logmel", &["--model", "crnn"]),
+        "lstm" => ("mfcc-chroma", &["--model", "lstm"]),
         "linear-msd" => ("musicnn-msd", &["--backbone", "musicnn-msd", "--head", "linear", "--lr", "0.003", "--schedule", "constant"]),
         "mlp-msd" => ("musicnn-msd", &["--backbone", "musicnn-msd", "--head", "mlp"]),
-        other => bail!("unknown neural model '{other}' (known: mlp, cnn1d, cnn2d, crnn, linear-msd, mlp-msd)"),
+        other => bail!("unknown neural model '{other}' (known: mlp, cnn1d, cnn2d, crnn, lstm, linear-msd, mlp-msd)"),
     };
     argv.extend(extra.iter().map(|s| s.to_string()));
     if args.quiet {

@@ -45,8 +45,30 @@ const POWER_STEPS: usize = 6;
 pub struct WordVectors {
     /// Values per word.
     pub dims: usize,
-    /// `n_words x dims`, row-major.
+    /// `n_words x dims`, row-major (serialised as base64 of little-endian f32, a quarter of
+    /// the size of a JSON number list and exact).
+    #[serde(with = "f32_base64")]
     pub vectors: Vec<f32>,
+}
+
+/// Serde adapter: a `Vec<f32>` as base64 of its little-endian bytes.
+mod f32_base64 {
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[f32], s: S) -> Result<S::Ok, S::Error> {
+        let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f32>, D::Error> {
+        let text = String::deserialize(d)?;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(text).map_err(serde::de::Error::custom)?;
+        if bytes.len() % 4 != 0 {
+            return Err(serde::de::Error::custom(format!("{} bytes are not whole f32 values", bytes.len())));
+        }
+        Ok(bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+    }
 }
 
 impl WordVectors {
@@ -344,5 +366,15 @@ mod tests {
             let mv = multiply(&m, n, &v, 1);
             assert!(mv.iter().zip(&v).all(|(a, b)| (a - values[j] * b).abs() < 1e-9));
         }
+    }
+
+    #[test]
+    fn vectors_serialise_exactly_and_compactly() {
+        let wv = WordVectors { dims: 2, vectors: vec![1.5, -0.0, f32::MIN_POSITIVE, 3.25e-7] };
+        let json = serde_json::to_string(&wv).expect("json");
+        assert_eq!(serde_json::from_str::<WordVectors>(&json).expect("back"), wv);
+        assert!(json.contains("\"vectors\":\""), "{json}");
+        let bad = json.replace(&json[json.find("vectors\":\"").expect("field") + 10..json.len() - 2], "AAAA");
+        assert!(serde_json::from_str::<WordVectors>(&bad).is_err(), "3 bytes are no f32: {bad}");
     }
 }
