@@ -44,7 +44,8 @@ impl LyricsBags {
         let mut bags = Self::default();
         for &path in paths {
             let text = std::fs::read_to_string(path).map_err(io(path))?;
-            let mut words: Option<Vec<String>> = None;
+            // Whether this file has given its word list yet.
+            let mut listed = false;
             for (n, line) in text.lines().enumerate() {
                 let line_no = Some(n as u64 + 1);
                 let line = line.trim_end_matches('\r');
@@ -56,13 +57,14 @@ impl LyricsBags {
                     if !bags.words.is_empty() && bags.words != list {
                         return Err(parse_error(path, line_no, "its word list differs from the first file's"));
                     }
-                    bags.words = list.clone();
-                    words = Some(list);
+                    bags.words = list;
+                    listed = true;
                     continue;
                 }
-                let Some(vocabulary) = &words else {
+                if !listed {
                     return Err(parse_error(path, line_no, "a track before the %-line of words"));
-                };
+                }
+                let vocabulary = &bags.words;
                 let mut fields = line.split(',');
                 let track_id = fields.next().unwrap_or_default().to_owned();
                 let mxm_id = fields.next().and_then(|f| f.parse().ok()).ok_or_else(|| parse_error(path, line_no, "no musiXmatch track id after the track id"))?;
@@ -85,7 +87,7 @@ impl LyricsBags {
                     bags.tracks.push(LyricsBag { track_id, mxm_id, counts });
                 }
             }
-            if words.is_none() {
+            if !listed {
                 return Err(parse_error(path, None, "no %-line of words: not a musiXmatch bag-of-words file"));
             }
         }
