@@ -215,12 +215,8 @@ impl FeatureExtractor {
         if want(FeatureKind::ChromaCqt) || want(FeatureKind::Tonnetz) {
             let cqt = self.cqt.as_ref().ok_or_else(|| invalid("sr", self.cfg.sr, ">= 8400 Hz for chroma_cqt and tonnetz (7 octaves from C1)"))?;
             // librosa estimates the CQT's tuning from a 2048/512 magnitude STFT: reuse ours
-            // when it is that one.
-            let tuning = match self.cfg.tuning {
-                Some(t) => t,
-                None if (n_fft, hop) == (2048, 512) => estimate_tuning(&spec.magnitude(), nb, sr, n_fft, 36),
-                None => cqt.tuning_of(y),
-            };
+            // when it is that one (the CQT was built with any tuning the config sets).
+            let tuning = if self.cfg.tuning.is_none() && (n_fft, hop) == (2048, 512) { estimate_tuning(&spec.magnitude(), nb, sr, n_fft, 36) } else { cqt.tuning_of(y) };
             let chroma = chroma_cqt(&cqt.magnitude_tuned(y, tuning)?, 36, 12, cqt.config().fmin)?;
             if want(FeatureKind::Tonnetz) {
                 out.insert(FeatureKind::Tonnetz, tonnetz(&chroma));
