@@ -12,7 +12,7 @@
 //! by their mean and standard deviation over its texture windows (38 values).
 
 use genrecast_eval::mean_sd;
-use genrecast_features::{FeatureConfig, FeatureExtractor, FeatureKind, StftPlan};
+use genrecast_features::{FeatureConfig, FeatureExtractor, FeatureKind};
 
 use crate::{Error, Result};
 
@@ -38,7 +38,6 @@ pub const FRAME_FEATURES: [&str; 9] = ["centroid", "rolloff", "flux", "zcr", "mf
 #[derive(Clone, Debug)]
 pub struct TimbralExtractor {
     features: FeatureExtractor,
-    stft: StftPlan,
 }
 
 impl TimbralExtractor {
@@ -50,8 +49,7 @@ impl TimbralExtractor {
         let invalid = |e: genrecast_features::Error| Error::InvalidParameter { name: "sample rate", value: format!("{sr} ({e})"), expected: "a rate the feature extractor accepts" };
         let cfg = FeatureConfig { sr, n_fft: WINDOW, hop_length: WINDOW, n_mels: 40, n_mfcc: 5, tuning: Some(0.0) };
         let features = FeatureExtractor::new(cfg).map_err(invalid)?;
-        let stft = StftPlan::new(WINDOW, WINDOW).map_err(invalid)?;
-        Ok(Self { features, stft })
+        Ok(Self { features })
     }
 
     /// Names of the 38 values: `timbral/{mean|std}/{feature}/{texture_mean|texture_std}`
@@ -76,8 +74,8 @@ impl TimbralExtractor {
             return Err(Error::InvalidParameter { name: "samples", value: "[]".into(), expected: "at least one sample" });
         }
         let kinds = [FeatureKind::Centroid, FeatureKind::Rolloff, FeatureKind::Zcr, FeatureKind::Mfcc, FeatureKind::Rms];
-        let set = self.features.extract(y, &kinds).map_err(|e| Error::InvalidParameter { name: "samples", value: e.to_string(), expected: "audio" })?;
-        let spec = self.stft.power(y);
+        // The flux reads the same 512/512 spectrogram as the other frame features.
+        let (set, spec) = self.features.extract_with_spectrogram(y, &kinds).map_err(|e| Error::InvalidParameter { name: "samples", value: e.to_string(), expected: "audio" })?;
         let mag = spec.magnitude();
         let flux = spectral_flux(&mag, spec.n_bins);
         let n = spec.n_frames;

@@ -167,6 +167,26 @@ impl FeatureExtractor {
     /// # Errors
     /// [`Error::InvalidParameter`] if `y` is empty.
     pub fn extract(&self, y: &[f32], kinds: &[FeatureKind]) -> Result<FeatureSet> {
+        self.extract_with_spectrogram(y, kinds).map(|(set, _)| set)
+    }
+
+    /// As [`extract`](Self::extract), also handing back the power spectrogram the features
+    /// came from (`n_fft` / `hop_length` of the config), for a caller that needs one more
+    /// feature of it without a second STFT.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] if `y` is empty.
+    ///
+    /// # Example
+    /// ```
+    /// use genrecast_features::{FeatureConfig, FeatureExtractor, FeatureKind};
+    /// let fx = FeatureExtractor::new(FeatureConfig::default())?;
+    /// let y: Vec<f32> = (0..22_050).map(|i| (i as f32 * 0.1).sin()).collect();
+    /// let (set, spec) = fx.extract_with_spectrogram(&y, &[FeatureKind::Centroid])?;
+    /// assert_eq!((spec.n_bins, spec.n_frames), (1025, set[&FeatureKind::Centroid].cols));
+    /// # Ok::<(), genrecast_features::Error>(())
+    /// ```
+    pub fn extract_with_spectrogram(&self, y: &[f32], kinds: &[FeatureKind]) -> Result<(FeatureSet, PowerSpectrogram)> {
         if y.is_empty() {
             return Err(invalid("y", "[]", "at least one sample"));
         }
@@ -235,7 +255,7 @@ impl FeatureExtractor {
         if want(FeatureKind::Rms) {
             out.insert(FeatureKind::Rms, row(spectral::rms(y, n_fft, hop)));
         }
-        Ok(out)
+        Ok((out, spec))
     }
 }
 
