@@ -53,14 +53,6 @@ fn class_of(ds: &Dataset, i: usize) -> Option<usize> {
     ds.labels.iter().position(|x| x == l)
 }
 
-/// Evenly spaced pick of at most `max` items.
-fn spread<T: Clone>(v: &[T], max: usize) -> Vec<T> {
-    if v.len() <= max || max == 0 {
-        return v.to_vec();
-    }
-    (0..max).map(|j| v[j * v.len() / max].clone()).collect()
-}
-
 fn audio_set(cache: &CacheOptions, quiet: bool, ds: &Dataset, all_folds: &[Fold], name: &str) -> anyhow::Result<FeatureSet> {
     let preset: InputPreset = name.parse()?;
     if !matches!(preset, InputPreset::Summary | InputPreset::MusicnnMsd | InputPreset::MusicnnMtt) {
@@ -181,7 +173,7 @@ fn classic_row(args: &BenchModelsArgs, set: &FeatureSet, family: Family) -> anyh
         let (mut x, mut y, mut g) = (Vec::new(), Vec::new(), Vec::new());
         for &i in fold.train.iter().chain(&fold.valid) {
             let (Some(rows), Some(c)) = (set.rows.get(&i), class_of(&set.ds, i)) else { continue };
-            for r in spread(rows, args.max_crops) {
+            for r in genrecast_models::spread(rows.len(), Some(args.max_crops)).into_iter().map(|k| rows[k].clone()) {
                 x.push(r);
                 y.push(c);
                 g.push(groups[i]);

@@ -122,8 +122,15 @@ pub struct Prediction {
 pub const DEFAULT_MAX_WINDOWS: usize = 200;
 
 /// `max` indices spread evenly over `0..n` (the middle of `max` equal parts), or all of
-/// them when there are no more than `max` (or `max` is `None`).
-fn spread(n: usize, max: Option<usize>) -> Vec<usize> {
+/// them when there are no more than `max` (or `max` is `None` or 0): which windows of a long
+/// song to judge, which crops of a long clip to train on.
+///
+/// # Example
+/// ```
+/// assert_eq!(genrecast_models::spread(10, Some(2)), vec![2, 7]);
+/// assert_eq!(genrecast_models::spread(3, Some(5)), vec![0, 1, 2]);
+/// ```
+pub fn spread(n: usize, max: Option<usize>) -> Vec<usize> {
     match max {
         Some(m) if m > 0 && n > m => (0..m).map(|k| (2 * k + 1) * n / (2 * m)).collect(),
         _ => (0..n).collect(),

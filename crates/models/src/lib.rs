@@ -14,7 +14,7 @@ pub mod zero_shot;
 
 pub use adadelta::{Adadelta, AdadeltaConfig};
 pub use checkpoint::{load, load_bytes, save, ModelCard, TrainedOn, MODEL_FORMAT};
-pub use classifier::{aggregate_windows, Aggregation, BuiltinModel, Classifier, Prediction, Tagger, WindowPrediction, BUILTIN_MODELS, DEFAULT_MAX_WINDOWS, DEFAULT_MODEL};
+pub use classifier::{aggregate_windows, spread, Aggregation, BuiltinModel, Classifier, Prediction, Tagger, WindowPrediction, BUILTIN_MODELS, DEFAULT_MAX_WINDOWS, DEFAULT_MODEL};
 pub use error::{Error, Result};
 pub use inputs::{append_lyrics, backbone_embeddings, crop, msd_segment_matrix, random_crops, summary_vector, target, track_matrices, window_starts, windows, InputPreset, InputSpec, Normalizer, DEFAULT_LYRICS_DIMS, DEFAULT_SEGMENTS};
 pub use musicnn::{Backbone, Musicnn, MusicnnOutput};
