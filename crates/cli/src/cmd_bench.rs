@@ -48,7 +48,7 @@ pub fn run(args: BenchFeaturesArgs) -> anyhow::Result<ExitCode> {
         }
         match run_peer(&args.python, &peers_dir.join(script), &args.dir, args.limit, decode_stage, feature_stage) {
             Ok(r) => rows.push((name.to_owned(), Some(r), String::new())),
-            Err(e) => rows.push((name.to_owned(), None, format!("{e:#}"))),
+            Err(e) => rows.push((name.to_owned(), None, crate::report::chain(&e))),
         }
     }
     println!("\n| system | decode+resample s/audio-min | features s/audio-min | genrecast speed-up (decode, features) |");
@@ -234,7 +234,7 @@ pub fn classify(args: crate::args::BenchClassifyArgs) -> anyhow::Result<ExitCode
         println!("| {name} | {:.1} | {:.3} ({:.3} / {:.3} / {:.3}) | {peer_cell} | {ratio} |", t.duration, t.total(), t.load, t.mel, t.infer);
     }
     if let Err(e) = &peer {
-        println!("\nmusicnn not run: {e:#}");
+        println!("\nmusicnn not run: {}", crate::report::chain(&e));
     }
     println!("\ngenrecast: {} (burn flex CPU); musicnn 0.1.0 MSD_musicnn on TensorFlow, all patches in one session run, one thread.", args.model);
     Ok(ExitCode::SUCCESS)

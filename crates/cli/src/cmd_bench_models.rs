@@ -112,7 +112,7 @@ fn descriptor_set(quiet: bool, ds: &Dataset, all_folds: &[Fold], name: &str) -> 
             Ok(v) => {
                 rows.insert(i, v);
             }
-            Err(e) => eprintln!("error: {e:#}"),
+            Err(e) => eprintln!("error: {}", crate::report::chain(&e)),
         }
     }
     let dims = rows.values().flatten().next().map_or(0, Vec::len);
@@ -321,8 +321,8 @@ pub fn run(args: BenchModelsArgs) -> anyhow::Result<ExitCode> {
                     rows.push(row);
                 }
                 Err(e) => {
-                    pb.suspend(|| eprintln!("error: {} on {}: {e:#}", family.name(), set.name));
-                    failures.push(format!("{} on {}: {e:#}", family.name(), set.name));
+                    pb.suspend(|| eprintln!("error: {} on {}: {}", family.name(), set.name, crate::report::chain(&e)));
+                    failures.push(format!("{} on {}: {}", family.name(), set.name, crate::report::chain(&e)));
                 }
             }
             pb.inc(1);
@@ -333,8 +333,8 @@ pub fn run(args: BenchModelsArgs) -> anyhow::Result<ExitCode> {
         match neural_row(&args, &ds, &all_folds, name) {
             Ok(row) => rows.push(row),
             Err(e) => {
-                eprintln!("error: {name}: {e:#}");
-                failures.push(format!("{name}: {e:#}"));
+                eprintln!("error: {name}: {}", crate::report::chain(&e));
+                failures.push(format!("{name}: {}", crate::report::chain(&e)));
             }
         }
     }

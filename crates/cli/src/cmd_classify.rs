@@ -109,7 +109,7 @@ where
                 (Err(e), _) => pb.suspend(|| eprintln!("error: {e}")),
                 (Ok(p), Some(j)) => {
                     if let Err(e) = j.record(path, p) {
-                        journal_errors.lock().unwrap_or_else(|p| p.into_inner()).push(format!("{e:#}"));
+                        journal_errors.lock().unwrap_or_else(|p| p.into_inner()).push(crate::report::chain(&e));
                     }
                 }
                 (Ok(_), None) => {}

@@ -160,7 +160,7 @@ pub fn summary(args: DatasetSummaryArgs) -> anyhow::Result<ExitCode> {
                     seconds.push(p.seconds);
                     by_hash.entry(p.hash).or_default().push(path);
                 }
-                Err(e) => summary.unreadable.push((path, format!("{e:#}"))),
+                Err(e) => summary.unreadable.push((path, crate::report::chain(&e))),
             }
         }
         summary.identical_content = by_hash.into_values().filter(|v| v.len() > 1).collect();

@@ -118,7 +118,7 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitCode> {
             bar.inc(1);
             result
                 .map_err(|e| {
-                    let msg = format!("{e:#}");
+                    let msg = crate::report::chain(&e);
                     bar.suspend(|| eprintln!("error: {msg}"));
                     failures.lock().unwrap_or_else(|p| p.into_inner()).push(msg);
                 })

@@ -92,6 +92,23 @@ pub fn with_lyrics(examples: Vec<Example>, vectors: &BTreeMap<usize, Vec<f32>>, 
         .collect()
 }
 
+/// Refuses an input that the dataset's files cannot give: segment series from audio files,
+/// or audio features from MSD per-track files (which hold Echo Nest analyses, not sound).
+fn check_input_fits(ds: &Dataset, preset: InputPreset) -> anyhow::Result<()> {
+    let is_h5 = |t: &genrecast_datasets::Track| t.path.extension().is_some_and(|e| e.eq_ignore_ascii_case("h5"));
+    match preset {
+        InputPreset::Lyrics => Ok(()),
+        InputPreset::MsdSegments if !ds.tracks.iter().any(is_h5) => {
+            bail!("--input msd-segments reads MSD per-track .h5 files; {} lists none (e.g. {})", ds.root.display(), ds.tracks.first().map_or_else(String::new, |t| t.path.display().to_string()))
+        }
+        InputPreset::MsdSegments => Ok(()),
+        p if !ds.tracks.is_empty() && ds.tracks.iter().all(is_h5) => {
+            bail!("{} lists MSD per-track .h5 files, which hold Echo Nest segment series, not audio: use --input msd-segments (or lyrics), not {p:?}", ds.root.display())
+        }
+        _ => Ok(()),
+    }
+}
+
 fn default_input(arch: Architecture, kind: genrecast_datasets::DatasetKind) -> InputPreset {
     if kind == genrecast_datasets::DatasetKind::Tagtraum {
         // tagtraum labels MSD tracks, whose per-track files hold segment series, not audio.
@@ -165,9 +182,10 @@ pub fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
         None
     } else {
         let bags = crate::lyrics::read_bags(&args.lyrics)?;
-        crate::lyrics::keep_tracks_with_lyrics(&mut ds, &bags);
+        crate::lyrics::keep_tracks_with_lyrics(&mut ds, &bags)?;
         Some(bags)
     };
+    check_input_fits(&ds, preset)?;
     let all = folds(&ds, &args.split)?;
     let chosen: Vec<usize> = if args.all_folds { (0..all.len()).collect() } else { vec![args.fold.checked_sub(1).filter(|&f| f < all.len()).with_context(|| format!("--fold {} (the split has {} folds)", args.fold, all.len()))?] };
     let mut summary = Vec::new();
@@ -439,13 +457,16 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
             bail!("{} reads lyrics: pass the musiXmatch bag-of-words files with --lyrics", args.model.display());
         }
         let bags = crate::lyrics::read_bags(&args.lyrics)?;
-        crate::lyrics::keep_tracks_with_lyrics(&mut ds, &bags);
+        crate::lyrics::keep_tracks_with_lyrics(&mut ds, &bags)?;
         Some(bags)
     } else {
         None
     };
     if card.input.preset == InputPreset::MsdSegments && ds.kind == genrecast_datasets::DatasetKind::Tagtraum {
         ds.retain(|t| t.path.is_file());
+    }
+    if name != ZERO_SHOT {
+        check_input_fits(&ds, card.input.preset)?;
     }
     let all = folds(&ds, &args.split)?;
     let fold = all.get(args.fold.wrapping_sub(1)).with_context(|| format!("--fold {} (the split has {} folds)", args.fold, all.len()))?;

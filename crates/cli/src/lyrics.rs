@@ -20,10 +20,17 @@ pub fn bag_of<'a>(bags: &'a LyricsBags, track: &Track) -> Option<&'a LyricsBag> 
 }
 
 /// Keeps the tracks that have lyrics, saying how many were left out.
-pub fn keep_tracks_with_lyrics(ds: &mut Dataset, bags: &LyricsBags) {
+///
+/// # Errors
+/// When no track has lyrics: the join found nothing to train or score.
+pub fn keep_tracks_with_lyrics(ds: &mut Dataset, bags: &LyricsBags) -> anyhow::Result<()> {
     let before = ds.tracks.len();
     ds.retain(|t| bag_of(bags, t).is_some());
     eprintln!("lyrics: {} of {before} tracks have a bag of words; the others are left out", ds.tracks.len());
+    if ds.tracks.is_empty() {
+        anyhow::bail!("no track of {} has lyrics in the --lyrics files (tracks are joined by MSD track id: the clip id, or a file named TR....h5)", ds.root.display());
+    }
+    Ok(())
 }
 
 /// Fits the encoder on every bag except those of `held_out` tracks: training songs and songs

@@ -32,7 +32,7 @@ fn main() -> ExitCode {
     let argv = match config_file::expand(std::env::args_os().collect()) {
         Ok(a) => a,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", crate::report::chain(&err));
             return ExitCode::from(2);
         }
     };
@@ -46,7 +46,7 @@ fn main() -> ExitCode {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", crate::report::chain(&err));
             ExitCode::from(2)
         }
     }

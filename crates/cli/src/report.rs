@@ -35,3 +35,34 @@ impl Failures {
         ExitCode::from(1)
     }
 }
+
+/// An error and its causes on one line, as `{:#}` prints them, but without a cause whose
+/// text the message already holds (library errors name their cause in their own message
+/// and also return it as their source, which `{:#}` would print twice).
+pub fn chain(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_cause_already_in_the_message_is_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory (os error 2)");
+        let lib = genrecast_datasets::Error::Io { path: "/x.txt".into(), source: io };
+        let err = anyhow::Error::new(lib).context("reading the --lyrics files");
+        assert_eq!(super::chain(&err), "reading the --lyrics files: /x.txt: No such file or directory (os error 2)");
+        let plain = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(super::chain(&plain), "outer: inner");
+    }
+}

@@ -116,3 +116,33 @@ fn segment_series_and_lyrics_train_a_multimodal_model() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stderr)));
     assert_eq!(v["accuracy"], card["metrics"]["accuracy"]);
 }
+
+#[test]
+fn inputs_that_the_files_cannot_give_are_refused_up_front() {
+    let Some(shared) = shared_dir() else { return };
+    let msd = shared.join("data/msd");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let manifest = tempo_manifest(&msd, tmp.path(), None);
+    let nomatch = tmp.path().join("nomatch.txt");
+    std::fs::write(&nomatch, "%a,b\nTRZZZ0000000000000,1,1:1\n").expect("write");
+    let gtzan = shared.join("data/gtzan").display().to_string();
+    let cases: [(Vec<String>, &str); 4] = [
+        // Audio features from Echo Nest analyses.
+        (vec!["--model".into(), "mlp".into(), manifest.display().to_string()], "use --input msd-segments"),
+        // Segment series from audio files.
+        (vec!["--model".into(), "lstm".into(), "--input".into(), "msd-segments".into(), gtzan], "reads MSD per-track .h5 files"),
+        // Lyrics that join no track.
+        (vec!["--model".into(), "mlp".into(), "--input".into(), "lyrics".into(), "--lyrics".into(), nomatch.display().to_string(), manifest.display().to_string()], "has lyrics in the --lyrics files"),
+        // A missing lyrics file, named once with its cause.
+        (vec!["--model".into(), "mlp".into(), "--input".into(), "lyrics".into(), "--lyrics".into(), "/nonexistent/mxm.txt".into(), manifest.display().to_string()], "/nonexistent/mxm.txt: No such file"),
+    ];
+    for (args, want) in cases {
+        let out = bin().arg("train").args(&args).args(["-q", "--epochs", "1", "--split", "kfold:3", "--out"]).arg(tmp.path().join("m")).output().expect("train");
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert_eq!(err.matches("No such file").count().min(1), usize::from(want.contains("No such file")), "{err}");
+        assert!(!err.contains("No such file or directory (os error 2): No such file"), "a cause printed twice: {err}");
+    }
+    assert!(!tmp.path().join("m").exists(), "nothing is written for a refused run");
+}
