@@ -234,7 +234,7 @@ pub fn classify(args: crate::args::BenchClassifyArgs) -> anyhow::Result<ExitCode
         println!("| {name} | {:.1} | {:.3} ({:.3} / {:.3} / {:.3}) | {peer_cell} | {ratio} |", t.duration, t.total(), t.load, t.mel, t.infer);
     }
     if let Err(e) = &peer {
-        println!("\nmusicnn not run: {}", crate::report::chain(&e));
+        println!("\nmusicnn not run: {}", crate::report::chain(e));
     }
     println!("\ngenrecast: {} (burn flex CPU); musicnn 0.1.0 MSD_musicnn on TensorFlow, all patches in one session run, one thread.", args.model);
     Ok(ExitCode::SUCCESS)

@@ -499,7 +499,7 @@ mod tests {
     /// falls in band 22; every bin below 15.5 kHz is in exactly one band.
     #[test]
     fn bark_bands_cover_the_spectrum_once() {
-        let fx = RpExtractor::new(22_050).unwrap();
+        let fx = RpExtractor::new(22_050).expect("extractor");
         assert_eq!(fx.bands[0].0, 0);
         assert!(fx.bands.windows(2).all(|w| w[0].1 == w[1].0));
         assert_eq!(fx.bands[23].0, fx.bands[23].1);
@@ -509,7 +509,7 @@ mod tests {
     /// The README's worked case: a 30 s clip at 22,050 Hz gives 5 segments from 0.
     #[test]
     fn thirty_seconds_give_five_segments() {
-        let fx = RpExtractor::new(22_050).unwrap();
+        let fx = RpExtractor::new(22_050).expect("extractor");
         let spans = fx.segment_spans(661_794);
         assert_eq!(spans.len(), 5);
         assert_eq!((spans[0], spans[4]), ((0, 131_072), (524_288, 655_360)));

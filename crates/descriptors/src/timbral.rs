@@ -150,15 +150,15 @@ mod tests {
     /// and half-silent audio has a low-energy fraction near one half.
     #[test]
     fn texture_of_a_tone_and_of_half_silence() {
-        let fx = TimbralExtractor::new(22_050).unwrap();
+        let fx = TimbralExtractor::new(22_050).expect("extractor");
         let tone: Vec<f32> = (0..22_050 * 4).map(|i| (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / 22_050.0).sin() * 0.5).collect();
-        let v = fx.extract(&tone).unwrap();
+        let v = fx.extract(&tone).expect("tone");
         assert!((v[0] - 1000.0).abs() < 60.0, "centroid {}", v[0]);
         // Only the zero-padded first and last frames (librosa's centring) move it, by a few Hz.
         assert!(v[19] < 20.0, "centroid varies over texture windows: {}", v[19]);
         let mut half = tone[..22_050].to_vec();
         half.extend(std::iter::repeat_n(0.0, 22_050));
-        let windows = fx.texture_windows(&half).unwrap();
+        let windows = fx.texture_windows(&half).expect("half");
         // 87 frames, the tone in the first 43: the window from frame 22 is half silent.
         let mid = windows[22][18];
         assert!((mid - 0.5).abs() < 0.1, "low energy {mid}");
