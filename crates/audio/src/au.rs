@@ -301,7 +301,7 @@ mod tests {
         assert!(matches!(AuHeader::parse(p, &header([magic, 24, 1 << 30, 3, 22050, 1]), 124), Err(Error::Truncated { .. })));
         assert!(matches!(AuHeader::parse(p, &header([magic, 1 << 30, 100, 3, 22050, 1]), 124), Err(Error::Malformed { .. })));
         assert!(matches!(AuHeader::parse(p, &header([magic, 24, 100, 23, 22050, 1]), 124), Err(Error::Unsupported { .. })));
-        let ok = AuHeader::parse(p, &header([magic, 24, UNKNOWN_SIZE, 3, 22050, 2]), 24 + 4 * 10 + 3).unwrap();
+        let ok = AuHeader::parse(p, &header([magic, 24, UNKNOWN_SIZE, 3, 22050, 2]), 24 + 4 * 10 + 3).expect("valid test input");
         assert_eq!(ok.n_frames, 10);
     }
 }

@@ -487,7 +487,7 @@ mod tests {
         assert_eq!(sniff_container(b"ID3\x04"), Ok("mp3"));
         assert_eq!(sniff_container(&[0xff, 0xfb, 0x90, 0x00]), Ok("mp3"));
         assert_eq!(sniff_container(b"\0\0\0\x20ftypM4A "), Ok("mp4"));
-        assert!(sniff_container(b"hello world\n").unwrap_err().contains("text"));
-        assert!(sniff_container(b"\x89PNG\r\n\x1a\n").unwrap_err().contains("PNG"));
+        assert!(sniff_container(b"hello world\n").expect_err("an error").contains("text"));
+        assert!(sniff_container(b"\x89PNG\r\n\x1a\n").expect_err("an error").contains("PNG"));
     }
 }

@@ -449,12 +449,12 @@ mod tests {
                 let f = 440.0f64;
                 let n_in = from as usize * 2 + 17;
                 let x: Vec<f32> = (0..n_in).map(|i| (2.0 * std::f64::consts::PI * f * i as f64 / from as f64).sin() as f32).collect();
-                let mut r = MonoResampler::new(from, to, quality).unwrap();
+                let mut r = MonoResampler::new(from, to, quality).expect("valid test input");
                 let mut y = Vec::new();
                 for block in x.chunks(1000) {
-                    r.push(block, &mut y).unwrap();
+                    r.push(block, &mut y).expect("valid test input");
                 }
-                r.finish(&mut y).unwrap();
+                r.finish(&mut y).expect("valid test input");
                 assert_eq!(y.len() as u64, (n_in as u64 * to as u64).div_ceil(from as u64));
                 // Compare away from the edges, where the filter sees the zero padding.
                 let mut err = 0.0f64;

@@ -104,7 +104,7 @@ mod tests {
     fn segments_pad_short_tail_and_keep_spans() {
         let x: Vec<f32> = (0..260).map(|i| i as f32).collect();
         let cfg = SegmentConfig { window: 1.0, hop: 1.0, tail: TailPolicy::Pad { min_fraction: 0.5 } };
-        let s = segments("x".into(), &x, 100, &cfg).unwrap();
+        let s = segments("x".into(), &x, 100, &cfg).expect("valid test input");
         // 0-100, 100-200, and the 60-sample tail (over half a window) padded to 100.
         assert_eq!(s.len(), 3);
         assert_eq!((s[2].start, s[2].end), (2.0, 2.6));
@@ -115,13 +115,13 @@ mod tests {
     fn segments_short_clip_padded_or_dropped() {
         let x = vec![1.0f32; 30];
         let pad = SegmentConfig { window: 1.0, hop: 0.5, tail: TailPolicy::Pad { min_fraction: 0.0 } };
-        let s = segments("x".into(), &x, 100, &pad).unwrap();
+        let s = segments("x".into(), &x, 100, &pad).expect("valid test input");
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].samples.len(), 100);
         assert_eq!(s[0].samples[29..31], [1.0, 0.0]);
         assert_eq!(s[0].end, 0.3);
         let drop = SegmentConfig { tail: TailPolicy::Drop, ..pad };
-        assert!(segments("x".into(), &x, 100, &drop).unwrap().is_empty());
+        assert!(segments("x".into(), &x, 100, &drop).expect("valid test input").is_empty());
     }
 
     #[test]

@@ -271,12 +271,12 @@ mod tests {
     fn chroma_of_a440_peaks_at_a() {
         let sr = 22_050;
         let y: Vec<f32> = (0..sr).map(|i| (2.0 * std::f64::consts::PI * 440.0 * i as f64 / sr as f64).sin() as f32).collect();
-        let spec = crate::StftPlan::new(2048, 512).unwrap().power(&y);
+        let spec = crate::StftPlan::new(2048, 512).expect("valid test input").power(&y);
         let tuning = estimate_tuning(&spec.power, spec.n_bins, sr as f64, 2048, 12);
         assert!(tuning.abs() <= 0.05, "tuning {tuning}");
         let chroma = chroma_stft(&spec.power, spec.n_bins, &ChromaConfig::default());
         let mid = chroma.cols / 2;
-        let best = (0..12).max_by(|&a, &b| chroma.get(a, mid).total_cmp(&chroma.get(b, mid))).unwrap();
+        let best = (0..12).max_by(|&a, &b| chroma.get(a, mid).total_cmp(&chroma.get(b, mid))).expect("valid test input");
         assert_eq!(best, 9);
     }
 }

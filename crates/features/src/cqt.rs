@@ -492,14 +492,14 @@ mod tests {
     /// so C holds bins 23 and 0.
     #[test]
     fn cq_to_chroma_matches_librosa_layout() {
-        let m = cq_to_chroma(24, 24, 12, c1_hz()).unwrap();
+        let m = cq_to_chroma(24, 24, 12, c1_hz()).expect("valid test input");
         for c in 0..12 {
             let ones: Vec<usize> = (0..24).filter(|&j| m.get(c, j) == 1.0).collect();
             let want = if c == 0 { vec![0, 23] } else { vec![2 * c - 1, 2 * c] };
             assert_eq!(ones, want, "row {c}");
         }
         // fmin on A rolls the rows so that row 0 is still C (A is 9 semitones above C).
-        let a = cq_to_chroma(12, 12, 12, 55.0).unwrap();
+        let a = cq_to_chroma(12, 12, 12, 55.0).expect("valid test input");
         assert_eq!(a.get(9, 0), 1.0);
     }
 

@@ -106,14 +106,14 @@ mod tests {
     /// those of a writer that still runs (this process).
     #[test]
     fn stale_temp_files_of_one_output() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().expect("valid test input");
         let me = std::process::id();
         // No Linux PID reaches 999,999,999 (pid_max is at most 2^22).
         for name in [".a.json.999999999-0.tmp".to_string(), ".b.json.999999999-0.tmp".to_string(), format!(".a.json.{me}-1.tmp"), "a.json".to_string()] {
-            std::fs::write(dir.path().join(name), b"x").unwrap();
+            std::fs::write(dir.path().join(name), b"x").expect("valid test input");
         }
         let removed = remove_stale_temp_files_of(&dir.path().join("a.json"));
-        let mut left: Vec<String> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        let mut left: Vec<String> = std::fs::read_dir(dir.path()).expect("valid test input").flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
         left.sort();
         if Path::new("/proc/self").exists() {
             assert_eq!(removed, 1);

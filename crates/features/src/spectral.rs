@@ -364,7 +364,7 @@ mod tests {
         frame[100] = 3.0;
         assert!((spectral_centroid(&frame, 1025, &freq)[0] as f64 - freq[100]).abs() < 1e-3);
         assert!(spectral_bandwidth(&frame, 1025, &freq, 2.0)[0].abs() < 1e-3);
-        assert_eq!(spectral_rolloff(&frame, 1025, &freq, 0.85).unwrap()[0] as f64, freq[100] as f32 as f64);
+        assert_eq!(spectral_rolloff(&frame, 1025, &freq, 0.85).expect("valid test input")[0] as f64, freq[100] as f32 as f64);
     }
 
     #[test]
@@ -399,7 +399,7 @@ mod tests {
     #[test]
     fn rms_block_sums_match_direct_sums() {
         let mut y: Vec<f32> = (0..20_000).map(|i| ((i * 31) % 200) as f32 / 100.0 - 1.0).collect();
-        y.extend(std::iter::repeat(0.0).take(20_000));
+        y.extend(std::iter::repeat_n(0.0, 20_000));
         let blocks = rms(&y, 2048, 512);
         let padded = centred(&y, 2048, false);
         for (t, &got) in blocks.iter().enumerate() {
@@ -407,7 +407,7 @@ mod tests {
             let want = (f.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() / f.len() as f64).sqrt() as f32;
             assert!((got - want).abs() <= 1e-6 * want.max(1e-6), "frame {t}: {got} vs {want}");
         }
-        assert_eq!(*blocks.last().unwrap(), 0.0);
+        assert_eq!(*blocks.last().expect("valid test input"), 0.0);
     }
 
     /// Prefix-sum crossing counts against counting each frame's sign changes directly.

@@ -27,6 +27,7 @@ const CASES: &[(&str, FeatureKind, bool, f64)] = &[
     ("onset_strength", FeatureKind::Onset, false, 1e-3),
 ];
 
+#[allow(clippy::too_many_arguments)]
 fn check(name: &str, ours: &Array2, reference: &[f32], shape: &[u64], tol: f64, worst: &mut BTreeMap<String, f64>, failures: &mut Vec<String>, clip: &str) {
     let want: Vec<u64> = if shape.len() == 1 { vec![1, shape[0]] } else { shape.to_vec() };
     if want != [ours.rows as u64, ours.cols as u64] {
@@ -36,6 +37,8 @@ fn check(name: &str, ours: &Array2, reference: &[f32], shape: &[u64], tol: f64, 
     let err = ours.relative_error(reference);
     let w = worst.entry(name.to_owned()).or_insert(0.0);
     *w = w.max(err);
+    // Negated so that a NaN error fails too.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
     if !(err <= tol) {
         failures.push(format!("{clip} {name}: relative error {err:.2e} > {tol:.0e}"));
     }
