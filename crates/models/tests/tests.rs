@@ -107,24 +107,34 @@ fn training_learns_and_is_reproducible() {
     assert_eq!(a, b);
 }
 
-#[test]
-fn checkpoints_round_trip_and_refuse_mismatches() {
-    let (net, _) = fit(3);
-    let card = ModelCard {
+/// A model card of two labels around `network`, `input` and `normalizer`.
+fn test_card(network: NetworkConfig, input: InputSpec, normalizer: Normalizer, lyrics: Option<genrecast_datasets::LyricsEncoder>) -> ModelCard {
+    ModelCard {
         format: MODEL_FORMAT,
         genrecast_version: "test".into(),
         burn_version: "0.22.1".into(),
-        network: NetworkConfig::new(Architecture::Mlp, 6, 1, 2),
+        network,
         task: Task::SingleLabel,
         labels: vec!["a".into(), "b".into()],
-        input: InputSpec { preset: InputPreset::Summary, sample_rate: 22050, crop_frames: 86, lyrics_dims: 0 },
-        normalizer: Normalizer { mean: vec![0.0; 6], std: vec![1.0; 6], mask_row: None },
+        input,
+        normalizer,
         train: TrainConfig::default(),
         trained_on: TrainedOn::default(),
         best_epoch: 1,
         metrics: serde_json::Value::Null,
-        lyrics: None,
-    };
+        lyrics,
+    }
+}
+
+#[test]
+fn checkpoints_round_trip_and_refuse_mismatches() {
+    let (net, _) = fit(3);
+    let card = test_card(
+        NetworkConfig::new(Architecture::Mlp, 6, 1, 2),
+        InputSpec { preset: InputPreset::Summary, sample_rate: 22050, crop_frames: 86, lyrics_dims: 0 },
+        Normalizer { mean: vec![0.0; 6], std: vec![1.0; 6], mask_row: None },
+        None,
+    );
     // The summary preset gives 90-d examples: this card's 6-d network disagrees with it.
     let dir = tempfile::tempdir().expect("tmp");
     save(dir.path(), &net, &card).expect("save");
@@ -246,27 +256,21 @@ fn lyrics_are_fused_with_the_audio_embedding_and_checkpointed() {
     let b = forward_once(&net, other, spec.example_shape());
     assert!(a.iter().zip(&b).any(|(p, q)| (p - q).abs() > 1e-6), "the lyrics must reach the output");
 
-    let card = ModelCard {
-        format: MODEL_FORMAT,
-        genrecast_version: "test".into(),
-        burn_version: "0.22.1".into(),
-        network: cfg.clone(),
-        task: Task::SingleLabel,
-        labels: vec!["a".into(), "b".into()],
-        input: spec.clone(),
-        normalizer: Normalizer { mean: vec![0.0; 25], std: vec![1.0; 25], mask_row: Some(24) },
-        train: TrainConfig::default(),
-        trained_on: TrainedOn::default(),
-        best_epoch: 1,
-        metrics: serde_json::Value::Null,
-        lyrics: None,
-    };
+    // An encoder of 10-d vectors over 12 words, each song singing two neighbours.
+    let bag = |w: u32| genrecast_datasets::LyricsBag { track_id: format!("TR{w}"), mxm_id: 0, counts: vec![(w, 1), (w + 1, 2)] };
+    let songs: Vec<_> = (0..11).map(bag).collect();
+    let encoder = genrecast_datasets::LyricsEncoder::fit(songs.iter(), 12, 10, 1, 0);
+    let card = test_card(cfg.clone(), spec.clone(), Normalizer { mean: vec![0.0; 25], std: vec![1.0; 25], mask_row: Some(24) }, Some(encoder));
     let dir = tempfile::tempdir().expect("tmp");
     save(dir.path(), &net, &card).expect("save");
     let (loaded, back) = load(dir.path(), &Device::flex()).expect("load");
     assert_eq!(back, card);
     assert_eq!(forward_once(&loaded, x, spec.example_shape()), a);
-    // A card whose network lost its lyrics no longer fits the input.
+    // A card without its lyrics encoder, or whose network lost its lyrics, no longer fits.
+    let mut bad = card.clone();
+    bad.lyrics = None;
+    save(dir.path(), &net, &bad).expect("save");
+    assert!(load(dir.path(), &Device::flex()).expect_err("no encoder").to_string().contains("lyrics encoder gives 0"));
     let mut bad = card.clone();
     bad.network.lyrics = 0;
     save(dir.path(), &net, &bad).expect("save");
