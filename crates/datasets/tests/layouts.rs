@@ -193,6 +193,14 @@ fn tagtraum_cls() {
     assert!(ds.tracks.iter().any(|t| t.labels.len() == 2), "CD1 carries minority genres");
     let h5: Vec<_> = ds.tracks.iter().filter(|t| t.path.is_file()).map(|t| t.clip.clone()).collect();
     assert!(h5.contains(&"TRAAABD128F429CF47".to_string()), "found {h5:?}");
+    // Lee et al.'s test list (a pickle of 37,817 CD2C ids) beside it: 18,701 of them are CD1
+    // tracks (counted with `join` on the two id lists, outside genrecast).
+    let test: Vec<&str> = ds.tracks.iter().filter(|t| t.split.as_deref() == Some("test")).map(|t| t.clip.as_str()).collect();
+    assert_eq!(test.len(), 18_701);
+    assert!(test.contains(&"TRAAAAW128F429D538"));
+    assert_eq!(ds.tracks[0].split.as_deref(), Some("train"));
+    let folds = genrecast_datasets::folds(&ds, "column").expect("column split");
+    assert_eq!((folds[0].test.len(), folds[0].train.len()), (18_701, 133_676 - 18_701));
 }
 
 #[test]
