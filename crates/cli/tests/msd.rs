@@ -146,3 +146,35 @@ fn inputs_that_the_files_cannot_give_are_refused_up_front() {
     }
     assert!(!tmp.path().join("m").exists(), "nothing is written for a refused run");
 }
+
+/// Lyrics join any input, audio included, by the clip id: here GTZAN clips wear the ids of
+/// songs that have lyrics. The songs are not those songs; this checks the plumbing of audio
+/// crops (86 frames: one row of lyrics) and summary vectors (one frame: 50 rows) with lyrics,
+/// not an accuracy.
+#[test]
+fn lyrics_join_audio_inputs_by_clip_id() {
+    let Some(shared) = shared_dir() else { return };
+    let msd = shared.join("data/msd");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let ids = ["TRAAAAV128F421A322", "TRAAABD128F429CF47", "TRAAAED128E0783FAB", "TRAAAEF128F4273421", "TRAAAFD128F92F423A", "TRAAAGF12903CEC202"];
+    let mut csv = String::from("path,genre,clip\n");
+    for (k, id) in ids.iter().enumerate() {
+        let genre = if k % 2 == 0 { "blues" } else { "metal" };
+        csv.push_str(&format!("{},{genre},{id}\n", shared.join(format!("data/gtzan/full_22k/{genre}/{genre}.0000{k}.flac")).display()));
+    }
+    let manifest = tmp.path().join("audio.csv");
+    std::fs::write(&manifest, csv).expect("manifest");
+    for (model, input, rows) in [("cnn1d", "mfcc", 21), ("mlp", "summary", 90 + 50)] {
+        let dir = tmp.path().join(model);
+        let out = bin().args(["train", "--model", model, "--input", input, "--split", "kfold:3", "--epochs", "1", "-q", "--lyrics", &lyrics_files(&msd), "--out"]).arg(&dir).arg(&manifest).output().expect("train");
+        let err = text(&out.stderr);
+        assert!(out.status.success(), "{model}: {err}");
+        assert!(err.contains("6 of 6 tracks have a bag of words") && err.contains(&format!("{model} + lyrics")), "{err}");
+        let card = json(&dir.join("model.json"));
+        let lyrics_rows = card["network"]["lyrics"].as_u64().expect("lyrics").div_ceil(card["network"]["n_frames"].as_u64().expect("frames"));
+        assert_eq!(card["network"]["n_features"].as_u64().expect("features") + lyrics_rows, rows, "{model}");
+        let out = bin().args(["eval", "--split", "kfold:3", "--json", "-q", "--lyrics", &lyrics_files(&msd), "--model"]).arg(&dir).arg(&manifest).output().expect("eval");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{model}: {e}: {}", text(&out.stderr)));
+        assert_eq!(v["accuracy"], card["metrics"]["accuracy"], "{model}");
+    }
+}
