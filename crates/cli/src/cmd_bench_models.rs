@@ -28,6 +28,8 @@ struct FeatureSet {
     folds: Vec<Fold>,
     /// Rows of each track (absent: the track failed or has no label).
     rows: HashMap<usize, Vec<Vec<f32>>>,
+    /// Files that could not be analysed, each with its cause (left out of every row).
+    failed_files: Vec<String>,
 }
 
 /// One line of the table: a model on a feature set, over all folds.
@@ -46,6 +48,9 @@ struct Row {
     /// Full per-fold reports (classic models).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     reports: Vec<SingleLabelReport>,
+    /// Files a neural row's training could not read (feature sets keep their own).
+    #[serde(skip)]
+    failed_files: Vec<String>,
 }
 
 fn class_of(ds: &Dataset, i: usize) -> Option<usize> {
@@ -77,7 +82,7 @@ fn audio_set(cache: &CacheOptions, quiet: bool, ds: &Dataset, all_folds: &[Fold]
         InputPreset::Summary => "mean and std of 45 timbral rows over non-overlapping 2 s crops at 22,050 Hz (90-d)".to_string(),
         _ => format!("{name} penultimate features of 3 s patches at 16 kHz (200-d)"),
     };
-    Ok(FeatureSet { name: name.into(), description, ds: ds.clone(), folds: all_folds.to_vec(), rows })
+    Ok(FeatureSet { name: name.into(), description, ds: ds.clone(), folds: all_folds.to_vec(), rows, failed_files: failures })
 }
 
 /// The descriptors that exist per segment: rp_extract's (TSSD and TRH describe a whole
@@ -107,18 +112,23 @@ fn descriptor_set(quiet: bool, ds: &Dataset, all_folds: &[Fold], name: &str) -> 
         .collect();
     pb.finish_and_clear();
     let mut rows = HashMap::new();
+    let mut failed_files = Vec::new();
     for (i, r) in results {
         match r {
             Ok(v) => {
                 rows.insert(i, v);
             }
-            Err(e) => eprintln!("error: {}", crate::report::chain(&e)),
+            Err(e) => {
+                let message = crate::report::chain(&e);
+                eprintln!("error: {message}");
+                failed_files.push(message);
+            }
         }
     }
     let dims = rows.values().flatten().next().map_or(0, Vec::len);
     let names: Vec<String> = parts.iter().map(|p| if *p == "timbral" { "Marsyas-style timbral texture".to_string() } else { format!("rp_extract {}", p.to_uppercase()) }).collect();
     let description = format!("{} of each 5.9 s segment at 22,050 Hz ({dims}-d)", names.join(" + "));
-    Ok(FeatureSet { name: name.into(), description, ds: ds.clone(), folds: all_folds.to_vec(), rows })
+    Ok(FeatureSet { name: name.into(), description, ds: ds.clone(), folds: all_folds.to_vec(), rows, failed_files })
 }
 
 /// One row per rp_extract segment of the track at `path`: the `parts` joined in order.
@@ -149,7 +159,7 @@ fn table_set(args: &BenchModelsArgs, ds: &Dataset) -> anyhow::Result<FeatureSet>
     let tfolds = folds(&tds, &args.split)?;
     let rows = table.rows.into_iter().enumerate().filter(|(i, _)| class_of(&tds, *i).is_some()).map(|(i, r)| (i, vec![r])).collect();
     let description = format!("{} ({} columns, one row per 30 s clip)", path.display(), table.columns.len());
-    Ok(FeatureSet { name: "table".into(), description, ds: tds, folds: tfolds, rows })
+    Ok(FeatureSet { name: "table".into(), description, ds: tds, folds: tfolds, rows, failed_files: Vec::new() })
 }
 
 /// Group id of each track for the inner folds: its artist, else its clip.
@@ -168,7 +178,7 @@ fn group_ids(ds: &Dataset) -> Vec<usize> {
 fn classic_row(args: &BenchModelsArgs, set: &FeatureSet, family: Family) -> anyhow::Result<Row> {
     let groups = group_ids(&set.ds);
     let n_classes = set.ds.labels.len();
-    let mut row = Row { model: family.name().into(), features: set.name.clone(), chosen: vec![], accuracy: vec![], balanced_accuracy: vec![], macro_f1: vec![], train_seconds: 0.0, tracks: vec![], reports: vec![] };
+    let mut row = Row { model: family.name().into(), features: set.name.clone(), chosen: vec![], accuracy: vec![], balanced_accuracy: vec![], macro_f1: vec![], train_seconds: 0.0, tracks: vec![], reports: vec![], failed_files: vec![] };
     for fold in &set.folds {
         let (mut x, mut y, mut g) = (Vec::new(), Vec::new(), Vec::new());
         for &i in fold.train.iter().chain(&fold.valid) {
@@ -247,7 +257,7 @@ fn neural_row(args: &BenchModelsArgs, ds: &Dataset, all_folds: &[Fold], name: &s
         argv.push("--no-cache".into());
     }
     let train = TrainCommand::try_parse_from(&argv).with_context(|| format!("options of {name}"))?.args;
-    let mut row = Row { model: name.into(), features: features.into(), chosen: vec![], accuracy: vec![], balanced_accuracy: vec![], macro_f1: vec![], train_seconds: 0.0, tracks: vec![], reports: vec![] };
+    let mut row = Row { model: name.into(), features: features.into(), chosen: vec![], accuracy: vec![], balanced_accuracy: vec![], macro_f1: vec![], train_seconds: 0.0, tracks: vec![], reports: vec![], failed_files: vec![] };
     for (k, fold) in all_folds.iter().enumerate() {
         let o = train_fold(&train, ds, fold, &out.join(format!("fold-{}", k + 1)), None)?;
         row.chosen.push(format!("{name}, {} epochs max, early stopping on an artist-held-out part of train", args.epochs));
@@ -255,6 +265,7 @@ fn neural_row(args: &BenchModelsArgs, ds: &Dataset, all_folds: &[Fold], name: &s
         row.balanced_accuracy.push(o.balanced_accuracy);
         row.macro_f1.push(o.macro_f1);
         row.train_seconds += o.train_seconds;
+        row.failed_files.extend(o.failed_files);
         row.tracks.push(fold.test.len());
     }
     Ok(row)
@@ -346,11 +357,19 @@ pub fn run(args: BenchModelsArgs) -> anyhow::Result<ExitCode> {
             md.push_str(&format!("- {f}\n"));
         }
     }
+    // Files that no row could use, once each, whatever set or fold met them.
+    let failed_files: std::collections::BTreeSet<&String> = sets.iter().flat_map(|s| &s.failed_files).chain(rows.iter().flat_map(|r| &r.failed_files)).collect();
+    if !failed_files.is_empty() {
+        md.push_str(&format!("\n{} files could not be analysed and are left out of every row:\n\n", failed_files.len()));
+        for f in &failed_files {
+            md.push_str(&format!("- {f}\n"));
+        }
+    }
     print!("{md}");
-    write_reports(&args.out, &md, &serde_json::json!({ "dataset": ds.root, "split": args.split, "grid": args.grid, "feature_sets": set_lines, "rows": rows, "failures": failures }))?;
+    write_reports(&args.out, &md, &serde_json::json!({ "dataset": ds.root, "split": args.split, "grid": args.grid, "feature_sets": set_lines, "rows": rows, "failures": failures, "failed_files": failed_files }))?;
     plot_rows(&args.out, &rows)?;
     eprintln!("reports written to {}", args.out.display());
-    Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failures.is_empty() && failed_files.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn write_reports(out: &Path, md: &str, json: &serde_json::Value) -> anyhow::Result<()> {

@@ -48,3 +48,28 @@ fn bench_models_table_rows_match_sklearn() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("known: knn, logistic"), "{}", text(&out.stderr));
 }
+
+/// A file that cannot be analysed is left out of every row, reported once at the end of the
+/// report, and the exit code says so; the rows are still made from the others.
+#[test]
+fn bench_models_reports_files_it_left_out() {
+    let Some(shared) = shared_dir() else { return };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let broken = tmp.path().join("broken.flac");
+    std::fs::write(&broken, b"fLaC but nothing else").expect("write");
+    let mut csv = String::from("path,genre\n");
+    for genre in ["blues", "classical", "metal"] {
+        for k in 0..4 {
+            csv.push_str(&format!("{},{genre}\n", shared.join(format!("data/gtzan/full_22k/{genre}/{genre}.0000{k}.flac")).display()));
+        }
+    }
+    csv.push_str(&format!("{},metal\n", broken.display()));
+    let manifest = tmp.path().join("m.csv");
+    std::fs::write(&manifest, csv).expect("manifest");
+    let out = bin().args(["bench-models", "--split", "kfold:2", "--features", "ssd,summary", "--models", "knn", "-q", "--out"]).arg(tmp.path().join("out")).arg(&manifest).output().expect("bench-models");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let md = std::fs::read_to_string(tmp.path().join("out/bench-models.md")).expect("md");
+    assert!(md.contains("| knn | ssd |") && md.contains("| knn | summary |"), "{md}");
+    assert!(md.contains("1 files could not be analysed"), "{md}");
+    assert_eq!(md.matches("broken.flac").count(), 1, "named once, not per set: {md}");
+}
