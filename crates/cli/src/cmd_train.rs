@@ -299,7 +299,7 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path, bags:
     let held_tracks = with_target(&held_idx);
 
     let shape = spec.example_shape();
-    let normalizer = Normalizer::fit_spec(&windows(&train_tracks, &spec), &spec);
+    let normalizer = Normalizer::fit(&windows(&train_tracks, &spec), &spec);
     let normalise = |v: Vec<Example>| {
         let mut v = with_lyrics(v, &lyrics, &spec);
         for e in &mut v {

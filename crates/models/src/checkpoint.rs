@@ -132,8 +132,7 @@ fn load_parts(card_bytes: &[u8], card_path: &Path, store: Option<SafetensorsStor
         return Err(bad(card_path, format!("{} labels for {} outputs", card.labels.len(), card.network.n_outputs)));
     }
     let (f, t) = card.input.feature_shape();
-    let lyrics = if card.input.preset == crate::InputPreset::Lyrics { 0 } else { card.input.lyrics_dims };
-    if (card.network.n_features, card.network.n_frames, card.network.lyrics) != (f, t, lyrics) || card.normalizer.mean.len() != f || card.normalizer.std.len() != f {
+    if (card.network.n_features, card.network.n_frames, card.network.lyrics) != (f, t, card.input.appended_lyrics()) || card.normalizer.mean.len() != f || card.normalizer.std.len() != f {
         return Err(bad(card_path, format!("input {:?} gives {f}x{t} examples; the network reads {}x{} and the normaliser has {} rows", card.input.preset, card.network.n_features, card.network.n_frames, card.normalizer.mean.len())));
     }
     let encoder_dims = card.lyrics.as_ref().map_or(0, genrecast_datasets::LyricsEncoder::dims);

@@ -196,12 +196,15 @@ impl InputSpec {
         }
     }
 
+    /// Lyrics values appended after the features: `lyrics_dims`, except for lyrics alone,
+    /// where the vector is the input itself.
+    pub fn appended_lyrics(&self) -> usize {
+        if self.preset == InputPreset::Lyrics { 0 } else { self.lyrics_dims }
+    }
+
     /// Rows that carry appended lyrics values (0 without lyrics or for lyrics alone).
     pub fn side_rows(&self) -> usize {
-        if self.preset == InputPreset::Lyrics {
-            return 0;
-        }
-        self.lyrics_dims.div_ceil(self.feature_shape().1)
+        self.appended_lyrics().div_ceil(self.feature_shape().1)
     }
 
     /// `(rows, frames)` of one example as the network receives it: the feature rows, then
@@ -355,33 +358,22 @@ pub struct Normalizer {
 }
 
 impl Normalizer {
-    /// Fits on examples of shape `(features, frames)` (rows beyond `features`, such as
-    /// appended lyrics, are left alone).
-    pub fn fit(examples: &[Example], shape: (usize, usize)) -> Self {
-        Self::fit_masked(examples, shape, None)
-    }
-
-    /// Fits on the examples of `spec`: its feature rows, with its mask if it has one.
-    pub fn fit_spec(examples: &[Example], spec: &InputSpec) -> Self {
-        Self::fit_masked(examples, spec.feature_shape(), spec.mask_row())
-    }
-
-    fn fit_masked(examples: &[Example], shape: (usize, usize), mask_row: Option<usize>) -> Self {
-        let (f, t) = shape;
+    /// Fits on the examples of `spec`: its feature rows (rows beyond them, such as appended
+    /// lyrics, are left alone), over real steps only when it has a mask.
+    pub fn fit(examples: &[Example], spec: &InputSpec) -> Self {
+        let ((f, t), mask_row) = (spec.feature_shape(), spec.mask_row());
         let mut sum = vec![0f64; f];
         let mut sq = vec![0f64; f];
         let mut n = 0usize;
         for e in examples {
-            let real = |i: usize| mask_row.is_none_or(|m| e.x[m * t + i] > 0.5);
+            let real: Vec<bool> = (0..t).map(|i| mask_row.is_none_or(|m| e.x[m * t + i] > 0.5)).collect();
             for r in 0..f {
-                for (i, &v) in e.x[r * t..(r + 1) * t].iter().enumerate() {
-                    if real(i) {
-                        sum[r] += f64::from(v);
-                        sq[r] += f64::from(v) * f64::from(v);
-                    }
+                for (&v, _) in e.x[r * t..(r + 1) * t].iter().zip(&real).filter(|(_, &k)| k) {
+                    sum[r] += f64::from(v);
+                    sq[r] += f64::from(v) * f64::from(v);
                 }
             }
-            n += (0..t).filter(|&i| real(i)).count();
+            n += real.iter().filter(|&&k| k).count();
         }
         let n = n.max(1) as f64;
         let mut mean: Vec<f32> = sum.iter().map(|s| (s / n) as f32).collect();
@@ -396,21 +388,22 @@ impl Normalizer {
     /// as they are, and masked padding is set to zero.
     pub fn apply(&self, x: &mut [f32], frames: usize) {
         let frames = frames.max(1);
-        let mask: Option<Vec<bool>> = self.mask_row.map(|m| x.get(m * frames..(m + 1) * frames).map_or_else(Vec::new, |row| row.iter().map(|&v| v > 0.5).collect()));
+        // Padding steps: those whose mask value is 0.
+        let padding: Vec<bool> = self.mask_row.and_then(|m| x.get(m * frames..(m + 1) * frames)).map_or_else(Vec::new, |row| row.iter().map(|&v| v <= 0.5).collect());
         for (r, row) in x.chunks_mut(frames).enumerate().take(self.mean.len()) {
             if Some(r) == self.mask_row {
                 continue;
             }
             let (m, s) = (self.mean[r], self.std[r]);
             for (i, v) in row.iter_mut().enumerate() {
-                *v = if mask.as_ref().is_some_and(|k| !k.get(i).copied().unwrap_or(true)) { 0.0 } else { (*v - m) / s };
+                *v = if padding.get(i) == Some(&true) { 0.0 } else { (*v - m) / s };
             }
         }
     }
 }
 
 /// Appends a lyrics vector to an example's input, packed row-major into the rows that follow
-/// the `feature_values` values (see [`InputSpec::lyrics_dims`]).
+/// its feature rows (see [`InputSpec::lyrics_dims`]).
 pub fn append_lyrics(x: &mut Vec<f32>, lyrics: &[f32], spec: &InputSpec) {
     let (f, t) = spec.feature_shape();
     x.truncate(f * t);

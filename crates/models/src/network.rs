@@ -99,7 +99,7 @@ impl NetworkConfig {
         let (f, t) = spec.feature_shape();
         let mut c = Self::new(architecture, f, t, n_outputs);
         c.masked = spec.mask_row().is_some();
-        c.lyrics = if spec.preset == crate::InputPreset::Lyrics { 0 } else { spec.lyrics_dims };
+        c.lyrics = spec.appended_lyrics();
         c
     }
 

@@ -200,7 +200,7 @@ fn masked_normaliser_fits_real_steps_and_zeroes_padding() {
     let mut a = series(4, 2, |r, t| if r == 0 { [1.0, 3.0][t] } else { 0.0 }, 100.0);
     let b = series(4, 1, |r, _| if r == 0 { 5.0 } else { 0.0 }, 100.0);
     let ex = |x: Vec<f32>| Example { x, target: vec![1.0], track: 0 };
-    let n = Normalizer::fit_spec(&[ex(a.clone()), ex(b)], &spec);
+    let n = Normalizer::fit(&[ex(a.clone()), ex(b)], &spec);
     assert!((n.mean[0] - 3.0).abs() < 1e-6 && (n.std[0] - (8.0f32 / 3.0).sqrt()).abs() < 1e-6, "{:?} {:?}", n.mean[0], n.std[0]);
     assert_eq!((n.mean[24], n.std[24], n.mask_row), (0.0, 1.0, Some(24)));
     n.apply(&mut a, 4);
