@@ -223,7 +223,13 @@ pub fn track_matrices(paths: &[&Path], spec: &InputSpec, cache: Option<&FeatureC
         Ok(fx) => fx,
         Err(e) => return paths.iter().map(|_| Err(Error::Config(e.to_string()))).collect(),
     };
-    let config = serde_json::json!({ "model-input": spec.preset, "sr": spec.sample_rate, "models": MODELS_VERSION }).to_string();
+    let mut config = serde_json::json!({ "model-input": spec.preset, "sr": spec.sample_rate, "models": MODELS_VERSION });
+    if spec.preset == InputPreset::MsdSegments {
+        // The series is cut or padded to its length when it is read: the length is part of
+        // what is cached. (Audio matrices are whole tracks, cropped later.)
+        config["steps"] = spec.crop_frames.into();
+    }
+    let config = config.to_string();
     paths
         .par_iter()
         .map(|path| {

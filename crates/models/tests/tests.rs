@@ -281,3 +281,20 @@ fn lyrics_are_fused_with_the_audio_embedding_and_checkpointed() {
     let err = err.to_string();
     assert!(err.contains("MSD segment series and lyrics") && err.contains("--lyrics"), "{err}");
 }
+
+/// A cached segment series is one of its own length: reading the same file for a longer
+/// series through the cache gives the longer, padded series, not the cached shorter one.
+#[test]
+fn cached_segment_series_keep_their_length() {
+    let Some(shared) = genrecast_testutil::shared_dir() else { return };
+    // 550 segments (SOURCE.txt).
+    let h5 = shared.join("data/msd/h5/TRAAABD128F429CF47.h5");
+    let dir = tempfile::tempdir().expect("tmp");
+    let cache = genrecast_datasets::FeatureCache::open(dir.path()).expect("cache");
+    for steps in [300, 600, 300] {
+        let m = genrecast_models::track_matrices(&[h5.as_path()], &InputSpec::segments(steps), Some(&cache), &|| {}).remove(0).expect("series");
+        assert_eq!((m.rows, m.cols), (25, steps));
+        let mask = m.row(24);
+        assert_eq!(mask.iter().filter(|&&v| v == 1.0).count(), steps.min(550), "steps {steps}");
+    }
+}
