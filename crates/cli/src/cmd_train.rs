@@ -92,6 +92,31 @@ pub fn with_lyrics(examples: Vec<Example>, vectors: &BTreeMap<usize, Vec<f32>>, 
         .collect()
 }
 
+/// Readies `ds` for a model on `preset` (and lyrics, when `reads_lyrics`) before any work:
+/// keeps the tagtraum tracks whose per-track file is here (for segment series) and the tracks
+/// with lyrics, and refuses an input the files cannot give. Returns the bags of words read from
+/// `lyrics`.
+fn prepare_dataset(ds: &mut Dataset, preset: InputPreset, reads_lyrics: bool, lyrics: &[std::path::PathBuf]) -> anyhow::Result<Option<genrecast_datasets::LyricsBags>> {
+    if preset == InputPreset::MsdSegments && ds.kind == genrecast_datasets::DatasetKind::Tagtraum {
+        // A label file covers far more tracks than a local copy holds.
+        let before = ds.tracks.len();
+        ds.retain(|t| t.path.is_file());
+        eprintln!("{} of {before} labelled tracks have a per-track file; the others are left out", ds.tracks.len());
+    }
+    let bags = if reads_lyrics {
+        if lyrics.is_empty() {
+            bail!("this model reads lyrics: pass the musiXmatch bag-of-words files with --lyrics FILE[,FILE]");
+        }
+        let bags = crate::lyrics::read_bags(lyrics)?;
+        crate::lyrics::keep_tracks_with_lyrics(ds, &bags)?;
+        Some(bags)
+    } else {
+        None
+    };
+    check_input_fits(ds, preset)?;
+    Ok(bags)
+}
+
 /// Refuses an input that the dataset's files cannot give: segment series from audio files,
 /// or audio features from MSD per-track files (which hold Echo Nest analyses, not sound).
 fn check_input_fits(ds: &Dataset, preset: InputPreset) -> anyhow::Result<()> {
@@ -169,23 +194,8 @@ fn tagging_report(ds: &Dataset, labels: &[String], scores: &TrackScores) -> genr
 pub fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let mut ds = open_source(&args.source)?;
     let (_, preset, _) = model_and_input(&args, ds.kind)?;
-    if preset == InputPreset::MsdSegments && ds.kind == genrecast_datasets::DatasetKind::Tagtraum {
-        // A label file covers far more tracks than a local copy holds.
-        let before = ds.tracks.len();
-        ds.retain(|t| t.path.is_file());
-        eprintln!("{} of {before} labelled tracks have a per-track file; the others are left out", ds.tracks.len());
-    }
-    let bags = if args.lyrics.is_empty() {
-        if preset == InputPreset::Lyrics {
-            bail!("--input lyrics needs the musiXmatch bag-of-words files (--lyrics FILE[,FILE])");
-        }
-        None
-    } else {
-        let bags = crate::lyrics::read_bags(&args.lyrics)?;
-        crate::lyrics::keep_tracks_with_lyrics(&mut ds, &bags)?;
-        Some(bags)
-    };
-    check_input_fits(&ds, preset)?;
+    let reads_lyrics = preset == InputPreset::Lyrics || !args.lyrics.is_empty();
+    let bags = prepare_dataset(&mut ds, preset, reads_lyrics, &args.lyrics)?;
     let all = folds(&ds, &args.split)?;
     let chosen: Vec<usize> = if args.all_folds { (0..all.len()).collect() } else { vec![args.fold.checked_sub(1).filter(|&f| f < all.len()).with_context(|| format!("--fold {} (the split has {} folds)", args.fold, all.len()))?] };
     let mut summary = Vec::new();
@@ -452,22 +462,8 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         (Evaluated::Net(Box::new(net)), card)
     };
     let mut ds = open_source(&args.source)?;
-    let bags = if card.input.reads_lyrics() {
-        if args.lyrics.is_empty() {
-            bail!("{} reads lyrics: pass the musiXmatch bag-of-words files with --lyrics", args.model.display());
-        }
-        let bags = crate::lyrics::read_bags(&args.lyrics)?;
-        crate::lyrics::keep_tracks_with_lyrics(&mut ds, &bags)?;
-        Some(bags)
-    } else {
-        None
-    };
-    if card.input.preset == InputPreset::MsdSegments && ds.kind == genrecast_datasets::DatasetKind::Tagtraum {
-        ds.retain(|t| t.path.is_file());
-    }
-    if name != ZERO_SHOT {
-        check_input_fits(&ds, card.input.preset)?;
-    }
+    // The zero-shot mapping reads musicnn embeddings of audio, like a backbone model.
+    let bags = prepare_dataset(&mut ds, card.input.preset, card.input.reads_lyrics(), &args.lyrics)?;
     let all = folds(&ds, &args.split)?;
     let fold = all.get(args.fold.wrapping_sub(1)).with_context(|| format!("--fold {} (the split has {} folds)", args.fold, all.len()))?;
     let side = match args.side.as_deref() {
