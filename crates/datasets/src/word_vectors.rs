@@ -141,15 +141,13 @@ fn ppmi<'a>(bags: impl IntoIterator<Item = &'a LyricsBag>, n_words: usize, min_d
     let total: f64 = marginal.iter().sum();
     let smoothed: Vec<f64> = marginal.iter().map(|c| c.powf(SMOOTHING)).collect();
     let smoothed_total: f64 = smoothed.iter().sum();
-    let mut matrix = vec![0f64; n * n];
-    if total > 0.0 {
-        for i in 0..n {
-            for j in 0..n {
-                let c = counts[i * n + j];
-                if c > 0.0 {
-                    let pmi = (c / total / (smoothed[i] / smoothed_total * smoothed[j] / smoothed_total)).ln();
-                    matrix[i * n + j] = pmi.max(0.0);
-                }
+    // The counts become the PPMI in place: the matrix is dense and words x words large.
+    let mut matrix = counts;
+    for i in 0..n {
+        for j in 0..n {
+            let c = &mut matrix[i * n + j];
+            if *c > 0.0 {
+                *c = (*c / total / (smoothed[i] / smoothed_total * smoothed[j] / smoothed_total)).ln().max(0.0);
             }
         }
     }
