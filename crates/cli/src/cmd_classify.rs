@@ -20,13 +20,15 @@ struct Header {
     trained_on: String,
     labels: Vec<String>,
     tag_names: Option<Vec<String>>,
+    /// The backbone's arithmetic (`None`: a model without a musicnn backbone, all f32).
+    precision: Option<genrecast_models::Precision>,
 }
 
 pub fn classify(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
     let aggregation: Aggregation = args.common.aggregate.parse()?;
     let probe = Classifier::open(&args.model)?;
     let trained_on = probe.card().trained_on.to_string();
-    let header = Header { model: args.model.clone(), trained_on, labels: probe.labels().to_vec(), tag_names: probe.tag_names().filter(|_| args.tags).map(<[String]>::to_vec) };
+    let header = Header { model: args.model.clone(), trained_on, labels: probe.labels().to_vec(), tag_names: probe.tag_names().filter(|_| args.tags).map(<[String]>::to_vec), precision: probe.precision() };
     let max_windows = args.common.max_windows();
     let open = || Classifier::open(&args.model).map_err(|e| e.to_string());
     let workers = Workers::new(probe, open, |c| c.set_max_windows(max_windows));
@@ -37,7 +39,7 @@ pub fn tag(args: TagArgs) -> anyhow::Result<ExitCode> {
     let backbone: Backbone = args.model.parse()?;
     let aggregation: Aggregation = args.common.aggregate.parse()?;
     let probe = Tagger::open(backbone)?;
-    let header = Header { model: backbone.name().into(), trained_on: probe.trained_on().into(), labels: probe.tags().to_vec(), tag_names: None };
+    let header = Header { model: backbone.name().into(), trained_on: probe.trained_on().into(), labels: probe.tags().to_vec(), tag_names: None, precision: Some(probe.precision()) };
     let max_windows = args.common.max_windows();
     let open = || Tagger::open(backbone).map_err(|e| e.to_string());
     let workers = Workers::new(probe, open, |t| t.set_max_windows(max_windows));
@@ -82,7 +84,8 @@ where
     // resumes where it stopped.
     let journal = match &opts.out {
         Some(out) => {
-            let context = format!("genrecast {} | {} | {} | aggregate {} | max windows {:?}", env!("CARGO_PKG_VERSION"), header.model, header.trained_on, opts.aggregate, opts.max_windows());
+            let precision = header.precision.map_or("f32", genrecast_models::Precision::name);
+            let context = format!("genrecast {} | {} | {} | aggregate {} | max windows {:?} | precision {precision}", env!("CARGO_PKG_VERSION"), header.model, header.trained_on, opts.aggregate, opts.max_windows());
             let j = crate::journal::Journal::<Prediction>::open(out, &context)?;
             let resumed = files.iter().filter(|f| j.get(f).is_some()).count();
             if resumed > 0 && !opts.quiet {
@@ -201,7 +204,13 @@ fn json(h: &Header, rows: &[(PathBuf, Result<Prediction, String>)], opts: &Predi
             }
         })
         .collect();
-    serde_json::json!({ "model": h.model, "trained_on": h.trained_on, "labels": h.labels, "files": files })
+    let precision = h.precision.map_or("f32", genrecast_models::Precision::name);
+    let kernel = (h.precision == Some(genrecast_models::Precision::Int8)).then(|| genrecast_models::Kernel::detect().name());
+    serde_json::json!({
+        "model": h.model, "trained_on": h.trained_on, "labels": h.labels,
+        "precision": precision, "kernel": kernel, "max_windows": opts.max_windows,
+        "files": files
+    })
 }
 
 fn csv(h: &Header, rows: &[(PathBuf, Result<Prediction, String>)], opts: &PredictOptions) -> String {

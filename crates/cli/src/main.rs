@@ -2,6 +2,7 @@
 
 mod args;
 mod cmd_bench;
+mod cmd_bench_classify;
 mod cmd_bench_models;
 mod cmd_bench_serve;
 mod eval_report;
@@ -56,6 +57,7 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
     if let Some(n) = cli.threads {
         rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
     }
+    genrecast_models::Precision::set_default(cli.precision.parse()?);
     match cli.command {
         args::Command::Classify(a) => cmd_classify::classify(a),
         args::Command::Tag(a) => cmd_classify::tag(a),
@@ -63,7 +65,7 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         args::Command::Features(a) => cmd_features::run(a),
         args::Command::Bench(args::BenchCommand::Features(a)) => cmd_bench::run(a),
         args::Command::Bench(args::BenchCommand::Model(a)) => cmd_train::bench_model(a),
-        args::Command::Bench(args::BenchCommand::Classify(a)) => cmd_bench::classify(a),
+        args::Command::Bench(args::BenchCommand::Classify(a)) => cmd_bench_classify::run(a),
         args::Command::Bench(args::BenchCommand::Serve(a)) => cmd_bench_serve::run(a),
         args::Command::Dataset(args::DatasetCommand::Summary(a)) => cmd_dataset::summary(a),
         args::Command::Dataset(args::DatasetCommand::Split(a)) => cmd_dataset::split(a),

@@ -148,3 +148,64 @@ fn classify_killed_with_sigkill_resumes_to_the_same_output() {
         }
     }
 }
+
+/// `--precision int8` (the default) and `f32` on the same GTZAN clips: the JSON says which
+/// ran, the portable kernel forced by `GENRECAST_KERNEL=portable` gives exactly the same
+/// output as the CPU's own (the integer sums are exact), and int8 keeps the exact path's
+/// top genre with probabilities close to it.
+#[test]
+fn int8_and_portable_kernels_against_the_exact_path() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let Some(root) = clips(tmp.path()) else { return };
+    let root = root.display().to_string();
+    let run = |precision: &str, portable: bool| -> serde_json::Value {
+        let mut c = crate::bin();
+        if portable {
+            c.env("GENRECAST_KERNEL", "portable");
+        }
+        let out = c.args(["--precision", precision, "classify", &root, "--format", "json", "-q"]).output().expect("classify");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    let (fast, portable, exact) = (run("int8", false), run("int8", true), run("f32", false));
+    assert_eq!((fast["precision"].as_str(), portable["kernel"].as_str()), (Some("int8"), Some("portable")));
+    assert_eq!((exact["precision"].as_str(), exact["kernel"].as_str()), (Some("f32"), None));
+    assert_eq!(fast["max_windows"].as_u64(), Some(genrecast_models::DEFAULT_MAX_WINDOWS as u64));
+    assert_eq!(fast["files"], portable["files"], "the portable kernel must give the same integers");
+    let files = |v: &serde_json::Value| v["files"].as_array().expect("files").clone();
+    let (f, e) = (files(&fast), files(&exact));
+    assert_eq!(f.len(), 12);
+    let mut worst = 0f64;
+    for (a, b) in f.iter().zip(&e) {
+        assert_eq!(a["top"][0]["label"], b["top"][0]["label"], "{} changed its top genre", a["file"]);
+        for (k, p) in b["probabilities"].as_object().expect("map") {
+            worst = worst.max((p.as_f64().expect("p") - a["probabilities"][k].as_f64().expect("p")).abs());
+        }
+    }
+    println!("int8 against f32 on 12 GTZAN clips: largest probability difference {worst:.4}");
+    assert!(worst < 0.05, "int8 moved a probability by {worst}");
+}
+
+/// `bench classify` without the Python peer: the table, the agreement line, and both outputs
+/// kept (no timing is asserted).
+#[test]
+fn bench_classify_reports_speed_memory_and_agreement() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let Some(root) = clips(tmp.path()) else { return };
+    let keep = tmp.path().join("kept");
+    let out = crate::bin()
+        .args(["bench", "classify", "--no-peers", "--limit", "4", "--threads", "2", "--max-windows", "4"])
+        .arg(&root)
+        .arg("--keep")
+        .arg(&keep)
+        .output()
+        .expect("bench");
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(stdout.contains("| system | threads | wall s | s per audio minute | peak RSS MB | exit |"), "{stdout}");
+    assert!(stdout.contains("int8") && stdout.contains("max windows 4") && stdout.contains("(f32, every window: the exact path)"), "{stdout}");
+    assert!(stdout.contains("top-1 agreement") && stdout.contains("/4 ("), "{stdout}");
+    let fast: serde_json::Value = serde_json::from_slice(&std::fs::read(keep.join("fast.json")).expect("fast.json")).expect("json");
+    assert_eq!(fast["files"].as_array().map(Vec::len), Some(4));
+    assert!(fast["files"].as_array().expect("files").iter().all(|f| f["windows"].as_u64() == Some(4)), "{fast}");
+}

@@ -229,6 +229,10 @@ pub fn track_matrices(paths: &[&Path], spec: &InputSpec, cache: Option<&FeatureC
         // what is cached. (Audio matrices are whole tracks, cropped later.)
         config["steps"] = spec.crop_frames.into();
     }
+    if spec.preset.backbone().is_some() {
+        // int8 and f32 embeddings differ slightly: each has its own entries.
+        config["precision"] = crate::Precision::default().name().into();
+    }
     let config = config.to_string();
     paths
         .par_iter()

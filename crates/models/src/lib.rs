@@ -6,6 +6,7 @@ mod checkpoint;
 mod classifier;
 mod error;
 mod inputs;
+pub mod int8;
 pub mod musicnn;
 mod network;
 mod step_timing;
@@ -17,7 +18,8 @@ pub use checkpoint::{load, load_bytes, save, ModelCard, TrainedOn, MODEL_FORMAT}
 pub use classifier::{aggregate_windows, spread, Aggregation, BuiltinModel, Classifier, Prediction, Tagger, WindowPrediction, BUILTIN_MODELS, DEFAULT_MAX_WINDOWS, DEFAULT_MODEL};
 pub use error::{Error, Result};
 pub use inputs::{append_lyrics, backbone_embeddings, crop, msd_segment_matrix, random_crops, summary_vector, target, track_matrices, window_starts, windows, InputPreset, InputSpec, Normalizer, DEFAULT_LYRICS_DIMS, DEFAULT_SEGMENTS};
-pub use musicnn::{Backbone, Musicnn, MusicnnOutput};
+pub use int8::Kernel;
+pub use musicnn::{Backbone, Musicnn, MusicnnOutput, Precision};
 pub use network::{Architecture, GenreNet, NetworkConfig};
 pub use step_timing::{time_steps, StepTimes};
 pub use zero_shot::ZeroShot;

@@ -9,7 +9,7 @@
 //! penultimate features are pinned by their taggram rows, which musicnn computes correctly.
 
 use burn::tensor::{Device, Tensor, TensorData};
-use genrecast_models::{Backbone, Musicnn};
+use genrecast_models::{Backbone, Musicnn, Precision};
 use genrecast_testutil::{read_npy, shared_dir};
 
 fn max_abs(a: &[f32], b: &[f32]) -> f32 {
@@ -26,7 +26,8 @@ fn musicnn_matches_tensorflow_reference() {
     let device = Device::flex();
     let mut failures = Vec::new();
     for (backbone, prefix) in [(Backbone::MusicnnMtt, "MTT_musicnn"), (Backbone::MusicnnMsd, "MSD_musicnn")] {
-        let net = Musicnn::pretrained(backbone, &device).expect("shipped weights");
+        let mut net = Musicnn::pretrained(backbone, &device).expect("shipped weights");
+        net.set_precision(Precision::F32);
         for dir in &clips {
             let clip = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let tags: Vec<String> = serde_json::from_slice(&std::fs::read(dir.join(format!("{prefix}.tags.json"))).expect("tags")).expect("tags json");
@@ -81,7 +82,8 @@ fn musicnn_from_audio_matches_tensorflow_reference() {
         assert_eq!(n as u64, shape[0], "{stem:?}: patch count");
         let input_err = max_abs(&ours_input, &want_input);
         for (backbone, prefix) in [(Backbone::MusicnnMtt, "MTT_musicnn"), (Backbone::MusicnnMsd, "MSD_musicnn")] {
-            let net = Musicnn::pretrained(backbone, &device).expect("weights");
+            let mut net = Musicnn::pretrained(backbone, &device).expect("weights");
+            net.set_precision(Precision::F32);
             let out = net.analyse(&input, &device);
             let (_, want) = read_npy(&dir.join(format!("{prefix}.taggram.npy")));
             let ours: Vec<f32> = out.taggram.concat();
@@ -92,6 +94,45 @@ fn musicnn_from_audio_matches_tensorflow_reference() {
             if err > 1e-2 {
                 failures.push(format!("{backbone} {stem:?}: taggram from audio differs by {err:.2e}"));
             }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The `int8` front end, with the CPU's own kernel and with the portable one, against
+/// musicnn's TensorFlow taggrams on the same network input: within
+/// [`genrecast_models::musicnn::INT8_TAGGRAM_BOUND`], and both kernels give the same numbers.
+#[test]
+fn int8_musicnn_stays_within_its_bound_of_tensorflow() {
+    use genrecast_models::musicnn::INT8_TAGGRAM_BOUND;
+    use genrecast_models::Kernel;
+    let Some(shared) = shared_dir() else { return };
+    let root = shared.join("reference/musicnn");
+    let mut clips: Vec<_> = std::fs::read_dir(&root).expect("reference/musicnn").flatten().map(|e| e.path()).collect();
+    clips.sort();
+    let device = Device::flex();
+    let mut failures = Vec::new();
+    let kernels = [Kernel::detect(), Kernel::Portable];
+    for (backbone, prefix) in [(Backbone::MusicnnMtt, "MTT_musicnn"), (Backbone::MusicnnMsd, "MSD_musicnn")] {
+        let net = Musicnn::pretrained(backbone, &device).expect("shipped weights");
+        for dir in &clips {
+            let clip = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let (shape, input) = read_npy(&dir.join("input_logmel.npy"));
+            let shape = [shape[0] as usize, shape[1] as usize, shape[2] as usize];
+            let (_, want) = read_npy(&dir.join(format!("{prefix}.taggram.npy")));
+            let mut taggrams = Vec::new();
+            for kernel in kernels {
+                let out = net.forward_int8(&input, shape, &device, kernel);
+                let ours = out.taggram.into_data().convert::<f32>().try_to_vec::<f32>().expect("f32");
+                let err = max_abs(&ours, &want);
+                let mean = ours.iter().zip(&want).map(|(a, b)| (a - b).abs()).sum::<f32>() / want.len() as f32;
+                println!("int8 ({}) {backbone} {clip}: taggram max abs difference {err:.2e}, mean {mean:.2e} (bound {INT8_TAGGRAM_BOUND})", kernel.name());
+                if err > INT8_TAGGRAM_BOUND {
+                    failures.push(format!("int8 ({}) {backbone} {clip}: taggram differs by {err:.2e} > {INT8_TAGGRAM_BOUND}", kernel.name()));
+                }
+                taggrams.push(ours);
+            }
+            assert_eq!(taggrams[0], taggrams[1], "{backbone} {clip}: the {} and portable kernels disagree", kernels[0].name());
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -106,37 +106,48 @@ fn extractor(sr: u32) -> Result<Arc<FeatureExtractor>, String> {
     Ok(fx)
 }
 
-/// Model(name="genre-gtzan", max_windows=200)
+/// Model(name="genre-gtzan", max_windows=DEFAULT, precision="int8")
 ///
 /// A genre model kept open: a built-in name (see `genrecast models`) or a model folder written
-/// by `genrecast train`. Thread-safe; each call decodes and judges one file.
+/// by `genrecast train`. Thread-safe; each call decodes and judges one file. `precision` is the
+/// arithmetic of the musicnn backbone's front end, as the CLI's `--precision`: "int8" (fast,
+/// taggrams within 0.03 of musicnn's) or "f32" (exact).
 #[pyclass(frozen)]
 struct Model {
     name: String,
     labels: Vec<String>,
     tag_names: Vec<String>,
     trained_on: String,
+    precision: genrecast_models::Precision,
     inner: Mutex<Classifier>,
 }
 
 #[pymethods]
 impl Model {
     #[new]
-    #[pyo3(signature = (name=genrecast_models::DEFAULT_MODEL.to_owned(), max_windows=Some(genrecast_models::DEFAULT_MAX_WINDOWS)))]
-    fn new(py: Python<'_>, name: String, max_windows: Option<usize>) -> PyResult<Self> {
+    #[pyo3(signature = (name=genrecast_models::DEFAULT_MODEL.to_owned(), max_windows=Some(genrecast_models::DEFAULT_MAX_WINDOWS), precision="int8"))]
+    fn new(py: Python<'_>, name: String, max_windows: Option<usize>, precision: &str) -> PyResult<Self> {
+        let precision: genrecast_models::Precision = precision.parse().map_err(value_error)?;
         let mut classifier = py.detach(|| Classifier::open(&name)).map_err(value_error)?;
+        classifier.set_precision(precision);
         // 0 or None: every window, as the CLI's --max-windows 0.
         classifier.set_max_windows(max_windows.filter(|&m| m > 0));
         let trained_on = classifier.card().trained_on.to_string();
         let labels = classifier.labels().to_vec();
         let tag_names = classifier.tag_names().map(<[String]>::to_vec).unwrap_or_default();
-        Ok(Self { name, labels, tag_names, trained_on, inner: Mutex::new(classifier) })
+        Ok(Self { name, labels, tag_names, trained_on, precision, inner: Mutex::new(classifier) })
     }
 
     /// The model's name.
     #[getter]
     fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The backbone's arithmetic: "int8" or "f32".
+    #[getter]
+    fn precision(&self) -> &'static str {
+        self.precision.name()
     }
 
     /// The genres, in the order of the model's outputs.

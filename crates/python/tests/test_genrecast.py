@@ -89,6 +89,22 @@ def test_model_embeds_and_runs_threads_in_parallel():
     assert all(r == results[0] for r in results)
 
 
+def test_model_takes_the_clis_precision():
+    fast, exact = genrecast.Model(), genrecast.Model(precision="f32")
+    assert (fast.precision, exact.precision) == ("int8", "f32")
+    record = json.loads(cli("--precision", "f32", "classify", SONG, "--format", "json"))
+    assert record["precision"] == "f32"
+    want = record["files"][0]["probabilities"]
+    ours = exact.classify(SONG)["probabilities"]
+    assert ours == pytest.approx(want, abs=1e-6)
+    # int8 moves the probabilities a little, not the answer.
+    quick = fast.classify(SONG)["probabilities"]
+    assert max(quick, key=quick.get) == max(ours, key=ours.get)
+    assert max(abs(quick[k] - ours[k]) for k in ours) < 0.05
+    with pytest.raises(ValueError, match="unknown precision 'f16'"):
+        genrecast.Model(precision="f16")
+
+
 def test_bad_input_raises_value_error_naming_the_file(tmp_path):
     with pytest.raises(ValueError, match="missing.wav"):
         genrecast.load(tmp_path / "missing.wav")
