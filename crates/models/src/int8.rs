@@ -33,6 +33,9 @@ const LANES: usize = 16;
 pub enum Kernel {
     /// AVX-512 with VNNI (`vpdpbusd`).
     Avx512Vnni,
+    /// The portable kernel compiled for AVX2 (`vpmaddwd` on 16-bit products), for x86 CPUs
+    /// without VNNI.
+    Avx2,
     /// Plain Rust, any CPU.
     Portable,
 }
@@ -44,16 +47,27 @@ impl Kernel {
     /// The fastest kernel this CPU runs, unless [`Kernel::force_portable`] was called or the
     /// environment sets `GENRECAST_KERNEL=portable`.
     pub fn detect() -> Self {
-        if FORCED.load(Ordering::Relaxed) == 1 || std::env::var_os("GENRECAST_KERNEL").is_some_and(|v| v == "portable") {
-            return Self::Portable;
+        match (FORCED.load(Ordering::Relaxed), std::env::var("GENRECAST_KERNEL").as_deref()) {
+            (1, _) | (_, Ok("portable")) => return Self::Portable,
+            #[cfg(target_arch = "x86_64")]
+            (_, Ok("avx2")) if std::arch::is_x86_feature_detected!("avx2") => return Self::Avx2,
+            _ => {}
         }
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("avx512vnni") {
-            return Self::Avx512Vnni;
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("avx512vnni") {
+                return Self::Avx512Vnni;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return Self::Avx2;
+            }
         }
         Self::Portable
     }
 
+    /// (`GENRECAST_KERNEL=avx2` picks [`Kernel::Avx2`] on a CPU that also has VNNI, to
+    /// measure it.)
+    ///
     /// Makes every later [`Kernel::detect`] in this process answer [`Kernel::Portable`]
     /// (`true`) or the CPU's best again (`false`): how tests hold the portable path to the
     /// same bounds on a CPU that has VNNI.
@@ -65,6 +79,7 @@ impl Kernel {
     pub fn name(self) -> &'static str {
         match self {
             Self::Avx512Vnni => "avx512-vnni",
+            Self::Avx2 => "avx2",
             Self::Portable => "portable",
         }
     }
@@ -261,20 +276,53 @@ fn run_tile(conv: &QuantConv, acts: &[&[u8]; TILE], kernel: Kernel, max: &mut [i
                 v += n;
             }
         }
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `Kernel::Avx2` is only detected on CPUs with avx2.
+        Kernel::Avx2 => unsafe { portable_tile_avx2(conv, acts, max, min) },
         _ => portable_tile(conv, acts, max, min),
     }
 }
 
+/// [`portable_tile`] compiled for AVX2.
+///
+/// # Safety
+/// The CPU must have avx2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn portable_tile_avx2(conv: &QuantConv, acts: &[&[u8]; TILE], max: &mut [i32], min: &mut [i32]) {
+    portable_tile(conv, acts, max, min);
+}
+
 /// The same integers in plain Rust.
+#[inline(always)]
 fn portable_tile(conv: &QuantConv, acts: &[&[u8]; TILE], max: &mut [i32], min: &mut [i32]) {
     for c in 0..conv.filters {
         let w = &conv.rows[c * conv.k4..(c + 1) * conv.k4];
         for a in acts {
-            let s: i32 = a[..conv.k4].iter().zip(w).map(|(&a, &w)| i32::from(a) * i32::from(w)).sum();
+            let s = dot(&a[..conv.k4], w);
             max[c] = max[c].max(s);
             min[c] = min[c].min(s);
         }
     }
+}
+
+/// `sum a w` of u8 by s8, exact: each product fits in i16 (255 x 127 < 2^15), and pairs of
+/// them are summed in i32, the shape compilers turn into `pmaddwd`.
+#[inline(always)]
+fn dot(a: &[u8], w: &[i8]) -> i32 {
+    const CHUNK: usize = 32;
+    let (mut total, mut done) = (0i32, 0);
+    for (a, w) in a.chunks_exact(CHUNK).zip(w.chunks_exact(CHUNK)) {
+        let mut lanes = [0i32; CHUNK / 2];
+        for (j, lane) in lanes.iter_mut().enumerate() {
+            let p0 = i16::from(a[2 * j]) * i16::from(w[2 * j]);
+            let p1 = i16::from(a[2 * j + 1]) * i16::from(w[2 * j + 1]);
+            *lane = i32::from(p0) + i32::from(p1);
+        }
+        total += lanes.iter().sum::<i32>();
+        done += CHUNK;
+    }
+    total + a[done..].iter().zip(&w[done..]).map(|(&a, &w)| i32::from(a) * i32::from(w)).sum::<i32>()
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -373,12 +421,16 @@ mod tests {
             let conv = QuantConv::new(&w, shape, &zeros, &ones, &zeros, pad);
             let patch = QuantPatch::new(&x, frames, bands, 1.0, 0.0, 8);
             let mut outs = Vec::new();
-            for kernel in [Kernel::Portable, Kernel::detect()] {
+            #[cfg(target_arch = "x86_64")]
+            let kernels: Vec<Kernel> = [Kernel::Portable, Kernel::detect()].into_iter().chain(std::arch::is_x86_feature_detected!("avx2").then_some(Kernel::Avx2)).collect();
+            #[cfg(not(target_arch = "x86_64"))]
+            let kernels = vec![Kernel::Portable];
+            for kernel in kernels {
                 let mut out = vec![0f32; filters * frames];
                 conv_max_over_frequency(&conv, &patch, kernel, &mut Vec::new(), &mut out);
                 outs.push(out);
             }
-            assert_eq!(outs[0], outs[1], "{shape:?}: kernels disagree");
+            assert!(outs.iter().all(|o| *o == outs[0]), "{shape:?}: kernels disagree");
             let want = reference(&x, frames, bands, &w, shape, pad);
             let scale = want.iter().fold(0f32, |m, v| m.max(v.abs()));
             let err = outs[0].iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
