@@ -533,7 +533,7 @@ impl Musicnn {
 }
 
 /// Patches per int8 pass in [`Musicnn::analyse_patches`].
-const INT8_BATCH: usize = 4;
+const INT8_BATCH: usize = 8;
 
 /// conv2d -> ReLU -> batch norm -> max over the frequency axis: `[b, 1, t, f]` to `[b, c, t]`.
 fn conv_relu_bn_maxfreq(x: Tensor<4>, block: &ConvBn<4>, time_pad: (usize, usize)) -> Tensor<3> {
