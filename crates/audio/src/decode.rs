@@ -462,7 +462,10 @@ fn sym_error(path: &Path, e: SymError) -> Error {
 /// Runs `f`, turning a panic inside a decoder into [`Error::DecoderPanic`] so that one
 /// hostile file cannot take a whole batch down.
 pub(crate) fn guard<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+    GUARDED.with(|d| d.set(d.get() + 1));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    GUARDED.with(|d| d.set(d.get() - 1));
+    match outcome {
         Ok(r) => r,
         Err(payload) => {
             let message = payload
@@ -473,6 +476,23 @@ pub(crate) fn guard<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> 
             Err(Error::DecoderPanic { path: path.to_owned(), message })
         }
     }
+}
+
+thread_local! {
+    /// How deep this thread is in [`guard`]s.
+    static GUARDED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Whether a panic now unwinding on this thread comes from inside a decoder that genrecast
+/// catches and reports as an error of its file ([`Error::DecoderPanic`], with the panic's
+/// message). A binary's panic hook can stay quiet for those and print every other panic.
+///
+/// # Example
+/// ```
+/// assert!(!genrecast_audio::panic_is_reported_per_file());
+/// ```
+pub fn panic_is_reported_per_file() -> bool {
+    GUARDED.with(|d| d.get() > 0)
 }
 
 #[cfg(test)]

@@ -36,7 +36,7 @@ mod load;
 mod resample;
 mod segment;
 
-pub use decode::{sniff_container, AudioStream, StreamInfo};
+pub use decode::{panic_is_reported_per_file, sniff_container, AudioStream, StreamInfo};
 pub use error::{Error, Result};
 pub use load::{decode_check, load, mix_to_mono, stream_mono, LoadOptions, Waveform, DEFAULT_SAMPLE_RATE};
 pub use resample::{halve_rate, resample, KaiserLowpass, MonoResampler, ResampleQuality};

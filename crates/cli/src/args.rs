@@ -169,6 +169,13 @@ pub struct ServeArgs {
     /// A library written by `genrecast index` (same model) for POST /similar.
     #[arg(long)]
     pub db: Option<PathBuf>,
+    /// Upload megabytes held at once across all connections still sending; more get 503
+    /// (default: 4 x --max-upload-mb).
+    #[arg(long)]
+    pub max_buffered_mb: Option<f64>,
+    /// Seconds allowed to receive one upload; a slower one gets 408.
+    #[arg(long, default_value_t = 60.0)]
+    pub upload_timeout_s: f64,
 }
 
 /// `genrecast map`.

@@ -120,7 +120,7 @@ fn descriptor_set(quiet: bool, ds: &Dataset, all_folds: &[Fold], name: &str) -> 
             }
             Err(e) => {
                 let message = crate::report::chain(&e);
-                eprintln!("error: {message}");
+                eprintln!("error: {}", crate::names::escape_controls(&message.to_string()));
                 failed_files.push(message);
             }
         }

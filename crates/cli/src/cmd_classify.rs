@@ -109,7 +109,7 @@ where
             };
             pb.inc(1);
             match (&r, &journal) {
-                (Err(e), _) => pb.suspend(|| eprintln!("error: {e}")),
+                (Err(e), _) => pb.suspend(|| eprintln!("error: {}", crate::names::escape_controls(e))),
                 (Ok(p), Some(j)) => {
                     if let Err(e) = j.record(path, p) {
                         journal_errors.lock().unwrap_or_else(|p| p.into_inner()).push(crate::report::chain(&e));
@@ -163,7 +163,7 @@ fn table(h: &Header, rows: &[(PathBuf, Result<Prediction, String>)], opts: &Pred
     for (path, r) in rows {
         let Ok(s) = r else { continue };
         let spread = if s.windows_total > s.windows.len() { format!(" spread over {}", s.windows_total) } else { String::new() };
-        let _ = writeln!(out, "\n{}  ({:.1} s, {} windows{spread})", path.display(), s.duration, s.windows.len());
+        let _ = writeln!(out, "\n{}  ({:.1} s, {} windows{spread})", crate::names::display(path), s.duration, s.windows.len());
         for i in genrecast_eval::top_indices(&s.probabilities, opts.top_k) {
             let p = s.probabilities[i];
             let _ = writeln!(out, "  {:<width$}  {:5.3}  {}", h.labels[i], p, "#".repeat((p * 30.0).round() as usize));
@@ -188,12 +188,19 @@ fn json(h: &Header, rows: &[(PathBuf, Result<Prediction, String>)], opts: &Predi
     let files: Vec<serde_json::Value> = rows
         .iter()
         .map(|(path, r)| match r {
-            Err(e) => serde_json::json!({ "file": path, "error": e }),
+            Err(e) => {
+                let mut v = serde_json::Value::Object(crate::names::json_fields(path));
+                v["error"] = e.as_str().into();
+                v
+            }
             Ok(s) => {
                 let mut v = serde_json::json!({
-                    "file": path, "duration_s": s.duration, "top": ranked(&s.probabilities, &h.labels, opts.top_k),
+                    "duration_s": s.duration, "top": ranked(&s.probabilities, &h.labels, opts.top_k),
                     "probabilities": named(&s.probabilities, &h.labels), "windows": s.windows.len(), "windows_total": s.windows_total.max(s.windows.len()),
                 });
+                if let Some(v) = v.as_object_mut() {
+                    v.extend(crate::names::json_fields(path));
+                }
                 if let (Some(names), Some(tags)) = (&h.tag_names, &s.tags) {
                     v["tags"] = serde_json::json!(ranked(tags, names, 5));
                 }
@@ -221,7 +228,7 @@ fn csv(h: &Header, rows: &[(PathBuf, Result<Prediction, String>)], opts: &Predic
     for (path, r) in rows {
         let Ok(s) = r else { continue };
         let mut record = |start: f64, end: f64, p: &[f32]| {
-            let mut rec = vec![path.display().to_string(), format!("{start:.3}"), format!("{end:.3}"), h.labels[genrecast_models::argmax(p)].clone()];
+            let mut rec = vec![crate::names::csv_cell(&crate::names::display(path)), format!("{start:.3}"), format!("{end:.3}"), h.labels[genrecast_models::argmax(p)].clone()];
             rec.extend(p.iter().map(|v| format!("{v:.6}")));
             let _ = w.write_record(&rec);
         };

@@ -119,7 +119,7 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitCode> {
             result
                 .map_err(|e| {
                     let msg = crate::report::chain(&e);
-                    bar.suspend(|| eprintln!("error: {msg}"));
+                    bar.suspend(|| eprintln!("error: {}", crate::names::escape_controls(&msg)));
                     failures.lock().unwrap_or_else(|p| p.into_inner()).push(msg);
                 })
                 .ok()
@@ -137,9 +137,21 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Output folder names: the file stem, with the parent folder prepended where two inputs
-/// share a stem (e.g. `blues/00001.wav` and `jazz/00001.wav`).
+/// share a stem (e.g. `blues/00001.wav` and `jazz/00001.wav`). A name never leaves `--out`
+/// nor lands on the folder itself (`...wav` has the stem `..`, `..flac` the stem `.`: both
+/// get a leading `_`, as does any stem starting with a dot) and never takes `summary.csv`'s
+/// name.
 fn unique_stems(files: &[PathBuf]) -> Vec<String> {
-    let stem = |p: &Path| p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "audio".into());
+    let stem = |p: &Path| {
+        let s = p.file_stem().map(|s| crate::names::exact_text(Path::new(s))).unwrap_or_default();
+        if s.is_empty() {
+            "audio".to_owned()
+        } else if s.starts_with('.') || s == "summary.csv" {
+            format!("_{s}")
+        } else {
+            s
+        }
+    };
     let mut counts = std::collections::HashMap::new();
     for f in files {
         *counts.entry(stem(f)).or_insert(0usize) += 1;
@@ -152,7 +164,7 @@ fn unique_stems(files: &[PathBuf]) -> Vec<String> {
             if counts[&s] == 1 {
                 s
             } else {
-                let parent = f.parent().and_then(|p| p.file_name()).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+                let parent = f.parent().and_then(|p| p.file_name()).map(|p| crate::names::exact_text(Path::new(p))).unwrap_or_default();
                 format!("{parent}__{s}__{i}")
             }
         })
@@ -253,7 +265,7 @@ fn write_outputs(path: &Path, stem: &str, args: &FeaturesArgs, arrays: Vec<(Stri
             values.extend(summarize_array(a));
         }
     }
-    Ok(Some((path.display().to_string(), names, values)))
+    Ok(Some((crate::names::exact_text(path), names, values)))
 }
 
 fn write_array(dir: &Path, name: &str, a: &Array2, format: FeatureFormat) -> anyhow::Result<()> {
@@ -283,7 +295,7 @@ fn write_summary(path: &Path, rows: &[SummaryRow]) -> anyhow::Result<()> {
         writeln!(w, "path,{}", header.join(","))?;
         for (file, _, values) in rows.iter().flatten() {
             let vals: Vec<String> = values.iter().map(|v| format!("{v}")).collect();
-            writeln!(w, "{},{}", csv_field(file), vals.join(","))?;
+            writeln!(w, "{},{}", csv_field(&crate::names::csv_cell(file)), vals.join(","))?;
         }
         Ok(())
     })?;

@@ -53,7 +53,7 @@ pub fn run(args: InfoArgs) -> anyhow::Result<ExitCode> {
             }
             Err(e) => {
                 if !args.json {
-                    eprintln!("error: {e}");
+                    eprintln!("error: {}", crate::names::escape_controls(&e.to_string()));
                 }
                 errs.push(FileError { path: path.display().to_string(), error: e.to_string() });
                 failures.push(e.to_string());

@@ -61,6 +61,9 @@ fn absolute(path: &Path) -> PathBuf {
 pub fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
     let mut lib = Library::open(&args.db)?;
     let (files, walk_errors) = inputs::expand(&args.paths);
+    // Failures are counted out of every input: the files found and the paths that could not
+    // be listed (not out of the files analysed this time, which gave "84 of 81 failed").
+    let inputs_seen = files.len() + walk_errors.len();
     let mut failures = Failures::from_walk_errors(walk_errors);
     let files: Vec<PathBuf> = files.iter().map(|f| absolute(f)).collect();
     // Only new or changed files are analysed, and those that failed last time (the cause
@@ -68,6 +71,12 @@ pub fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
     let mut todo = Vec::new();
     let mut retried = 0usize;
     for f in &files {
+        if f.to_str().is_none() {
+            // The library keeps paths as text; a lossy copy of this name would not find the
+            // file again (and --prune would drop a track whose file exists).
+            failures.push(format!("{}: the file name is not valid UTF-8, and the library stores names as text: rename the file to index it", crate::names::display(f)));
+            continue;
+        }
         match file_stamp(f) {
             Ok((size, mtime)) => match lib.status(f, size, mtime)? {
                 FileStatus::Current => {}
@@ -115,7 +124,7 @@ pub fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
         });
         for record in rx {
             if let Some(e) = &record.error {
-                pb.suspend(|| eprintln!("error: {e}"));
+                pb.suspend(|| eprintln!("error: {}", crate::names::escape_controls(e)));
                 failures.push(e.clone());
             }
             match lib.store(&record) {
@@ -138,7 +147,7 @@ pub fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
     }
     let total = lib.tracks()?.len();
     eprintln!("{}: {stored} stored now, {total} tracks in the library", args.db.display());
-    Ok(failures.finish(todo.len(), true))
+    Ok(failures.finish(inputs_seen, true))
 }
 
 fn open_query(q: &LibraryQuery) -> anyhow::Result<(Library, Metric)> {

@@ -42,7 +42,7 @@ pub fn matrices(ds: &Dataset, indices: &[usize], spec: &InputSpec, cache: Option
                 out.insert(i, m);
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", crate::names::escape_controls(&e.to_string()));
                 failures.push(e.to_string());
             }
         }

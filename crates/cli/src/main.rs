@@ -16,6 +16,7 @@ mod cmd_train;
 mod config_file;
 mod inputs;
 mod journal;
+mod names;
 mod lyrics;
 mod report;
 
@@ -33,21 +34,26 @@ fn main() -> ExitCode {
     let argv = match config_file::expand(std::env::args_os().collect()) {
         Ok(a) => a,
         Err(err) => {
-            eprintln!("error: {}", crate::report::chain(&err));
+            eprintln!("error: {}", crate::names::escape_controls(&crate::report::chain(&err)));
             return ExitCode::from(2);
         }
     };
     let args = args::Cli::parse_from(argv);
-    // Decoder panics are caught and reported per file; keep the default hook from also
-    // printing a backtrace-like message in the middle of the output.
-    std::panic::set_hook(Box::new(|_| {}));
+    // A decoder's panic is caught and reported as an error of its file, with its message; the
+    // hook stays quiet for those alone. Any other panic is a bug and is printed in full.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !genrecast_audio::panic_is_reported_per_file() {
+            default_hook(info);
+        }
+    }));
     match run(args) {
         Ok(code) => code,
         Err(err) => {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {}", crate::report::chain(&err));
+            eprintln!("error: {}", crate::names::escape_controls(&crate::report::chain(&err)));
             ExitCode::from(2)
         }
     }
@@ -92,13 +98,19 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 fn serve(args: args::ServeArgs) -> anyhow::Result<ExitCode> {
     use anyhow::Context;
     let positive = |v: f64| v > 0.0 && v.is_finite();
-    if ![args.timeout_s, args.max_upload_mb, args.max_seconds].into_iter().all(positive) {
-        anyhow::bail!("--timeout-s, --max-upload-mb and --max-seconds must be positive");
+    let buffered_mb = args.max_buffered_mb.unwrap_or(4.0 * args.max_upload_mb);
+    if ![args.timeout_s, args.max_upload_mb, args.max_seconds, args.upload_timeout_s, buffered_mb].into_iter().all(positive) {
+        anyhow::bail!("--timeout-s, --upload-timeout-s, --max-upload-mb, --max-buffered-mb and --max-seconds must be positive");
     }
-    let mut config = genrecast_server::ServerConfig { model: args.model, root: args.root, max_upload_bytes: (args.max_upload_mb * 1024.0 * 1024.0) as usize, max_audio_seconds: args.max_seconds, timeout: std::time::Duration::from_secs_f64(args.timeout_s), library: args.db, max_queue: args.max_queue, ..Default::default() };
+    let seconds = |v: f64, flag: &str| std::time::Duration::try_from_secs_f64(v).map_err(|_| anyhow::anyhow!("{flag} {v}: too large"));
+    let timeout = seconds(args.timeout_s, "--timeout-s")?;
+    let upload_timeout = seconds(args.upload_timeout_s, "--upload-timeout-s")?;
+    let mut config = genrecast_server::ServerConfig { model: args.model, root: args.root, max_upload_bytes: (args.max_upload_mb * 1024.0 * 1024.0) as usize, max_audio_seconds: args.max_seconds, timeout, library: args.db, max_queue: args.max_queue, max_buffered_bytes: (buffered_mb * 1024.0 * 1024.0) as usize, upload_timeout, ..Default::default() };
     if let Some(j) = args.max_jobs {
         config.max_jobs = j.max(1);
     }
+    // Model, root and library are checked before anything says "serving".
+    let app = genrecast_server::router(config.clone())?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(&args.addr).await.with_context(|| format!("listening on {}", args.addr))?;
@@ -106,7 +118,7 @@ fn serve(args: args::ServeArgs) -> anyhow::Result<ExitCode> {
         println!("genrecast serving {} on http://{addr} (web page at /; POST /classify, /tag, /embed, /similar; GET /health, /openapi.json)", config.model);
         use std::io::Write as _;
         std::io::stdout().flush()?;
-        genrecast_server::serve(listener, config).await?;
+        genrecast_server::serve_router(listener, app).await?;
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(ExitCode::SUCCESS)

@@ -29,7 +29,7 @@ impl Failures {
         if summary {
             eprintln!("\n{} of {} files failed:", self.messages.len(), total);
             for message in &self.messages {
-                eprintln!("  {message}");
+                eprintln!("  {}", crate::names::escape_controls(message));
             }
         }
         ExitCode::from(1)

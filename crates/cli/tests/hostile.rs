@@ -155,6 +155,15 @@ fn hostile_corpus_through_index() {
     assert!(stderr.contains(&format!("{} files, 0 new or changed", cases.len())), "{stderr}");
     let retried: usize = stderr.split(" that failed before retried").next().and_then(|s| s.rsplit(", ").next()).and_then(|n| n.parse().ok()).expect("retried count");
     assert!(retried >= failed, "{retried} retried, {failed} known failures\n{stderr}");
+    // The summary counts out of every input, not out of the files retried ("84 of 81").
+    let (bad, of): (usize, usize) = stderr
+        .lines()
+        .find_map(|l| {
+            let (a, rest) = l.trim().split_once(" of ")?;
+            Some((a.parse().ok()?, rest.strip_suffix(" files failed:")?.parse().ok()?))
+        })
+        .expect("a failure summary");
+    assert!(bad <= of && of == cases.len(), "{bad} of {of} failed, {} inputs\n{stderr}", cases.len());
 }
 
 /// Inputs git cannot hold, made at test time in `dir`: two symbolic links that point at each
@@ -267,4 +276,107 @@ fn three_hour_recording_through_every_command() {
     let db = tmp.path().join("lib.sqlite");
     let out = genrecast(&["index", "--quiet", "--db", db.to_str().expect("utf-8"), path]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+/// Hostile file names beside good ones: a name that is not UTF-8, one with a terminal escape
+/// sequence, one that is a spreadsheet formula. `classify` keeps every result in JSON, CSV
+/// and the table (failed before: exit 101 and no output at all for the non-UTF-8 name), and
+/// the names come out escaped.
+#[test]
+fn hostile_names_lose_no_results_and_are_escaped() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("music");
+    std::fs::create_dir(&dir).expect("dir");
+    let song = crate::example_song();
+    let names: [&[u8]; 4] = [b"good.ogg", b"bad\xff\xfe.ogg", b"esc\x1b[2J\x07.ogg", b"=HYPERLINK(1).ogg"];
+    for n in names {
+        std::fs::copy(&song, dir.join(std::ffi::OsStr::from_bytes(n))).expect("copy");
+    }
+    let d = dir.to_str().expect("utf-8 folder");
+    let out = genrecast(&["classify", d, "--format", "json", "-q"]);
+    assert!(out.status.success(), "exit {:?}: {}", out.status.code(), text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let files = v["files"].as_array().expect("files");
+    assert_eq!(files.len(), 4, "{v}");
+    assert!(files.iter().all(|f| f["top"][0]["label"] == "metal"), "{v}");
+    let bad = files.iter().find(|f| f["file"].as_str().is_some_and(|s| s.ends_with("bad\\xFF\\xFE.ogg"))).expect("the non-UTF-8 name, escaped");
+    let raw: Vec<u8> = bad["file_bytes"].as_array().expect("raw bytes").iter().map(|b| b.as_u64().expect("byte") as u8).collect();
+    assert!(std::path::Path::new(std::ffi::OsStr::from_bytes(&raw)).is_file(), "file_bytes must name the file");
+
+    let out = genrecast(&["classify", d, "--format", "csv", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let csv = text(&out.stdout);
+    assert_eq!(csv.lines().count(), 5, "{csv}");
+    assert!(csv.lines().all(|l| !l.starts_with('=') && !l.starts_with("\"=")), "a formula reached the CSV: {csv}");
+    assert!(!csv.contains('\u{1b}'), "{csv}");
+
+    let out = genrecast(&["classify", d, "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(!table.contains('\u{1b}') && !table.contains('\u{7}') && table.contains("esc\\x1b[2J\\x07.ogg"), "{table}");
+    assert_eq!(table.matches("metal").count(), 4, "{table}");
+
+    // An unreadable file with an escape in its name: the error line is escaped too.
+    std::fs::write(dir.join(std::ffi::OsStr::from_bytes(b"broken\x1b]0;owned\x07.wav")), b"RIFF junk").expect("write");
+    let out = genrecast(&["classify", d, "-q"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("broken\\x1b]0;owned\\x07.wav") && !stderr.contains('\u{1b}'), "{stderr}");
+}
+
+/// `features --out OUT` with inputs named `...wav` (stem `..`), `..flac` (stem `.`),
+/// `summary.csv.wav` and `=cmd.wav`: every output stays inside OUT in a folder of its own,
+/// summary.csv keeps all four rows, and the formula is defused (before: writes beside OUT,
+/// into OUT itself, and a folder named summary.csv that failed the whole summary).
+#[test]
+fn features_output_names_never_escape_or_collide() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let inputs = tmp.path().join("in");
+    std::fs::create_dir(&inputs).expect("dir");
+    let wav = crate::repo().join("crates/cli/tests/hostile/good_pcm16_mono.wav");
+    let flac = crate::repo().join("crates/cli/tests/hostile/good.flac");
+    for (name, src) in [("...wav", &wav), ("..flac", &flac), ("summary.csv.wav", &wav), ("=cmd.wav", &wav)] {
+        std::fs::copy(src, inputs.join(name)).expect("copy");
+    }
+    let out = tmp.path().join("nested").join("out");
+    let o = genrecast(&["features", "-q", "--set", "mfcc,rms", "--summary", "--out", out.to_str().expect("utf-8"), inputs.to_str().expect("utf-8")]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    // Nothing beside OUT, four folders and the summary inside it.
+    let beside: Vec<_> = std::fs::read_dir(tmp.path().join("nested")).expect("nested").flatten().map(|e| e.file_name()).collect();
+    assert_eq!(beside, vec![std::ffi::OsString::from("out")], "written beside --out");
+    let mut inside: Vec<String> = std::fs::read_dir(&out).expect("out").flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    inside.sort();
+    assert_eq!(inside.len(), 5, "{inside:?}");
+    assert!(inside.contains(&"summary.csv".to_owned()) && std::fs::metadata(out.join("summary.csv")).expect("summary").is_file(), "{inside:?}");
+    for dir in inside.iter().filter(|n| *n != "summary.csv") {
+        assert!(out.join(dir).join("mfcc.npy").is_file(), "{dir}: {inside:?}");
+    }
+    let summary = std::fs::read_to_string(out.join("summary.csv")).expect("summary");
+    assert_eq!(summary.lines().count(), 5, "{summary}");
+    assert!(summary.lines().all(|l| !l.starts_with('=')), "{summary}");
+}
+
+/// `index` refuses a file name that is not UTF-8 with its cause (the library keeps names as
+/// text; a lossy copy made `--prune` drop the track and the next run add it back), and
+/// indexes the rest; reruns with `--prune` change nothing.
+#[test]
+fn index_refuses_names_it_cannot_store_exactly() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("music");
+    std::fs::create_dir(&dir).expect("dir");
+    for n in [&b"good.ogg"[..], b"bad\xff.ogg"] {
+        std::fs::copy(crate::example_song(), dir.join(std::ffi::OsStr::from_bytes(n))).expect("copy");
+    }
+    let db = tmp.path().join("lib.sqlite");
+    let run = || genrecast(&["index", "-q", "--prune", "--db", db.to_str().expect("utf-8"), dir.to_str().expect("utf-8")]);
+    for round in 0..2 {
+        let out = run();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "round {round}: {stderr}");
+        assert!(stderr.contains("bad\\xFF.ogg: the file name is not valid UTF-8"), "{stderr}");
+        assert!(stderr.contains("1 of 2 files failed"), "{stderr}");
+        assert!(stderr.contains("pruned 0 tracks") && stderr.contains("1 tracks in the library"), "round {round}: {stderr}");
+    }
 }

@@ -98,6 +98,22 @@ pub fn save(dir: &Path, net: &GenreNet, card: &ModelCard) -> Result<()> {
     write_atomic(&dir.join("model.json"), &json)
 }
 
+/// The largest model card read (the biggest real one, with a lyrics encoder, is about 2 MB).
+const MAX_CARD_BYTES: u64 = 64 << 20;
+
+/// The file's bytes, refused past `limit` (a card linked to /dev/zero, a huge file) without
+/// reading more than `limit + 1` bytes.
+fn read_capped(path: &Path, limit: u64) -> std::result::Result<Vec<u8>, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read the model card: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read the model card: {e}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(format!("the model card is larger than {} MB: not a genrecast card", limit >> 20));
+    }
+    Ok(bytes)
+}
+
 /// Reads a model directory onto `device`, checking the card and that every weight is there
 /// with the shape the card's network has.
 ///
@@ -105,7 +121,7 @@ pub fn save(dir: &Path, net: &GenreNet, card: &ModelCard) -> Result<()> {
 /// [`Error::Checkpoint`] naming the file and the mismatch.
 pub fn load(dir: &Path, device: &Device) -> Result<(GenreNet, ModelCard)> {
     let card_path = dir.join("model.json");
-    let bytes = std::fs::read(&card_path).map_err(|e| Error::Checkpoint { path: card_path.clone(), message: format!("cannot read the model card: {e}") })?;
+    let bytes = read_capped(&card_path, MAX_CARD_BYTES).map_err(|message| Error::Checkpoint { path: card_path.clone(), message })?;
     let weights = dir.join("model.safetensors");
     let store = weights.is_file().then(|| SafetensorsStore::from_file(&weights));
     load_parts(&bytes, &card_path, store, &weights, device)
@@ -135,6 +151,13 @@ fn load_parts(card_bytes: &[u8], card_path: &Path, store: Option<SafetensorsStor
     if (card.network.n_features, card.network.n_frames, card.network.lyrics) != (f, t, card.input.appended_lyrics()) || card.normalizer.mean.len() != f || card.normalizer.std.len() != f {
         return Err(bad(card_path, format!("input {:?} gives {f}x{t} examples; the network reads {}x{} and the normaliser has {} rows", card.input.preset, card.network.n_features, card.network.n_frames, card.normalizer.mean.len())));
     }
+    if !(1_000..=384_000).contains(&card.input.sample_rate) {
+        return Err(bad(card_path, format!("sample rate {} Hz (a model reads 1,000 to 384,000 Hz)", card.input.sample_rate)));
+    }
+    let n = &card.normalizer;
+    if !n.mean.iter().all(|v| v.is_finite()) || !n.std.iter().all(|v| v.is_finite() && *v > 0.0) {
+        return Err(bad(card_path, "the normaliser has a non-finite mean or a standard deviation that is not positive: its outputs would be NaN".into()));
+    }
     let encoder_dims = card.lyrics.as_ref().map_or(0, genrecast_datasets::LyricsEncoder::dims);
     if encoder_dims != card.input.lyrics_dims {
         return Err(bad(card_path, format!("the input reads {} lyrics values, the card's lyrics encoder gives {encoder_dims}", card.input.lyrics_dims)));
@@ -146,5 +169,25 @@ fn load_parts(card_bytes: &[u8], card_path: &Path, store: Option<SafetensorsStor
     if !result.errors.is_empty() || !result.missing.is_empty() || !result.unused.is_empty() {
         return Err(bad(weights, format!("weights do not fit the network: {} errors, {} missing, {} unused", result.errors.len(), result.missing.len(), result.unused.len())));
     }
-    Ok((net.valid(), card))
+    let net = net.valid();
+    if !net_is_finite(&net) {
+        return Err(bad(weights, "weights hold NaN or infinite values".into()));
+    }
+    Ok((net, card))
+}
+
+/// Whether every weight of `net` is finite: a NaN weight makes every prediction NaN.
+fn net_is_finite(net: &GenreNet) -> bool {
+    use burn::module::{Module, ModuleVisitor, Param};
+    struct Finite(bool);
+    impl ModuleVisitor for Finite {
+        fn visit_float<const D: usize>(&mut self, param: &Param<burn::tensor::Tensor<D>>) {
+            if self.0 {
+                self.0 = param.val().into_data().convert::<f32>().iter::<f32>().all(f32::is_finite);
+            }
+        }
+    }
+    let mut v = Finite(true);
+    net.visit(&mut v);
+    v.0
 }

@@ -302,6 +302,10 @@ impl Classifier {
         }
         let windows: Vec<WindowPrediction> = flat.chunks(c).zip(spans).map(|(p, (start, end))| WindowPrediction { start, end, probabilities: p.to_vec() }).collect();
         let probabilities = aggregate_windows(&windows, aggregation, self.card.task);
+        // Never a NaN shown as a genre: a model that gives one is broken, and says so.
+        if !probabilities.iter().chain(&embedding).all(|v| v.is_finite()) {
+            return Err(Error::Config(format!("model '{}' gave non-finite outputs (NaN or infinite): the model is broken, not the audio", self.name)));
+        }
         Ok(Prediction { probabilities, windows, tags, duration, embedding, windows_total })
     }
 }

@@ -81,6 +81,9 @@ pub struct NetworkConfig {
     pub lyrics: usize,
 }
 
+/// The most weights a network read from a card may have (1 GB of f32).
+const MAX_WEIGHTS: f64 = 2.5e8;
+
 impl NetworkConfig {
     /// Defaults for `architecture` over inputs of `n_features x n_frames`.
     pub fn new(architecture: Architecture, n_features: usize, n_frames: usize, n_outputs: usize) -> Self {
@@ -112,6 +115,21 @@ impl NetworkConfig {
     ///
     /// # Errors
     /// [`crate::Error::Config`] naming the problem.
+    /// A generous upper bound on the number of weights (the largest layers of every body).
+    fn weight_estimate(&self) -> f64 {
+        let f = |v: usize| v as f64;
+        let inputs = f(self.n_features) * f(self.n_frames) + f(self.lyrics);
+        let widest = f(self.hidden.max(self.embedding).max(4 * self.lstm_hidden));
+        let mut conv = 0.0;
+        let mut previous = 1.0;
+        for &c in &self.channels {
+            conv += 9.0 * previous * f(c);
+            previous = f(c);
+        }
+        let lstm = 8.0 * f(self.lstm_hidden) * (f(self.n_features).max(previous) + f(self.lstm_hidden));
+        inputs * widest + f(self.hidden) * f(self.hidden) + conv + lstm + f(self.embedding) * (widest + f(self.lyrics) + f(self.n_outputs))
+    }
+
     pub fn validate(&self) -> crate::Result<()> {
         let bad = |m: String| Err(crate::Error::Config(m));
         if self.n_features == 0 || self.n_frames == 0 || self.n_outputs == 0 || self.embedding == 0 {
@@ -119,6 +137,16 @@ impl NetworkConfig {
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return bad(format!("dropout {} (expected 0 <= p < 1)", self.dropout));
+        }
+        // A card is data from anywhere: absurd sizes are refused here, before anything is
+        // allocated (a card asking for 10^12 weights used to abort the process).
+        let widths = [self.n_features, self.n_outputs, self.embedding, self.hidden, self.lstm_hidden, self.lyrics].into_iter().chain(self.channels.iter().copied());
+        if self.channels.len() > 16 || self.n_frames > 1_000_000 || widths.into_iter().any(|w| w > 65_536) {
+            return bad(format!("sizes beyond any genrecast network (at most 16 conv blocks, 1,000,000 frames, 65,536 units per layer): {self:?}"));
+        }
+        let weights = self.weight_estimate();
+        if weights > MAX_WEIGHTS {
+            return bad(format!("about {weights:.1e} weights, more than the {MAX_WEIGHTS:.0e} a genrecast network may have"));
         }
         let pools = self.channels.len() as u32;
         let need = 1usize << pools;

@@ -298,3 +298,66 @@ fn cached_segment_series_keep_their_length() {
         assert_eq!(mask.iter().filter(|&&v| v == 1.0).count(), steps.min(550), "steps {steps}");
     }
 }
+
+/// Cards that lie: absurd sizes are refused before anything is allocated (they aborted the
+/// process after asking for terabytes, or climbed to 18 GB), as are a zero standard
+/// deviation, NaN weights, an impossible sample rate, and a card that never ends.
+#[test]
+fn hostile_cards_are_refused_at_load_time() {
+    let d_ad = Device::flex().autodiff();
+    let d = Device::flex();
+    let ok = test_card(
+        NetworkConfig::new(Architecture::Mlp, 90, 1, 2),
+        InputSpec { preset: InputPreset::Summary, sample_rate: 22050, crop_frames: 86, lyrics_dims: 0 },
+        Normalizer { mean: vec![0.0; 90], std: vec![1.0; 90], mask_row: None },
+        None,
+    );
+    let net = ok.network.init(&d_ad).expect("init").valid();
+    let dir = tempfile::tempdir().expect("tmp");
+    save(dir.path(), &net, &ok).expect("save");
+    load(dir.path(), &d).expect("the honest card loads");
+    let write_card = |card: &ModelCard| std::fs::write(dir.path().join("model.json"), serde_json::to_vec(card).expect("json")).expect("write");
+    let refused = |what: &str, says: &str| {
+        let err = load(dir.path(), &d).expect_err(what).to_string();
+        assert!(err.contains(says), "{what}: {err}");
+    };
+    for (what, change) in [
+        ("hidden 2^40", Box::new(|c: &mut ModelCard| c.network.hidden = 1 << 40) as Box<dyn Fn(&mut ModelCard)>),
+        ("embedding 2^33", Box::new(|c: &mut ModelCard| c.network.embedding = 1 << 33)),
+        ("huge channels", Box::new(|c: &mut ModelCard| c.network.channels = vec![1 << 20; 4])),
+        ("wide but each allowed", Box::new(|c: &mut ModelCard| c.network.hidden = 60_000)),
+    ] {
+        let mut bad = ok.clone();
+        change(&mut bad);
+        write_card(&bad);
+        let err = load(dir.path(), &d).expect_err(what).to_string();
+        assert!(err.contains("beyond any genrecast network") || err.contains("weights, more than"), "{what}: {err}");
+    }
+    let mut bad = ok.clone();
+    bad.input.sample_rate = 4_000_000_000;
+    write_card(&bad);
+    refused("sample rate 4e9", "sample rate 4000000000 Hz");
+    let mut bad = ok.clone();
+    bad.normalizer.std[7] = 0.0;
+    write_card(&bad);
+    refused("zero std", "standard deviation");
+    // NaN weights: the honest card with weights whose every value is NaN.
+    write_card(&ok);
+    let nan_net = ok.network.init(&d_ad).expect("init").valid().map(&mut NanMapper);
+    save(dir.path(), &nan_net, &ok).expect("save");
+    refused("NaN weights", "NaN or infinite");
+    // A card that never ends is read up to its cap, not to the end of memory.
+    std::fs::remove_file(dir.path().join("model.json")).expect("rm");
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("model.json")).expect("symlink");
+    refused("/dev/zero", "larger than 64 MB");
+}
+
+/// Fills every float parameter with NaN.
+struct NanMapper;
+
+impl burn::module::ModuleMapper for NanMapper {
+    fn map_float<const D: usize>(&mut self, param: burn::module::Param<Tensor<D>>) -> burn::module::Param<Tensor<D>> {
+        let (id, tensor, mapper) = param.consume();
+        burn::module::Param::from_mapped_value(id, tensor.mul_scalar(f32::NAN), mapper)
+    }
+}

@@ -226,7 +226,7 @@ fn model_named(py: Python<'_>, name: &str) -> PyResult<Py<Model>> {
     if let Some(m) = open.iter().find(|m| m.get().name == name) {
         return Ok(m.clone_ref(py));
     }
-    let m = Py::new(py, Model::new(py, name.to_owned(), Some(genrecast_models::DEFAULT_MAX_WINDOWS))?)?;
+    let m = Py::new(py, Model::new(py, name.to_owned(), Some(genrecast_models::DEFAULT_MAX_WINDOWS), genrecast_models::Precision::default().name())?)?;
     open.push(m.clone_ref(py));
     Ok(m)
 }

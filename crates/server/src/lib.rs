@@ -60,6 +60,11 @@ pub struct ServerConfig {
     pub timeout: Duration,
     /// A library written by `genrecast index` with the same model, for `/similar`.
     pub library: Option<PathBuf>,
+    /// Upload bytes held at once across every connection still sending; an upload that would
+    /// go beyond is refused with 503. Default: 4 x `max_upload_bytes`.
+    pub max_buffered_bytes: usize,
+    /// Time allowed to receive one upload body; a slower one gets 408. Default: 60 s.
+    pub upload_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -73,6 +78,8 @@ impl Default for ServerConfig {
             max_queue: 64,
             timeout: Duration::from_secs(120),
             library: None,
+            max_buffered_bytes: 200 << 20,
+            upload_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -91,6 +98,9 @@ pub enum ServerError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The library (`--db`) is not a file: the server would create an empty one.
+    #[error("library {0}: no such file (write one with `genrecast index --db {0} MUSIC`)")]
+    NoLibrary(PathBuf),
     /// The listener failed.
     #[error("serving: {0}")]
     Io(#[from] std::io::Error),
@@ -104,6 +114,8 @@ struct AppState {
     trained_on: String,
     jobs: Arc<Semaphore>,
     waiting: std::sync::atomic::AtomicUsize,
+    /// Upload bytes held now by connections still sending theirs.
+    buffered: Arc<std::sync::atomic::AtomicUsize>,
     /// Idle models, so that each request does not load one.
     pool: Mutex<Vec<Classifier>>,
     /// The mel spectrogram drawn on the web page (64 bands, at the model's rate).
@@ -131,8 +143,11 @@ pub fn router(config: ServerConfig) -> Result<Router, ServerError> {
         Some(r) => Some(std::fs::canonicalize(r).map_err(|source| ServerError::Root { path: r.clone(), source })?),
         None => None,
     };
+    if let Some(db) = config.library.as_ref().filter(|db| !db.is_file()) {
+        return Err(ServerError::NoLibrary(db.clone()));
+    }
     let display = FeatureExtractor::new(FeatureConfig { sr: first.sample_rate(), n_fft: 1024, hop_length: 512, n_mels: 64, n_mfcc: 20, tuning: Some(0.0) }).map_err(|e| ServerError::Model(e.to_string()))?;
-    let state = Arc::new(AppState { jobs: Arc::new(Semaphore::new(config.max_jobs.max(1))), waiting: std::sync::atomic::AtomicUsize::new(0), pool: Mutex::new(vec![first]), root, labels, tag_names, trained_on, display, config: config.clone() });
+    let state = Arc::new(AppState { jobs: Arc::new(Semaphore::new(config.max_jobs.max(1))), waiting: std::sync::atomic::AtomicUsize::new(0), buffered: Arc::new(std::sync::atomic::AtomicUsize::new(0)), pool: Mutex::new(vec![first]), root, labels, tag_names, trained_on, display, config: config.clone() });
     Ok(Router::new()
         .route("/", get(page))
         .route("/health", get(health))
@@ -142,7 +157,25 @@ pub fn router(config: ServerConfig) -> Result<Router, ServerError> {
         .route("/similar", post(similar))
         .route("/openapi.json", get(openapi))
         .layer(DefaultBodyLimit::max(config.max_upload_bytes))
+        .layer(axum::middleware::map_response(errors_as_json))
         .with_state(state))
+}
+
+/// Every refusal as JSON `{"error": ...}`, including those axum's extractors write as text
+/// (413 for a body over the limit, 400 for a query that does not parse, 404, 405).
+async fn errors_as_json(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response.headers().get(axum::http::header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024).await.map(|b| String::from_utf8_lossy(&b).trim().to_owned()).unwrap_or_default();
+    let message = if text.is_empty() { status.canonical_reason().unwrap_or("error").to_owned() } else { text };
+    let body = serde_json::json!({ "error": message }).to_string();
+    parts.headers.insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"));
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body))
 }
 
 /// Serves `config` on `listener` until the process is stopped (Ctrl-C ends it cleanly).
@@ -150,7 +183,15 @@ pub fn router(config: ServerConfig) -> Result<Router, ServerError> {
 /// # Errors
 /// As [`router`], and I/O errors of the listener.
 pub async fn serve(listener: tokio::net::TcpListener, config: ServerConfig) -> Result<(), ServerError> {
-    let app = router(config)?;
+    serve_router(listener, router(config)?).await
+}
+
+/// Serves a [`router`] already built (so that a bad configuration is refused before the
+/// caller says it is serving).
+///
+/// # Errors
+/// I/O errors of the listener.
+pub async fn serve_router(listener: tokio::net::TcpListener, app: Router) -> Result<(), ServerError> {
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -200,7 +241,7 @@ struct Source {
     mel: bool,
 }
 
-async fn classify(State(s): State<Arc<AppState>>, Query(q): Query<Source>, body: Bytes) -> Result<Json<serde_json::Value>, Refusal> {
+async fn classify(State(s): State<Arc<AppState>>, Query(q): Query<Source>, Upload(body): Upload) -> Result<Json<serde_json::Value>, Refusal> {
     let (p, mel) = analyse(&s, q, body).await?;
     let named: serde_json::Map<String, serde_json::Value> = s.labels.iter().zip(&p.probabilities).map(|(l, &v)| (l.clone(), serde_json::json!(v))).collect();
     let top: Vec<serde_json::Value> = ranked(&p.probabilities, &s.labels, 3).map(|(l, v)| serde_json::json!({ "label": l, "probability": v })).collect();
@@ -215,7 +256,7 @@ async fn classify(State(s): State<Arc<AppState>>, Query(q): Query<Source>, body:
     Ok(Json(out))
 }
 
-async fn tag(State(s): State<Arc<AppState>>, Query(q): Query<Source>, body: Bytes) -> Result<Json<serde_json::Value>, Refusal> {
+async fn tag(State(s): State<Arc<AppState>>, Query(q): Query<Source>, Upload(body): Upload) -> Result<Json<serde_json::Value>, Refusal> {
     if s.tag_names.is_empty() {
         return Err(Refusal(StatusCode::NOT_FOUND, format!("model '{}' has no tagger backbone; serve a model built on musicnn (e.g. the default)", s.config.model)));
     }
@@ -234,7 +275,7 @@ struct SimilarQuery {
     k: Option<usize>,
 }
 
-async fn similar(State(s): State<Arc<AppState>>, Query(q): Query<SimilarQuery>, body: Bytes) -> Result<Json<serde_json::Value>, Refusal> {
+async fn similar(State(s): State<Arc<AppState>>, Query(q): Query<SimilarQuery>, Upload(body): Upload) -> Result<Json<serde_json::Value>, Refusal> {
     let Some(db) = s.config.library.clone() else {
         return Err(Refusal(StatusCode::NOT_FOUND, "this server has no library (start it with --db library.sqlite)".into()));
     };
@@ -257,9 +298,117 @@ async fn similar(State(s): State<Arc<AppState>>, Query(q): Query<SimilarQuery>, 
     Ok(Json(serde_json::json!({ "model": s.config.model, "similar": found })))
 }
 
-async fn embed(State(s): State<Arc<AppState>>, Query(q): Query<Source>, body: Bytes) -> Result<Json<serde_json::Value>, Refusal> {
+async fn embed(State(s): State<Arc<AppState>>, Query(q): Query<Source>, Upload(body): Upload) -> Result<Json<serde_json::Value>, Refusal> {
     let (p, _) = analyse(&s, Source { mel: false, ..q }, body).await?;
     Ok(Json(serde_json::json!({ "model": s.config.model, "duration_s": p.duration, "embedding": p.embedding })))
+}
+
+/// An upload body, read within its time and the server's budget of buffered bytes (axum's
+/// `Bytes` waited for a stalled body forever and had no bound across connections: ten
+/// clients stalled at 45 of 50 MB held 450 MB).
+struct Upload(Bytes);
+
+/// Bytes of an upload in progress, counted in the server's budget until dropped.
+struct Reserved(Arc<std::sync::atomic::AtomicUsize>, usize);
+
+impl Reserved {
+    /// `n` more bytes, if the budget `max` has them.
+    fn grow(&mut self, n: usize, max: usize) -> bool {
+        use std::sync::atomic::Ordering;
+        let ok = self.0.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |held| (held + n <= max).then_some(held + n)).is_ok();
+        if ok {
+            self.1 += n;
+        }
+        ok
+    }
+}
+
+impl Drop for Reserved {
+    fn drop(&mut self) {
+        self.0.fetch_sub(self.1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl axum::extract::FromRequest<Arc<AppState>> for Upload {
+    type Rejection = Refusal;
+
+    async fn from_request(req: axum::extract::Request, s: &Arc<AppState>) -> Result<Self, Refusal> {
+        use http_body_util::BodyExt;
+        let limit = s.config.max_upload_bytes;
+        let too_large = || Refusal(StatusCode::PAYLOAD_TOO_LARGE, format!("the upload is larger than the server's limit of {:.1} MB", limit as f64 / 1048576.0));
+        // A declared length over the limit is refused before a byte is read.
+        let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limit as u64) {
+            return Err(too_large());
+        }
+        let mut body = req.into_body();
+        let mut data = Vec::with_capacity(declared.map_or(0, |n| n as usize).min(1 << 20));
+        let mut reserved = Reserved(Arc::clone(&s.buffered), 0);
+        let deadline = tokio::time::Instant::now() + s.config.upload_timeout;
+        loop {
+            let frame = tokio::time::timeout_at(deadline, body.frame())
+                .await
+                .map_err(|_| Refusal(StatusCode::REQUEST_TIMEOUT, format!("the upload was not received within {:.0} s", s.config.upload_timeout.as_secs_f64())))?;
+            let chunk = match frame {
+                None => break,
+                Some(Err(e)) => return Err(Refusal(StatusCode::BAD_REQUEST, format!("reading the upload: {e}"))),
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(chunk) => chunk,
+                    Err(_) => continue,
+                },
+            };
+            if data.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            if !reserved.grow(chunk.len(), s.config.max_buffered_bytes) {
+                return Err(Refusal(StatusCode::SERVICE_UNAVAILABLE, "busy receiving other uploads; retry later".into()));
+            }
+            data.extend_from_slice(&chunk);
+        }
+        Ok(Upload(Bytes::from(data)))
+    }
+}
+
+/// Why no worker was had.
+#[derive(Debug, PartialEq, Eq)]
+enum Busy {
+    LineFull,
+    TimedOut,
+}
+
+/// A worker's permit: at once if one is free, else after waiting in line (if the line has
+/// room) for at most `timeout`.
+async fn wait_for_worker(jobs: &Arc<Semaphore>, waiting: &std::sync::atomic::AtomicUsize, max_queue: usize, timeout: std::time::Duration) -> Result<tokio::sync::OwnedSemaphorePermit, Busy> {
+    if let Ok(p) = Arc::clone(jobs).try_acquire_owned() {
+        return Ok(p);
+    }
+    // The place in line is a guard: a client that gives up while waiting drops this future,
+    // and the drop gives the place back (a counter decremented after the `await` leaked one
+    // place per such client, until the line looked full with nobody in it).
+    let place = PlaceInLine::take(waiting, max_queue).ok_or(Busy::LineFull)?;
+    let waited = tokio::time::timeout(timeout, Arc::clone(jobs).acquire_owned()).await;
+    drop(place);
+    match waited {
+        Ok(Ok(p)) => Ok(p),
+        _ => Err(Busy::TimedOut),
+    }
+}
+
+/// One request's place in the waiting line, given back when dropped.
+struct PlaceInLine<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> PlaceInLine<'a> {
+    /// A place, unless `max` requests are already waiting.
+    fn take(waiting: &'a std::sync::atomic::AtomicUsize, max: usize) -> Option<Self> {
+        use std::sync::atomic::Ordering;
+        waiting.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < max).then_some(n + 1)).ok().map(|_| Self(waiting))
+    }
+}
+
+impl Drop for PlaceInLine<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// Checks the limits, then classifies on a blocking thread with a pooled model; with
@@ -267,23 +416,10 @@ async fn embed(State(s): State<Arc<AppState>>, Query(q): Query<Source>, body: By
 async fn analyse(s: &Arc<AppState>, q: Source, body: Bytes) -> Result<(Prediction, Option<serde_json::Value>), Refusal> {
     let refuse = |code: StatusCode, m: String| Refusal(code, m);
     let started = tokio::time::Instant::now();
-    let permit = match Arc::clone(&s.jobs).try_acquire_owned() {
-        Ok(p) => p,
-        Err(_) => {
-            // Wait in line, if the line is not full, within the request's time.
-            use std::sync::atomic::Ordering;
-            if s.waiting.fetch_add(1, Ordering::SeqCst) >= s.config.max_queue {
-                s.waiting.fetch_sub(1, Ordering::SeqCst);
-                return Err(refuse(StatusCode::SERVICE_UNAVAILABLE, format!("busy: {} songs being analysed and {} waiting; retry later", s.config.max_jobs, s.config.max_queue)));
-            }
-            let waited = tokio::time::timeout(s.config.timeout, Arc::clone(&s.jobs).acquire_owned()).await;
-            s.waiting.fetch_sub(1, Ordering::SeqCst);
-            match waited {
-                Ok(Ok(p)) => p,
-                _ => return Err(refuse(StatusCode::GATEWAY_TIMEOUT, format!("waited {:.1} s for a free worker", s.config.timeout.as_secs_f64()))),
-            }
-        }
-    };
+    let permit = wait_for_worker(&s.jobs, &s.waiting, s.config.max_queue, s.config.timeout).await.map_err(|busy| match busy {
+        Busy::LineFull => refuse(StatusCode::SERVICE_UNAVAILABLE, format!("busy: {} songs being analysed and {} waiting; retry later", s.config.max_jobs, s.config.max_queue)),
+        Busy::TimedOut => refuse(StatusCode::GATEWAY_TIMEOUT, format!("waited {:.1} s for a free worker", s.config.timeout.as_secs_f64())),
+    })?;
     // The audio: a file under the root, or the upload written to a temporary file (the
     // decoders read files and tell the container from its bytes).
     let (path, _upload) = match (&q.path, body.is_empty()) {
@@ -429,4 +565,44 @@ async fn openapi() -> Json<serde_json::Value> {
             "/similar": op("the nearest songs of the server's library (?k=10)"),
         }
     }))
+}
+
+#[cfg(test)]
+mod line_tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    /// Clients that give up while queued give their places back; before the guard, each one
+    /// left the count one higher, and the server answered 503 with nobody waiting.
+    #[test]
+    fn clients_that_give_up_while_queued_leave_the_line() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("runtime");
+        rt.block_on(async {
+            let jobs = Arc::new(Semaphore::new(1));
+            let waiting = AtomicUsize::new(0);
+            let busy = Arc::clone(&jobs).try_acquire_owned().expect("the one worker");
+            for _ in 0..5 {
+                // The client gives up after 10 ms: its request future is dropped mid-wait.
+                let gave_up = tokio::time::timeout(Duration::from_millis(10), wait_for_worker(&jobs, &waiting, 2, Duration::from_secs(60))).await;
+                assert!(gave_up.is_err(), "it should still have been waiting");
+                assert_eq!(waiting.load(Ordering::SeqCst), 0, "a place in line leaked");
+            }
+            // The line has its two places, and a third is refused.
+            let (a, b) = (wait_for_worker(&jobs, &waiting, 2, Duration::from_secs(60)), wait_for_worker(&jobs, &waiting, 2, Duration::from_secs(60)));
+            let (mut a, mut b) = (Box::pin(a), Box::pin(b));
+            assert!(futures_poll_once(&mut a).await.is_none() && futures_poll_once(&mut b).await.is_none());
+            assert_eq!(waiting.load(Ordering::SeqCst), 2);
+            assert_eq!(wait_for_worker(&jobs, &waiting, 2, Duration::from_secs(60)).await.err(), Some(Busy::LineFull));
+            drop(busy);
+            assert!(a.await.is_ok());
+            drop(b);
+            assert_eq!(waiting.load(Ordering::SeqCst), 0);
+        });
+    }
+
+    /// Polls a future once: `Some` if it finished.
+    async fn futures_poll_once<F: std::future::Future + Unpin>(f: &mut F) -> Option<F::Output> {
+        tokio::time::timeout(Duration::from_millis(1), f).await.ok()
+    }
 }
