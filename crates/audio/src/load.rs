@@ -43,6 +43,9 @@ pub struct Waveform {
     pub samples: Vec<f32>,
     /// Sample rate in Hz.
     pub sample_rate: u32,
+    /// What the decoder noticed without refusing the file (NaN or infinite samples read as
+    /// silence, a container that disagrees with its extension, ...), one sentence each.
+    pub warnings: Vec<String>,
 }
 
 impl Waveform {
@@ -133,6 +136,10 @@ fn stream_mono_sized(path: &Path, opts: &LoadOptions, expect: impl FnOnce(u64), 
     if !any && opts.offset == 0.0 && opts.duration != Some(0.0) {
         return Err(Error::NoAudio { path: path.to_owned() });
     }
+    let mut info = info;
+    if stream.nonfinite_samples() > 0 {
+        info.warnings.push(format!("{} samples are NaN or infinite; they are read as 0", stream.nonfinite_samples()));
+    }
     Ok(info)
 }
 
@@ -159,7 +166,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Waveform> {
         Ok(())
     })?;
     let samples = samples.into_inner();
-    Ok(Waveform { samples, sample_rate: opts.sample_rate.unwrap_or(info.sample_rate) })
+    Ok(Waveform { samples, sample_rate: opts.sample_rate.unwrap_or(info.sample_rate), warnings: info.warnings })
 }
 
 /// Decodes the whole file without keeping it, to check that it decodes and count its frames.

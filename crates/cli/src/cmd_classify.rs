@@ -164,6 +164,9 @@ fn table(h: &Header, rows: &[(PathBuf, Result<Prediction, String>)], opts: &Pred
         let Ok(s) = r else { continue };
         let spread = if s.windows_total > s.windows.len() { format!(" spread over {}", s.windows_total) } else { String::new() };
         let _ = writeln!(out, "\n{}  ({:.1} s, {} windows{spread})", crate::names::display(path), s.duration, s.windows.len());
+        for w in &s.warnings {
+            let _ = writeln!(out, "  warning: {w}");
+        }
         for i in genrecast_eval::top_indices(&s.probabilities, opts.top_k) {
             let p = s.probabilities[i];
             let _ = writeln!(out, "  {:<width$}  {:5.3}  {}", h.labels[i], p, "#".repeat((p * 30.0).round() as usize));
@@ -201,6 +204,9 @@ fn json(h: &Header, rows: &[(PathBuf, Result<Prediction, String>)], opts: &Predi
                 if let Some(v) = v.as_object_mut() {
                     v.extend(crate::names::json_fields(path));
                 }
+                if !s.warnings.is_empty() {
+                    v["warnings"] = serde_json::json!(s.warnings);
+                }
                 if let (Some(names), Some(tags)) = (&h.tag_names, &s.tags) {
                     v["tags"] = serde_json::json!(ranked(tags, names, 5));
                 }
@@ -221,6 +227,12 @@ fn json(h: &Header, rows: &[(PathBuf, Result<Prediction, String>)], opts: &Predi
 }
 
 fn csv(h: &Header, rows: &[(PathBuf, Result<Prediction, String>)], opts: &PredictOptions) -> String {
+    // CSV has no place for them: the warnings go to stderr, each with its file.
+    for (path, r) in rows {
+        for w in r.iter().flat_map(|p| &p.warnings) {
+            eprintln!("warning: {}: {w}", crate::names::display(path));
+        }
+    }
     let mut w = ::csv::Writer::from_writer(Vec::new());
     let mut head = vec!["file".to_owned(), "start_s".into(), "end_s".into(), "top".into()];
     head.extend(h.labels.iter().cloned());

@@ -380,3 +380,56 @@ fn index_refuses_names_it_cannot_store_exactly() {
         assert!(stderr.contains("pruned 0 tracks") && stderr.contains("1 tracks in the library"), "round {round}: {stderr}");
     }
 }
+
+/// A 32-bit float WAV of `samples` at 16 kHz.
+fn float_wav(path: &std::path::Path, samples: &[f32]) {
+    let data: Vec<u8> = samples.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let mut b = Vec::new();
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&3u16.to_le_bytes()); // IEEE float
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&16_000u32.to_le_bytes());
+    b.extend_from_slice(&64_000u32.to_le_bytes());
+    b.extend_from_slice(&4u16.to_le_bytes());
+    b.extend_from_slice(&32u16.to_le_bytes());
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    b.extend_from_slice(&data);
+    std::fs::write(path, b).expect("write wav");
+}
+
+/// Answers from nothing say so: digital silence, NaN samples (read as silence) and a single
+/// sample are classified with warnings in the JSON and the table (before: exit 0 and a bare
+/// "classical 0.44" for each); samples of 1e30 are refused as `features` refuses them.
+#[test]
+fn predictions_from_nothing_carry_warnings() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    float_wav(&dir.join("silence.wav"), &vec![0.0; 16_000 * 4]);
+    float_wav(&dir.join("nan.wav"), &vec![f32::NAN; 16_000 * 4]);
+    float_wav(&dir.join("one.wav"), &[0.25]);
+    float_wav(&dir.join("huge.wav"), &(0..16_000 * 4).map(|i| if i % 2 == 0 { 1e30 } else { -1e30 }).collect::<Vec<f32>>());
+    let files: Vec<String> = ["silence.wav", "nan.wav", "one.wav", "huge.wav"].iter().map(|f| dir.join(f).display().to_string()).collect();
+    let mut args = vec!["classify", "--format", "json", "-q"];
+    args.extend(files.iter().map(String::as_str));
+    let out = genrecast(&args);
+    assert_eq!(out.status.code(), Some(1), "huge.wav fails, so exit 1: {}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let by_name = |n: &str| v["files"].as_array().expect("files").iter().find(|f| f["file"].as_str().is_some_and(|p| p.ends_with(n))).cloned().expect(n);
+    let warnings = |n: &str| by_name(n)["warnings"].as_array().map(|w| w.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect::<Vec<_>>()).unwrap_or_default();
+    assert!(warnings("silence.wav").iter().any(|w| w.contains("digital silence")), "{v}");
+    let nan = warnings("nan.wav");
+    assert!(nan.iter().any(|w| w.contains("64000 samples are NaN or infinite")) && nan.iter().any(|w| w.contains("digital silence")), "{nan:?}");
+    assert!(warnings("one.wav").iter().any(|w| w.contains("only 1 samples")), "{v}");
+    let huge = by_name("huge.wav");
+    assert!(huge["error"].as_str().is_some_and(|e| e.contains("not finite")), "{huge}");
+    // features refuses the same file.
+    let o = genrecast(&["features", "-q", "--no-cache", "--set", "mfcc", "--out", dir.join("f").to_str().expect("utf-8"), &files[3]]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    // The table shows the warnings too.
+    let out = genrecast(&["classify", "-q", &files[0]]);
+    assert!(text(&out.stdout).contains("warning: the audio is digital silence"), "{}", text(&out.stdout));
+}

@@ -355,7 +355,10 @@ impl MusicnnFrontEnd {
     pub fn network_input(&self, y16k: &[f32]) -> Array2 {
         let mut mel = self.mel.apply(&self.stft.power(y16k));
         mel.data.iter_mut().for_each(|v| {
-            let rounded = half::f16::from_f32(*v).to_f32().min(half::f16::MAX.to_f32());
+            // Loud but finite power saturates at f16's largest value; power that overflowed
+            // f32 itself (samples of 1e30) stays infinite, so that callers refuse it as they
+            // refuse any other non-finite feature.
+            let rounded = if v.is_finite() { half::f16::from_f32(*v).to_f32().min(half::f16::MAX.to_f32()) } else { *v };
             *v = (10_000.0 * rounded + 1.0).log10();
         });
         mel

@@ -114,6 +114,24 @@ pub struct Prediction {
     /// even spread of them (see [`Classifier::set_max_windows`]).
     #[serde(default)]
     pub windows_total: usize,
+    /// Why this prediction may say little about the song (digital silence, NaN samples read
+    /// as silence, audio shorter than one window), one sentence each; empty when all is well.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// Warnings about the audio itself, for [`Prediction::warnings`]: a model always answers,
+/// even for silence, so the answer says when there was nothing to hear.
+fn audio_warnings(samples: &[f32], rate: u32, window_seconds: f64) -> Vec<String> {
+    let mut out = Vec::new();
+    if samples.iter().all(|&v| v == 0.0) {
+        out.push("the audio is digital silence: the prediction says nothing about the music".to_owned());
+    }
+    let seconds = samples.len() as f64 / f64::from(rate.max(1));
+    if seconds < window_seconds {
+        out.push(format!("only {} samples ({seconds:.3} s) of audio, shorter than one {window_seconds:.1} s window: they were repeated to fill one", samples.len()));
+    }
+    out
 }
 
 /// Windows analysed per song by default: an even spread of 32 (96 s of audio) over a longer
@@ -245,8 +263,10 @@ impl Classifier {
     /// # Errors
     /// [`Error::Data`] naming the file for audio that cannot be read or holds no samples.
     pub fn classify_file(&self, path: &Path, aggregation: Aggregation) -> Result<Prediction> {
-        let samples = load_mono(path, self.sample_rate())?;
-        self.classify_samples(&samples, aggregation).map_err(|e| Error::Data(format!("{}: {e}", path.display())))
+        let wave = load_wave(path, self.sample_rate())?;
+        let mut p = self.classify_samples(&wave.samples, aggregation).map_err(|e| Error::Data(format!("{}: {e}", path.display())))?;
+        p.warnings.splice(0..0, wave.warnings);
+        Ok(p)
     }
 
     /// Classifies mono samples at [`sample_rate`](Self::sample_rate).
@@ -263,7 +283,7 @@ impl Classifier {
         // Window inputs (normalised) and their time spans.
         let (mut inputs, mut spans, mut tags, mut windows_total) = (Vec::new(), Vec::new(), None, 0);
         if let Some((net, front)) = &self.backbone {
-            let (penultimate, tag_windows, total) = backbone_windows(net, front, samples, duration, &self.device, self.max_windows);
+            let (penultimate, tag_windows, total) = backbone_windows(net, front, samples, duration, &self.device, self.max_windows)?;
             spans.extend(tag_windows.iter().map(|w| (w.start, w.end)));
             inputs = penultimate;
             windows_total = total;
@@ -306,21 +326,27 @@ impl Classifier {
         if !probabilities.iter().chain(&embedding).all(|v| v.is_finite()) {
             return Err(Error::Config(format!("model '{}' gave non-finite outputs (NaN or infinite): the model is broken, not the audio", self.name)));
         }
-        Ok(Prediction { probabilities, windows, tags, duration, embedding, windows_total })
+        let window_seconds = if self.backbone.is_some() { PATCH_SECONDS } else { spec.crop_frames as f64 * spec.column_seconds() };
+        let warnings = audio_warnings(samples, self.sample_rate(), window_seconds);
+        Ok(Prediction { probabilities, windows, tags, duration, embedding, windows_total, warnings })
     }
 }
 
-/// Decodes `path` to mono samples at `rate`.
-fn load_mono(path: &Path, rate: u32) -> Result<Vec<f32>> {
-    let wave = load(path, &LoadOptions { sample_rate: Some(rate), ..LoadOptions::default() }).map_err(|e| Error::Data(e.to_string()))?;
-    Ok(wave.samples)
+/// Decodes `path` to mono samples at `rate`, with the decoder's warnings.
+fn load_wave(path: &Path, rate: u32) -> Result<genrecast_audio::Waveform> {
+    load(path, &LoadOptions { sample_rate: Some(rate), ..LoadOptions::default() }).map_err(|e| Error::Data(e.to_string()))
 }
 
 /// Runs a backbone over the 3 s patches of 16 kHz samples (all of them, or `max` spread
 /// evenly): the penultimate features of each patch, its tag probabilities as a window
 /// spanning the patch, and how many patches the song has.
-fn backbone_windows(net: &Musicnn, front: &MusicnnFrontEnd, samples: &[f32], duration: f64, device: &Device, max: Option<usize>) -> (Vec<Vec<f32>>, Vec<WindowPrediction>, usize) {
+fn backbone_windows(net: &Musicnn, front: &MusicnnFrontEnd, samples: &[f32], duration: f64, device: &Device, max: Option<usize>) -> Result<(Vec<Vec<f32>>, Vec<WindowPrediction>, usize)> {
     let input = front.network_input(samples);
+    // One rule with `features`: audio whose spectrogram overflows is refused, not judged.
+    if !input.data.iter().all(|v| v.is_finite()) {
+        let peak = samples.iter().fold(0f32, |m, v| m.max(v.abs()));
+        return Err(Error::Data(format!("the spectrogram is not finite: samples reach {peak:e}, far outside [-1, 1]")));
+    }
     let total = crate::musicnn::patch_count(&input);
     let which = spread(total, max);
     let out = net.analyse_patches(&input, device, &which);
@@ -332,7 +358,7 @@ fn backbone_windows(net: &Musicnn, front: &MusicnnFrontEnd, samples: &[f32], dur
         .zip(&which)
         .map(|(p, &i)| WindowPrediction { start: i as f64 * PATCH_SECONDS, end: ((i + 1) as f64 * PATCH_SECONDS).min(end), probabilities: p })
         .collect();
-    (out.penultimate, windows, total)
+    Ok((out.penultimate, windows, total))
 }
 
 /// A pretrained tagger (musicnn) over whole songs: tag probabilities per 3 s patch and their
@@ -395,8 +421,10 @@ impl Tagger {
     /// # Errors
     /// [`Error::Data`] naming the file for audio that cannot be read or holds no samples.
     pub fn tag_file(&self, path: &Path, aggregation: Aggregation) -> Result<Prediction> {
-        let samples = load_mono(path, MusicnnFrontEnd::SAMPLE_RATE)?;
-        self.tag_samples(&samples, aggregation).map_err(|e| Error::Data(format!("{}: {e}", path.display())))
+        let wave = load_wave(path, MusicnnFrontEnd::SAMPLE_RATE)?;
+        let mut p = self.tag_samples(&wave.samples, aggregation).map_err(|e| Error::Data(format!("{}: {e}", path.display())))?;
+        p.warnings.splice(0..0, wave.warnings);
+        Ok(p)
     }
 
     /// Tags mono samples at 16 kHz.
@@ -408,14 +436,15 @@ impl Tagger {
             return Err(Error::Data("no audio".into()));
         }
         let duration = samples.len() as f64 / f64::from(MusicnnFrontEnd::SAMPLE_RATE);
-        let (penultimate, windows, windows_total) = backbone_windows(&self.net, &self.front, samples, duration, &self.device, self.max_windows);
+        let (penultimate, windows, windows_total) = backbone_windows(&self.net, &self.front, samples, duration, &self.device, self.max_windows)?;
         let probabilities = aggregate_windows(&windows, aggregation, Task::MultiLabel);
         // The tagger's embedding: its penultimate features averaged over patches.
         let mut embedding = vec![0.0f32; penultimate.first().map_or(0, Vec::len)];
         for row in &penultimate {
             embedding.iter_mut().zip(row).for_each(|(e, v)| *e += v / penultimate.len() as f32);
         }
-        Ok(Prediction { probabilities, windows, tags: None, duration, embedding, windows_total })
+        let warnings = audio_warnings(samples, MusicnnFrontEnd::SAMPLE_RATE, PATCH_SECONDS);
+        Ok(Prediction { probabilities, windows, tags: None, duration, embedding, windows_total, warnings })
     }
 }
 

@@ -181,6 +181,9 @@ impl Model {
         if let Some(tags) = &p.tags {
             out.set_item("tags", ranked(py, tags, &self.tag_names, 5, "tag")?)?;
         }
+        if !p.warnings.is_empty() {
+            out.set_item("warnings", p.warnings.clone())?;
+        }
         Ok(out)
     }
 

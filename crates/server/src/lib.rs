@@ -249,6 +249,7 @@ async fn classify(State(s): State<Arc<AppState>>, Query(q): Query<Source>, Uploa
         "model": s.config.model, "trained_on": s.trained_on, "duration_s": p.duration,
         "top": top, "probabilities": named, "windows": p.windows.len(), "windows_total": p.windows_total.max(p.windows.len()),
         "tags": top_tags(&s.tag_names, p.tags.as_deref()),
+        "warnings": p.warnings,
     });
     if let Some(mel) = mel {
         out["mel"] = mel;
