@@ -169,6 +169,24 @@ impl AudioStream {
                 source: std::io::Error::other("is a directory, not a file"),
             });
         }
+        if !meta.is_file() {
+            // A FIFO would block the reader until someone writes to it, a device would be
+            // read forever: neither is a song (they were reported as "empty" before).
+            use std::os::unix::fs::FileTypeExt;
+            let t = meta.file_type();
+            let what = if t.is_fifo() {
+                "a named pipe (FIFO)"
+            } else if t.is_char_device() {
+                "a character device"
+            } else if t.is_block_device() {
+                "a block device"
+            } else if t.is_socket() {
+                "a socket"
+            } else {
+                "not a regular file"
+            };
+            return Err(Error::Io { path: path.to_owned(), source: std::io::Error::other(format!("is {what}, not an audio file")) });
+        }
         if meta.len() == 0 {
             return Err(Error::Empty { path: path.to_owned() });
         }

@@ -179,8 +179,15 @@ fn runtime_cases(dir: &std::path::Path) -> Vec<Case> {
     std::fs::copy(&good, &locked).expect("copy");
     std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o000)).expect("chmod");
     let readable = std::fs::File::open(&locked).is_ok();
+    // A named pipe: opening it to read would wait for a writer forever.
+    let fifo = std::process::Command::new("mkfifo").arg(dir.join("pipe.wav")).status().expect("mkfifo");
+    assert!(fifo.success(), "mkfifo");
+    // Names of dots only before the extension.
+    std::fs::copy(&good, dir.join("...wav")).expect("copy");
     let case = |name: &str, verdict: &str, detail: &str| Case { path: dir.join(name), verdict: verdict.into(), detail: detail.into() };
     vec![
+        case("pipe.wav", "error", "is a named pipe (FIFO), not an audio file"),
+        case("...wav", "ok", ""),
         case("loop_a.mp3", "error", "symbolic links"),
         case("loop_b.mp3", "error", "symbolic links"),
         // Passed as a folder: walked, and its song processed.

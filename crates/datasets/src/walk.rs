@@ -15,7 +15,8 @@ pub fn is_audio_path(path: &Path) -> bool {
 /// Audio files under `root`, sorted, skipping hidden entries. Symbolic links to folders are
 /// not followed (no loops); a folder that cannot be read is an error naming it. A symbolic
 /// link with an audio name is listed even when it does not lead to a file (dangling, a
-/// loop), so that reading it fails with a message naming it instead of it vanishing.
+/// loop), and so is a FIFO or a device with an audio name, so that reading it fails with a
+/// message naming it instead of it vanishing.
 pub(crate) fn audio_files(root: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
@@ -29,7 +30,7 @@ pub(crate) fn audio_files(root: &Path) -> Result<Vec<PathBuf>> {
             let file_type = entry.file_type().map_err(io(&path))?;
             if file_type.is_dir() {
                 stack.push(path);
-            } else if is_audio_path(&path) && (file_type.is_file() || file_type.is_symlink()) {
+            } else if is_audio_path(&path) {
                 out.push(path);
             }
         }
