@@ -164,12 +164,22 @@ fn serve_classifies_and_refuses_what_it_must() {
     // /similar needs a library: without one it says so; with one indexed by the same model,
     // the song's own copy in the library is its nearest neighbour.
     refused("/similar", &song, 404, "no library");
+    // Paths come relative to --root, and a library track outside the root comes without
+    // its path: the server's file system is not shown (it was, absolute).
     let db = indexed_library(tmp.path());
-    let with_db = Server::start(&["--db", db.to_str().expect("utf-8")]);
+    let library = tmp.path().join("library");
+    let with_db = Server::start(&["--db", db.to_str().expect("utf-8"), "--root", library.to_str().expect("utf-8")]);
     let (code, v) = with_db.request("POST", "/similar?k=3", &song);
     let hits = v["similar"].as_array().cloned().unwrap_or_default();
     assert!(code == 200 && hits.len() == 3, "{code} {v}");
-    assert!(hits[0]["path"].as_str().unwrap_or_default().ends_with("copy.ogg") && hits[0]["distance"].as_f64().unwrap_or(1.0) < 1e-4, "{v}");
+    assert!(hits[0]["path"] == "copy.ogg" && hits[0]["distance"].as_f64().unwrap_or(1.0) < 1e-4, "{v}");
+    let tmp_text = tmp.path().display().to_string();
+    assert!(!v.to_string().contains(&tmp_text), "a server path in {v}");
+    let elsewhere = Server::start(&["--db", db.to_str().expect("utf-8")]);
+    let (code, v) = elsewhere.request("POST", "/similar?k=3", &song);
+    let hits = v["similar"].as_array().cloned().unwrap_or_default();
+    assert!(code == 200 && hits.len() == 3 && hits.iter().all(|h| h["path"].is_null() && h["title"].is_string()), "{code} {v}");
+    assert!(!v.to_string().contains(&tmp_text), "a server path in {v}");
 
     // Still serving after all of that.
     assert_eq!(server.request("GET", "/health", b"").0, 200);

@@ -283,15 +283,28 @@ async fn similar(State(s): State<Arc<AppState>>, Query(q): Query<SimilarQuery>, 
     let k = q.k.unwrap_or(10).clamp(1, 100);
     let (p, _) = analyse(&s, Source { path: q.path, mel: false }, body).await?;
     let model = s.config.model.clone();
+    let root = s.root.clone();
+    // Clients see paths relative to --root and nothing of the server's file system: a track
+    // outside the root is listed without its path, and errors name "the library".
+    let hide = {
+        let db = db.display().to_string();
+        move |e: String| e.replace(&db, "the library")
+    };
     let found = tokio::task::spawn_blocking(move || -> Result<Vec<serde_json::Value>, String> {
-        let lib = genrecast_library::Library::open(&db).map_err(|e| e.to_string())?;
+        let lib = genrecast_library::Library::open(&db).map_err(|e| hide(e.to_string()))?;
         if let Some(m) = lib.model().map_err(|e| e.to_string())? {
             if m != model {
                 return Err(format!("the library was analysed with '{m}', this server runs '{model}'"));
             }
         }
-        let hits = lib.similar_to(&p.embedding, "model", k, genrecast_library::Metric::Cosine, &[]).map_err(|e| e.to_string())?;
-        Ok(hits.into_iter().map(|(t, d)| serde_json::json!({ "distance": d, "path": t.path, "title": t.title, "artist": t.artist, "label": t.label })).collect())
+        let hits = lib.similar_to(&p.embedding, "model", k, genrecast_library::Metric::Cosine, &[]).map_err(|e| hide(e.to_string()))?;
+        Ok(hits
+            .into_iter()
+            .map(|(t, d)| {
+                let shown = root.as_deref().and_then(|r| t.path.strip_prefix(r).ok()).map(|rel| rel.display().to_string());
+                serde_json::json!({ "distance": d, "path": shown, "title": t.title, "artist": t.artist, "label": t.label })
+            })
+            .collect())
     })
     .await
     .map_err(|e| Refusal(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
