@@ -210,9 +210,9 @@ fn web_page_shows_an_uploaded_song_in_headless_chromium() {
         return;
     };
     let tmp = tempfile::tempdir().expect("tmp");
-    let root = tmp.path().join("root");
-    std::fs::create_dir_all(&root).expect("root");
+    // The root is the library's folder: /similar shows paths relative to it.
     let db = indexed_library(tmp.path());
+    let root = tmp.path().join("library");
     let server = Server::start(&["--root", root.to_str().expect("utf-8"), "--db", db.to_str().expect("utf-8")]);
     let mut page = browser.page();
     page.call("Page.enable", serde_json::json!({}));
