@@ -125,7 +125,9 @@ for ext, args in [("flac", []), ("mp3", ["-C", "128"]), ("ogg", ["-C", "3"])]:
     flipped = bytearray(data)
     for i in range(len(flipped) // 4, len(flipped) // 4 + 64):
         flipped[i] ^= 0xFF
-    put(f"bitflip.{ext}", bytes(flipped), "any", "")
+    # FLAC declares its length: frames lost inside a stream that runs to its end are named as
+    # corruption, not as truncation. Lossy streams may decode around the damage.
+    put(f"bitflip.{ext}", bytes(flipped), "error" if ext == "flac" else "any", "frames inside it are corrupt" if ext == "flac" else "")
     os.remove(dst)
 os.remove(src)
 

@@ -127,6 +127,8 @@ struct SymphoniaStream {
     skip_frames: u64,
     packets: u64,
     bad_packets: u64,
+    /// Where the last packet read ends, in frames (its timestamp plus its duration).
+    last_end: u64,
 }
 
 /// An open audio file that yields interleaved `f32` frames block by block, so that memory
@@ -293,6 +295,17 @@ impl AudioStream {
         if !got {
             if let Some(expected) = declared {
                 if !seeked && *frames_out + slack < expected {
+                    // Frames lost to packets that failed to decode are corruption (a bit
+                    // flip), not a file cut short: say which.
+                    // A stream whose packets run to the declared end but hold fewer frames lost
+                    // them inside, to corruption the demuxer skipped over.
+                    let (bad, packets, last_end) = match &self.backend {
+                        Backend::Symphonia(s) => (s.bad_packets, s.packets, s.last_end),
+                        Backend::Au(_) => (0, 0, 0),
+                    };
+                    if bad > 0 || last_end + slack >= expected {
+                        return Err(Error::malformed(&path, format!("only {} of the {expected} frames the header declares could be decoded, and the stream runs to its end: frames inside it are corrupt ({bad} of {packets} packets failed outright)", *frames_out)));
+                    }
                     return Err(Error::Truncated { path, expected, decoded: *frames_out });
                 }
             }
@@ -324,6 +337,7 @@ impl SymphoniaStream {
                 continue;
             }
             self.packets += 1;
+            self.last_end = self.last_end.max(packet.ts().saturating_add(packet.dur()));
             let decoded = match self.decoder.decode(&packet) {
                 Ok(d) => d,
                 Err(SymError::DecodeError(_)) => {
@@ -387,7 +401,31 @@ fn read_head(path: &Path, head: &mut [u8]) -> Result<usize> {
     Ok(n)
 }
 
+/// The sample rate a WAV's `fmt ` chunk declares, if it is within the first 64 kB.
+fn wav_declared_rate(path: &Path) -> Result<Option<u32>> {
+    let mut head = vec![0u8; 64 << 10];
+    let n = read_head(path, &mut head)?;
+    let head = &head[..n];
+    let mut at = 12; // "RIFF", size, "WAVE"
+    while at + 8 <= head.len() {
+        let size = u32::from_le_bytes([head[at + 4], head[at + 5], head[at + 6], head[at + 7]]) as usize;
+        if &head[at..at + 4] == b"fmt " {
+            return Ok(head.get(at + 12..at + 16).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])));
+        }
+        at = at.saturating_add(8).saturating_add(size + (size & 1));
+    }
+    Ok(None)
+}
+
 fn open_symphonia(path: &Path, container: &'static str) -> Result<(StreamInfo, SymphoniaStream)> {
+    let (lo, hi) = (crate::au::MIN_SAMPLE_RATE, crate::au::MAX_SAMPLE_RATE);
+    if container == "wav" {
+        // Checked before the demuxer sees it: a 0 Hz WAV made symphonia panic ("TimeBase
+        // cannot have 0 numerator"), reported as a decoder crash instead of its cause.
+        if let Some(rate) = wav_declared_rate(path)?.filter(|r| !(lo..=hi).contains(r)) {
+            return Err(Error::malformed(path, format!("stream header says sample rate {rate} Hz ({lo}..={hi} allowed)")));
+        }
+    }
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let mss = MediaSourceStream::new(Box::new(file), Default::default());
     let mut hint = Hint::new();
@@ -428,7 +466,6 @@ fn open_symphonia(path: &Path, container: &'static str) -> Result<(StreamInfo, S
     // A corrupt header can claim gigahertz or a few hertz; resampling from there would build
     // filters of gigabytes or run for minutes (both found by fuzzing: WAVs claiming 2.9 GHz
     // and 14 Hz).
-    let (lo, hi) = (crate::au::MIN_SAMPLE_RATE, crate::au::MAX_SAMPLE_RATE);
     if !(lo..=hi).contains(&sample_rate) {
         return Err(Error::malformed(path, format!("stream header says sample rate {sample_rate} Hz ({lo}..={hi} allowed)")));
     }
@@ -459,6 +496,7 @@ fn open_symphonia(path: &Path, container: &'static str) -> Result<(StreamInfo, S
         skip_frames: 0,
         packets: 0,
         bad_packets: 0,
+        last_end: 0,
     };
     Ok((info, stream))
 }

@@ -184,10 +184,15 @@ fn runtime_cases(dir: &std::path::Path) -> Vec<Case> {
     assert!(fifo.success(), "mkfifo");
     // Names of dots only before the extension.
     std::fs::copy(&good, dir.join("...wav")).expect("copy");
+    // A WAV that declares 0 Hz (symphonia panicked on it: "TimeBase cannot have 0 numerator").
+    let mut zero_hz = std::fs::read(&good).expect("good");
+    zero_hz[24..28].copy_from_slice(&0u32.to_le_bytes());
+    std::fs::write(dir.join("zero_hz.wav"), zero_hz).expect("write");
     let case = |name: &str, verdict: &str, detail: &str| Case { path: dir.join(name), verdict: verdict.into(), detail: detail.into() };
     vec![
         case("pipe.wav", "error", "is a named pipe (FIFO), not an audio file"),
         case("...wav", "ok", ""),
+        case("zero_hz.wav", "error", "sample rate 0 Hz"),
         case("loop_a.mp3", "error", "symbolic links"),
         case("loop_b.mp3", "error", "symbolic links"),
         // Passed as a folder: walked, and its song processed.
