@@ -114,7 +114,7 @@ pub fn run(args: BenchClassifyArgs) -> anyhow::Result<ExitCode> {
     for f in &files {
         let _ = std::fs::read(f);
     }
-    let fast = timed(ours(&precision, args.max_windows, &fast_json))?;
+    let fast = timed(ours(precision, args.max_windows, &fast_json))?;
     eprintln!("{fast_label}: {:.2} s", fast.wall_s);
     rows.push((fast_label, fast));
     if !args.no_exact {
