@@ -433,7 +433,7 @@ fn response(y: &[f32], n_fft: usize, hop: usize, rows: &[BandRow], gain: f64, pl
 /// # Ok::<(), genrecast_features::Error>(())
 /// ```
 pub fn cq_to_chroma(n_input: usize, bins_per_octave: usize, n_chroma: usize, fmin: f64) -> Result<Array2> {
-    if n_chroma == 0 || bins_per_octave == 0 || bins_per_octave % n_chroma != 0 {
+    if n_chroma == 0 || bins_per_octave == 0 || !bins_per_octave.is_multiple_of(n_chroma) {
         return Err(invalid("bins_per_octave", bins_per_octave, "a positive multiple of n_chroma"));
     }
     let merge = bins_per_octave / n_chroma;

@@ -327,7 +327,7 @@ pub fn rms(y: &[f32], frame_length: usize, hop_length: usize) -> Vec<f32> {
     let square = |v: &f32| f64::from(*v) * f64::from(*v);
     let n = n_frames(y.len(), frame_length, hop_length, true);
     let mean_root = |s: f64, len: usize| (s / len.max(1) as f64).sqrt() as f32;
-    if frame_length % hop_length != 0 {
+    if !frame_length.is_multiple_of(hop_length) {
         return (0..n)
             .map(|t| {
                 let f = frame(&padded, t, frame_length, hop_length);
