@@ -5,8 +5,11 @@ usage: scripts/make_hostile_corpus.py OUT_DIR
 
 Every file is generated here (no hand-made binaries): synthetic PCM written with struct, and
 the compressed formats (flac, mp3, ogg) encoded from it with sox (`apt-get install sox
-libsox-fmt-all`). OUT_DIR/expected.tsv lists each file with what genrecast must say:
-`ok` (decodes, possibly with a warning) or `error<TAB>substring of the message`.
+libsox-fmt-all`), and one mp3 with ffmpeg. OUT_DIR/expected.tsv lists each file with what genrecast must say:
+`ok` (decodes, possibly with a warning holding the substring), `error<TAB>substring of the
+message`, or `cut<TAB>substring`: a file cut short (or whose header disagrees with its length)
+that decodes as far as it goes with a warning holding the substring, and is refused with it
+under `--strict`.
 Rerunning it regenerates the committed corpus with the same expectations; the PCM files come
 out byte-identical, the sox-encoded ones may not (Ogg stream serial numbers are random).
 """
@@ -119,8 +122,10 @@ for ext, args in [("flac", []), ("mp3", ["-C", "128"]), ("ogg", ["-C", "3"])]:
     data = open(dst, "rb").read()
     put(f"good.{ext}", data, "ok")
     # An mp3 without a frame count in its header cannot be told from a shorter song: it decodes
-    # what is there. FLAC declares its length, and Ogg's demuxer reads the last page.
-    put(f"truncated_half.{ext}", data[: len(data) // 2], "any" if ext == "mp3" else "error", "" if ext == "mp3" else "truncated")
+    # what is there. FLAC declares its length. The first half of this short Ogg file ends
+    # inside its 4 kB of Vorbis setup headers: nothing can be decoded.
+    verdict = {"flac": ("cut", "truncated"), "mp3": ("any", ""), "ogg": ("error", "truncated")}[ext]
+    put(f"truncated_half.{ext}", data[: len(data) // 2], *verdict)
     put(f"header_only.{ext}", data[:60], "error", "truncated")
     flipped = bytearray(data)
     for i in range(len(flipped) // 4, len(flipped) // 4 + 64):
@@ -131,19 +136,68 @@ for ext, args in [("flac", []), ("mp3", ["-C", "128"]), ("ogg", ["-C", "3"])]:
     os.remove(dst)
 os.remove(src)
 
+
+def ogg_crc(data):
+    crc = 0
+    for byte in data:
+        crc ^= byte << 24
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x04C11DB7) if crc & 0x80000000 else crc << 1
+        crc &= 0xFFFFFFFF
+    return crc
+
+
+def ogg_pages(data):
+    at = 0
+    while at < len(data):
+        n = data[at + 26]
+        length = 27 + n + sum(data[at + 27 : at + 27 + n])
+        yield at, length
+        at += length
+
+
+# Longer files, cut short or lying about their end: each decodes as far as it goes.
+src = os.path.join(out, ".src10.wav")
+sweep = [[0.3 * math.sin(2 * math.pi * (220 + 40 * i / 22050) * i / 22050), 0.3 * math.sin(2 * math.pi * 330 * i / 22050)] for i in range(22050 * 10)]
+with open(src, "wb") as f:
+    f.write(wav(sweep, 22050))
+ogg10 = os.path.join(out, ".ten.ogg")
+subprocess.run(["sox", src, "-C", "0", ogg10], check=True)
+data = open(ogg10, "rb").read()
+put("good_10s.ogg", data, "ok")
+# Cut at 60 %: the demuxer reads to the last whole page without a word; the missing
+# end-of-stream page gives it away.
+put("truncated_60pct.ogg", data[: len(data) * 6 // 10], "cut", "end-of-stream")
+# The last page's granule position rewritten to 1 s (CRC fixed): symphonia read 1 s of 10.
+lying = bytearray(data)
+at, length = list(ogg_pages(lying))[-1]
+lying[at + 6 : at + 14] = struct.pack("<q", 22050)
+lying[at + 22 : at + 26] = bytes(4)
+lying[at + 22 : at + 26] = struct.pack("<I", ogg_crc(lying[at : at + length]))
+put("lying_last_page.ogg", bytes(lying), "cut", "stream holds")
+os.remove(ogg10)
+# An mp3 whose Xing/LAME header declares its length (ffmpeg writes one, sox does not), cut
+# in half.
+mp3 = os.path.join(out, ".ten.mp3")
+subprocess.run(["ffmpeg", "-loglevel", "error", "-i", src, "-c:a", "libmp3lame", "-b:a", "32k", mp3], check=True)
+data = open(mp3, "rb").read()
+put("truncated_xing.mp3", data[: len(data) // 2], "cut", "truncated")
+os.remove(mp3)
+os.remove(src)
+
 # Bad files: each must give one clear error naming the file.
 put("empty.wav", b"", "error", "empty")
 put("empty.au", b"", "error", "empty")
 put("garbage.wav", bytes(rng.getrandbits(8) for _ in range(4096)), "error", "not a recognised audio file")
 put("text.mp3", b"this is not music\n" * 20, "error", "looks like text")
 put("image.flac", b"\x89PNG\r\n\x1a\n" + bytes(200), "error", "PNG")
-put("truncated_data.wav", wav(tone(22050, 0.5), 22050)[:5000], "error", "")
+put("truncated_data.wav", wav(tone(22050, 0.5), 22050)[:5000], "cut", "truncated")
 put("zero_channels.wav", wav(tone(22050, 0.1), 22050, fmt_channels=0), "error", "")
 put("absurd_data_size.wav", wav(tone(22050, 0.1), 22050, data_size=0xFFFFFFF0), "any", "")
 put("unsupported_codec.wav", wav(tone(22050, 0.1), 22050, fmt=0x0055), "error", "unsupported")
 put("zero_channels.au", au(tone(22050, 0.1), 22050, channels=0), "error", "0 channels")
 put("absurd_offset.au", au(tone(22050, 0.1), 22050, offset=0x7FFFFFF0), "error", "data offset")
-put("absurd_size.au", au(tone(22050, 0.1), 22050, size=0x7FFFFFF0), "error", "truncated")
+put("absurd_size.au", au(tone(22050, 0.1), 22050, size=0x7FFFFFF0), "cut", "truncated")
 put("absurd_rate.au", au(tone(22050, 0.1), 0xFFFFFFF0), "error", "sample rate")
 # Found by fuzzing: a WAV claiming 2.9 GHz made the resampler allocate gigabytes.
 put("absurd_rate.wav", wav(tone(22050, 0.1), 2885698782), "error", "sample rate")
@@ -151,10 +205,10 @@ put("absurd_rate.wav", wav(tone(22050, 0.1), 2885698782), "error", "sample rate"
 put("tiny_rate.wav", wav(tone(22050, 0.1), 14), "error", "sample rate")
 put("unsupported_encoding.au", au(tone(22050, 0.1), 22050, encoding=23), "error", "unsupported")
 put("short_header.au", b".snd\0\0\0\x18\0\0", "error", "shorter than 24 bytes")
-put("truncated_body.au", au(tone(22050, 0.5), 22050)[:3000], "error", "truncated")
+put("truncated_body.au", au(tone(22050, 0.5), 22050)[:3000], "cut", "truncated")
 
 with open(os.path.join(out, "expected.tsv"), "w") as f:
-    f.write("# file\tverdict (ok | error | any: must not panic)\tmessage substring\n")
+    f.write("# file\tverdict (ok | error | cut: decodes with a warning, refused under --strict | any: must not panic)\tmessage substring\n")
     for name, verdict, detail in expected:
         f.write(f"{name}\t{verdict}\t{detail}\n")
 print(f"{len(expected)} files in {out}")

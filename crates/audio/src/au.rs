@@ -128,6 +128,9 @@ pub struct AuHeader {
     pub data_offset: u64,
     /// Number of whole frames in the data section.
     pub n_frames: u64,
+    /// Frames the header's data size declares; more than `n_frames` when the file is cut
+    /// short (or the size is absurd).
+    pub declared_frames: u64,
     /// Sample encoding.
     pub encoding: AuEncoding,
     /// Sample rate in Hz.
@@ -140,8 +143,7 @@ impl AuHeader {
     /// Parses and validates the 24-byte header of a file of `file_len` bytes.
     ///
     /// # Errors
-    /// [`Error::Malformed`] for a bad magic, an impossible offset, rate or channel count, and
-    /// [`Error::Truncated`] when the declared data size runs past the end of the file;
+    /// [`Error::Malformed`] for a bad magic, an impossible offset, rate or channel count;
     /// [`Error::Unsupported`] for encodings other than the eight above.
     pub fn parse(path: &Path, h: &[u8; 24], file_len: u64) -> Result<Self> {
         let word = |i: usize| u32::from_be_bytes([h[4 * i], h[4 * i + 1], h[4 * i + 2], h[4 * i + 3]]);
@@ -165,18 +167,11 @@ impl AuHeader {
         }
         let frame_bytes = encoding.bytes() as u64 * u64::from(channels);
         let available = file_len - u64::from(offset);
-        let n_frames = if size == UNKNOWN_SIZE {
-            available / frame_bytes
-        } else if u64::from(size) > available {
-            return Err(Error::Truncated {
-                path: path.to_owned(),
-                expected: u64::from(size) / frame_bytes,
-                decoded: available / frame_bytes,
-            });
-        } else {
-            u64::from(size) / frame_bytes
-        };
-        Ok(Self { data_offset: u64::from(offset), n_frames, encoding, sample_rate: rate, channels: channels as u16 })
+        // A data size past the end of the file (a cut download) reads what is there; the
+        // stream compares it with `declared_frames` at the end and says how much was lost.
+        let declared_frames = if size == UNKNOWN_SIZE { available / frame_bytes } else { u64::from(size) / frame_bytes };
+        let n_frames = declared_frames.min(available / frame_bytes);
+        Ok(Self { data_offset: u64::from(offset), n_frames, declared_frames, encoding, sample_rate: rate, channels: channels as u16 })
     }
 }
 
@@ -294,11 +289,13 @@ mod tests {
     }
 
     #[test]
-    fn header_rejects_zero_channels_and_absurd_sizes() {
+    fn header_rejects_impossible_values_and_keeps_a_cut_files_declared_size() {
         let p = Path::new("x.au");
         let magic = u32::from_be_bytes(MAGIC);
         assert!(matches!(AuHeader::parse(p, &header([magic, 24, 100, 3, 22050, 0]), 124), Err(Error::Malformed { .. })));
-        assert!(matches!(AuHeader::parse(p, &header([magic, 24, 1 << 30, 3, 22050, 1]), 124), Err(Error::Truncated { .. })));
+        // A data size past the end reads what is there and keeps the declared size to compare.
+        let cut = AuHeader::parse(p, &header([magic, 24, 1 << 30, 3, 22050, 1]), 124).expect("a cut file still parses");
+        assert_eq!((cut.n_frames, cut.declared_frames), (50, (1 << 30) / 2));
         assert!(matches!(AuHeader::parse(p, &header([magic, 1 << 30, 100, 3, 22050, 1]), 124), Err(Error::Malformed { .. })));
         assert!(matches!(AuHeader::parse(p, &header([magic, 24, 100, 23, 22050, 1]), 124), Err(Error::Unsupported { .. })));
         let ok = AuHeader::parse(p, &header([magic, 24, UNKNOWN_SIZE, 3, 22050, 2]), 24 + 4 * 10 + 3).expect("valid test input");

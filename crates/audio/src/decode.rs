@@ -28,6 +28,37 @@ const BLOCK_FRAMES: usize = 8192;
 /// declare their length exactly and get none.
 const LOSSY_TRUNCATION_SLACK_FRAMES: u64 = 10_000;
 
+/// Frames of encoder padding a lossy container may ask to trim off its last packets. A
+/// container that asks for more is wrong about where the audio ends: an Ogg file whose last
+/// page claims 1 s while it holds 2 hours had all but its first second trimmed away.
+const MAX_END_PADDING_FRAMES: u64 = 8192;
+
+static STRICT_DEFAULT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Sets whether streams opened from now on (by [`AudioStream::open`] and the default
+/// [`LoadOptions`](crate::LoadOptions)) are strict: they refuse a file that is cut short or
+/// whose header disagrees with its length, instead of decoding what is there with a warning.
+/// A binary sets this once from its `--strict` flag.
+///
+/// # Example
+/// ```
+/// genrecast_audio::set_strict_default(true);
+/// assert!(genrecast_audio::strict_default());
+/// genrecast_audio::set_strict_default(false);
+/// ```
+pub fn set_strict_default(strict: bool) {
+    STRICT_DEFAULT.store(strict, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether streams are strict by default; see [`set_strict_default`]. `false` unless set.
+pub fn strict_default() -> bool {
+    STRICT_DEFAULT.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+fn seconds(frames: u64, rate: u32) -> String {
+    format!("{:.3} s", frames as f64 / f64::from(rate.max(1)))
+}
+
 fn is_lossy(codec: &str) -> bool {
     matches!(codec, "mp1" | "mp2" | "mp3" | "vorbis" | "aac" | "opus")
 }
@@ -129,6 +160,14 @@ struct SymphoniaStream {
     bad_packets: u64,
     /// Where the last packet read ends, in frames (its timestamp plus its duration).
     last_end: u64,
+    /// Decoded frames of packets the container asked to trim at their end (encoder padding),
+    /// held untrimmed until it is known whether more packets follow them.
+    held: Vec<f32>,
+    /// Frames the container asked to trim off `held`.
+    held_trim: u64,
+    /// The container asked to trim real audio (more than [`MAX_END_PADDING_FRAMES`], or
+    /// before packets that follow): its end trims are ignored from then on.
+    trim_lied: bool,
 }
 
 /// An open audio file that yields interleaved `f32` frames block by block, so that memory
@@ -151,10 +190,19 @@ pub struct AudioStream {
     frames_out: u64,
     seeked: bool,
     nonfinite: u64,
+    strict: bool,
+    /// Why the file is known to end early before decoding it (an Ogg file without its
+    /// end-of-stream page).
+    cut_short: Option<&'static str>,
+    ended: bool,
 }
 
 impl AudioStream {
     /// Opens `path`, tells its container from its bytes, and reads its header.
+    ///
+    /// The stream is strict if [`strict_default`] says so; [`AudioStream::set_strict`] changes it.
+    /// A lax stream decodes what a truncated file holds and says how much was lost in
+    /// [`StreamInfo::warnings`]; a strict one refuses it with [`Error::Truncated`].
     ///
     /// # Errors
     /// [`Error::Empty`], [`Error::UnknownFormat`], [`Error::Unsupported`], [`Error::Malformed`],
@@ -203,6 +251,7 @@ impl AudioStream {
                 warnings.push(format!("extension '.{ext}' but the content is {container}; decoded as {container}"));
             }
         }
+        let mut cut_short = None;
         let (info, backend) = if container == "au" {
             let reader = AuReader::open(path)?;
             let h = reader.header();
@@ -211,7 +260,7 @@ impl AudioStream {
                 codec: h.encoding.name().to_owned(),
                 sample_rate: h.sample_rate,
                 channels: h.channels,
-                declared_frames: Some(h.n_frames),
+                declared_frames: Some(h.declared_frames),
                 bits_per_sample: Some(8 * h.encoding.bytes() as u32),
                 warnings,
             };
@@ -219,9 +268,18 @@ impl AudioStream {
         } else {
             let (mut info, stream) = open_symphonia(path, container)?;
             info.warnings = warnings;
+            if container == "ogg" && !ogg_ends_with_end_of_stream(path)? {
+                cut_short = Some("the file ends without Ogg's end-of-stream page");
+            }
             (info, Backend::Symphonia(Box::new(stream)))
         };
-        Ok(Self { path: path.to_owned(), info, backend, block: Vec::new(), frames_out: 0, seeked: false, nonfinite: 0 })
+        Ok(Self { path: path.to_owned(), info, backend, block: Vec::new(), frames_out: 0, seeked: false, nonfinite: 0, strict: strict_default(), cut_short, ended: false })
+    }
+
+    /// Makes this stream strict (refuse a file cut short, or whose header disagrees with its
+    /// length) or lax (decode what is there and warn).
+    pub fn set_strict(&mut self, strict: bool) {
+        self.strict = strict;
     }
 
     /// What the header says.
@@ -281,45 +339,79 @@ impl AudioStream {
     /// [`Error::Truncated`] when the stream ends early, [`Error::Malformed`] when too many
     /// packets are corrupt, I/O errors.
     pub fn next_block(&mut self) -> Result<Option<&[f32]>> {
+        if self.ended {
+            return Ok(None);
+        }
         let path = self.path.clone();
         let channels = usize::from(self.info.channels);
-        let declared = self.info.declared_frames;
-        let slack = if is_lossy(&self.info.codec) { LOSSY_TRUNCATION_SLACK_FRAMES } else { 0 };
-        let seeked = self.seeked;
-        let frames_out = &mut self.frames_out;
         let block = &mut self.block;
         let got = match &mut self.backend {
             Backend::Au(r) => r.read_frames(BLOCK_FRAMES, block)? > 0,
             Backend::Symphonia(s) => guard(&path, || s.next_block(&path, channels, block))?,
         };
         if !got {
-            if let Some(expected) = declared {
-                if !seeked && *frames_out + slack < expected {
-                    // Frames lost to packets that failed to decode are corruption (a bit
-                    // flip), not a file cut short: say which.
-                    // A stream whose packets run to the declared end but hold fewer frames lost
-                    // them inside, to corruption the demuxer skipped over.
-                    let (bad, packets, last_end) = match &self.backend {
-                        Backend::Symphonia(s) => (s.bad_packets, s.packets, s.last_end),
-                        Backend::Au(_) => (0, 0, 0),
-                    };
-                    if bad > 0 || last_end + slack >= expected {
-                        return Err(Error::malformed(&path, format!("only {} of the {expected} frames the header declares could be decoded, and the stream runs to its end: frames inside it are corrupt ({bad} of {packets} packets failed outright)", *frames_out)));
-                    }
-                    return Err(Error::Truncated { path, expected, decoded: *frames_out });
-                }
-            }
+            self.ended = true;
+            self.check_length()?;
             return Ok(None);
         }
-        *frames_out += (block.len() / channels.max(1)) as u64;
+        self.frames_out += (self.block.len() / channels.max(1)) as u64;
         // A float file can hold NaN or infinity (a broken encoder, a bit flip); one such sample
         // would make every feature of its frames, and the song's prediction, NaN. Read as
         // silence and counted.
-        for v in block.iter_mut().filter(|v| !v.is_finite()) {
+        for v in self.block.iter_mut().filter(|v| !v.is_finite()) {
             *v = 0.0;
             self.nonfinite += 1;
         }
         Ok(Some(&self.block))
+    }
+
+    /// At the end of the stream: compares what was decoded with what the header declared.
+    /// Corruption is always refused; a file cut short, or longer than its header says, is
+    /// refused when strict and otherwise kept with a warning that says how much.
+    fn check_length(&mut self) -> Result<()> {
+        let path = &self.path;
+        let (decoded, rate) = (self.frames_out, self.info.sample_rate);
+        let slack = if is_lossy(&self.info.codec) { LOSSY_TRUNCATION_SLACK_FRAMES } else { 0 };
+        if self.seeked {
+            return Ok(());
+        }
+        if let Some(expected) = self.info.declared_frames {
+            if decoded + slack < expected {
+                // Frames lost to packets that failed to decode are corruption (a bit flip),
+                // not a file cut short: say which. A stream whose packets run to the declared
+                // end but hold fewer frames lost them inside, to corruption the demuxer
+                // skipped over.
+                let (bad, packets, last_end) = match &self.backend {
+                    Backend::Symphonia(s) => (s.bad_packets, s.packets, s.last_end),
+                    Backend::Au(_) => (0, 0, 0),
+                };
+                if bad > 0 || last_end + slack >= expected {
+                    return Err(Error::malformed(path, format!("only {decoded} of the {expected} frames the header declares could be decoded, and the stream runs to its end: frames inside it are corrupt ({bad} of {packets} packets failed outright)")));
+                }
+                if self.strict || decoded == 0 {
+                    return Err(Error::Truncated { path: path.clone(), expected, decoded });
+                }
+                self.info.warnings.push(format!(
+                    "truncated: the header declares {}, only {} could be decoded ({} lost)",
+                    seconds(expected, rate),
+                    seconds(decoded, rate),
+                    seconds(expected - decoded, rate)
+                ));
+            } else if decoded > expected.saturating_add(slack.max(MAX_END_PADDING_FRAMES)) {
+                let what = format!("the header declares {} but the stream holds {}", seconds(expected, rate), seconds(decoded, rate));
+                if self.strict {
+                    return Err(Error::malformed(path, what));
+                }
+                self.info.warnings.push(format!("{what}; all of it was decoded"));
+            }
+        }
+        if let Some(why) = self.cut_short {
+            if self.strict || decoded == 0 {
+                return Err(Error::CutShort { path: path.clone(), reason: format!("{why}, after {}", seconds(decoded, rate)) });
+            }
+            self.info.warnings.push(format!("truncated: {why}; {} decoded, how much is lost cannot be told", seconds(decoded, rate)));
+        }
+        Ok(())
     }
 }
 
@@ -327,16 +419,22 @@ impl SymphoniaStream {
     /// Fills `block` with the next decoded packet; false at the end.
     fn next_block(&mut self, path: &Path, channels: usize, block: &mut Vec<f32>) -> Result<bool> {
         loop {
-            let packet = match self.format.next_packet() {
+            let mut packet = match self.format.next_packet() {
                 Ok(p) => p,
-                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return self.finish(path),
-                Err(SymError::ResetRequired) => return self.finish(path),
+                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return self.finish(path, channels, block),
+                Err(SymError::ResetRequired) => return self.finish(path, channels, block),
                 Err(e) => return Err(sym_error(path, e)),
             };
             if packet.track_id() != self.track_id {
                 continue;
             }
             self.packets += 1;
+            // The end trim is applied here, not by the decoder, so that a container that lies
+            // about where the audio ends cannot make us drop it: the packet is decoded whole
+            // and held until we know whether it was really the last.
+            let trim = if self.trim_lied { 0 } else { u64::from(packet.trim_end) };
+            packet.dur += u64::from(packet.trim_end);
+            packet.trim_end = 0;
             self.last_end = self.last_end.max(packet.ts().saturating_add(packet.dur()));
             let decoded = match self.decoder.decode(&packet) {
                 Ok(d) => d,
@@ -346,7 +444,7 @@ impl SymphoniaStream {
                     self.bad_packets += 1;
                     continue;
                 }
-                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return self.finish(path),
+                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return self.finish(path, channels, block),
                 Err(e) => return Err(sym_error(path, e)),
             };
             if decoded.frames() == 0 {
@@ -368,23 +466,80 @@ impl SymphoniaStream {
             let samples = buf.samples();
             let skip = (self.skip_frames.min((samples.len() / channels) as u64)) as usize;
             self.skip_frames -= skip as u64;
+            let samples = &samples[skip * channels..];
+            if trim > 0 {
+                self.held.extend_from_slice(samples);
+                self.held_trim += trim;
+                if self.held_trim <= MAX_END_PADDING_FRAMES {
+                    continue;
+                }
+                // More "padding" than any encoder adds: the container is wrong about the end.
+                self.trim_lied = true;
+            }
             block.clear();
-            block.extend_from_slice(&samples[skip * channels..]);
+            if !self.held.is_empty() {
+                // Trimmed packets followed by more audio were not the end either.
+                self.trim_lied = true;
+                block.append(&mut self.held);
+                self.held_trim = 0;
+            }
+            if trim == 0 {
+                block.extend_from_slice(samples);
+            }
             if !block.is_empty() {
                 return Ok(true);
             }
         }
     }
 
-    fn finish(&self, path: &Path) -> Result<bool> {
+    /// At the end of the packets: judges corruption, then hands out the held last packets
+    /// with their end trim applied (once).
+    fn finish(&mut self, path: &Path, channels: usize, block: &mut Vec<f32>) -> Result<bool> {
         if self.bad_packets > 0 && self.bad_packets as f64 > MAX_BAD_PACKET_FRACTION * self.packets as f64 {
             return Err(Error::malformed(path, format!(
                 "{} of {} packets are corrupt",
                 self.bad_packets, self.packets
             )));
         }
-        Ok(false)
+        let held_frames = (self.held.len() / channels.max(1)) as u64;
+        let keep = held_frames.saturating_sub(self.held_trim) as usize * channels;
+        self.held.truncate(keep);
+        self.held_trim = 0;
+        block.clear();
+        block.append(&mut self.held);
+        Ok(!block.is_empty())
     }
+}
+
+/// Whether the last page of an Ogg file is whole and carries the end-of-stream flag. A file
+/// cut short (a broken download) ends in a partial page or a page without it; the demuxer
+/// reads such a file to its last whole page without a word.
+fn ogg_ends_with_end_of_stream(path: &Path) -> Result<bool> {
+    use std::io::{Seek, SeekFrom};
+    const MAX_PAGE: u64 = 27 + 255 + 255 * 255;
+    let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
+    let len = f.metadata().map_err(|e| Error::io(path, e))?.len();
+    let from = len.saturating_sub(MAX_PAGE);
+    f.seek(SeekFrom::Start(from)).map_err(|e| Error::io(path, e))?;
+    let mut tail = Vec::with_capacity((len - from) as usize);
+    f.read_to_end(&mut tail).map_err(|e| Error::io(path, e))?;
+    // The last capture pattern whose page runs exactly to the end of the file.
+    let mut at = tail.len();
+    while let Some(i) = tail[..at].windows(4).rposition(|w| w == b"OggS") {
+        at = i;
+        let page = &tail[i..];
+        if page.len() < 27 {
+            continue;
+        }
+        let n_segments = usize::from(page[26]);
+        let Some(table) = page.get(27..27 + n_segments) else { continue };
+        let page_len = 27 + n_segments + table.iter().map(|&b| usize::from(b)).sum::<usize>();
+        if page_len == page.len() {
+            return Ok(page[5] & 0x04 != 0);
+        }
+    }
+    // No page runs to the end: a partial page, or bytes after the last one.
+    Ok(false)
 }
 
 fn read_head(path: &Path, head: &mut [u8]) -> Result<usize> {
@@ -497,6 +652,9 @@ fn open_symphonia(path: &Path, container: &'static str) -> Result<(StreamInfo, S
         packets: 0,
         bad_packets: 0,
         last_end: 0,
+        held: Vec::new(),
+        held_trim: 0,
+        trim_lied: false,
     };
     Ok((info, stream))
 }

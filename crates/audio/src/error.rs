@@ -55,6 +55,14 @@ pub enum Error {
         /// Frames actually decoded.
         decoded: u64,
     },
+    /// The file was cut short, and its header cannot say by how much.
+    #[error("{}: truncated: {reason}", path.display())]
+    CutShort {
+        /// The file.
+        path: PathBuf,
+        /// How it shows.
+        reason: String,
+    },
     /// The stream ends in the middle of a header or packet.
     #[error("{}: truncated: the stream ends unexpectedly ({context})", path.display())]
     UnexpectedEnd {

@@ -7,6 +7,9 @@ Audio input for genrecast: decode a file, mix it to mono, resample it, and cut i
 - [`load`] / [`stream_mono`] give mono audio at a target rate, as `librosa.load` does: the mean
   of the channels, then a linear-phase resampler ([`MonoResampler`], rubato) whose output
   agrees with librosa's `soxr_hq` to better than 50 dB SNR.
+- A file cut short (a broken download, a full disk) decodes as far as it goes, with a warning
+  that says how much was lost; strict streams ([`set_strict_default`], [`LoadOptions::strict`])
+  refuse it instead. Corrupt packets beyond a small fraction are refused either way.
 - [`segments`] cuts a waveform into fixed windows ([`SegmentConfig`], [`Segment`]).
 
 | format | container | codecs | decoder |
@@ -36,7 +39,7 @@ mod load;
 mod resample;
 mod segment;
 
-pub use decode::{panic_is_reported_per_file, sniff_container, AudioStream, StreamInfo};
+pub use decode::{panic_is_reported_per_file, set_strict_default, sniff_container, strict_default, AudioStream, StreamInfo};
 pub use error::{Error, Result};
 pub use load::{decode_check, load, mix_to_mono, stream_mono, LoadOptions, Waveform, DEFAULT_SAMPLE_RATE};
 pub use resample::{halve_rate, resample, KaiserLowpass, MonoResampler, ResampleQuality};

@@ -28,11 +28,17 @@ pub struct LoadOptions {
     ///
     /// Default: [`ResampleQuality::High`].
     pub quality: ResampleQuality,
+    /// Refuse a file that is cut short or whose header disagrees with its length, instead of
+    /// decoding what is there and saying how much was lost in [`Waveform::warnings`]
+    /// (librosa and ffmpeg decode what is there and say nothing).
+    ///
+    /// Default: [`strict_default`](crate::strict_default), `false` unless a binary set it.
+    pub strict: bool,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        Self { sample_rate: Some(DEFAULT_SAMPLE_RATE), offset: 0.0, duration: None, quality: ResampleQuality::High }
+        Self { sample_rate: Some(DEFAULT_SAMPLE_RATE), offset: 0.0, duration: None, quality: ResampleQuality::High, strict: crate::strict_default() }
     }
 }
 
@@ -97,6 +103,7 @@ fn stream_mono_sized(path: &Path, opts: &LoadOptions, expect: impl FnOnce(u64), 
         }
     }
     let mut stream = AudioStream::open(path)?;
+    stream.set_strict(opts.strict);
     let info = stream.info().clone();
     let native = info.sample_rate;
     let channels = usize::from(info.channels);
@@ -136,7 +143,8 @@ fn stream_mono_sized(path: &Path, opts: &LoadOptions, expect: impl FnOnce(u64), 
     if !any && opts.offset == 0.0 && opts.duration != Some(0.0) {
         return Err(Error::NoAudio { path: path.to_owned() });
     }
-    let mut info = info;
+    // The stream's warnings now include what it found at the end (a file cut short).
+    let mut info = stream.info().clone();
     if stream.nonfinite_samples() > 0 {
         info.warnings.push(format!("{} samples are NaN or infinite; they are read as 0", stream.nonfinite_samples()));
     }

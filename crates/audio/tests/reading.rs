@@ -82,3 +82,57 @@ fn resample_after_decoding_equals_decoding_at_the_rate() {
         assert_eq!(after, direct.samples, "{rate} Hz");
     }
 }
+
+fn hostile(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../cli/tests/hostile").join(name)
+}
+
+fn strict() -> LoadOptions {
+    LoadOptions { strict: true, ..native() }
+}
+
+/// An Ogg file whose last page claims 1 s (its granule position rewritten, CRC fixed) holds
+/// the same 10 s as the file it was made from: all of it is decoded, with a warning, instead
+/// of the 1 s the page claims; strict reading refuses it.
+#[test]
+fn ogg_last_page_that_lies_does_not_cut_the_song() {
+    let good = load(&hostile("good_10s.ogg"), &native()).expect("good");
+    assert_eq!(good.samples.len(), 10 * 22_050, "the source is 10 s at 22,050 Hz");
+    assert!(good.warnings.is_empty(), "{:?}", good.warnings);
+    let lying = load(&hostile("lying_last_page.ogg"), &native()).expect("decodes");
+    assert_eq!(&lying.samples[..good.samples.len()], &good.samples[..], "the same packets decode to the same samples");
+    // Only the encoder's padding at the very end, which the lying page hid, comes on top.
+    assert!(lying.samples.len() - good.samples.len() < 8192, "{} extra", lying.samples.len() - good.samples.len());
+    assert!(lying.warnings.iter().any(|w| w.contains("declares 1.000 s but the stream holds 10.0")), "{:?}", lying.warnings);
+    let err = load(&hostile("lying_last_page.ogg"), &strict()).expect_err("strict refuses").to_string();
+    assert!(err.contains("lying_last_page.ogg") && err.contains("stream holds"), "{err}");
+}
+
+/// A file cut short decodes as far as it goes, sample for sample the start of the whole file,
+/// and says how much was lost; strict reading refuses it. Before, an Ogg file cut at 60 % of
+/// its bytes passed without a word, and FLAC, WAV and AU files were refused outright.
+#[test]
+fn files_cut_short_decode_what_is_there_and_say_so() {
+    let good = load(&hostile("good_10s.ogg"), &native()).expect("good");
+    let cut = load(&hostile("truncated_60pct.ogg"), &native()).expect("decodes");
+    assert!(cut.samples.len() > 22_050 * 3 && cut.samples.len() < good.samples.len(), "{} samples", cut.samples.len());
+    assert_eq!(&cut.samples[..], &good.samples[..cut.samples.len()], "a prefix of the whole file");
+    assert!(cut.warnings.iter().any(|w| w.starts_with("truncated") && w.contains("end-of-stream")), "{:?}", cut.warnings);
+    let err = load(&hostile("truncated_60pct.ogg"), &strict()).expect_err("strict refuses").to_string();
+    assert!(err.contains("truncated_60pct.ogg: truncated"), "{err}");
+
+    // 5,000 bytes of a 16-bit mono WAV of 0.5 s at 22,050 Hz: a 44-byte header, then
+    // (5000 - 44) / 2 = 2,478 whole frames of the 11,025 declared.
+    let wav = load(&hostile("truncated_data.wav"), &native()).expect("decodes");
+    assert_eq!(wav.samples.len(), 2478);
+    assert!(wav.warnings.iter().any(|w| w.contains("declares 0.500 s, only 0.112 s could be decoded (0.388 s lost)")), "{:?}", wav.warnings);
+    // The AU reader (ours) and the FLAC and MP3 decoders (symphonia) follow the same rule.
+    for name in ["truncated_body.au", "truncated_half.flac", "truncated_xing.mp3"] {
+        let w = load(&hostile(name), &native()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(!w.samples.is_empty() && w.warnings.iter().any(|w| w.starts_with("truncated") && w.contains("lost")), "{name}: {:?}", w.warnings);
+        let err = load(&hostile(name), &strict()).expect_err("strict refuses").to_string();
+        assert!(err.contains(&format!("{name}: truncated")), "{err}");
+    }
+    // Nothing decodable is an error either way.
+    assert!(load(&hostile("header_only.flac"), &native()).is_err());
+}

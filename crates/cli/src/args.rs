@@ -17,6 +17,11 @@ pub struct Cli {
     /// musicnn's, about 3x faster) or f32 (the exact path, within 2e-6 of musicnn's).
     #[arg(long, global = true, default_value = "int8", value_parser = ["int8", "f32"])]
     pub precision: String,
+    /// Refuse audio files that are cut short (a broken download) or whose header disagrees
+    /// with their length. Without it such a file is decoded as far as it goes, and the
+    /// results carry a warning that names the file and how much was lost.
+    #[arg(long, global = true)]
+    pub strict: bool,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -97,6 +97,8 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitCode> {
         "features": cfg, "set": request.names(), "offset": args.offset, "duration": args.duration,
         "resampler": format!("{:?}", genrecast_audio::ResampleQuality::default()),
     }))?;
+    // A strict run must not be answered from what a lax run decoded of a file cut short.
+    let cache_config = if genrecast_audio::strict_default() { format!("{cache_config};strict") } else { cache_config };
     let (files, walk_errors) = inputs::expand(&args.paths);
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     // Half-written files of an earlier, killed run (never under their final names).
@@ -185,23 +187,31 @@ fn cached_features(
     config: &str,
     bar: &ProgressBar,
 ) -> anyhow::Result<Vec<(String, Array2)>> {
-    let Some(cache) = cache else { return compute(path, args, fx, musicnn, req) };
-    let key = CacheKey::for_file(path, config)?;
+    // What the decoder noticed (a file cut short, NaN samples) is said once per file, with
+    // the file's name; a cached entry was said when it was computed.
+    let (mut warnings, mut decoded) = (Vec::new(), Vec::new());
     let names = req.names();
-    let mut warnings = Vec::new();
-    let usable = |arrays: &[(String, Array2)]| arrays.len() == names.len() && arrays.iter().all(|(n, _)| names.contains(n));
-    let mut arrays = cache.get_or_compute(&key, path, usable, || compute(path, args, fx, musicnn, req), &mut warnings)?;
+    let mut arrays = match cache {
+        None => compute(path, args, fx, musicnn, req, &mut decoded)?,
+        Some(cache) => {
+            let key = CacheKey::for_file(path, config)?;
+            let usable = |arrays: &[(String, Array2)]| arrays.len() == names.len() && arrays.iter().all(|(n, _)| names.contains(n));
+            cache.get_or_compute(&key, path, usable, || compute(path, args, fx, musicnn, req, &mut decoded), &mut warnings)?
+        }
+    };
+    warnings.extend(decoded.into_iter().map(|w| format!("{}: {w}", crate::names::display(path))));
     for w in warnings {
-        bar.suspend(|| eprintln!("warning: {w}"));
+        bar.suspend(|| eprintln!("warning: {}", crate::names::escape_controls(&w)));
     }
     // Cached entries come back by name; outputs keep the requested order.
     arrays.sort_by_key(|(n, _)| names.iter().position(|m| m == n));
     Ok(arrays)
 }
 
-fn compute(path: &Path, args: &FeaturesArgs, fx: &FeatureExtractor, musicnn: &MusicnnFrontEnd, req: &Request) -> anyhow::Result<Vec<(String, Array2)>> {
+fn compute(path: &Path, args: &FeaturesArgs, fx: &FeatureExtractor, musicnn: &MusicnnFrontEnd, req: &Request, warnings: &mut Vec<String>) -> anyhow::Result<Vec<(String, Array2)>> {
     let opts = LoadOptions { sample_rate: Some(args.sr), offset: args.offset, duration: args.duration, ..Default::default() };
     let wave = load(path, &opts)?;
+    warnings.extend(wave.warnings.iter().cloned());
     if wave.samples.is_empty() {
         bail!("{}: no audio in the requested span (offset {} s)", path.display(), args.offset);
     }

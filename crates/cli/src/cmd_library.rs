@@ -29,8 +29,9 @@ impl Analyser {
         Ok(Self { classifier: Classifier::open(model).map_err(|e| e.to_string())?, features: FeatureExtractor::new(FeatureConfig::default()).map_err(|e| e.to_string())? })
     }
 
-    /// Genres, tags, the model embedding and the summary vector of one file.
-    fn analyse(&self, path: &Path, record: &mut TrackRecord) -> Result<(), String> {
+    /// Genres, tags, the model embedding and the summary vector of one file; returns what the
+    /// decoder warned of (a file cut short, NaN samples).
+    fn analyse(&self, path: &Path, record: &mut TrackRecord) -> Result<Vec<String>, String> {
         // Decoded once at its own rate, then resampled for the model and for the summary.
         let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
         let native = load(path, &LoadOptions { sample_rate: None, ..LoadOptions::default() }).map_err(|e| e.to_string())?;
@@ -44,7 +45,7 @@ impl Analyser {
             record.tags = names.iter().cloned().zip(tags.iter().copied()).collect();
         }
         record.embeddings = vec![("model".into(), p.embedding), ("summary".into(), summary)];
-        Ok(())
+        Ok(native.warnings.iter().chain(&p.warnings).map(|w| format!("{}: {w}", crate::names::display(path))).collect())
     }
 }
 
@@ -94,7 +95,7 @@ pub fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
     pb.set_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} files indexed ({eta} left)").unwrap_or_else(|_| ProgressStyle::default_bar()));
     // Workers analyse in parallel; this thread stores each result as it comes, one
     // transaction per track, so a crash loses only the tracks in flight.
-    let (tx, rx) = mpsc::channel::<TrackRecord>();
+    let (tx, rx) = mpsc::channel::<(TrackRecord, Vec<String>)>();
     let mut stored = 0usize;
     let mut store_error = None;
     std::thread::scope(|scope| {
@@ -115,14 +116,18 @@ pub fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
                         Ok(a) => a.analyse(path, &mut record),
                         Err(e) => Err(e.clone()),
                     };
-                    if let Err(e) = result {
+                    let warnings = result.unwrap_or_else(|e| {
                         record.error = Some(e);
-                    }
-                    let _ = tx.send(record);
+                        Vec::new()
+                    });
+                    let _ = tx.send((record, warnings));
                 },
             );
         });
-        for record in rx {
+        for (record, warnings) in rx {
+            for w in warnings {
+                pb.suspend(|| eprintln!("warning: {}", crate::names::escape_controls(&w)));
+            }
             if let Some(e) = &record.error {
                 pb.suspend(|| eprintln!("error: {}", crate::names::escape_controls(e)));
                 failures.push(e.clone());
@@ -175,7 +180,9 @@ pub fn similar(args: SimilarArgs) -> anyhow::Result<ExitCode> {
             let model = lib.model()?.with_context(|| format!("{}: the library has no analysed tracks", args.query.db.display()))?;
             let analyser = Analyser::open(&model).map_err(anyhow::Error::msg)?;
             let mut record = TrackRecord::new(song.clone(), 0, 0);
-            analyser.analyse(&song, &mut record).map_err(anyhow::Error::msg)?;
+            for w in analyser.analyse(&song, &mut record).map_err(anyhow::Error::msg)? {
+                eprintln!("warning: {}", crate::names::escape_controls(&w));
+            }
             let query = record.embeddings.into_iter().find(|(k, _)| k == kind).map(|(_, v)| v).context("no embedding")?;
             lib.similar_to(&query, kind, args.k, metric, &[])?
         }

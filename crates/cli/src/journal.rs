@@ -33,9 +33,19 @@ impl Fingerprint {
 struct Entry<T> {
     /// The settings the result depends on (model, aggregation, genrecast version).
     context: String,
-    path: PathBuf,
+    /// The file's path as its raw bytes: a name that is not UTF-8 must round-trip exactly
+    /// (as text it could not be written at all, and the file was never journaled).
+    path_bytes: Vec<u8>,
     file: Fingerprint,
     result: T,
+}
+
+fn path_bytes(path: &Path) -> Vec<u8> {
+    std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).to_vec()
+}
+
+fn path_of(bytes: Vec<u8>) -> PathBuf {
+    PathBuf::from(<std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(bytes))
 }
 
 /// Results journaled so far, and the open journal to append new ones to.
@@ -63,8 +73,9 @@ impl<T: Serialize + DeserializeOwned + Clone> Journal<T> {
         if let Ok(text) = std::fs::read_to_string(&path) {
             for line in text.lines() {
                 let Ok(entry) = serde_json::from_str::<Entry<T>>(line) else { continue };
-                if entry.context == context && Fingerprint::of(&entry.path) == Some(entry.file) {
-                    done.insert(entry.path, (entry.file, entry.result));
+                let path = path_of(entry.path_bytes);
+                if entry.context == context && Fingerprint::of(&path) == Some(entry.file) {
+                    done.insert(path, (entry.file, entry.result));
                 }
             }
         }
@@ -72,7 +83,7 @@ impl<T: Serialize + DeserializeOwned + Clone> Journal<T> {
         // middle once new lines are appended.
         let mut kept = String::new();
         for (p, (file, result)) in &done {
-            let entry = Entry { context: context.to_owned(), path: p.clone(), file: *file, result: result.clone() };
+            let entry = Entry { context: context.to_owned(), path_bytes: path_bytes(p), file: *file, result: result.clone() };
             kept.push_str(&serde_json::to_string(&entry)?);
             kept.push('\n');
         }
@@ -99,7 +110,7 @@ impl<T: Serialize + DeserializeOwned + Clone> Journal<T> {
     /// If the journal cannot be written (disk full, ...).
     pub fn record(&self, path: &Path, result: &T) -> anyhow::Result<()> {
         let Some(file) = Fingerprint::of(path) else { return Ok(()) };
-        let entry = Entry { context: self.context.clone(), path: path.to_owned(), file, result: result.clone() };
+        let entry = Entry { context: self.context.clone(), path_bytes: path_bytes(path), file, result: result.clone() };
         let mut line = serde_json::to_string(&entry)?;
         line.push('\n');
         let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
@@ -110,5 +121,27 @@ impl<T: Serialize + DeserializeOwned + Clone> Journal<T> {
     pub fn finish(self) {
         drop(self.file);
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::ffi::OsStrExt as _;
+
+    /// A file whose name is not UTF-8 is journaled and found again after a restart; before,
+    /// its entry could not be written and every rerun computed it again.
+    #[test]
+    fn names_that_are_not_utf8_round_trip() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let song = dir.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9 \xff.wav"));
+        std::fs::write(&song, b"not audio, only a fingerprint").expect("write");
+        let out = dir.path().join("results.json");
+        let journal = Journal::<String>::open(&out, "ctx").expect("open");
+        journal.record(&song, &"jazz".to_owned()).expect("a name that is not UTF-8 is journaled");
+        drop(journal);
+        let again = Journal::<String>::open(&out, "ctx").expect("reopen");
+        assert_eq!(again.get(&song).as_deref(), Some("jazz"));
+        assert_eq!(Journal::<String>::open(&out, "other settings").expect("reopen").get(&song), None);
     }
 }

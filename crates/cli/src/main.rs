@@ -64,6 +64,7 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
     }
     genrecast_models::Precision::set_default(cli.precision.parse()?);
+    genrecast_audio::set_strict_default(cli.strict);
     match cli.command {
         args::Command::Classify(a) => cmd_classify::classify(a),
         args::Command::Tag(a) => cmd_classify::tag(a),

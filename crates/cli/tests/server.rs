@@ -128,6 +128,10 @@ fn serve_classifies_and_refuses_what_it_must() {
     assert!(code == 400 && v["error"].as_str().is_some_and(|m| !m.is_empty()), "{code} {v}");
     let (code, v) = server.request("GET", "/nowhere", b"");
     assert!(code == 404 && v["error"].is_string(), "{code} {v}");
+    // A request target of 20 kB: 414 with its reason as JSON (it was hyper's empty 414).
+    let long = format!("/classify?path={}", "a".repeat(20_000));
+    let (code, v) = server.request("POST", &long, b"");
+    assert!(code == 414 && v["error"].as_str().is_some_and(|m| m.contains("at most 8192")), "{code} {v}");
 
     // One worker and no waiting line: a second song while the first is being analysed is
     // refused. An analysis takes about 0.1 s, so the second is sent 20 ms after the first,

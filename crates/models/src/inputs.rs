@@ -233,6 +233,10 @@ pub fn track_matrices(paths: &[&Path], spec: &InputSpec, cache: Option<&FeatureC
         // int8 and f32 embeddings differ slightly: each has its own entries.
         config["precision"] = crate::Precision::default().name().into();
     }
+    if genrecast_audio::strict_default() {
+        // A strict run must not reuse what a lax run decoded of a file cut short.
+        config["strict"] = true.into();
+    }
     let config = config.to_string();
     paths
         .par_iter()

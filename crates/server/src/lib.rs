@@ -15,7 +15,7 @@
 //! over the size limit 413, audio over the duration limit 422 (as is audio that cannot be
 //! read), all workers busy and the waiting line full 503, a request over its time (waiting
 //! included) 504, a path outside the root (by
-//! `..` or by a symbolic link) 403.
+//! `..` or by a symbolic link) 403, a request target over 8 KiB 414.
 //!
 //! # Example
 //! ```no_run
@@ -158,7 +158,21 @@ pub fn router(config: ServerConfig) -> Result<Router, ServerError> {
         .route("/openapi.json", get(openapi))
         .layer(DefaultBodyLimit::max(config.max_upload_bytes))
         .layer(axum::middleware::map_response(errors_as_json))
+        .layer(axum::middleware::from_fn(limit_target))
         .with_state(state))
+}
+
+/// The longest request target (path and query) served, in bytes, as nginx's default. Longer
+/// ones get a JSON 414 here; hyper answers targets over 64 KiB itself, with an empty 414,
+/// before any handler runs.
+const MAX_TARGET_BYTES: usize = 8 * 1024;
+
+async fn limit_target(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let len = request.uri().path_and_query().map_or(0, |t| t.as_str().len());
+    if len > MAX_TARGET_BYTES {
+        return Refusal(StatusCode::URI_TOO_LONG, format!("the request target is {len} bytes long (at most {MAX_TARGET_BYTES})")).into_response();
+    }
+    next.run(request).await
 }
 
 /// Every refusal as JSON `{"error": ...}`, including those axum's extractors write as text
