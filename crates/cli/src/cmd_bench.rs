@@ -51,8 +51,8 @@ pub fn run(args: BenchFeaturesArgs) -> anyhow::Result<ExitCode> {
             Err(e) => rows.push((name.to_owned(), None, crate::report::chain(&e))),
         }
     }
-    println!("\n| system | decode+resample s/audio-min | features s/audio-min | genrecast speed-up (decode, features) |");
-    println!("|---|---|---|---|");
+    outln!("\n| system | decode+resample s/audio-min | features s/audio-min | genrecast speed-up (decode, features) |");
+    outln!("|---|---|---|---|");
     for (name, r, err) in &rows {
         match r {
             Some(r) => {
@@ -61,13 +61,13 @@ pub fn run(args: BenchFeaturesArgs) -> anyhow::Result<ExitCode> {
                 } else {
                     format!("{:.1}x, {:.1}x", r.decode / ours.decode, r.features / ours.features)
                 };
-                println!("| {name} | {:.4} | {:.4} | {ratio} |", r.decode, r.features);
+                outln!("| {name} | {:.4} | {:.4} | {ratio} |", r.decode, r.features);
             }
-            None => println!("| {name} | not run: {err} | | |"),
+            None => outln!("| {name} | not run: {err} | | |"),
         }
     }
-    println!("\nfeatures = mel+dB, MFCC 20, chroma (tuning estimated), centroid, bandwidth, roll-off, contrast, ZCR, RMS, tempo.");
-    println!("genrecast computes them from one shared STFT; the peer scripts call each librosa/Essentia function as typical GTZAN scripts do.");
+    outln!("\nfeatures = mel+dB, MFCC 20, chroma (tuning estimated), centroid, bandwidth, roll-off, contrast, ZCR, RMS, tempo.");
+    outln!("genrecast computes them from one shared STFT; the peer scripts call each librosa/Essentia function as typical GTZAN scripts do.");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -139,20 +139,20 @@ pub fn run(args: BenchClassifyArgs) -> anyhow::Result<ExitCode> {
     }
     let fast_pred = read_predictions(&fast_json).unwrap_or_default();
     let audio_min: f64 = fast_pred.values().map(|p| p.duration).sum::<f64>() / 60.0;
-    println!("\n{} files, {:.1} min of audio ({}); {threads} thread(s) for every system; whole processes, start-up included.\n", files.len(), audio_min, a.dir.display());
-    println!("| system | threads | wall s | s per audio minute | peak RSS MB | exit |");
-    println!("|---|---|---|---|---|---|");
+    outln!("\n{} files, {:.1} min of audio ({}); {threads} thread(s) for every system; whole processes, start-up included.\n", files.len(), audio_min, a.dir.display());
+    outln!("| system | threads | wall s | s per audio minute | peak RSS MB | exit |");
+    outln!("|---|---|---|---|---|---|");
     for (name, r) in &rows {
-        println!("| {name} | {threads} | {:.2} | {:.3} | {:.0} | {} |", r.wall_s, r.wall_s / audio_min.max(1e-9), r.peak_rss_mb, if r.ok { "ok" } else { "failed" });
+        outln!("| {name} | {threads} | {:.2} | {:.3} | {:.0} | {} |", r.wall_s, r.wall_s / audio_min.max(1e-9), r.peak_rss_mb, if r.ok { "ok" } else { "failed" });
     }
     let peer = rows.iter().find(|(n, _)| n.starts_with("musicnn"));
     if let (Some((_, p)), Some((_, f))) = (peer, rows.first()) {
-        println!("\ngenrecast is {:.2}x faster than musicnn, with {:.3} of its peak RSS (1/{:.0}).", p.wall_s / f.wall_s, f.peak_rss_mb / p.peak_rss_mb, p.peak_rss_mb / f.peak_rss_mb);
+        outln!("\ngenrecast is {:.2}x faster than musicnn, with {:.3} of its peak RSS (1/{:.0}).", p.wall_s / f.wall_s, f.peak_rss_mb / p.peak_rss_mb, p.peak_rss_mb / f.peak_rss_mb);
         // The peer's own timer covers its file loop only (no Python start, TensorFlow import,
         // graph build or warm-up): the stricter comparison for us.
         let in_loop = p.stdout.lines().find_map(|l| l.strip_prefix("# TOTAL ")).and_then(|l| l.split_whitespace().find_map(|w| w.strip_prefix("wall=")?.trim_end_matches('s').parse::<f64>().ok()));
         if let Some(loop_s) = in_loop {
-            println!("musicnn's own timer for its file loop (decode + mel + network, without Python start, import and graph build): {loop_s:.2} s, {:.3} s per audio minute; genrecast's whole process is {:.2}x faster than that.", loop_s / audio_min.max(1e-9), loop_s / f.wall_s);
+            outln!("musicnn's own timer for its file loop (decode + mel + network, without Python start, import and graph build): {loop_s:.2} s, {:.3} s per audio minute; genrecast's whole process is {:.2}x faster than that.", loop_s / audio_min.max(1e-9), loop_s / f.wall_s);
         }
     }
     if !args.no_exact {
@@ -167,7 +167,7 @@ pub fn run(args: BenchClassifyArgs) -> anyhow::Result<ExitCode> {
                 values += 1;
             }
         }
-        println!(
+        outln!(
             "\nAgainst the exact path (f32, every window): top-1 agreement {same}/{n} ({:.1} %), mean absolute probability difference {:.4}.",
             100.0 * same as f64 / n.max(1) as f64,
             diff / f64::from(values.max(1))
@@ -175,7 +175,7 @@ pub fn run(args: BenchClassifyArgs) -> anyhow::Result<ExitCode> {
     }
     for (name, r) in &rows {
         if !r.ok {
-            println!("\n{name} failed: {}", r.stderr_tail);
+            outln!("\n{name} failed: {}", r.stderr_tail);
         }
     }
     if let Some(dir) = &args.keep {

@@ -365,7 +365,7 @@ pub fn run(args: BenchModelsArgs) -> anyhow::Result<ExitCode> {
             md.push_str(&format!("- {f}\n"));
         }
     }
-    print!("{md}");
+    out!("{md}");
     write_reports(&args.out, &md, &serde_json::json!({ "dataset": ds.root, "split": args.split, "grid": args.grid, "feature_sets": set_lines, "rows": rows, "failures": failures, "failed_files": failed_files }))?;
     plot_rows(&args.out, &rows)?;
     eprintln!("reports written to {}", args.out.display());
@@ -504,7 +504,7 @@ pub fn embeddings(args: BenchEmbeddingsArgs) -> anyhow::Result<ExitCode> {
     for r in &rows {
         md.push_str(&format!("| {} | {} | {} | {:.3} | {:.3} | {} | {} |\n", r.embedding, r.dimensions, r.tracks, r.knn_accuracy, r.knn_balanced_accuracy, f(r.silhouette_euclidean), f(r.silhouette_cosine)));
     }
-    print!("{md}");
+    out!("{md}");
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     use std::io::Write;
     genrecast_features::write_atomic(&args.out.join("bench-embeddings.md"), |w| w.write_all(md.as_bytes()))?;

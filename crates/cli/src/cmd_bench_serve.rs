@@ -28,9 +28,9 @@ pub fn run(args: BenchServeArgs) -> anyhow::Result<ExitCode> {
         bail!("the server did not start: {line}");
     };
     let pid = child.id();
-    println!("genrecast serve (pid {pid}) on port {port}; {} per level (requests in flight at the end are waited for and counted); uploading {} ({} kB)\n", format_seconds(args.seconds), args.song.display(), song.len() / 1024);
-    println!("| clients | requests | throughput (songs/s) | p50 latency (s) | p99 latency (s) | errors | server RSS start -> end (max), MB |");
-    println!("|---|---|---|---|---|---|---|");
+    outln!("genrecast serve (pid {pid}) on port {port}; {} per level (requests in flight at the end are waited for and counted); uploading {} ({} kB)\n", format_seconds(args.seconds), args.song.display(), song.len() / 1024);
+    outln!("| clients | requests | throughput (songs/s) | p50 latency (s) | p99 latency (s) | errors | server RSS start -> end (max), MB |");
+    outln!("|---|---|---|---|---|---|---|");
     let result = levels(&args, port, pid, &song);
     let _ = child.kill();
     let _ = child.wait();
@@ -92,7 +92,7 @@ fn levels(args: &BenchServeArgs, port: u16, pid: u32, song: &[u8]) -> anyhow::Re
         sorted.sort_by(f64::total_cmp);
         let pct = |q: f64| sorted.get(((sorted.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN);
         let rss_end = rss_mb(pid);
-        println!(
+        outln!(
             "| {clients} | {} | {:.2} | {:.3} | {:.3} | {} | {rss_start:.0} -> {rss_end:.0} ({}) |",
             latencies.len(),
             latencies.len() as f64 / elapsed,
@@ -107,7 +107,7 @@ fn levels(args: &BenchServeArgs, port: u16, pid: u32, song: &[u8]) -> anyhow::Re
         let series = series.into_inner().unwrap_or_else(|p| p.into_inner());
         if !series.is_empty() {
             let points: Vec<String> = series.iter().map(|(t, mb)| format!("{t:.0} s {mb:.0}")).collect();
-            println!("|  | server RSS (MB) over the level: {} |||||", points.join(", "));
+            outln!("|  | server RSS (MB) over the level: {} |||||", points.join(", "));
         }
     }
     Ok(())

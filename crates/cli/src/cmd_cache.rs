@@ -19,16 +19,16 @@ pub fn run(cmd: CacheCommand) -> anyhow::Result<ExitCode> {
         "stats" => {
             let s = cache.stats()?;
             if !args.json {
-                println!("{}: {} entries, {:.1} MB, {} temporary files", s.dir.display(), s.entries, s.bytes as f64 / 1e6, s.temp_files);
+                outln!("{}: {} entries, {:.1} MB, {} temporary files", s.dir.display(), s.entries, s.bytes as f64 / 1e6, s.temp_files);
             }
             serde_json::to_value(s)?
         }
         "verify" => {
             let (good, bad) = cache.verify()?;
             if !args.json {
-                println!("{}: {good} entries intact, {} damaged (deleted)", dir.display(), bad.len());
+                outln!("{}: {good} entries intact, {} damaged (deleted)", dir.display(), bad.len());
                 for (p, e) in &bad {
-                    println!("  {}: {e}", p.display());
+                    outln!("  {}: {e}", p.display());
                 }
             }
             if !bad.is_empty() {
@@ -39,13 +39,13 @@ pub fn run(cmd: CacheCommand) -> anyhow::Result<ExitCode> {
         _ => {
             let s = cache.clear()?;
             if !args.json {
-                println!("{}: removed {} entries ({:.1} MB) and {} temporary files", s.dir.display(), s.entries, s.bytes as f64 / 1e6, s.temp_files);
+                outln!("{}: removed {} entries ({:.1} MB) and {} temporary files", s.dir.display(), s.entries, s.bytes as f64 / 1e6, s.temp_files);
             }
             serde_json::to_value(s)?
         }
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        outln!("{}", serde_json::to_string_pretty(&value)?);
     }
     Ok(code)
 }

@@ -177,60 +177,61 @@ pub fn summary(args: DatasetSummaryArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        outln!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
-        print_summary(&summary);
+        print_summary(&summary)?;
     }
     Ok(if summary.unreadable.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-fn print_summary(s: &Summary<'_>) {
-    println!("{} dataset at {}", s.kind, s.root.display());
+fn print_summary(s: &Summary<'_>) -> anyhow::Result<()> {
+    outln!("{} dataset at {}", s.kind, s.root.display());
     let artists = s.artists.map(|a| format!(", {a} artists")).unwrap_or_default();
-    println!("{} files, {} clips{artists}, {} labels ({})", s.files, s.clips, s.labels.len(), if s.multi_label { "multi-label" } else { "single-label" });
+    outln!("{} files, {} clips{artists}, {} labels ({})", s.files, s.clips, s.labels.len(), if s.multi_label { "multi-label" } else { "single-label" });
     let splits: Vec<&String> = s.per_split.keys().collect();
     let width = s.per_label.keys().map(String::len).max().unwrap_or(5).max(5);
-    println!("\n{:width$}  {:>7}  {}", "label", "files", splits.iter().map(|k| format!("{k:>7}")).collect::<Vec<_>>().join("  "));
+    outln!("\n{:width$}  {:>7}  {}", "label", "files", splits.iter().map(|k| format!("{k:>7}")).collect::<Vec<_>>().join("  "));
     for (label, by_split) in &s.per_label {
         let total: usize = by_split.values().sum();
         let cells: Vec<String> = splits.iter().map(|k| format!("{:>7}", by_split.get(*k).copied().unwrap_or(0))).collect();
-        println!("{label:width$}  {total:>7}  {}", cells.join("  "));
+        outln!("{label:width$}  {total:>7}  {}", cells.join("  "));
     }
     let cells: Vec<String> = splits.iter().map(|k| format!("{:>7}", s.per_split[*k])).collect();
-    println!("{:width$}  {:>7}  {}", "all", s.files, cells.join("  "));
+    outln!("{:width$}  {:>7}  {}", "all", s.files, cells.join("  "));
     if !s.variants.is_empty() {
-        println!("\nvariants: {}", join_counts(&s.variants));
+        outln!("\nvariants: {}", join_counts(&s.variants));
     }
     if !s.formats.is_empty() {
-        println!("\nformats: {}", join_counts(&s.formats));
-        println!("sample rates: {}", join_counts(&s.sample_rates));
-        println!("channels: {}", join_counts(&s.channels));
+        outln!("\nformats: {}", join_counts(&s.formats));
+        outln!("sample rates: {}", join_counts(&s.sample_rates));
+        outln!("channels: {}", join_counts(&s.channels));
     }
     if let Some(d) = &s.duration_s {
-        println!("duration: min {:.2} s, median {:.2} s, mean {:.2} s, max {:.2} s, total {:.2} h", d.min, d.median, d.mean, d.max, d.total_hours);
+        outln!("duration: min {:.2} s, median {:.2} s, mean {:.2} s, max {:.2} s, total {:.2} h", d.min, d.median, d.mean, d.max, d.total_hours);
     }
-    println!("\nclips with several files (variants, segments): {}", s.clips_with_several_files);
-    println!("duplicate clip ids within one variant: {}", s.duplicate_clip_ids.len());
+    outln!("\nclips with several files (variants, segments): {}", s.clips_with_several_files);
+    outln!("duplicate clip ids within one variant: {}", s.duplicate_clip_ids.len());
     for (clip, paths) in s.duplicate_clip_ids.iter().take(10) {
-        println!("  {clip}: {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+        outln!("  {clip}: {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
     }
     if !s.identical_content.is_empty() {
-        println!("files with identical content: {} groups", s.identical_content.len());
+        outln!("files with identical content: {} groups", s.identical_content.len());
         for group in s.identical_content.iter().take(10) {
-            println!("  {}", group.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" = "));
+            outln!("  {}", group.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" = "));
         }
     }
-    println!("missing files: {}", s.missing.len());
+    outln!("missing files: {}", s.missing.len());
     for p in s.missing.iter().take(5) {
-        println!("  {}", p.display());
+        outln!("  {}", p.display());
     }
-    println!("unreadable files: {}", s.unreadable.len());
+    outln!("unreadable files: {}", s.unreadable.len());
     for (p, e) in &s.unreadable {
-        println!("  {}: {e}", p.display());
+        outln!("  {}: {e}", p.display());
     }
     for n in s.notes {
-        println!("note: {n}");
+        outln!("note: {n}");
     }
+    Ok(())
 }
 
 fn join_counts<K: std::fmt::Display>(m: &BTreeMap<K, usize>) -> String {
@@ -245,7 +246,7 @@ pub fn split(args: DatasetSplitArgs) -> anyhow::Result<ExitCode> {
     for fold in &folds {
         let sizes: Vec<String> = Side::ALL.iter().map(|s| format!("{} {}", s.name(), fold.side(*s).len())).collect();
         let extra = if fold.missing > 0 { format!(", {} listed clips not in the dataset", fold.missing) } else { String::new() };
-        println!("{}: {} (unassigned {}{extra})", fold.name, sizes.join(", "), fold.unassigned(&ds));
+        outln!("{}: {} (unassigned {}{extra})", fold.name, sizes.join(", "), fold.unassigned(&ds));
         if let Err(e) = check_leakage(&ds, fold, by) {
             leaks += 1;
             eprintln!("{}: {e}", if args.allow_leakage { "warning" } else { "error" });
@@ -287,13 +288,13 @@ pub fn verify(args: DatasetVerifyArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let report = verify_checksums(&list, &args.audio_root)?;
-    println!("{} files match {}", report.ok, list.display());
+    outln!("{} files match {}", report.ok, list.display());
     for (file, want, got) in &report.mismatched {
-        println!("MISMATCH {file}: expected {want}, found {got}");
+        outln!("MISMATCH {file}: expected {want}, found {got}");
     }
     if !report.unlisted.is_empty() {
-        println!("{} files are not in the list (e.g. {})", report.unlisted.len(), report.unlisted[0]);
+        outln!("{} files are not in the list (e.g. {})", report.unlisted.len(), report.unlisted[0]);
     }
-    println!("{} listed files are not present", report.absent);
+    outln!("{} listed files are not present", report.absent);
     Ok(if report.mismatched.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

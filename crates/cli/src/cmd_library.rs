@@ -189,11 +189,11 @@ pub fn similar(args: SimilarArgs) -> anyhow::Result<ExitCode> {
     };
     if args.json {
         let v: Vec<serde_json::Value> = results.iter().map(|(t, d)| serde_json::json!({ "distance": d, "track": t })).collect();
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "song": song, "embedding": kind, "metric": metric, "similar": v }))?);
+        outln!("{}", serde_json::to_string_pretty(&serde_json::json!({ "song": song, "embedding": kind, "metric": metric, "similar": v }))?);
     } else {
-        println!("nearest {} to {} ({kind} embedding, {} distance):", results.len(), song.display(), args.query.metric);
+        outln!("nearest {} to {} ({kind} embedding, {} distance):", results.len(), song.display(), args.query.metric);
         for (i, (t, d)) in results.iter().enumerate() {
-            println!("{:>3}. {d:.4}  {:<14} {}", i + 1, top(t), t.path.display());
+            outln!("{:>3}. {d:.4}  {:<14} {}", i + 1, top(t), t.path.display());
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -211,7 +211,7 @@ pub fn playlist(args: PlaylistArgs) -> anyhow::Result<ExitCode> {
     let mut m3u = String::from("#EXTM3U\n");
     for (i, (id, d)) in list.iter().enumerate() {
         let t = lib.track(*id)?;
-        println!("{:>3}. {d:.4}  {:<14} {}", i + 1, top(&t), t.path.display());
+        outln!("{:>3}. {d:.4}  {:<14} {}", i + 1, top(&t), t.path.display());
         m3u.push_str(&format!("{}\n", t.path.display()));
     }
     if let Some(path) = &args.m3u {
@@ -273,7 +273,7 @@ pub fn plot(args: PlotArgs) -> anyhow::Result<ExitCode> {
         let m = &set[&kind];
         let path = args.out.join(format!("{stem}-{what}.{}", args.format));
         genrecast_plots::matrix_heatmap(&path, &format!("{stem}: {what}"), &m.data, m.rows, m.cols, seconds_per_col, row_label)?;
-        println!("{}", path.display());
+        outln!("{}", path.display());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,7 @@
 //! at both ends and per-track aggregation of crop predictions.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -210,13 +211,13 @@ pub fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
     if summary.len() > 1 {
         let (mean_b, sd_b) = genrecast_eval::mean_sd(&summary.iter().map(|s| s.2).collect::<Vec<_>>());
         let (mean_a, _) = genrecast_eval::mean_sd(&summary.iter().map(|s| s.1).collect::<Vec<_>>());
-        println!("\ncross-validation on {} ({}):", ds.root.display(), args.split);
+        outln!("\ncross-validation on {} ({}):", ds.root.display(), args.split);
         // A tagging run's two figures are macro ROC-AUC and macro average precision.
         let (first, second) = if ds.multi_label { ("ROC-AUC macro", "average precision macro") } else { ("accuracy", "balanced accuracy") };
         for (name, a, b, s) in &summary {
-            println!("  {name}: {first} {a:.3}, {second} {b:.3} (held-out side, per track), {s:.0} s");
+            outln!("  {name}: {first} {a:.3}, {second} {b:.3} (held-out side, per track), {s:.0} s");
         }
-        println!("  mean: {first} {mean_a:.3}, {second} {mean_b:.3} +- {sd_b:.3}");
+        outln!("  mean: {first} {mean_a:.3}, {second} {mean_b:.3} +- {sd_b:.3}");
     }
     // Training goes on without unreadable files; they are listed at the end and the exit
     // code says that something was left out, as in every batch command.
@@ -384,8 +385,11 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path, bags:
     let train_seconds = start.elapsed().as_secs_f64();
     let infer = Device::flex();
     let side = if fold.test.is_empty() { "valid" } else { "test" };
+    // The summary is printed after the model is saved: a closed stdout (`| head -1`) or a
+    // full disk must not cost the model.
+    let mut summary = String::new();
     let (acc, bacc, macro_f1, metrics) = if held.is_empty() {
-        println!("{model_name} on {} ({}): trained {:.0} s on {} tracks; nothing held out, so no score", ds.root.display(), fold.name, train_seconds, train_idx.len());
+        writeln!(summary, "{model_name} on {} ({}): trained {:.0} s on {} tracks; nothing held out, so no score", ds.root.display(), fold.name, train_seconds, train_idx.len())?;
         (f64::NAN, f64::NAN, f64::NAN, serde_json::json!({ "side": null, "train_seconds": train_seconds, "failed_files": failures }))
     } else {
         let t0 = Instant::now();
@@ -394,17 +398,17 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path, bags:
         if task == Task::MultiLabel {
             let r = tagging_report(ds, &labels, &scores);
             let f = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.3}"));
-            println!("{model_name} on {} ({}), {side} side: {} tracks, ROC-AUC macro {} micro {}, average precision macro {} micro {}; trained {:.0} s, best epoch {best_epoch}",
-                ds.root.display(), fold.name, r.examples, f(r.roc_auc_macro), f(r.roc_auc_micro), f(r.average_precision_macro), f(r.average_precision_micro), train_seconds);
+            writeln!(summary, "{model_name} on {} ({}), {side} side: {} tracks, ROC-AUC macro {} micro {}, average precision macro {} micro {}; trained {:.0} s, best epoch {best_epoch}",
+                ds.root.display(), fold.name, r.examples, f(r.roc_auc_macro), f(r.roc_auc_micro), f(r.average_precision_macro), f(r.average_precision_micro), train_seconds)?;
             let metrics = serde_json::json!({ "side": side, "tracks": r.examples, "tagging": r, "train_seconds": train_seconds, "inference_ms_per_track": per_track_ms, "failed_files": failures });
             // For tagging, the outcome's two figures are macro ROC-AUC and macro AP.
             (r.roc_auc_macro.unwrap_or(f64::NAN), r.average_precision_macro.unwrap_or(f64::NAN), f64::NAN, metrics)
         } else {
         let cm = confusion(ds, &labels, &scores);
-        println!("{model_name} on {} ({}), {side} side: {} tracks, accuracy {:.3}, balanced accuracy {:.3}, macro F1 {:.3}; trained {:.0} s, best epoch {best_epoch}",
-            ds.root.display(), fold.name, cm.total(), cm.accuracy(), cm.balanced_accuracy(), cm.macro_f1(), train_seconds);
+        writeln!(summary, "{model_name} on {} ({}), {side} side: {} tracks, accuracy {:.3}, balanced accuracy {:.3}, macro F1 {:.3}; trained {:.0} s, best epoch {best_epoch}",
+            ds.root.display(), fold.name, cm.total(), cm.accuracy(), cm.balanced_accuracy(), cm.macro_f1(), train_seconds)?;
         if !args.quiet {
-            print!("{}", cm.to_table(&labels));
+            summary.push_str(&cm.to_table(&labels));
         }
         let metrics = serde_json::json!({
             "side": side, "tracks": cm.total(), "accuracy": cm.accuracy(), "balanced_accuracy": cm.balanced_accuracy(), "macro_f1": cm.macro_f1(),
@@ -438,6 +442,7 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path, bags:
     };
     genrecast_models::save(out, &net, &card)?;
     eprintln!("model written to {}", out.display());
+    out!("{summary}");
     Ok(FoldOutcome { accuracy: acc, balanced_accuracy: bacc, macro_f1, train_seconds, failed_files: failures })
 }
 
@@ -473,8 +478,17 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         None if !fold.test.is_empty() => &fold.test,
         None => &fold.valid,
     };
+    // A score of nothing is no score: say why instead of printing accuracy 0.000.
+    if side.is_empty() {
+        let which = args.side.as_deref().unwrap_or("held-out (test or valid)");
+        bail!("{} fold {} has no {which} side: no track to score (choose a split that holds tracks out, e.g. --split kfold:5)", args.split, fold.name);
+    }
     // Labels must mean the same: the model's outputs are its card's labels.
     let unknown: BTreeSet<&str> = side.iter().filter_map(|&i| ds.tracks[i].label()).filter(|l| !card.labels.iter().any(|x| x == l)).collect();
+    let known = side.iter().filter(|&&i| ds.tracks[i].labels.iter().any(|l| card.labels.contains(l))).count();
+    if known == 0 {
+        bail!("none of the {} tracks to score carries a label the model knows (the model's: {}; the dataset's include: {})", side.len(), card.labels.join(", "), unknown.iter().take(10).copied().collect::<Vec<_>>().join(", "));
+    }
     if !unknown.is_empty() && card.task == Task::SingleLabel {
         eprintln!("warning: {} labels the model does not know are counted as errors: {:?}", unknown.len(), unknown);
     }
@@ -514,15 +528,18 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
             TrackScores { tracks: agg.iter().map(|(t, _)| *t).collect(), probs: agg.into_iter().map(|(_, p)| p).collect() }
         }
     };
+    if scores.tracks.is_empty() {
+        bail!("none of the {} tracks to score could be read ({} failed; see above)", side.len(), failures.len());
+    }
     let seconds = t0.elapsed().as_secs_f64();
     if card.task == Task::MultiLabel {
         let r = tagging_report(&ds, &card.labels, &scores);
         if args.json {
             let v = serde_json::json!({ "model": args.model, "trained_on": card.trained_on.dataset, "trained_split": card.trained_on.split, "dataset": ds.root, "split": fold.name, "tagging": r, "inference_seconds": seconds, "failed_files": failures });
-            println!("{}", serde_json::to_string_pretty(&v)?);
+            outln!("{}", serde_json::to_string_pretty(&v)?);
         } else {
-            println!("{} (trained on {} {}) on {} {}: {} tracks, crop scores averaged per track", args.model.display(), card.trained_on.dataset, card.trained_on.split, ds.root.display(), fold.name, r.examples);
-            print!("{}", r.to_markdown());
+            outln!("{} (trained on {} {}) on {} {}: {} tracks, crop scores averaged per track", args.model.display(), card.trained_on.dataset, card.trained_on.split, ds.root.display(), fold.name, r.examples);
+            out!("{}", r.to_markdown());
         }
         if let Some(dir) = &args.report {
             std::fs::create_dir_all(dir)?;
@@ -549,15 +566,15 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
             "per_variant_accuracy": variants.iter().map(|(k, (c, n))| (k.clone(), *c as f64 / *n as f64)).collect::<BTreeMap<_, _>>(),
             "inference_seconds": seconds, "failed_files": failures,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        println!("{} (trained on {} {}) on {} {}: {} tracks", args.model.display(), card.trained_on.dataset, card.trained_on.split, ds.root.display(), fold.name, cm.total());
-        println!("accuracy {:.3}, balanced accuracy {:.3}, macro F1 {:.3} (crop predictions averaged per track)", cm.accuracy(), cm.balanced_accuracy(), cm.macro_f1());
-        print!("{}", cm.to_table(&card.labels));
+        outln!("{} (trained on {} {}) on {} {}: {} tracks", args.model.display(), card.trained_on.dataset, card.trained_on.split, ds.root.display(), fold.name, cm.total());
+        outln!("accuracy {:.3}, balanced accuracy {:.3}, macro F1 {:.3} (crop predictions averaged per track)", cm.accuracy(), cm.balanced_accuracy(), cm.macro_f1());
+        out!("{}", cm.to_table(&card.labels));
         for (k, (c, n)) in &variants {
-            println!("  variant {k}: {c}/{n} correct");
+            outln!("  variant {k}: {c}/{n} correct");
         }
-        println!("inference: {:.1} ms per track", seconds * 1000.0 / scores.tracks.len().max(1) as f64);
+        outln!("inference: {:.1} ms per track", seconds * 1000.0 / scores.tracks.len().max(1) as f64);
     }
     if let Some(dir) = &args.report {
         let title = format!("{} on {} {}", args.model.display(), ds.root.display(), fold.name);
@@ -607,13 +624,13 @@ pub fn bench_model(args: crate::args::BenchModelArgs) -> anyhow::Result<ExitCode
                 times.push(start.elapsed().as_secs_f64());
             }
         }
-        println!("{model} on {} ({duration:.1} s of audio, {} thread(s)): {:.3} s per file end to end (median of {})", clip.display(), rayon::current_num_threads(), genrecast_eval::median(&times), args.steps);
+        outln!("{model} on {} ({duration:.1} s of audio, {} thread(s)): {:.3} s per file end to end (median of {})", clip.display(), rayon::current_num_threads(), genrecast_eval::median(&times), args.steps);
         return Ok(ExitCode::SUCCESS);
     }
     let arch: Architecture = args.model.parse()?;
     let t = genrecast_models::time_steps(arch, args.features, args.frames, args.batch, args.steps)?;
     let (train, infer) = (t.train_median(), t.infer_median());
-    println!(
+    outln!(
         "{} (burn 0.22.1 flex, CPU, {} thread(s)), batch {} of 1x{}x{}: training step {train:.3} s, inference {infer:.3} s (median of {})",
         args.model,
         rayon::current_num_threads(),
@@ -627,7 +644,7 @@ pub fn bench_model(args: crate::args::BenchModelArgs) -> anyhow::Result<ExitCode
             bail!("--python: the Keras peer is written for cnn2d only");
         }
         let peer = crate::cmd_bench::keras_cnn2d_step(python, args.batch, args.features, args.frames, args.steps)?;
-        println!(
+        outln!(
             "Keras {} (TensorFlow CPU, 1 thread), same network: training step {:.3} s, inference {:.3} s; genrecast is {:.2}x its speed in training, {:.2}x in inference",
             peer.version, peer.train_step_s, peer.inference_s, peer.train_step_s / train, peer.inference_s / infer
         );

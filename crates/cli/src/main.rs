@@ -1,5 +1,7 @@
 //! The `genrecast` binary: glue between clap and the genrecast library crates.
 
+#[macro_use]
+mod output;
 mod args;
 mod cmd_bench;
 mod cmd_bench_classify;
@@ -116,7 +118,7 @@ fn serve(args: args::ServeArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(&args.addr).await.with_context(|| format!("listening on {}", args.addr))?;
         let addr = listener.local_addr()?;
-        println!("genrecast serving {} on http://{addr} (web page at /; POST /classify, /tag, /embed, /similar; GET /health, /openapi.json)", config.model);
+        outln!("genrecast serving {} on http://{addr} (web page at /; POST /classify, /tag, /embed, /similar; GET /health, /openapi.json)", config.model);
         use std::io::Write as _;
         std::io::stdout().flush()?;
         genrecast_server::serve_router(listener, app).await?;

@@ -142,3 +142,52 @@ fn tagging_trains_and_evaluates_with_ranking_metrics() {
     assert!(auc > 0.7, "{v}");
     assert_eq!(v["tagging"]["per_tag"].as_array().map(Vec::len), Some(5));
 }
+
+/// A closed stdout (`| head -1`) or a full disk (`> /dev/full`) costs no model: it is saved
+/// before the summary is printed, and the failed write is an error, not a panic (exit 101 with
+/// no model before). `eval` that has nothing to score says why instead of "accuracy 0.000".
+#[test]
+fn output_failures_cost_no_model_and_empty_evals_are_errors() {
+    let Some(shared) = shared_dir() else { return };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let full = shared.join("data/gtzan/full_22k");
+    let manifest = |name: &str, rows: &[(&str, &str, &str)]| {
+        let csv = tmp.path().join(name);
+        let mut text = String::from("path,genre,clip,split\n");
+        for (clip, genre, split) in rows {
+            let genre_dir = clip.split('.').next().expect("genre");
+            text.push_str(&format!("{},{genre},{clip},{split}\n", full.join(genre_dir).join(format!("{clip}.flac")).display()));
+        }
+        std::fs::write(&csv, text).expect("csv");
+        csv
+    };
+    let csv = manifest("small.csv", &[("jazz.00000", "jazz", "train"), ("jazz.00001", "jazz", "train"), ("metal.00000", "metal", "train"), ("metal.00001", "metal", "train"), ("jazz.00002", "jazz", "test"), ("metal.00002", "metal", "test")]);
+    let train = |model: &std::path::Path| {
+        let mut cmd = bin();
+        cmd.args(["train", "--model", "mlp", "--split", "column", "--epochs", "1", "-q", "--out"]).arg(model).arg(&csv);
+        cmd
+    };
+
+    let model = tmp.path().join("to_dev_full");
+    let dev_full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+    let out = train(&model).stdout(dev_full).output().expect("train");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("writing to standard output") && stderr.contains("No space left on device") && !stderr.contains("panicked"), "{stderr}");
+    assert!(model.join("model.json").is_file() && model.join("model.safetensors").is_file(), "the model is saved first\n{stderr}");
+
+    let model = tmp.path().join("to_closed_pipe");
+    let mut child = train(&model).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().expect("train");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = text(&out.stderr);
+    assert!(out.status.success() && !stderr.contains("panicked"), "a closed pipe ends quietly: {:?}\n{stderr}", out.status);
+    assert!(model.join("model.json").is_file() && model.join("model.safetensors").is_file(), "{stderr}");
+
+    // Nothing to score: a split without a held-out side, and labels the model does not know.
+    let eval = |csv: &std::path::Path| bin().args(["eval", "--split", "column", "-q", "--model"]).arg(&model).arg(csv).output().expect("eval");
+    let out = eval(&manifest("no_test.csv", &[("jazz.00003", "jazz", "train"), ("metal.00003", "metal", "train")]));
+    assert!(out.status.code() == Some(2) && text(&out.stderr).contains("no track to score"), "{:?} {}", out.status, text(&out.stderr));
+    let out = eval(&manifest("polka.csv", &[("jazz.00004", "polka", "train"), ("jazz.00003", "polka", "test"), ("metal.00003", "polka", "test")]));
+    assert!(out.status.code() == Some(2) && text(&out.stderr).contains("none of the 2 tracks to score carries a label the model knows"), "{:?} {}", out.status, text(&out.stderr));
+}
