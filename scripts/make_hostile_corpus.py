@@ -183,6 +183,13 @@ subprocess.run(["ffmpeg", "-loglevel", "error", "-i", src, "-c:a", "libmp3lame",
 data = open(mp3, "rb").read()
 put("truncated_xing.mp3", data[: len(data) // 2], "cut", "truncated")
 os.remove(mp3)
+# M4A from ffmpeg leaves the channel count to the codec's own config (symphonia's MP4 reader
+# reported 0 channels): AAC-LC and ALAC, 2 s.
+for name, codec in [("good_aac.m4a", ["-c:a", "aac", "-b:a", "48k"]), ("good_alac.m4a", ["-c:a", "alac"])]:
+    m4a = os.path.join(out, ".tmp.m4a")
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-t", "2", "-i", src] + codec + [m4a], check=True)
+    put(name, open(m4a, "rb").read(), "ok")
+    os.remove(m4a)
 os.remove(src)
 
 # Bad files: each must give one clear error naming the file.

@@ -59,6 +59,20 @@ fn seconds(frames: u64, rate: u32) -> String {
     format!("{:.3} s", frames as f64 / f64::from(rate.max(1)))
 }
 
+/// An amount lost: in seconds, or in frames when under a millisecond.
+fn amount(frames: u64, rate: u32) -> String {
+    if frames * 1000 < u64::from(rate) {
+        format!("{frames} frame{}", if frames == 1 { "" } else { "s" })
+    } else {
+        seconds(frames, rate)
+    }
+}
+
+/// Declared lengths beyond this (six years at 48 kHz) are no lengths: an MP3 whose Xing
+/// header counts 0 frames gave 2^64 - 1715 after its delay was subtracted, an Ogg granule of
+/// -1 the same. Such a header is read as declaring nothing.
+const MAX_DECLARED_FRAMES: u64 = 1 << 43;
+
 fn is_lossy(codec: &str) -> bool {
     matches!(codec, "mp1" | "mp2" | "mp3" | "vorbis" | "aac" | "opus")
 }
@@ -165,6 +179,8 @@ struct SymphoniaStream {
     held: Vec<f32>,
     /// Frames the container asked to trim off `held`.
     held_trim: u64,
+    /// Frames dropped after a seek to reach the frame asked for.
+    skipped: u64,
     /// The container asked to trim real audio (more than [`MAX_END_PADDING_FRAMES`], or
     /// before packets that follow): its end trims are ignored from then on.
     trim_lied: bool,
@@ -191,6 +207,8 @@ pub struct AudioStream {
     seeked: bool,
     nonfinite: u64,
     strict: bool,
+    /// The frame the decoder restarted at after the last seek (0 without one).
+    start_frame: u64,
     /// Why the file is known to end early before decoding it (an Ogg file without its
     /// end-of-stream page).
     cut_short: Option<&'static str>,
@@ -273,7 +291,7 @@ impl AudioStream {
             }
             (info, Backend::Symphonia(Box::new(stream)))
         };
-        Ok(Self { path: path.to_owned(), info, backend, block: Vec::new(), frames_out: 0, seeked: false, nonfinite: 0, strict: strict_default(), cut_short, ended: false })
+        Ok(Self { path: path.to_owned(), info, backend, block: Vec::new(), frames_out: 0, seeked: false, nonfinite: 0, strict: strict_default(), start_frame: 0, cut_short, ended: false })
     }
 
     /// Makes this stream strict (refuse a file cut short, or whose header disagrees with its
@@ -305,7 +323,10 @@ impl AudioStream {
         self.seeked = true;
         let path = self.path.clone();
         match &mut self.backend {
-            Backend::Au(r) => r.seek_frame(frame),
+            Backend::Au(r) => {
+                self.start_frame = frame.min(r.header().n_frames);
+                r.seek_frame(frame)
+            }
             Backend::Symphonia(s) => {
                 let rate = self.info.sample_rate;
                 let time = Time::new(frame / u64::from(rate), (frame % u64::from(rate)) as f64 / f64::from(rate));
@@ -318,6 +339,8 @@ impl AudioStream {
                     Ok(seeked) => {
                         s.decoder.reset();
                         s.skip_frames = seeked.required_ts.saturating_sub(seeked.actual_ts);
+                        s.skipped = 0;
+                        self.start_frame = seeked.actual_ts;
                         Ok(())
                     }
                     // Not every stream can seek (e.g. mp3 without an index past the end):
@@ -326,6 +349,7 @@ impl AudioStream {
                         let (_, fresh) = open_symphonia(&path, self.info.container)?;
                         **s = fresh;
                         s.skip_frames = frame;
+                        self.start_frame = 0;
                         Ok(())
                     }
                 }
@@ -365,40 +389,44 @@ impl AudioStream {
         Ok(Some(&self.block))
     }
 
-    /// At the end of the stream: compares what was decoded with what the header declared.
-    /// Corruption is always refused; a file cut short, or longer than its header says, is
-    /// refused when strict and otherwise kept with a warning that says how much.
+    /// At the end of the stream: compares where the stream ended with what the header
+    /// declared. Corruption is always refused; a file cut short, or longer than its header
+    /// says, is refused when strict and otherwise kept with a warning that says how much.
     fn check_length(&mut self) -> Result<()> {
         let path = &self.path;
-        let (decoded, rate) = (self.frames_out, self.info.sample_rate);
-        let slack = if is_lossy(&self.info.codec) { LOSSY_TRUNCATION_SLACK_FRAMES } else { 0 };
-        if self.seeked {
-            return Ok(());
-        }
+        let rate = self.info.sample_rate;
+        let lossy = is_lossy(&self.info.codec);
+        let slack = if lossy { LOSSY_TRUNCATION_SLACK_FRAMES } else { 0 };
+        // Where the stream ended: after a seek, the frames before it count as read.
+        let (skipped, bad, packets, last_end, trim_lied) = match &self.backend {
+            Backend::Symphonia(s) => (s.skipped, s.bad_packets, s.packets, s.last_end, s.trim_lied),
+            Backend::Au(_) => (0, 0, 0, 0, false),
+        };
+        let reached = self.start_frame + skipped + self.frames_out;
         if let Some(expected) = self.info.declared_frames {
-            if decoded + slack < expected {
+            if reached + slack < expected {
                 // Frames lost to packets that failed to decode are corruption (a bit flip),
-                // not a file cut short: say which. A stream whose packets run to the declared
-                // end but hold fewer frames lost them inside, to corruption the demuxer
-                // skipped over.
-                let (bad, packets, last_end) = match &self.backend {
-                    Backend::Symphonia(s) => (s.bad_packets, s.packets, s.last_end),
-                    Backend::Au(_) => (0, 0, 0),
-                };
-                if bad > 0 || last_end + slack >= expected {
-                    return Err(Error::malformed(path, format!("only {decoded} of the {expected} frames the header declares could be decoded, and the stream runs to its end: frames inside it are corrupt ({bad} of {packets} packets failed outright)")));
+                // not a file cut short: say which. A FLAC stream whose frames run to the
+                // declared end but hold fewer samples lost them inside, to corruption the
+                // demuxer skipped over. (Only FLAC: a PCM packet cut by the end of the file
+                // keeps its nominal length, and a lossy stream's timestamps come from its
+                // container, which may lie.)
+                if bad > 0 || self.info.codec == "flac" && last_end + slack >= expected {
+                    return Err(Error::malformed(path, format!("only {reached} of the {expected} frames the header declares could be decoded, and the stream runs to its end: frames inside it are corrupt ({bad} of {packets} packets failed outright)")));
                 }
-                if self.strict || decoded == 0 {
-                    return Err(Error::Truncated { path: path.clone(), expected, decoded });
+                if self.strict || reached == 0 {
+                    return Err(Error::Truncated { path: path.clone(), expected, decoded: reached });
                 }
                 self.info.warnings.push(format!(
                     "truncated: the header declares {}, only {} could be decoded ({} lost)",
                     seconds(expected, rate),
-                    seconds(decoded, rate),
-                    seconds(expected - decoded, rate)
+                    seconds(reached, rate),
+                    amount(expected - reached, rate)
                 ));
-            } else if decoded > expected.saturating_add(slack.max(MAX_END_PADDING_FRAMES)) {
-                let what = format!("the header declares {} but the stream holds {}", seconds(expected, rate), seconds(decoded, rate));
+            } else if if lossy { trim_lied } else { reached > expected } {
+                // A lossy stream runs past its declared end by its encoder's padding, which
+                // the container trims: only a trim that covered real audio is a lie.
+                let what = format!("the header declares {} but the stream holds {}", seconds(expected, rate), seconds(reached, rate));
                 if self.strict {
                     return Err(Error::malformed(path, what));
                 }
@@ -406,16 +434,48 @@ impl AudioStream {
             }
         }
         if let Some(why) = self.cut_short {
-            if self.strict || decoded == 0 {
-                return Err(Error::CutShort { path: path.clone(), reason: format!("{why}, after {}", seconds(decoded, rate)) });
+            if self.strict || reached == 0 {
+                return Err(Error::CutShort { path: path.clone(), reason: format!("{why}, after {}", seconds(reached, rate)) });
             }
-            self.info.warnings.push(format!("truncated: {why}; {} decoded, how much is lost cannot be told", seconds(decoded, rate)));
+            self.info.warnings.push(format!("truncated: {why}; {} decoded, how much is lost cannot be told", seconds(reached, rate)));
         }
         Ok(())
     }
 }
 
 impl SymphoniaStream {
+    fn new(format: Box<dyn FormatReader>, decoder: Box<dyn Decoder>, track_id: u32) -> Self {
+        Self {
+            format,
+            decoder,
+            track_id,
+            sample_buf: None,
+            skip_frames: 0,
+            packets: 0,
+            bad_packets: 0,
+            last_end: 0,
+            held: Vec::new(),
+            held_trim: 0,
+            skipped: 0,
+            trim_lied: false,
+        }
+    }
+
+    /// The channel count of the first packet that decodes, for containers that leave it to
+    /// the codec (the stream is used up: open it again).
+    fn first_decoded_channels(&mut self) -> Option<usize> {
+        for _ in 0..64 {
+            let packet = self.format.next_packet().ok()?;
+            if packet.track_id() != self.track_id {
+                continue;
+            }
+            if let Ok(decoded) = self.decoder.decode(&packet) {
+                return Some(decoded.spec().channels.count());
+            }
+        }
+        None
+    }
+
     /// Fills `block` with the next decoded packet; false at the end.
     fn next_block(&mut self, path: &Path, channels: usize, block: &mut Vec<f32>) -> Result<bool> {
         loop {
@@ -466,6 +526,7 @@ impl SymphoniaStream {
             let samples = buf.samples();
             let skip = (self.skip_frames.min((samples.len() / channels) as u64)) as usize;
             self.skip_frames -= skip as u64;
+            self.skipped += skip as u64;
             let samples = &samples[skip * channels..];
             if trim > 0 {
                 self.held.extend_from_slice(samples);
@@ -511,19 +572,21 @@ impl SymphoniaStream {
     }
 }
 
-/// Whether the last page of an Ogg file is whole and carries the end-of-stream flag. A file
-/// cut short (a broken download) ends in a partial page or a page without it; the demuxer
-/// reads such a file to its last whole page without a word.
+/// Whether the last whole page of an Ogg file carries the end-of-stream flag. A file cut
+/// short (a broken download) ends in a partial page or in pages without it, and the demuxer
+/// reads such a file to its last whole page without a word. Bytes after a whole last page
+/// (an ID3v1 tag, padding) are allowed, as every player allows them.
 fn ogg_ends_with_end_of_stream(path: &Path) -> Result<bool> {
     use std::io::{Seek, SeekFrom};
     const MAX_PAGE: u64 = 27 + 255 + 255 * 255;
     let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
     let len = f.metadata().map_err(|e| Error::io(path, e))?.len();
-    let from = len.saturating_sub(MAX_PAGE);
+    // Two pages' worth: the last whole page may sit before a partial one.
+    let from = len.saturating_sub(2 * MAX_PAGE);
     f.seek(SeekFrom::Start(from)).map_err(|e| Error::io(path, e))?;
     let mut tail = Vec::with_capacity((len - from) as usize);
     f.read_to_end(&mut tail).map_err(|e| Error::io(path, e))?;
-    // The last capture pattern whose page runs exactly to the end of the file.
+    // The last capture pattern that starts a whole page with a valid checksum.
     let mut at = tail.len();
     while let Some(i) = tail[..at].windows(4).rposition(|w| w == b"OggS") {
         at = i;
@@ -534,12 +597,25 @@ fn ogg_ends_with_end_of_stream(path: &Path) -> Result<bool> {
         let n_segments = usize::from(page[26]);
         let Some(table) = page.get(27..27 + n_segments) else { continue };
         let page_len = 27 + n_segments + table.iter().map(|&b| usize::from(b)).sum::<usize>();
-        if page_len == page.len() {
+        if page_len <= page.len() && ogg_page_crc(&page[..page_len]) == u32::from_le_bytes([page[22], page[23], page[24], page[25]]) {
             return Ok(page[5] & 0x04 != 0);
         }
     }
-    // No page runs to the end: a partial page, or bytes after the last one.
     Ok(false)
+}
+
+/// Ogg's page checksum: CRC-32 with polynomial 0x04C11DB7, not reflected, over the page with
+/// its checksum field read as zero.
+fn ogg_page_crc(page: &[u8]) -> u32 {
+    let mut crc = 0u32;
+    for (i, &byte) in page.iter().enumerate() {
+        let byte = if (22..26).contains(&i) { 0 } else { byte };
+        crc ^= u32::from(byte) << 24;
+        for _ in 0..8 {
+            crc = if crc & 0x8000_0000 != 0 { (crc << 1) ^ 0x04C1_1DB7 } else { crc << 1 };
+        }
+    }
+    crc
 }
 
 fn read_head(path: &Path, head: &mut [u8]) -> Result<usize> {
@@ -556,30 +632,49 @@ fn read_head(path: &Path, head: &mut [u8]) -> Result<usize> {
     Ok(n)
 }
 
-/// The sample rate a WAV's `fmt ` chunk declares, if it is within the first 64 kB.
-fn wav_declared_rate(path: &Path) -> Result<Option<u32>> {
+/// What a WAV's chunks declare in its first 64 kB: the `fmt ` chunk's sample rate, and the
+/// `data` chunk's size.
+fn wav_header(path: &Path) -> Result<(Option<u32>, Option<u32>)> {
     let mut head = vec![0u8; 64 << 10];
     let n = read_head(path, &mut head)?;
     let head = &head[..n];
+    let (mut rate, mut data_size) = (None, None);
     let mut at = 12; // "RIFF", size, "WAVE"
     while at + 8 <= head.len() {
-        let size = u32::from_le_bytes([head[at + 4], head[at + 5], head[at + 6], head[at + 7]]) as usize;
-        if &head[at..at + 4] == b"fmt " {
-            return Ok(head.get(at + 12..at + 16).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])));
+        let size = u32::from_le_bytes([head[at + 4], head[at + 5], head[at + 6], head[at + 7]]);
+        match &head[at..at + 4] {
+            b"fmt " => rate = head.get(at + 12..at + 16).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+            b"data" => {
+                data_size = Some(size);
+                break;
+            }
+            _ => {}
         }
-        at = at.saturating_add(8).saturating_add(size + (size & 1));
+        at = at.saturating_add(8).saturating_add(size as usize + (size as usize & 1));
     }
-    Ok(None)
+    Ok((rate, data_size))
 }
 
+/// Opens `path` with symphonia.
 fn open_symphonia(path: &Path, container: &'static str) -> Result<(StreamInfo, SymphoniaStream)> {
+    open_symphonia_with(path, container, None)
+}
+
+/// Opens `path` with symphonia; `known_channels` when the container does not say (an M4A
+/// from ffmpeg leaves it to the codec's own config, which only its decoder reads).
+fn open_symphonia_with(path: &Path, container: &'static str, known_channels: Option<usize>) -> Result<(StreamInfo, SymphoniaStream)> {
     let (lo, hi) = (crate::au::MIN_SAMPLE_RATE, crate::au::MAX_SAMPLE_RATE);
+    // A WAV written to a pipe cannot go back to fill in its sizes: 0xFFFFFFFF means "to the
+    // end of the file", not 24,000 s.
+    let mut length_unknown = false;
     if container == "wav" {
+        let (rate, data_size) = wav_header(path)?;
         // Checked before the demuxer sees it: a 0 Hz WAV made symphonia panic ("TimeBase
         // cannot have 0 numerator"), reported as a decoder crash instead of its cause.
-        if let Some(rate) = wav_declared_rate(path)?.filter(|r| !(lo..=hi).contains(r)) {
+        if let Some(rate) = rate.filter(|r| !(lo..=hi).contains(r)) {
             return Err(Error::malformed(path, format!("stream header says sample rate {rate} Hz ({lo}..={hi} allowed)")));
         }
+        length_unknown = data_size == Some(u32::MAX);
     }
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let mss = MediaSourceStream::new(Box::new(file), Default::default());
@@ -624,38 +719,30 @@ fn open_symphonia(path: &Path, container: &'static str) -> Result<(StreamInfo, S
     if !(lo..=hi).contains(&sample_rate) {
         return Err(Error::malformed(path, format!("stream header says sample rate {sample_rate} Hz ({lo}..={hi} allowed)")));
     }
-    let channels = params.channels.map(|c| c.count()).unwrap_or(0);
-    if channels == 0 {
-        return Err(Error::malformed(path, "stream header says 0 channels"));
-    }
     let decoder = symphonia::default::get_codecs()
         .make(&params, &DecoderOptions::default())
         .map_err(|e| match e {
             SymError::Unsupported(_) => Error::unsupported(path, format!("codec {codec} in {container}")),
             e => sym_error(path, e),
         })?;
+    let channels = params.channels.map(|c| c.count()).or(known_channels).unwrap_or(0);
+    if channels == 0 {
+        let mut stream = SymphoniaStream::new(format, decoder, track_id);
+        return match stream.first_decoded_channels() {
+            Some(n) if n > 0 => open_symphonia_with(path, container, Some(n)),
+            _ => Err(Error::malformed(path, "stream header says 0 channels")),
+        };
+    }
     let info = StreamInfo {
         container,
         codec,
         sample_rate,
         channels: channels as u16,
-        declared_frames: params.n_frames,
+        declared_frames: params.n_frames.filter(|&n| !length_unknown && n < MAX_DECLARED_FRAMES),
         bits_per_sample: params.bits_per_sample,
         warnings: Vec::new(),
     };
-    let stream = SymphoniaStream {
-        format,
-        decoder,
-        track_id,
-        sample_buf: None,
-        skip_frames: 0,
-        packets: 0,
-        bad_packets: 0,
-        last_end: 0,
-        held: Vec::new(),
-        held_trim: 0,
-        trim_lied: false,
-    };
+    let stream = SymphoniaStream::new(format, decoder, track_id);
     Ok((info, stream))
 }
 

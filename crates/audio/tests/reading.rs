@@ -136,3 +136,61 @@ fn files_cut_short_decode_what_is_there_and_say_so() {
     // Nothing decodable is an error either way.
     assert!(load(&hostile("header_only.flac"), &native()).is_err());
 }
+
+/// What a red-team pass found wrong with the first version of the rule above: each case is a
+/// whole file (or a file cut by one byte) that must read as its bytes say.
+#[test]
+fn whole_files_are_not_called_cut_and_cuts_are_not_called_corrupt() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let write = |name: &str, bytes: &[u8]| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, bytes).expect("write");
+        p
+    };
+    let ogg = std::fs::read(hostile("good_10s.ogg")).expect("ogg");
+    let good = load(&hostile("good_10s.ogg"), &native()).expect("good");
+    // A whole Ogg file followed by an ID3v1 tag, or by padding: no page lost.
+    for (name, tail) in [("id3v1.ogg", [b"TAG".as_slice(), &[b' '; 125]].concat()), ("padded.ogg", vec![0u8; 4096])] {
+        let p = write(name, &[ogg.as_slice(), &tail].concat());
+        let w = load(&p, &strict()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(w.warnings.is_empty() && w.samples == good.samples, "{name}: {:?}", w.warnings);
+    }
+    // A WAV written to a pipe says 0xFFFFFFFF for its sizes: read to the end, no warning.
+    let mut wav = std::fs::read(hostile("good_pcm16_mono.wav")).expect("wav");
+    assert_eq!(&wav[36..40], b"data", "a plain 44-byte header");
+    let frames = (wav.len() - 44) / 2;
+    wav[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+    wav[40..44].copy_from_slice(&u32::MAX.to_le_bytes());
+    let w = load(&write("piped.wav", &wav), &strict()).expect("a piped WAV");
+    assert!(w.warnings.is_empty() && w.samples.len() == frames, "{} of {frames}: {:?}", w.samples.len(), w.warnings);
+    // One byte short: one frame lost, a cut and not corruption (it was "frames inside it are
+    // corrupt", because the last PCM packet keeps its nominal length).
+    let wav = std::fs::read(hostile("good_pcm16_mono.wav")).expect("wav");
+    let w = load(&write("short.wav", &wav[..wav.len() - 1]), &native()).expect("decodes");
+    assert_eq!(w.samples.len(), frames - 1);
+    assert!(w.warnings.iter().any(|m| m.contains("(1 frame lost)")), "{:?}", w.warnings);
+    // An offset read of a file cut short is judged the same as a whole read.
+    let part = LoadOptions { offset: 1.0, ..native() };
+    let w = load(&hostile("truncated_60pct.ogg"), &part).expect("decodes");
+    assert!(w.warnings.iter().any(|m| m.contains("end-of-stream")), "{:?}", w.warnings);
+    assert!(load(&hostile("truncated_half.flac"), &LoadOptions { offset: 0.5, strict: true, ..native() }).is_err());
+    // An MP3 whose Xing header counts 0 frames declares nothing (it declared 2^64 - 1715
+    // frames once the encoder delay was subtracted, and warned of 418 billion s lost).
+    let mut mp3 = std::fs::read(hostile("truncated_xing.mp3")).expect("mp3");
+    let xing = mp3.windows(4).position(|w| w == b"Xing" || w == b"Info").expect("a Xing header");
+    assert!(mp3[xing + 7] & 1 == 1, "the frame count is present");
+    mp3[xing + 8..xing + 12].copy_from_slice(&0u32.to_be_bytes());
+    let w = load(&write("xing0.mp3", &mp3), &strict()).expect("no length, no judgement");
+    assert!(w.warnings.is_empty() && w.samples.len() > 22_050 * 4, "{:?}", w.warnings);
+}
+
+/// M4A from ffmpeg leaves the channel count to the codec's own config: both AAC-LC and ALAC
+/// decode (they were refused as "0 channels").
+#[test]
+fn m4a_from_ffmpeg_decodes() {
+    let alac = load(&hostile("good_alac.m4a"), &native()).expect("alac");
+    assert_eq!(alac.samples.len(), 2 * 22_050, "ALAC is lossless: exactly the 2 s encoded");
+    let aac = load(&hostile("good_aac.m4a"), &native()).expect("aac");
+    // AAC's priming frames are not trimmed (symphonia 0.5 reads no edit list): 2,048 more.
+    assert!(aac.samples.len() >= 2 * 22_050 && aac.samples.len() <= 2 * 22_050 + 2048 + 1024, "{}", aac.samples.len());
+}

@@ -196,7 +196,13 @@ fn cached_features(
         Some(cache) => {
             let key = CacheKey::for_file(path, config)?;
             let usable = |arrays: &[(String, Array2)]| arrays.len() == names.len() && arrays.iter().all(|(n, _)| names.contains(n));
-            cache.get_or_compute(&key, path, usable, || compute(path, args, fx, musicnn, req, &mut decoded), &mut warnings)?
+            let arrays = cache.get_or_compute(&key, path, usable, || compute(path, args, fx, musicnn, req, &mut decoded), &mut warnings)?;
+            // A file the decoder warned about (cut short, NaN samples) is not kept: a cache hit
+            // would answer without the warning.
+            if !decoded.is_empty() {
+                let _ = std::fs::remove_file(cache.entry_path(&key));
+            }
+            arrays
         }
     };
     warnings.extend(decoded.into_iter().map(|w| format!("{}: {w}", crate::names::display(path))));

@@ -14,14 +14,23 @@ pub struct WalkError {
 
 /// Expands `paths`: files are taken as given (whatever their extension, so that a
 /// mislabelled file is still tried), folders are walked recursively for audio extensions,
-/// in sorted order, following symlinks but never the same folder twice.
+/// in sorted order, following symlinks but never the same folder twice. A folder given that
+/// holds no audio file is an error of its own.
 pub fn expand(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<WalkError>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     let mut seen = HashSet::new();
     for p in paths {
         match std::fs::metadata(p) {
-            Ok(m) if m.is_dir() => walk(p, &mut files, &mut errors, &mut seen),
+            Ok(m) if m.is_dir() => {
+                let (before, errors_before) = (files.len(), errors.len());
+                walk(p, &mut files, &mut errors, &mut seen);
+                // A folder with no song in it is a mistake worth a word and exit 1, not a
+                // silent success.
+                if files.len() == before && errors.len() == errors_before {
+                    errors.push(WalkError { path: p.clone(), message: format!("no audio files in this folder (looked for .{})", AUDIO_EXTENSIONS.join(", ."))});
+                }
+            }
             Ok(_) => files.push(p.clone()),
             // Let the decoder report missing files, so the message is the same everywhere.
             Err(_) => files.push(p.clone()),
