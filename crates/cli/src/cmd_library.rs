@@ -62,9 +62,10 @@ fn absolute(path: &Path) -> PathBuf {
 pub fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
     let mut lib = Library::open(&args.db)?;
     let (files, walk_errors) = inputs::expand(&args.paths);
-    // Failures are counted out of every input: the files found and the paths that could not
-    // be listed (not out of the files analysed this time, which gave "84 of 81 failed").
-    let inputs_seen = files.len() + walk_errors.len();
+    // Failures are counted out of every input: the files found here, and the paths that could
+    // not be listed, which `Failures` adds (not out of the files analysed this time, which
+    // gave "84 of 81 failed").
+    let inputs_seen = files.len();
     let mut failures = Failures::from_walk_errors(walk_errors);
     let files: Vec<PathBuf> = files.iter().map(|f| absolute(f)).collect();
     // Only new or changed files are analysed, and those that failed last time (the cause

@@ -8,12 +8,15 @@ use crate::inputs::WalkError;
 #[derive(Default)]
 pub struct Failures {
     messages: Vec<String>,
+    /// Inputs that failed before they were files to process (unlistable or empty folders).
+    walk_errors: usize,
 }
 
 impl Failures {
     /// Starts with the paths that could not even be listed.
     pub fn from_walk_errors(errors: Vec<WalkError>) -> Self {
-        Self { messages: errors.into_iter().map(|w| format!("{}: {}", w.path.display(), w.message)).collect() }
+        let walk_errors = errors.len();
+        Self { messages: errors.into_iter().map(|w| format!("{}: {}", w.path.display(), w.message)).collect(), walk_errors }
     }
 
     pub fn push(&mut self, message: String) {
@@ -21,8 +24,10 @@ impl Failures {
     }
 
     /// The exit code: 0 if all went well, 1 if anything failed. With `summary`, first prints
-    /// the failures to stderr (outputs such as JSON carry them themselves).
-    pub fn finish(self, total: usize, summary: bool) -> ExitCode {
+    /// the failures to stderr (outputs such as JSON carry them themselves), out of `files`
+    /// processed plus the inputs that failed before (never "1 of 0 files failed").
+    pub fn finish(self, files: usize, summary: bool) -> ExitCode {
+        let total = files + self.walk_errors;
         if self.messages.is_empty() {
             return ExitCode::SUCCESS;
         }

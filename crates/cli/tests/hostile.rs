@@ -489,3 +489,21 @@ fn predictions_from_nothing_carry_warnings() {
     let out = genrecast(&["classify", "-q", &files[0]]);
     assert!(text(&out.stdout).contains("warning: the audio is digital silence"), "{}", text(&out.stdout));
 }
+
+/// A folder with no song in it is said, and the run exits 1 (it was silence and exit 0).
+#[test]
+fn empty_folders_are_said_and_fail() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(empty.join("sub")).expect("mkdir");
+    std::fs::write(empty.join("notes.txt"), b"not audio").expect("write");
+    let shown = empty.display().to_string();
+    let db = tmp.path().join("lib.sqlite").display().to_string();
+    let out_dir = tmp.path().join("features").display().to_string();
+    for args in [vec!["classify", &shown], vec!["info", &shown], vec!["features", &shown, "--out", &out_dir], vec!["index", &shown, "--db", &db]] {
+        let out = genrecast(&args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}\n{stderr}");
+        assert!(stderr.contains(&format!("{shown}: no audio files in this folder (looked for .wav")) && stderr.contains("1 of 1 files failed"), "{args:?}\n{stderr}");
+    }
+}
