@@ -192,7 +192,7 @@ pub struct MapArgs {
     #[arg(long, default_value = "map.html")]
     pub out: PathBuf,
     /// Colour by: label (known label, else the top predicted genre) or predicted.
-    #[arg(long, default_value = "label")]
+    #[arg(long, visible_alias = "color", default_value = "label")]
     pub colour: String,
     /// t-SNE perplexity (capped at (tracks - 1) / 3).
     #[arg(long, default_value_t = 30.0)]
@@ -301,10 +301,31 @@ pub struct BenchModelsArgs {
 pub enum ResultFormat {
     /// Readable table.
     Table,
-    /// One JSON document (an array with one object per file).
+    /// One JSON document: the model, its labels and settings, and `files`, an array with one
+    /// object per file.
     Json,
+    /// JSON Lines: one object per file, on its own line, as each file finishes.
+    Jsonl,
     /// CSV: one row per file (or per window with --segments), one column per label.
     Csv,
+}
+
+impl ResultFormat {
+    /// The format `--out`'s extension names: `.json`, `.jsonl` / `.ndjson`, `.csv`, and `.txt`
+    /// for the table.
+    ///
+    /// # Errors
+    /// An extension that names none of them.
+    pub fn from_extension(path: &std::path::Path) -> anyhow::Result<Self> {
+        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+        Ok(match ext.as_deref() {
+            Some("json") => Self::Json,
+            Some("jsonl" | "ndjson") => Self::Jsonl,
+            Some("csv") => Self::Csv,
+            Some("txt") | None => Self::Table,
+            Some(other) => anyhow::bail!("--out {}: cannot tell the format from '.{other}'; give --format table|json|jsonl|csv", path.display()),
+        })
+    }
 }
 
 /// Options shared by classify and tag.
@@ -327,10 +348,12 @@ pub struct PredictOptions {
     /// judged from every window (mean absolute probability difference 0.004).
     #[arg(long, default_value_t = genrecast_models::DEFAULT_MAX_WINDOWS)]
     pub max_windows: usize,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = ResultFormat::Table)]
-    pub format: ResultFormat,
-    /// Write the results to this file (atomically) instead of stdout.
+    /// Output format [default: from --out's extension (.json, .jsonl, .csv, .txt), else table].
+    /// On stdout, table, jsonl and csv print each file as it finishes (in input order).
+    #[arg(long, value_enum)]
+    pub format: Option<ResultFormat>,
+    /// Write the results to this file (atomically, creating missing folders) instead of
+    /// stdout.
     #[arg(long, short)]
     pub out: Option<PathBuf>,
     /// Hide the progress bar.
@@ -339,6 +362,18 @@ pub struct PredictOptions {
 }
 
 impl PredictOptions {
+    /// `--format`, or what `--out`'s extension names, or the table.
+    ///
+    /// # Errors
+    /// An `--out` extension that names no format, without `--format`.
+    pub fn format(&self) -> anyhow::Result<ResultFormat> {
+        match (self.format, &self.out) {
+            (Some(f), _) => Ok(f),
+            (None, Some(out)) => ResultFormat::from_extension(out),
+            (None, None) => Ok(ResultFormat::Table),
+        }
+    }
+
     /// `--max-windows` as the models take it.
     pub fn max_windows(&self) -> Option<usize> {
         (self.max_windows > 0).then_some(self.max_windows)

@@ -76,6 +76,10 @@ where
     O: Fn() -> Result<W, String> + Sync,
     S: Fn(&mut W) + Sync,
 {
+    let format = opts.format()?;
+    if let Some(parent) = opts.out.as_deref().and_then(std::path::Path::parent).filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    }
     let (files, walk_errors) = inputs::expand(&opts.paths);
     let mut failures = Failures::from_walk_errors(walk_errors);
     let pb = if opts.quiet || files.len() < 2 { ProgressBar::hidden() } else { ProgressBar::new(files.len() as u64) };
@@ -95,27 +99,40 @@ where
         }
         None => None,
     };
+    // On stdout, every format but the one JSON document prints each file as it finishes,
+    // in input order, so that `classify music/ | cat` is not silent for the whole run.
+    let printer = (opts.out.is_none() && format != ResultFormat::Json).then(|| OrderedPrinter::new(head(format, header)));
     let journal_errors = std::sync::Mutex::new(Vec::new());
     let results: Vec<Result<Prediction, String>> = files
         .par_iter()
-        .map_init(|| workers.get(), |worker, path| {
-            if let Some(p) = journal.as_ref().and_then(|j| j.get(path)) {
-                pb.inc(1);
-                return Ok(p);
+        .enumerate()
+        .map_init(|| workers.get(), |worker, (index, path)| {
+            if printer.as_ref().is_some_and(OrderedPrinter::stopped) {
+                return Err(format!("{}: not classified: standard output was closed", crate::names::display(path)));
             }
-            let r = match worker {
-                Ok(w) => score(w, path),
-                Err(e) => Err(e.clone()),
+            let r = match journal.as_ref().and_then(|j| j.get(path)) {
+                Some(p) => Ok(p),
+                None => {
+                    let r = match worker {
+                        Ok(w) => score(w, path),
+                        Err(e) => Err(e.clone()),
+                    };
+                    match (&r, &journal) {
+                        (Err(e), _) => pb.suspend(|| eprintln!("error: {}", crate::names::escape_controls(e))),
+                        (Ok(p), Some(j)) => {
+                            if let Err(e) = j.record(path, p) {
+                                journal_errors.lock().unwrap_or_else(|p| p.into_inner()).push(crate::report::chain(&e));
+                            }
+                        }
+                        (Ok(_), None) => {}
+                    }
+                    r
+                }
             };
             pb.inc(1);
-            match (&r, &journal) {
-                (Err(e), _) => pb.suspend(|| eprintln!("error: {}", crate::names::escape_controls(e))),
-                (Ok(p), Some(j)) => {
-                    if let Err(e) = j.record(path, p) {
-                        journal_errors.lock().unwrap_or_else(|p| p.into_inner()).push(crate::report::chain(&e));
-                    }
-                }
-                (Ok(_), None) => {}
+            if let Some(printer) = &printer {
+                let text = render(format, header, path, &r, opts);
+                pb.suspend(|| printer.put(index, text));
             }
             r
         })
@@ -125,22 +142,16 @@ where
     }
     pb.finish_and_clear();
     let rows: Vec<(PathBuf, Result<Prediction, String>)> = files.into_iter().zip(results).collect();
-    let text = match opts.format {
-        ResultFormat::Table => table(header, &rows, opts),
-        ResultFormat::Json => serde_json::to_string_pretty(&json(header, &rows, opts))? + "\n",
-        ResultFormat::Csv => csv(header, &rows, opts),
-    };
-    match &opts.out {
-        Some(path) => {
+    match (&opts.out, printer) {
+        (_, Some(printer)) => printer.finish()?,
+        (Some(path), None) => {
+            let text = whole(format, header, &rows, opts)?;
             genrecast_features::write_atomic(path, |w| std::io::Write::write_all(w, text.as_bytes())).with_context(|| format!("writing {}", path.display()))?;
             if let Some(j) = journal {
                 j.finish();
             }
         }
-        None => {
-            use std::io::Write;
-            std::io::stdout().lock().write_all(text.as_bytes())?;
-        }
+        (None, None) => out!("{}", whole(format, header, &rows, opts)?),
     }
     let total = rows.len();
     for (_, r) in rows {
@@ -151,72 +162,162 @@ where
     Ok(failures.finish(total, true))
 }
 
+/// Prints each file's text in input order as soon as all before it are printed. After a
+/// write fails (a closed pipe, a full disk) nothing more is printed, the batch stops taking
+/// new files, and [`OrderedPrinter::finish`] returns the error.
+struct OrderedPrinter {
+    state: std::sync::Mutex<(usize, std::collections::BTreeMap<usize, String>)>,
+    error: std::sync::Mutex<Option<std::io::Error>>,
+    stop: std::sync::atomic::AtomicBool,
+}
+
+impl OrderedPrinter {
+    fn new(head: String) -> Self {
+        let printer = Self { state: Default::default(), error: Default::default(), stop: Default::default() };
+        printer.write(&head);
+        printer
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn write(&self, text: &str) {
+        use std::io::Write as _;
+        if text.is_empty() || self.stopped() {
+            return;
+        }
+        let mut stdout = std::io::stdout().lock();
+        if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+            self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            self.error.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+        }
+    }
+
+    fn put(&self, index: usize, text: String) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.1.insert(index, text);
+        loop {
+            let next = state.0;
+            let Some(text) = state.1.remove(&next) else { break };
+            self.write(&text);
+            state.0 += 1;
+        }
+    }
+
+    fn finish(self) -> anyhow::Result<()> {
+        match self.error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some(e) => Err(anyhow::Error::new(e).context("writing to standard output")),
+            None => Ok(()),
+        }
+    }
+}
+
+/// What comes before the files: the table's model line, the CSV header.
+fn head(format: ResultFormat, h: &Header) -> String {
+    match format {
+        ResultFormat::Table => format!("model {} (trained on {})\n", h.model, h.trained_on),
+        ResultFormat::Csv => {
+            let mut head = vec!["file".to_owned(), "start_s".into(), "end_s".into(), "top".into()];
+            head.extend(h.labels.iter().cloned());
+            csv_line(&head)
+        }
+        ResultFormat::Json | ResultFormat::Jsonl => String::new(),
+    }
+}
+
+/// One file's part of the output (nothing for a failed file, except in JSON Lines).
+fn render(format: ResultFormat, h: &Header, path: &std::path::Path, r: &Result<Prediction, String>, opts: &PredictOptions) -> String {
+    match (format, r) {
+        (ResultFormat::Jsonl, r) => {
+            let mut v = file_json(h, path, r, opts);
+            // A line stands alone: it says which model made it.
+            v["model"] = h.model.as_str().into();
+            v["precision"] = h.precision.map_or("f32", genrecast_models::Precision::name).into();
+            format!("{v}\n")
+        }
+        (_, Err(_)) => String::new(),
+        (ResultFormat::Table, Ok(s)) => table_block(h, path, s, opts),
+        (ResultFormat::Csv, Ok(s)) => csv_rows(h, path, s, opts),
+        (ResultFormat::Json, Ok(_)) => String::new(),
+    }
+}
+
+/// The whole output at once, for `--out` (and for the one JSON document).
+fn whole(format: ResultFormat, h: &Header, rows: &[(PathBuf, Result<Prediction, String>)], opts: &PredictOptions) -> anyhow::Result<String> {
+    if format == ResultFormat::Json {
+        return Ok(serde_json::to_string_pretty(&json(h, rows, opts))? + "\n");
+    }
+    let mut text = head(format, h);
+    for (path, r) in rows {
+        text.push_str(&render(format, h, path, r, opts));
+    }
+    Ok(text)
+}
+
 fn clock(s: f64) -> String {
     let s = s.max(0.0).round() as u64;
     format!("{}:{:02}", s / 60, s % 60)
 }
 
-fn table(h: &Header, rows: &[(PathBuf, Result<Prediction, String>)], opts: &PredictOptions) -> String {
+fn table_block(h: &Header, path: &std::path::Path, s: &Prediction, opts: &PredictOptions) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "model {} (trained on {})", h.model, h.trained_on);
     let width = h.labels.iter().map(String::len).max().unwrap_or(0);
-    for (path, r) in rows {
-        let Ok(s) = r else { continue };
-        let spread = if s.windows_total > s.windows.len() { format!(" spread over {}", s.windows_total) } else { String::new() };
-        let _ = writeln!(out, "\n{}  ({:.1} s, {} windows{spread})", crate::names::display(path), s.duration, s.windows.len());
-        for w in &s.warnings {
-            let _ = writeln!(out, "  warning: {w}");
-        }
-        for i in genrecast_eval::top_indices(&s.probabilities, opts.top_k) {
-            let p = s.probabilities[i];
-            let _ = writeln!(out, "  {:<width$}  {:5.3}  {}", h.labels[i], p, "#".repeat((p * 30.0).round() as usize));
-        }
-        if let (Some(names), Some(tags)) = (&h.tag_names, &s.tags) {
-            let list: Vec<String> = genrecast_eval::top_indices(tags, 5).into_iter().map(|i| format!("{} {:.2}", names[i], tags[i])).collect();
-            let _ = writeln!(out, "  tags: {}", list.join(", "));
-        }
-        if opts.segments {
-            for w in &s.windows {
-                let list: Vec<String> = genrecast_eval::top_indices(&w.probabilities, opts.top_k.min(3)).into_iter().map(|i| format!("{} {:.2}", h.labels[i], w.probabilities[i])).collect();
-                let _ = writeln!(out, "    {:>6}-{:<6} {}", clock(w.start), clock(w.end), list.join("  "));
-            }
+    let spread = if s.windows_total > s.windows.len() { format!(" spread over {}", s.windows_total) } else { String::new() };
+    let _ = writeln!(out, "\n{}  ({:.1} s, {} windows{spread})", crate::names::display(path), s.duration, s.windows.len());
+    for w in &s.warnings {
+        let _ = writeln!(out, "  warning: {w}");
+    }
+    for i in genrecast_eval::top_indices(&s.probabilities, opts.top_k) {
+        let p = s.probabilities[i];
+        let _ = writeln!(out, "  {:<width$}  {:5.3}  {}", h.labels[i], p, "#".repeat((p * 30.0).round() as usize));
+    }
+    if let (Some(names), Some(tags)) = (&h.tag_names, &s.tags) {
+        let list: Vec<String> = genrecast_eval::top_indices(tags, 5).into_iter().map(|i| format!("{} {:.2}", names[i], tags[i])).collect();
+        let _ = writeln!(out, "  tags: {}", list.join(", "));
+    }
+    if opts.segments {
+        for w in &s.windows {
+            let list: Vec<String> = genrecast_eval::top_indices(&w.probabilities, opts.top_k.min(3)).into_iter().map(|i| format!("{} {:.2}", h.labels[i], w.probabilities[i])).collect();
+            let _ = writeln!(out, "    {:>6}-{:<6} {}", clock(w.start), clock(w.end), list.join("  "));
         }
     }
     out
 }
 
-fn json(h: &Header, rows: &[(PathBuf, Result<Prediction, String>)], opts: &PredictOptions) -> serde_json::Value {
+fn file_json(h: &Header, path: &std::path::Path, r: &Result<Prediction, String>, opts: &PredictOptions) -> serde_json::Value {
     let named = |p: &[f32], names: &[String]| -> serde_json::Map<String, serde_json::Value> { names.iter().zip(p).map(|(n, &v)| (n.clone(), serde_json::json!(v))).collect() };
     let ranked = |p: &[f32], names: &[String], k: usize| -> Vec<serde_json::Value> { genrecast_eval::top_indices(p, k).into_iter().map(|i| serde_json::json!({ "label": names[i], "probability": p[i] })).collect() };
-    let files: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|(path, r)| match r {
-            Err(e) => {
-                let mut v = serde_json::Value::Object(crate::names::json_fields(path));
-                v["error"] = e.as_str().into();
-                v
+    match r {
+        Err(e) => {
+            let mut v = serde_json::Value::Object(crate::names::json_fields(path));
+            v["error"] = e.as_str().into();
+            v
+        }
+        Ok(s) => {
+            let mut v = serde_json::json!({
+                "duration_s": s.duration, "top": ranked(&s.probabilities, &h.labels, opts.top_k),
+                "probabilities": named(&s.probabilities, &h.labels), "windows": s.windows.len(), "windows_total": s.windows_total.max(s.windows.len()),
+            });
+            if let Some(v) = v.as_object_mut() {
+                v.extend(crate::names::json_fields(path));
             }
-            Ok(s) => {
-                let mut v = serde_json::json!({
-                    "duration_s": s.duration, "top": ranked(&s.probabilities, &h.labels, opts.top_k),
-                    "probabilities": named(&s.probabilities, &h.labels), "windows": s.windows.len(), "windows_total": s.windows_total.max(s.windows.len()),
-                });
-                if let Some(v) = v.as_object_mut() {
-                    v.extend(crate::names::json_fields(path));
-                }
-                if !s.warnings.is_empty() {
-                    v["warnings"] = serde_json::json!(s.warnings);
-                }
-                if let (Some(names), Some(tags)) = (&h.tag_names, &s.tags) {
-                    v["tags"] = serde_json::json!(ranked(tags, names, 5));
-                }
-                if opts.segments {
-                    v["segments"] = s.windows.iter().map(|w| serde_json::json!({ "start_s": w.start, "end_s": w.end, "top": ranked(&w.probabilities, &h.labels, opts.top_k), "probabilities": named(&w.probabilities, &h.labels) })).collect();
-                }
-                v
+            if !s.warnings.is_empty() {
+                v["warnings"] = serde_json::json!(s.warnings);
             }
-        })
-        .collect();
+            if let (Some(names), Some(tags)) = (&h.tag_names, &s.tags) {
+                v["tags"] = serde_json::json!(ranked(tags, names, 5));
+            }
+            if opts.segments {
+                v["segments"] = s.windows.iter().map(|w| serde_json::json!({ "start_s": w.start, "end_s": w.end, "top": ranked(&w.probabilities, &h.labels, opts.top_k), "probabilities": named(&w.probabilities, &h.labels) })).collect();
+            }
+            v
+        }
+    }
+}
+
+fn json(h: &Header, rows: &[(PathBuf, Result<Prediction, String>)], opts: &PredictOptions) -> serde_json::Value {
+    let files: Vec<serde_json::Value> = rows.iter().map(|(path, r)| file_json(h, path, r, opts)).collect();
     let precision = h.precision.map_or("f32", genrecast_models::Precision::name);
     let kernel = (h.precision == Some(genrecast_models::Precision::Int8)).then(|| genrecast_models::Kernel::detect().name());
     serde_json::json!({
@@ -226,29 +327,25 @@ fn json(h: &Header, rows: &[(PathBuf, Result<Prediction, String>)], opts: &Predi
     })
 }
 
-fn csv(h: &Header, rows: &[(PathBuf, Result<Prediction, String>)], opts: &PredictOptions) -> String {
-    // CSV has no place for them: the warnings go to stderr, each with its file.
-    for (path, r) in rows {
-        for w in r.iter().flat_map(|p| &p.warnings) {
-            eprintln!("warning: {}: {w}", crate::names::display(path));
-        }
-    }
+fn csv_line(record: &[String]) -> String {
     let mut w = ::csv::Writer::from_writer(Vec::new());
-    let mut head = vec!["file".to_owned(), "start_s".into(), "end_s".into(), "top".into()];
-    head.extend(h.labels.iter().cloned());
-    let _ = w.write_record(&head);
-    for (path, r) in rows {
-        let Ok(s) = r else { continue };
-        let mut record = |start: f64, end: f64, p: &[f32]| {
-            let mut rec = vec![crate::names::csv_cell(&crate::names::display(path)), format!("{start:.3}"), format!("{end:.3}"), h.labels[genrecast_models::argmax(p)].clone()];
-            rec.extend(p.iter().map(|v| format!("{v:.6}")));
-            let _ = w.write_record(&rec);
-        };
-        if opts.segments {
-            s.windows.iter().for_each(|win| record(win.start, win.end, &win.probabilities));
-        } else {
-            record(0.0, s.duration, &s.probabilities);
-        }
-    }
+    let _ = w.write_record(record);
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// One file's CSV rows. CSV has no place for warnings: they go to stderr, with the file.
+fn csv_rows(h: &Header, path: &std::path::Path, s: &Prediction, opts: &PredictOptions) -> String {
+    for w in &s.warnings {
+        eprintln!("warning: {}: {w}", crate::names::display(path));
+    }
+    let record = |start: f64, end: f64, p: &[f32]| {
+        let mut rec = vec![crate::names::csv_cell(&crate::names::display(path)), format!("{start:.3}"), format!("{end:.3}"), h.labels[genrecast_models::argmax(p)].clone()];
+        rec.extend(p.iter().map(|v| format!("{v:.6}")));
+        csv_line(&rec)
+    };
+    if opts.segments {
+        s.windows.iter().map(|win| record(win.start, win.end, &win.probabilities)).collect()
+    } else {
+        record(0.0, s.duration, &s.probabilities)
+    }
 }

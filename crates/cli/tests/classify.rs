@@ -209,3 +209,32 @@ fn bench_classify_reports_speed_memory_and_agreement() {
     assert_eq!(fast["files"].as_array().map(Vec::len), Some(4));
     assert!(fast["files"].as_array().expect("files").iter().all(|f| f["windows"].as_u64() == Some(4)), "{fast}");
 }
+
+/// One output convention: `--format` follows `--out`'s extension, `--out` makes its folders,
+/// JSON Lines gives one object per file (errors included) in input order, and the provenance
+/// line names the dataset, not the path it had on the machine that trained the model.
+#[test]
+fn formats_follow_out_and_jsonl_streams_one_object_per_file() {
+    let hostile = repo().join("crates/cli/tests/hostile");
+    let files: Vec<String> = ["good.flac", "empty.wav", "good_10s.ogg", "good.mp3"].iter().map(|f| hostile.join(f).display().to_string()).collect();
+    let mut args = vec!["classify", "-q", "--format", "jsonl"];
+    args.extend(files.iter().map(String::as_str));
+    let out = genrecast(&args);
+    assert_eq!(out.status.code(), Some(1), "one file failed");
+    let lines: Vec<serde_json::Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("a JSON object per line")).collect();
+    let order: Vec<&str> = lines.iter().map(|v| v["file"].as_str().expect("file")).collect();
+    assert_eq!(order, files.iter().map(String::as_str).collect::<Vec<_>>(), "input order");
+    assert!(lines[1]["error"].as_str().is_some_and(|e| e.contains("empty")) && lines[0]["model"] == "genre-gtzan", "{lines:?}");
+
+    let tmp = tempfile::tempdir().expect("tmp");
+    for (name, check) in [("a/b/r.csv", "file,start_s,end_s,top,blues"), ("r.json", "\"files\""), ("r.jsonl", "{\"duration_s\""), ("r.txt", "model genre-gtzan (trained on gtzan, ")] {
+        let target = tmp.path().join(name);
+        let out = genrecast(&["classify", "-q", &files[0], "--out", target.to_str().expect("utf-8")]);
+        assert!(out.status.success(), "{name}: {}", text(&out.stderr));
+        let written = std::fs::read_to_string(&target).expect(name);
+        assert!(written.starts_with(check) || written.contains(check), "{name}: {written}");
+        assert!(!written.contains("shared/data"), "{name}: a build machine's path: {written}");
+    }
+    let out = genrecast(&["classify", "-q", &files[0], "--out", tmp.path().join("r.xlsx").to_str().expect("utf-8")]);
+    assert!(out.status.code() == Some(2) && text(&out.stderr).contains("give --format"), "{}", text(&out.stderr));
+}

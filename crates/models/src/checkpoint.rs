@@ -40,7 +40,14 @@ pub struct TrainedOn {
 
 impl std::fmt::Display for TrainedOn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}, {} split, {} tracks", self.kind, self.dataset, self.split, self.tracks)
+        // The dataset's own name, not the path it had on the machine that trained the model
+        // ("gtzan", not "../shared/data/gtzan"): that path means nothing to whoever reads it.
+        let name = std::path::Path::new(&self.dataset).file_name().map_or_else(|| self.dataset.clone(), |n| n.to_string_lossy().into_owned());
+        if name == self.kind {
+            write!(f, "{}, {} split, {} tracks", self.kind, self.split, self.tracks)
+        } else {
+            write!(f, "{} {name}, {} split, {} tracks", self.kind, self.split, self.tracks)
+        }
     }
 }
 
