@@ -353,7 +353,16 @@ impl MusicnnFrontEnd {
     /// where musicnn would produce infinity (mel power above 65,504, i.e. far beyond full
     /// scale), so that a loud file gives a finite input.
     pub fn network_input(&self, y16k: &[f32]) -> Array2 {
-        let mut mel = self.mel.apply(&self.stft.power(y16k));
+        self.network_input_span(y16k, 0, 0, crate::stft::n_frames(y16k.len(), 512, 256, true))
+    }
+
+    /// Frames `first_frame .. first_frame + n_frames` of [`network_input`](Self::network_input)
+    /// of a song of which `y16k` holds the samples from index `y_start` on (every sample the
+    /// frames read: `first_frame * 256 - 256 .. (first_frame + n_frames - 1) * 256 + 256`,
+    /// within the song); bit for bit the whole song's values. See
+    /// [`StftPlan::power_span`](crate::StftPlan::power_span).
+    pub fn network_input_span(&self, y16k: &[f32], y_start: usize, first_frame: usize, n_frames: usize) -> Array2 {
+        let mut mel = self.mel.apply(&self.stft.power_span(y16k, y_start, first_frame, n_frames));
         mel.data.iter_mut().for_each(|v| {
             // Loud but finite power saturates at f16's largest value; power that overflowed
             // f32 itself (samples of 1e30) stays infinite, so that callers refuse it as they

@@ -115,17 +115,39 @@ impl StftPlan {
     /// `|stft(y)|^2`. Matches `np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop,
     /// window="hann", center=True, pad_mode="constant")) ** 2`.
     pub fn power(&self, y: &[f32]) -> PowerSpectrogram {
+        self.power_span(y, 0, 0, n_frames(y.len(), self.n_fft, self.hop, true))
+    }
+
+    /// Frames `first_frame .. first_frame + n_frames` of [`power`](Self::power) of a song of
+    /// which `y` holds the samples from index `y_start` on: the same values, bit for bit, as
+    /// those frames of the whole song's spectrogram, provided `y` holds every sample of the
+    /// song that they read (samples outside `y` are read as zeros, as beyond the song's ends).
+    /// A long song's frames can so be computed from the few seconds around them, as it
+    /// decodes.
+    ///
+    /// # Example
+    /// ```
+    /// let plan = genrecast_features::StftPlan::new(512, 256)?;
+    /// let y: Vec<f32> = (0..16_000).map(|i| (i as f32 * 0.05).sin()).collect();
+    /// let whole = plan.power(&y);
+    /// // Frames 20..30 read samples 20 * 256 - 256 .. 29 * 256 + 256.
+    /// let part = plan.power_span(&y[4_864..7_680], 4_864, 20, 10);
+    /// assert_eq!(part.frame(0), whole.frame(20));
+    /// # Ok::<(), genrecast_features::Error>(())
+    /// ```
+    pub fn power_span(&self, y: &[f32], y_start: usize, first_frame: usize, n_frames: usize) -> PowerSpectrogram {
         let n_fft = self.n_fft;
         let pad = n_fft / 2;
-        let n_frames = n_frames(y.len(), n_fft, self.hop, true);
         let n_bins = n_fft / 2 + 1;
+        // Frame t below is the song's frame first_frame + t; its samples, relative to y.
+        let offset = (first_frame * self.hop) as isize - pad as isize - y_start as isize;
         let mut power = vec![0.0f32; n_frames * n_bins];
         let mut input = self.fft.make_input_vec();
         let mut output = self.fft.make_output_vec();
         let mut scratch = self.fft.make_scratch_vec();
         for t in 0..n_frames {
             // Frame t covers padded samples [t*hop, t*hop + n_fft), i.e. y[t*hop - pad ..].
-            let start = (t * self.hop) as isize - pad as isize;
+            let start = (t * self.hop) as isize + offset;
             match usize::try_from(start).ok().and_then(|s| y.get(s..s + n_fft)) {
                 // Interior frames (all but a few at each end): no bounds test per sample.
                 Some(frame) => {

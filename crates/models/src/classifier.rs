@@ -120,12 +120,14 @@ pub struct Prediction {
     pub warnings: Vec<String>,
 }
 
+pub(crate) const SILENCE_WARNING: &str = "the audio is digital silence: the prediction says nothing about the music";
+
 /// Warnings about the audio itself, for [`Prediction::warnings`]: a model always answers,
 /// even for silence, so the answer says when there was nothing to hear.
 fn audio_warnings(samples: &[f32], rate: u32, window_seconds: f64) -> Vec<String> {
     let mut out = Vec::new();
     if samples.iter().all(|&v| v == 0.0) {
-        out.push("the audio is digital silence: the prediction says nothing about the music".to_owned());
+        out.push(SILENCE_WARNING.to_owned());
     }
     let seconds = samples.len() as f64 / f64::from(rate.max(1));
     if seconds < window_seconds {
@@ -171,6 +173,7 @@ pub struct Classifier {
     features: Option<FeatureExtractor>,
     backbone: Option<(Musicnn, MusicnnFrontEnd)>,
     max_windows: Option<usize>,
+    stream_above: f64,
 }
 
 impl Classifier {
@@ -211,7 +214,14 @@ impl Classifier {
         } else {
             None
         };
-        Ok(Self { net, card, name: name_or_dir.to_owned(), device, features, backbone, max_windows: Some(DEFAULT_MAX_WINDOWS) })
+        Ok(Self { net, card, name: name_or_dir.to_owned(), device, features, backbone, max_windows: Some(DEFAULT_MAX_WINDOWS), stream_above: crate::STREAM_ABOVE_SECONDS })
+    }
+
+    /// Files declared longer than `seconds` are analysed as they decode, in flat memory, with
+    /// the same result as a whole-file decode (models on a musicnn backbone; others always
+    /// decode whole). Default: [`STREAM_ABOVE_SECONDS`](crate::STREAM_ABOVE_SECONDS).
+    pub fn set_stream_above(&mut self, seconds: f64) {
+        self.stream_above = seconds;
     }
 
     /// Judges a song from at most `max` windows spread evenly over it (`None`: every
@@ -263,6 +273,13 @@ impl Classifier {
     /// # Errors
     /// [`Error::Data`] naming the file for audio that cannot be read or holds no samples.
     pub fn classify_file(&self, path: &Path, aggregation: Aggregation) -> Result<Prediction> {
+        if let Some((net, front)) = &self.backbone {
+            if let Some(a) = crate::streamed::analyse_file(net, front, path, &self.device, self.max_windows, self.stream_above)? {
+                let spans = a.windows.iter().map(|w| (w.start, w.end)).collect();
+                let tags = Some(aggregate_windows(&a.windows, Aggregation::Mean, Task::MultiLabel));
+                return self.head(a.penultimate, spans, tags, a.total, a.duration, a.warnings, aggregation).map_err(|e| Error::Data(format!("{}: {e}", path.display())));
+            }
+        }
         let wave = load_wave(path, self.sample_rate())?;
         let mut p = self.classify_samples(&wave.samples, aggregation).map_err(|e| Error::Data(format!("{}: {e}", path.display())))?;
         p.warnings.splice(0..0, wave.warnings);
@@ -279,7 +296,6 @@ impl Classifier {
         }
         let duration = samples.len() as f64 / f64::from(self.sample_rate());
         let spec = &self.card.input;
-        let shape = spec.example_shape();
         // Window inputs (normalised) and their time spans.
         let (mut inputs, mut spans, mut tags, mut windows_total) = (Vec::new(), Vec::new(), None, 0);
         if let Some((net, front)) = &self.backbone {
@@ -299,6 +315,16 @@ impl Classifier {
                 spans.push((start as f64 * col, ((start + spec.crop_frames) as f64 * col).min(duration)));
             }
         }
+        let window_seconds = if self.backbone.is_some() { PATCH_SECONDS } else { spec.crop_frames as f64 * spec.column_seconds() };
+        let warnings = audio_warnings(samples, self.sample_rate(), window_seconds);
+        self.head(inputs, spans, tags, windows_total, duration, warnings, aggregation)
+    }
+
+    /// The model's head over window inputs (penultimate backbone features, or feature
+    /// crops): window predictions, their aggregate and the song embedding.
+    #[allow(clippy::too_many_arguments)]
+    fn head(&self, mut inputs: Vec<Vec<f32>>, spans: Vec<(f64, f64)>, tags: Option<Vec<f32>>, windows_total: usize, duration: f64, warnings: Vec<String>, aggregation: Aggregation) -> Result<Prediction> {
+        let shape = self.card.input.example_shape();
         if inputs.is_empty() {
             return Err(Error::Data("too short to analyse".into()));
         }
@@ -326,8 +352,6 @@ impl Classifier {
         if !probabilities.iter().chain(&embedding).all(|v| v.is_finite()) {
             return Err(Error::Config(format!("model '{}' gave non-finite outputs (NaN or infinite): the model is broken, not the audio", self.name)));
         }
-        let window_seconds = if self.backbone.is_some() { PATCH_SECONDS } else { spec.crop_frames as f64 * spec.column_seconds() };
-        let warnings = audio_warnings(samples, self.sample_rate(), window_seconds);
         Ok(Prediction { probabilities, windows, tags, duration, embedding, windows_total, warnings })
     }
 }
@@ -378,6 +402,7 @@ pub struct Tagger {
     front: MusicnnFrontEnd,
     device: Device,
     max_windows: Option<usize>,
+    stream_above: f64,
 }
 
 impl Tagger {
@@ -387,7 +412,14 @@ impl Tagger {
     /// Never for the shipped weights.
     pub fn open(backbone: Backbone) -> Result<Self> {
         let device = Device::flex();
-        Ok(Self { net: Musicnn::pretrained(backbone, &device)?, front: MusicnnFrontEnd::new().map_err(|e| Error::Config(e.to_string()))?, device, max_windows: Some(DEFAULT_MAX_WINDOWS) })
+        Ok(Self { net: Musicnn::pretrained(backbone, &device)?, front: MusicnnFrontEnd::new().map_err(|e| Error::Config(e.to_string()))?, device, max_windows: Some(DEFAULT_MAX_WINDOWS), stream_above: crate::STREAM_ABOVE_SECONDS })
+    }
+
+    /// Files declared longer than `seconds` are tagged as they decode, in flat memory, with
+    /// the same result as a whole-file decode. Default:
+    /// [`STREAM_ABOVE_SECONDS`](crate::STREAM_ABOVE_SECONDS).
+    pub fn set_stream_above(&mut self, seconds: f64) {
+        self.stream_above = seconds;
     }
 
     /// Judges a song from at most `max` patches spread evenly over it (`None`: every
@@ -421,6 +453,9 @@ impl Tagger {
     /// # Errors
     /// [`Error::Data`] naming the file for audio that cannot be read or holds no samples.
     pub fn tag_file(&self, path: &Path, aggregation: Aggregation) -> Result<Prediction> {
+        if let Some(a) = crate::streamed::analyse_file(&self.net, &self.front, path, &self.device, self.max_windows, self.stream_above)? {
+            return Ok(tag_prediction(a.penultimate, a.windows, a.total, a.duration, a.warnings, aggregation));
+        }
         let wave = load_wave(path, MusicnnFrontEnd::SAMPLE_RATE)?;
         let mut p = self.tag_samples(&wave.samples, aggregation).map_err(|e| Error::Data(format!("{}: {e}", path.display())))?;
         p.warnings.splice(0..0, wave.warnings);
@@ -437,15 +472,20 @@ impl Tagger {
         }
         let duration = samples.len() as f64 / f64::from(MusicnnFrontEnd::SAMPLE_RATE);
         let (penultimate, windows, windows_total) = backbone_windows(&self.net, &self.front, samples, duration, &self.device, self.max_windows)?;
-        let probabilities = aggregate_windows(&windows, aggregation, Task::MultiLabel);
-        // The tagger's embedding: its penultimate features averaged over patches.
-        let mut embedding = vec![0.0f32; penultimate.first().map_or(0, Vec::len)];
-        for row in &penultimate {
-            embedding.iter_mut().zip(row).for_each(|(e, v)| *e += v / penultimate.len() as f32);
-        }
         let warnings = audio_warnings(samples, MusicnnFrontEnd::SAMPLE_RATE, PATCH_SECONDS);
-        Ok(Prediction { probabilities, windows, tags: None, duration, embedding, windows_total, warnings })
+        Ok(tag_prediction(penultimate, windows, windows_total, duration, warnings, aggregation))
     }
+}
+
+/// A tagger's prediction from its patches; its embedding is the penultimate features
+/// averaged over them.
+fn tag_prediction(penultimate: Vec<Vec<f32>>, windows: Vec<WindowPrediction>, windows_total: usize, duration: f64, warnings: Vec<String>, aggregation: Aggregation) -> Prediction {
+    let probabilities = aggregate_windows(&windows, aggregation, Task::MultiLabel);
+    let mut embedding = vec![0.0f32; penultimate.first().map_or(0, Vec::len)];
+    for row in &penultimate {
+        embedding.iter_mut().zip(row).for_each(|(e, v)| *e += v / penultimate.len() as f32);
+    }
+    Prediction { probabilities, windows, tags: None, duration, embedding, windows_total, warnings }
 }
 
 /// Aggregates window predictions into one per song (as `Classifier` does).

@@ -10,6 +10,7 @@ pub mod int8;
 pub mod musicnn;
 mod network;
 mod step_timing;
+mod streamed;
 mod train;
 pub mod zero_shot;
 
@@ -22,6 +23,7 @@ pub use int8::Kernel;
 pub use musicnn::{Backbone, Musicnn, MusicnnOutput, Precision};
 pub use network::{Architecture, GenreNet, NetworkConfig};
 pub use step_timing::{time_steps, StepTimes};
+pub use streamed::{STREAM_ABOVE_SECONDS, STREAM_UNKNOWN_ABOVE_BYTES};
 pub use zero_shot::ZeroShot;
 pub use train::{argmax, embeddings, loss, predict, probabilities, train, Augment, EpochRecord, Example, OptimizerKind, Schedule, Task, TrainConfig, Trained};
 

@@ -1,0 +1,222 @@
+//! A long recording through a musicnn backbone as it decodes, holding only the patches in
+//! work: memory stays flat whatever the song's length (a 2-hour file held 460 MB of 16 kHz
+//! samples and 170 MB of mel spectrogram in the whole-file path).
+//!
+//! The result is the whole-file path's, bit for bit: the patches are chosen from the length
+//! the header declares, and each patch's mel frames are computed from exactly the samples
+//! they read ([`MusicnnFrontEnd::network_input_span`]). A stream whose length turns out to
+//! differ from its header keeps its result when the difference changes neither the patches
+//! chosen nor the samples they read (an Ogg file a second longer than its last page says);
+//! otherwise (a file cut short) it is decoded a second time with the length now known.
+
+use std::path::Path;
+
+use burn::tensor::Device;
+use genrecast_audio::{stream_mono, AudioStream, LoadOptions};
+use genrecast_features::{Array2, MusicnnFrontEnd};
+
+use crate::classifier::{spread, WindowPrediction};
+use crate::musicnn::{Musicnn, PATCH_FRAMES, PATCH_SECONDS};
+use crate::{Error, Result};
+
+/// Files whose header declares more than this are analysed as they decode. Shorter ones
+/// (and files that declare no length and weigh less than [`STREAM_UNKNOWN_ABOVE_BYTES`]) are
+/// decoded whole, which costs at most tens of MB.
+pub const STREAM_ABOVE_SECONDS: f64 = 120.0;
+
+/// A file that declares no length (an MP3 without a Xing header) and is larger than this is
+/// streamed in two passes: one to count its samples, one to analyse them.
+pub const STREAM_UNKNOWN_ABOVE_BYTES: u64 = 20 << 20;
+
+/// Patches per call of the network: enough for the int8 front end's parallel batch.
+const BATCH: usize = 8;
+const HOP: usize = 256;
+
+/// What the backbone made of a song: penultimate features and tag probabilities per chosen
+/// patch, the song's patch count, its duration in seconds, and warnings (decoder's first).
+pub(crate) struct BackboneAnalysis {
+    pub penultimate: Vec<Vec<f32>>,
+    pub windows: Vec<WindowPrediction>,
+    pub total: usize,
+    pub duration: f64,
+    pub warnings: Vec<String>,
+}
+
+/// Analyses `path` as it decodes when it is long (see [`STREAM_ABOVE_SECONDS`]); `Ok(None)`
+/// when it is better decoded whole. `stream_above` overrides the threshold (tests set 0).
+pub(crate) fn analyse_file(net: &Musicnn, front: &MusicnnFrontEnd, path: &Path, device: &Device, max: Option<usize>, stream_above: f64) -> Result<Option<BackboneAnalysis>> {
+    let data = |e: genrecast_audio::Error| Error::Data(e.to_string());
+    let (declared, native) = {
+        let stream = AudioStream::open(path).map_err(data)?;
+        (stream.info().declared_frames, stream.info().sample_rate)
+    };
+    let rate = u64::from(MusicnnFrontEnd::SAMPLE_RATE);
+    let expected = match declared {
+        Some(frames) if frames as f64 / f64::from(native) > stream_above => frames * rate / u64::from(native) + u64::from(frames * rate % u64::from(native) != 0),
+        Some(_) => return Ok(None),
+        None => {
+            let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            if bytes <= STREAM_UNKNOWN_ABOVE_BYTES && stream_above > 0.0 {
+                return Ok(None);
+            }
+            count_samples(path)?
+        }
+    };
+    match analyse_pass(net, front, path, device, max, expected as usize)? {
+        Pass::Done(a) => Ok(Some(a)),
+        Pass::Short => Ok(None),
+        // The header was wrong about the length: choose the patches again from the true one.
+        Pass::LengthWas(n) => match analyse_pass(net, front, path, device, max, n)? {
+            Pass::Done(a) => Ok(Some(a)),
+            Pass::Short => Ok(None),
+            Pass::LengthWas(m) => Err(Error::Data(format!("{}: decoded to {n} samples, then to {m}: the file changed while it was read", path.display()))),
+        },
+    }
+}
+
+enum Pass {
+    Done(BackboneAnalysis),
+    /// Shorter than two patches: the whole-file path wraps it around.
+    Short,
+    /// The stream held this many samples, not the number expected.
+    LengthWas(usize),
+}
+
+fn options() -> LoadOptions {
+    LoadOptions { sample_rate: Some(MusicnnFrontEnd::SAMPLE_RATE), ..LoadOptions::default() }
+}
+
+fn count_samples(path: &Path) -> Result<u64> {
+    let mut n = 0u64;
+    stream_mono(path, &options(), |block| {
+        n += block.len() as u64;
+        Ok(())
+    })
+    .map_err(|e| Error::Data(e.to_string()))?;
+    Ok(n)
+}
+
+/// The samples patch `p`'s frames read, `[start, end)`, within a song of `n` samples.
+fn patch_span(p: usize, n: usize) -> (usize, usize) {
+    let (start, end) = patch_reach(p);
+    (start, end.min(n))
+}
+
+/// The samples patch `p`'s frames read in a song long enough to hold them all.
+fn patch_reach(p: usize) -> (usize, usize) {
+    let first = p * PATCH_FRAMES;
+    ((first * HOP).saturating_sub(HOP), (first + PATCH_FRAMES - 1) * HOP + HOP)
+}
+
+fn analyse_pass(net: &Musicnn, front: &MusicnnFrontEnd, path: &Path, device: &Device, max: Option<usize>, n: usize) -> Result<Pass> {
+    let frames = genrecast_features::n_frames(n, 512, HOP, true);
+    if frames < 2 * PATCH_FRAMES {
+        return Ok(Pass::Short);
+    }
+    let total = frames / PATCH_FRAMES;
+    let which = spread(total, max);
+    let mut state = State { n, which: &which, next: 0, buf: Vec::new(), buf_start: 0, seen: 0, all_zero: true, refused: None, batch: Vec::new(), penultimate: Vec::new(), taggram: Vec::new() };
+    let info = stream_mono(path, &options(), |block| {
+        state.push(block, net, front, device);
+        Ok(())
+    })
+    .map_err(|e| Error::Data(e.to_string()))?;
+    let actual = state.seen;
+    if actual != n {
+        // The same patches over the same samples, none near either end: the result stands.
+        let same_patches = genrecast_features::n_frames(actual, 512, HOP, true) / PATCH_FRAMES == total;
+        let within = which.iter().all(|&p| patch_reach(p).1 <= n.min(actual));
+        if !(same_patches && within && state.next == which.len()) {
+            return Ok(Pass::LengthWas(actual));
+        }
+    }
+    if let Some(why) = state.refused {
+        return Err(Error::Data(format!("{}: {why}", path.display())));
+    }
+    state.run_batch(net, device);
+    let duration = actual as f64 / f64::from(MusicnnFrontEnd::SAMPLE_RATE);
+    let windows = state
+        .taggram
+        .into_iter()
+        .zip(&which)
+        .map(|(p, &i)| WindowPrediction { start: i as f64 * PATCH_SECONDS, end: ((i + 1) as f64 * PATCH_SECONDS).min(duration), probabilities: p })
+        .collect();
+    let mut warnings = info.warnings;
+    if state.all_zero {
+        warnings.push(crate::classifier::SILENCE_WARNING.to_owned());
+    }
+    Ok(Pass::Done(BackboneAnalysis { penultimate: state.penultimate, windows, total, duration, warnings }))
+}
+
+/// The stream's state: the samples from the next chosen patch's first on, and the patches
+/// waiting for the network.
+struct State<'a> {
+    n: usize,
+    which: &'a [usize],
+    next: usize,
+    buf: Vec<f32>,
+    /// The song's index of `buf[0]`.
+    buf_start: usize,
+    seen: usize,
+    all_zero: bool,
+    /// Why the song cannot be judged; once set, the rest is only counted.
+    refused: Option<String>,
+    batch: Vec<Array2>,
+    penultimate: Vec<Vec<f32>>,
+    taggram: Vec<Vec<f32>>,
+}
+
+impl State<'_> {
+    fn push(&mut self, block: &[f32], net: &Musicnn, front: &MusicnnFrontEnd, device: &Device) {
+        self.all_zero &= block.iter().all(|&v| v == 0.0);
+        self.seen += block.len();
+        if self.refused.is_some() {
+            // Refused: only count.
+            return;
+        }
+        self.buf.extend_from_slice(block);
+        while let Some(&p) = self.which.get(self.next) {
+            if self.seen < patch_span(p, self.n).1 {
+                break;
+            }
+            let input = front.network_input_span(&self.buf, self.buf_start, p * PATCH_FRAMES, PATCH_FRAMES);
+            // One rule with the whole-file path and `features`: a spectrogram that overflows
+            // is refused, not judged.
+            if !input.data.iter().all(|v| v.is_finite()) {
+                let peak = self.buf.iter().fold(0f32, |m, v| m.max(v.abs()));
+                self.refused = Some(format!("the spectrogram is not finite: samples reach {peak:e}, far outside [-1, 1]"));
+                self.buf.clear();
+                return;
+            }
+            self.batch.push(input);
+            self.next += 1;
+            if self.batch.len() == BATCH {
+                self.run_batch(net, device);
+            }
+        }
+        // Keep only what the next chosen patch reads (nothing once all are done).
+        let keep_from = self.which.get(self.next).map_or(usize::MAX, |&p| patch_span(p, self.n).0);
+        let drop = keep_from.saturating_sub(self.buf_start).min(self.buf.len());
+        self.buf.drain(..drop);
+        self.buf_start += drop;
+    }
+
+    /// The waiting patches through the network, side by side in one input.
+    fn run_batch(&mut self, net: &Musicnn, device: &Device) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let (k, rows) = (self.batch.len(), self.batch[0].rows);
+        let cols = k * PATCH_FRAMES;
+        let mut data = vec![0f32; rows * cols];
+        for (j, m) in self.batch.iter().enumerate() {
+            for r in 0..rows {
+                data[r * cols + j * PATCH_FRAMES..][..PATCH_FRAMES].copy_from_slice(&m.data[r * PATCH_FRAMES..][..PATCH_FRAMES]);
+            }
+        }
+        let out = net.analyse_patches(&Array2::from_vec(rows, cols, data), device, &(0..k).collect::<Vec<_>>());
+        self.penultimate.extend(out.penultimate);
+        self.taggram.extend(out.taggram);
+        self.batch.clear();
+    }
+}
