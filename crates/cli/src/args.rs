@@ -385,7 +385,8 @@ impl PredictOptions {
 pub struct ClassifyArgs {
     #[command(flatten)]
     pub common: PredictOptions,
-    /// A built-in model (see --list-models) or a model folder written by `genrecast train`.
+    /// The built-in model (genre-gtzan: ten GTZAN genres from a head on musicnn-msd, trained
+    /// on GTZAN's filtered train+valid lists) or a model folder written by `genrecast train`.
     #[arg(long, short, default_value = "genre-gtzan")]
     pub model: String,
     /// With a model on a pretrained tagger, also show its top tags.
@@ -473,10 +474,13 @@ pub struct TrainArgs {
     /// Output folder of the model.
     #[arg(long, short)]
     pub out: PathBuf,
+    /// Passes over the training side (at most: early stopping may end sooner, see --patience).
     #[arg(long, default_value_t = 30)]
     pub epochs: usize,
+    /// Examples (crops) per optimiser step.
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
+    /// Learning rate at the start (the schedule changes it, see --schedule).
     #[arg(long, default_value_t = 1e-3)]
     pub lr: f64,
     /// adam, adamw or adadelta.
@@ -488,6 +492,7 @@ pub struct TrainArgs {
     /// L1 penalty on embedding and output weights.
     #[arg(long, default_value_t = 0.0)]
     pub l1: f32,
+    /// Dropout probability before the embedding and output layers.
     #[arg(long, default_value_t = 0.3)]
     pub dropout: f64,
     /// Embedding size.
@@ -514,6 +519,8 @@ pub struct TrainArgs {
     /// Augmentation: mixup alpha (0: off).
     #[arg(long, default_value_t = 0.0)]
     pub mixup: f32,
+    /// Seed of the initial weights, the crops, the batches and the augmentation: the same
+    /// seed, data and settings train the same model.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Train even if a clip or artist is on both sides of the split (warns).
@@ -745,6 +752,7 @@ pub struct BenchModelArgs {
     /// mlp, cnn1d, cnn2d, crnn or lstm.
     #[arg(long, default_value = "cnn2d")]
     pub model: String,
+    /// Examples per timed training step and inference batch.
     #[arg(long, default_value_t = 32)]
     pub batch: usize,
     /// Input features (rows) per example.
@@ -880,5 +888,28 @@ impl CacheOptions {
         }
         let dir = self.cache_dir.clone().unwrap_or_else(genrecast_datasets::FeatureCache::default_dir);
         Ok(Some(genrecast_datasets::FeatureCache::open(&dir).with_context(|| format!("feature cache {}", dir.display()))?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every flag and argument of every command says what it does in `--help` (five `train`
+    /// flags said only their default).
+    #[test]
+    fn every_option_has_a_description() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id != "help" && id != "version" && arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&<super::Cli as clap::CommandFactory>::command(), "genrecast", &mut missing);
+        assert!(missing.is_empty(), "no description: {missing:?}");
     }
 }
