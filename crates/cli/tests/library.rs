@@ -60,6 +60,13 @@ fn index_similar_playlist_map_plot() {
     // A song outside the library is analysed on the fly.
     let v = json(&bin().args(["similar", "-k", "3", "--json", "--db"]).arg(&db).arg(example_song()).output().expect("similar"));
     assert_eq!(v["similar"].as_array().map(Vec::len), Some(3));
+    // A copy of a library song under another name is the same song: never its own neighbour
+    // (it was listed first, at distance 0).
+    let copy = tmp.path().join("copy_of_seed.flac");
+    std::fs::copy(&seed, &copy).expect("copy");
+    let v = json(&bin().args(["similar", "-k", "5", "--json", "--db"]).arg(&db).arg(&copy).output().expect("similar"));
+    let near = v["similar"].as_array().expect("similar");
+    assert!(near.len() == 5 && near.iter().all(|n| n["track"]["path"] != seed.to_string_lossy().as_ref() && n["distance"].as_f64() > Some(1e-6)), "{v}");
 
     // A playlist: starts at the seed, no repeats, the requested length.
     let m3u = tmp.path().join("list.m3u");

@@ -417,7 +417,8 @@ impl Library {
     }
 
     /// The `k` tracks nearest an embedding `query` as analysed (e.g. of a file outside the
-    /// library; it is standardised as the library's are), leaving out `exclude`.
+    /// library; it is standardised as the library's are), leaving out `exclude` and any track
+    /// whose embedding is the query's own (the same song).
     pub fn similar_to(&self, query: &[f32], kind: &str, k: usize, metric: Metric, exclude: &[i64]) -> Result<Vec<(Track, f32)>> {
         let (all, scaler) = self.standardised_embeddings(kind)?;
         let mut q = query.to_vec();
@@ -425,6 +426,10 @@ impl Library {
             return Err(LibraryError::Query(format!("a {}-d '{kind}' query against {}-d library embeddings (another model?)", q.len(), scaler.mean.len())));
         }
         scaler.transform_in_place(&mut q);
-        nearest(&q, &all, k, metric, exclude).into_iter().map(|(i, d)| Ok((self.track(i)?, d))).collect()
+        // The query song itself, if the library holds it (under another path, or uploaded):
+        // never its own neighbour, as in `similar`.
+        let mut exclude = exclude.to_vec();
+        exclude.extend(all.iter().filter(|(_, v)| *v == q).map(|(i, _)| *i));
+        nearest(&q, &all, k, metric, &exclude).into_iter().map(|(i, d)| Ok((self.track(i)?, d))).collect()
     }
 }
