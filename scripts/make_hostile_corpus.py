@@ -190,6 +190,15 @@ for name, codec in [("good_aac.m4a", ["-c:a", "aac", "-b:a", "48k"]), ("good_ala
     subprocess.run(["ffmpeg", "-loglevel", "error", "-t", "2", "-i", src] + codec + [m4a], check=True)
     put(name, open(m4a, "rb").read(), "ok")
     os.remove(m4a)
+# Tagged files (ID3v2, Vorbis comments in FLAC and Ogg, MP4 atoms), 0.5 s each: what `info`,
+# `index` and the library must show. Non-ASCII on purpose.
+tags = ["-metadata", "title=Tagged Song é", "-metadata", "artist=The Testers", "-metadata", "album=Fixtures",
+        "-metadata", "genre=Jazz", "-metadata", "track=3", "-metadata", "date=1999"]
+for ext, codec in [("mp3", ["-c:a", "libmp3lame", "-b:a", "32k"]), ("flac", ["-c:a", "flac"]), ("ogg", ["-c:a", "libvorbis"]), ("m4a", ["-c:a", "aac", "-b:a", "32k"])]:
+    tagged = os.path.join(out, f".tagged.{ext}")
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-t", "0.5", "-i", src] + codec + tags + [tagged], check=True)
+    put(f"tagged.{ext}", open(tagged, "rb").read(), "ok")
+    os.remove(tagged)
 os.remove(src)
 
 # Bad files: each must give one clear error naming the file.

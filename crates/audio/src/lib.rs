@@ -10,6 +10,7 @@ Audio input for genrecast: decode a file, mix it to mono, resample it, and cut i
 - A file cut short (a broken download, a full disk) decodes as far as it goes, with a warning
   that says how much was lost; strict streams ([`set_strict_default`], [`LoadOptions::strict`])
   refuse it instead. Corrupt packets beyond a small fraction are refused either way.
+- [`read_tags`] reads what the file's tags say (title, artist, album, genre, track, year).
 - [`segments`] cuts a waveform into fixed windows ([`SegmentConfig`], [`Segment`]).
 
 | format | container | codecs | decoder |
@@ -38,9 +39,11 @@ mod error;
 mod load;
 mod resample;
 mod segment;
+mod tags;
 
 pub use decode::{panic_is_reported_per_file, set_strict_default, sniff_container, strict_default, AudioStream, StreamInfo};
 pub use error::{Error, Result};
 pub use load::{decode_check, load, mix_to_mono, stream_mono, LoadOptions, Waveform, DEFAULT_SAMPLE_RATE};
 pub use resample::{halve_rate, resample, KaiserLowpass, MonoResampler, ResampleQuality};
 pub use segment::{segments, Segment, SegmentConfig, TailPolicy};
+pub use tags::{read_tags, FileTags};

@@ -17,6 +17,9 @@ struct FileInfo {
     stream: genrecast_audio::StreamInfo,
     frames: u64,
     duration_s: f64,
+    /// What the file's tags say (omitted when they say nothing).
+    #[serde(skip_serializing_if = "genrecast_audio::FileTags::is_empty")]
+    tags: genrecast_audio::FileTags,
 }
 
 #[derive(Serialize)]
@@ -31,10 +34,11 @@ pub fn run(args: InfoArgs) -> anyhow::Result<ExitCode> {
         .par_iter()
         .map(|p| {
             genrecast_audio::decode_check(p).map(|(stream, frames)| FileInfo {
-                path: p.display().to_string(),
+                path: crate::names::exact_text(p),
                 duration_s: frames as f64 / f64::from(stream.sample_rate),
                 stream,
                 frames,
+                tags: genrecast_audio::read_tags(p),
             })
         })
         .collect();
@@ -55,7 +59,7 @@ pub fn run(args: InfoArgs) -> anyhow::Result<ExitCode> {
                 if !args.json {
                     eprintln!("error: {}", crate::names::escape_controls(&e.to_string()));
                 }
-                errs.push(FileError { path: path.display().to_string(), error: e.to_string() });
+                errs.push(FileError { path: crate::names::exact_text(path), error: e.to_string() });
                 failures.push(e.to_string());
             }
         }
@@ -69,7 +73,9 @@ pub fn run(args: InfoArgs) -> anyhow::Result<ExitCode> {
 
 fn print_text(out: &mut impl Write, i: &FileInfo) -> std::io::Result<()> {
     let s = &i.stream;
-    writeln!(out, "{}", i.path)?;
+    // Names and tags are data: control characters in them are escaped on the terminal.
+    let shown = crate::names::escape_controls;
+    writeln!(out, "{}", shown(&i.path))?;
     writeln!(out, "  container    {}", s.container)?;
     writeln!(out, "  codec        {}", s.codec)?;
     writeln!(out, "  sample rate  {} Hz", s.sample_rate)?;
@@ -78,6 +84,18 @@ fn print_text(out: &mut impl Write, i: &FileInfo) -> std::io::Result<()> {
         writeln!(out, "  bits         {b}")?;
     }
     writeln!(out, "  duration     {:.3} s ({} frames decoded)", i.duration_s, i.frames)?;
+    let t = &i.tags;
+    for (name, value) in [("title", &t.title), ("artist", &t.artist), ("album", &t.album), ("genre tag", &t.genre)] {
+        if let Some(v) = value {
+            writeln!(out, "  {name:<12} {}", shown(v))?;
+        }
+    }
+    if let Some(n) = t.track {
+        writeln!(out, "  track        {n}")?;
+    }
+    if let Some(y) = t.year {
+        writeln!(out, "  year         {y}")?;
+    }
     for w in &s.warnings {
         writeln!(out, "  warning      {w}")?;
     }

@@ -109,10 +109,13 @@ pub fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
                 || Analyser::open(model),
                 |analyser, (path, size, mtime)| {
                     let mut record = TrackRecord::new(path.clone(), *size, *mtime);
-                    record.title = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+                    // What the file's tags say comes first; the file name and folder stand in.
+                    let tags = genrecast_audio::read_tags(path);
+                    record.title = tags.title.or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()));
                     let folder = path.parent().and_then(|p| p.file_name()).map(|s| s.to_string_lossy().into_owned());
                     record.label = folder.clone().filter(|f| label_from_folder && labels.contains(f));
-                    record.artist = if label_from_folder { None } else { folder };
+                    record.artist = tags.artist.or(if label_from_folder { None } else { folder });
+                    (record.album, record.genre, record.track_number, record.year) = (tags.album, tags.genre, tags.track, tags.year);
                     let result = match analyser {
                         Ok(a) => a.analyse(path, &mut record),
                         Err(e) => Err(e.clone()),
@@ -194,7 +197,7 @@ pub fn similar(args: SimilarArgs) -> anyhow::Result<ExitCode> {
     } else {
         outln!("nearest {} to {} ({kind} embedding, {} distance):", results.len(), song.display(), args.query.metric);
         for (i, (t, d)) in results.iter().enumerate() {
-            outln!("{:>3}. {d:.4}  {:<14} {}", i + 1, top(t), t.path.display());
+            outln!("{:>3}. {d:.4}  {:<14} {}", i + 1, top(t), crate::names::display(&t.path));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -212,8 +215,15 @@ pub fn playlist(args: PlaylistArgs) -> anyhow::Result<ExitCode> {
     let mut m3u = String::from("#EXTM3U\n");
     for (i, (id, d)) in list.iter().enumerate() {
         let t = lib.track(*id)?;
-        outln!("{:>3}. {d:.4}  {:<14} {}", i + 1, top(&t), t.path.display());
-        m3u.push_str(&format!("{}\n", t.path.display()));
+        outln!("{:>3}. {d:.4}  {:<14} {}", i + 1, top(&t), crate::names::display(&t.path));
+        // Players show `#EXTINF:seconds,Artist - Title` instead of the file name.
+        let name = match (&t.artist, &t.title) {
+            (Some(a), Some(title)) => format!("{a} - {title}"),
+            (None, Some(title)) => title.clone(),
+            _ => t.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+        };
+        let one_line = |s: &str| s.replace(['\n', '\r'], " ");
+        m3u.push_str(&format!("#EXTINF:{},{}\n{}\n", t.duration.map_or(-1, |d| d.round() as i64), one_line(&name), one_line(&t.path.display().to_string())));
     }
     if let Some(path) = &args.m3u {
         genrecast_features::write_atomic(path, |w| std::io::Write::write_all(w, m3u.as_bytes())).with_context(|| format!("writing {}", path.display()))?;

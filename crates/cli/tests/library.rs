@@ -72,8 +72,12 @@ fn index_similar_playlist_map_plot() {
     let m3u = tmp.path().join("list.m3u");
     let out = bin().args(["playlist", "-n", "8", "--embedding", "summary", "--m3u"]).arg(&m3u).arg("--db").arg(&db).arg(&seed).output().expect("playlist");
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let list: Vec<String> = std::fs::read_to_string(&m3u).expect("m3u").lines().skip(1).map(str::to_string).collect();
+    let playlist = std::fs::read_to_string(&m3u).expect("m3u");
+    let list: Vec<String> = playlist.lines().skip(1).filter(|l| !l.starts_with('#')).map(str::to_string).collect();
     assert_eq!(list.len(), 8);
+    // Each entry has its #EXTINF line: seconds (a 30 s clip) and a name.
+    let extinf: Vec<&str> = playlist.lines().filter(|l| l.starts_with("#EXTINF:")).collect();
+    assert!(extinf.len() == 8 && extinf.iter().all(|l| l.starts_with("#EXTINF:30,")), "{playlist}");
     assert_eq!(list[0], seed.to_string_lossy());
     let unique: std::collections::BTreeSet<&String> = list.iter().collect();
     assert_eq!(unique.len(), 8);
@@ -150,4 +154,40 @@ fn index_killed_with_sigkill_resumes_to_the_same_library() {
         assert!(out.status.success(), "round {round}: {}", text(&out.stderr));
         assert_eq!(snapshot(&db), want, "round {round} (killed after {delay_ms} ms)");
     }
+}
+
+/// What the files' tags say (written by ffmpeg into ID3v2, FLAC and Ogg Vorbis comments and
+/// MP4 atoms, `scripts/make_hostile_corpus.py`) is read by `info` and stored by `index`; the
+/// file name and folder stand in only where a file has none.
+#[test]
+fn file_tags_reach_info_and_the_library() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let songs = tmp.path().join("Some Folder");
+    std::fs::create_dir_all(&songs).expect("mkdir");
+    let hostile = crate::repo().join("crates/cli/tests/hostile");
+    for f in ["tagged.mp3", "tagged.flac", "tagged.ogg", "tagged.m4a", "good.flac"] {
+        std::fs::copy(hostile.join(f), songs.join(f)).expect("copy");
+    }
+    let out = bin().args(["info", "--json"]).arg(songs.join("tagged.m4a")).output().expect("info");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let want = serde_json::json!({ "title": "Tagged Song \u{e9}", "artist": "The Testers", "album": "Fixtures", "genre": "Jazz", "track": 3, "year": 1999 });
+    assert_eq!(v["files"][0]["tags"], want);
+
+    let db = tmp.path().join("lib.sqlite");
+    let out = bin().args(["index", "-q", "--db"]).arg(&db).arg(&songs).output().expect("index");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v = json(&bin().args(["similar", "-k", "4", "--json", "--db"]).arg(&db).arg(songs.join("good.flac")).output().expect("similar"));
+    let near = v["similar"].as_array().expect("similar");
+    assert_eq!(near.len(), 4);
+    for n in near {
+        let t = &n["track"];
+        for (field, value) in want.as_object().expect("object") {
+            let key = if field == "track" { "track_number" } else { field.as_str() };
+            assert_eq!(&t[key], value, "{key} of {}", t["path"]);
+        }
+    }
+    // No tags: the file's stem and folder.
+    let v = json(&bin().args(["similar", "-k", "4", "--json", "--db"]).arg(&db).arg(songs.join("tagged.mp3")).output().expect("similar"));
+    let untagged = v["similar"].as_array().expect("similar").iter().map(|n| &n["track"]).find(|t| t["path"].as_str().is_some_and(|p| p.ends_with("good.flac"))).expect("good.flac among the other four");
+    assert!(untagged["title"] == "good" && untagged["artist"] == "Some Folder" && untagged["album"].is_null(), "{untagged}");
 }

@@ -68,11 +68,12 @@ pub type Result<T> = std::result::Result<T, LibraryError>;
 /// Embeddings by track id.
 pub type Embeddings = Vec<(i64, Vec<f32>)>;
 
-/// A `tracks` row: id, path, title, artist, label, duration, error.
-type TrackRow = (i64, String, Option<String>, Option<String>, Option<String>, Option<f64>, Option<String>);
+/// Schema version; a database of a newer version is refused rather than misread, an older
+/// one is brought up to date (version 2 added the file tags: album, genre, track, year).
+const SCHEMA_VERSION: i64 = 2;
 
-/// Schema version; a database of another version is refused rather than misread.
-const SCHEMA_VERSION: i64 = 1;
+/// The columns version 2 added to `tracks`.
+const V2_COLUMNS: &str = "ALTER TABLE tracks ADD COLUMN album TEXT; ALTER TABLE tracks ADD COLUMN genre TEXT; ALTER TABLE tracks ADD COLUMN track_number INTEGER; ALTER TABLE tracks ADD COLUMN year INTEGER;";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -87,7 +88,11 @@ CREATE TABLE IF NOT EXISTS tracks (
     label TEXT,
     error TEXT,
     model TEXT,
-    indexed_at INTEGER NOT NULL
+    indexed_at INTEGER NOT NULL,
+    album TEXT,
+    genre TEXT,
+    track_number INTEGER,
+    year INTEGER
 );
 CREATE TABLE IF NOT EXISTS predictions (track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE, label TEXT NOT NULL, probability REAL NOT NULL, PRIMARY KEY (track_id, label));
 CREATE TABLE IF NOT EXISTS tags (track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE, tag TEXT NOT NULL, probability REAL NOT NULL, PRIMARY KEY (track_id, tag));
@@ -105,10 +110,18 @@ pub struct TrackRecord {
     pub mtime_ns: i64,
     /// Seconds of audio.
     pub duration: Option<f64>,
-    /// Title (the file name's stem unless the caller knows better).
+    /// Title (from the file's tags, else the file name's stem).
     pub title: Option<String>,
-    /// Artist (e.g. the parent folder), if known.
+    /// Artist (from the file's tags, else e.g. the parent folder), if known.
     pub artist: Option<String>,
+    /// Album, from the file's tags.
+    pub album: Option<String>,
+    /// The genre the file's tags name (not a prediction).
+    pub genre: Option<String>,
+    /// Track number, from the file's tags.
+    pub track_number: Option<u32>,
+    /// Year, from the file's tags.
+    pub year: Option<u16>,
     /// A known label (e.g. the genre folder of a labelled collection), if any.
     pub label: Option<String>,
     /// Why the file could not be analysed (then nothing else is set).
@@ -156,6 +169,14 @@ pub struct Track {
     pub title: Option<String>,
     /// Artist.
     pub artist: Option<String>,
+    /// Album.
+    pub album: Option<String>,
+    /// The genre the file's tags name.
+    pub genre: Option<String>,
+    /// Track number.
+    pub track_number: Option<u32>,
+    /// Year.
+    pub year: Option<u16>,
     /// Known label.
     pub label: Option<String>,
     /// Seconds of audio.
@@ -272,6 +293,15 @@ impl Library {
                 conn.execute("INSERT INTO meta (key, value) VALUES ('schema', ?1)", params![SCHEMA_VERSION.to_string()]).map_err(err)?;
             }
             Some(v) if v == SCHEMA_VERSION.to_string() => {}
+            Some(v) if v == "1" => {
+                // Version 1 stored no file tags: every track is marked changed, so that the
+                // next `index` analyses it once more and stores its tags.
+                let tx = conn.unchecked_transaction().map_err(err)?;
+                tx.execute_batch(V2_COLUMNS).map_err(err)?;
+                tx.execute("UPDATE tracks SET size = -1", []).map_err(err)?;
+                tx.execute("UPDATE meta SET value = ?1 WHERE key = 'schema'", params![SCHEMA_VERSION.to_string()]).map_err(err)?;
+                tx.commit().map_err(err)?;
+            }
             Some(v) => return Err(LibraryError::Format { path: path.display().to_string(), reason: format!("schema version {v}; this genrecast reads version {SCHEMA_VERSION}") }),
         }
         Ok(Self { conn, path: path.to_path_buf() })
@@ -304,8 +334,8 @@ impl Library {
         tx.execute("DELETE FROM tracks WHERE path = ?1", params![record.path.to_string_lossy()]).map_err(err)?;
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
         tx.execute(
-            "INSERT INTO tracks (path, size, mtime_ns, duration, title, artist, label, error, model, indexed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![record.path.to_string_lossy(), record.size as i64, record.mtime_ns, record.duration, record.title, record.artist, record.label, record.error, record.model, now],
+            "INSERT INTO tracks (path, size, mtime_ns, duration, title, artist, label, error, model, indexed_at, album, genre, track_number, year) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            params![record.path.to_string_lossy(), record.size as i64, record.mtime_ns, record.duration, record.title, record.artist, record.label, record.error, record.model, now, record.album, record.genre, record.track_number, record.year],
         )
         .map_err(err)?;
         let id = tx.last_insert_rowid();
@@ -342,22 +372,38 @@ impl Library {
         rows.collect::<std::result::Result<_, _>>().map_err(self.err())
     }
 
-    fn track_from_row(&self, r: TrackRow) -> Result<Track> {
-        Ok(Track { id: r.0, path: PathBuf::from(r.1), title: r.2, artist: r.3, label: r.4, duration: r.5, error: r.6, predictions: self.predictions_of(r.0)? })
-    }
-
     fn select_tracks(&self, filter: &str, param: Option<&dyn rusqlite::ToSql>) -> Result<Vec<Track>> {
-        let sql = format!("SELECT id, path, title, artist, label, duration, error FROM tracks {filter} ORDER BY path");
+        let sql = format!("SELECT id, path, title, artist, label, duration, error, album, genre, track_number, year FROM tracks {filter} ORDER BY path");
         let mut st = self.conn.prepare(&sql).map_err(self.err())?;
-        let map = |r: &rusqlite::Row| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?));
-        let rows: Vec<_> = match param {
+        let map = |r: &rusqlite::Row| {
+            Ok(Track {
+                id: r.get(0)?,
+                path: PathBuf::from(r.get::<_, String>(1)?),
+                title: r.get(2)?,
+                artist: r.get(3)?,
+                label: r.get(4)?,
+                duration: r.get(5)?,
+                error: r.get(6)?,
+                album: r.get(7)?,
+                genre: r.get(8)?,
+                track_number: r.get(9)?,
+                year: r.get(10)?,
+                predictions: Vec::new(),
+            })
+        };
+        let rows: Vec<Track> = match param {
             Some(p) => st.query_map([p], map),
             None => st.query_map([], map),
         }
         .map_err(self.err())?
         .collect::<std::result::Result<_, _>>()
         .map_err(self.err())?;
-        rows.into_iter().map(|r| self.track_from_row(r)).collect()
+        rows.into_iter()
+            .map(|mut t| {
+                t.predictions = self.predictions_of(t.id)?;
+                Ok(t)
+            })
+            .collect()
     }
 
     /// Every track, failed ones included, by path.
@@ -431,5 +477,35 @@ impl Library {
         let mut exclude = exclude.to_vec();
         exclude.extend(all.iter().filter(|(_, v)| *v == q).map(|(i, _)| *i));
         nearest(&q, &all, k, metric, &exclude).into_iter().map(|(i, d)| Ok((self.track(i)?, d))).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A library of schema version 1 (no file tags) opens: the tag columns are added, its
+    /// tracks are kept and marked changed so that the next `index` stores their tags; a
+    /// library of a version from the future is refused.
+    #[test]
+    fn version_1_libraries_are_brought_up_to_date() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = dir.path().join("v1.sqlite");
+        {
+            let conn = Connection::open(&db).expect("sqlite");
+            let v1 = SCHEMA.replace(",\n    album TEXT,\n    genre TEXT,\n    track_number INTEGER,\n    year INTEGER\n", "\n");
+            assert!(!v1.contains("album"), "the version 1 table");
+            conn.execute_batch(&v1).expect("v1 schema");
+            conn.execute("INSERT INTO meta (key, value) VALUES ('schema', '1')", []).expect("meta");
+            conn.execute("INSERT INTO tracks (path, size, mtime_ns, title, indexed_at) VALUES ('/music/a.flac', 100, 7, 'a', 0)", []).expect("row");
+        }
+        let lib = Library::open(&db).expect("a version 1 library opens");
+        let tracks = lib.tracks().expect("tracks");
+        assert_eq!(tracks.len(), 1);
+        assert_eq!((tracks[0].title.as_deref(), tracks[0].album.as_deref()), (Some("a"), None));
+        assert_eq!(lib.status(Path::new("/music/a.flac"), 100, 7).expect("status"), FileStatus::Changed);
+        drop(lib);
+        Connection::open(&db).expect("sqlite").execute("UPDATE meta SET value = '3' WHERE key = 'schema'", []).expect("future");
+        assert!(matches!(Library::open(&db), Err(LibraryError::Format { .. })));
     }
 }
