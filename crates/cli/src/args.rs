@@ -78,8 +78,9 @@ pub enum Command {
 /// Which library and embedding a query reads.
 #[derive(Args, Debug, Clone)]
 pub struct LibraryQuery {
-    /// The library database.
-    #[arg(long, default_value = "library.sqlite")]
+    /// The library database [default: $XDG_DATA_HOME/genrecast/library.sqlite, else
+    /// ~/.local/share/genrecast/library.sqlite].
+    #[arg(long, default_value_os_t = default_library(), hide_default_value = true)]
     pub db: PathBuf,
     /// Embedding: model (the model's embedding; default) or summary (90-d timbral summary).
     #[arg(long, default_value = "model")]
@@ -89,14 +90,25 @@ pub struct LibraryQuery {
     pub metric: String,
 }
 
+/// Where the library lives unless `--db` says: the user's data folder (XDG), so that
+/// `genrecast index` and `genrecast similar` run from any folder find the same library.
+pub fn default_library() -> PathBuf {
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")));
+    data.map_or_else(|| PathBuf::from("library.sqlite"), |d| d.join("genrecast/library.sqlite"))
+}
+
 /// `genrecast index`.
 #[derive(Args, Debug)]
 pub struct IndexArgs {
     /// Music folders or files.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// The library database (created if missing).
-    #[arg(long, default_value = "library.sqlite")]
+    /// The library database, created if missing [default: $XDG_DATA_HOME/genrecast/library.sqlite,
+    /// else ~/.local/share/genrecast/library.sqlite].
+    #[arg(long, default_value_os_t = default_library(), hide_default_value = true)]
     pub db: PathBuf,
     /// Model for genres and the `model` embedding: a built-in name or a model folder.
     #[arg(long, default_value = genrecast_models::DEFAULT_MODEL)]

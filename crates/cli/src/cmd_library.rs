@@ -60,6 +60,9 @@ fn absolute(path: &Path) -> PathBuf {
 }
 
 pub fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
+    if let Some(parent) = args.db.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    }
     let mut lib = Library::open(&args.db)?;
     let (files, walk_errors) = inputs::expand(&args.paths);
     // Failures are counted out of every input: the files found here, and the paths that could

@@ -191,3 +191,21 @@ fn file_tags_reach_info_and_the_library() {
     let untagged = v["similar"].as_array().expect("similar").iter().map(|n| &n["track"]).find(|t| t["path"].as_str().is_some_and(|p| p.ends_with("good.flac"))).expect("good.flac among the other four");
     assert!(untagged["title"] == "good" && untagged["artist"] == "Some Folder" && untagged["album"].is_null(), "{untagged}");
 }
+
+/// Without `--db`, the library lives in the user's data folder (XDG), wherever the command
+/// runs from: `index` creates it there and `similar` finds it from another folder.
+#[test]
+fn the_default_library_is_in_the_users_data_folder() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = tmp.path().join("data");
+    let song = crate::repo().join("crates/cli/tests/hostile/good.flac");
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    std::fs::create_dir_all(&a).expect("mkdir");
+    std::fs::create_dir_all(&b).expect("mkdir");
+    let out = bin().env("XDG_DATA_HOME", &data).current_dir(&a).args(["index", "-q"]).arg(&song).output().expect("index");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(data.join("genrecast/library.sqlite").is_file());
+    let out = bin().env("XDG_DATA_HOME", &data).current_dir(&b).args(["similar", "-k", "1", "--json"]).arg(crate::repo().join("crates/cli/tests/hostile/good.mp3")).output().expect("similar");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!a.join("library.sqlite").exists() && !b.join("library.sqlite").exists());
+}
