@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | GET | `/` | a web page: drop a song, see its genres, tags, mel spectrogram and similar songs |
 //! | GET | `/health` | status, model, labels, limits, whether a library is loaded |
-//! | POST | `/classify` | body: audio bytes; or `?path=` a file under the root; `?mel=true` adds a mel spectrogram image |
+//! | POST | `/classify` | body: audio bytes, raw or as a `multipart/form-data` file part; or `?path=` a file under the root; `?mel=true` adds a mel spectrogram image |
 //! | POST | `/tag` | as `/classify`, returning every tag of the model's tagger backbone, strongest first |
 //! | POST | `/embed` | as `/classify`, returning the song embedding only |
 //! | POST | `/similar` | as `/classify`, returning the nearest songs of a library (`--db`) |
@@ -15,7 +15,8 @@
 //! over the size limit 413, audio over the duration limit 422 (as is audio that cannot be
 //! read), all workers busy and the waiting line full 503, a request over its time (waiting
 //! included) 504, a path outside the root (by
-//! `..` or by a symbolic link) 403, a request target over 8 KiB 414.
+//! `..` or by a symbolic link) 403, a request target over 8 KiB 414, an upload not received
+//! within its time 408, a form without a file part 400.
 //!
 //! # Example
 //! ```no_run
@@ -333,7 +334,9 @@ async fn embed(State(s): State<Arc<AppState>>, Query(q): Query<Source>, Upload(b
 
 /// An upload body, read within its time and the server's budget of buffered bytes (axum's
 /// `Bytes` waited for a stalled body forever and had no bound across connections: ten
-/// clients stalled at 45 of 50 MB held 450 MB).
+/// clients stalled at 45 of 50 MB held 450 MB). The audio is the raw body, or for a
+/// `multipart/form-data` body (`curl -F file=@song.mp3`) its file part: the one named
+/// `file`, else the first with a filename. The limits count the whole body either way.
 struct Upload(Bytes);
 
 /// Bytes of an upload in progress, counted in the server's budget until dropped.
@@ -369,6 +372,7 @@ impl axum::extract::FromRequest<Arc<AppState>> for Upload {
         if declared.is_some_and(|n| n > limit as u64) {
             return Err(too_large());
         }
+        let multipart = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).filter(|v| is_multipart(v)).map(str::to_owned);
         let mut body = req.into_body();
         let mut data = Vec::with_capacity(declared.map_or(0, |n| n as usize).min(1 << 20));
         let mut reserved = Reserved(Arc::clone(&s.buffered), 0);
@@ -393,8 +397,38 @@ impl axum::extract::FromRequest<Arc<AppState>> for Upload {
             }
             data.extend_from_slice(&chunk);
         }
-        Ok(Upload(Bytes::from(data)))
+        let data = Bytes::from(data);
+        // The form is parsed while its bytes still count in the budget.
+        match multipart {
+            Some(content_type) => file_part(&content_type, data).await.map(Upload),
+            None => Ok(Upload(data)),
+        }
     }
+}
+
+/// Whether a `Content-Type` is `multipart/form-data` (any case, any parameters).
+fn is_multipart(content_type: &str) -> bool {
+    content_type.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("multipart/form-data"))
+}
+
+/// The audio of a `multipart/form-data` body: its part named `file`, else its first part
+/// with a filename; other fields are ignored. A form without either is refused with 400.
+async fn file_part(content_type: &str, body: Bytes) -> Result<Bytes, Refusal> {
+    let bad = |m: String| Refusal(StatusCode::BAD_REQUEST, m);
+    let boundary = multer::parse_boundary(content_type).map_err(|e| bad(format!("multipart/form-data upload: {e}")))?;
+    let mut form = multer::Multipart::new(axum::body::Body::from(body).into_data_stream(), boundary);
+    let mut first_file = None;
+    while let Some(field) = form.next_field().await.map_err(|e| bad(format!("reading the multipart/form-data upload: {e}")))? {
+        let named_file = field.name() == Some("file");
+        if named_file || (first_file.is_none() && field.file_name().is_some()) {
+            let bytes = field.bytes().await.map_err(|e| bad(format!("reading the multipart/form-data upload: {e}")))?;
+            if named_file {
+                return Ok(bytes);
+            }
+            first_file = Some(bytes);
+        }
+    }
+    first_file.ok_or_else(|| bad("the multipart/form-data upload has no file part: send the audio as a part named 'file' (curl -F file=@song.mp3)".into()))
 }
 
 /// Why no worker was had.
@@ -632,5 +666,46 @@ mod line_tests {
     /// Polls a future once: `Some` if it finished.
     async fn futures_poll_once<F: std::future::Future + Unpin>(f: &mut F) -> Option<F::Output> {
         tokio::time::timeout(Duration::from_millis(1), f).await.ok()
+    }
+}
+
+#[cfg(test)]
+mod upload_tests {
+    use super::*;
+
+    fn form(parts: &[(&str, &[u8])]) -> Bytes {
+        let mut body = Vec::new();
+        for (disposition, bytes) in parts {
+            body.extend_from_slice(format!("--XyZ\r\nContent-Disposition: form-data; {disposition}\r\n\r\n").as_bytes());
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(b"--XyZ--\r\n");
+        Bytes::from(body)
+    }
+
+    fn part(parts: &[(&str, &[u8])]) -> Result<Bytes, Refusal> {
+        let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        rt.block_on(file_part("multipart/form-data; boundary=XyZ", form(parts)))
+    }
+
+    /// The part named `file`, else the first with a filename; fields are ignored.
+    #[test]
+    fn the_file_part_is_taken() {
+        let got = |parts: &[(&str, &[u8])]| part(parts).map(|b| b.to_vec()).map_err(|r| (r.0, r.1));
+        assert_eq!(got(&[("name=\"note\"", b"hi"), ("name=\"file\"; filename=\"a.mp3\"", b"AUDIO")]), Ok(b"AUDIO".to_vec()));
+        assert_eq!(got(&[("name=\"x\"; filename=\"a.jpg\"", b"IMAGE"), ("name=\"file\"", b"AUDIO")]), Ok(b"AUDIO".to_vec()));
+        assert_eq!(got(&[("name=\"song\"; filename=\"a.mp3\"", b"FIRST"), ("name=\"other\"; filename=\"b.mp3\"", b"SECOND")]), Ok(b"FIRST".to_vec()));
+        let (code, message) = got(&[("name=\"note\"", b"hi")]).expect_err("no file part");
+        assert!(code == StatusCode::BAD_REQUEST && message.contains("no file part"), "{message}");
+        let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let no_boundary = rt.block_on(file_part("multipart/form-data", form(&[("name=\"file\"", b"AUDIO")])));
+        assert!(no_boundary.is_err_and(|r| r.0 == StatusCode::BAD_REQUEST));
+    }
+
+    #[test]
+    fn multipart_is_told_by_its_content_type() {
+        assert!(is_multipart("multipart/form-data; boundary=x") && is_multipart("Multipart/Form-Data;boundary=x"));
+        assert!(!is_multipart("application/octet-stream") && !is_multipart("audio/mpeg") && !is_multipart("multipart/mixed; boundary=x"));
     }
 }
