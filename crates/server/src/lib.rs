@@ -9,7 +9,7 @@
 //! | POST | `/tag` | as `/classify`, returning every tag of the model's tagger backbone, strongest first |
 //! | POST | `/embed` | as `/classify`, returning the song embedding only |
 //! | POST | `/similar` | as `/classify`, returning the nearest songs of a library (`--db`) |
-//! | GET | `/openapi.json` | the OpenAPI 3 description |
+//! | GET | `/openapi.json` | the OpenAPI 3.0 description: every parameter, body and answer with its schema |
 //!
 //! Every limit refuses with its own status and a JSON `{"error": ...}` message: an upload
 //! over the size limit 413, audio over the duration limit 422 (as is audio that cannot be
@@ -599,34 +599,141 @@ fn resolve_under_root(root: Option<&Path>, rel: &str) -> Result<PathBuf, Refusal
     Ok(full)
 }
 
+/// The OpenAPI 3.0 description: every route's parameters, request bodies and responses, with
+/// the schemas of what the handlers return.
 async fn openapi() -> Json<serde_json::Value> {
-    let audio = serde_json::json!({ "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } });
-    let path_param = serde_json::json!([{ "name": "path", "in": "query", "required": false, "schema": { "type": "string" }, "description": "a file under the server's root, instead of a body" }]);
-    let errors = serde_json::json!({
-        "400": { "description": "neither a body nor a path" },
-        "403": { "description": "path outside the root, or no root" },
-        "404": { "description": "no such file under the root" },
-        "413": { "description": "upload over the size limit" },
-        "422": { "description": "audio that cannot be read, or over the duration limit" },
-        "503": { "description": "all workers busy and the waiting line full" },
-        "504": { "description": "not analysed within the time limit" },
+    Json(openapi_spec())
+}
+
+fn openapi_spec() -> serde_json::Value {
+    use serde_json::json;
+    let schema = |name: &str| json!({ "$ref": format!("#/components/schemas/{name}") });
+    let error = |description: &str| json!({ "description": description, "content": { "application/json": { "schema": schema("Error") } } });
+    let binary = json!({ "type": "string", "format": "binary" });
+    let audio = json!({
+        "required": false,
+        "description": "the song, in any format the server decodes (MP3, FLAC, WAV, Ogg Vorbis or Opus, M4A/AAC...): the raw bytes as the body, or a multipart/form-data form whose file part holds them (curl -F file=@song.mp3). Leave it out to name a file with ?path=.",
+        "content": {
+            "audio/*": { "schema": binary },
+            "application/octet-stream": { "schema": binary },
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": { "file": { "type": "string", "format": "binary", "description": "the song; without a part named file, the first part with a filename is taken. Other fields are ignored." } },
+                },
+                "encoding": { "file": { "contentType": "audio/*, application/octet-stream" } },
+            },
+        },
     });
-    let op = |summary: &str| {
-        let mut responses = errors.clone();
-        responses["200"] = serde_json::json!({ "description": "the result" });
-        serde_json::json!({ "post": { "summary": summary, "parameters": path_param, "requestBody": audio, "responses": responses } })
-    };
-    Json(serde_json::json!({
-        "openapi": "3.0.3",
-        "info": { "title": "genrecast", "version": env!("CARGO_PKG_VERSION") },
-        "paths": {
-            "/health": { "get": { "summary": "status, model, labels and limits", "responses": { "200": { "description": "ok" } } } },
-            "/classify": op("genre probabilities of a song (?mel=true adds its mel spectrogram)"),
-            "/tag": op("every tag of the model's tagger backbone, strongest first"),
-            "/embed": op("the song's embedding"),
-            "/similar": op("the nearest songs of the server's library (?k=10)"),
+    let path = json!({ "name": "path", "in": "query", "required": false, "schema": { "type": "string" }, "description": "a file under the server's --root, relative to it (no '..', no absolute path), instead of a body; refused (403) by a server started without --root" });
+    let mel = json!({ "name": "mel", "in": "query", "required": false, "schema": { "type": "boolean", "enum": [true, false], "default": false }, "description": "also return the song's mel spectrogram as a small image (mel)" });
+    let k = json!({ "name": "k", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 10 }, "description": "how many songs; values outside 1-100 are clamped to it" });
+    let too_long_target = error("the request target (path and query) is over 8 KiB");
+    // What every analysing route may answer besides 200.
+    let refusals = json!({
+        "400": error("neither a body nor ?path=, a query that does not parse, a multipart/form-data body without a file part, or a body that could not be read"),
+        "403": error("?path= outside the root (by '..', an absolute path or a symbolic link), or a server without --root"),
+        "404": error("?path= names no file under the root"),
+        "408": error("the upload was not received within the server's upload time (--upload-timeout-s)"),
+        "413": error("the upload (the whole body, form included) is over the size limit (--max-upload-mb)"),
+        "414": too_long_target,
+        "422": error("audio that cannot be read, or longer than the duration limit (--max-seconds)"),
+        "500": error("the server failed (a temporary file, or the analysis itself)"),
+        "503": error("all workers busy and the waiting line full, or too many upload bytes arriving at once; retry later"),
+        "504": error("not analysed within the time per request (--timeout-s), waiting included"),
+    });
+    let analysing = |summary: &str, params: Vec<serde_json::Value>, ok: &str, extra: &[(&str, serde_json::Value)]| {
+        let mut responses = refusals.clone();
+        responses["200"] = json!({ "description": "the result", "content": { "application/json": { "schema": schema(ok) } } });
+        for (code, response) in extra {
+            responses[*code] = response.clone();
         }
-    }))
+        json!({ "post": { "summary": summary, "parameters": params, "requestBody": audio, "responses": responses } })
+    };
+    let number = json!({ "type": "number" });
+    let integer = json!({ "type": "integer" });
+    let string = json!({ "type": "string" });
+    let score = |name: &str| json!({ "type": "object", "required": [name, "probability"], "properties": { name: string, "probability": number } });
+    json!({
+        "openapi": "3.0.3",
+        "info": { "title": "genrecast", "version": env!("CARGO_PKG_VERSION"), "description": "Genre probabilities, tags, embeddings and similar songs of an uploaded song or of a file under the server's root. Every refusal is JSON {\"error\": message}." },
+        "paths": {
+            "/": { "get": { "summary": "the web page: drop a song, see its genres, tags, mel spectrogram and similar songs", "parameters": [], "responses": {
+                "200": { "description": "the page", "content": { "text/html": { "schema": string } } },
+                "414": too_long_target,
+            } } },
+            "/health": { "get": { "summary": "status, model, labels and limits", "parameters": [], "responses": {
+                "200": { "description": "serving", "content": { "application/json": { "schema": schema("Health") } } },
+                "414": too_long_target,
+            } } },
+            "/openapi.json": { "get": { "summary": "this description", "parameters": [], "responses": {
+                "200": { "description": "the OpenAPI 3.0 description", "content": { "application/json": { "schema": { "type": "object" } } } },
+                "414": too_long_target,
+            } } },
+            "/classify": analysing("genre probabilities of a song, its top 3 and the backbone's top tags (?mel=true adds its mel spectrogram)", vec![path.clone(), mel], "Classification", &[]),
+            "/tag": analysing("every tag of the model's tagger backbone, strongest first", vec![path.clone()], "Tags", &[
+                ("404", error("?path= names no file under the root, or the model has no tagger backbone")),
+            ]),
+            "/embed": analysing("the song's embedding", vec![path.clone()], "Embedding", &[]),
+            "/similar": analysing("the nearest songs of the server's library (--db)", vec![path, k], "Similar", &[
+                ("404", error("?path= names no file under the root, or the server has no library (--db)")),
+                ("409", error("the library was analysed with another model, or cannot be read")),
+            ]),
+        },
+        "components": { "schemas": {
+            "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "string", "description": "what was refused and why" } } },
+            "Health": { "type": "object", "required": ["status", "model", "trained_on", "labels", "tagger", "library", "limits", "jobs_free"], "properties": {
+                "status": { "type": "string", "enum": ["ok"] },
+                "model": { "type": "string", "description": "the model's name (a built-in model, or the name of a model folder)" },
+                "trained_on": { "type": "string", "description": "the dataset the model was trained on" },
+                "labels": { "type": "array", "items": string },
+                "tagger": { "type": "boolean", "description": "whether the model has a tagger backbone (/tag)" },
+                "library": { "type": "boolean", "description": "whether a library is loaded (/similar)" },
+                "limits": { "type": "object", "required": ["max_upload_bytes", "max_audio_seconds", "max_jobs", "max_queue", "timeout_s"], "properties": {
+                    "max_upload_bytes": integer, "max_audio_seconds": number, "max_jobs": integer, "max_queue": integer, "timeout_s": number,
+                } },
+                "jobs_free": { "type": "integer", "description": "workers free now" },
+            } },
+            "Classification": { "type": "object", "required": ["model", "trained_on", "duration_s", "top", "probabilities", "windows", "windows_total", "tags", "warnings"], "properties": {
+                "model": string,
+                "trained_on": string,
+                "duration_s": { "type": "number", "description": "seconds of audio analysed" },
+                "top": { "type": "array", "maxItems": 3, "items": score("label"), "description": "the 3 likeliest labels, likeliest first" },
+                "probabilities": { "type": "object", "additionalProperties": number, "description": "every label's probability" },
+                "windows": { "type": "integer", "description": "windows judged" },
+                "windows_total": { "type": "integer", "description": "windows the song has (more than windows when a long song was judged from a spread of them)" },
+                "tags": { "type": "array", "maxItems": 5, "items": score("tag"), "description": "the backbone's 5 strongest tags, strongest first; empty for a model without one" },
+                "warnings": { "type": "array", "items": string, "description": "why the result may say little about the song (silence, audio shorter than a window); empty when all is well" },
+                "mel": { "allOf": [schema("Mel")], "nullable": true, "description": "with ?mel=true only" },
+            } },
+            "Mel": { "type": "object", "required": ["bands", "columns", "seconds_per_column", "db_range", "values"], "properties": {
+                "bands": integer,
+                "columns": integer,
+                "seconds_per_column": number,
+                "db_range": { "type": "number", "description": "dB below the loudest bin that level 0 stands for" },
+                "values": { "type": "array", "items": { "type": "integer", "minimum": 0, "maximum": 255 }, "description": "bands x columns grey levels, row by row, lowest band first" },
+            } },
+            "Tags": { "type": "object", "required": ["model", "duration_s", "tags"], "properties": {
+                "model": string, "duration_s": number,
+                "tags": { "type": "array", "items": score("tag"), "description": "every tag of the backbone, strongest first" },
+            } },
+            "Embedding": { "type": "object", "required": ["model", "duration_s", "embedding"], "properties": {
+                "model": string, "duration_s": number,
+                "embedding": { "type": "array", "items": number },
+            } },
+            "Similar": { "type": "object", "required": ["model", "similar"], "properties": {
+                "model": string,
+                "similar": { "type": "array", "description": "nearest first", "items": { "type": "object", "required": ["distance", "path", "title", "artist", "label"], "properties": {
+                    "distance": { "type": "number", "description": "cosine distance between the embeddings" },
+                    "path": { "type": "string", "nullable": true, "description": "relative to the server's root; null for a song outside it" },
+                    "title": { "type": "string", "nullable": true },
+                    "artist": { "type": "string", "nullable": true },
+                    "label": { "type": "string", "nullable": true },
+                } } },
+            } },
+        } },
+    })
 }
 
 #[cfg(test)]
