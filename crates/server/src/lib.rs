@@ -16,7 +16,8 @@
 //! read), all workers busy and the waiting line full 503, a request over its time (waiting
 //! included) 504, a path outside the root (by
 //! `..` or by a symbolic link) 403, a request target over 8 KiB 414, an upload not received
-//! within its time 408, a form without a file part 400.
+//! within its time 408, a form without a file part 400. Answers show no path of the server's
+//! own: a model folder is named by its name, files relative to the root.
 //!
 //! # Example
 //! ```no_run
@@ -109,6 +110,9 @@ pub enum ServerError {
 
 struct AppState {
     config: ServerConfig,
+    /// The model as clients see it: a built-in name, or a model folder's own name (never the
+    /// server's path to it).
+    model_name: String,
     root: Option<PathBuf>,
     labels: Vec<String>,
     tag_names: Vec<String>,
@@ -148,7 +152,7 @@ pub fn router(config: ServerConfig) -> Result<Router, ServerError> {
         return Err(ServerError::NoLibrary(db.clone()));
     }
     let display = FeatureExtractor::new(FeatureConfig { sr: first.sample_rate(), n_fft: 1024, hop_length: 512, n_mels: 64, n_mfcc: 20, tuning: Some(0.0) }).map_err(|e| ServerError::Model(e.to_string()))?;
-    let state = Arc::new(AppState { jobs: Arc::new(Semaphore::new(config.max_jobs.max(1))), waiting: std::sync::atomic::AtomicUsize::new(0), buffered: Arc::new(std::sync::atomic::AtomicUsize::new(0)), pool: Mutex::new(vec![first]), root, labels, tag_names, trained_on, display, config: config.clone() });
+    let state = Arc::new(AppState { jobs: Arc::new(Semaphore::new(config.max_jobs.max(1))), waiting: std::sync::atomic::AtomicUsize::new(0), buffered: Arc::new(std::sync::atomic::AtomicUsize::new(0)), pool: Mutex::new(vec![first]), model_name: model_name(&config.model), root, labels, tag_names, trained_on, display, config: config.clone() });
     Ok(Router::new()
         .route("/", get(page))
         .route("/health", get(health))
@@ -231,7 +235,7 @@ async fn page() -> impl IntoResponse {
 async fn health(State(s): State<Arc<AppState>>) -> Json<serde_json::Value> {
     Json(serde_json::json!({
         "status": "ok",
-        "model": s.config.model,
+        "model": s.model_name,
         "trained_on": s.trained_on,
         "labels": s.labels,
         "tagger": !s.tag_names.is_empty(),
@@ -261,7 +265,7 @@ async fn classify(State(s): State<Arc<AppState>>, Query(q): Query<Source>, Uploa
     let named: serde_json::Map<String, serde_json::Value> = s.labels.iter().zip(&p.probabilities).map(|(l, &v)| (l.clone(), serde_json::json!(v))).collect();
     let top: Vec<serde_json::Value> = ranked(&p.probabilities, &s.labels, 3).map(|(l, v)| serde_json::json!({ "label": l, "probability": v })).collect();
     let mut out = serde_json::json!({
-        "model": s.config.model, "trained_on": s.trained_on, "duration_s": p.duration,
+        "model": s.model_name, "trained_on": s.trained_on, "duration_s": p.duration,
         "top": top, "probabilities": named, "windows": p.windows.len(), "windows_total": p.windows_total.max(p.windows.len()),
         "tags": top_tags(&s.tag_names, p.tags.as_deref()),
         "warnings": p.warnings,
@@ -274,14 +278,14 @@ async fn classify(State(s): State<Arc<AppState>>, Query(q): Query<Source>, Uploa
 
 async fn tag(State(s): State<Arc<AppState>>, Query(q): Query<Source>, Upload(body): Upload) -> Result<Json<serde_json::Value>, Refusal> {
     if s.tag_names.is_empty() {
-        return Err(Refusal(StatusCode::NOT_FOUND, format!("model '{}' has no tagger backbone; serve a model built on musicnn (e.g. the default)", s.config.model)));
+        return Err(Refusal(StatusCode::NOT_FOUND, format!("model '{}' has no tagger backbone; serve a model built on musicnn (e.g. the default)", s.model_name)));
     }
     let (p, _) = analyse(&s, Source { mel: false, ..q }, body).await?;
     let Some(tags) = p.tags.as_deref() else {
         return Err(Refusal(StatusCode::INTERNAL_SERVER_ERROR, "the backbone gave no tags".into()));
     };
     let all: Vec<serde_json::Value> = ranked(tags, &s.tag_names, tags.len()).map(|(t, v)| serde_json::json!({ "tag": t, "probability": v })).collect();
-    Ok(Json(serde_json::json!({ "model": s.config.model, "duration_s": p.duration, "tags": all })))
+    Ok(Json(serde_json::json!({ "model": s.model_name, "duration_s": p.duration, "tags": all })))
 }
 
 #[derive(serde::Deserialize)]
@@ -300,19 +304,16 @@ async fn similar(State(s): State<Arc<AppState>>, Query(q): Query<SimilarQuery>, 
     let model = s.config.model.clone();
     let root = s.root.clone();
     // Clients see paths relative to --root and nothing of the server's file system: a track
-    // outside the root is listed without its path, and errors name "the library".
-    let hide = {
-        let db = db.display().to_string();
-        move |e: String| e.replace(&db, "the library")
-    };
+    // outside the root is listed without its path, and errors name "the library" (by
+    // `AppState::hide`, below) and models by their names.
     let found = tokio::task::spawn_blocking(move || -> Result<Vec<serde_json::Value>, String> {
-        let lib = genrecast_library::Library::open(&db).map_err(|e| hide(e.to_string()))?;
+        let lib = genrecast_library::Library::open(&db).map_err(|e| e.to_string())?;
         if let Some(m) = lib.model().map_err(|e| e.to_string())? {
             if m != model {
-                return Err(format!("the library was analysed with '{m}', this server runs '{model}'"));
+                return Err(format!("the library was analysed with '{}', this server runs '{}'", model_name(&m), model_name(&model)));
             }
         }
-        let hits = lib.similar_to(&p.embedding, "model", k, genrecast_library::Metric::Cosine, &[]).map_err(|e| hide(e.to_string()))?;
+        let hits = lib.similar_to(&p.embedding, "model", k, genrecast_library::Metric::Cosine, &[]).map_err(|e| e.to_string())?;
         Ok(hits
             .into_iter()
             .map(|(t, d)| {
@@ -322,14 +323,14 @@ async fn similar(State(s): State<Arc<AppState>>, Query(q): Query<SimilarQuery>, 
             .collect())
     })
     .await
-    .map_err(|e| Refusal(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-    .map_err(|e| Refusal(StatusCode::CONFLICT, e))?;
-    Ok(Json(serde_json::json!({ "model": s.config.model, "similar": found })))
+    .map_err(|e| Refusal(StatusCode::INTERNAL_SERVER_ERROR, s.hide(&e.to_string())))?
+    .map_err(|e| Refusal(StatusCode::CONFLICT, s.hide(&e)))?;
+    Ok(Json(serde_json::json!({ "model": s.model_name, "similar": found })))
 }
 
 async fn embed(State(s): State<Arc<AppState>>, Query(q): Query<Source>, Upload(body): Upload) -> Result<Json<serde_json::Value>, Refusal> {
     let (p, _) = analyse(&s, Source { mel: false, ..q }, body).await?;
-    Ok(Json(serde_json::json!({ "model": s.config.model, "duration_s": p.duration, "embedding": p.embedding })))
+    Ok(Json(serde_json::json!({ "model": s.model_name, "duration_s": p.duration, "embedding": p.embedding })))
 }
 
 /// An upload body, read within its time and the server's budget of buffered bytes (axum's
@@ -495,7 +496,7 @@ async fn analyse(s: &Arc<AppState>, q: Source, body: Bytes) -> Result<(Predictio
     };
     let shown = q.path.clone().unwrap_or_else(|| "upload".into());
     // Refuse long audio from its header before decoding it.
-    let stream = genrecast_audio::AudioStream::open(&path).map_err(|e| refuse(StatusCode::UNPROCESSABLE_ENTITY, format!("{shown}: {}", strip_path(&e.to_string(), &path))))?;
+    let stream = genrecast_audio::AudioStream::open(&path).map_err(|e| refuse(StatusCode::UNPROCESSABLE_ENTITY, format!("{shown}: {}", s.hide(&strip_path(&e.to_string(), &path, &shown)))))?;
     let info = stream.info();
     if let Some(frames) = info.declared_frames {
         let seconds = frames as f64 / f64::from(info.sample_rate.max(1));
@@ -505,13 +506,14 @@ async fn analyse(s: &Arc<AppState>, q: Source, body: Bytes) -> Result<(Predictio
     }
     drop(stream);
     let state = Arc::clone(s);
+    let shown_in_worker = shown.clone();
     let work = tokio::task::spawn_blocking(move || {
         let model = state.pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let model = match model {
             Some(m) => m,
             None => Classifier::open(&state.config.model).map_err(|e| e.to_string())?,
         };
-        let r = load_and_classify(&model, &path, q.mel.then_some(&state.display)).map_err(|e| strip_path(&e, &path));
+        let r = load_and_classify(&model, &path, q.mel.then_some(&state.display)).map_err(|e| strip_path(&e, &path, &shown_in_worker));
         state.pool.lock().unwrap_or_else(|p| p.into_inner()).push(model);
         drop(permit);
         r
@@ -519,8 +521,8 @@ async fn analyse(s: &Arc<AppState>, q: Source, body: Bytes) -> Result<(Predictio
     let left = s.config.timeout.saturating_sub(started.elapsed());
     let p = match tokio::time::timeout(left, work).await {
         Err(_) => return Err(refuse(StatusCode::GATEWAY_TIMEOUT, format!("{shown}: not analysed within {:.1} s", s.config.timeout.as_secs_f64()))),
-        Ok(Err(e)) => return Err(refuse(StatusCode::INTERNAL_SERVER_ERROR, format!("{shown}: analysis failed ({e})"))),
-        Ok(Ok(Err(e))) => return Err(refuse(StatusCode::UNPROCESSABLE_ENTITY, format!("{shown}: {e}"))),
+        Ok(Err(e)) => return Err(refuse(StatusCode::INTERNAL_SERVER_ERROR, format!("{shown}: analysis failed ({})", s.hide(&e.to_string())))),
+        Ok(Ok(Err(e))) => return Err(refuse(StatusCode::UNPROCESSABLE_ENTITY, format!("{shown}: {}", s.hide(&e)))),
         Ok(Ok(Ok(p))) => p,
     };
     if p.0.duration > s.config.max_audio_seconds {
@@ -578,9 +580,34 @@ fn too_long(shown: &str, seconds: f64, max: f64) -> Refusal {
     Refusal(StatusCode::UNPROCESSABLE_ENTITY, format!("{shown}: {seconds:.1} s of audio; this server takes at most {max:.0} s"))
 }
 
-/// Messages name the temporary file of an upload; the client knows it as "upload".
-fn strip_path(message: &str, path: &Path) -> String {
-    message.replace(&format!("{}: ", path.display()), "").replace(&path.display().to_string(), "upload")
+/// Messages name the temporary file of an upload, or the file under the root in full; the
+/// client knows it as `shown` ("upload", or the path it sent).
+fn strip_path(message: &str, path: &Path, shown: &str) -> String {
+    message.replace(&format!("{}: ", path.display()), "").replace(&path.display().to_string(), shown)
+}
+
+/// A model as clients see it: a built-in model's name, or the last part of a model folder's
+/// path (`/srv/models/rock-v2/` is `rock-v2`).
+fn model_name(model: &str) -> String {
+    Path::new(model).file_name().map_or_else(|| "the model".to_owned(), |n| n.to_string_lossy().into_owned())
+}
+
+impl AppState {
+    /// `message` without the server's own paths: the library file, a model folder and the
+    /// root are named, not shown.
+    fn hide(&self, message: &str) -> String {
+        let mut out = message.to_owned();
+        if let Some(db) = &self.config.library {
+            out = out.replace(&db.display().to_string(), "the library");
+        }
+        if model_name(&self.config.model) != self.config.model {
+            out = out.replace(&self.config.model, &self.model_name);
+        }
+        for root in self.root.iter().chain(self.config.root.as_ref()) {
+            out = out.replace(&root.display().to_string(), "the root");
+        }
+        out
+    }
 }
 
 /// `rel` resolved under `root`, refusing absolute paths, `..` and symbolic links that lead
@@ -814,5 +841,17 @@ mod upload_tests {
     fn multipart_is_told_by_its_content_type() {
         assert!(is_multipart("multipart/form-data; boundary=x") && is_multipart("Multipart/Form-Data;boundary=x"));
         assert!(!is_multipart("application/octet-stream") && !is_multipart("audio/mpeg") && !is_multipart("multipart/mixed; boundary=x"));
+    }
+
+    /// Clients see a model folder by its name and files by the names they sent, never the
+    /// server's paths.
+    #[test]
+    fn server_paths_are_not_shown() {
+        assert_eq!(model_name("genre-gtzan"), "genre-gtzan");
+        assert_eq!(model_name("/srv/models/rock-v2/"), "rock-v2");
+        assert_eq!(model_name("models/rock-v2"), "rock-v2");
+        let full = Path::new("/srv/music/jazz/take5.flac");
+        assert_eq!(strip_path("/srv/music/jazz/take5.flac: not a recognised audio file", full, "jazz/take5.flac"), "not a recognised audio file");
+        assert_eq!(strip_path("decoding /srv/music/jazz/take5.flac failed", full, "jazz/take5.flac"), "decoding jazz/take5.flac failed");
     }
 }
