@@ -5,17 +5,19 @@
 //! |---|---|---|
 //! | GET | `/` | a web page: drop a song, see its genres, tags, mel spectrogram and similar songs |
 //! | GET | `/health` | status, model, labels, limits, whether a library is loaded |
-//! | POST | `/classify` | body: audio bytes; or `?path=` a file under the root; `?mel=true` adds a mel spectrogram image |
+//! | POST | `/classify` | body: audio bytes, raw or as a `multipart/form-data` file part; or `?path=` a file under the root; `?mel=true` adds a mel spectrogram image |
 //! | POST | `/tag` | as `/classify`, returning every tag of the model's tagger backbone, strongest first |
 //! | POST | `/embed` | as `/classify`, returning the song embedding only |
 //! | POST | `/similar` | as `/classify`, returning the nearest songs of a library (`--db`) |
-//! | GET | `/openapi.json` | the OpenAPI 3 description |
+//! | GET | `/openapi.json` | the OpenAPI 3.0 description: every parameter, body and answer with its schema |
 //!
 //! Every limit refuses with its own status and a JSON `{"error": ...}` message: an upload
 //! over the size limit 413, audio over the duration limit 422 (as is audio that cannot be
 //! read), all workers busy and the waiting line full 503, a request over its time (waiting
 //! included) 504, a path outside the root (by
-//! `..` or by a symbolic link) 403, a request target over 8 KiB 414.
+//! `..` or by a symbolic link) 403, a request target over 8 KiB 414, an upload not received
+//! within its time 408, a form without a file part 400. Answers show no path of the server's
+//! own: a model folder is named by its name, files relative to the root.
 //!
 //! # Example
 //! ```no_run
@@ -108,6 +110,9 @@ pub enum ServerError {
 
 struct AppState {
     config: ServerConfig,
+    /// The model as clients see it: a built-in name, or a model folder's own name (never the
+    /// server's path to it).
+    model_name: String,
     root: Option<PathBuf>,
     labels: Vec<String>,
     tag_names: Vec<String>,
@@ -147,7 +152,7 @@ pub fn router(config: ServerConfig) -> Result<Router, ServerError> {
         return Err(ServerError::NoLibrary(db.clone()));
     }
     let display = FeatureExtractor::new(FeatureConfig { sr: first.sample_rate(), n_fft: 1024, hop_length: 512, n_mels: 64, n_mfcc: 20, tuning: Some(0.0) }).map_err(|e| ServerError::Model(e.to_string()))?;
-    let state = Arc::new(AppState { jobs: Arc::new(Semaphore::new(config.max_jobs.max(1))), waiting: std::sync::atomic::AtomicUsize::new(0), buffered: Arc::new(std::sync::atomic::AtomicUsize::new(0)), pool: Mutex::new(vec![first]), root, labels, tag_names, trained_on, display, config: config.clone() });
+    let state = Arc::new(AppState { jobs: Arc::new(Semaphore::new(config.max_jobs.max(1))), waiting: std::sync::atomic::AtomicUsize::new(0), buffered: Arc::new(std::sync::atomic::AtomicUsize::new(0)), pool: Mutex::new(vec![first]), model_name: model_name(&config.model), root, labels, tag_names, trained_on, display, config: config.clone() });
     Ok(Router::new()
         .route("/", get(page))
         .route("/health", get(health))
@@ -230,7 +235,7 @@ async fn page() -> impl IntoResponse {
 async fn health(State(s): State<Arc<AppState>>) -> Json<serde_json::Value> {
     Json(serde_json::json!({
         "status": "ok",
-        "model": s.config.model,
+        "model": s.model_name,
         "trained_on": s.trained_on,
         "labels": s.labels,
         "tagger": !s.tag_names.is_empty(),
@@ -260,7 +265,7 @@ async fn classify(State(s): State<Arc<AppState>>, Query(q): Query<Source>, Uploa
     let named: serde_json::Map<String, serde_json::Value> = s.labels.iter().zip(&p.probabilities).map(|(l, &v)| (l.clone(), serde_json::json!(v))).collect();
     let top: Vec<serde_json::Value> = ranked(&p.probabilities, &s.labels, 3).map(|(l, v)| serde_json::json!({ "label": l, "probability": v })).collect();
     let mut out = serde_json::json!({
-        "model": s.config.model, "trained_on": s.trained_on, "duration_s": p.duration,
+        "model": s.model_name, "trained_on": s.trained_on, "duration_s": p.duration,
         "top": top, "probabilities": named, "windows": p.windows.len(), "windows_total": p.windows_total.max(p.windows.len()),
         "tags": top_tags(&s.tag_names, p.tags.as_deref()),
         "warnings": p.warnings,
@@ -273,14 +278,14 @@ async fn classify(State(s): State<Arc<AppState>>, Query(q): Query<Source>, Uploa
 
 async fn tag(State(s): State<Arc<AppState>>, Query(q): Query<Source>, Upload(body): Upload) -> Result<Json<serde_json::Value>, Refusal> {
     if s.tag_names.is_empty() {
-        return Err(Refusal(StatusCode::NOT_FOUND, format!("model '{}' has no tagger backbone; serve a model built on musicnn (e.g. the default)", s.config.model)));
+        return Err(Refusal(StatusCode::NOT_FOUND, format!("model '{}' has no tagger backbone; serve a model built on musicnn (e.g. the default)", s.model_name)));
     }
     let (p, _) = analyse(&s, Source { mel: false, ..q }, body).await?;
     let Some(tags) = p.tags.as_deref() else {
         return Err(Refusal(StatusCode::INTERNAL_SERVER_ERROR, "the backbone gave no tags".into()));
     };
     let all: Vec<serde_json::Value> = ranked(tags, &s.tag_names, tags.len()).map(|(t, v)| serde_json::json!({ "tag": t, "probability": v })).collect();
-    Ok(Json(serde_json::json!({ "model": s.config.model, "duration_s": p.duration, "tags": all })))
+    Ok(Json(serde_json::json!({ "model": s.model_name, "duration_s": p.duration, "tags": all })))
 }
 
 #[derive(serde::Deserialize)]
@@ -299,19 +304,16 @@ async fn similar(State(s): State<Arc<AppState>>, Query(q): Query<SimilarQuery>, 
     let model = s.config.model.clone();
     let root = s.root.clone();
     // Clients see paths relative to --root and nothing of the server's file system: a track
-    // outside the root is listed without its path, and errors name "the library".
-    let hide = {
-        let db = db.display().to_string();
-        move |e: String| e.replace(&db, "the library")
-    };
+    // outside the root is listed without its path, and errors name "the library" (by
+    // `AppState::hide`, below) and models by their names.
     let found = tokio::task::spawn_blocking(move || -> Result<Vec<serde_json::Value>, String> {
-        let lib = genrecast_library::Library::open(&db).map_err(|e| hide(e.to_string()))?;
+        let lib = genrecast_library::Library::open(&db).map_err(|e| e.to_string())?;
         if let Some(m) = lib.model().map_err(|e| e.to_string())? {
             if m != model {
-                return Err(format!("the library was analysed with '{m}', this server runs '{model}'"));
+                return Err(format!("the library was analysed with '{}', this server runs '{}'", model_name(&m), model_name(&model)));
             }
         }
-        let hits = lib.similar_to(&p.embedding, "model", k, genrecast_library::Metric::Cosine, &[]).map_err(|e| hide(e.to_string()))?;
+        let hits = lib.similar_to(&p.embedding, "model", k, genrecast_library::Metric::Cosine, &[]).map_err(|e| e.to_string())?;
         Ok(hits
             .into_iter()
             .map(|(t, d)| {
@@ -321,19 +323,21 @@ async fn similar(State(s): State<Arc<AppState>>, Query(q): Query<SimilarQuery>, 
             .collect())
     })
     .await
-    .map_err(|e| Refusal(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-    .map_err(|e| Refusal(StatusCode::CONFLICT, e))?;
-    Ok(Json(serde_json::json!({ "model": s.config.model, "similar": found })))
+    .map_err(|e| Refusal(StatusCode::INTERNAL_SERVER_ERROR, s.hide(&e.to_string())))?
+    .map_err(|e| Refusal(StatusCode::CONFLICT, s.hide(&e)))?;
+    Ok(Json(serde_json::json!({ "model": s.model_name, "similar": found })))
 }
 
 async fn embed(State(s): State<Arc<AppState>>, Query(q): Query<Source>, Upload(body): Upload) -> Result<Json<serde_json::Value>, Refusal> {
     let (p, _) = analyse(&s, Source { mel: false, ..q }, body).await?;
-    Ok(Json(serde_json::json!({ "model": s.config.model, "duration_s": p.duration, "embedding": p.embedding })))
+    Ok(Json(serde_json::json!({ "model": s.model_name, "duration_s": p.duration, "embedding": p.embedding })))
 }
 
 /// An upload body, read within its time and the server's budget of buffered bytes (axum's
 /// `Bytes` waited for a stalled body forever and had no bound across connections: ten
-/// clients stalled at 45 of 50 MB held 450 MB).
+/// clients stalled at 45 of 50 MB held 450 MB). The audio is the raw body, or for a
+/// `multipart/form-data` body (`curl -F file=@song.mp3`) its file part: the one named
+/// `file`, else the first with a filename. The limits count the whole body either way.
 struct Upload(Bytes);
 
 /// Bytes of an upload in progress, counted in the server's budget until dropped.
@@ -369,6 +373,7 @@ impl axum::extract::FromRequest<Arc<AppState>> for Upload {
         if declared.is_some_and(|n| n > limit as u64) {
             return Err(too_large());
         }
+        let multipart = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).filter(|v| is_multipart(v)).map(str::to_owned);
         let mut body = req.into_body();
         let mut data = Vec::with_capacity(declared.map_or(0, |n| n as usize).min(1 << 20));
         let mut reserved = Reserved(Arc::clone(&s.buffered), 0);
@@ -393,8 +398,38 @@ impl axum::extract::FromRequest<Arc<AppState>> for Upload {
             }
             data.extend_from_slice(&chunk);
         }
-        Ok(Upload(Bytes::from(data)))
+        let data = Bytes::from(data);
+        // The form is parsed while its bytes still count in the budget.
+        match multipart {
+            Some(content_type) => file_part(&content_type, data).await.map(Upload),
+            None => Ok(Upload(data)),
+        }
     }
+}
+
+/// Whether a `Content-Type` is `multipart/form-data` (any case, any parameters).
+fn is_multipart(content_type: &str) -> bool {
+    content_type.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("multipart/form-data"))
+}
+
+/// The audio of a `multipart/form-data` body: its part named `file`, else its first part
+/// with a filename; other fields are ignored. A form without either is refused with 400.
+async fn file_part(content_type: &str, body: Bytes) -> Result<Bytes, Refusal> {
+    let bad = |m: String| Refusal(StatusCode::BAD_REQUEST, m);
+    let boundary = multer::parse_boundary(content_type).map_err(|e| bad(format!("multipart/form-data upload: {e}")))?;
+    let mut form = multer::Multipart::new(axum::body::Body::from(body).into_data_stream(), boundary);
+    let mut first_file = None;
+    while let Some(field) = form.next_field().await.map_err(|e| bad(format!("reading the multipart/form-data upload: {e}")))? {
+        let named_file = field.name() == Some("file");
+        if named_file || (first_file.is_none() && field.file_name().is_some()) {
+            let bytes = field.bytes().await.map_err(|e| bad(format!("reading the multipart/form-data upload: {e}")))?;
+            if named_file {
+                return Ok(bytes);
+            }
+            first_file = Some(bytes);
+        }
+    }
+    first_file.ok_or_else(|| bad("the multipart/form-data upload has no file part: send the audio as a part named 'file' (curl -F file=@song.mp3)".into()))
 }
 
 /// Why no worker was had.
@@ -461,7 +496,7 @@ async fn analyse(s: &Arc<AppState>, q: Source, body: Bytes) -> Result<(Predictio
     };
     let shown = q.path.clone().unwrap_or_else(|| "upload".into());
     // Refuse long audio from its header before decoding it.
-    let stream = genrecast_audio::AudioStream::open(&path).map_err(|e| refuse(StatusCode::UNPROCESSABLE_ENTITY, format!("{shown}: {}", strip_path(&e.to_string(), &path))))?;
+    let stream = genrecast_audio::AudioStream::open(&path).map_err(|e| refuse(StatusCode::UNPROCESSABLE_ENTITY, format!("{shown}: {}", s.hide(&strip_path(&e.to_string(), &path, &shown)))))?;
     let info = stream.info();
     if let Some(frames) = info.declared_frames {
         let seconds = frames as f64 / f64::from(info.sample_rate.max(1));
@@ -471,13 +506,14 @@ async fn analyse(s: &Arc<AppState>, q: Source, body: Bytes) -> Result<(Predictio
     }
     drop(stream);
     let state = Arc::clone(s);
+    let shown_in_worker = shown.clone();
     let work = tokio::task::spawn_blocking(move || {
         let model = state.pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let model = match model {
             Some(m) => m,
             None => Classifier::open(&state.config.model).map_err(|e| e.to_string())?,
         };
-        let r = load_and_classify(&model, &path, q.mel.then_some(&state.display)).map_err(|e| strip_path(&e, &path));
+        let r = load_and_classify(&model, &path, q.mel.then_some(&state.display)).map_err(|e| strip_path(&e, &path, &shown_in_worker));
         state.pool.lock().unwrap_or_else(|p| p.into_inner()).push(model);
         drop(permit);
         r
@@ -485,8 +521,8 @@ async fn analyse(s: &Arc<AppState>, q: Source, body: Bytes) -> Result<(Predictio
     let left = s.config.timeout.saturating_sub(started.elapsed());
     let p = match tokio::time::timeout(left, work).await {
         Err(_) => return Err(refuse(StatusCode::GATEWAY_TIMEOUT, format!("{shown}: not analysed within {:.1} s", s.config.timeout.as_secs_f64()))),
-        Ok(Err(e)) => return Err(refuse(StatusCode::INTERNAL_SERVER_ERROR, format!("{shown}: analysis failed ({e})"))),
-        Ok(Ok(Err(e))) => return Err(refuse(StatusCode::UNPROCESSABLE_ENTITY, format!("{shown}: {e}"))),
+        Ok(Err(e)) => return Err(refuse(StatusCode::INTERNAL_SERVER_ERROR, format!("{shown}: analysis failed ({})", s.hide(&e.to_string())))),
+        Ok(Ok(Err(e))) => return Err(refuse(StatusCode::UNPROCESSABLE_ENTITY, format!("{shown}: {}", s.hide(&e)))),
         Ok(Ok(Ok(p))) => p,
     };
     if p.0.duration > s.config.max_audio_seconds {
@@ -544,9 +580,34 @@ fn too_long(shown: &str, seconds: f64, max: f64) -> Refusal {
     Refusal(StatusCode::UNPROCESSABLE_ENTITY, format!("{shown}: {seconds:.1} s of audio; this server takes at most {max:.0} s"))
 }
 
-/// Messages name the temporary file of an upload; the client knows it as "upload".
-fn strip_path(message: &str, path: &Path) -> String {
-    message.replace(&format!("{}: ", path.display()), "").replace(&path.display().to_string(), "upload")
+/// Messages name the temporary file of an upload, or the file under the root in full; the
+/// client knows it as `shown` ("upload", or the path it sent).
+fn strip_path(message: &str, path: &Path, shown: &str) -> String {
+    message.replace(&format!("{}: ", path.display()), "").replace(&path.display().to_string(), shown)
+}
+
+/// A model as clients see it: a built-in model's name, or the last part of a model folder's
+/// path (`/srv/models/rock-v2/` is `rock-v2`).
+fn model_name(model: &str) -> String {
+    Path::new(model).file_name().map_or_else(|| "the model".to_owned(), |n| n.to_string_lossy().into_owned())
+}
+
+impl AppState {
+    /// `message` without the server's own paths: the library file, a model folder and the
+    /// root are named, not shown.
+    fn hide(&self, message: &str) -> String {
+        let mut out = message.to_owned();
+        if let Some(db) = &self.config.library {
+            out = out.replace(&db.display().to_string(), "the library");
+        }
+        if model_name(&self.config.model) != self.config.model {
+            out = out.replace(&self.config.model, &self.model_name);
+        }
+        for root in self.root.iter().chain(self.config.root.as_ref()) {
+            out = out.replace(&root.display().to_string(), "the root");
+        }
+        out
+    }
 }
 
 /// `rel` resolved under `root`, refusing absolute paths, `..` and symbolic links that lead
@@ -565,34 +626,141 @@ fn resolve_under_root(root: Option<&Path>, rel: &str) -> Result<PathBuf, Refusal
     Ok(full)
 }
 
+/// The OpenAPI 3.0 description: every route's parameters, request bodies and responses, with
+/// the schemas of what the handlers return.
 async fn openapi() -> Json<serde_json::Value> {
-    let audio = serde_json::json!({ "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } });
-    let path_param = serde_json::json!([{ "name": "path", "in": "query", "required": false, "schema": { "type": "string" }, "description": "a file under the server's root, instead of a body" }]);
-    let errors = serde_json::json!({
-        "400": { "description": "neither a body nor a path" },
-        "403": { "description": "path outside the root, or no root" },
-        "404": { "description": "no such file under the root" },
-        "413": { "description": "upload over the size limit" },
-        "422": { "description": "audio that cannot be read, or over the duration limit" },
-        "503": { "description": "all workers busy and the waiting line full" },
-        "504": { "description": "not analysed within the time limit" },
+    Json(openapi_spec())
+}
+
+fn openapi_spec() -> serde_json::Value {
+    use serde_json::json;
+    let schema = |name: &str| json!({ "$ref": format!("#/components/schemas/{name}") });
+    let error = |description: &str| json!({ "description": description, "content": { "application/json": { "schema": schema("Error") } } });
+    let binary = json!({ "type": "string", "format": "binary" });
+    let audio = json!({
+        "required": false,
+        "description": "the song, in any format the server decodes (MP3, FLAC, WAV, Ogg Vorbis or Opus, M4A/AAC...): the raw bytes as the body, or a multipart/form-data form whose file part holds them (curl -F file=@song.mp3). Leave it out to name a file with ?path=.",
+        "content": {
+            "audio/*": { "schema": binary },
+            "application/octet-stream": { "schema": binary },
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": { "file": { "type": "string", "format": "binary", "description": "the song; without a part named file, the first part with a filename is taken. Other fields are ignored." } },
+                },
+                "encoding": { "file": { "contentType": "audio/*, application/octet-stream" } },
+            },
+        },
     });
-    let op = |summary: &str| {
-        let mut responses = errors.clone();
-        responses["200"] = serde_json::json!({ "description": "the result" });
-        serde_json::json!({ "post": { "summary": summary, "parameters": path_param, "requestBody": audio, "responses": responses } })
-    };
-    Json(serde_json::json!({
-        "openapi": "3.0.3",
-        "info": { "title": "genrecast", "version": env!("CARGO_PKG_VERSION") },
-        "paths": {
-            "/health": { "get": { "summary": "status, model, labels and limits", "responses": { "200": { "description": "ok" } } } },
-            "/classify": op("genre probabilities of a song (?mel=true adds its mel spectrogram)"),
-            "/tag": op("every tag of the model's tagger backbone, strongest first"),
-            "/embed": op("the song's embedding"),
-            "/similar": op("the nearest songs of the server's library (?k=10)"),
+    let path = json!({ "name": "path", "in": "query", "required": false, "schema": { "type": "string" }, "description": "a file under the server's --root, relative to it (no '..', no absolute path), instead of a body; refused (403) by a server started without --root" });
+    let mel = json!({ "name": "mel", "in": "query", "required": false, "schema": { "type": "boolean", "enum": [true, false], "default": false }, "description": "also return the song's mel spectrogram as a small image (mel)" });
+    let k = json!({ "name": "k", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 10 }, "description": "how many songs; values outside 1-100 are clamped to it" });
+    let too_long_target = error("the request target (path and query) is over 8 KiB");
+    // What every analysing route may answer besides 200.
+    let refusals = json!({
+        "400": error("neither a body nor ?path=, a query that does not parse, a multipart/form-data body without a file part, or a body that could not be read"),
+        "403": error("?path= outside the root (by '..', an absolute path or a symbolic link), or a server without --root"),
+        "404": error("?path= names no file under the root"),
+        "408": error("the upload was not received within the server's upload time (--upload-timeout-s)"),
+        "413": error("the upload (the whole body, form included) is over the size limit (--max-upload-mb)"),
+        "414": too_long_target,
+        "422": error("audio that cannot be read, or longer than the duration limit (--max-seconds)"),
+        "500": error("the server failed (a temporary file, or the analysis itself)"),
+        "503": error("all workers busy and the waiting line full, or too many upload bytes arriving at once; retry later"),
+        "504": error("not analysed within the time per request (--timeout-s), waiting included"),
+    });
+    let analysing = |summary: &str, params: Vec<serde_json::Value>, ok: &str, extra: &[(&str, serde_json::Value)]| {
+        let mut responses = refusals.clone();
+        responses["200"] = json!({ "description": "the result", "content": { "application/json": { "schema": schema(ok) } } });
+        for (code, response) in extra {
+            responses[*code] = response.clone();
         }
-    }))
+        json!({ "post": { "summary": summary, "parameters": params, "requestBody": audio, "responses": responses } })
+    };
+    let number = json!({ "type": "number" });
+    let integer = json!({ "type": "integer" });
+    let string = json!({ "type": "string" });
+    let score = |name: &str| json!({ "type": "object", "required": [name, "probability"], "properties": { name: string, "probability": number } });
+    json!({
+        "openapi": "3.0.3",
+        "info": { "title": "genrecast", "version": env!("CARGO_PKG_VERSION"), "description": "Genre probabilities, tags, embeddings and similar songs of an uploaded song or of a file under the server's root. Every refusal is JSON {\"error\": message}." },
+        "paths": {
+            "/": { "get": { "summary": "the web page: drop a song, see its genres, tags, mel spectrogram and similar songs", "parameters": [], "responses": {
+                "200": { "description": "the page", "content": { "text/html": { "schema": string } } },
+                "414": too_long_target,
+            } } },
+            "/health": { "get": { "summary": "status, model, labels and limits", "parameters": [], "responses": {
+                "200": { "description": "serving", "content": { "application/json": { "schema": schema("Health") } } },
+                "414": too_long_target,
+            } } },
+            "/openapi.json": { "get": { "summary": "this description", "parameters": [], "responses": {
+                "200": { "description": "the OpenAPI 3.0 description", "content": { "application/json": { "schema": { "type": "object" } } } },
+                "414": too_long_target,
+            } } },
+            "/classify": analysing("genre probabilities of a song, its top 3 and the backbone's top tags (?mel=true adds its mel spectrogram)", vec![path.clone(), mel], "Classification", &[]),
+            "/tag": analysing("every tag of the model's tagger backbone, strongest first", vec![path.clone()], "Tags", &[
+                ("404", error("?path= names no file under the root, or the model has no tagger backbone")),
+            ]),
+            "/embed": analysing("the song's embedding", vec![path.clone()], "Embedding", &[]),
+            "/similar": analysing("the nearest songs of the server's library (--db)", vec![path, k], "Similar", &[
+                ("404", error("?path= names no file under the root, or the server has no library (--db)")),
+                ("409", error("the library was analysed with another model, or cannot be read")),
+            ]),
+        },
+        "components": { "schemas": {
+            "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "string", "description": "what was refused and why" } } },
+            "Health": { "type": "object", "required": ["status", "model", "trained_on", "labels", "tagger", "library", "limits", "jobs_free"], "properties": {
+                "status": { "type": "string", "enum": ["ok"] },
+                "model": { "type": "string", "description": "the model's name (a built-in model, or the name of a model folder)" },
+                "trained_on": { "type": "string", "description": "the dataset the model was trained on" },
+                "labels": { "type": "array", "items": string },
+                "tagger": { "type": "boolean", "description": "whether the model has a tagger backbone (/tag)" },
+                "library": { "type": "boolean", "description": "whether a library is loaded (/similar)" },
+                "limits": { "type": "object", "required": ["max_upload_bytes", "max_audio_seconds", "max_jobs", "max_queue", "timeout_s"], "properties": {
+                    "max_upload_bytes": integer, "max_audio_seconds": number, "max_jobs": integer, "max_queue": integer, "timeout_s": number,
+                } },
+                "jobs_free": { "type": "integer", "description": "workers free now" },
+            } },
+            "Classification": { "type": "object", "required": ["model", "trained_on", "duration_s", "top", "probabilities", "windows", "windows_total", "tags", "warnings"], "properties": {
+                "model": string,
+                "trained_on": string,
+                "duration_s": { "type": "number", "description": "seconds of audio analysed" },
+                "top": { "type": "array", "maxItems": 3, "items": score("label"), "description": "the 3 likeliest labels, likeliest first" },
+                "probabilities": { "type": "object", "additionalProperties": number, "description": "every label's probability" },
+                "windows": { "type": "integer", "description": "windows judged" },
+                "windows_total": { "type": "integer", "description": "windows the song has (more than windows when a long song was judged from a spread of them)" },
+                "tags": { "type": "array", "maxItems": 5, "items": score("tag"), "description": "the backbone's 5 strongest tags, strongest first; empty for a model without one" },
+                "warnings": { "type": "array", "items": string, "description": "why the result may say little about the song (silence, audio shorter than a window); empty when all is well" },
+                "mel": { "allOf": [schema("Mel")], "nullable": true, "description": "with ?mel=true only" },
+            } },
+            "Mel": { "type": "object", "required": ["bands", "columns", "seconds_per_column", "db_range", "values"], "properties": {
+                "bands": integer,
+                "columns": integer,
+                "seconds_per_column": number,
+                "db_range": { "type": "number", "description": "dB below the loudest bin that level 0 stands for" },
+                "values": { "type": "array", "items": { "type": "integer", "minimum": 0, "maximum": 255 }, "description": "bands x columns grey levels, row by row, lowest band first" },
+            } },
+            "Tags": { "type": "object", "required": ["model", "duration_s", "tags"], "properties": {
+                "model": string, "duration_s": number,
+                "tags": { "type": "array", "items": score("tag"), "description": "every tag of the backbone, strongest first" },
+            } },
+            "Embedding": { "type": "object", "required": ["model", "duration_s", "embedding"], "properties": {
+                "model": string, "duration_s": number,
+                "embedding": { "type": "array", "items": number },
+            } },
+            "Similar": { "type": "object", "required": ["model", "similar"], "properties": {
+                "model": string,
+                "similar": { "type": "array", "description": "nearest first", "items": { "type": "object", "required": ["distance", "path", "title", "artist", "label"], "properties": {
+                    "distance": { "type": "number", "description": "cosine distance between the embeddings" },
+                    "path": { "type": "string", "nullable": true, "description": "relative to the server's root; null for a song outside it" },
+                    "title": { "type": "string", "nullable": true },
+                    "artist": { "type": "string", "nullable": true },
+                    "label": { "type": "string", "nullable": true },
+                } } },
+            } },
+        } },
+    })
 }
 
 #[cfg(test)]
@@ -632,5 +800,58 @@ mod line_tests {
     /// Polls a future once: `Some` if it finished.
     async fn futures_poll_once<F: std::future::Future + Unpin>(f: &mut F) -> Option<F::Output> {
         tokio::time::timeout(Duration::from_millis(1), f).await.ok()
+    }
+}
+
+#[cfg(test)]
+mod upload_tests {
+    use super::*;
+
+    fn form(parts: &[(&str, &[u8])]) -> Bytes {
+        let mut body = Vec::new();
+        for (disposition, bytes) in parts {
+            body.extend_from_slice(format!("--XyZ\r\nContent-Disposition: form-data; {disposition}\r\n\r\n").as_bytes());
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(b"--XyZ--\r\n");
+        Bytes::from(body)
+    }
+
+    fn part(parts: &[(&str, &[u8])]) -> Result<Bytes, Refusal> {
+        let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        rt.block_on(file_part("multipart/form-data; boundary=XyZ", form(parts)))
+    }
+
+    /// The part named `file`, else the first with a filename; fields are ignored.
+    #[test]
+    fn the_file_part_is_taken() {
+        let got = |parts: &[(&str, &[u8])]| part(parts).map(|b| b.to_vec()).map_err(|r| (r.0, r.1));
+        assert_eq!(got(&[("name=\"note\"", b"hi"), ("name=\"file\"; filename=\"a.mp3\"", b"AUDIO")]), Ok(b"AUDIO".to_vec()));
+        assert_eq!(got(&[("name=\"x\"; filename=\"a.jpg\"", b"IMAGE"), ("name=\"file\"", b"AUDIO")]), Ok(b"AUDIO".to_vec()));
+        assert_eq!(got(&[("name=\"song\"; filename=\"a.mp3\"", b"FIRST"), ("name=\"other\"; filename=\"b.mp3\"", b"SECOND")]), Ok(b"FIRST".to_vec()));
+        let (code, message) = got(&[("name=\"note\"", b"hi")]).expect_err("no file part");
+        assert!(code == StatusCode::BAD_REQUEST && message.contains("no file part"), "{message}");
+        let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let no_boundary = rt.block_on(file_part("multipart/form-data", form(&[("name=\"file\"", b"AUDIO")])));
+        assert!(no_boundary.is_err_and(|r| r.0 == StatusCode::BAD_REQUEST));
+    }
+
+    #[test]
+    fn multipart_is_told_by_its_content_type() {
+        assert!(is_multipart("multipart/form-data; boundary=x") && is_multipart("Multipart/Form-Data;boundary=x"));
+        assert!(!is_multipart("application/octet-stream") && !is_multipart("audio/mpeg") && !is_multipart("multipart/mixed; boundary=x"));
+    }
+
+    /// Clients see a model folder by its name and files by the names they sent, never the
+    /// server's paths.
+    #[test]
+    fn server_paths_are_not_shown() {
+        assert_eq!(model_name("genre-gtzan"), "genre-gtzan");
+        assert_eq!(model_name("/srv/models/rock-v2/"), "rock-v2");
+        assert_eq!(model_name("models/rock-v2"), "rock-v2");
+        let full = Path::new("/srv/music/jazz/take5.flac");
+        assert_eq!(strip_path("/srv/music/jazz/take5.flac: not a recognised audio file", full, "jazz/take5.flac"), "not a recognised audio file");
+        assert_eq!(strip_path("decoding /srv/music/jazz/take5.flac failed", full, "jazz/take5.flac"), "decoding jazz/take5.flac failed");
     }
 }
