@@ -48,6 +48,10 @@ impl FileTags {
 /// println!("{} by {}", tags.title.as_deref().unwrap_or("?"), tags.artist.as_deref().unwrap_or("?"));
 /// ```
 pub fn read_tags(path: &Path) -> FileTags {
+    // Only regular files: opening a FIFO to read would wait for a writer forever.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return FileTags::default();
+    }
     // Tag parsers meet hostile bytes too: a panic inside one costs the tags, not the song.
     crate::decode::guard(path, || Ok(read(path))).ok().flatten().unwrap_or_default()
 }
