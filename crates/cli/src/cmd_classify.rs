@@ -167,7 +167,7 @@ where
 /// new files, and [`OrderedPrinter::finish`] returns the error.
 struct OrderedPrinter {
     state: std::sync::Mutex<(usize, std::collections::BTreeMap<usize, String>)>,
-    error: std::sync::Mutex<Option<std::io::Error>>,
+    error: std::sync::Mutex<Option<anyhow::Error>>,
     stop: std::sync::atomic::AtomicBool,
 }
 
@@ -183,12 +183,10 @@ impl OrderedPrinter {
     }
 
     fn write(&self, text: &str) {
-        use std::io::Write as _;
         if text.is_empty() || self.stopped() {
             return;
         }
-        let mut stdout = std::io::stdout().lock();
-        if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        if let Err(e) = crate::output::write_stdout(format_args!("{text}")) {
             self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
             self.error.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
         }
@@ -206,10 +204,7 @@ impl OrderedPrinter {
     }
 
     fn finish(self) -> anyhow::Result<()> {
-        match self.error.into_inner().unwrap_or_else(|p| p.into_inner()) {
-            Some(e) => Err(anyhow::Error::new(e).context("writing to standard output")),
-            None => Ok(()),
-        }
+        self.error.into_inner().unwrap_or_else(|p| p.into_inner()).map_or(Ok(()), Err)
     }
 }
 

@@ -368,21 +368,26 @@ fn backbone_windows(net: &Musicnn, front: &MusicnnFrontEnd, samples: &[f32], dur
     let input = front.network_input(samples);
     // One rule with `features`: audio whose spectrogram overflows is refused, not judged.
     if !input.data.iter().all(|v| v.is_finite()) {
-        let peak = samples.iter().fold(0f32, |m, v| m.max(v.abs()));
-        return Err(Error::Data(format!("the spectrogram is not finite: samples reach {peak:e}, far outside [-1, 1]")));
+        return Err(Error::Data(spectrogram_overflow(samples)));
     }
     let total = crate::musicnn::patch_count(&input);
     let which = spread(total, max);
     let out = net.analyse_patches(&input, device, &which);
-    // A song shorter than a patch is repeated to fill it: its one window is the whole patch.
+    Ok((out.penultimate, patch_windows(out.taggram, &which, duration), total))
+}
+
+/// Why audio whose spectrogram overflowed is refused (one rule with `features`).
+pub(crate) fn spectrogram_overflow(samples: &[f32]) -> String {
+    let peak = samples.iter().fold(0f32, |m, v| m.max(v.abs()));
+    format!("the spectrogram is not finite: samples reach {peak:e}, far outside [-1, 1]")
+}
+
+/// The windows of patches `which` (3 s each) of a song of `duration` seconds, with their tag
+/// probabilities. A song shorter than a patch is repeated to fill it: its one window is the
+/// whole patch.
+pub(crate) fn patch_windows(taggram: Vec<Vec<f32>>, which: &[usize], duration: f64) -> Vec<WindowPrediction> {
     let end = duration.max(PATCH_SECONDS);
-    let windows = out
-        .taggram
-        .into_iter()
-        .zip(&which)
-        .map(|(p, &i)| WindowPrediction { start: i as f64 * PATCH_SECONDS, end: ((i + 1) as f64 * PATCH_SECONDS).min(end), probabilities: p })
-        .collect();
-    Ok((out.penultimate, windows, total))
+    taggram.into_iter().zip(which).map(|(p, &i)| WindowPrediction { start: i as f64 * PATCH_SECONDS, end: ((i + 1) as f64 * PATCH_SECONDS).min(end), probabilities: p }).collect()
 }
 
 /// A pretrained tagger (musicnn) over whole songs: tag probabilities per 3 s patch and their

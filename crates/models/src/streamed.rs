@@ -15,8 +15,8 @@ use burn::tensor::Device;
 use genrecast_audio::{stream_mono, AudioStream, LoadOptions};
 use genrecast_features::{Array2, MusicnnFrontEnd};
 
-use crate::classifier::{spread, WindowPrediction};
-use crate::musicnn::{Musicnn, PATCH_FRAMES, PATCH_SECONDS};
+use crate::classifier::{patch_windows, spectrogram_overflow, spread, WindowPrediction};
+use crate::musicnn::{Musicnn, PATCH_FRAMES};
 use crate::{Error, Result};
 
 /// Files whose header declares more than this are analysed as they decode. Shorter ones
@@ -52,7 +52,8 @@ pub(crate) fn analyse_file(net: &Musicnn, front: &MusicnnFrontEnd, path: &Path, 
     };
     let rate = u64::from(MusicnnFrontEnd::SAMPLE_RATE);
     let expected = match declared {
-        Some(frames) if frames as f64 / f64::from(native) > stream_above => frames * rate / u64::from(native) + u64::from(frames * rate % u64::from(native) != 0),
+        // The resampler gives ceil(frames * rate / native) samples, as librosa.resample does.
+        Some(frames) if frames as f64 / f64::from(native) > stream_above => (frames * rate).div_ceil(u64::from(native)),
         Some(_) => return Ok(None),
         None => {
             let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
@@ -135,12 +136,7 @@ fn analyse_pass(net: &Musicnn, front: &MusicnnFrontEnd, path: &Path, device: &De
     }
     state.run_batch(net, device);
     let duration = actual as f64 / f64::from(MusicnnFrontEnd::SAMPLE_RATE);
-    let windows = state
-        .taggram
-        .into_iter()
-        .zip(&which)
-        .map(|(p, &i)| WindowPrediction { start: i as f64 * PATCH_SECONDS, end: ((i + 1) as f64 * PATCH_SECONDS).min(duration), probabilities: p })
-        .collect();
+    let windows = patch_windows(state.taggram, &which, duration);
     let mut warnings = info.warnings;
     if state.all_zero {
         warnings.push(crate::classifier::SILENCE_WARNING.to_owned());
@@ -183,8 +179,7 @@ impl State<'_> {
             // One rule with the whole-file path and `features`: a spectrogram that overflows
             // is refused, not judged.
             if !input.data.iter().all(|v| v.is_finite()) {
-                let peak = self.buf.iter().fold(0f32, |m, v| m.max(v.abs()));
-                self.refused = Some(format!("the spectrogram is not finite: samples reach {peak:e}, far outside [-1, 1]"));
+                self.refused = Some(spectrogram_overflow(&self.buf));
                 self.buf.clear();
                 return;
             }
