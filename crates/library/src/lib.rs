@@ -531,6 +531,11 @@ impl Library {
         self.select_tracks("", None)
     }
 
+    /// How many tracks are stored, failed ones included.
+    pub fn track_count(&self) -> Result<usize> {
+        self.conn.query_row("SELECT count(*) FROM tracks", [], |r| r.get::<_, i64>(0)).map(|n| n as usize).map_err(self.err())
+    }
+
     /// The track stored for `path`, if any.
     pub fn track_by_path(&self, path: &Path) -> Result<Option<Track>> {
         let p = path.to_string_lossy().into_owned();
