@@ -69,6 +69,9 @@ pub enum Command {
     Playlist(PlaylistArgs),
     /// An interactive map of a library (t-SNE of the embeddings) as one HTML page.
     Map(MapArgs),
+    /// Look into a library: list its tracks, show one, export everything (CSV, JSON).
+    #[command(subcommand)]
+    Library(LibraryCommand),
     /// Serve the model over HTTP: POST a song to /classify or /embed (see /openapi.json).
     Serve(ServeArgs),
     /// Heatmaps of one song's mel spectrogram, chroma and MFCC over time (PNG or SVG).
@@ -135,24 +138,144 @@ pub struct SimilarArgs {
     /// How many neighbours.
     #[arg(short, default_value_t = 10)]
     pub k: usize,
-    /// Print JSON.
-    #[arg(long)]
+    #[command(flatten)]
+    pub output: OutputOptions,
+    /// Print JSON (the same as --format json; kept for old scripts).
+    #[arg(long, hide = true, conflicts_with = "format")]
     pub json: bool,
 }
 
 /// `genrecast playlist`.
 #[derive(Args, Debug)]
 pub struct PlaylistArgs {
-    /// The first song (a file in the library).
-    pub song: PathBuf,
+    /// The seed songs: files in the library, or any audio files (analysed now). The playlist
+    /// starts at the first and walks to its nearest unplayed neighbours, then goes on from
+    /// the next seed, and so on; the places are shared evenly between the seeds (-n 10 with 3
+    /// seeds: 4, 3, 3). Each seed is listed once, at the start of its part.
+    #[arg(required = true)]
+    pub songs: Vec<PathBuf>,
     #[command(flatten)]
     pub query: LibraryQuery,
-    /// Songs in the playlist, the first included.
+    /// Songs in the playlist, the seeds included.
     #[arg(short, default_value_t = 20)]
     pub n: usize,
     /// Write an .m3u playlist here as well.
     #[arg(long)]
     pub m3u: Option<PathBuf>,
+    /// No two consecutive songs by the same artist (by the stored tags; case does not
+    /// matter); --no-repeat-artist=N: not within the last N songs. Songs of unknown artist
+    /// never clash. When no unplayed song keeps the rule, that seed's part ends early.
+    #[arg(long, value_name = "N", num_args = 0..=1, require_equals = true, default_missing_value = "1")]
+    pub no_repeat_artist: Option<usize>,
+    /// No two consecutive songs from the same album; --no-repeat-album=N: not within the last
+    /// N songs (as --no-repeat-artist).
+    #[arg(long, value_name = "N", num_args = 0..=1, require_equals = true, default_missing_value = "1")]
+    pub no_repeat_album: Option<usize>,
+    #[command(flatten)]
+    pub output: OutputOptions,
+    /// Print JSON (the same as --format json).
+    #[arg(long, hide = true, conflicts_with = "format")]
+    pub json: bool,
+}
+
+/// `--format` and `--out` of the library commands, as classify has them.
+#[derive(Args, Debug, Clone)]
+pub struct OutputOptions {
+    /// Output format [default: from --out's extension (.json, .jsonl, .csv, .txt), else table].
+    #[arg(long, value_enum)]
+    pub format: Option<ResultFormat>,
+    /// Write to this file (atomically, creating missing folders) instead of stdout.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+}
+
+impl OutputOptions {
+    /// `--format`, or what `--out`'s extension names, or the table; `json` (the old `--json`
+    /// flag) stands for `--format json`.
+    ///
+    /// # Errors
+    /// An `--out` extension that names no format, without `--format`.
+    pub fn format(&self, json: bool) -> anyhow::Result<ResultFormat> {
+        match (self.format, &self.out) {
+            _ if json => Ok(ResultFormat::Json),
+            (Some(f), _) => Ok(f),
+            (None, Some(out)) => ResultFormat::from_extension(out),
+            (None, None) => Ok(ResultFormat::Table),
+        }
+    }
+}
+
+/// `genrecast library ...`.
+#[derive(Subcommand, Debug)]
+pub enum LibraryCommand {
+    /// One line per track, by path: path, title, artist, album, top predicted genre with its
+    /// probability (or the error of a track that failed). Filters combine.
+    List(LibraryListArgs),
+    /// Every stored field of one track: file tags, duration, model, all genre probabilities,
+    /// the model's tags, the error if any, the kinds and lengths of its embeddings.
+    Show(LibraryShowArgs),
+    /// Everything stored per track (as `show`), with list's filters: a table, CSV (one
+    /// column per genre), JSON or JSON Lines.
+    Export(LibraryExportArgs),
+}
+
+/// Which tracks `library list` and `export` take (all given must hold).
+#[derive(Args, Debug, Clone)]
+pub struct TrackFilter {
+    /// Tracks whose predicted top genre, or the genre their file's tags name, is G (whole
+    /// name, case does not matter).
+    #[arg(long, value_name = "G")]
+    pub genre: Option<String>,
+    /// Tracks whose artist contains A (case does not matter).
+    #[arg(long, value_name = "A")]
+    pub artist: Option<String>,
+    /// Tracks whose album contains A (case does not matter).
+    #[arg(long, value_name = "A")]
+    pub album: Option<String>,
+    /// Tracks whose full path contains TEXT, or, when it holds * or ?, matches it as a glob
+    /// over the whole path (* matches any text, / included: '*/jazz/*.flac').
+    #[arg(long, value_name = "TEXT|GLOB")]
+    pub path: Option<String>,
+    /// Only tracks whose analysis failed (listed with their error).
+    #[arg(long)]
+    pub failed: bool,
+}
+
+/// `genrecast library list`.
+#[derive(Args, Debug)]
+pub struct LibraryListArgs {
+    /// The library database [default: $XDG_DATA_HOME/genrecast/library.sqlite, else
+    /// ~/.local/share/genrecast/library.sqlite].
+    #[arg(long, default_value_os_t = default_library(), hide_default_value = true)]
+    pub db: PathBuf,
+    #[command(flatten)]
+    pub filter: TrackFilter,
+}
+
+/// `genrecast library show`.
+#[derive(Args, Debug)]
+pub struct LibraryShowArgs {
+    /// The track: its file (a path in the library) or its id.
+    pub song: PathBuf,
+    /// The library database [default: $XDG_DATA_HOME/genrecast/library.sqlite, else
+    /// ~/.local/share/genrecast/library.sqlite].
+    #[arg(long, default_value_os_t = default_library(), hide_default_value = true)]
+    pub db: PathBuf,
+    #[command(flatten)]
+    pub output: OutputOptions,
+}
+
+/// `genrecast library export`.
+#[derive(Args, Debug)]
+pub struct LibraryExportArgs {
+    /// The library database [default: $XDG_DATA_HOME/genrecast/library.sqlite, else
+    /// ~/.local/share/genrecast/library.sqlite].
+    #[arg(long, default_value_os_t = default_library(), hide_default_value = true)]
+    pub db: PathBuf,
+    #[command(flatten)]
+    pub filter: TrackFilter,
+    #[command(flatten)]
+    pub output: OutputOptions,
 }
 
 /// `genrecast serve`.
@@ -308,7 +431,7 @@ pub struct BenchModelsArgs {
     pub quiet: bool,
 }
 
-/// Output format of classify and tag.
+/// Output format of classify, tag and the library commands.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ResultFormat {
     /// Readable table.

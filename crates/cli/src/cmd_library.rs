@@ -9,12 +9,13 @@ use std::sync::mpsc;
 use anyhow::{bail, Context};
 use genrecast_audio::{load, resample, LoadOptions, ResampleQuality};
 use genrecast_features::{FeatureConfig, FeatureExtractor, FeatureKind};
-use genrecast_library::{map::MapPoint, FileStatus, Library, Metric, TrackRecord};
+use genrecast_library::{map::MapPoint, FileStatus, Library, Metric, Spacing, Track, TrackRecord};
 use genrecast_models::{summary_vector, summary_vector_file, Aggregation, Classifier};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
-use crate::args::{IndexArgs, LibraryQuery, MapArgs, PlaylistArgs, PlotArgs, SimilarArgs};
+use crate::args::{IndexArgs, LibraryQuery, MapArgs, PlaylistArgs, PlotArgs, ResultFormat, SimilarArgs};
+use crate::cmd_library_browse::{self as browse, open_existing, top_genre};
 use crate::inputs;
 use crate::report::Failures;
 
@@ -67,8 +68,20 @@ fn file_stamp(path: &Path) -> std::io::Result<(u64, i64)> {
     Ok((m.len(), mtime))
 }
 
-fn absolute(path: &Path) -> PathBuf {
+pub fn absolute(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Fills `record`'s title, artist, album, genre, track, year and label: what the file's tags
+/// say comes first; the file name and folder stand in.
+fn describe(record: &mut TrackRecord, label_from_folder: bool, labels: &[String]) {
+    let path = &record.path;
+    let tags = genrecast_audio::read_tags(path);
+    record.title = tags.title.or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()));
+    let folder = path.parent().and_then(|p| p.file_name()).map(|s| s.to_string_lossy().into_owned());
+    record.label = folder.clone().filter(|f| label_from_folder && labels.contains(f));
+    record.artist = tags.artist.or(if label_from_folder { None } else { folder });
+    (record.album, record.genre, record.track_number, record.year) = (tags.album, tags.genre, tags.track, tags.year);
 }
 
 pub fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
@@ -124,13 +137,7 @@ pub fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
                 || Analyser::open(model),
                 |analyser, (path, size, mtime)| {
                     let mut record = TrackRecord::new(path.clone(), *size, *mtime);
-                    // What the file's tags say comes first; the file name and folder stand in.
-                    let tags = genrecast_audio::read_tags(path);
-                    record.title = tags.title.or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()));
-                    let folder = path.parent().and_then(|p| p.file_name()).map(|s| s.to_string_lossy().into_owned());
-                    record.label = folder.clone().filter(|f| label_from_folder && labels.contains(f));
-                    record.artist = tags.artist.or(if label_from_folder { None } else { folder });
-                    (record.album, record.genre, record.track_number, record.year) = (tags.album, tags.genre, tags.track, tags.year);
+                    describe(&mut record, label_from_folder, labels);
                     let result = match analyser {
                         Ok(a) => a.analyse(path, &mut record),
                         Err(e) => Err(e.clone()),
@@ -175,62 +182,192 @@ pub fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn open_query(q: &LibraryQuery) -> anyhow::Result<(Library, Metric)> {
-    if !q.db.is_file() {
-        bail!("{}: no library (create one with `genrecast index DIR --db {}`)", q.db.display(), q.db.display());
-    }
     if !["model", "summary"].contains(&q.embedding.as_str()) {
         bail!("--embedding {} (known: model, summary)", q.embedding);
     }
-    Ok((Library::open(&q.db)?, q.metric.parse()?))
+    Ok((open_existing(&q.db)?, q.metric.parse()?))
 }
 
-fn top(track: &genrecast_library::Track) -> String {
-    track.predictions.first().map_or_else(|| "-".into(), |(g, p)| format!("{g} {:.0}%", p * 100.0))
+/// A song to start from: a track of the library, or a file outside it, analysed now with
+/// the library's model (its embedding as analysed, not yet standardised).
+struct Seed {
+    track: Track,
+    outside: Option<Vec<f32>>,
+}
+
+/// Finds seeds in the library, analysing those outside it (the model opened once).
+struct Seeds<'a> {
+    lib: &'a Library,
+    query: &'a LibraryQuery,
+    analyser: Option<Analyser>,
+}
+
+impl<'a> Seeds<'a> {
+    fn new(lib: &'a Library, query: &'a LibraryQuery) -> Self {
+        Self { lib, query, analyser: None }
+    }
+
+    fn get(&mut self, song: &Path) -> anyhow::Result<Seed> {
+        let song = absolute(song);
+        if let Some(track) = self.lib.track_by_path(&song)? {
+            return Ok(Seed { track, outside: None });
+        }
+        let analyser = match &mut self.analyser {
+            Some(a) => a,
+            empty => {
+                let model = self.lib.model()?.with_context(|| format!("{}: the library has no analysed tracks", self.query.db.display()))?;
+                empty.insert(Analyser::open(&model).map_err(anyhow::Error::msg)?)
+            }
+        };
+        let mut record = TrackRecord::new(song.clone(), 0, 0);
+        describe(&mut record, false, &[]);
+        for w in analyser.analyse(&song, &mut record).map_err(anyhow::Error::msg)? {
+            eprintln!("warning: {}", crate::names::escape_controls(&w));
+        }
+        let kind = &self.query.embedding;
+        let embedding = record.embeddings.iter().find(|(k, _)| k == kind).map(|(_, v)| v.clone()).with_context(|| format!("{}: no '{kind}' embedding", song.display()))?;
+        Ok(Seed { track: Track::from_record(0, &record), outside: Some(embedding) })
+    }
+}
+
+/// Writes ranked tracks (similar songs, a playlist) as `format`: the table is written by
+/// `table`, JSON is `document` with the entries under `key`; each entry has its distance and
+/// track, and `extra` fields.
+struct Ranked<'a> {
+    entries: Vec<(f32, &'a Track, serde_json::Map<String, serde_json::Value>)>,
+}
+
+impl Ranked<'_> {
+    fn render(&self, format: ResultFormat, document: serde_json::Value, key: &str, table: impl FnOnce() -> String) -> anyhow::Result<String> {
+        let json = |(d, t, extra): &(f32, &Track, serde_json::Map<String, serde_json::Value>)| {
+            let mut v = serde_json::json!({ "distance": d, "track": t });
+            if let Some(o) = v.as_object_mut() {
+                o.extend(extra.clone());
+            }
+            v
+        };
+        Ok(match format {
+            ResultFormat::Table => table(),
+            ResultFormat::Json => {
+                let mut doc = document;
+                doc[key] = self.entries.iter().map(json).collect();
+                serde_json::to_string_pretty(&doc)? + "\n"
+            }
+            ResultFormat::Jsonl => self
+                .entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    let mut v = json(e);
+                    v["rank"] = (i + 1).into();
+                    format!("{v}\n")
+                })
+                .collect(),
+            ResultFormat::Csv => {
+                let labels = browse::labels_of(self.entries.iter().map(|e| e.1));
+                let mut head = vec!["rank".to_string(), "distance".into()];
+                head.extend(browse::TRACK_COLUMNS.iter().map(|c| c.to_string()));
+                head.extend(labels.iter().cloned());
+                let mut text = browse::csv_line(&head);
+                for (i, (d, t, _)) in self.entries.iter().enumerate() {
+                    let mut cells = vec![(i + 1).to_string(), format!("{d:.6}")];
+                    cells.extend(browse::track_cells(t, None, &labels));
+                    text.push_str(&browse::csv_line(&cells));
+                }
+                text
+            }
+        })
+    }
 }
 
 pub fn similar(args: SimilarArgs) -> anyhow::Result<ExitCode> {
+    let format = args.output.format(args.json)?;
     let (lib, metric) = open_query(&args.query)?;
     let kind = &args.query.embedding;
-    let song = absolute(&args.song);
-    let results = match lib.track_by_path(&song)? {
-        Some(t) => lib.similar(t.id, kind, args.k, metric)?,
-        None => {
-            // Not in the library: analyse it with the library's model.
-            let model = lib.model()?.with_context(|| format!("{}: the library has no analysed tracks", args.query.db.display()))?;
-            let analyser = Analyser::open(&model).map_err(anyhow::Error::msg)?;
-            let mut record = TrackRecord::new(song.clone(), 0, 0);
-            for w in analyser.analyse(&song, &mut record).map_err(anyhow::Error::msg)? {
-                eprintln!("warning: {}", crate::names::escape_controls(&w));
-            }
-            let query = record.embeddings.into_iter().find(|(k, _)| k == kind).map(|(_, v)| v).context("no embedding")?;
-            lib.similar_to(&query, kind, args.k, metric, &[])?
-        }
+    let seed = Seeds::new(&lib, &args.query).get(&args.song)?;
+    let song = seed.track.path.clone();
+    let results = match &seed.outside {
+        None => lib.similar(seed.track.id, kind, args.k, metric)?,
+        Some(query) => lib.similar_to(query, kind, args.k, metric, &[])?,
     };
-    if args.json {
-        let v: Vec<serde_json::Value> = results.iter().map(|(t, d)| serde_json::json!({ "distance": d, "track": t })).collect();
-        outln!("{}", serde_json::to_string_pretty(&serde_json::json!({ "song": song, "embedding": kind, "metric": metric, "similar": v }))?);
-    } else {
-        outln!("nearest {} to {} ({kind} embedding, {} distance):", results.len(), song.display(), args.query.metric);
+    let ranked = Ranked { entries: results.iter().map(|(t, d)| (*d, t, serde_json::Map::new())).collect() };
+    let document = serde_json::json!({ "song": browse::json_path(&song), "embedding": kind, "metric": metric });
+    let text = ranked.render(format, document, "similar", || {
+        let mut text = format!("nearest {} to {} ({kind} embedding, {} distance):\n", results.len(), crate::names::display(&song), args.query.metric);
         for (i, (t, d)) in results.iter().enumerate() {
-            outln!("{:>3}. {d:.4}  {:<14} {}", i + 1, top(t), crate::names::display(&t.path));
+            text.push_str(&format!("{:>3}. {d:.4}  {:<14} {}\n", i + 1, top_genre(t), crate::names::display(&t.path)));
         }
-    }
+        text
+    })?;
+    browse::emit(&text, args.output.out.as_deref())?;
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn playlist(args: PlaylistArgs) -> anyhow::Result<ExitCode> {
+    let format = args.output.format(args.json)?;
     let (lib, metric) = open_query(&args.query)?;
-    let song = absolute(&args.song);
-    let seed = lib.track_by_path(&song)?.with_context(|| format!("{}: not in {} (index it first)", song.display(), args.query.db.display()))?;
-    let (all, _) = lib.standardised_embeddings(&args.query.embedding)?;
-    let list = genrecast_library::playlist(seed.id, &all, args.n, metric);
-    if list.is_empty() {
-        bail!("{}: no '{}' embedding (the file failed to analyse?)", song.display(), args.query.embedding);
+    let kind = &args.query.embedding;
+    let (all, scaler) = lib.standardised_embeddings(kind)?;
+    if all.is_empty() {
+        bail!("{}: no track has a '{kind}' embedding (did every file fail to analyse?)", args.query.db.display());
     }
+    // The same file given twice is one seed.
+    let mut songs: Vec<PathBuf> = Vec::new();
+    for s in &args.songs {
+        if !songs.contains(&absolute(s)) {
+            songs.push(absolute(s));
+        }
+    }
+    if args.n < songs.len() {
+        bail!("-n {} is fewer than the {} seed songs", args.n, songs.len());
+    }
+    let mut finder = Seeds::new(&lib, &args.query);
+    let mut seeds: Vec<Track> = Vec::new();
+    let mut vectors: Vec<(i64, Vec<f32>)> = Vec::new();
+    for (i, song) in songs.iter().enumerate() {
+        let mut seed = finder.get(song)?;
+        let vector = match seed.outside {
+            None => all.iter().find(|(id, _)| *id == seed.track.id).map(|(_, v)| v.clone()).with_context(|| format!("{}: no '{kind}' embedding (the file failed to analyse?)", song.display()))?,
+            Some(mut v) => {
+                if v.len() != scaler.mean.len() {
+                    bail!("{}: a {}-d '{kind}' embedding against {}-d library embeddings (another model?)", song.display(), v.len(), scaler.mean.len());
+                }
+                scaler.transform_in_place(&mut v);
+                // Songs outside the library get ids below any row id.
+                seed.track.id = -(i as i64) - 1;
+                v
+            }
+        };
+        vectors.push((seed.track.id, vector));
+        seeds.push(seed.track);
+    }
+    let tracks = lib.tracks()?;
+    let group = |field: fn(&Track) -> &Option<String>| -> std::collections::HashMap<i64, String> {
+        tracks.iter().chain(&seeds).filter_map(|t| field(t).as_deref().map(|g| (t.id, g.trim().to_lowercase()))).filter(|(_, g)| !g.is_empty()).collect()
+    };
+    let mut spacing = Vec::new();
+    if let Some(within) = args.no_repeat_artist {
+        spacing.push(Spacing { group: group(|t| &t.artist), within });
+    }
+    if let Some(within) = args.no_repeat_album {
+        spacing.push(Spacing { group: group(|t| &t.album), within });
+    }
+    let list = genrecast_library::playlist_through(&vectors, &all, args.n, metric, &spacing);
+    if list.len() < args.n {
+        let why = if spacing.is_empty() { "the library has no more songs with this embedding" } else { "no other song keeps the no-repeat rules" };
+        eprintln!("note: {} of {} songs: {why}", list.len(), args.n);
+    }
+    let by_id: std::collections::HashMap<i64, &Track> = tracks.iter().chain(&seeds).map(|t| (t.id, t)).collect();
+    let is_seed = |id: i64| seeds.iter().any(|s| s.id == id);
+    let entries: Vec<(f32, &Track, serde_json::Map<String, serde_json::Value>)> = list
+        .iter()
+        .map(|(id, d)| {
+            let extra = serde_json::json!({ "seed": is_seed(*id), "in_library": *id > 0 });
+            (*d, by_id[id], extra.as_object().cloned().unwrap_or_default())
+        })
+        .collect();
     let mut m3u = String::from("#EXTM3U\n");
-    for (i, (id, d)) in list.iter().enumerate() {
-        let t = lib.track(*id)?;
-        outln!("{:>3}. {d:.4}  {:<14} {}", i + 1, top(&t), crate::names::display(&t.path));
+    for (_, t, _) in &entries {
         // Players show `#EXTINF:seconds,Artist - Title` instead of the file name.
         let name = match (&t.artist, &t.title) {
             (Some(a), Some(title)) => format!("{a} - {title}"),
@@ -240,8 +377,20 @@ pub fn playlist(args: PlaylistArgs) -> anyhow::Result<ExitCode> {
         let one_line = |s: &str| s.replace(['\n', '\r'], " ");
         m3u.push_str(&format!("#EXTINF:{},{}\n{}\n", t.duration.map_or(-1, |d| d.round() as i64), one_line(&name), one_line(&t.path.display().to_string())));
     }
+    let seed_paths: Vec<PathBuf> = seeds.iter().map(|s| browse::json_path(&s.path)).collect();
+    let document = serde_json::json!({ "seeds": seed_paths, "embedding": kind, "metric": metric });
+    let text = Ranked { entries }.render(format, document, "playlist", || {
+        list.iter()
+            .enumerate()
+            .map(|(i, (id, d))| {
+                let t = by_id[id];
+                format!("{:>3}. {d:.4}  {:<14} {}{}\n", i + 1, top_genre(t), crate::names::display(&t.path), if is_seed(*id) { "  (seed)" } else { "" })
+            })
+            .collect()
+    })?;
+    browse::emit(&text, args.output.out.as_deref())?;
     if let Some(path) = &args.m3u {
-        genrecast_features::write_atomic(path, |w| std::io::Write::write_all(w, m3u.as_bytes())).with_context(|| format!("writing {}", path.display()))?;
+        browse::write_file(path, &m3u)?;
     }
     Ok(ExitCode::SUCCESS)
 }

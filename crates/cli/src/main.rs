@@ -14,6 +14,7 @@ mod cmd_dataset;
 mod cmd_features;
 mod cmd_info;
 mod cmd_library;
+mod cmd_library_browse;
 mod cmd_train;
 mod config_file;
 mod inputs;
@@ -88,6 +89,7 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         args::Command::Similar(a) => cmd_library::similar(a),
         args::Command::Playlist(a) => cmd_library::playlist(a),
         args::Command::Map(a) => cmd_library::map(a),
+        args::Command::Library(c) => cmd_library_browse::run(c),
         args::Command::Serve(a) => serve(a),
         args::Command::Plot(a) => cmd_library::plot(a),
     }

@@ -209,3 +209,224 @@ fn the_default_library_is_in_the_users_data_folder() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(!a.join("library.sqlite").exists() && !b.join("library.sqlite").exists());
 }
+
+/// A library of two GTZAN clips each of four genres (no tags: the folder is the artist), the
+/// tagged fixtures (artist The Testers, album Fixtures, genre tag Jazz) and a file that is
+/// not audio (stored as failed). Returns the database and the canonical paths indexed.
+fn mixed_library(dir: &Path) -> Option<(PathBuf, Vec<PathBuf>)> {
+    let root = music(dir, 2)?;
+    let tagged = root.join("tagged");
+    std::fs::create_dir_all(&tagged).ok()?;
+    for f in ["tagged.flac", "tagged.mp3", "garbage.wav"] {
+        std::fs::copy(crate::repo().join("crates/cli/tests/hostile").join(f), tagged.join(f)).ok()?;
+    }
+    let db = dir.join("lib.sqlite");
+    let out = bin().args(["index", "-q", "--db"]).arg(&db).arg(&root).output().expect("index");
+    assert_eq!(out.status.code(), Some(1), "garbage.wav fails, the rest is stored: {}", text(&out.stderr));
+    let mut files: Vec<PathBuf> = ["classical", "metal", "reggae", "jazz", "tagged"].iter().flat_map(|g| std::fs::read_dir(root.join(g)).expect("dir").flatten().map(|e| std::fs::canonicalize(e.path()).expect("canonical"))).collect();
+    files.sort();
+    Some((db, files))
+}
+
+/// `library list`'s paths (the first column; the names here have no spaces).
+fn listed(out: &std::process::Output) -> Vec<String> {
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout).lines().skip(1).map(|l| l.split_whitespace().next().expect("path").to_string()).collect()
+}
+
+fn names(paths: &[PathBuf], keep: impl Fn(&Path) -> bool) -> Vec<String> {
+    paths.iter().filter(|p| keep(p)).map(|p| p.to_string_lossy().into_owned()).collect()
+}
+
+#[test]
+fn library_list_show_and_export() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let Some((db, files)) = mixed_library(tmp.path()) else { return };
+    let library = |args: &[&str]| bin().arg("library").args(args).arg("--db").arg(&db).output().expect("library");
+    let folder_is = |name: &'static str| move |p: &Path| p.parent().and_then(Path::file_name).is_some_and(|f| f == name);
+
+    // Every track, by path; filters by what the paths and the fixtures' tags say.
+    assert_eq!(listed(&library(&["list"])), names(&files, |_| true));
+    assert_eq!(listed(&library(&["list", "--path", "*/metal/*.flac"])), names(&files, folder_is("metal")));
+    assert_eq!(listed(&library(&["list", "--path", "reggae/reggae."])), names(&files, folder_is("reggae")));
+    let tagged_audio = names(&files, |p| p.file_name().is_some_and(|n| n == "tagged.flac" || n == "tagged.mp3"));
+    assert_eq!(listed(&library(&["list", "--artist", "TESTERS"])), tagged_audio);
+    assert_eq!(listed(&library(&["list", "--album", "fixtures", "--path", "*.?lac"])), tagged_audio[..1]);
+    let failed = library(&["list", "--failed"]);
+    assert_eq!(listed(&failed), names(&files, |p| p.ends_with("garbage.wav")));
+    assert!(text(&failed.stdout).contains("failed: ") && text(&failed.stdout).contains("not a recognised audio file"), "{}", text(&failed.stdout));
+    // --genre: the top genre `classify` gives each file (another code path, same model), or
+    // the genre its tags name (Jazz, for the two tagged files).
+    let out = bin().args(["classify", "--format", "csv"]).args(&files).output().expect("classify");
+    let mut top = std::collections::HashMap::new();
+    for row in csv::Reader::from_reader(out.stdout.as_slice()).records() {
+        let row = row.expect("row");
+        top.insert(PathBuf::from(&row[0]), row[3].to_string());
+    }
+    assert_eq!(top.len(), files.len() - 1, "classify: {}", text(&out.stderr));
+    for genre in ["jazz", "metal", "classical"] {
+        let want = names(&files, |p| top.get(p).is_some_and(|g| g == genre) || (genre == "jazz" && tagged_audio.iter().any(|t| Path::new(t) == p)));
+        assert!(!want.is_empty());
+        assert_eq!(listed(&library(&["list", "--genre", &genre.to_uppercase()])), want, "--genre {genre}");
+        let both = library(&["list", "--genre", genre, "--path", "*/metal/*"]);
+        let want_both: Vec<String> = want.iter().filter(|p| p.contains("/metal/")).cloned().collect();
+        if want_both.is_empty() {
+            assert_eq!(both.status.code(), Some(1));
+        } else {
+            assert_eq!(listed(&both), want_both);
+        }
+    }
+    // Nothing matches: exit 1 with a message. No library, or an empty one: a clear error.
+    let none = library(&["list", "--artist", "nobody"]);
+    assert!(none.status.code() == Some(1) && text(&none.stderr).contains("no track matches"), "{}", text(&none.stderr));
+    let missing = bin().args(["library", "list", "--db"]).arg(tmp.path().join("none.sqlite")).output().expect("list");
+    assert!(missing.status.code() == Some(2) && text(&missing.stderr).contains("no library"), "{}", text(&missing.stderr));
+    assert!(!tmp.path().join("none.sqlite").exists());
+    let empty_dir = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty_dir).expect("mkdir");
+    let empty = tmp.path().join("empty.sqlite");
+    let _ = bin().args(["index", "-q", "--db"]).arg(&empty).arg(&empty_dir).output().expect("index");
+    let out = bin().args(["library", "export", "--db"]).arg(&empty).output().expect("export");
+    assert!(out.status.code() == Some(2) && text(&out.stderr).contains("holds no tracks"), "{}", text(&out.stderr));
+
+    // show: by path and by id the same track, every field.
+    let show = |song: &str| json(&library(&["show", song, "--format", "json"]));
+    let flac = show(&tagged_audio[0]);
+    let want = serde_json::json!({ "title": "Tagged Song \u{e9}", "artist": "The Testers", "album": "Fixtures", "genre": "Jazz", "track_number": 3, "year": 1999, "model": "genre-gtzan", "error": null });
+    for (field, value) in want.as_object().expect("object") {
+        assert_eq!(&flac[field], value, "{field}");
+    }
+    assert_eq!(flac["embeddings"], serde_json::json!([{ "kind": "model", "dims": 200 }, { "kind": "summary", "dims": 90 }]));
+    let p: Vec<f64> = flac["predictions"].as_array().expect("predictions").iter().map(|p| p[1].as_f64().expect("p")).collect();
+    assert!(p.len() == 10 && (p.iter().sum::<f64>() - 1.0).abs() < 1e-3 && p.windows(2).all(|w| w[0] >= w[1]), "{p:?}");
+    assert_eq!(flac["tags"].as_array().map(Vec::len), Some(50), "the MSD tagger's 50 tags");
+    assert_eq!(show(&flac["id"].to_string()), flac);
+    // A clip's duration is GTZAN's (labels.csv).
+    let metal = names(&files, folder_is("metal"));
+    let clip = Path::new(&metal[0]).file_name().expect("name").to_string_lossy().into_owned();
+    let labels = std::fs::read_to_string(genrecast_testutil::shared_dir().expect("shared").join("data/gtzan/labels.csv")).expect("labels.csv");
+    let seconds: f64 = labels.lines().find(|l| l.starts_with(&format!("full_22k/metal/{clip},"))).and_then(|l| l.split(',').nth(6)).and_then(|s| s.parse().ok()).expect("duration_s");
+    assert!((show(&metal[0])["duration"].as_f64().expect("duration") - seconds).abs() < 0.01);
+    let broken = show(&names(&files, |p| p.ends_with("garbage.wav"))[0]);
+    assert!(broken["error"].as_str().is_some_and(|e| e.contains("garbage.wav")) && broken["embeddings"] == serde_json::json!([]) && broken["predictions"] == serde_json::json!([]), "{broken}");
+    assert_eq!(library(&["show", "/no/such/song.flac"]).status.code(), Some(2));
+
+    // export: CSV (format from --out, folders created), each row field by field as `show`.
+    let csv_out = tmp.path().join("new/folder/all.csv");
+    let out = library(&["export", "--out", csv_out.to_str().expect("utf-8")]);
+    assert!(out.status.success() && out.stdout.is_empty(), "{}", text(&out.stderr));
+    let mut reader = csv::Reader::from_path(&csv_out).expect("csv");
+    let head = reader.headers().expect("header").clone();
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.iter().map(|r| r[1].to_string()).collect::<Vec<_>>(), names(&files, |_| true));
+    let cell = |row: &csv::StringRecord, name: &str| row[head.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"))].to_string();
+    for row in &rows {
+        let v = show(&cell(row, "path"));
+        let plain = |key: &str| match &v[key] {
+            serde_json::Value::Null => String::new(),
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        for key in ["id", "path", "title", "artist", "album", "genre", "track_number", "year", "label", "error", "model"] {
+            assert_eq!(cell(row, key), plain(key), "{key} of {}", cell(row, "path"));
+        }
+        let close = |a: &str, b: Option<f64>| match b {
+            None => a.is_empty(),
+            Some(b) => (a.parse::<f64>().expect("number") - b).abs() < 1e-3,
+        };
+        assert!(close(&cell(row, "duration_s"), v["duration"].as_f64()));
+        let predictions = v["predictions"].as_array().expect("predictions");
+        assert_eq!(cell(row, "top_genre"), predictions.first().map_or(String::new(), |p| p[0].as_str().expect("label").to_string()));
+        assert!(close(&cell(row, "top_probability"), predictions.first().and_then(|p| p[1].as_f64())));
+        for genre in ["blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock"] {
+            let p = predictions.iter().find(|p| p[0] == genre).and_then(|p| p[1].as_f64());
+            assert!(close(&cell(row, genre), p) && (p.is_none() || (cell(row, genre).parse::<f64>().expect("p") - p.unwrap_or(0.0)).abs() < 1e-6), "{genre}");
+        }
+        let kinds: Vec<String> = v["embeddings"].as_array().expect("embeddings").iter().map(|e| format!("{}:{}", e["kind"].as_str().expect("kind"), e["dims"])).collect();
+        assert_eq!(cell(row, "embeddings"), kinds.join(";"));
+    }
+    // JSON Lines with a filter; JSON from --out's extension; a filter matching nothing
+    // writes nothing.
+    let out = library(&["export", "--format", "jsonl", "--path", "*/tagged/*"]);
+    let lines: Vec<serde_json::Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("line")).collect();
+    assert_eq!(lines.iter().map(|l| l["path"].as_str().expect("path").to_string()).collect::<Vec<_>>(), names(&files, folder_is("tagged")));
+    let json_out = tmp.path().join("all.json");
+    assert!(library(&["export", "--out", json_out.to_str().expect("utf-8")]).status.success());
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json_out).expect("json")).expect("json");
+    assert_eq!(doc["tracks"].as_array().map(Vec::len), Some(files.len()));
+    let nothing = tmp.path().join("nothing.csv");
+    assert_eq!(library(&["export", "--artist", "nobody", "--out", nothing.to_str().expect("utf-8")]).status.code(), Some(1));
+    assert!(!nothing.exists());
+}
+
+/// The songs of an .m3u playlist.
+fn m3u_songs(path: &Path) -> Vec<PathBuf> {
+    std::fs::read_to_string(path).expect("m3u").lines().filter(|l| !l.starts_with('#')).map(PathBuf::from).collect()
+}
+
+#[test]
+fn playlists_through_several_seeds_with_spacing_and_formats() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let Some((db, files)) = mixed_library(tmp.path()) else { return };
+    let in_folder = |name: &str| files.iter().find(|p| p.parent().and_then(Path::file_name).is_some_and(|f| f == name)).expect("file").clone();
+    let (jazz, metal) = (in_folder("jazz"), in_folder("metal"));
+    let outside = std::fs::canonicalize(example_song()).expect("canonical");
+
+    // Seeds: a song outside the library, a jazz clip (given twice: one seed) and a metal clip;
+    // 7 places shared 3, 2, 2, so the seeds are at 0, 3 and 5, each once.
+    let m3u = tmp.path().join("lists/new/mix.m3u");
+    let out = bin().args(["playlist", "-n", "7", "--format", "jsonl", "--m3u"]).arg(&m3u).arg("--db").arg(&db).arg(&outside).arg(&jazz).arg(&metal).arg(&jazz).output().expect("playlist");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let songs = m3u_songs(&m3u);
+    assert_eq!(songs.len(), 7);
+    assert_eq!((&songs[0], &songs[3], &songs[5]), (&outside, &jazz, &metal));
+    assert_eq!(songs.iter().collect::<std::collections::BTreeSet<_>>().len(), 7, "{songs:?}");
+    let playlist = std::fs::read_to_string(&m3u).expect("m3u");
+    assert_eq!(playlist.lines().filter(|l| l.starts_with("#EXTINF:")).count(), 7, "{playlist}");
+    let lines: Vec<serde_json::Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("line")).collect();
+    let seeds: Vec<usize> = lines.iter().enumerate().filter(|(_, l)| l["seed"] == true).map(|(i, _)| i).collect();
+    assert_eq!(seeds, [0, 3, 5]);
+    assert!(lines[0]["in_library"] == false && lines[1..].iter().all(|l| l["in_library"] == true));
+    assert_eq!(lines.iter().map(|l| PathBuf::from(l["track"]["path"].as_str().expect("path"))).collect::<Vec<_>>(), songs);
+    assert_eq!(lines.iter().map(|l| l["rank"].as_u64().expect("rank")).collect::<Vec<_>>(), (1..=7).collect::<Vec<_>>());
+    let few = bin().args(["playlist", "-n", "1", "--db"]).arg(&db).arg(&jazz).arg(&metal).output().expect("playlist");
+    assert_eq!(few.status.code(), Some(2));
+
+    // --no-repeat-artist: here the folder is the artist (GTZAN clips have no tags; the
+    // tagged files are both The Testers, in one folder). Without it, the walk from a metal
+    // clip plays two clips of a folder in a row.
+    let list = |flags: &[&str], seed: &Path| {
+        let m3u = tmp.path().join("list.m3u");
+        let out = bin().arg("playlist").args(flags).arg("--m3u").arg(&m3u).arg("--db").arg(&db).arg(seed).output().expect("playlist");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        m3u_songs(&m3u)
+    };
+    let repeats = |songs: &[PathBuf]| songs.windows(2).filter(|w| w[0].parent() == w[1].parent()).count();
+    assert!(repeats(&list(&["-n", "10"], &metal)) > 0);
+    let spaced = list(&["-n", "10", "--no-repeat-artist"], &metal);
+    assert!(spaced.len() >= 5 && repeats(&spaced) == 0, "{spaced:?}");
+    // --no-repeat-album=N: the two tagged files (album Fixtures, near-identical audio) are
+    // neighbours, unless the album may not recur within 3 songs; GTZAN clips have no album.
+    let (flac, mp3) = (in_folder("tagged").with_file_name("tagged.flac"), in_folder("tagged").with_file_name("tagged.mp3"));
+    assert_eq!(list(&["-n", "5"], &flac)[1], mp3);
+    let spaced = list(&["-n", "5", "--no-repeat-album=3"], &flac);
+    assert!(spaced.len() == 5 && !spaced[..4].contains(&mp3), "{spaced:?}");
+
+    // similar: --format csv to --out (folders created), the same songs as --format json,
+    // and --json still the JSON document.
+    let similar = |flags: &[&str]| bin().args(["similar", "-k", "4", "--db"]).arg(&db).args(flags).arg(&metal).output().expect("similar");
+    let doc = json(&similar(&["--format", "json"]));
+    assert_eq!(json(&similar(&["--json"])), doc);
+    let paths: Vec<String> = doc["similar"].as_array().expect("similar").iter().map(|n| n["track"]["path"].as_str().expect("path").to_string()).collect();
+    assert!(paths.len() == 4 && !paths.contains(&metal.to_string_lossy().into_owned()));
+    let csv_out = tmp.path().join("out/sim/near.csv");
+    assert!(similar(&["--out", csv_out.to_str().expect("utf-8")]).status.success());
+    let mut reader = csv::Reader::from_path(&csv_out).expect("csv");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.iter().map(|r| r[3].to_string()).collect::<Vec<_>>(), paths);
+    assert_eq!(rows.iter().map(|r| r[0].to_string()).collect::<Vec<_>>(), ["1", "2", "3", "4"]);
+    let d: Vec<f64> = rows.iter().map(|r| r[1].parse().expect("distance")).collect();
+    assert!(d.windows(2).all(|w| w[0] <= w[1]), "{d:?}");
+    let lines = text(&similar(&["--format", "jsonl"]).stdout).lines().count();
+    assert_eq!(lines, 4);
+}

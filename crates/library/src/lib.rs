@@ -187,6 +187,66 @@ pub struct Track {
     pub predictions: Vec<(String, f32)>,
 }
 
+impl Track {
+    /// The track `record` describes, under row id `id` (e.g. a song analysed now, outside the
+    /// library), its genre probabilities highest first.
+    ///
+    /// # Example
+    /// ```
+    /// use genrecast_library::{Track, TrackRecord};
+    /// let mut r = TrackRecord::new("a.mp3".into(), 1, 0);
+    /// r.predictions = vec![("jazz".into(), 0.2), ("metal".into(), 0.8)];
+    /// assert_eq!(Track::from_record(-1, &r).predictions[0].0, "metal");
+    /// ```
+    pub fn from_record(id: i64, record: &TrackRecord) -> Self {
+        let mut predictions = record.predictions.clone();
+        predictions.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Self {
+            id,
+            path: record.path.clone(),
+            title: record.title.clone(),
+            artist: record.artist.clone(),
+            album: record.album.clone(),
+            genre: record.genre.clone(),
+            track_number: record.track_number,
+            year: record.year,
+            label: record.label.clone(),
+            duration: record.duration,
+            error: record.error.clone(),
+            predictions,
+        }
+    }
+}
+
+/// One embedding stored for a track: its kind and length.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct EmbeddingInfo {
+    /// Kind (`model`, `summary`).
+    pub kind: String,
+    /// Number of values.
+    pub dims: usize,
+}
+
+/// Everything stored about one track: the [`Track`], and what was analysed and when.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct TrackDetails {
+    /// The track's tags, genres and error.
+    #[serde(flatten)]
+    pub track: Track,
+    /// File size in bytes when analysed.
+    pub size: i64,
+    /// File modification time (ns since the epoch) when analysed.
+    pub mtime_ns: i64,
+    /// When it was indexed (s since the epoch).
+    pub indexed_at: i64,
+    /// The model that analysed it.
+    pub model: Option<String>,
+    /// The model's tags with their probabilities, highest first.
+    pub tags: Vec<(String, f32)>,
+    /// The embeddings stored, by kind.
+    pub embeddings: Vec<EmbeddingInfo>,
+}
+
 /// Distance between embeddings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -238,17 +298,77 @@ pub fn nearest(query: &[f32], candidates: &[(i64, Vec<f32>)], k: usize, metric: 
 /// current among those not yet played (bliss-rs's "song to song" order), with the distance
 /// of each step.
 pub fn playlist(seed: i64, candidates: &[(i64, Vec<f32>)], n: usize, metric: Metric) -> Vec<(i64, f32)> {
+    let Some(start) = candidates.iter().find(|(id, _)| *id == seed) else { return Vec::new() };
+    playlist_through(std::slice::from_ref(start), candidates, n, metric, &[])
+}
+
+/// A spacing rule of a playlist: no track shares its group (artist, album) with any of the
+/// `within` tracks before it. Tracks without a group (unknown artist) never clash.
+#[derive(Clone, Debug, Default)]
+pub struct Spacing {
+    /// Each track's group, by id (compared as given: normalise before, e.g. lowercase).
+    pub group: HashMap<i64, String>,
+    /// How many tracks back a group may not repeat (1: no two consecutive tracks).
+    pub within: usize,
+}
+
+/// A playlist of `n` tracks through `seeds` in turn: the first seed, then the nearest
+/// unplayed neighbour of the current track, song after song, until the next seed's share of
+/// the places is reached; then the next seed, and so on. The places are shared out evenly,
+/// earlier seeds taking the remainder (10 places, 3 seeds: 4, 3, 3), and a seed whose walk
+/// ran dry leaves its places to the next. Each entry carries the distance from the entry
+/// before it (0 for the first).
+///
+/// Seeds need not be among `candidates` (a song outside the library); seeds are listed once
+/// each, and neither they nor any candidate of identical embedding (a copy of a seed) are
+/// listed as neighbours. Every `spacing` rule holds between the walked tracks (the seeds
+/// themselves, chosen by the caller, are always listed); when no unplayed track keeps the
+/// rules, the seed's walk stops early.
+///
+/// # Example
+/// ```
+/// use genrecast_library::{playlist_through, Metric};
+/// let line: Vec<(i64, Vec<f32>)> = (1..=6).map(|i| (i, vec![i as f32])).collect();
+/// let list = playlist_through(&[line[0].clone(), line[5].clone()], &line, 4, Metric::Euclidean, &[]);
+/// assert_eq!(list.iter().map(|e| e.0).collect::<Vec<_>>(), [1, 2, 6, 5]);
+/// ```
+pub fn playlist_through(seeds: &[(i64, Vec<f32>)], candidates: &[(i64, Vec<f32>)], n: usize, metric: Metric, spacing: &[Spacing]) -> Vec<(i64, f32)> {
+    let mut used: Vec<i64> = seeds.iter().map(|s| s.0).collect();
+    used.extend(candidates.iter().filter(|(_, v)| seeds.iter().any(|s| s.1 == *v)).map(|(id, _)| *id));
     let by_id: HashMap<i64, &Vec<f32>> = candidates.iter().map(|(id, v)| (*id, v)).collect();
-    let Some(mut current) = by_id.get(&seed).copied() else { return Vec::new() };
-    let mut out = vec![(seed, 0.0)];
-    let mut used = vec![seed];
-    while out.len() < n {
-        let Some(&(next, d)) = nearest(current, candidates, 1, metric, &used).first() else { break };
-        out.push((next, d));
-        used.push(next);
-        current = by_id[&next];
+    let mut out: Vec<(i64, f32)> = Vec::new();
+    let mut previous: Option<&Vec<f32>> = None;
+    let mut seeds_left: Vec<&(i64, Vec<f32>)> = Vec::new();
+    for s in seeds {
+        if !seeds_left.iter().any(|t| t.0 == s.0) {
+            seeds_left.push(s);
+        }
+    }
+    let seed_count = seeds_left.len();
+    for (i, (seed, start)) in seeds_left.into_iter().enumerate() {
+        if out.len() >= n {
+            break;
+        }
+        let share = (n - out.len()).div_ceil(seed_count - i);
+        out.push((*seed, previous.map_or(0.0, |p| metric.distance(p, start))));
+        let mut current = start;
+        for _ in 1..share {
+            let clashing = candidates.iter().filter(|(id, _)| !used.contains(id) && spacing.iter().any(|rule| clashes(rule, *id, &out))).map(|(id, _)| *id);
+            let exclude: Vec<i64> = used.iter().copied().chain(clashing).collect();
+            let Some(&(next, d)) = nearest(current, candidates, 1, metric, &exclude).first() else { break };
+            out.push((next, d));
+            used.push(next);
+            current = by_id[&next];
+        }
+        previous = Some(current);
     }
     out
+}
+
+/// Whether track `id` would repeat a group of `rule` among the last `rule.within` entries.
+fn clashes(rule: &Spacing, id: i64, before: &[(i64, f32)]) -> bool {
+    let Some(group) = rule.group.get(&id) else { return false };
+    before.iter().rev().take(rule.within).any(|(other, _)| rule.group.get(other) == Some(group))
 }
 
 fn to_blob(v: &[f32]) -> Vec<u8> {
@@ -367,7 +487,7 @@ impl Library {
     }
 
     fn predictions_of(&self, id: i64) -> Result<Vec<(String, f32)>> {
-        let mut st = self.conn.prepare_cached("SELECT label, probability FROM predictions WHERE track_id = ?1 ORDER BY probability DESC").map_err(self.err())?;
+        let mut st = self.conn.prepare_cached("SELECT label, probability FROM predictions WHERE track_id = ?1 ORDER BY probability DESC, label").map_err(self.err())?;
         let rows = st.query_map(params![id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)? as f32))).map_err(self.err())?;
         rows.collect::<std::result::Result<_, _>>().map_err(self.err())
     }
@@ -411,6 +531,11 @@ impl Library {
         self.select_tracks("", None)
     }
 
+    /// How many tracks are stored, failed ones included.
+    pub fn track_count(&self) -> Result<usize> {
+        self.conn.query_row("SELECT count(*) FROM tracks", [], |r| r.get::<_, i64>(0)).map(|n| n as usize).map_err(self.err())
+    }
+
     /// The track stored for `path`, if any.
     pub fn track_by_path(&self, path: &Path) -> Result<Option<Track>> {
         let p = path.to_string_lossy().into_owned();
@@ -420,6 +545,36 @@ impl Library {
     /// The track with row id `id`.
     pub fn track(&self, id: i64) -> Result<Track> {
         self.select_tracks("WHERE id = ?1", Some(&id))?.into_iter().next().ok_or_else(|| LibraryError::Query(format!("no track with id {id}")))
+    }
+
+    /// Everything stored about track `id`: its tags, genres, the model's tags, the kinds and
+    /// lengths of its embeddings, and when it was analysed.
+    ///
+    /// # Errors
+    /// [`LibraryError::Query`] if there is no such track.
+    ///
+    /// # Example
+    /// ```
+    /// use genrecast_library::{Library, TrackRecord};
+    /// let dir = tempfile::tempdir()?;
+    /// let mut lib = Library::open(&dir.path().join("library.sqlite"))?;
+    /// let mut r = TrackRecord::new(dir.path().join("a.mp3"), 1, 0);
+    /// r.embeddings.push(("summary".into(), vec![0.0; 90]));
+    /// let id = lib.store(&r)?;
+    /// assert_eq!(lib.details(id)?.embeddings[0].dims, 90);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn details(&self, id: i64) -> Result<TrackDetails> {
+        let track = self.track(id)?;
+        let (size, mtime_ns, indexed_at, model) = self
+            .conn
+            .query_row("SELECT size, mtime_ns, indexed_at, model FROM tracks WHERE id = ?1", params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .map_err(self.err())?;
+        let mut st = self.conn.prepare_cached("SELECT tag, probability FROM tags WHERE track_id = ?1 ORDER BY probability DESC, tag").map_err(self.err())?;
+        let tags = st.query_map(params![id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)? as f32))).map_err(self.err())?.collect::<std::result::Result<_, _>>().map_err(self.err())?;
+        let mut st = self.conn.prepare_cached("SELECT kind, length(vector) / 4 FROM embeddings WHERE track_id = ?1 ORDER BY kind").map_err(self.err())?;
+        let embeddings = st.query_map(params![id], |r| Ok(EmbeddingInfo { kind: r.get(0)?, dims: r.get::<_, i64>(1)? as usize })).map_err(self.err())?.collect::<std::result::Result<_, _>>().map_err(self.err())?;
+        Ok(TrackDetails { track, size, mtime_ns, indexed_at, model, tags, embeddings })
     }
 
     /// The model the library's tracks were analysed with (the most recent one).
@@ -483,6 +638,56 @@ impl Library {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn points(xs: &[f32]) -> Vec<(i64, Vec<f32>)> {
+        xs.iter().enumerate().map(|(i, x)| (i as i64 + 1, vec![*x])).collect()
+    }
+
+    fn ids(list: &[(i64, f32)]) -> Vec<i64> {
+        list.iter().map(|e| e.0).collect()
+    }
+
+    /// Two seeds on a line of points at 0, 1, 2, 10, 11, 12: 5 places are shared 3 and 2;
+    /// each walk goes to the nearest unplayed point, the second seed's entry carries the jump
+    /// from the last track (2 to 12: 10), and neither seed is listed twice.
+    #[test]
+    fn a_playlist_walks_through_each_seed_in_turn() {
+        let line = points(&[0.0, 1.0, 2.0, 10.0, 11.0, 12.0]);
+        let list = playlist_through(&[line[0].clone(), line[5].clone()], &line, 5, Metric::Euclidean, &[]);
+        assert_eq!(ids(&list), [1, 2, 3, 6, 5]);
+        assert_eq!(list.iter().map(|e| e.1).collect::<Vec<_>>(), [0.0, 1.0, 1.0, 10.0, 1.0]);
+        // The same seed twice is one seed; a seed outside the candidates (id -1 at 10.4) is
+        // listed, and the walk goes on from it: 10 (0.4 away), then 11.
+        let list = playlist_through(&[(-1, vec![10.4]), (-1, vec![10.4])], &line, 3, Metric::Euclidean, &[]);
+        assert_eq!(ids(&list), [-1, 4, 5]);
+        // A candidate identical to a seed is a copy of it: never its neighbour.
+        let list = playlist_through(&[(-1, vec![1.0])], &line, 3, Metric::Euclidean, &[]);
+        assert_eq!(ids(&list), [-1, 1, 3]);
+        // A seed whose walk runs dry leaves its places to the next.
+        let two = points(&[0.0, 5.0]);
+        assert_eq!(ids(&playlist_through(&[two[0].clone()], &two, 9, Metric::Euclidean, &[])), [1, 2]);
+    }
+
+    /// Artists a, a, b, b, c along a line: with no repeat of the last track's artist the walk
+    /// from 1 skips 2 (a, like 1) for 3; within 2, a track may not repeat either of the two
+    /// before it.
+    #[test]
+    fn spacing_keeps_artists_apart() {
+        let line = points(&[0.0, 1.0, 2.0, 3.0, 4.0]);
+        let artist: HashMap<i64, String> = [(1, "a"), (2, "a"), (3, "b"), (4, "b"), (5, "c")].into_iter().map(|(i, a)| (i, a.to_string())).collect();
+        let free = playlist_through(&line[..1], &line, 5, Metric::Euclidean, &[]);
+        assert_eq!(ids(&free), [1, 2, 3, 4, 5]);
+        let rule = |within| [Spacing { group: artist.clone(), within }];
+        // 1(a) 3(b) 2(a) 4(b) 5(c): no two neighbours share an artist.
+        assert_eq!(ids(&playlist_through(&line[..1], &line, 5, Metric::Euclidean, &rule(1))), [1, 3, 2, 4, 5]);
+        // Within 2: after 1(a) 3(b), both 2(a) and 4(b) clash, so 5(c); then 2(a), then 4(b).
+        assert_eq!(ids(&playlist_through(&line[..1], &line, 5, Metric::Euclidean, &rule(2))), [1, 3, 5, 2, 4]);
+        // Tracks of unknown artist never clash; when none keeps the rule the walk stops.
+        let lone: HashMap<i64, String> = (1..=5).map(|i| (i, "same".to_string())).collect();
+        assert_eq!(ids(&playlist_through(&line[..1], &line, 5, Metric::Euclidean, &[Spacing { group: lone, within: 1 }])), [1]);
+        let unknown = Spacing { group: HashMap::new(), within: 3 };
+        assert_eq!(ids(&playlist_through(&line[..1], &line, 5, Metric::Euclidean, &[unknown])), [1, 2, 3, 4, 5]);
+    }
 
     /// A library of schema version 1 (no file tags) opens: the tag columns are added, its
     /// tracks are kept and marked changed so that the next `index` stores their tags; a
