@@ -145,6 +145,9 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitCode> {
         n_mfcc: args.n_mfcc,
         ..defaults
     };
+    // n_mfcc is bounded by n_mels only where MFCCs are asked for (`--set mel --n-mels 8`
+    // is fine with the default 20 MFCCs).
+    let cfg = if request.kinds.contains(&FeatureKind::Mfcc) { cfg } else { FeatureConfig { n_mfcc: cfg.n_mfcc.clamp(1, cfg.n_mels.max(1)), ..cfg } };
     let fx = FeatureExtractor::new(cfg.clone()).context("invalid analysis options")?;
     // Some parameters only meet their limits inside a feature (contrast's octave bands,
     // chroma_cqt's seven octaves): a second of silence finds them before any file is read.
