@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 use genrecast_audio::{load, resample, LoadOptions, ResampleQuality};
 use genrecast_features::{FeatureConfig, FeatureExtractor, FeatureKind};
 use genrecast_library::{map::MapPoint, FileStatus, Library, Metric, TrackRecord};
-use genrecast_models::{summary_vector, Aggregation, Classifier};
+use genrecast_models::{summary_vector, summary_vector_file, Aggregation, Classifier};
 use rayon::prelude::*;
 
 use crate::args::{IndexArgs, LibraryQuery, MapArgs, PlaylistArgs, PlotArgs, SimilarArgs};
@@ -31,12 +31,24 @@ impl Analyser {
     /// Genres, tags, the model embedding and the summary vector of one file; returns what the
     /// decoder warned of (a file cut short, NaN samples).
     fn analyse(&self, path: &Path, record: &mut TrackRecord) -> Result<Vec<String>, String> {
-        // Decoded once at its own rate, then resampled for the model and for the summary.
         let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-        let native = load(path, &LoadOptions { sample_rate: None, ..LoadOptions::default() }).map_err(|e| e.to_string())?;
-        let at = |rate: u32| resample(&native.samples, native.sample_rate, rate, ResampleQuality::default()).map_err(|e| fail(&e));
-        let p = self.classifier.classify_samples(&at(self.classifier.sample_rate())?, Aggregation::Mean).map_err(|e| fail(&e))?;
-        let summary = summary_vector(&at(self.features.config().sr)?, &self.features).map_err(|e| fail(&e))?;
+        let (p, summary, warnings) = if genrecast_models::streams(path).map_err(|e| e.to_string())? {
+            // A long recording is analysed as it decodes, in flat memory: the model over the
+            // windows it reads (musicnn backbones; a model on other input holds the file),
+            // the summary in running statistics. Each pass decodes the file again.
+            let p = self.classifier.classify_file(path, Aggregation::Mean).map_err(|e| e.to_string())?;
+            let (summary, _same_warnings) = summary_vector_file(path, &self.features).map_err(|e| e.to_string())?;
+            let warnings = p.warnings.clone();
+            (p, summary, warnings)
+        } else {
+            // Decoded once at its own rate, then resampled for the model and for the summary.
+            let native = load(path, &LoadOptions { sample_rate: None, ..LoadOptions::default() }).map_err(|e| e.to_string())?;
+            let at = |rate: u32| resample(&native.samples, native.sample_rate, rate, ResampleQuality::default()).map_err(|e| fail(&e));
+            let p = self.classifier.classify_samples(&at(self.classifier.sample_rate())?, Aggregation::Mean).map_err(|e| fail(&e))?;
+            let summary = summary_vector(&at(self.features.config().sr)?, &self.features).map_err(|e| fail(&e))?;
+            let warnings = native.warnings.iter().chain(&p.warnings).cloned().collect();
+            (p, summary, warnings)
+        };
         record.duration = Some(p.duration);
         record.model = Some(self.classifier.name().to_string());
         record.predictions = self.classifier.labels().iter().cloned().zip(p.probabilities.iter().copied()).collect();
@@ -44,7 +56,7 @@ impl Analyser {
             record.tags = names.iter().cloned().zip(tags.iter().copied()).collect();
         }
         record.embeddings = vec![("model".into(), p.embedding), ("summary".into(), summary)];
-        Ok(native.warnings.iter().chain(&p.warnings).map(|w| format!("{}: {w}", crate::names::display(path))).collect())
+        Ok(warnings.iter().map(|w| format!("{}: {w}", crate::names::display(path))).collect())
     }
 }
 

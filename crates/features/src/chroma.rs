@@ -156,26 +156,49 @@ fn median_f32(v: &mut [f32]) -> f32 {
 /// `librosa.pitch_tuning(frequencies, resolution=0.01, bins_per_octave=12)`, computed in
 /// `f32` as numpy does for `f32` input, and binned as `np.histogram` bins.
 pub fn pitch_tuning(frequencies: &[f32], resolution: f64, bins_per_octave: usize) -> f64 {
-    let residual: Vec<f32> = frequencies
-        .iter()
-        .filter(|&&f| f > 0.0)
-        .map(|&f| {
-            let octs = (f / (440.0f32 / 16.0)).log2();
-            let r = (bins_per_octave as f32 * octs).rem_euclid(1.0);
-            if r >= 0.5 { r - 1.0 } else { r }
-        })
-        .collect();
-    if residual.is_empty() {
+    let bins = DeviationBins::new(resolution, bins_per_octave);
+    let mut counts = vec![0usize; bins.len()];
+    let mut any = false;
+    for &f in frequencies.iter().filter(|&&f| f > 0.0) {
+        any = true;
+        if let Some(i) = bins.of(f) {
+            counts[i] += 1;
+        }
+    }
+    if !any {
         return 0.0;
     }
-    let n_bins = (1.0 / resolution).ceil() as usize;
-    let edges = crate::convert::linspace(-0.5, 0.5, n_bins + 1);
-    let mut counts = vec![0usize; n_bins];
-    let norm = n_bins as f64 / (edges[n_bins] - edges[0]);
-    for &r in &residual {
+    bins.mode(&counts)
+}
+
+/// The histogram of [`pitch_tuning`]: deviations from the equal-tempered grid, binned as
+/// `np.histogram(residual, np.linspace(-0.5, 0.5, ceil(1 / resolution) + 1))` bins them.
+#[derive(Clone, Debug)]
+struct DeviationBins {
+    edges: Vec<f64>,
+    bins_per_octave: usize,
+}
+
+impl DeviationBins {
+    fn new(resolution: f64, bins_per_octave: usize) -> Self {
+        let n_bins = (1.0 / resolution).ceil() as usize;
+        Self { edges: crate::convert::linspace(-0.5, 0.5, n_bins + 1), bins_per_octave }
+    }
+
+    fn len(&self) -> usize {
+        self.edges.len() - 1
+    }
+
+    /// The bin of frequency `f` (> 0), computed in `f32` as numpy does for `f32` input.
+    fn of(&self, f: f32) -> Option<usize> {
+        let octs = (f / (440.0f32 / 16.0)).log2();
+        let r = (self.bins_per_octave as f32 * octs).rem_euclid(1.0);
+        let r = if r >= 0.5 { r - 1.0 } else { r };
+        let (edges, n_bins) = (&self.edges, self.len());
+        let norm = n_bins as f64 / (edges[n_bins] - edges[0]);
         let x = f64::from(r);
         if !(edges[0]..=edges[n_bins]).contains(&x) {
-            continue;
+            return None;
         }
         let mut i = ((x - edges[0]) * norm) as usize;
         if i == n_bins {
@@ -186,10 +209,178 @@ pub fn pitch_tuning(frequencies: &[f32], resolution: f64, bins_per_octave: usize
         } else if i + 1 < n_bins && x >= edges[i + 1] {
             i += 1;
         }
-        counts[i] += 1;
+        Some(i)
     }
-    let best = counts.iter().enumerate().fold(0, |b, (i, &c)| if c > counts[b] { i } else { b });
-    edges[best]
+
+    /// The left edge of the fullest bin (the first of equals, as `np.argmax`).
+    fn mode<C: Copy + Ord>(&self, counts: &[C]) -> f64 {
+        let best = counts.iter().enumerate().fold(0, |b, (i, &c)| if c > counts[b] { i } else { b });
+        self.edges[best]
+    }
+}
+
+/// [`estimate_tuning`] of a song fed frame block by frame block, in memory that does not
+/// grow with the song: the same value, exactly, as the whole spectrogram gives.
+///
+/// `estimate_tuning` keeps the pitches whose magnitude reaches the median of all the song's
+/// pitch magnitudes, then takes the mode of their deviations. Rather than every magnitude,
+/// the scan keeps a deviation histogram per bucket of magnitudes (the top 16 bits of the
+/// `f32`, so a bucket spans 0.8 %). At the end, the buckets above the median's are counted
+/// whole and those below are dropped; only the pitches of the median's own bucket are in
+/// doubt. When even the most lopsided split of that bucket cannot change the mode,
+/// [`finish`](Self::finish) has the answer; otherwise it asks for a second scan of the same
+/// frames that keeps that bucket's pitches exactly ([`begin_exact_pass`](Self::begin_exact_pass)).
+///
+/// # Example
+/// ```
+/// use genrecast_features::chroma::{TuningScan, TuningStep};
+/// use genrecast_features::{estimate_tuning, StftPlan};
+/// let y: Vec<f32> = (0..44_100).map(|i| (i as f32 * 0.0631).sin() + 0.5 * (i as f32 * 0.1).sin()).collect();
+/// let spec = StftPlan::new(2048, 512)?.power(&y);
+/// let mut scan = TuningScan::new(22_050.0, 2048, 12);
+/// for frame in 0..spec.n_frames {
+///     scan.push(spec.frame(frame));
+/// }
+/// let tuning = match scan.finish() {
+///     TuningStep::Done(t) => t,
+///     TuningStep::ScanAgain => {
+///         scan.begin_exact_pass();
+///         (0..spec.n_frames).for_each(|f| scan.push(spec.frame(f)));
+///         match scan.finish() { TuningStep::Done(t) => t, TuningStep::ScanAgain => unreachable!() }
+///     }
+/// };
+/// assert_eq!(tuning, estimate_tuning(&spec.power, spec.n_bins, 22_050.0, 2048, 12));
+/// # Ok::<(), genrecast_features::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct TuningScan {
+    sr: f64,
+    n_fft: usize,
+    bins: DeviationBins,
+    /// Per magnitude bucket: how many pitches, and their deviation histogram.
+    buckets: std::collections::BTreeMap<u16, (u64, Vec<u32>)>,
+    /// During the exact pass: the buckets in doubt and their pitches.
+    exact: Option<(std::ops::RangeInclusive<u16>, Vec<Pitch>)>,
+}
+
+/// A pitch of the exact pass: its magnitude, and its deviation bin if it has one.
+type Pitch = (f32, Option<usize>);
+
+/// What [`TuningScan::finish`] found.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TuningStep {
+    /// The tuning, as [`estimate_tuning`] gives it for the whole song.
+    Done(f64),
+    /// The median's bucket decides it: push the same frames again after
+    /// [`TuningScan::begin_exact_pass`].
+    ScanAgain,
+}
+
+/// Magnitude buckets in `f32::total_cmp` order.
+fn bucket(m: f32) -> u16 {
+    let bits = m.to_bits();
+    let key = if bits >> 31 == 1 { !bits } else { bits | 0x8000_0000 };
+    (key >> 16) as u16
+}
+
+impl TuningScan {
+    /// A scan of a song at `sr` with an `n_fft` STFT, deviations in bins of
+    /// `bins_per_octave` (12: the chroma's).
+    pub fn new(sr: f64, n_fft: usize, bins_per_octave: usize) -> Self {
+        Self { sr, n_fft, bins: DeviationBins::new(0.01, bins_per_octave), buckets: std::collections::BTreeMap::new(), exact: None }
+    }
+
+    /// Adds power spectrogram frames (frame-major, `n_fft / 2 + 1` bins each), in song order.
+    pub fn push(&mut self, power: &[f32]) {
+        let n_bins = self.n_fft / 2 + 1;
+        let Self { sr, n_fft, bins, buckets, exact } = self;
+        piptrack(power, n_bins, *sr, *n_fft, 150.0..4000.0, 0.1, |p, m| {
+            if p <= 0.0 {
+                return;
+            }
+            let bin = bins.of(p);
+            match exact {
+                Some((doubt, pitches)) => {
+                    if doubt.contains(&bucket(m)) {
+                        pitches.push((m, bin));
+                    }
+                }
+                None => {
+                    let entry = buckets.entry(bucket(m)).or_insert_with(|| (0, vec![0; bins.len()]));
+                    entry.0 += 1;
+                    if let Some(i) = bin {
+                        entry.1[i] += 1;
+                    }
+                }
+            }
+        });
+    }
+
+    /// The buckets of the median's two middle ranks (one for an odd count).
+    fn median_buckets(&self) -> Option<(u64, std::ops::RangeInclusive<u16>, u64)> {
+        let n: u64 = self.buckets.values().map(|b| b.0).sum();
+        if n == 0 {
+            return None;
+        }
+        let (low_rank, high_rank) = ((n - 1) / 2, n / 2);
+        let (mut below, mut low, mut high, mut below_low) = (0u64, None, None, 0u64);
+        for (&key, &(count, _)) in &self.buckets {
+            if low.is_none() && low_rank < below + count {
+                low = Some(key);
+                below_low = below;
+            }
+            if high_rank < below + count {
+                high = Some(key);
+                break;
+            }
+            below += count;
+        }
+        Some((n, low?..=high?, below_low))
+    }
+
+    /// The tuning if the histograms decide it, else [`TuningStep::ScanAgain`] (once).
+    pub fn finish(&self) -> TuningStep {
+        let Some((n, doubt, below)) = self.median_buckets() else {
+            return TuningStep::Done(0.0);
+        };
+        let mut sure = vec![0u64; self.bins.len()];
+        for (_, (_, hist)) in self.buckets.range(doubt.end().saturating_add(1)..).filter(|(k, _)| *k > doubt.end()) {
+            sure.iter_mut().zip(hist).for_each(|(s, &h)| *s += u64::from(h));
+        }
+        if let Some((_, pitches)) = &self.exact {
+            // The median, exactly as `estimate_tuning` computes it.
+            let mut mags: Vec<f32> = pitches.iter().map(|&(m, _)| m).collect();
+            mags.sort_unstable_by(f32::total_cmp);
+            let rank = |r: u64| mags.get((r - below) as usize).copied().unwrap_or(f32::NAN);
+            let threshold = if n % 2 == 1 { rank(n / 2) } else { (rank(n / 2 - 1) + rank(n / 2)) / 2.0 };
+            for &(m, bin) in pitches {
+                if let (true, Some(i)) = (m >= threshold, bin) {
+                    sure[i] += 1;
+                }
+            }
+            return TuningStep::Done(self.bins.mode(&sure));
+        }
+        let mut maybe = sure.clone();
+        for (_, (_, hist)) in self.buckets.range(doubt.clone()) {
+            maybe.iter_mut().zip(hist).for_each(|(s, &h)| *s += u64::from(h));
+        }
+        // Decided when the surest count of one bin beats every other bin's best case (ties
+        // go to the lower bin, as np.argmax).
+        let a = sure.iter().enumerate().fold(0, |b, (i, &c)| if c > sure[b] { i } else { b });
+        let decided = maybe.iter().enumerate().all(|(j, &best)| j == a || if j < a { sure[a] > best } else { sure[a] >= best });
+        if decided {
+            TuningStep::Done(self.bins.mode(&sure))
+        } else {
+            TuningStep::ScanAgain
+        }
+    }
+
+    /// Starts the second scan that [`TuningStep::ScanAgain`] asks for.
+    pub fn begin_exact_pass(&mut self) {
+        if let Some((_, doubt, _)) = self.median_buckets() {
+            self.exact = Some((doubt, Vec::new()));
+        }
+    }
 }
 
 /// Chromagram `n_chroma x frames` from a frame-major power spectrogram: the chroma filterbank

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::array::Array2;
-use crate::chroma::{chroma_stft, estimate_tuning, tonnetz, ChromaConfig};
+use crate::chroma::{chroma_stft, estimate_tuning, tonnetz, ChromaConfig, TuningScan, TuningStep};
 use crate::cqt::{chroma_cqt, ConstantQ, CqtConfig};
 use crate::convert::{fft_frequencies, power_to_db, DbReference};
 use crate::error::{invalid, Error, Result};
@@ -221,6 +221,82 @@ impl FeatureExtractor {
     /// # Ok::<(), genrecast_features::Error>(())
     /// ```
     pub fn extract_with_spectrogram(&self, y: &[f32], kinds: &[FeatureKind]) -> Result<(FeatureSet, PowerSpectrogram)> {
+        self.extract_impl(y, kinds, None)
+    }
+
+    /// As [`extract`](Self::extract) on a stretch `y` of a longer song, taking what the
+    /// features read from the whole song (the chroma's tuning, the 80 dB floors of the MFCCs and
+    /// the contrast) from
+    /// `song`. Every frame whose samples lie inside `y` then equals that frame of the whole
+    /// song's features, bit for bit ([`crate::stream::FrameBlocks`] cuts a song so).
+    ///
+    /// Only the frame-local kinds ([`SongContext::KINDS`]) can be so computed: onset strength
+    /// and tempo, the dB mel (scaled to the song's maximum) and the CQT family need more of
+    /// the song.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] if `y` is empty or a kind is not frame-local.
+    ///
+    /// # Example
+    /// ```
+    /// use genrecast_features::{FeatureConfig, FeatureExtractor, FeatureKind, SongContext};
+    /// let fx = FeatureExtractor::new(FeatureConfig::default())?;
+    /// let y: Vec<f32> = (0..22_050).map(|i| (i as f32 * 0.1).sin()).collect();
+    /// let song = SongContext { tuning: 0.0, mel_db_max: 30.0, contrast_db_max: (20.0, 0.0) };
+    /// let set = fx.extract_in_context(&y, &[FeatureKind::Chroma, FeatureKind::Mfcc], &song)?;
+    /// assert_eq!(set[&FeatureKind::Chroma].shape(), [12, 44]);
+    /// # Ok::<(), genrecast_features::Error>(())
+    /// ```
+    pub fn extract_in_context(&self, y: &[f32], kinds: &[FeatureKind], song: &SongContext) -> Result<FeatureSet> {
+        if let Some(k) = kinds.iter().find(|k| !SongContext::KINDS.contains(k)) {
+            return Err(invalid("kinds", k.name(), "frame-local kinds (mel, mfcc, chroma, centroid, bandwidth, rolloff, contrast, flatness, zcr, rms)"));
+        }
+        self.extract_impl(y, kinds, Some(song)).map(|(set, _)| set)
+    }
+
+    /// Adds frames `frames` of `y` (centred frames of this extractor's STFT, numbered from
+    /// `y[0]`; a [`crate::stream::FrameBlock`] of the song, in song order) to `scan`, which
+    /// gathers the [`SongContext`] of the song.
+    pub fn scan_context(&self, scan: &mut SongScan, y: &[f32], frames: std::ops::Range<usize>) {
+        let power = self.stft.power_span(y, 0, frames.start, frames.len());
+        let power = &power;
+        if scan.mel_db {
+            let mut mel = self.mel.apply(power);
+            power_to_db(&mut mel.data, DbReference::Value(1.0), 1e-10, None);
+            scan.mel_db_max = mel.data.iter().copied().fold(scan.mel_db_max, f32::max);
+        }
+        if scan.contrast {
+            // A rate too low for the bands fails `extract_in_context` itself, with the reason.
+            if let Ok(plan) = spectral::ContrastBands::new(power.n_bins, &self.freq, f64::from(self.cfg.sr), 200.0, 6, 0.02) {
+                let mut acc = plan.accumulator(power.n_frames);
+                let mut mag = vec![0.0f32; power.n_bins];
+                for t in 0..power.n_frames {
+                    mag.iter_mut().zip(power.frame(t)).for_each(|(m, &p)| *m = p.sqrt());
+                    acc.frame(&plan, t, &mag);
+                }
+                let (peak, valley) = acc.db_maxima();
+                scan.contrast_db_max = (scan.contrast_db_max.0.max(peak), scan.contrast_db_max.1.max(valley));
+            }
+        }
+        if let Some(tuning) = &mut scan.tuning {
+            tuning.push(&power.power);
+        }
+    }
+
+    /// A scan for the context that `kinds` need from the whole song.
+    pub fn song_scan(&self, kinds: &[FeatureKind]) -> SongScan {
+        let chroma = kinds.contains(&FeatureKind::Chroma) && self.cfg.tuning.is_none();
+        SongScan {
+            mel_db: kinds.contains(&FeatureKind::Mfcc),
+            mel_db_max: f32::NEG_INFINITY,
+            contrast: kinds.contains(&FeatureKind::Contrast),
+            contrast_db_max: (f32::NEG_INFINITY, f32::NEG_INFINITY),
+            tuning: chroma.then(|| TuningScan::new(f64::from(self.cfg.sr), self.cfg.n_fft, 12)),
+            fixed_tuning: self.cfg.tuning.unwrap_or(0.0),
+        }
+    }
+
+    fn extract_impl(&self, y: &[f32], kinds: &[FeatureKind], song: Option<&SongContext>) -> Result<(FeatureSet, PowerSpectrogram)> {
         if y.is_empty() {
             return Err(invalid("y", "[]", "at least one sample"));
         }
@@ -242,7 +318,15 @@ impl FeatureExtractor {
             let needs_db1 = want(FeatureKind::Mfcc) || want(FeatureKind::Onset) || want(FeatureKind::Tempo);
             let db1 = needs_db1.then(|| {
                 let mut db = mel.clone();
-                power_to_db(&mut db.data, DbReference::Value(1.0), 1e-10, Some(80.0));
+                match song {
+                    // The floor is 80 dB below the whole song's peak, not this stretch's.
+                    Some(song) => {
+                        power_to_db(&mut db.data, DbReference::Value(1.0), 1e-10, None);
+                        let floor = song.mel_db_max - 80.0;
+                        db.data.iter_mut().for_each(|v| *v = v.max(floor));
+                    }
+                    None => power_to_db(&mut db.data, DbReference::Value(1.0), 1e-10, Some(80.0)),
+                }
                 db
             });
             if let (true, Some(db1)) = (want(FeatureKind::Mfcc), &db1) {
@@ -263,7 +347,7 @@ impl FeatureExtractor {
             }
         }
         if want(FeatureKind::Chroma) {
-            let cfg = ChromaConfig { sr: self.cfg.sr, n_fft, tuning: self.cfg.tuning, ..Default::default() };
+            let cfg = ChromaConfig { sr: self.cfg.sr, n_fft, tuning: song.map(|s| s.tuning).or(self.cfg.tuning), ..Default::default() };
             out.insert(FeatureKind::Chroma, chroma_stft(&spec.power, nb, &cfg));
         }
         if want(FeatureKind::ChromaCqt) || want(FeatureKind::Tonnetz) {
@@ -281,7 +365,7 @@ impl FeatureExtractor {
         }
         let needs_mag = [FeatureKind::Centroid, FeatureKind::Bandwidth, FeatureKind::Rolloff, FeatureKind::Contrast, FeatureKind::Flatness].iter().any(|&k| want(k));
         if needs_mag {
-            self.spectral_shape(&spec, kinds, &mut out)?;
+            self.spectral_shape(&spec, kinds, song, &mut out)?;
         }
         if want(FeatureKind::Zcr) {
             out.insert(FeatureKind::Zcr, row(spectral::zero_crossing_rate(y, n_fft, hop)));
@@ -297,7 +381,7 @@ impl FeatureExtractor {
     /// Centroid, bandwidth, roll-off, contrast and flatness in one pass over the frames:
     /// each frame's magnitude is taken once into a scratch buffer rather than as a whole
     /// magnitude spectrogram, and centroid and bandwidth share the frame's total.
-    fn spectral_shape(&self, spec: &PowerSpectrogram, kinds: &[FeatureKind], out: &mut FeatureSet) -> Result<()> {
+    fn spectral_shape(&self, spec: &PowerSpectrogram, kinds: &[FeatureKind], song: Option<&SongContext>, out: &mut FeatureSet) -> Result<()> {
         let want = |k: FeatureKind| kinds.contains(&k);
         let (nb, n) = (spec.n_bins, spec.n_frames);
         let freq = &self.freq;
@@ -340,7 +424,7 @@ impl FeatureExtractor {
             }
         }
         if let Some(acc) = contrast {
-            out.insert(FeatureKind::Contrast, acc.finish());
+            out.insert(FeatureKind::Contrast, acc.finish_floored(song.map(|s| s.contrast_db_max)));
         }
         Ok(())
     }
@@ -348,6 +432,74 @@ impl FeatureExtractor {
 
 fn row(v: Vec<f32>) -> Array2 {
     Array2::from_vec(1, v.len(), v)
+}
+
+/// What a song's frame-local features take from the whole song rather than from their
+/// own frames, gathered by a [`SongScan`] (see [`FeatureExtractor::extract_in_context`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SongContext {
+    /// The chroma's tuning, as [`estimate_tuning`] gives it for the whole song (or the
+    /// configured one).
+    pub tuning: f64,
+    /// The loudest value of the song's mel spectrogram in dB (`power_to_db(ref=1.0)`): MFCCs
+    /// are floored 80 dB below it, as librosa's `top_db=80` floors them.
+    pub mel_db_max: f32,
+    /// The highest band peak and band valley of the song's spectral contrast in dB, which
+    /// floor the contrast's peaks and valleys as `mel_db_max` floors the MFCCs.
+    pub contrast_db_max: (f32, f32),
+}
+
+impl SongContext {
+    /// The kinds that [`FeatureExtractor::extract_in_context`] computes: each frame's value
+    /// depends on its own samples and this context only.
+    pub const KINDS: [FeatureKind; 10] = [
+        FeatureKind::Mel,
+        FeatureKind::Mfcc,
+        FeatureKind::Chroma,
+        FeatureKind::Centroid,
+        FeatureKind::Bandwidth,
+        FeatureKind::Rolloff,
+        FeatureKind::Contrast,
+        FeatureKind::Flatness,
+        FeatureKind::Zcr,
+        FeatureKind::Rms,
+    ];
+}
+
+/// Gathers a [`SongContext`] from a song's spectrogram frames, block by block, in memory
+/// that does not grow with the song ([`FeatureExtractor::song_scan`],
+/// [`FeatureExtractor::scan_context`]).
+#[derive(Clone, Debug)]
+pub struct SongScan {
+    mel_db: bool,
+    mel_db_max: f32,
+    contrast: bool,
+    contrast_db_max: (f32, f32),
+    tuning: Option<TuningScan>,
+    fixed_tuning: f64,
+}
+
+impl SongScan {
+    /// The context, or `None` when the tuning needs the frames once more: call
+    /// [`begin_exact_pass`](Self::begin_exact_pass) and scan them again.
+    pub fn finish(&self) -> Option<SongContext> {
+        let tuning = match self.tuning.as_ref().map(TuningScan::finish) {
+            None => self.fixed_tuning,
+            Some(TuningStep::Done(t)) => t,
+            Some(TuningStep::ScanAgain) => return None,
+        };
+        Some(SongContext { tuning, mel_db_max: self.mel_db_max, contrast_db_max: self.contrast_db_max })
+    }
+
+    /// Starts the second scan that [`finish`](Self::finish) asked for; only the tuning is
+    /// gathered again.
+    pub fn begin_exact_pass(&mut self) {
+        self.mel_db = false;
+        self.contrast = false;
+        if let Some(t) = &mut self.tuning {
+            t.begin_exact_pass();
+        }
+    }
 }
 
 /// The musicnn front end (Pons & Serra 2019): 16 kHz input, `n_fft` 512, hop 256, 96 Slaney

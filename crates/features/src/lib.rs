@@ -41,6 +41,7 @@ mod npy;
 pub mod rhythm;
 pub mod spectral;
 mod stft;
+pub mod stream;
 mod summary;
 
 /// The version of the feature code, part of every feature-cache key: the crate version plus a
@@ -62,7 +63,7 @@ pub use chroma::{chroma_filterbank, chroma_stft, estimate_tuning, pitch_tuning, 
 pub use cqt::{c1_hz, chroma_cqt, cq_to_chroma, ConstantQ, CqtConfig};
 pub use convert::{fft_frequencies, hz_to_mel, linspace, mel_frequencies, mel_to_hz, power_to_db, DbReference};
 pub use error::{Error, Result};
-pub use extractor::{FeatureConfig, FeatureExtractor, FeatureKind, FeatureSet, MusicnnFrontEnd};
+pub use extractor::{FeatureConfig, FeatureExtractor, FeatureKind, FeatureSet, MusicnnFrontEnd, SongContext, SongScan};
 pub use mel::{MelConfig, MelFilterbank, MelNorm};
 pub use mfcc::{dct_ortho, mfcc_from_db};
 pub use npy::{remove_stale_temp_files, remove_stale_temp_files_of, write_atomic, write_npy};

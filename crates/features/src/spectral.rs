@@ -248,9 +248,36 @@ impl ContrastFrames {
         }
     }
 
-    pub(crate) fn finish(mut self) -> Array2 {
-        power_to_db(&mut self.peak, DbReference::Value(1.0), 1e-10, Some(80.0));
-        power_to_db(&mut self.valley, DbReference::Value(1.0), 1e-10, Some(80.0));
+    pub(crate) fn finish(self) -> Array2 {
+        self.finish_floored(None)
+    }
+
+    /// The highest peak and valley in dB (`power_to_db(ref=1.0)`) of the frames collected:
+    /// librosa floors each 80 dB below the whole song's.
+    pub(crate) fn db_maxima(&self) -> (f32, f32) {
+        let max_db = |v: &[f32]| {
+            let mut db = v.to_vec();
+            power_to_db(&mut db, DbReference::Value(1.0), 1e-10, None);
+            db.into_iter().fold(f32::NEG_INFINITY, f32::max)
+        };
+        (max_db(&self.peak), max_db(&self.valley))
+    }
+
+    /// The contrast, with peaks and valleys floored 80 dB below `song_maxima` (those of
+    /// [`db_maxima`](Self::db_maxima) over the whole song) rather than below this stretch's.
+    pub(crate) fn finish_floored(mut self, song_maxima: Option<(f32, f32)>) -> Array2 {
+        match song_maxima {
+            None => {
+                power_to_db(&mut self.peak, DbReference::Value(1.0), 1e-10, Some(80.0));
+                power_to_db(&mut self.valley, DbReference::Value(1.0), 1e-10, Some(80.0));
+            }
+            Some((peak_max, valley_max)) => {
+                for (v, max) in [(&mut self.peak, peak_max), (&mut self.valley, valley_max)] {
+                    power_to_db(v, DbReference::Value(1.0), 1e-10, None);
+                    v.iter_mut().for_each(|x| *x = x.max(max - 80.0));
+                }
+            }
+        }
         let data = self.peak.iter().zip(&self.valley).map(|(p, v)| p - v).collect();
         Array2::from_vec(self.n_rows, self.n_frames, data)
     }

@@ -2,3 +2,4 @@
 
 mod librosa_extra;
 mod librosa_parity;
+mod stream;

@@ -438,14 +438,16 @@ pub fn crop(m: &Array2, spec: &InputSpec, start: usize) -> Vec<f32> {
         x.extend((0..t).map(|i| row[(start + i).min(m.cols.saturating_sub(1))]));
     }
     if spec.preset == InputPreset::Summary {
-        // Mean and std of each row over the crop: [means..., stds...].
-        let mut out = vec![0.0; 2 * m.rows];
-        for (r, row) in x.chunks(t).enumerate() {
-            let mean = row.iter().sum::<f32>() / t as f32;
-            let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / t as f32;
-            out[r] = mean;
-            out[m.rows + r] = var.sqrt();
+        // Mean and std of each row over the crop: [means..., stds...], by the running
+        // statistics that a long song's streamed summary uses, so that both agree exactly.
+        let mut stats = genrecast_features::stream::RunningStats::new(m.rows);
+        let mut frame = vec![0.0; m.rows];
+        for i in 0..t {
+            frame.iter_mut().enumerate().for_each(|(r, v)| *v = x[r * t + i]);
+            stats.push(&frame);
         }
+        let mut out = stats.mean();
+        out.extend(stats.std());
         return out;
     }
     x

@@ -13,9 +13,11 @@ use std::path::Path;
 
 use burn::tensor::Device;
 use genrecast_audio::{stream_mono, AudioStream, LoadOptions};
-use genrecast_features::{Array2, MusicnnFrontEnd};
+use genrecast_features::stream::{FrameBlock, FrameBlocks, RunningStats};
+use genrecast_features::{Array2, FeatureExtractor, MusicnnFrontEnd};
 
 use crate::classifier::{patch_windows, spectrogram_overflow, spread, WindowPrediction};
+use crate::inputs::{InputPreset, InputSpec};
 use crate::musicnn::{Musicnn, PATCH_FRAMES};
 use crate::{Error, Result};
 
@@ -45,23 +47,12 @@ pub(crate) struct BackboneAnalysis {
 /// Analyses `path` as it decodes when it is long (see [`STREAM_ABOVE_SECONDS`]); `Ok(None)`
 /// when it is better decoded whole. `stream_above` overrides the threshold (tests set 0).
 pub(crate) fn analyse_file(net: &Musicnn, front: &MusicnnFrontEnd, path: &Path, device: &Device, max: Option<usize>, stream_above: f64) -> Result<Option<BackboneAnalysis>> {
-    let data = |e: genrecast_audio::Error| Error::Data(e.to_string());
-    let (declared, native) = {
-        let stream = AudioStream::open(path).map_err(data)?;
-        (stream.info().declared_frames, stream.info().sample_rate)
-    };
     let rate = u64::from(MusicnnFrontEnd::SAMPLE_RATE);
-    let expected = match declared {
+    let expected = match long_file(path, stream_above)? {
         // The resampler gives ceil(frames * rate / native) samples, as librosa.resample does.
-        Some(frames) if frames as f64 / f64::from(native) > stream_above => (frames * rate).div_ceil(u64::from(native)),
-        Some(_) => return Ok(None),
-        None => {
-            let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-            if bytes <= STREAM_UNKNOWN_ABOVE_BYTES && stream_above > 0.0 {
-                return Ok(None);
-            }
-            count_samples(path)?
-        }
+        Some(Length::Declared { frames, native }) => (frames * rate).div_ceil(u64::from(native)),
+        Some(Length::Unknown) => count_samples(path)?,
+        None => return Ok(None),
     };
     match analyse_pass(net, front, path, device, max, expected as usize)? {
         Pass::Done(a) => Ok(Some(a)),
@@ -73,6 +64,147 @@ pub(crate) fn analyse_file(net: &Musicnn, front: &MusicnnFrontEnd, path: &Path, 
             Pass::LengthWas(m) => Err(Error::Data(format!("{}: decoded to {n} samples, then to {m}: the file changed while it was read", path.display()))),
         },
     }
+}
+
+/// What is known of a long file's length before it is decoded.
+enum Length {
+    /// Its header declares `frames` at `native` Hz.
+    Declared { frames: u64, native: u32 },
+    /// It declares none, and is too large to decode whole (see [`STREAM_UNKNOWN_ABOVE_BYTES`]).
+    Unknown,
+}
+
+/// `Some` when `path` is long enough to be analysed as it decodes: it declares more than
+/// `stream_above` seconds, or declares nothing and weighs more than
+/// [`STREAM_UNKNOWN_ABOVE_BYTES`] (any file when `stream_above` is 0).
+fn long_file(path: &Path, stream_above: f64) -> Result<Option<Length>> {
+    let stream = AudioStream::open(path).map_err(|e| Error::Data(e.to_string()))?;
+    let native = stream.info().sample_rate;
+    Ok(match stream.info().declared_frames {
+        Some(frames) if frames as f64 / f64::from(native) > stream_above => Some(Length::Declared { frames, native }),
+        Some(_) => None,
+        None => {
+            let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            (bytes > STREAM_UNKNOWN_ABOVE_BYTES || stream_above <= 0.0).then_some(Length::Unknown)
+        }
+    })
+}
+
+/// Whether `path` is long enough that [`crate::Classifier::classify_file`] and
+/// [`summary_vector_file`] analyse it as it decodes (more than [`STREAM_ABOVE_SECONDS`];
+/// callers choose between the whole-file and the streamed paths with it).
+///
+/// # Errors
+/// [`Error::Data`] when the file cannot be opened as audio.
+pub fn streams(path: &Path) -> Result<bool> {
+    Ok(long_file(path, STREAM_ABOVE_SECONDS)?.is_some())
+}
+
+/// Frames per block of the streamed summary: about 47 s at 22,050 Hz, 8 MB of spectrogram.
+const SUMMARY_BLOCK_FRAMES: usize = 2048;
+
+/// [`summary_vector`](crate::summary_vector) of a file, computed as it decodes at
+/// `fx.config().sr`, in memory that does not grow with the song: equal, bit for bit, to
+/// the summary of the whole decoded song (`cargo test -p genrecast-models --test streamed`).
+/// Returns the vector and the decoder's warnings.
+///
+/// The file is read two or three times. The first pass gathers what the features take from
+/// the whole song (the chroma's tuning, the 80 dB floors of the MFCCs and the contrast:
+/// [`genrecast_features::SongScan`]);
+/// a second does so again only when the tuning's median needs exact magnitudes; the last
+/// computes the features block by block ([`FrameBlocks`]) into running statistics
+/// ([`RunningStats`]).
+///
+/// # Errors
+/// [`Error::Data`] naming the file: it does not decode, holds no audio, its features are
+/// not finite, or it changed while it was read.
+///
+/// # Example
+/// ```no_run
+/// use genrecast_features::{FeatureConfig, FeatureExtractor};
+/// let fx = FeatureExtractor::new(FeatureConfig::default())?;
+/// let (summary, _warnings) = genrecast_models::summary_vector_file("mix.flac".as_ref(), &fx)?;
+/// assert_eq!(summary.len(), 90);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn summary_vector_file(path: &Path, fx: &FeatureExtractor) -> Result<(Vec<f32>, Vec<String>)> {
+    let fail = |why: &dyn std::fmt::Display| Error::Data(format!("{}: {why}", path.display()));
+    let spec = InputSpec::new(InputPreset::Summary, 1.0);
+    let kinds = spec.kinds();
+    let opts = LoadOptions { sample_rate: Some(fx.config().sr), ..LoadOptions::default() };
+    let (n_fft, hop) = (fx.config().n_fft, fx.config().hop_length);
+    let scan_pass = |scan: &mut genrecast_features::SongScan| -> Result<usize> {
+        let mut blocks = FrameBlocks::new(n_fft, hop, SUMMARY_BLOCK_FRAMES);
+        stream_mono(path, &opts, |b| {
+            blocks.push(b, |block| {
+                fx.scan_context(scan, block.samples, block.frames);
+                Ok(())
+            })
+        })
+        .map_err(|e| Error::Data(e.to_string()))?;
+        let seen = blocks.samples_seen();
+        blocks.finish(|block| {
+            fx.scan_context(scan, block.samples, block.frames);
+            Ok::<(), Error>(())
+        })?;
+        Ok(seen)
+    };
+    let mut scan = fx.song_scan(&kinds);
+    let length = scan_pass(&mut scan)?;
+    if length == 0 {
+        return Err(fail(&"no audio"));
+    }
+    let song = match scan.finish() {
+        Some(song) => song,
+        None => {
+            scan.begin_exact_pass();
+            if scan_pass(&mut scan)? != length {
+                return Err(fail(&"it changed while it was read"));
+            }
+            scan.finish().ok_or_else(|| fail(&"the tuning scan did not settle"))?
+        }
+    };
+    let mut stats = RunningStats::new(spec.frame_rows());
+    let mut frame = Vec::with_capacity(spec.frame_rows());
+    let mut failed: Option<String> = None;
+    let mut take = |block: FrameBlock| -> std::result::Result<(), std::convert::Infallible> {
+        if failed.is_some() {
+            return Ok(());
+        }
+        let set = match fx.extract_in_context(block.samples, &kinds, &song) {
+            Ok(set) => set,
+            Err(e) => {
+                failed = Some(e.to_string());
+                return Ok(());
+            }
+        };
+        for j in block.frames {
+            frame.clear();
+            for kind in &kinds {
+                let a = &set[kind];
+                frame.extend((0..a.rows).map(|r| a.data[r * a.cols + j]));
+            }
+            if !frame.iter().all(|v| v.is_finite()) {
+                // One rule with the whole-file path (`input_matrix`).
+                failed = Some("features are not finite".into());
+                return Ok(());
+            }
+            stats.push(&frame);
+        }
+        Ok(())
+    };
+    let mut blocks = FrameBlocks::new(n_fft, hop, SUMMARY_BLOCK_FRAMES);
+    let info = stream_mono(path, &opts, |b| blocks.push(b, &mut take).map_err(|never| match never {})).map_err(|e| Error::Data(e.to_string()))?;
+    if blocks.samples_seen() != length {
+        return Err(fail(&"it changed while it was read"));
+    }
+    let Ok(_) = blocks.finish(&mut take);
+    if let Some(why) = failed {
+        return Err(fail(&why));
+    }
+    let mut summary = stats.mean();
+    summary.extend(stats.std());
+    Ok((summary, info.warnings))
 }
 
 enum Pass {

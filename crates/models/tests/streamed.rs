@@ -2,7 +2,9 @@
 //! the same patches, the same numbers, bit for bit. Real GTZAN clips stand in for long
 //! songs by setting the streaming threshold to 0 s.
 
-use genrecast_models::{Aggregation, Backbone, Classifier, Prediction, Tagger, DEFAULT_MODEL};
+use genrecast_audio::{load, LoadOptions};
+use genrecast_features::{FeatureConfig, FeatureExtractor};
+use genrecast_models::{summary_vector, summary_vector_file, Aggregation, Backbone, Classifier, Prediction, Tagger, DEFAULT_MODEL};
 use genrecast_testutil::shared_dir;
 
 fn same(streamed: &Prediction, whole: &Prediction, what: &str) {
@@ -67,4 +69,66 @@ fn a_file_cut_short_streams_to_the_same_result() {
     assert!(b.duration > 10.0 && b.duration < 20.0, "{}", b.duration);
     assert!(b.warnings.iter().any(|w| w.starts_with("truncated")), "{:?}", b.warnings);
     same(&a, &b, "cut in half");
+}
+
+/// A 32-bit float mono WAV of `samples` at `rate` (the header by hand: RIFF, fmt type 3).
+fn float_wav(samples: &[f32], rate: u32) -> Vec<u8> {
+    let data = (samples.len() * 4) as u32;
+    let mut out = Vec::with_capacity(44 + data as usize);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&3u16.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&rate.to_le_bytes());
+    out.extend_from_slice(&(rate * 4).to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    out.extend_from_slice(&32u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data.to_le_bytes());
+    samples.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+    out
+}
+
+/// The summary vector (90-d, what `index` stores) computed as a song decodes equals the one
+/// of the whole decoded song, bit for bit: on a 30 s clip (one block) and on three clips of
+/// different genres, levels and rates end to end (several blocks, a quiet stretch that the
+/// MFCCs' 80 dB floor reaches, and one tuning for the whole song).
+#[test]
+fn streamed_summary_equals_the_whole_song() {
+    let Some(shared) = shared_dir() else { return };
+    let fx = FeatureExtractor::new(FeatureConfig::default()).expect("extractor");
+    let at_22k = LoadOptions { sample_rate: Some(22_050), ..LoadOptions::default() };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut long = Vec::new();
+    for (clip, gain) in [("data/gtzan/full_22k/jazz/jazz.00000.flac", 1.0f32), ("data/gtzan/full_16k/disco/disco.00004.flac", 0.001), ("data/gtzan/full_22k/metal/metal.00001.flac", 0.5)] {
+        let y = load(&shared.join(clip), &LoadOptions { sample_rate: Some(44_100), ..LoadOptions::default() }).expect("clip").samples;
+        long.extend(y.iter().map(|v| v * gain));
+    }
+    let joined = tmp.path().join("joined.wav");
+    std::fs::write(&joined, float_wav(&long, 44_100)).expect("write");
+    for path in [shared.join("data/gtzan/full_22k/jazz/jazz.00000.flac"), joined] {
+        let whole = summary_vector(&load(&path, &at_22k).expect("load").samples, &fx).expect("whole");
+        let (streamed, warnings) = summary_vector_file(&path, &fx).expect("streamed");
+        assert_eq!(whole.len(), 90);
+        assert_eq!(streamed, whole, "{}", path.display());
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+}
+
+/// Bad input gets the whole-file path's errors, naming the file.
+#[test]
+fn streamed_summary_refuses_what_the_whole_path_refuses() {
+    let fx = FeatureExtractor::new(FeatureConfig::default()).expect("extractor");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let empty = tmp.path().join("no-samples.wav");
+    std::fs::write(&empty, float_wav(&[], 22_050)).expect("write");
+    let huge = tmp.path().join("huge.wav");
+    std::fs::write(&huge, float_wav(&vec![3.0e38; 50_000], 22_050)).expect("write");
+    for (path, why) in [(&empty, "no audio"), (&huge, "not finite")] {
+        let e = summary_vector_file(path, &fx).expect_err("refused").to_string();
+        assert!(e.contains(&*path.display().to_string()) || e.contains("no-samples"), "{e}");
+        assert!(e.contains(why), "{e}");
+    }
 }

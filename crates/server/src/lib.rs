@@ -532,8 +532,12 @@ async fn analyse(s: &Arc<AppState>, q: Source, body: Bytes) -> Result<(Predictio
 }
 
 /// Decodes `path` once at the model's rate, classifies it, and with `display` draws its mel
-/// spectrogram.
+/// spectrogram. Without the picture, a file longer than 2 minutes is classified as it
+/// decodes, in memory that does not grow with its length.
 fn load_and_classify(model: &Classifier, path: &Path, display: Option<&FeatureExtractor>) -> Result<(Prediction, Option<serde_json::Value>), String> {
+    if display.is_none() {
+        return model.classify_file(path, Aggregation::Mean).map(|p| (p, None)).map_err(|e| e.to_string());
+    }
     let opts = genrecast_audio::LoadOptions { sample_rate: Some(model.sample_rate()), ..Default::default() };
     let wave = genrecast_audio::load(path, &opts).map_err(|e| e.to_string())?;
     let p = model.classify_samples(&wave.samples, Aggregation::Mean).map_err(|e| format!("{}: {e}", path.display()))?;

@@ -1,0 +1,140 @@
+//! A song fed block by block ([`FrameBlocks`], a first pass gathering the [`SongContext`])
+//! gives the whole song's frames bit for bit, and so librosa's: checked on librosa's own
+//! decodes of real music (`shared/reference/librosa/*/y_22050.npy`) in uneven chunks and
+//! small blocks, so that every clip crosses many block edges.
+
+use std::collections::BTreeMap;
+
+use genrecast_features::chroma::{TuningScan, TuningStep};
+use genrecast_features::stream::{FrameBlock, FrameBlocks, RunningStats};
+use genrecast_features::{estimate_tuning, Array2, FeatureConfig, FeatureExtractor, FeatureKind, SongContext, StftPlan};
+use genrecast_testutil::{librosa_references, read_npy, shared_dir};
+
+/// Feeds `y` in chunks of `chunk` samples through blocks of `block_frames` frames.
+fn blocks(y: &[f32], chunk: usize, block_frames: usize, mut take: impl FnMut(FrameBlock)) -> usize {
+    let mut cut = FrameBlocks::new(2048, 512, block_frames);
+    for c in y.chunks(chunk) {
+        let Ok(()) = cut.push(c, |b| {
+            take(b);
+            Ok::<(), std::convert::Infallible>(())
+        });
+    }
+    let Ok(frames) = cut.finish(|b| {
+        take(b);
+        Ok::<(), std::convert::Infallible>(())
+    });
+    frames
+}
+
+fn song_context(fx: &FeatureExtractor, y: &[f32], kinds: &[FeatureKind], chunk: usize) -> (SongContext, bool) {
+    let mut scan = fx.song_scan(kinds);
+    blocks(y, chunk, 97, |b| fx.scan_context(&mut scan, b.samples, b.frames));
+    match scan.finish() {
+        Some(song) => (song, false),
+        None => {
+            scan.begin_exact_pass();
+            blocks(y, chunk, 97, |b| fx.scan_context(&mut scan, b.samples, b.frames));
+            (scan.finish().expect("the exact pass settles the tuning"), true)
+        }
+    }
+}
+
+#[test]
+fn streamed_frames_equal_the_whole_song() {
+    let Some(shared) = shared_dir() else { return };
+    let fx = FeatureExtractor::new(FeatureConfig::default()).expect("extractor");
+    let kinds = SongContext::KINDS;
+    let refs = librosa_references(&shared);
+    assert!(refs.len() >= 4, "the librosa references are missing");
+    for (dir, _) in refs {
+        let clip = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let (_, y) = read_npy(&dir.join("y_22050.npy"));
+        // As it is, and with its second half 90 dB down: there the 80 dB floors of the
+        // whole song (not of the quiet block) decide the MFCCs and the contrast.
+        let half = y.len() / 2;
+        let quieter: Vec<f32> = y.iter().enumerate().map(|(i, &v)| if i < half { v } else { v * 3.16e-5 }).collect();
+        for (y, version) in [(&y, "as is"), (&quieter, "second half 90 dB down")] {
+        let whole = fx.extract(y, &kinds).expect("whole");
+        for (chunk, block_frames) in [(7_919, 97), (100_003, 1), (y.len(), 5_000)] {
+            let (song, exact) = song_context(&fx, y, &kinds, chunk);
+            let mut streamed: BTreeMap<FeatureKind, Vec<Vec<f32>>> = BTreeMap::new();
+            let frames = blocks(y, chunk, block_frames, |b| {
+                let set = fx.extract_in_context(b.samples, &kinds, &song).expect("block");
+                for (kind, a) in set {
+                    let rows = streamed.entry(kind).or_insert_with(|| vec![Vec::new(); a.rows]);
+                    for (r, row) in rows.iter_mut().enumerate() {
+                        row.extend_from_slice(&a.row(r)[b.frames.clone()]);
+                    }
+                }
+            });
+            for kind in kinds {
+                let want: &Array2 = &whole[&kind];
+                assert_eq!(frames, want.cols, "{clip}: frame count");
+                let got: Vec<f32> = streamed[&kind].concat();
+                assert!(got == want.data, "{clip} {version} {} (chunks {chunk}, blocks {block_frames}, exact tuning pass {exact}): streamed frames differ from the whole song's", kind.name());
+            }
+        }
+        }
+        // And so librosa's own arrays, within the parity tests' bounds.
+        let whole = fx.extract(&y, &kinds).expect("whole");
+        for (file, kind, tol) in [("chroma_stft", FeatureKind::Chroma, 1e-4), ("mfcc20", FeatureKind::Mfcc, 1e-3)] {
+            let (_, want) = read_npy(&dir.join(format!("{file}.npy")));
+            let err = whole[&kind].relative_error(&want);
+            assert!(err <= tol, "{clip} {file}: {err:.2e}");
+        }
+    }
+}
+
+/// The tuning scan gives `estimate_tuning`'s value from its histograms and, forced to, from
+/// its exact second pass; `estimate_tuning` itself is held to librosa by the parity tests.
+#[test]
+fn tuning_scan_equals_estimate_tuning() {
+    let Some(shared) = shared_dir() else { return };
+    let plan = StftPlan::new(2048, 512).expect("plan");
+    let mut decided = 0;
+    for (dir, _) in librosa_references(&shared) {
+        let (_, y) = read_npy(&dir.join("y_22050.npy"));
+        // Quiet, loud and cut versions move the median and the mode.
+        for (gain, len) in [(1.0f32, y.len()), (0.01, y.len()), (1.0, y.len() / 7)] {
+            let y: Vec<f32> = y[..len].iter().map(|v| v * gain).collect();
+            let spec = plan.power(&y);
+            let want = estimate_tuning(&spec.power, spec.n_bins, 22_050.0, 2048, 12);
+            let mut scan = TuningScan::new(22_050.0, 2048, 12);
+            for block in spec.power.chunks(spec.n_bins * 50) {
+                scan.push(block);
+            }
+            if let TuningStep::Done(t) = scan.finish() {
+                assert_eq!(t, want, "{}: histogram tuning", dir.display());
+                decided += 1;
+            }
+            scan.begin_exact_pass();
+            for block in spec.power.chunks(spec.n_bins * 31) {
+                scan.push(block);
+            }
+            assert_eq!(scan.finish(), TuningStep::Done(want), "{}: exact tuning", dir.display());
+        }
+    }
+    println!("{decided} of 12 tunings decided by the histograms alone");
+}
+
+/// Welford's mean and std against numpy's `np.mean(x, axis=1)` and `np.std(x, axis=1)` done
+/// by hand in f64 on librosa's MFCCs.
+#[test]
+fn running_stats_match_the_two_pass_formula() {
+    let Some(shared) = shared_dir() else { return };
+    let (dir, _) = librosa_references(&shared).into_iter().next().expect("references");
+    let (shape, m) = read_npy(&dir.join("mfcc20.npy"));
+    let (rows, cols) = (shape[0] as usize, shape[1] as usize);
+    let mut stats = RunningStats::new(rows);
+    for t in 0..cols {
+        let frame: Vec<f32> = (0..rows).map(|r| m[r * cols + t]).collect();
+        stats.push(&frame);
+    }
+    for r in 0..rows {
+        let row = &m[r * cols..(r + 1) * cols];
+        let mean = row.iter().map(|&v| f64::from(v)).sum::<f64>() / cols as f64;
+        let std = (row.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / cols as f64).sqrt();
+        assert!((f64::from(stats.mean()[r]) - mean).abs() <= 1e-6 * mean.abs().max(1.0), "mean row {r}");
+        assert!((f64::from(stats.std()[r]) - std).abs() <= 1e-6 * std.max(1.0), "std row {r}");
+    }
+}
