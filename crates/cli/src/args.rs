@@ -947,7 +947,8 @@ pub struct InfoArgs {
 pub enum FeatureFormat {
     /// NumPy `.npy`, float32, librosa's shapes (features x frames).
     Npy,
-    /// CSV, one row per feature dimension, one column per frame.
+    /// CSV with a header row: one row per frame, the frame's time in seconds first
+    /// (`librosa.frames_to_time`), then one column per feature dimension.
     Csv,
     /// JSON, `{"shape": [...], "data": [[...], ...]}`.
     Json,
@@ -966,7 +967,8 @@ pub struct FeaturesArgs {
     /// 22,050 Hz); timbral (Marsyas-style timbral texture, 38 values per file); or "all".
     #[arg(long, value_delimiter = ',', default_value = "mel_db,mfcc,chroma,centroid,bandwidth,rolloff,contrast,flatness,zcr,rms,tempo")]
     pub set: Vec<String>,
-    /// Output folder: DIR/<file stem>/<feature>.<ext>.
+    /// Output folder: DIR/<file stem>/<feature>.<ext> and params.json; a file found in a
+    /// folder keeps its path below that folder (DIR/<sub/folders>/<file stem>/...).
     #[arg(long, short)]
     pub out: PathBuf,
     /// Output format of the per-frame arrays.
@@ -979,15 +981,27 @@ pub struct FeaturesArgs {
     /// Do not write per-frame arrays (use with --summary).
     #[arg(long)]
     pub no_frames: bool,
-    /// Sample rate to analyse at.
-    #[arg(long, default_value_t = 22_050)]
-    pub sr: u32,
+    /// Sample rate to analyse at, in Hz (librosa `sr`) [default: 22050].
+    #[arg(long)]
+    pub sr: Option<u32>,
+    /// FFT length in samples (librosa `n_fft`; also the frame length of zcr and rms) [default: 2048].
+    #[arg(long)]
+    pub n_fft: Option<usize>,
+    /// Hop between frames in samples (librosa `hop_length`) [default: 512].
+    #[arg(long)]
+    pub hop_length: Option<usize>,
+    /// Number of mel bands (librosa `n_mels`) [default: 128].
+    #[arg(long)]
+    pub n_mels: Option<usize>,
+    /// Lowest frequency of the mel filterbank in Hz (librosa `fmin`) [default: 0].
+    #[arg(long)]
+    pub fmin: Option<f64>,
+    /// Highest frequency of the mel filterbank in Hz, at most sr / 2 (librosa `fmax`) [default: sr / 2].
+    #[arg(long)]
+    pub fmax: Option<f64>,
     /// Number of MFCCs.
     #[arg(long, default_value_t = 20)]
     pub n_mfcc: usize,
-    /// Number of mel bands.
-    #[arg(long, default_value_t = 128)]
-    pub n_mels: usize,
     /// Start this many seconds into each file.
     #[arg(long, default_value_t = 0.0)]
     pub offset: f64,

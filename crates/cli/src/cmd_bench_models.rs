@@ -17,7 +17,8 @@ use genrecast_models::{crop, InputPreset, InputSpec};
 
 use crate::args::{BenchEmbeddingsArgs, BenchModelsArgs, CacheOptions, TrainArgs};
 use crate::cmd_dataset::open_source;
-use crate::cmd_train::{bar, matrices, train_fold};
+use crate::cmd_train::{matrices, train_fold};
+use crate::progress::bar;
 
 /// The summary rows of every track of one feature set: several crops per track, or one row.
 struct FeatureSet {

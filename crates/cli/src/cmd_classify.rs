@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use genrecast_models::{Aggregation, Backbone, Classifier, Prediction, Tagger};
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::args::{ClassifyArgs, PredictOptions, ResultFormat, TagArgs};
@@ -82,8 +81,7 @@ where
     }
     let (files, walk_errors) = inputs::expand(&opts.paths);
     let mut failures = Failures::from_walk_errors(walk_errors);
-    let pb = if opts.quiet || files.len() < 2 { ProgressBar::hidden() } else { ProgressBar::new(files.len() as u64) };
-    pb.set_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} files ({eta} left)").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    let pb = crate::progress::bar(files.len(), opts.quiet || files.len() < 2, "files");
     // With an output file, finished files are journaled beside it so that a killed run
     // resumes where it stopped.
     let journal = match &opts.out {

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use genrecast_audio::decode_check;
 use genrecast_datasets::{check_leakage, content_hash, folds, open_with, verify_checksums, Dataset, GroupBy, ManifestOptions, OpenOptions, Side};
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::args::{DatasetSource, DatasetSplitArgs, DatasetSummaryArgs, DatasetVerifyArgs};
@@ -138,8 +137,7 @@ pub fn summary(args: DatasetSummaryArgs) -> anyhow::Result<ExitCode> {
     // MSD per-track files hold Echo Nest features, not audio: there is nothing to decode.
     let audio = ds.kind != genrecast_datasets::DatasetKind::Tagtraum;
     if !args.no_probe && audio && !present.is_empty() {
-        let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(present.len() as u64) };
-        bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} files probed ({eta} left)").unwrap_or_else(|_| ProgressStyle::default_bar()));
+        let bar = crate::progress::bar(present.len(), args.quiet, "files probed");
         let probes: Vec<(PathBuf, anyhow::Result<Probe>)> = present
             .par_iter()
             .map(|p| {

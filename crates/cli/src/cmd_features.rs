@@ -14,7 +14,7 @@ use genrecast_features::{
     column_names, summarize_array, write_atomic, write_npy, Array2, FeatureConfig, FeatureExtractor, FeatureKind,
     MusicnnFrontEnd,
 };
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use rayon::prelude::*;
 
 use crate::args::{FeatureFormat, FeaturesArgs};
@@ -54,6 +54,52 @@ impl Request {
     }
 }
 
+/// The analysis options of `genrecast features`, by flag.
+const ANALYSIS_FLAGS: [&str; 6] = ["--sr", "--n-fft", "--hop-length", "--n-mels", "--fmin", "--fmax"];
+
+/// Whether feature `kind` reads analysis option `flag` (librosa passes the mel options of
+/// mfcc, onset strength and tempo on to their mel spectrogram; chroma_cqt and tonnetz take
+/// only the hop from the STFT options).
+fn kind_uses(kind: FeatureKind, flag: &str) -> bool {
+    let mel_based = matches!(kind, FeatureKind::Mel | FeatureKind::MelDb | FeatureKind::Mfcc | FeatureKind::Onset | FeatureKind::Tempo);
+    match flag {
+        "--sr" | "--hop-length" => true,
+        "--n-fft" => !matches!(kind, FeatureKind::ChromaCqt | FeatureKind::Tonnetz),
+        _ => mel_based,
+    }
+}
+
+impl Request {
+    /// Warnings for analysis options given that a requested feature ignores: a set whose
+    /// parameters are fixed by its reference says so, and an option no requested feature
+    /// reads says which features do.
+    fn ignored_options(&self, given: &[&str]) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let mut fixed = |set: String, uses: &dyn Fn(&str) -> bool, why: &str| {
+            let ignored: Vec<&str> = given.iter().copied().filter(|f| !uses(f)).collect();
+            if !ignored.is_empty() {
+                warnings.push(format!("{} not used by {set}: {why}", ignored.join(", ")));
+            }
+        };
+        if self.musicnn {
+            fixed(MUSICNN.to_owned(), &|_| false, "its parameters are fixed by musicnn's front end (16 kHz, n_fft 512, hop 256, 96 mels, fmin 0, fmax 8 kHz)");
+        }
+        if !self.descriptors.is_empty() {
+            fixed(self.descriptors.join(", "), &|_| false, "rp_extract fixes their parameters (22,050 Hz, its own segments and bark bands)");
+        }
+        if self.timbral {
+            fixed(TIMBRAL.to_owned(), &|f| f == "--sr", "Marsyas' design fixes 512-sample windows without overlap and 40 mel bands");
+        }
+        for flag in given {
+            if !self.kinds.is_empty() && !self.kinds.iter().any(|&k| kind_uses(k, flag)) {
+                let users: Vec<&str> = FeatureKind::ALL.iter().filter(|&&k| kind_uses(k, flag)).map(|k| k.name()).collect();
+                warnings.push(format!("{flag} is used by none of the requested features (it applies to {})", users.join(", ")));
+            }
+        }
+        warnings
+    }
+}
+
 fn parse_set(set: &[String]) -> anyhow::Result<Request> {
     let mut kinds = Vec::new();
     let mut musicnn = false;
@@ -88,8 +134,35 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitCode> {
     if args.no_frames && !args.summary {
         bail!("--no-frames without --summary would write nothing");
     }
-    let cfg = FeatureConfig { sr: args.sr, n_mfcc: args.n_mfcc, n_mels: args.n_mels, ..Default::default() };
-    let fx = FeatureExtractor::new(cfg.clone()).context("feature configuration")?;
+    let defaults = FeatureConfig::default();
+    let cfg = FeatureConfig {
+        sr: args.sr.unwrap_or(defaults.sr),
+        n_fft: args.n_fft.unwrap_or(defaults.n_fft),
+        hop_length: args.hop_length.unwrap_or(defaults.hop_length),
+        n_mels: args.n_mels.unwrap_or(defaults.n_mels),
+        fmin: args.fmin.unwrap_or(defaults.fmin),
+        fmax: args.fmax,
+        n_mfcc: args.n_mfcc,
+        ..defaults
+    };
+    // n_mfcc is bounded by n_mels only where MFCCs are asked for (`--set mel --n-mels 8`
+    // is fine with the default 20 MFCCs).
+    let cfg = if request.kinds.contains(&FeatureKind::Mfcc) { cfg } else { FeatureConfig { n_mfcc: cfg.n_mfcc.clamp(1, cfg.n_mels.max(1)), ..cfg } };
+    let fx = FeatureExtractor::new(cfg.clone()).context("invalid analysis options")?;
+    // Some parameters only meet their limits inside a feature (contrast's octave bands,
+    // chroma_cqt's seven octaves): a second of silence finds them before any file is read.
+    if !request.kinds.is_empty() {
+        fx.extract(&vec![0.0; (cfg.sr as usize).min(96_000).max(cfg.n_fft)], &request.kinds).context("invalid analysis options")?;
+    }
+    let timbral = if request.timbral { Some(TimbralExtractor::new(cfg.sr).context("invalid analysis options")?) } else { None };
+    let given: Vec<&str> = ANALYSIS_FLAGS
+        .into_iter()
+        .zip([args.sr.is_some(), args.n_fft.is_some(), args.hop_length.is_some(), args.n_mels.is_some(), args.fmin.is_some(), args.fmax.is_some()])
+        .filter_map(|(flag, on)| on.then_some(flag))
+        .collect();
+    for w in request.ignored_options(&given) {
+        eprintln!("warning: {w}");
+    }
     let musicnn = MusicnnFrontEnd::new()?;
     let cache = args.cache.open()?;
     // Everything that changes the arrays goes into the key (the code version is added by it).
@@ -103,20 +176,18 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     // Half-written files of an earlier, killed run (never under their final names).
     genrecast_features::remove_stale_temp_files(&args.out);
-    let stems = unique_stems(&files);
+    let relative: Vec<PathBuf> = files.iter().map(|f| relative_to_input(f, &args.paths)).collect();
+    let folders = output_folders(&relative);
+    let job = Job { args: &args, fx: &fx, musicnn: &musicnn, timbral: timbral.as_ref(), request: &request };
 
-    let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(files.len() as u64) };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} files ({eta} left) {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    let bar = crate::progress::bar(files.len(), args.quiet, "files");
     let failures = Mutex::new(Failures::from_walk_errors(walk_errors));
     let results: Vec<Option<SummaryRow>> = files
         .par_iter()
-        .zip(&stems)
-        .map(|(path, stem)| {
-            let result = cached_features(path, &args, &fx, &musicnn, &request, cache.as_ref(), &cache_config, &bar)
-                .and_then(|arrays| write_outputs(path, stem, &args, arrays));
+        .zip(relative.par_iter().zip(&folders))
+        .map(|(path, (rel, folder))| {
+            let result = cached_features(path, &job, cache.as_ref(), &cache_config, &bar)
+                .and_then(|arrays| write_outputs(path, rel, folder, &job, arrays));
             bar.inc(1);
             result
                 .map_err(|e| {
@@ -138,37 +209,71 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitCode> {
     Ok(failures.finish(files.len(), true))
 }
 
-/// Output folder names: the file stem, with the parent folder prepended where two inputs
-/// share a stem (e.g. `blues/00001.wav` and `jazz/00001.wav`). A name never leaves `--out`
-/// nor lands on the folder itself (`...wav` has the stem `..`, `..flac` the stem `.`: both
-/// get a leading `_`, as does any stem starting with a dot) and never takes `summary.csv`'s
-/// name.
-fn unique_stems(files: &[PathBuf]) -> Vec<String> {
-    let stem = |p: &Path| {
-        let s = p.file_stem().map(|s| crate::names::exact_text(Path::new(s))).unwrap_or_default();
-        if s.is_empty() {
-            "audio".to_owned()
-        } else if s.starts_with('.') || s == "summary.csv" {
-            format!("_{s}")
-        } else {
-            s
-        }
-    };
-    let mut counts = std::collections::HashMap::new();
-    for f in files {
-        *counts.entry(stem(f)).or_insert(0usize) += 1;
-    }
-    files
+/// What every file of one run shares.
+struct Job<'a> {
+    args: &'a FeaturesArgs,
+    fx: &'a FeatureExtractor,
+    musicnn: &'a MusicnnFrontEnd,
+    timbral: Option<&'a TimbralExtractor>,
+    request: &'a Request,
+}
+
+/// `file`'s path below the folder given on the command line that it was found in, or its
+/// file name for a file given by itself.
+fn relative_to_input(file: &Path, inputs: &[PathBuf]) -> PathBuf {
+    inputs
         .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let s = stem(f);
-            if counts[&s] == 1 {
-                s
-            } else {
-                let parent = f.parent().and_then(|p| p.file_name()).map(|p| crate::names::exact_text(Path::new(p))).unwrap_or_default();
-                format!("{parent}__{s}__{i}")
+        .filter(|root| root.is_dir())
+        .find_map(|root| file.strip_prefix(root).ok().filter(|rel| !rel.as_os_str().is_empty()))
+        .map(Path::to_path_buf)
+        .or_else(|| file.file_name().map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("audio"))
+}
+
+/// Output folders, relative to `--out`: the input's relative path with the file's stem for
+/// its name (`a/song.flac` -> `a/song`). Only plain names are kept, so a folder never leaves
+/// `--out` nor lands on it: a name starting with a dot (`..` from `...wav`, `.` from `..flac`,
+/// hidden folders) gets a leading `_`, and a top-level `summary.csv` too. Two inputs that
+/// still meet (`a/song.flac`, `a/song.wav`) are told apart by their index in the batch.
+fn output_folders(relative: &[PathBuf]) -> Vec<PathBuf> {
+    let plain = |s: String| if s.is_empty() { "audio".to_owned() } else if s.starts_with('.') { format!("_{s}") } else { s };
+    let wanted: Vec<Vec<String>> = relative
+        .iter()
+        .map(|rel| {
+            let mut parts: Vec<String> = rel
+                .parent()
+                .into_iter()
+                .flat_map(Path::components)
+                .filter_map(|c| match c {
+                    std::path::Component::Normal(s) => Some(plain(crate::names::exact_text(Path::new(s)))),
+                    _ => None,
+                })
+                .collect();
+            parts.push(plain(rel.file_stem().map(|s| crate::names::exact_text(Path::new(s))).unwrap_or_default()));
+            if parts[0] == "summary.csv" {
+                parts[0] = "_summary.csv".to_owned();
             }
+            parts
+        })
+        .collect();
+    let mut counts = std::collections::HashMap::new();
+    for w in &wanted {
+        *counts.entry(w.clone()).or_insert(0usize) += 1;
+    }
+    let mut taken: std::collections::HashSet<Vec<String>> = wanted.iter().filter(|w| counts[*w] == 1).cloned().collect();
+    wanted
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut parts)| {
+            if counts[&parts] > 1 {
+                let stem = parts.pop().unwrap_or_default();
+                let mut n = i;
+                while !taken.insert([parts.clone(), vec![format!("{stem}__{n}")]].concat()) {
+                    n += relative.len();
+                }
+                parts.push(format!("{stem}__{n}"));
+            }
+            parts.iter().collect()
         })
         .collect()
 }
@@ -176,27 +281,17 @@ fn unique_stems(files: &[PathBuf]) -> Vec<String> {
 type SummaryRow = Option<(String, Vec<String>, Vec<f64>)>;
 
 /// The arrays of one file: from the cache when it has them, else computed (and stored).
-#[allow(clippy::too_many_arguments)]
-fn cached_features(
-    path: &Path,
-    args: &FeaturesArgs,
-    fx: &FeatureExtractor,
-    musicnn: &MusicnnFrontEnd,
-    req: &Request,
-    cache: Option<&FeatureCache>,
-    config: &str,
-    bar: &ProgressBar,
-) -> anyhow::Result<Vec<(String, Array2)>> {
+fn cached_features(path: &Path, job: &Job, cache: Option<&FeatureCache>, config: &str, bar: &ProgressBar) -> anyhow::Result<Vec<(String, Array2)>> {
     // What the decoder noticed (a file cut short, NaN samples) is said once per file, with
     // the file's name; a cached entry was said when it was computed.
     let (mut warnings, mut decoded) = (Vec::new(), Vec::new());
-    let names = req.names();
+    let names = job.request.names();
     let mut arrays = match cache {
-        None => compute(path, args, fx, musicnn, req, &mut decoded)?,
+        None => compute(path, job, &mut decoded)?,
         Some(cache) => {
             let key = CacheKey::for_file(path, config)?;
             let usable = |arrays: &[(String, Array2)]| arrays.len() == names.len() && arrays.iter().all(|(n, _)| names.contains(n));
-            let arrays = cache.get_or_compute(&key, path, usable, || compute(path, args, fx, musicnn, req, &mut decoded), &mut warnings)?;
+            let arrays = cache.get_or_compute(&key, path, usable, || compute(path, job, &mut decoded), &mut warnings)?;
             // A file the decoder warned about (cut short, NaN samples) is not kept: a cache hit
             // would answer without the warning.
             if !decoded.is_empty() {
@@ -214,8 +309,10 @@ fn cached_features(
     Ok(arrays)
 }
 
-fn compute(path: &Path, args: &FeaturesArgs, fx: &FeatureExtractor, musicnn: &MusicnnFrontEnd, req: &Request, warnings: &mut Vec<String>) -> anyhow::Result<Vec<(String, Array2)>> {
-    let opts = LoadOptions { sample_rate: Some(args.sr), offset: args.offset, duration: args.duration, ..Default::default() };
+fn compute(path: &Path, job: &Job, warnings: &mut Vec<String>) -> anyhow::Result<Vec<(String, Array2)>> {
+    let (args, req) = (job.args, job.request);
+    let sr = job.fx.config().sr;
+    let opts = LoadOptions { sample_rate: Some(sr), offset: args.offset, duration: args.duration, ..Default::default() };
     let wave = load(path, &opts)?;
     warnings.extend(wave.warnings.iter().cloned());
     if wave.samples.is_empty() {
@@ -223,20 +320,20 @@ fn compute(path: &Path, args: &FeaturesArgs, fx: &FeatureExtractor, musicnn: &Mu
     }
     let mut arrays: Vec<(String, Array2)> = Vec::new();
     if !req.kinds.is_empty() {
-        let set = fx.extract(&wave.samples, &req.kinds).with_context(|| path.display().to_string())?;
+        let set = job.fx.extract(&wave.samples, &req.kinds).with_context(|| path.display().to_string())?;
         arrays.extend(set.into_iter().map(|(k, a)| (k.name().to_owned(), a)));
     }
     if req.musicnn {
         let y16 = load(path, &LoadOptions { sample_rate: Some(MusicnnFrontEnd::SAMPLE_RATE), ..opts })?;
-        arrays.push((MUSICNN.to_owned(), musicnn.logmel(&y16.samples)));
+        arrays.push((MUSICNN.to_owned(), job.musicnn.logmel(&y16.samples)));
     }
-    if req.timbral {
-        let v = TimbralExtractor::new(args.sr)?.extract(&wave.samples).with_context(|| path.display().to_string())?;
+    if let Some(timbral) = job.timbral {
+        let v = timbral.extract(&wave.samples).with_context(|| path.display().to_string())?;
         arrays.push((TIMBRAL.to_owned(), Array2::from_vec(1, v.len(), v.into_iter().map(|x| x as f32).collect())));
     }
     if !req.descriptors.is_empty() {
         // rp_extract works at 22,050 Hz (or 11,025 / 44,100); take the main load when it is at that rate.
-        let y22 = if args.sr == RP_RATE { wave.samples.clone() } else { load(path, &LoadOptions { sample_rate: Some(RP_RATE), ..opts })?.samples };
+        let y22 = if sr == RP_RATE { wave.samples.clone() } else { load(path, &LoadOptions { sample_rate: Some(RP_RATE), ..opts })?.samples };
         let d = RpExtractor::new(RP_RATE)?.extract(&y22).with_context(|| path.display().to_string())?;
         for name in &req.descriptors {
             if let Some((rows, cols, data)) = d.matrix(name) {
@@ -252,13 +349,52 @@ fn compute(path: &Path, args: &FeaturesArgs, fx: &FeatureExtractor, musicnn: &Mu
     Ok(arrays)
 }
 
-fn write_outputs(path: &Path, stem: &str, args: &FeaturesArgs, arrays: Vec<(String, Array2)>) -> anyhow::Result<SummaryRow> {
+/// Where a feature's frames are in time: the rate and hop it was computed at, or `None` for
+/// one vector per file (tempo, the rp_extract descriptors, timbral).
+fn time_axis(name: &str, cfg: &FeatureConfig) -> Option<(u32, usize)> {
+    match name {
+        MUSICNN => Some((MusicnnFrontEnd::SAMPLE_RATE, 256)),
+        TIMBRAL => None,
+        d if DESCRIPTORS.contains(&d) => None,
+        other => match other.parse::<FeatureKind>() {
+            Ok(FeatureKind::Tempo) | Err(_) => None,
+            Ok(_) => Some((cfg.sr, cfg.hop_length)),
+        },
+    }
+}
+
+/// The names of a feature's values when it is one vector per file, in the order
+/// [`vector_values`] lists them.
+fn vector_names(name: &str, a: &Array2) -> Vec<String> {
+    if name == TIMBRAL {
+        TimbralExtractor::column_names()
+    } else if DESCRIPTORS.contains(&name) {
+        genrecast_descriptors::rp::column_names(name)
+    } else if a.data.len() == 1 {
+        vec![name.to_owned()]
+    } else {
+        (1..=a.data.len()).map(|i| format!("{name}/{i:02}")).collect()
+    }
+}
+
+/// A one-vector feature's values: rp_extract's matrices in its own (column-major) order.
+fn vector_values(name: &str, a: &Array2) -> Vec<f64> {
+    if DESCRIPTORS.contains(&name) {
+        (0..a.cols).flat_map(|c| (0..a.rows).map(move |r| f64::from(a.get(r, c)))).collect()
+    } else {
+        a.data.iter().map(|&v| f64::from(v)).collect()
+    }
+}
+
+fn write_outputs(path: &Path, rel: &Path, folder: &Path, job: &Job, arrays: Vec<(String, Array2)>) -> anyhow::Result<SummaryRow> {
+    let args = job.args;
     if !args.no_frames {
-        let dir = args.out.join(stem);
+        let dir = args.out.join(folder);
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         for (name, a) in &arrays {
-            write_array(&dir, name, a, args.format)?;
+            write_array(&dir, name, a, args.format, time_axis(name, job.fx.config()))?;
         }
+        write_params(&dir.join("params.json"), path, rel, job, &arrays)?;
     }
     if !args.summary {
         return Ok(None);
@@ -266,16 +402,10 @@ fn write_outputs(path: &Path, stem: &str, args: &FeaturesArgs, arrays: Vec<(Stri
     let mut names = Vec::new();
     let mut values = Vec::new();
     for (name, a) in &arrays {
-        if name == TIMBRAL {
-            names.extend(TimbralExtractor::column_names());
-            values.extend(a.data.iter().map(|&v| f64::from(v)));
-        } else if DESCRIPTORS.contains(&name.as_str()) {
-            // Already one vector per file: written as is, in rp_extract's (column-major) order.
-            names.extend(genrecast_descriptors::rp::column_names(name));
-            values.extend((0..a.cols).flat_map(|c| (0..a.rows).map(move |r| f64::from(a.get(r, c)))));
-        } else if a.cols == 1 && a.rows == 1 {
-            names.push(name.clone());
-            values.push(f64::from(a.data[0]));
+        if time_axis(name, job.fx.config()).is_none() {
+            // Already one vector per file: written as is.
+            names.extend(vector_names(name, a));
+            values.extend(vector_values(name, a));
         } else {
             names.extend(column_names(name, a.rows));
             values.extend(summarize_array(a));
@@ -284,13 +414,97 @@ fn write_outputs(path: &Path, stem: &str, args: &FeaturesArgs, arrays: Vec<(Stri
     Ok(Some((crate::names::exact_text(path), names, values)))
 }
 
-fn write_array(dir: &Path, name: &str, a: &Array2, format: FeatureFormat) -> anyhow::Result<()> {
+/// The source's native rate and duration, from its header; a file whose header does not
+/// say how long it is (some MP3s) is decoded once more to count its frames.
+fn source_info(path: &Path) -> anyhow::Result<(u32, f64)> {
+    let stream = genrecast_audio::AudioStream::open(path)?;
+    let info = stream.info();
+    let frames = match info.declared_frames {
+        Some(n) => n,
+        None => genrecast_audio::decode_check(path)?.1,
+    };
+    Ok((info.sample_rate, frames as f64 / f64::from(info.sample_rate.max(1))))
+}
+
+/// `params.json`: everything needed to redo the arrays beside it with librosa, and their shapes.
+fn write_params(dest: &Path, path: &Path, rel: &Path, job: &Job, arrays: &[(String, Array2)]) -> anyhow::Result<()> {
+    let (args, cfg) = (job.args, job.fx.config());
+    let (native_sr, duration) = source_info(path)?;
+    let analysed = (duration - args.offset).max(0.0).min(args.duration.unwrap_or(f64::INFINITY));
+    let extension = match args.format {
+        FeatureFormat::Npy => "npy",
+        FeatureFormat::Csv => "csv",
+        FeatureFormat::Json => "json",
+    };
+    let features: Vec<serde_json::Value> = arrays
+        .iter()
+        .map(|(name, a)| {
+            let mut entry = serde_json::json!({ "name": name, "file": format!("{name}.{extension}"), "shape": a.shape() });
+            let fixed = match name.as_str() {
+                MUSICNN => Some(serde_json::json!({ "sr": MusicnnFrontEnd::SAMPLE_RATE, "n_fft": 512, "hop_length": 256, "n_mels": 96, "fmin": 0.0, "fmax": 8000.0, "scale": "log10(10000 x + 1)" })),
+                TIMBRAL => Some(serde_json::json!({ "sr": cfg.sr, "n_fft": genrecast_descriptors::timbral::WINDOW, "hop_length": genrecast_descriptors::timbral::WINDOW, "n_mels": 40, "texture_frames": genrecast_descriptors::timbral::TEXTURE })),
+                d if DESCRIPTORS.contains(&d) => Some(serde_json::json!({ "sr": RP_RATE, "reference": "rp_extract" })),
+                _ => None,
+            };
+            if let Some(fixed) = fixed {
+                entry["fixed_parameters"] = fixed;
+            }
+            entry["frames"] = time_axis(name, cfg).map_or(serde_json::Value::Null, |_| a.cols.into());
+            entry
+        })
+        .collect();
+    let params = serde_json::json!({
+        "genrecast_version": env!("CARGO_PKG_VERSION"),
+        "feature_code_version": genrecast_features::CODE_VERSION,
+        "librosa_version": genrecast_features::LIBROSA_VERSION,
+        "source": crate::names::exact_text(path),
+        "source_relative": crate::names::exact_text(rel),
+        "native_sr": native_sr,
+        "duration_s": duration,
+        "offset_s": args.offset,
+        "analysed_duration_s": analysed,
+        "sr": cfg.sr,
+        "n_fft": cfg.n_fft,
+        "hop_length": cfg.hop_length,
+        "window": "hann",
+        "center": true,
+        "pad_mode": "constant",
+        "n_mels": cfg.n_mels,
+        "fmin": cfg.fmin,
+        "fmax": cfg.fmax.unwrap_or(f64::from(cfg.sr) / 2.0),
+        "n_mfcc": cfg.n_mfcc,
+        "frame_time": "frame * hop_length / sr (librosa.frames_to_time)",
+        "features": features,
+    });
+    write_atomic(dest, |w| {
+        serde_json::to_writer_pretty(&mut *w, &params)?;
+        writeln!(w)?;
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// One feature's array in `format`. A CSV has a header row; a feature over time has one row
+/// per frame with its time (`frame * hop / sr`) first, a one-vector feature one row.
+fn write_array(dir: &Path, name: &str, a: &Array2, format: FeatureFormat, time: Option<(u32, usize)>) -> anyhow::Result<()> {
     match format {
         FeatureFormat::Npy => write_npy(&dir.join(format!("{name}.npy")), a)?,
         FeatureFormat::Csv => write_atomic(&dir.join(format!("{name}.csv")), |w| {
-            for r in 0..a.rows {
-                let line: Vec<String> = a.row(r).iter().map(|v| v.to_string()).collect();
-                writeln!(w, "{}", line.join(","))?;
+            match time {
+                Some((sr, hop)) => {
+                    let columns: Vec<String> = if a.rows == 1 { vec![name.to_owned()] } else { (1..=a.rows).map(|r| format!("{name}/{r:02}")).collect() };
+                    writeln!(w, "time,{}", columns.join(","))?;
+                    for t in 0..a.cols {
+                        let seconds = (t * hop) as f64 / f64::from(sr);
+                        let values: Vec<String> = (0..a.rows).map(|r| a.get(r, t).to_string()).collect();
+                        writeln!(w, "{seconds},{}", values.join(","))?;
+                    }
+                }
+                None => {
+                    writeln!(w, "{}", vector_names(name, a).join(","))?;
+                    let values: Vec<String> = vector_values(name, a).iter().map(|v| v.to_string()).collect();
+                    writeln!(w, "{}", values.join(","))?;
+                }
             }
             Ok(())
         })?,

@@ -11,7 +11,6 @@ use genrecast_audio::{load, resample, LoadOptions, ResampleQuality};
 use genrecast_features::{FeatureConfig, FeatureExtractor, FeatureKind};
 use genrecast_library::{map::MapPoint, FileStatus, Library, Metric, Spacing, Track, TrackRecord};
 use genrecast_models::{summary_vector, summary_vector_file, Aggregation, Classifier};
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::args::{IndexArgs, LibraryQuery, MapArgs, PlaylistArgs, PlotArgs, ResultFormat, SimilarArgs};
@@ -120,8 +119,7 @@ pub fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
     }
     let labels = Classifier::open(&args.model)?.labels().to_vec();
     eprintln!("{}: {} files, {} new or changed, {retried} that failed before retried", args.db.display(), files.len(), todo.len() - retried);
-    let pb = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(todo.len() as u64) };
-    pb.set_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} files indexed ({eta} left)").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    let pb = crate::progress::bar(todo.len(), args.quiet, "files indexed");
     // Workers analyse in parallel; this thread stores each result as it comes, one
     // transaction per track, so a crash loses only the tracks in flight.
     let (tx, rx) = mpsc::channel::<(TrackRecord, Vec<String>)>();

@@ -17,16 +17,10 @@ use genrecast_models::{
     predict, random_crops, target, track_matrices, windows, Architecture, Augment, EpochRecord, Example, InputPreset, InputSpec, ModelCard, NetworkConfig,
     Normalizer, OptimizerKind, Schedule, Task, TrainConfig, TrainedOn, MODEL_FORMAT,
 };
-use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::args::{EvalArgs, TrainArgs};
 use crate::cmd_dataset::open_source;
-
-pub fn bar(n: usize, quiet: bool, what: &str) -> ProgressBar {
-    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(n as u64) };
-    bar.set_style(ProgressStyle::with_template(&format!("{{spinner}} [{{elapsed_precise}}] {{bar:30}} {{pos}}/{{len}} {what} ({{eta}} left)")).unwrap_or_else(|_| ProgressStyle::default_bar()));
-    bar
-}
+use crate::progress::bar;
 
 /// Per-frame matrices of `indices`; failures are reported and dropped.
 pub fn matrices(ds: &Dataset, indices: &[usize], spec: &InputSpec, cache: Option<&FeatureCache>, quiet: bool, failures: &mut Vec<String>) -> BTreeMap<usize, Array2> {

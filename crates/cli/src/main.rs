@@ -20,6 +20,7 @@ mod config_file;
 mod inputs;
 mod journal;
 mod names;
+mod progress;
 mod lyrics;
 mod report;
 

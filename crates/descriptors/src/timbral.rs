@@ -47,7 +47,7 @@ impl TimbralExtractor {
     /// [`Error::InvalidParameter`] for a rate the feature extractor refuses.
     pub fn new(sr: u32) -> Result<Self> {
         let invalid = |e: genrecast_features::Error| Error::InvalidParameter { name: "sample rate", value: format!("{sr} ({e})"), expected: "a rate the feature extractor accepts" };
-        let cfg = FeatureConfig { sr, n_fft: WINDOW, hop_length: WINDOW, n_mels: 40, n_mfcc: 5, tuning: Some(0.0) };
+        let cfg = FeatureConfig { sr, n_fft: WINDOW, hop_length: WINDOW, n_mels: 40, n_mfcc: 5, tuning: Some(0.0), ..FeatureConfig::default() };
         let features = FeatureExtractor::new(cfg).map_err(invalid)?;
         Ok(Self { features })
     }

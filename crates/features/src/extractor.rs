@@ -98,6 +98,15 @@ pub struct FeatureConfig {
     pub hop_length: usize,
     /// Mel bands. Default: `128` (librosa `n_mels`).
     pub n_mels: usize,
+    /// Lowest frequency of the mel filterbank, in Hz. Default: `0.0` (librosa `fmin`).
+    // Left out of the serialised form at its default, so that the feature-cache keys made
+    // before it existed still match.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub fmin: f64,
+    /// Highest frequency of the mel filterbank, in Hz, at most `sr / 2`; `None` is `sr / 2`.
+    /// Default: `None` (librosa `fmax`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fmax: Option<f64>,
     /// MFCCs kept. Default: `20` (librosa `n_mfcc`).
     pub n_mfcc: usize,
     /// Chroma tuning (in bins of the chroma's own resolution: 12 per octave for the STFT
@@ -107,8 +116,12 @@ pub struct FeatureConfig {
 
 impl Default for FeatureConfig {
     fn default() -> Self {
-        Self { sr: 22_050, n_fft: 2048, hop_length: 512, n_mels: 128, n_mfcc: 20, tuning: None }
+        Self { sr: 22_050, n_fft: 2048, hop_length: 512, n_mels: 128, fmin: 0.0, fmax: None, n_mfcc: 20, tuning: None }
     }
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 /// Computed features by kind.
@@ -141,16 +154,37 @@ impl FeatureExtractor {
     /// Builds the plans for `cfg`.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for inconsistent parameters (e.g. `n_mfcc > n_mels`).
+    /// [`Error::InvalidParameter`] for inconsistent parameters (e.g. `n_mfcc > n_mels`,
+    /// `fmax > sr / 2`, `fmin >= fmax`, `n_fft < 2`, `hop_length == 0`).
+    ///
+    /// # Example
+    /// ```
+    /// use genrecast_features::{FeatureConfig, FeatureExtractor};
+    /// let cfg = FeatureConfig { sr: 16_000, fmax: Some(9_000.0), ..Default::default() };
+    /// assert!(FeatureExtractor::new(cfg).is_err()); // above the Nyquist frequency
+    /// ```
     pub fn new(cfg: FeatureConfig) -> Result<Self> {
-        if cfg.n_mfcc == 0 || cfg.n_mfcc > cfg.n_mels {
-            return Err(invalid("n_mfcc", cfg.n_mfcc, "in 1..=n_mels"));
-        }
         if cfg.sr == 0 {
             return Err(invalid("sr", cfg.sr, "> 0"));
         }
+        if cfg.n_mels == 0 {
+            return Err(invalid("n_mels", cfg.n_mels, "> 0"));
+        }
+        if cfg.n_mfcc == 0 || cfg.n_mfcc > cfg.n_mels {
+            return Err(invalid("n_mfcc", cfg.n_mfcc, "in 1..=n_mels"));
+        }
+        let nyquist = f64::from(cfg.sr) / 2.0;
+        if !(cfg.fmin >= 0.0 && cfg.fmin < nyquist) {
+            return Err(invalid("fmin", cfg.fmin, ">= 0 and below sr / 2"));
+        }
+        if let Some(fmax) = cfg.fmax {
+            // librosa only warns of empty filters above sr / 2; here it is a mistake worth refusing.
+            if !(fmax > cfg.fmin && fmax <= nyquist) {
+                return Err(invalid("fmax", fmax, "> fmin and <= sr / 2"));
+            }
+        }
         let stft = StftPlan::new(cfg.n_fft, cfg.hop_length)?;
-        let mel = MelFilterbank::new(&MelConfig { sr: cfg.sr, n_fft: cfg.n_fft, n_mels: cfg.n_mels, fmin: 0.0, fmax: None, htk: false, norm: MelNorm::Slaney })?;
+        let mel = MelFilterbank::new(&MelConfig { sr: cfg.sr, n_fft: cfg.n_fft, n_mels: cfg.n_mels, fmin: cfg.fmin, fmax: cfg.fmax, htk: false, norm: MelNorm::Slaney })?;
         let dct = dct_ortho(cfg.n_mfcc, cfg.n_mels);
         let freq = fft_frequencies(f64::from(cfg.sr), cfg.n_fft);
         let cqt = ConstantQ::new(CqtConfig { tuning: cfg.tuning, ..CqtConfig::chroma(cfg.sr, cfg.hop_length) }).ok();

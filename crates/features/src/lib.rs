@@ -49,6 +49,15 @@ mod summary;
 /// by older code are never served.
 pub const CODE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+r2");
 
+/// The librosa release whose outputs the features match (the version that made the
+/// reference arrays the parity tests compare with).
+///
+/// # Example
+/// ```
+/// assert!(genrecast_features::LIBROSA_VERSION.starts_with("0.11"));
+/// ```
+pub const LIBROSA_VERSION: &str = "0.11.0";
+
 pub use array::{dot, Array2};
 pub use chroma::{chroma_filterbank, chroma_stft, estimate_tuning, pitch_tuning, ChromaConfig};
 pub use cqt::{c1_hz, chroma_cqt, cq_to_chroma, ConstantQ, CqtConfig};

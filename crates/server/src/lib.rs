@@ -151,7 +151,7 @@ pub fn router(config: ServerConfig) -> Result<Router, ServerError> {
     if let Some(db) = config.library.as_ref().filter(|db| !db.is_file()) {
         return Err(ServerError::NoLibrary(db.clone()));
     }
-    let display = FeatureExtractor::new(FeatureConfig { sr: first.sample_rate(), n_fft: 1024, hop_length: 512, n_mels: 64, n_mfcc: 20, tuning: Some(0.0) }).map_err(|e| ServerError::Model(e.to_string()))?;
+    let display = FeatureExtractor::new(FeatureConfig { sr: first.sample_rate(), n_fft: 1024, hop_length: 512, n_mels: 64, n_mfcc: 20, tuning: Some(0.0), ..FeatureConfig::default() }).map_err(|e| ServerError::Model(e.to_string()))?;
     let state = Arc::new(AppState { jobs: Arc::new(Semaphore::new(config.max_jobs.max(1))), waiting: std::sync::atomic::AtomicUsize::new(0), buffered: Arc::new(std::sync::atomic::AtomicUsize::new(0)), pool: Mutex::new(vec![first]), model_name: model_name(&config.model), root, labels, tag_names, trained_on, display, config: config.clone() });
     Ok(Router::new()
         .route("/", get(page))
