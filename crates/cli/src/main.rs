@@ -14,6 +14,7 @@ mod cmd_dataset;
 mod cmd_features;
 mod cmd_info;
 mod cmd_library;
+mod cmd_models;
 mod cmd_train;
 mod config_file;
 mod inputs;
@@ -90,6 +91,11 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         args::Command::Map(a) => cmd_library::map(a),
         args::Command::Serve(a) => serve(a),
         args::Command::Plot(a) => cmd_library::plot(a),
+        args::Command::Models(a) => match a.command {
+            None => cmd_models::list(&a.list),
+            Some(args::ModelsCommand::List(l)) => cmd_models::list(&l),
+            Some(args::ModelsCommand::Export(e)) => cmd_models::export(&e),
+        },
     }
 }
 
