@@ -76,6 +76,62 @@ pub enum Command {
     Serve(ServeArgs),
     /// Heatmaps of one song's mel spectrogram, chroma and MFCC over time (PNG or SVG).
     Plot(PlotArgs),
+    /// The built-in models (`genrecast models`): their labels and what each was trained on;
+    /// `genrecast models export NAME DIR` writes one as a model folder.
+    Models(ModelsArgs),
+}
+
+/// `genrecast models`: `list` unless a subcommand says otherwise.
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ModelsArgs {
+    #[command(subcommand)]
+    pub command: Option<ModelsCommand>,
+    #[command(flatten)]
+    pub list: ModelsListArgs,
+}
+
+/// The subcommands of `genrecast models`.
+#[derive(Subcommand, Debug)]
+pub enum ModelsCommand {
+    /// List the built-in models (what `genrecast models` alone does).
+    List(ModelsListArgs),
+    /// Write a built-in model as a model folder (model.json and model.safetensors, the layout
+    /// `genrecast train` writes), for `--model DIR` or to keep beside your own models.
+    Export(ModelsExportArgs),
+}
+
+/// `genrecast models list`.
+#[derive(Args, Debug)]
+pub struct ModelsListArgs {
+    /// Output format [default: from --out's extension (.json, .txt), else table].
+    #[arg(long, value_enum)]
+    pub format: Option<ListFormat>,
+    /// Write the list to this file (atomically, creating missing folders) instead of stdout.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+}
+
+/// Output format of `genrecast models list`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListFormat {
+    /// Readable text.
+    Table,
+    /// One JSON document.
+    Json,
+}
+
+/// `genrecast models export`.
+#[derive(Args, Debug)]
+pub struct ModelsExportArgs {
+    /// The built-in model (see `genrecast models`).
+    pub name: String,
+    /// The model folder to write (created with missing parents; written beside it, then
+    /// moved into place).
+    pub dir: PathBuf,
+    /// Replace DIR even if it holds files, as long as it is a model folder (has model.json).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Which library and embedding a query reads.
@@ -521,7 +577,8 @@ pub struct ClassifyArgs {
     #[command(flatten)]
     pub common: PredictOptions,
     /// The built-in model (genre-gtzan: ten GTZAN genres from a head on musicnn-msd, trained
-    /// on GTZAN's filtered train+valid lists) or a model folder written by `genrecast train`.
+    /// on GTZAN's filtered train+valid lists; `genrecast models` lists the built-in models) or
+    /// a model folder written by `genrecast train` or `genrecast models export`.
     #[arg(long, short, default_value = "genre-gtzan")]
     pub model: String,
     /// With a model on a pretrained tagger, also show its top tags.

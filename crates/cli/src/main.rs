@@ -15,6 +15,7 @@ mod cmd_features;
 mod cmd_info;
 mod cmd_library;
 mod cmd_library_browse;
+mod cmd_models;
 mod cmd_train;
 mod config_file;
 mod inputs;
@@ -93,6 +94,11 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         args::Command::Library(c) => cmd_library_browse::run(c),
         args::Command::Serve(a) => serve(a),
         args::Command::Plot(a) => cmd_library::plot(a),
+        args::Command::Models(a) => match a.command {
+            None => cmd_models::list(&a.list),
+            Some(args::ModelsCommand::List(l)) => cmd_models::list(&l),
+            Some(args::ModelsCommand::Export(e)) => cmd_models::export(&e),
+        },
     }
 }
 

@@ -8,6 +8,7 @@ mod features;
 mod hostile;
 mod info;
 mod library;
+mod models;
 mod msd;
 mod server;
 mod train;

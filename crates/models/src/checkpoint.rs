@@ -38,11 +38,23 @@ pub struct TrainedOn {
     pub valid_clips: Vec<String>,
 }
 
+impl TrainedOn {
+    /// The dataset's own name, not the path it had on the machine that trained the model
+    /// (`gtzan`, not `../shared/data/gtzan`): that path means nothing to whoever reads it.
+    ///
+    /// # Example
+    /// ```
+    /// let t = genrecast_models::TrainedOn { dataset: "../shared/data/gtzan".into(), kind: "gtzan".into(), ..Default::default() };
+    /// assert_eq!(t.dataset_name(), "gtzan");
+    /// ```
+    pub fn dataset_name(&self) -> String {
+        std::path::Path::new(&self.dataset).file_name().map_or_else(|| self.dataset.clone(), |n| n.to_string_lossy().into_owned())
+    }
+}
+
 impl std::fmt::Display for TrainedOn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The dataset's own name, not the path it had on the machine that trained the model
-        // ("gtzan", not "../shared/data/gtzan"): that path means nothing to whoever reads it.
-        let name = std::path::Path::new(&self.dataset).file_name().map_or_else(|| self.dataset.clone(), |n| n.to_string_lossy().into_owned());
+        let name = self.dataset_name();
         if name == self.kind {
             write!(f, "{}, {} split, {} tracks", self.kind, self.split, self.tracks)
         } else {
@@ -96,11 +108,17 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// # Errors
 /// [`Error::Io`] / [`Error::Checkpoint`] naming the file.
 pub fn save(dir: &Path, net: &GenreNet, card: &ModelCard) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
     let mut store = SafetensorsStore::from_bytes(None).metadata("genrecast.format", MODEL_FORMAT.to_string());
     net.save_into(&mut store).map_err(|e| Error::Checkpoint { path: dir.to_path_buf(), message: format!("serialising weights: {e}") })?;
     let bytes = store.get_bytes().map_err(|e| Error::Checkpoint { path: dir.to_path_buf(), message: e.to_string() })?;
-    write_atomic(&dir.join("model.safetensors"), &bytes)?;
+    save_files(dir, &bytes, card)
+}
+
+/// Writes serialised weights and `card` to `dir` (created if needed): the two files of a
+/// model folder.
+pub(crate) fn save_files(dir: &Path, weights: &[u8], card: &ModelCard) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    write_atomic(&dir.join("model.safetensors"), weights)?;
     let json = serde_json::to_vec_pretty(card).map_err(|e| Error::Checkpoint { path: dir.to_path_buf(), message: e.to_string() })?;
     write_atomic(&dir.join("model.json"), &json)
 }

@@ -48,12 +48,52 @@ impl BuiltinModel {
     pub fn load(&self, device: &Device) -> Result<(GenreNet, ModelCard)> {
         load_bytes(self.card, self.weights, &format!("<built-in {}>", self.name), device)
     }
+
+    /// Its model card (labels, input, what it was trained on), without loading the weights.
+    ///
+    /// # Example
+    /// ```
+    /// let m = genrecast_models::BUILTIN_MODELS[0];
+    /// assert_eq!(m.card()?.labels.len(), 10);
+    /// # Ok::<(), genrecast_models::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Checkpoint`] for a card that does not parse (never for a model that passed
+    /// the tests).
+    pub fn card(&self) -> Result<ModelCard> {
+        serde_json::from_slice(self.card).map_err(|e| Error::Checkpoint { path: format!("<built-in {}>/model.json", self.name).into(), message: e.to_string() })
+    }
+
+    /// Writes it to `dir` (created if needed) as the model folder `genrecast train` writes:
+    /// `model.safetensors` (the weights, byte for byte) and `model.json` (the card, with the
+    /// training dataset named rather than given as the path it had on the machine that trained
+    /// it). Each file is written atomically; `Classifier::open(dir)` then gives the same
+    /// predictions as `Classifier::open(name)`.
+    ///
+    /// # Example
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("genrecast-doc-export-{}", std::process::id()));
+    /// genrecast_models::BUILTIN_MODELS[0].write_folder(&dir)?;
+    /// let c = genrecast_models::Classifier::open(dir.to_str().unwrap())?;
+    /// assert_eq!(c.card().trained_on.dataset, "gtzan");
+    /// # std::fs::remove_dir_all(&dir).ok();
+    /// # Ok::<(), genrecast_models::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Io`] / [`Error::Checkpoint`] naming the file that could not be written.
+    pub fn write_folder(&self, dir: &Path) -> Result<()> {
+        let mut card = self.card()?;
+        card.trained_on.dataset = card.trained_on.dataset_name();
+        crate::checkpoint::save_files(dir, self.weights, &card)
+    }
 }
 
 /// The models compiled into the binary.
 pub const BUILTIN_MODELS: &[BuiltinModel] = &[BuiltinModel {
     name: "genre-gtzan",
-    description: "10 GTZAN genres: a linear head on musicnn-msd embeddings, trained on the shared GTZAN slice (filtered train+valid lists)",
+    description: "10 GTZAN genres: a linear head on musicnn-msd embeddings, trained on GTZAN (Sturm's artist-filtered train+valid lists)",
     card: include_bytes!("../pretrained/genre-gtzan/model.json"),
     weights: include_bytes!("../pretrained/genre-gtzan/model.safetensors"),
 }];
