@@ -53,15 +53,22 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut std::io::BufWriter<std:
     result.map_err(io)
 }
 
-/// Removes the temporary files that [`write_atomic`] left in `dir` (and its sub-folders, one
-/// level down) when its process was killed: those whose writer process no longer exists. On
-/// systems without `/proc`, nothing is removed. Returns how many were removed.
+/// Removes the temporary files that [`write_atomic`] left in `dir` and every folder below it
+/// when its process was killed: those whose writer process no longer exists. Outputs mirror
+/// their inputs' folders, so orphans can sit at any depth; links are not followed, so the
+/// sweep stays inside `dir`. On systems without `/proc`, nothing is removed. Returns how many
+/// were removed.
 pub fn remove_stale_temp_files(dir: &Path) -> usize {
-    let mut dirs = vec![dir.to_path_buf()];
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        dirs.extend(entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
+    let mut removed = 0;
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        removed += remove_orphans(&d, |_| true);
+        if let Ok(entries) = std::fs::read_dir(&d) {
+            // `file_type` does not follow links.
+            pending.extend(entries.flatten().filter(|e| e.file_type().is_ok_and(|t| t.is_dir())).map(|e| e.path()));
+        }
     }
-    dirs.iter().map(|d| remove_orphans(d, |_| true)).sum()
+    removed
 }
 
 /// As [`remove_stale_temp_files`] for the temporary files of one output, `path`, only
@@ -120,5 +127,26 @@ mod tests {
             assert_eq!(left, [format!(".a.json.{me}-1.tmp"), ".b.json.999999999-0.tmp".to_string(), "a.json".to_string()]);
         }
         assert_eq!(remove_stale_temp_files(dir.path()), usize::from(Path::new("/proc/self").exists()));
+    }
+
+    /// Orphans at any depth go (outputs mirror nested input folders); a link out of the
+    /// folder is not followed.
+    #[cfg(unix)]
+    #[test]
+    fn stale_temp_files_at_any_depth_and_not_through_links() {
+        if !Path::new("/proc/self").exists() {
+            return;
+        }
+        let (dir, outside) = (tempfile::tempdir().expect("tmp"), tempfile::tempdir().expect("tmp"));
+        let deep = dir.path().join("genre/album/track");
+        std::fs::create_dir_all(&deep).expect("mkdir");
+        let orphan = ".mel.npy.999999999-3.tmp";
+        for d in [dir.path(), deep.as_path(), outside.path()] {
+            std::fs::write(d.join(orphan), b"x").expect("write");
+        }
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("link")).expect("symlink");
+        assert_eq!(remove_stale_temp_files(dir.path()), 2);
+        assert!(!deep.join(orphan).exists());
+        assert!(outside.path().join(orphan).exists(), "the sweep stays inside its folder");
     }
 }
