@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use anyhow::{bail, Context};
 use genrecast_audio::{load, resample, LoadOptions, ResampleQuality};
 use genrecast_features::{FeatureConfig, FeatureExtractor, FeatureKind};
-use genrecast_library::{map::MapPoint, FileStatus, Library, Metric, Spacing, Track, TrackRecord};
+use genrecast_library::{map::MapPoint, FileStatus, Library, Metric, Spacing, Standardizer, Track, TrackRecord};
 use genrecast_models::{summary_vector, summary_vector_file, Aggregation, Classifier};
 use rayon::prelude::*;
 
@@ -179,15 +179,35 @@ pub fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
     Ok(failures.finish(inputs_seen, true))
 }
 
-fn open_query(q: &LibraryQuery) -> anyhow::Result<(Library, Metric)> {
+/// The library, the metric, and the scale of the asked embedding.
+fn open_query(q: &LibraryQuery) -> anyhow::Result<(Library, Metric, Option<Standardizer>)> {
     if !["model", "summary"].contains(&q.embedding.as_str()) {
         bail!("--embedding {} (known: model, summary)", q.embedding);
     }
-    Ok((open_existing(&q.db)?, q.metric.parse()?))
+    let lib = open_existing(&q.db)?;
+    let scale = embedding_scale(&lib, &q.embedding, &q.db)?;
+    Ok((lib, q.metric.parse()?, scale))
+}
+
+/// How the library's `kind` embeddings are scaled before distances: by statistics fixed by
+/// what made them, never fitted on the library (then two songs are as far apart in every
+/// library that holds them). `summary`: genrecast's fixed scale; `model`: the scale in the
+/// card of the model that analysed the library (none for a linear head, whose embedding is
+/// its input standardised on its training data).
+pub fn embedding_scale(lib: &Library, kind: &str, db: &Path) -> anyhow::Result<Option<Standardizer>> {
+    match kind {
+        "summary" => Ok(Some(genrecast_models::summary_scale()?.standardizer())),
+        _ => {
+            let Some(model) = lib.model()? else { return Ok(None) };
+            let card = genrecast_models::model_card(&model)
+                .with_context(|| format!("{}: the library was analysed with '{model}', whose card scales its embeddings", crate::names::display(db)))?;
+            Ok(card.embedding_scale.map(|s| s.standardizer()))
+        }
+    }
 }
 
 /// A song to start from: a track of the library, or a file outside it, analysed now with
-/// the library's model (its embedding as analysed, not yet standardised).
+/// the library's model (its embedding as analysed, not yet scaled).
 struct Seed {
     track: Track,
     outside: Option<Vec<f32>>,
@@ -280,13 +300,13 @@ impl Ranked<'_> {
 
 pub fn similar(args: SimilarArgs) -> anyhow::Result<ExitCode> {
     let format = args.output.format(args.json)?;
-    let (lib, metric) = open_query(&args.query)?;
+    let (lib, metric, scale) = open_query(&args.query)?;
     let kind = &args.query.embedding;
     let seed = Seeds::new(&lib, &args.query).get(&args.song)?;
     let song = seed.track.path.clone();
     let results = match &seed.outside {
-        None => lib.similar(seed.track.id, kind, args.k, metric)?,
-        Some(query) => lib.similar_to(query, kind, args.k, metric, &[])?,
+        None => lib.similar(seed.track.id, kind, scale.as_ref(), args.k, metric)?,
+        Some(query) => lib.similar_to(query, kind, scale.as_ref(), args.k, metric, &[])?,
     };
     let ranked = Ranked { entries: results.iter().map(|(t, d)| (*d, t, serde_json::Map::new())).collect() };
     let document = serde_json::json!({ "song": browse::json_path(&song), "embedding": kind, "metric": metric });
@@ -303,9 +323,9 @@ pub fn similar(args: SimilarArgs) -> anyhow::Result<ExitCode> {
 
 pub fn playlist(args: PlaylistArgs) -> anyhow::Result<ExitCode> {
     let format = args.output.format(args.json)?;
-    let (lib, metric) = open_query(&args.query)?;
+    let (lib, metric, scale) = open_query(&args.query)?;
     let kind = &args.query.embedding;
-    let (all, scaler) = lib.standardised_embeddings(kind)?;
+    let all = lib.scaled_embeddings(kind, scale.as_ref())?;
     if all.is_empty() {
         bail!("{}: no track has a '{kind}' embedding (did every file fail to analyse?)", args.query.db.display());
     }
@@ -327,10 +347,12 @@ pub fn playlist(args: PlaylistArgs) -> anyhow::Result<ExitCode> {
         let vector = match seed.outside {
             None => all.iter().find(|(id, _)| *id == seed.track.id).map(|(_, v)| v.clone()).with_context(|| format!("{}: no '{kind}' embedding (the file failed to analyse?)", song.display()))?,
             Some(mut v) => {
-                if v.len() != scaler.mean.len() {
-                    bail!("{}: a {}-d '{kind}' embedding against {}-d library embeddings (another model?)", song.display(), v.len(), scaler.mean.len());
+                if v.len() != all[0].1.len() {
+                    bail!("{}: a {}-d '{kind}' embedding against {}-d library embeddings (another model?)", song.display(), v.len(), all[0].1.len());
                 }
-                scaler.transform_in_place(&mut v);
+                if let Some(scale) = &scale {
+                    scale.transform_in_place(&mut v);
+                }
                 // Songs outside the library get ids below any row id.
                 seed.track.id = -(i as i64) - 1;
                 v
@@ -394,8 +416,8 @@ pub fn playlist(args: PlaylistArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn map(args: MapArgs) -> anyhow::Result<ExitCode> {
-    let (lib, _) = open_query(&args.query)?;
-    let embeddings: std::collections::HashMap<i64, Vec<f32>> = lib.standardised_embeddings(&args.query.embedding)?.0.into_iter().collect();
+    let (lib, _, scale) = open_query(&args.query)?;
+    let embeddings: std::collections::HashMap<i64, Vec<f32>> = lib.scaled_embeddings(&args.query.embedding, scale.as_ref())?.into_iter().collect();
     let tracks: Vec<_> = lib.tracks()?.into_iter().filter(|t| embeddings.contains_key(&t.id)).collect();
     if tracks.is_empty() {
         bail!("{}: no analysed tracks to map", args.query.db.display());

@@ -412,6 +412,11 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path, bags:
         }
     };
 
+    // A linear head's embedding is its input, already standardised on the training side.
+    let embedding_scale = (network.architecture != Architecture::Linear).then(|| {
+        let fitted_on = format!("{} training tracks of {} ({})", train_tracks.len(), ds.kind.name(), fold.name);
+        genrecast_models::track_embedding_scale(&net, &normalise(windows(&train_tracks, &spec)), shape, &infer, &fitted_on)
+    });
     let ids = |idx: &[usize]| -> (Vec<String>, Vec<String>) {
         let clips: BTreeSet<String> = idx.iter().map(|&i| ds.tracks[i].clip.clone()).collect();
         let artists: BTreeSet<String> = idx.iter().filter_map(|&i| ds.tracks[i].artist.clone()).collect();
@@ -433,6 +438,7 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path, bags:
         best_epoch,
         metrics,
         lyrics: encoder,
+        embedding_scale,
     };
     genrecast_models::save(out, &net, &card)?;
     eprintln!("model written to {}", out.display());
@@ -601,6 +607,7 @@ fn zero_shot_card(zs: &genrecast_models::ZeroShot) -> ModelCard {
         best_epoch: 0,
         metrics: serde_json::Value::Null,
         lyrics: None,
+        embedding_scale: None,
     }
 }
 

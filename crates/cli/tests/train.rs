@@ -23,6 +23,11 @@ fn train_then_eval_with_leakage_checks() {
     assert_eq!(card["labels"].as_array().map(Vec::len), Some(10));
     assert_eq!(card["network"]["embedding"], 50);
     assert_eq!(card["trained_on"]["split"], "filtered");
+    // The scale a library applies to this model's embeddings: fitted on its training tracks.
+    let scale = &card["embedding_scale"];
+    assert_eq!(scale["mean"].as_array().map(Vec::len), Some(50), "{scale}");
+    assert!(scale["std"].as_array().expect("std").iter().all(|s| s.as_f64().is_some_and(|s| s > 0.0)), "{scale}");
+    assert!(scale["fitted_on"].as_str().is_some_and(|s| s.contains("training tracks of gtzan")), "{scale}");
     let history = std::fs::read_to_string(model.join("history.csv")).expect("history");
     assert!(history.lines().count() >= 2 && history.starts_with("epoch,lr,train_loss"));
 

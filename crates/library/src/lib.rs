@@ -17,14 +17,15 @@
 //!     lib.store(&r)?;
 //! }
 //! let seed = lib.track_by_path(&dir.path().join("a.mp3"))?.unwrap();
-//! let near = lib.similar(seed.id, "model", 1, Metric::Cosine)?;
+//! // No scale: the embeddings as stored (see `Library::scaled_embeddings`).
+//! let near = lib.similar(seed.id, "model", None, 1, Metric::Cosine)?;
 //! assert_eq!(near[0].0.path, dir.path().join("b.mp3"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 pub mod map;
 
-use genrecast_eval::Standardizer;
+pub use genrecast_eval::Standardizer;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -582,20 +583,41 @@ impl Library {
         self.conn.query_row("SELECT model FROM tracks WHERE model IS NOT NULL ORDER BY indexed_at DESC LIMIT 1", [], |r| r.get(0)).optional().map_err(self.err())
     }
 
-    /// Embeddings of one kind, by track id, each dimension standardised over the library
-    /// (zero mean, unit variance), so that no dimension's scale (a centroid in Hz next to a
-    /// flatness in [0, 1]) dominates a distance; with the scaler used, to apply to a query
-    /// from outside.
-    pub fn standardised_embeddings(&self, kind: &str) -> Result<(Embeddings, Standardizer)> {
+    /// Embeddings of one kind, by track id, scaled by `scale` (`None`: as stored).
+    ///
+    /// The scale comes from outside the library (the model's card for `model` embeddings, a
+    /// fixed one for `summary`), never from the library's own tracks: then the distance
+    /// between two songs is the same in every library that holds them. Tracks whose embedding
+    /// has another length than the first's (analysed with another model) are left out.
+    ///
+    /// # Errors
+    /// [`LibraryError::Query`] when the scale's length is not the embeddings'.
+    ///
+    /// # Example
+    /// ```
+    /// use genrecast_library::{Library, Standardizer, TrackRecord};
+    /// let dir = tempfile::tempdir()?;
+    /// let mut lib = Library::open(&dir.path().join("library.sqlite"))?;
+    /// let mut r = TrackRecord::new(dir.path().join("a.mp3"), 1, 0);
+    /// r.embeddings.push(("summary".into(), vec![3.0, 30.0]));
+    /// lib.store(&r)?;
+    /// let scale = Standardizer { mean: vec![1.0, 10.0], std: vec![2.0, 10.0] };
+    /// assert_eq!(lib.scaled_embeddings("summary", Some(&scale))?[0].1, [1.0, 2.0]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn scaled_embeddings(&self, kind: &str, scale: Option<&Standardizer>) -> Result<Embeddings> {
         let mut all = self.embeddings(kind)?;
         let d = all.first().map_or(0, |e| e.1.len());
         all.retain(|e| e.1.len() == d);
-        let rows: Vec<Vec<f32>> = all.iter().map(|(_, v)| v.clone()).collect();
-        let scaler = Standardizer::fit(&rows);
-        for (_, v) in &mut all {
-            scaler.transform_in_place(v);
+        if let Some(scale) = scale.filter(|_| d > 0) {
+            if scale.mean.len() != d {
+                return Err(LibraryError::Query(format!("the library's '{kind}' embeddings have {d} dimensions, their scale {} (analysed with another model? re-index with this one)", scale.mean.len())));
+            }
+            for (_, v) in &mut all {
+                scale.transform_in_place(v);
+            }
         }
-        Ok((all, scaler))
+        Ok(all)
     }
 
     /// Embeddings of one kind, by track id, as stored.
@@ -610,23 +632,25 @@ impl Library {
     ///
     /// # Errors
     /// [`LibraryError::Query`] if the track has no embedding of that kind.
-    pub fn similar(&self, id: i64, kind: &str, k: usize, metric: Metric) -> Result<Vec<(Track, f32)>> {
-        let (all, _) = self.standardised_embeddings(kind)?;
+    pub fn similar(&self, id: i64, kind: &str, scale: Option<&Standardizer>, k: usize, metric: Metric) -> Result<Vec<(Track, f32)>> {
+        let all = self.scaled_embeddings(kind, scale)?;
         let query = all.iter().find(|(i, _)| *i == id).map(|(_, v)| v.clone()).ok_or_else(|| LibraryError::Query(format!("track {id} has no '{kind}' embedding (was it analysed?)")))?;
         let copies: Vec<i64> = all.iter().filter(|(_, v)| *v == query).map(|(i, _)| *i).collect();
         nearest(&query, &all, k, metric, &copies).into_iter().map(|(i, d)| Ok((self.track(i)?, d))).collect()
     }
 
     /// The `k` tracks nearest an embedding `query` as analysed (e.g. of a file outside the
-    /// library; it is standardised as the library's are), leaving out `exclude` and any track
-    /// whose embedding is the query's own (the same song).
-    pub fn similar_to(&self, query: &[f32], kind: &str, k: usize, metric: Metric, exclude: &[i64]) -> Result<Vec<(Track, f32)>> {
-        let (all, scaler) = self.standardised_embeddings(kind)?;
+    /// library; it is scaled by `scale` as the library's are), leaving out `exclude` and any
+    /// track whose embedding is the query's own (the same song).
+    pub fn similar_to(&self, query: &[f32], kind: &str, scale: Option<&Standardizer>, k: usize, metric: Metric, exclude: &[i64]) -> Result<Vec<(Track, f32)>> {
+        let all = self.scaled_embeddings(kind, scale)?;
         let mut q = query.to_vec();
-        if q.len() != scaler.mean.len() {
-            return Err(LibraryError::Query(format!("a {}-d '{kind}' query against {}-d library embeddings (another model?)", q.len(), scaler.mean.len())));
+        if let Some(d) = all.first().map(|e| e.1.len()).filter(|&d| d != q.len()) {
+            return Err(LibraryError::Query(format!("a {}-d '{kind}' query against {d}-d library embeddings (another model?)", q.len())));
         }
-        scaler.transform_in_place(&mut q);
+        if let Some(scale) = scale {
+            scale.transform_in_place(&mut q);
+        }
         // The query song itself, if the library holds it (under another path, or uploaded):
         // never its own neighbour, as in `similar`.
         let mut exclude = exclude.to_vec();

@@ -93,6 +93,12 @@ pub struct ModelCard {
     /// The lyrics encoder (TF-IDF and word vectors) of a model that reads lyrics.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lyrics: Option<genrecast_datasets::LyricsEncoder>,
+    /// Mean and standard deviation of the song embedding over the training tracks, with which
+    /// a library scales its `model` embeddings, so that distances do not depend on what else
+    /// the library holds. `None` (cards written before it, linear heads whose embedding is
+    /// their input, already standardised on the training data): the embedding as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedding_scale: Option<crate::EmbeddingScale>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
@@ -124,11 +130,11 @@ pub(crate) fn save_files(dir: &Path, weights: &[u8], card: &ModelCard) -> Result
 }
 
 /// The largest model card read (the biggest real one, with a lyrics encoder, is about 2 MB).
-const MAX_CARD_BYTES: u64 = 64 << 20;
+pub(crate) const MAX_CARD_BYTES: u64 = 64 << 20;
 
 /// The file's bytes, refused past `limit` (a card linked to /dev/zero, a huge file) without
 /// reading more than `limit + 1` bytes.
-fn read_capped(path: &Path, limit: u64) -> std::result::Result<Vec<u8>, String> {
+pub(crate) fn read_capped(path: &Path, limit: u64) -> std::result::Result<Vec<u8>, String> {
     use std::io::Read;
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read the model card: {e}"))?;
     let mut bytes = Vec::new();
@@ -186,6 +192,12 @@ fn load_parts(card_bytes: &[u8], card_path: &Path, store: Option<SafetensorsStor
     let encoder_dims = card.lyrics.as_ref().map_or(0, genrecast_datasets::LyricsEncoder::dims);
     if encoder_dims != card.input.lyrics_dims {
         return Err(bad(card_path, format!("the input reads {} lyrics values, the card's lyrics encoder gives {encoder_dims}", card.input.lyrics_dims)));
+    }
+    if let Some(scale) = &card.embedding_scale {
+        scale.validate(&card_path.display().to_string())?;
+        if scale.len() != card.network.embedding {
+            return Err(bad(card_path, format!("the embedding scale has {} dimensions, the network's embedding {}", scale.len(), card.network.embedding)));
+        }
     }
     let mut net = card.network.init(device).map_err(|e| bad(card_path, e.to_string()))?;
     let store = store.ok_or_else(|| bad(weights, "missing".into()))?;

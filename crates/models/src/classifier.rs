@@ -98,6 +98,37 @@ pub const BUILTIN_MODELS: &[BuiltinModel] = &[BuiltinModel {
     weights: include_bytes!("../pretrained/genre-gtzan/model.safetensors"),
 }];
 
+/// The card of a built-in model (by name) or of a model directory, read without its weights:
+/// what it was trained on, its labels, its embedding scale.
+///
+/// # Example
+/// ```
+/// let card = genrecast_models::model_card(genrecast_models::DEFAULT_MODEL)?;
+/// assert_eq!(card.labels.len(), 10);
+/// # Ok::<(), genrecast_models::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::Config`] for a name that is neither, [`Error::Checkpoint`] for a card that cannot
+/// be read or parsed, or whose embedding scale is unusable.
+pub fn model_card(name_or_dir: &str) -> Result<ModelCard> {
+    if let Some(m) = BUILTIN_MODELS.iter().find(|m| m.name == name_or_dir) {
+        return m.card();
+    }
+    if !Path::new(name_or_dir).is_dir() {
+        let known: Vec<&str> = BUILTIN_MODELS.iter().map(|m| m.name).collect();
+        return Err(Error::Config(format!("no model '{name_or_dir}': neither a built-in model ({}) nor a model directory", known.join(", "))));
+    }
+    let path = Path::new(name_or_dir).join("model.json");
+    let bad = |message: String| Error::Checkpoint { path: path.clone(), message };
+    let bytes = crate::checkpoint::read_capped(&path, crate::checkpoint::MAX_CARD_BYTES).map_err(bad)?;
+    let card: ModelCard = serde_json::from_slice(&bytes).map_err(|e| bad(format!("not a genrecast model card: {e}")))?;
+    if let Some(scale) = &card.embedding_scale {
+        scale.validate(&path.display().to_string())?;
+    }
+    Ok(card)
+}
+
 /// The model `genrecast classify` uses unless told otherwise.
 pub const DEFAULT_MODEL: &str = "genre-gtzan";
 

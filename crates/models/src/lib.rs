@@ -4,6 +4,7 @@
 mod adadelta;
 mod checkpoint;
 mod classifier;
+mod embedding_scale;
 mod error;
 mod inputs;
 pub mod int8;
@@ -16,7 +17,8 @@ pub mod zero_shot;
 
 pub use adadelta::{Adadelta, AdadeltaConfig};
 pub use checkpoint::{load, load_bytes, save, ModelCard, TrainedOn, MODEL_FORMAT};
-pub use classifier::{aggregate_windows, spread, Aggregation, BuiltinModel, Classifier, Prediction, Tagger, WindowPrediction, BUILTIN_MODELS, DEFAULT_MAX_WINDOWS, DEFAULT_MODEL};
+pub use classifier::{aggregate_windows, model_card, spread, Aggregation, BuiltinModel, Classifier, Prediction, Tagger, WindowPrediction, BUILTIN_MODELS, DEFAULT_MAX_WINDOWS, DEFAULT_MODEL};
+pub use embedding_scale::{summary_scale, EmbeddingScale};
 pub use error::{Error, Result};
 pub use inputs::{append_lyrics, backbone_embeddings, crop, msd_segment_matrix, random_crops, summary_vector, target, track_matrices, window_starts, windows, InputPreset, InputSpec, Normalizer, DEFAULT_LYRICS_DIMS, DEFAULT_SEGMENTS};
 pub use int8::Kernel;
@@ -25,7 +27,7 @@ pub use network::{Architecture, GenreNet, NetworkConfig};
 pub use step_timing::{time_steps, StepTimes};
 pub use streamed::{streams, summary_vector_file, STREAM_ABOVE_SECONDS, STREAM_UNKNOWN_ABOVE_BYTES};
 pub use zero_shot::ZeroShot;
-pub use train::{argmax, embeddings, loss, predict, probabilities, train, Augment, EpochRecord, Example, OptimizerKind, Schedule, Task, TrainConfig, Trained};
+pub use train::{argmax, embeddings, track_embedding_scale, loss, predict, probabilities, train, Augment, EpochRecord, Example, OptimizerKind, Schedule, Task, TrainConfig, Trained};
 
 // burn's `RecordState` derive names these at the crate root.
 pub(crate) use burn::optim::{RecordState, StateSink, StateSource};

@@ -407,5 +407,20 @@ pub fn embeddings(net: &GenreNet, examples: &[Example], shape: (usize, usize), d
     out
 }
 
+/// The scale of `net`'s song embeddings over the tracks of `examples` (already normalised as
+/// the network reads them): each track's embedding is the mean over its windows, as
+/// [`Classifier`](crate::Classifier) gives it, and the scale is fitted on those. Stored in the
+/// model card, it fixes library distances by the model.
+pub fn track_embedding_scale(net: &GenreNet, examples: &[Example], shape: (usize, usize), device: &Device, fitted_on: &str) -> crate::EmbeddingScale {
+    let mut sums: std::collections::BTreeMap<usize, (Vec<f64>, usize)> = std::collections::BTreeMap::new();
+    for (e, v) in examples.iter().zip(embeddings(net, examples, shape, device)) {
+        let (sum, n) = sums.entry(e.track).or_insert_with(|| (vec![0.0; v.len()], 0));
+        sum.iter_mut().zip(&v).for_each(|(s, x)| *s += f64::from(*x));
+        *n += 1;
+    }
+    let rows: Vec<Vec<f32>> = sums.into_values().map(|(sum, n)| sum.iter().map(|s| (s / n as f64) as f32).collect()).collect();
+    crate::EmbeddingScale::fit(&rows, fitted_on)
+}
+
 pub use genrecast_eval::argmax;
 

@@ -123,6 +123,7 @@ fn test_card(network: NetworkConfig, input: InputSpec, normalizer: Normalizer, l
         best_epoch: 1,
         metrics: serde_json::Value::Null,
         lyrics,
+        embedding_scale: None,
     }
 }
 
@@ -166,6 +167,15 @@ fn checkpoints_round_trip_and_refuse_mismatches() {
     other.network.hidden = 64;
     std::fs::write(dir.path().join("model.json"), serde_json::to_vec(&other).expect("json")).expect("write");
     assert!(load(dir.path(), &d).expect_err("shapes").to_string().contains("do not fit"));
+    // An embedding scale of the wrong length, or with a zero std, is refused at load.
+    let mut scaled = ok.clone();
+    scaled.embedding_scale = Some(genrecast_models::EmbeddingScale { mean: vec![0.0; 49], std: vec![1.0; 49], fitted_on: "test".into() });
+    std::fs::write(dir.path().join("model.json"), serde_json::to_vec(&scaled).expect("json")).expect("write");
+    assert!(load(dir.path(), &d).expect_err("scale length").to_string().contains("49 dimensions"));
+    scaled.embedding_scale = Some(genrecast_models::EmbeddingScale { mean: vec![0.0; 50], std: vec![0.0; 50], fitted_on: "test".into() });
+    std::fs::write(dir.path().join("model.json"), serde_json::to_vec(&scaled).expect("json")).expect("write");
+    assert!(load(dir.path(), &d).expect_err("zero std").to_string().contains("not positive"));
+    assert!(genrecast_models::model_card(dir.path().to_str().expect("utf-8")).is_err(), "model_card checks the scale too");
     std::fs::write(dir.path().join("model.json"), serde_json::to_vec(&ok).expect("json")).expect("write");
     let w = dir.path().join("model.safetensors");
     let bytes = std::fs::read(&w).expect("read");

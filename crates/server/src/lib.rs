@@ -117,6 +117,9 @@ struct AppState {
     labels: Vec<String>,
     tag_names: Vec<String>,
     trained_on: String,
+    /// The model's scale for library embeddings (from its card), so that distances are those
+    /// of every other library and of `genrecast similar`.
+    embedding_scale: Option<genrecast_library::Standardizer>,
     jobs: Arc<Semaphore>,
     waiting: std::sync::atomic::AtomicUsize,
     /// Upload bytes held now by connections still sending theirs.
@@ -142,6 +145,7 @@ const MEL_COLUMNS: usize = 600;
 pub fn router(config: ServerConfig) -> Result<Router, ServerError> {
     let first = Classifier::open(&config.model).map_err(|e| ServerError::Model(e.to_string()))?;
     let trained_on = first.card().trained_on.to_string();
+    let embedding_scale = first.card().embedding_scale.as_ref().map(genrecast_models::EmbeddingScale::standardizer);
     let labels = first.labels().to_vec();
     let tag_names = first.tag_names().map(<[String]>::to_vec).unwrap_or_default();
     let root = match &config.root {
@@ -152,7 +156,7 @@ pub fn router(config: ServerConfig) -> Result<Router, ServerError> {
         return Err(ServerError::NoLibrary(db.clone()));
     }
     let display = FeatureExtractor::new(FeatureConfig { sr: first.sample_rate(), n_fft: 1024, hop_length: 512, n_mels: 64, n_mfcc: 20, tuning: Some(0.0), ..FeatureConfig::default() }).map_err(|e| ServerError::Model(e.to_string()))?;
-    let state = Arc::new(AppState { jobs: Arc::new(Semaphore::new(config.max_jobs.max(1))), waiting: std::sync::atomic::AtomicUsize::new(0), buffered: Arc::new(std::sync::atomic::AtomicUsize::new(0)), pool: Mutex::new(vec![first]), model_name: model_name(&config.model), root, labels, tag_names, trained_on, display, config: config.clone() });
+    let state = Arc::new(AppState { jobs: Arc::new(Semaphore::new(config.max_jobs.max(1))), waiting: std::sync::atomic::AtomicUsize::new(0), buffered: Arc::new(std::sync::atomic::AtomicUsize::new(0)), pool: Mutex::new(vec![first]), model_name: model_name(&config.model), root, labels, tag_names, trained_on, embedding_scale, display, config: config.clone() });
     Ok(Router::new()
         .route("/", get(page))
         .route("/health", get(health))
@@ -303,6 +307,7 @@ async fn similar(State(s): State<Arc<AppState>>, Query(q): Query<SimilarQuery>, 
     let (p, _) = analyse(&s, Source { path: q.path, mel: false }, body).await?;
     let model = s.config.model.clone();
     let root = s.root.clone();
+    let scale = s.embedding_scale.clone();
     // Clients see paths relative to --root and nothing of the server's file system: a track
     // outside the root is listed without its path, and errors name "the library" (by
     // `AppState::hide`, below) and models by their names.
@@ -313,7 +318,7 @@ async fn similar(State(s): State<Arc<AppState>>, Query(q): Query<SimilarQuery>, 
                 return Err(format!("the library was analysed with '{}', this server runs '{}'", model_name(&m), model_name(&model)));
             }
         }
-        let hits = lib.similar_to(&p.embedding, "model", k, genrecast_library::Metric::Cosine, &[]).map_err(|e| e.to_string())?;
+        let hits = lib.similar_to(&p.embedding, "model", scale.as_ref(), k, genrecast_library::Metric::Cosine, &[]).map_err(|e| e.to_string())?;
         Ok(hits
             .into_iter()
             .map(|(t, d)| {
