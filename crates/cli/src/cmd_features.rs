@@ -203,6 +203,7 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitCode> {
     if args.summary {
         let rows: Vec<SummaryRow> = results.into_iter().flatten().collect();
         write_summary(&args.out.join("summary.csv"), &rows)?;
+        write_summary_params(&args.out.join("summary.params.json"), &job, &rows)?;
     }
     eprintln!("features for {ok} of {} files written to {}", files.len(), args.out.display());
     let failures = failures.into_inner().unwrap_or_else(|p| p.into_inner());
@@ -233,7 +234,7 @@ fn relative_to_input(file: &Path, inputs: &[PathBuf]) -> PathBuf {
 /// Output folders, relative to `--out`: the input's relative path with the file's stem for
 /// its name (`a/song.flac` -> `a/song`). Only plain names are kept, so a folder never leaves
 /// `--out` nor lands on it: a name starting with a dot (`..` from `...wav`, `.` from `..flac`,
-/// hidden folders) gets a leading `_`, and a top-level `summary.csv` too. Two inputs that
+/// hidden folders) gets a leading `_`, and a top-level `summary.csv` or `summary.params.json` too. Two inputs that
 /// still meet (`a/song.flac`, `a/song.wav`) are told apart by their index in the batch.
 fn output_folders(relative: &[PathBuf]) -> Vec<PathBuf> {
     let plain = |s: String| if s.is_empty() { "audio".to_owned() } else if s.starts_with('.') { format!("_{s}") } else { s };
@@ -250,8 +251,8 @@ fn output_folders(relative: &[PathBuf]) -> Vec<PathBuf> {
                 })
                 .collect();
             parts.push(plain(rel.file_stem().map(|s| crate::names::exact_text(Path::new(s))).unwrap_or_default()));
-            if parts[0] == "summary.csv" {
-                parts[0] = "_summary.csv".to_owned();
+            if ["summary.csv", "summary.params.json"].contains(&parts[0].as_str()) {
+                parts[0] = format!("_{}", parts[0]);
             }
             parts
         })
@@ -453,16 +454,26 @@ fn write_params(dest: &Path, path: &Path, rel: &Path, job: &Job, arrays: &[(Stri
             entry
         })
         .collect();
-    let params = serde_json::json!({
+    let mut params = run_params(job);
+    params["source"] = crate::names::exact_text(path).into();
+    params["source_relative"] = crate::names::exact_text(rel).into();
+    params["native_sr"] = native_sr.into();
+    params["duration_s"] = duration.into();
+    params["analysed_duration_s"] = analysed.into();
+    params["features"] = features.into();
+    write_json(dest, &params)
+}
+
+/// What every file of a run shares in its `params.json`: the versions and the analysis
+/// settings, as librosa names them.
+fn run_params(job: &Job) -> serde_json::Value {
+    let (args, cfg) = (job.args, job.fx.config());
+    serde_json::json!({
         "genrecast_version": env!("CARGO_PKG_VERSION"),
         "feature_code_version": genrecast_features::CODE_VERSION,
         "librosa_version": genrecast_features::LIBROSA_VERSION,
-        "source": crate::names::exact_text(path),
-        "source_relative": crate::names::exact_text(rel),
-        "native_sr": native_sr,
-        "duration_s": duration,
         "offset_s": args.offset,
-        "analysed_duration_s": analysed,
+        "duration_limit_s": args.duration,
         "sr": cfg.sr,
         "n_fft": cfg.n_fft,
         "hop_length": cfg.hop_length,
@@ -474,10 +485,26 @@ fn write_params(dest: &Path, path: &Path, rel: &Path, job: &Job, arrays: &[(Stri
         "fmax": cfg.fmax.unwrap_or(f64::from(cfg.sr) / 2.0),
         "n_mfcc": cfg.n_mfcc,
         "frame_time": "frame * hop_length / sr (librosa.frames_to_time)",
-        "features": features,
+    })
+}
+
+/// `summary.params.json`, beside `summary.csv`: the run's settings, what its columns are and
+/// which files it holds, so that a summary without frame files (`--no-frames`) can be redone.
+fn write_summary_params(dest: &Path, job: &Job, rows: &[SummaryRow]) -> anyhow::Result<()> {
+    let mut params = run_params(job);
+    params["features"] = job.request.names().into();
+    params["columns"] = "path, then per feature FEATURE/STATISTIC/NN over the frames of each dimension NN (01 first); features that are one vector per file (tempo, descriptor sets) as they are".into();
+    params["statistics"] = serde_json::json!({
+        "names": genrecast_features::STATISTICS,
+        "definition": "mean; population std; skew and excess kurtosis as scipy.stats.skew/kurtosis (biased; 0 for a constant row); median; min; max",
     });
+    params["sources"] = rows.iter().flatten().map(|(file, _, _)| file.clone()).collect::<Vec<_>>().into();
+    write_json(dest, &params)
+}
+
+fn write_json(dest: &Path, params: &serde_json::Value) -> anyhow::Result<()> {
     write_atomic(dest, |w| {
-        serde_json::to_writer_pretty(&mut *w, &params)?;
+        serde_json::to_writer_pretty(&mut *w, params)?;
         writeln!(w)?;
         Ok(())
     })?;

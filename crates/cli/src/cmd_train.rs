@@ -535,10 +535,10 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     if card.task == Task::MultiLabel {
         let r = tagging_report(&ds, &card.labels, &scores);
         if args.json {
-            let v = serde_json::json!({ "model": args.model, "trained_on": card.trained_on.dataset, "trained_split": card.trained_on.split, "dataset": ds.root, "split": fold.name, "tagging": r, "inference_seconds": seconds, "failed_files": failures });
+            let v = serde_json::json!({ "model": args.model, "trained_on": card.trained_on.dataset_name(), "trained_split": card.trained_on.split, "dataset": ds.root, "split": fold.name, "tagging": r, "inference_seconds": seconds, "failed_files": failures });
             outln!("{}", serde_json::to_string_pretty(&v)?);
         } else {
-            outln!("{} (trained on {} {}) on {} {}: {} tracks, crop scores averaged per track", args.model.display(), card.trained_on.dataset, card.trained_on.split, ds.root.display(), fold.name, r.examples);
+            outln!("{} (trained on {} {}) on {} {}: {} tracks, crop scores averaged per track", args.model.display(), card.trained_on.dataset_name(), card.trained_on.split, ds.root.display(), fold.name, r.examples);
             out!("{}", r.to_markdown());
         }
         if let Some(dir) = &args.report {
@@ -560,7 +560,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     }
     if args.json {
         let v = serde_json::json!({
-            "model": args.model, "trained_on": card.trained_on.dataset, "trained_split": card.trained_on.split,
+            "model": args.model, "trained_on": card.trained_on.dataset_name(), "trained_split": card.trained_on.split,
             "dataset": ds.root, "split": fold.name, "tracks": cm.total(), "accuracy": cm.accuracy(),
             "balanced_accuracy": cm.balanced_accuracy(), "macro_f1": cm.macro_f1(), "labels": card.labels, "confusion": cm.counts,
             "per_variant_accuracy": variants.iter().map(|(k, (c, n))| (k.clone(), *c as f64 / *n as f64)).collect::<BTreeMap<_, _>>(),
@@ -568,7 +568,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         });
         outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        outln!("{} (trained on {} {}) on {} {}: {} tracks", args.model.display(), card.trained_on.dataset, card.trained_on.split, ds.root.display(), fold.name, cm.total());
+        outln!("{} (trained on {} {}) on {} {}: {} tracks", args.model.display(), card.trained_on.dataset_name(), card.trained_on.split, ds.root.display(), fold.name, cm.total());
         outln!("accuracy {:.3}, balanced accuracy {:.3}, macro F1 {:.3} (crop predictions averaged per track)", cm.accuracy(), cm.balanced_accuracy(), cm.macro_f1());
         out!("{}", cm.to_table(&card.labels));
         for (k, (c, n)) in &variants {

@@ -44,6 +44,19 @@ fn features_cli_formats_and_summary() {
     assert_eq!(header[1], "mfcc/mean/01");
     assert_eq!(header[141], "centroid/mean/01");
     assert_eq!(*header.last().unwrap_or(&""), "tempo");
+    // A summary alone (no frame files) still says how it was made: settings, features,
+    // statistics and sources in summary.params.json.
+    let summary_only = dir.path().join("summary-only");
+    let out = genrecast(&["features", "-q", &song, "--set", "mfcc,tempo", "--summary", "--no-frames", "--hop-length", "256", "--out", summary_only.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut written: Vec<String> = std::fs::read_dir(&summary_only).expect("dir").flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    written.sort();
+    assert_eq!(written, ["summary.csv", "summary.params.json"]);
+    let params: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(summary_only.join("summary.params.json")).expect("params")).expect("json");
+    assert_eq!((params["sr"].as_u64(), params["hop_length"].as_u64(), params["n_mfcc"].as_u64()), (Some(22_050), Some(256), Some(20)), "{params}");
+    assert_eq!(params["features"], serde_json::json!(["mfcc", "tempo"]));
+    assert_eq!(params["statistics"]["names"], serde_json::json!(["mean", "std", "skew", "kurtosis", "median", "min", "max"]));
+    assert_eq!(params["sources"], serde_json::json!([song]));
     let json_out = genrecast(&["features", "-q", &song, "--set", "rms", "--format", "json", "--out", &out_dir]);
     assert!(json_out.status.success());
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("muldjord-chaos-god-excerpt/rms.json")).expect("rms.json")).expect("json");

@@ -38,6 +38,9 @@ fn train_then_eval_with_leakage_checks() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["tracks"], 120);
+    // The model is said to be trained on a dataset by name, not on a path of the machine that
+    // trained it.
+    assert_eq!(v["trained_on"], "gtzan", "{v}");
     // The report folder: every metric, the worst-confused tracks, and the plots.
     let r: serde_json::Value = serde_json::from_slice(&std::fs::read(report.join("report.json")).expect("report.json")).expect("json");
     assert_eq!(r["report"]["accuracy"], v["accuracy"]);
