@@ -624,6 +624,16 @@ pub struct TrainArgs {
     /// The head on the backbone: linear (logistic regression) or mlp.
     #[arg(long, default_value = "mlp", requires = "backbone")]
     pub head: String,
+    /// Start from a trained model's weights: a model folder or a built-in name (see `genrecast
+    /// models`). Its network, input and input normalisation are kept (--model, --input,
+    /// --backbone, --crop and --embedding do not apply); when the labels differ from its own,
+    /// a new output layer is trained. The card records the parent.
+    #[arg(long, value_name = "MODEL", conflicts_with_all = ["backbone", "input"])]
+    pub init_from: Option<String>,
+    /// With --init-from: what keeps the parent's weights. `body`: everything but the output
+    /// layer is frozen (batch-norm statistics still adapt); `none`: every weight trains.
+    #[arg(long, default_value = "none", value_parser = ["body", "none"], requires = "init_from")]
+    pub freeze: String,
     /// Train on the training and validation sides together for exactly --epochs, keeping the
     /// last epoch (no early stopping): for a final model once the settings are chosen. A test
     /// side, if the split has one, is still held out and scored.

@@ -143,6 +143,16 @@ fn default_input(arch: Architecture, kind: genrecast_datasets::DatasetKind) -> I
 
 /// The model and input of a `train` run, and its display name.
 fn model_and_input(args: &TrainArgs, kind: genrecast_datasets::DatasetKind) -> anyhow::Result<(Architecture, InputPreset, String)> {
+    if let Some(parent) = &args.init_from {
+        let card = genrecast_models::model_card(parent)?;
+        if card.input.reads_lyrics() || !card.input.reads_audio() && card.input.preset != InputPreset::MsdSegments {
+            bail!("--init-from {parent}: a model that reads lyrics cannot be a starting point (its encoder is fitted on its own songs)");
+        }
+        if card.task == Task::SingleLabel && card.labels.is_empty() {
+            bail!("--init-from {parent}: the card has no labels");
+        }
+        return Ok((card.network.architecture, card.input.preset, format!("{:?} from {}", card.network.architecture, parent_name(parent)).to_lowercase()));
+    }
     Ok(match &args.backbone {
         Some(b) => {
             let head: Architecture = args.head.parse()?;
@@ -158,6 +168,11 @@ fn model_and_input(args: &TrainArgs, kind: genrecast_datasets::DatasetKind) -> a
             (arch, preset, name)
         }
     })
+}
+
+/// A parent model as a card names it: a built-in name, or its folder's name (not the path).
+fn parent_name(parent: &str) -> String {
+    Path::new(parent).file_name().map_or_else(|| parent.to_owned(), |n| n.to_string_lossy().into_owned())
 }
 
 /// Track-level scores: crop probabilities averaged per track.
@@ -233,10 +248,16 @@ pub struct FoldOutcome {
 /// Trains on one fold and scores its held-out side.
 pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path, bags: Option<&genrecast_datasets::LyricsBags>) -> anyhow::Result<FoldOutcome> {
     let (arch, preset, model_name) = model_and_input(args, ds.kind)?;
-    let mut spec = match preset {
-        InputPreset::MsdSegments => InputSpec::segments(args.steps),
-        InputPreset::Lyrics => InputSpec::lyrics(args.lyrics_dims),
-        _ => InputSpec::new(preset, args.crop),
+    // The parent's network, weights and input normalisation, when starting from one.
+    let parent = match &args.init_from {
+        Some(p) => Some(genrecast_models::load_trainable(p, &Device::flex().autodiff())?),
+        None => None,
+    };
+    let mut spec = match (&parent, preset) {
+        (Some((_, card)), _) => card.input.clone(),
+        (None, InputPreset::MsdSegments) => InputSpec::segments(args.steps),
+        (None, InputPreset::Lyrics) => InputSpec::lyrics(args.lyrics_dims),
+        (None, _) => InputSpec::new(preset, args.crop),
     };
     if bags.is_some() {
         spec.lyrics_dims = args.lyrics_dims;
@@ -304,7 +325,11 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path, bags:
     let held_tracks = with_target(&held_idx);
 
     let shape = spec.example_shape();
-    let normalizer = Normalizer::fit(&windows(&train_tracks, &spec), &spec);
+    // A parent's weights expect the inputs scaled as in its own training.
+    let normalizer = match &parent {
+        Some((_, card)) => card.normalizer.clone(),
+        None => Normalizer::fit(&windows(&train_tracks, &spec), &spec),
+    };
     let normalise = |v: Vec<Example>| {
         let mut v = with_lyrics(v, &lyrics, &spec);
         for e in &mut v {
@@ -315,8 +340,11 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path, bags:
     let valid = normalise(windows(&valid_tracks, &spec));
     let held = normalise(windows(&held_tracks, &spec));
 
-    let mut network = NetworkConfig::for_input(arch, &spec, labels.len());
-    if arch != Architecture::Linear {
+    let mut network = match &parent {
+        Some((_, card)) => NetworkConfig { n_outputs: labels.len(), ..card.network.clone() },
+        None => NetworkConfig::for_input(arch, &spec, labels.len()),
+    };
+    if arch != Architecture::Linear && parent.is_none() {
         network.embedding = args.embedding;
     }
     network.dropout = args.dropout;
@@ -351,7 +379,17 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path, bags:
         seed: args.seed,
     };
     let device = Device::flex().autodiff();
-    let net = network.init_seeded(&device, args.seed)?;
+    let (net, parent) = match parent {
+        None => (network.init_seeded(&device, args.seed)?, None),
+        Some((net, card)) => {
+            let head_kept = card.labels == labels && card.task == task;
+            let net = if head_kept { net } else { net.with_new_head(labels.len(), &device, args.seed) };
+            let net = if args.freeze == "body" { net.freeze_body() } else { net };
+            let name = parent_name(args.init_from.as_deref().unwrap_or_default());
+            eprintln!("starting from {name} ({}): {}, {} frozen", card.trained_on, if head_kept { "its output layer kept (same labels)" } else { "a new output layer for these labels" }, args.freeze);
+            (net, Some(genrecast_models::ParentModel { name, trained_on: card.trained_on.to_string(), head_kept, frozen: args.freeze.clone() }))
+        }
+    };
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let history_path = out.join("history.csv");
     let mut history = String::from("epoch,lr,train_loss,valid_loss,valid_crop_accuracy,seconds\n");
@@ -439,6 +477,7 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path, bags:
         metrics,
         lyrics: encoder,
         embedding_scale,
+        parent,
     };
     genrecast_models::save(out, &net, &card)?;
     eprintln!("model written to {}", out.display());
@@ -608,6 +647,7 @@ fn zero_shot_card(zs: &genrecast_models::ZeroShot) -> ModelCard {
         metrics: serde_json::Value::Null,
         lyrics: None,
         embedding_scale: None,
+        parent: None,
     }
 }
 

@@ -199,3 +199,75 @@ fn output_failures_cost_no_model_and_empty_evals_are_errors() {
     let out = eval(&manifest("polka.csv", &[("jazz.00004", "polka", "train"), ("jazz.00003", "polka", "test"), ("metal.00003", "polka", "test")]));
     assert!(out.status.code() == Some(2) && text(&out.stderr).contains("none of the 2 tracks to score carries a label the model knows"), "{:?} {}", out.status, text(&out.stderr));
 }
+
+/// The tensors of a model folder's weights, by name.
+fn tensors(model: &std::path::Path) -> std::collections::BTreeMap<String, (Vec<usize>, Vec<u8>)> {
+    let bytes = std::fs::read(model.join("model.safetensors")).expect("weights");
+    let st = safetensors::SafeTensors::deserialize(&bytes).expect("safetensors");
+    st.tensors().into_iter().map(|(name, t)| (name, (t.shape().to_vec(), t.data().to_vec()))).collect()
+}
+
+/// `train --init-from`: training starts from the parent's weights. At learning rate 0 the
+/// child predicts exactly as its parent; on another label set it gets a new output layer, and
+/// with `--freeze body` every other weight stays the parent's, byte for byte. The card names
+/// the parent by name, not by path.
+#[test]
+fn training_starts_from_a_parent_model() {
+    let Some(shared) = shared_dir() else { return };
+    let gtzan = shared.join("data/gtzan");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let train = |extra: &[&str], dataset: &std::path::Path, out: &std::path::Path| {
+        let out = bin().args(["train", "-q", "--epochs", "3"]).args(extra).arg("--out").arg(out).arg(dataset).output().expect("train");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    };
+    let parent = tmp.path().join("parent");
+    train(&["--model", "mlp", "--split", "filtered"], &gtzan, &parent);
+    let parent_arg = parent.to_str().expect("utf-8");
+
+    let still = tmp.path().join("still");
+    train(&["--init-from", parent_arg, "--lr", "0", "--split", "filtered"], &gtzan, &still);
+    let card = |m: &std::path::Path| -> serde_json::Value { serde_json::from_slice(&std::fs::read(m.join("model.json")).expect("card")).expect("json") };
+    let (p, c) = (card(&parent), card(&still));
+    assert_eq!(c["parent"]["name"], "parent", "{}", c["parent"]);
+    assert_eq!((c["parent"]["head_kept"].as_bool(), c["parent"]["frozen"].as_str()), (Some(true), Some("none")));
+    assert!(c["parent"]["trained_on"].as_str().is_some_and(|t| t.contains("gtzan")));
+    assert_eq!(c["network"], p["network"]);
+    assert_eq!(c["normalizer"], p["normalizer"], "the parent's input normalisation is kept");
+    let song = crate::example_song();
+    let classify = |m: &std::path::Path| {
+        let out = bin().args(["classify", "--format", "json", "-q", "--model"]).arg(m).arg(&song).output().expect("classify");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        v["files"][0]["probabilities"].clone()
+    };
+    assert_eq!(classify(&still), classify(&parent));
+
+    // Two genres of the slice in a folder-per-genre layout: another label set.
+    let two = tmp.path().join("two");
+    for genre in ["classical", "metal"] {
+        let mut files: Vec<_> = std::fs::read_dir(gtzan.join("full_22k").join(genre)).expect("dir").flatten().map(|e| e.path()).collect();
+        files.sort();
+        std::fs::create_dir_all(two.join(genre)).expect("mkdir");
+        for f in files.iter().take(6) {
+            std::fs::copy(f, two.join(genre).join(f.file_name().expect("name"))).expect("copy");
+        }
+    }
+    let frozen = tmp.path().join("frozen");
+    train(&["--init-from", parent_arg, "--freeze", "body", "--kind", "folder", "--split", "kfold:3", "--lr", "0.01"], &two, &frozen);
+    let f = card(&frozen);
+    assert_eq!(f["labels"], serde_json::json!(["classical", "metal"]));
+    assert_eq!((f["parent"]["head_kept"].as_bool(), f["parent"]["frozen"].as_str()), (Some(false), Some("body")));
+    let (before, after) = (tensors(&parent), tensors(&frozen));
+    assert_eq!(before.keys().collect::<Vec<_>>(), after.keys().collect::<Vec<_>>());
+    let mut body = 0;
+    for (name, (shape, data)) in &after {
+        if name.starts_with("head.") {
+            assert!(shape.contains(&2), "{name}: {shape:?}, two outputs");
+            assert_ne!((shape, data), (&before[name].0, &before[name].1), "{name}: a new output layer");
+        } else {
+            body += 1;
+            assert_eq!((shape, data), (&before[name].0, &before[name].1), "{name}: a frozen weight moved");
+        }
+    }
+    assert!(body > 0, "the mlp has a body");
+}

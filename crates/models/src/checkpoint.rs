@@ -99,6 +99,22 @@ pub struct ModelCard {
     /// their input, already standardised on the training data): the embedding as it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embedding_scale: Option<crate::EmbeddingScale>,
+    /// The model whose weights this one started from (`genrecast train --init-from`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<ParentModel>,
+}
+
+/// Where a model trained with `--init-from` started.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ParentModel {
+    /// The parent's name: a built-in model's, or its folder's (not the path to it).
+    pub name: String,
+    /// What the parent was trained on, in words.
+    pub trained_on: String,
+    /// Whether the parent's output layer was kept (same labels), or a new one trained.
+    pub head_kept: bool,
+    /// What was frozen: `body` (only the head trained) or `none`.
+    pub frozen: String,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
@@ -170,6 +186,42 @@ pub fn load_bytes(card: &[u8], weights: &[u8], name: &str, device: &Device) -> R
 
 /// Checks the card, then fits the weights (`None`: the weights file is missing).
 fn load_parts(card_bytes: &[u8], card_path: &Path, store: Option<SafetensorsStore>, weights: &Path, device: &Device) -> Result<(GenreNet, ModelCard)> {
+    let (net, card) = load_parts_trainable(card_bytes, card_path, store, weights, device)?;
+    let net = net.valid();
+    if !net_is_finite(&net) {
+        return Err(Error::Checkpoint { path: weights.to_path_buf(), message: "weights hold NaN or infinite values".into() });
+    }
+    Ok((net, card))
+}
+
+/// A built-in model (by name) or a model directory, loaded onto `device` as a network that
+/// can go on training (on an autodiff device its weights track gradients): the start of
+/// `genrecast train --init-from`.
+///
+/// # Errors
+/// As [`load`]; [`Error::Config`] for a name that is neither a built-in model nor a folder.
+pub fn load_trainable(name_or_dir: &str, device: &Device) -> Result<(GenreNet, ModelCard)> {
+    if let Some(m) = crate::BUILTIN_MODELS.iter().find(|m| m.name == name_or_dir) {
+        let (card, weights) = m.bytes();
+        let dir = PathBuf::from(format!("<built-in {}>", m.name));
+        return load_parts_trainable(card, &dir.join("model.json"), Some(SafetensorsStore::from_bytes(Some(weights.to_vec()))), &dir.join("model.safetensors"), device);
+    }
+    let dir = Path::new(name_or_dir);
+    if !dir.is_dir() {
+        crate::model_card(name_or_dir)?;
+    }
+    let card_path = dir.join("model.json");
+    let bytes = read_capped(&card_path, MAX_CARD_BYTES).map_err(|message| Error::Checkpoint { path: card_path.clone(), message })?;
+    let weights = dir.join("model.safetensors");
+    let store = weights.is_file().then(|| SafetensorsStore::from_file(&weights));
+    let (net, card) = load_parts_trainable(&bytes, &card_path, store, &weights, device)?;
+    if !net_is_finite(&net.clone().valid()) {
+        return Err(Error::Checkpoint { path: weights, message: "weights hold NaN or infinite values".into() });
+    }
+    Ok((net, card))
+}
+
+fn load_parts_trainable(card_bytes: &[u8], card_path: &Path, store: Option<SafetensorsStore>, weights: &Path, device: &Device) -> Result<(GenreNet, ModelCard)> {
     let bad = |path: &Path, message: String| Error::Checkpoint { path: path.to_path_buf(), message };
     let card: ModelCard = serde_json::from_slice(card_bytes).map_err(|e| bad(card_path, format!("not a genrecast model card: {e}")))?;
     if card.format != MODEL_FORMAT {
@@ -205,10 +257,6 @@ fn load_parts(card_bytes: &[u8], card_path: &Path, store: Option<SafetensorsStor
     let result = net.load_from(&mut store).map_err(|e| bad(weights, format!("weights do not fit the network: {e}")))?;
     if !result.errors.is_empty() || !result.missing.is_empty() || !result.unused.is_empty() {
         return Err(bad(weights, format!("weights do not fit the network: {} errors, {} missing, {} unused", result.errors.len(), result.missing.len(), result.unused.len())));
-    }
-    let net = net.valid();
-    if !net_is_finite(&net) {
-        return Err(bad(weights, "weights hold NaN or infinite values".into()));
     }
     Ok((net, card))
 }

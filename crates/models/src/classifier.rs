@@ -41,6 +41,11 @@ pub struct BuiltinModel {
 }
 
 impl BuiltinModel {
+    /// Its card's and weights' bytes, as compiled in.
+    pub(crate) fn bytes(&self) -> (&'static [u8], &'static [u8]) {
+        (self.card, self.weights)
+    }
+
     /// Loads it onto `device`.
     ///
     /// # Errors

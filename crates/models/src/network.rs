@@ -255,6 +255,37 @@ pub struct GenreNet {
 }
 
 impl GenreNet {
+    /// The same body with a new output layer of `n_outputs`, its weights drawn from `seed`:
+    /// a trained model started on another label set (`genrecast train --init-from`).
+    pub fn with_new_head(mut self, n_outputs: usize, device: &Device, seed: u64) -> Self {
+        let [embedding, _] = self.head.weight.dims();
+        let _guard = crate::backend_rng_lock();
+        device.seed(seed);
+        self.head = LinearConfig::new(embedding, n_outputs).init(device);
+        self.head.visit(&mut Materialize);
+        self
+    }
+
+    /// Stops training every weight before the output layer (the body and any lyrics fusion):
+    /// only the head learns. Batch-norm layers of a frozen body still update their running
+    /// statistics in training mode, so they adapt to the new data's scale.
+    pub fn freeze_body(self) -> Self {
+        let Self { mlp, cnn1d, cnn2d, crnn, lstm, fusion, features, lyrics, masked, dropout, head } = self;
+        Self {
+            mlp: mlp.map(Module::no_grad),
+            cnn1d: cnn1d.map(Module::no_grad),
+            cnn2d: cnn2d.map(Module::no_grad),
+            crnn: crnn.map(Module::no_grad),
+            lstm: lstm.map(Module::no_grad),
+            fusion: fusion.map(Module::no_grad),
+            features,
+            lyrics,
+            masked,
+            dropout,
+            head,
+        }
+    }
+
     /// The embedding of a batch `[batch, rows, frames]`: `[batch, embedding]`, after ReLU.
     pub fn embed(&self, x: Tensor<3>) -> Tensor<2> {
         let [b, rows, t] = x.dims();

@@ -124,6 +124,7 @@ fn test_card(network: NetworkConfig, input: InputSpec, normalizer: Normalizer, l
         metrics: serde_json::Value::Null,
         lyrics,
         embedding_scale: None,
+        parent: None,
     }
 }
 
