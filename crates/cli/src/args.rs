@@ -191,8 +191,8 @@ pub struct SimilarArgs {
     pub song: PathBuf,
     #[command(flatten)]
     pub query: LibraryQuery,
-    /// How many neighbours.
-    #[arg(short, default_value_t = 10)]
+    /// How many neighbours (as `classify -k/--top-k` is how many genres).
+    #[arg(short, long = "top-k", default_value_t = 10)]
     pub k: usize,
     #[command(flatten)]
     pub output: OutputOptions,

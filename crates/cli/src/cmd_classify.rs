@@ -213,6 +213,9 @@ fn head(format: ResultFormat, h: &Header) -> String {
         ResultFormat::Csv => {
             let mut head = vec!["file".to_owned(), "start_s".into(), "end_s".into(), "top".into()];
             head.extend(h.labels.iter().cloned());
+            // With --tags: the backbone's tag probabilities over the whole song, `tag:NAME`
+            // (beside genre columns that may share a name, such as `rock`).
+            head.extend(h.tag_names.iter().flatten().map(|t| format!("tag:{t}")));
             csv_line(&head)
         }
         ResultFormat::Json | ResultFormat::Jsonl => String::new(),
@@ -331,14 +334,20 @@ fn csv_rows(h: &Header, path: &std::path::Path, s: &Prediction, opts: &PredictOp
     for w in &s.warnings {
         eprintln!("warning: {}: {w}", crate::names::display(path));
     }
-    let record = |start: f64, end: f64, p: &[f32]| {
+    let n_tags = h.tag_names.as_ref().map_or(0, Vec::len);
+    let record = |start: f64, end: f64, p: &[f32], tags: Option<&Vec<f32>>| {
         let mut rec = vec![crate::names::csv_cell(&crate::names::display(path)), format!("{start:.3}"), format!("{end:.3}"), h.labels[genrecast_models::argmax(p)].clone()];
         rec.extend(p.iter().map(|v| format!("{v:.6}")));
+        // Tags are the song's; a window row leaves them empty.
+        match tags.filter(|t| t.len() == n_tags) {
+            Some(t) => rec.extend(t.iter().map(|v| format!("{v:.6}"))),
+            None => rec.extend(std::iter::repeat_n(String::new(), n_tags)),
+        }
         csv_line(&rec)
     };
     if opts.segments {
-        s.windows.iter().map(|win| record(win.start, win.end, &win.probabilities)).collect()
+        s.windows.iter().map(|win| record(win.start, win.end, &win.probabilities, None)).collect()
     } else {
-        record(0.0, s.duration, &s.probabilities)
+        record(0.0, s.duration, &s.probabilities, s.tags.as_ref())
     }
 }

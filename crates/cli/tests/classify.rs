@@ -238,3 +238,25 @@ fn formats_follow_out_and_jsonl_streams_one_object_per_file() {
     let out = genrecast(&["classify", "-q", &files[0], "--out", tmp.path().join("r.xlsx").to_str().expect("utf-8")]);
     assert!(out.status.code() == Some(2) && text(&out.stderr).contains("give --format"), "{}", text(&out.stderr));
 }
+
+/// `--format csv --tags` keeps the tags: one `tag:NAME` column per backbone tag, with the
+/// song's probabilities, the same as JSON's top tags.
+#[test]
+fn csv_keeps_the_tags() {
+    let song = example_song().display().to_string();
+    let out = genrecast(&["classify", "-q", "--tags", "--format", "csv", &song]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+    let header: Vec<String> = reader.headers().expect("header").iter().map(str::to_owned).collect();
+    let row: Vec<String> = reader.records().next().expect("a row").expect("csv").iter().map(str::to_owned).collect();
+    let tags: Vec<usize> = (0..header.len()).filter(|&i| header[i].starts_with("tag:")).collect();
+    assert_eq!(tags.len(), 50, "musicnn-msd's 50 tags: {header:?}");
+    let out = genrecast(&["classify", "-q", "--tags", "--format", "json", &song]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    for t in v["files"][0]["tags"].as_array().expect("tags") {
+        let name = format!("tag:{}", t["label"].as_str().expect("label"));
+        let i = header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("{name} missing"));
+        let csv_value: f64 = row[i].parse().expect("number");
+        assert!((csv_value - t["probability"].as_f64().expect("p")).abs() < 1e-6, "{name}: {csv_value} against {t}");
+    }
+}

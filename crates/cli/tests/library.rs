@@ -453,7 +453,7 @@ fn distances_do_not_depend_on_the_rest_of_the_library() {
     for embedding in ["model", "summary"] {
         for metric in ["euclidean", "cosine"] {
             let distance = |db: &Path| -> f64 {
-                let v = json(&bin().args(["similar", "-k", "20", "--json", "--embedding", embedding, "--metric", metric, "--db"]).arg(db).arg(&pair[0]).output().expect("similar"));
+                let v = json(&bin().args(["similar", "--top-k", "20", "--json", "--embedding", embedding, "--metric", metric, "--db"]).arg(db).arg(&pair[0]).output().expect("similar"));
                 let hit = v["similar"].as_array().expect("list").iter().find(|n| n["track"]["path"] == pair[1].to_string_lossy().as_ref()).cloned();
                 hit.unwrap_or_else(|| panic!("{v}"))["distance"].as_f64().expect("distance")
             };
