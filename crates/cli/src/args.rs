@@ -903,6 +903,26 @@ pub enum BenchCommand {
     /// A load test of `genrecast serve` on loopback: throughput, p50/p99 latency, errors and
     /// the server's memory at several numbers of concurrent clients.
     Serve(BenchServeArgs),
+    /// Peak memory against song length: `classify`, `features --summary --no-frames` and
+    /// `index` run on each file as whole processes, with their peak RSS and wall time.
+    Memory(BenchMemoryArgs),
+}
+
+/// `genrecast bench memory`.
+#[derive(Args, Debug)]
+pub struct BenchMemoryArgs {
+    /// The files, e.g. a 30 s clip, a 10-minute song and a 2-hour recording.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The commands to measure: classify, tag, features (`--summary --no-frames`), index.
+    #[arg(long, value_delimiter = ',', default_value = "classify,features,index", value_parser = ["classify", "tag", "features", "index"])]
+    pub commands: Vec<String>,
+    /// Threads of each run (`--threads`). Default: one per core.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `genrecast bench serve`.

@@ -12,17 +12,17 @@ use anyhow::{bail, Context};
 use crate::args::BenchClassifyArgs;
 
 /// What one timed process did.
-struct Run {
-    wall_s: f64,
-    peak_rss_mb: f64,
-    ok: bool,
-    stdout: String,
-    stderr_tail: String,
+pub(crate) struct Run {
+    pub wall_s: f64,
+    pub peak_rss_mb: f64,
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr_tail: String,
 }
 
 /// Runs `cmd` to its end, timing it and reading its peak RSS from the kernel's accounting
 /// of that one child (`wait4`).
-fn timed(mut cmd: Command) -> anyhow::Result<Run> {
+pub(crate) fn timed(mut cmd: Command) -> anyhow::Result<Run> {
     use std::os::unix::process::ExitStatusExt;
     cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
     let t0 = Instant::now();

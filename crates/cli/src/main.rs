@@ -5,6 +5,7 @@ mod output;
 mod args;
 mod cmd_bench;
 mod cmd_bench_classify;
+mod cmd_bench_memory;
 mod cmd_bench_models;
 mod cmd_bench_serve;
 mod eval_report;
@@ -79,6 +80,7 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         args::Command::Bench(args::BenchCommand::Model(a)) => cmd_train::bench_model(a),
         args::Command::Bench(args::BenchCommand::Classify(a)) => cmd_bench_classify::run(a),
         args::Command::Bench(args::BenchCommand::Serve(a)) => cmd_bench_serve::run(a),
+        args::Command::Bench(args::BenchCommand::Memory(a)) => cmd_bench_memory::run(a),
         args::Command::Dataset(args::DatasetCommand::Summary(a)) => cmd_dataset::summary(a),
         args::Command::Dataset(args::DatasetCommand::Split(a)) => cmd_dataset::split(a),
         args::Command::Dataset(args::DatasetCommand::Verify(a)) => cmd_dataset::verify(a),

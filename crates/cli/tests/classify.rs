@@ -260,3 +260,27 @@ fn csv_keeps_the_tags() {
         assert!((csv_value - t["probability"].as_f64().expect("p")).abs() < 1e-6, "{name}: {csv_value} against {t}");
     }
 }
+
+/// `bench memory` runs each command on each file as its own process and reports its peak
+/// RSS (no figure is asserted: only that every run happened, on the audio it says).
+#[test]
+fn bench_memory_reports_each_command_on_each_file() {
+    let song = example_song().display().to_string();
+    let out = genrecast(&["bench", "memory", "--threads", "1", "--json", &song]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let runs = v["runs"].as_array().expect("runs");
+    let commands: Vec<&str> = runs.iter().map(|r| r["command"].as_str().expect("command")).collect();
+    assert_eq!(commands, ["classify", "features", "index"]);
+    for r in runs {
+        assert_eq!(r["ok"], true, "{r}");
+        assert!(r["peak_rss_mb"].as_f64().is_some_and(|m| m > 1.0), "{r}");
+        assert!(r["audio_s"].as_f64().is_some_and(|s| (s - 30.0).abs() < 0.1), "{r}");
+    }
+    // A failed run is reported, and the exit code says so.
+    let empty = repo().join("crates/cli/tests/hostile/empty.wav").display().to_string();
+    let out = genrecast(&["bench", "memory", "--commands", "classify", "--json", &empty]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["runs"][0]["ok"], false, "{v}");
+}
