@@ -186,8 +186,10 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitCode> {
         .par_iter()
         .zip(relative.par_iter().zip(&folders))
         .map(|(path, (rel, folder))| {
-            let result = cached_features(path, &job, cache.as_ref(), &cache_config, &bar)
-                .and_then(|arrays| write_outputs(path, rel, folder, &job, arrays));
+            let result = match streamed_summary(path, &job, &bar) {
+                Some(row) => row,
+                None => cached_features(path, &job, cache.as_ref(), &cache_config, &bar).and_then(|arrays| write_outputs(path, rel, folder, &job, arrays)),
+            };
             bar.inc(1);
             result
                 .map_err(|e| {
@@ -208,6 +210,39 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitCode> {
     eprintln!("features for {ok} of {} files written to {}", files.len(), args.out.display());
     let failures = failures.into_inner().unwrap_or_else(|p| p.into_inner());
     Ok(failures.finish(files.len(), true))
+}
+
+/// The summary row of a long file (as `genrecast_models::streams` judges: over 120 s) when
+/// only its summary is wanted (`--summary --no-frames`) and every feature asked can be
+/// computed as it decodes: in memory that does not grow with the file (`None`: the file
+/// goes the whole-file way). Not cached: the cache holds whole arrays.
+fn streamed_summary(path: &Path, job: &Job, bar: &indicatif::ProgressBar) -> Option<anyhow::Result<SummaryRow>> {
+    let (args, req) = (job.args, job.request);
+    let streamable = !req.kinds.is_empty() && req.kinds.iter().all(|k| genrecast_features::summary_stream::STREAMED_KINDS.contains(k));
+    let summary_only = args.summary && args.no_frames && streamable && !req.musicnn && req.descriptors.is_empty() && !req.timbral;
+    if !(summary_only && genrecast_models::streams(path).unwrap_or(false)) {
+        return None;
+    }
+    let opts = LoadOptions { offset: args.offset, duration: args.duration, ..Default::default() };
+    if !args.quiet {
+        bar.suspend(|| eprintln!("{}: a long file, summarised as it decodes (read three or four times, in flat memory)", crate::names::display(path)));
+    }
+    Some((|| {
+        let (summaries, warnings) = genrecast_features::summary_stream::summarize_file(path, &opts, job.fx, &req.kinds)?;
+        for w in warnings {
+            bar.suspend(|| eprintln!("warning: {}", crate::names::escape_controls(&format!("{}: {w}", crate::names::display(path)))));
+        }
+        let (mut names, mut values) = (Vec::new(), Vec::new());
+        for s in summaries {
+            if s.kind == FeatureKind::Tempo {
+                names.push(s.kind.name().to_owned());
+            } else {
+                names.extend(column_names(s.kind.name(), s.rows));
+            }
+            values.extend(s.values);
+        }
+        Ok(Some((crate::names::exact_text(path), names, values)))
+    })())
 }
 
 /// What every file of one run shares.

@@ -326,3 +326,49 @@ fn batch_commands_draw_no_progress_bar_off_terminal() {
         assert!(!stderr.contains(['█', '░', '⠁', '⠂', '⠄', '⡀', '⢀', '⠠', '⠐', '⠈']) && !stderr.contains("2/2"), "{args:?}: {stderr:?}");
     }
 }
+
+/// A file over 120 s with `--summary --no-frames` is summarised as it decodes
+/// (`summary_stream`): its summary.csv has the columns of the whole-file summary (written when
+/// frames are kept), equal medians, minima, maxima and tempo, and moments within the stated
+/// bounds (1e-9 relative for mean and std, 1e-6 for skew and kurtosis).
+#[test]
+fn long_files_are_summarised_as_they_decode() {
+    let Some(shared) = genrecast_testutil::shared_dir() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opts = genrecast_audio::LoadOptions { sample_rate: Some(22_050), ..Default::default() };
+    let mut song = Vec::new();
+    for clip in ["jazz/jazz.00000.flac", "metal/metal.00000.flac", "classical/classical.00000.flac", "reggae/reggae.00000.flac", "rock/rock.00000.flac"] {
+        song.extend(genrecast_audio::load(&shared.join("data/gtzan/full_22k").join(clip), &opts).expect("decode").samples);
+    }
+    song.truncate(130 * 22_050);
+    let wav = dir.path().join("long.wav");
+    write_pcm16_wav(&wav, 22_050, &song);
+    let wav = wav.display().to_string();
+    let summary = |extra: &[&str], out: &str| -> (Vec<String>, Vec<f64>) {
+        let out_dir = dir.path().join(out);
+        let mut args = vec!["features", "--summary", "--out", out_dir.to_str().expect("utf-8"), &wav];
+        args.extend(extra);
+        let run = genrecast(&args);
+        assert!(run.status.success(), "{}", text(&run.stderr));
+        // Which way it went: only the summary alone of a long file streams.
+        assert_eq!(text(&run.stderr).contains("summarised as it decodes"), extra.contains(&"--no-frames"), "{}", text(&run.stderr));
+        let csv = std::fs::read_to_string(out_dir.join("summary.csv")).expect("summary.csv");
+        let mut lines = csv.lines();
+        let header: Vec<String> = lines.next().expect("header").split(',').skip(1).map(str::to_owned).collect();
+        let values: Vec<f64> = lines.next().expect("row").split(',').skip(1).map(|v| v.parse().expect("number")).collect();
+        (header, values)
+    };
+    let (whole_names, whole) = summary(&[], "whole");
+    let (names, streamed) = summary(&["--no-frames"], "streamed");
+    assert_eq!(names, whole_names);
+    assert!(names.iter().any(|n| n.starts_with("mel_db/")) && names.last().map(String::as_str) == Some("tempo"), "{names:?}");
+    for ((name, got), want) in names.iter().zip(&streamed).zip(&whole) {
+        let stat = name.split('/').nth(1).unwrap_or("value");
+        let ok = match stat {
+            "mean" | "std" => (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+            "skew" | "kurtosis" => (got - want).abs() <= 1e-6,
+            _ => got == want,
+        };
+        assert!(ok, "{name}: streamed {got}, whole {want}");
+    }
+}

@@ -382,7 +382,7 @@ fn hostile_names_lose_no_results_and_are_escaped() {
 }
 
 /// `features --out OUT` with inputs named `...wav` (stem `..`), `..flac` (stem `.`),
-/// `summary.csv.wav` and `=cmd.wav`: every output stays inside OUT in a folder of its own,
+/// `summary.csv.wav`, `summary.params.json.wav` and `=cmd.wav`: every output stays inside OUT in a folder of its own,
 /// summary.csv keeps all four rows, and the formula is defused (before: writes beside OUT,
 /// into OUT itself, and a folder named summary.csv that failed the whole summary).
 #[test]
@@ -392,7 +392,7 @@ fn features_output_names_never_escape_or_collide() {
     std::fs::create_dir(&inputs).expect("dir");
     let wav = crate::repo().join("crates/cli/tests/hostile/good_pcm16_mono.wav");
     let flac = crate::repo().join("crates/cli/tests/hostile/good.flac");
-    for (name, src) in [("...wav", &wav), ("..flac", &flac), ("summary.csv.wav", &wav), ("=cmd.wav", &wav)] {
+    for (name, src) in [("...wav", &wav), ("..flac", &flac), ("summary.csv.wav", &wav), ("summary.params.json.wav", &wav), ("=cmd.wav", &wav)] {
         std::fs::copy(src, inputs.join(name)).expect("copy");
     }
     let out = tmp.path().join("nested").join("out");
@@ -403,13 +403,15 @@ fn features_output_names_never_escape_or_collide() {
     assert_eq!(beside, vec![std::ffi::OsString::from("out")], "written beside --out");
     let mut inside: Vec<String> = std::fs::read_dir(&out).expect("out").flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
     inside.sort();
-    assert_eq!(inside.len(), 5, "{inside:?}");
-    assert!(inside.contains(&"summary.csv".to_owned()) && std::fs::metadata(out.join("summary.csv")).expect("summary").is_file(), "{inside:?}");
-    for dir in inside.iter().filter(|n| *n != "summary.csv") {
+    assert_eq!(inside.len(), 7, "five folders, summary.csv and summary.params.json: {inside:?}");
+    for file in ["summary.csv", "summary.params.json"] {
+        assert!(std::fs::metadata(out.join(file)).is_ok_and(|m| m.is_file()), "{file}: {inside:?}");
+    }
+    for dir in inside.iter().filter(|n| !["summary.csv", "summary.params.json"].contains(&n.as_str())) {
         assert!(out.join(dir).join("mfcc.npy").is_file(), "{dir}: {inside:?}");
     }
     let summary = std::fs::read_to_string(out.join("summary.csv")).expect("summary");
-    assert_eq!(summary.lines().count(), 5, "{summary}");
+    assert_eq!(summary.lines().count(), 6, "{summary}");
     assert!(summary.lines().all(|l| !l.starts_with('=')), "{summary}");
 }
 

@@ -17,6 +17,10 @@ pub enum Error {
     /// An unknown feature name was asked for.
     #[error("unknown feature '{0}' (known: {known})", known = crate::FeatureKind::ALL.iter().map(|k| k.name()).collect::<Vec<_>>().join(", "))]
     UnknownFeature(String),
+    /// A file analysed as it decodes could not be: it does not decode, holds no audio, gives
+    /// features that are not finite, or changed while it was read. Names the file.
+    #[error("{0}")]
+    Stream(String),
     /// Writing an output file failed.
     #[error("{path}: {source}")]
     Io {

@@ -283,11 +283,24 @@ impl FeatureExtractor {
         }
     }
 
+    /// Rows of `kind`'s array (dimensions per frame; 1 for the tempo).
+    pub fn rows_of(&self, kind: FeatureKind) -> usize {
+        match kind {
+            FeatureKind::Mel | FeatureKind::MelDb => self.cfg.n_mels,
+            FeatureKind::Mfcc => self.cfg.n_mfcc,
+            FeatureKind::Chroma | FeatureKind::ChromaCqt => 12,
+            FeatureKind::Contrast => 7,
+            FeatureKind::Tonnetz => 6,
+            _ => 1,
+        }
+    }
+
     /// A scan for the context that `kinds` need from the whole song.
     pub fn song_scan(&self, kinds: &[FeatureKind]) -> SongScan {
         let chroma = kinds.contains(&FeatureKind::Chroma) && self.cfg.tuning.is_none();
         SongScan {
-            mel_db: kinds.contains(&FeatureKind::Mfcc),
+            // The MFCCs' floor, mel_db's reference and the onset envelope's floor.
+            mel_db: [FeatureKind::Mfcc, FeatureKind::MelDb, FeatureKind::Onset, FeatureKind::Tempo].iter().any(|k| kinds.contains(k)),
             mel_db_max: f32::NEG_INFINITY,
             contrast: kinds.contains(&FeatureKind::Contrast),
             contrast_db_max: (f32::NEG_INFINITY, f32::NEG_INFINITY),

@@ -42,6 +42,7 @@ pub mod rhythm;
 pub mod spectral;
 mod stft;
 pub mod stream;
+pub mod summary_stream;
 mod summary;
 
 /// The version of the feature code, part of every feature-cache key: the crate version plus a

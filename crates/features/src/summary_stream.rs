@@ -1,0 +1,409 @@
+//! The summary statistics of a file's features ([`crate::summarize_array`]: mean, std, skew,
+//! kurtosis, median, min, max of every dimension) computed as the file decodes, in memory
+//! that does not grow with its length: what `genrecast features --summary --no-frames` needs
+//! for a two-hour recording.
+//!
+//! - Every frame equals the whole-file frame bit for bit (see [`crate::stream`]); min, max
+//!   and the **median are exact**: the median is found by a radix selection over the f32 bit
+//!   patterns in two passes (the high 16 bits, then the low 16 bits within the chosen bucket),
+//!   256 KB of counts per dimension.
+//! - Mean, std, skew and kurtosis come from running central moments in f64 (Welford's method,
+//!   extended to the third and fourth moments as Terriberry gives it). They differ from the
+//!   two-pass whole-array figures only by f64 rounding: at most 1e-9 relative for mean and
+//!   std, 1e-6 absolute for skew and kurtosis, which the tests check.
+//! - The onset envelope (4 bytes per frame: 1.2 MB for two hours at hop 512) is held whole,
+//!   because the tempo estimate autocorrelates all of it; its summary is then the whole-array
+//!   one.
+//!
+//! The file is decoded three or four times: once or twice to gather the song's context
+//! ([`crate::SongScan`]), once for the features and the moments, once for the medians.
+
+use std::path::Path;
+
+use genrecast_audio::{stream_mono, LoadOptions};
+
+use crate::extractor::{FeatureExtractor, FeatureKind, SongContext};
+use crate::stream::{FrameBlock, FrameBlocks};
+use crate::{power_to_db, DbReference, Error, Result};
+
+/// The kinds [`summarize_file`] computes: the frame-local ones of [`SongContext::KINDS`],
+/// the mel spectrogram in dB, and the onset envelope and the tempo.
+pub const STREAMED_KINDS: [FeatureKind; 13] = [
+    FeatureKind::Mel,
+    FeatureKind::MelDb,
+    FeatureKind::Mfcc,
+    FeatureKind::Chroma,
+    FeatureKind::Centroid,
+    FeatureKind::Bandwidth,
+    FeatureKind::Rolloff,
+    FeatureKind::Contrast,
+    FeatureKind::Flatness,
+    FeatureKind::Zcr,
+    FeatureKind::Rms,
+    FeatureKind::Onset,
+    FeatureKind::Tempo,
+];
+
+/// Frames per block: about 47 s at 22,050 Hz and hop 512.
+const BLOCK_FRAMES: usize = 2048;
+
+/// Buckets of one radix pass: 16 bits of the key.
+const BUCKETS: usize = 1 << 16;
+
+/// An f32 as a u32 whose order is `f32::total_cmp`'s (the order the whole-array median sorts in).
+fn key(x: f32) -> u32 {
+    let b = x.to_bits();
+    if b & 0x8000_0000 != 0 {
+        !b
+    } else {
+        b | 0x8000_0000
+    }
+}
+
+fn from_key(k: u32) -> f32 {
+    f32::from_bits(if k & 0x8000_0000 != 0 { k & 0x7FFF_FFFF } else { !k })
+}
+
+/// Running central moments of one dimension, with its extremes.
+#[derive(Clone, Copy, Debug)]
+struct Moments {
+    n: u64,
+    mean: f64,
+    m2: f64,
+    m3: f64,
+    m4: f64,
+    min: f32,
+    max: f32,
+}
+
+impl Moments {
+    const EMPTY: Self = Self { n: 0, mean: 0.0, m2: 0.0, m3: 0.0, m4: 0.0, min: f32::INFINITY, max: f32::NEG_INFINITY };
+
+    fn push(&mut self, x: f32) {
+        let n1 = self.n as f64;
+        self.n += 1;
+        let n = self.n as f64;
+        let delta = f64::from(x) - self.mean;
+        let delta_n = delta / n;
+        let delta_n2 = delta_n * delta_n;
+        let term1 = delta * delta_n * n1;
+        self.mean += delta_n;
+        self.m4 += term1 * delta_n2 * (n * n - 3.0 * n + 3.0) + 6.0 * delta_n2 * self.m2 - 4.0 * delta_n * self.m3;
+        self.m3 += term1 * delta_n * (n - 2.0) - 3.0 * delta_n * self.m2;
+        self.m2 += term1;
+        self.min = self.min.min(x);
+        self.max = self.max.max(x);
+    }
+}
+
+/// Where one dimension's median ranks lie after the first pass: the high 16 bits of each
+/// rank's key, and the rank within that bucket.
+#[derive(Clone, Copy, Debug)]
+struct Target {
+    bucket: u32,
+    rank_in_bucket: u64,
+}
+
+/// The summary statistics of `rows` dimensions over frames pushed twice: once to
+/// [`push_first`](Self::push_first), once, in any order, to [`push_second`](Self::push_second).
+/// [`finish`](Self::finish) gives what [`crate::summarize`] gives for each dimension.
+///
+/// # Example
+/// ```
+/// use genrecast_features::summary_stream::SummaryAccumulator;
+/// let frames: Vec<[f32; 2]> = (0..101).map(|i| [(i as f32 * 0.37).sin(), i as f32]).collect();
+/// let mut acc = SummaryAccumulator::new(2);
+/// frames.iter().for_each(|f| acc.push_first(f));
+/// acc.begin_second_pass();
+/// frames.iter().for_each(|f| acc.push_second(f));
+/// let got = acc.finish();
+/// let row0: Vec<f32> = frames.iter().map(|f| f[0]).collect();
+/// let want = genrecast_features::summarize(&row0);
+/// assert_eq!((got[0][4], got[0][5], got[0][6]), (want[4], want[5], want[6])); // median, min, max
+/// assert!((got[0][0] - want[0]).abs() < 1e-12 && (got[0][3] - want[3]).abs() < 1e-9);
+/// # Ok::<(), genrecast_features::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct SummaryAccumulator {
+    rows: usize,
+    moments: Vec<Moments>,
+    /// First pass: counts of the high 16 bits of each dimension's keys.
+    high: Vec<u32>,
+    /// Second pass: per dimension, the one or two buckets of its median ranks (the lower and
+    /// the upper middle), each with counts of the low 16 bits of the keys in it.
+    targets: Vec<[Target; 2]>,
+    low: Vec<Vec<u32>>,
+}
+
+impl SummaryAccumulator {
+    /// An accumulator of `rows` values per frame.
+    pub fn new(rows: usize) -> Self {
+        Self { rows, moments: vec![Moments::EMPTY; rows], high: vec![0; rows * BUCKETS], targets: Vec::new(), low: Vec::new() }
+    }
+
+    /// Adds a frame in the first pass (the first `rows` values of `frame`).
+    pub fn push_first(&mut self, frame: &[f32]) {
+        for (r, &x) in frame.iter().take(self.rows).enumerate() {
+            self.moments[r].push(x);
+            self.high[r * BUCKETS + (key(x) >> 16) as usize] += 1;
+        }
+    }
+
+    /// Ends the first pass: finds the bucket of each dimension's median ranks.
+    pub fn begin_second_pass(&mut self) {
+        self.targets = (0..self.rows)
+            .map(|r| {
+                let n = self.moments[r].n;
+                let counts = &self.high[r * BUCKETS..(r + 1) * BUCKETS];
+                let find = |rank: u64| {
+                    let mut below = 0u64;
+                    for (b, &c) in counts.iter().enumerate() {
+                        if below + u64::from(c) > rank {
+                            return Target { bucket: b as u32, rank_in_bucket: rank - below };
+                        }
+                        below += u64::from(c);
+                    }
+                    Target { bucket: 0, rank_in_bucket: 0 }
+                };
+                [find(n.saturating_sub(1) / 2), find(n / 2)]
+            })
+            .collect();
+        self.high = Vec::new();
+        self.low = self.targets.iter().map(|t| vec![0u32; if t[0].bucket == t[1].bucket { BUCKETS } else { 2 * BUCKETS }]).collect();
+    }
+
+    /// Adds a frame in the second pass.
+    pub fn push_second(&mut self, frame: &[f32]) {
+        for (r, &x) in frame.iter().take(self.rows).enumerate() {
+            let k = key(x);
+            let (hi, lo) = (k >> 16, (k & 0xFFFF) as usize);
+            let [a, b] = self.targets[r];
+            if hi == a.bucket {
+                self.low[r][lo] += 1;
+            } else if hi == b.bucket {
+                self.low[r][BUCKETS + lo] += 1;
+            }
+        }
+    }
+
+    /// Per dimension: mean, population std, skew, excess kurtosis, median, min, max, as
+    /// [`crate::summarize`] (a constant dimension has skew and kurtosis 0).
+    pub fn finish(&self) -> Vec<[f64; 7]> {
+        (0..self.rows)
+            .map(|r| {
+                let m = &self.moments[r];
+                if m.n == 0 {
+                    return [0.0; 7];
+                }
+                let n = m.n as f64;
+                let (m2, m3, m4) = (m.m2 / n, m.m3 / n, m.m4 / n);
+                let (skew, kurt) = if m2 <= 1e-24 * m.mean.abs().max(1.0).powi(2) { (0.0, 0.0) } else { (m3 / m2.powf(1.5), m4 / (m2 * m2) - 3.0) };
+                let [a, b] = self.targets[r];
+                let select = |t: Target, counts: &[u32]| {
+                    let mut below = 0u64;
+                    for (lo, &c) in counts.iter().enumerate() {
+                        if below + u64::from(c) > t.rank_in_bucket {
+                            return f64::from(from_key((t.bucket << 16) | lo as u32));
+                        }
+                        below += u64::from(c);
+                    }
+                    f64::NAN
+                };
+                let low = &self.low[r];
+                let lower = select(a, &low[..BUCKETS]);
+                let upper = if a.bucket == b.bucket { select(b, &low[..BUCKETS]) } else { select(b, &low[BUCKETS..]) };
+                let median = if m.n % 2 == 1 { upper } else { (lower + upper) / 2.0 };
+                [m.mean, m2.sqrt(), skew, kurt, median, f64::from(m.min), f64::from(m.max)]
+            })
+            .collect()
+    }
+}
+
+/// One kind's summary from [`summarize_file`]: as [`crate::summarize_array`] lays it out
+/// (statistic-major) for a kind over time, or the value itself for the tempo.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KindSummary {
+    /// The feature.
+    pub kind: FeatureKind,
+    /// Its dimensions (rows over time; 1 for the tempo).
+    pub rows: usize,
+    /// The values.
+    pub values: Vec<f64>,
+}
+
+/// The summaries of `kinds` (all in [`STREAMED_KINDS`]) over a file decoded at
+/// `fx.config().sr` with `opts` (offset, duration, strictness), computed as it decodes; equal
+/// to [`crate::summarize_array`] of the whole file's features, with the bounds of the module
+/// doc. Returns them in `kinds` order, with the decoder's warnings.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] for a kind outside [`STREAMED_KINDS`]; [`Error::Stream`]
+/// naming the file when it does not decode, holds no audio, gives features that are not
+/// finite, or changes while it is read.
+pub fn summarize_file(path: &Path, opts: &LoadOptions, fx: &FeatureExtractor, kinds: &[FeatureKind]) -> Result<(Vec<KindSummary>, Vec<String>)> {
+    summarize_file_in_blocks(path, opts, fx, kinds, BLOCK_FRAMES)
+}
+
+/// [`summarize_file`] with blocks of `block_frames` frames (small blocks test the seams).
+#[doc(hidden)]
+pub fn summarize_file_in_blocks(path: &Path, opts: &LoadOptions, fx: &FeatureExtractor, kinds: &[FeatureKind], block_frames: usize) -> Result<(Vec<KindSummary>, Vec<String>)> {
+    if let Some(k) = kinds.iter().find(|k| !STREAMED_KINDS.contains(k)) {
+        return Err(crate::error::invalid("kinds", k.name(), "kinds computed as the file decodes (mel, mel_db, mfcc, chroma, centroid, bandwidth, rolloff, contrast, flatness, zcr, rms, onset, tempo)"));
+    }
+    let fail = |why: &dyn std::fmt::Display| Error::Stream(format!("{}: {why}", path.display()));
+    let opts = LoadOptions { sample_rate: Some(fx.config().sr), ..opts.clone() };
+    let (n_fft, hop) = (fx.config().n_fft, fx.config().hop_length);
+    let wants_rhythm = kinds.contains(&FeatureKind::Onset) || kinds.contains(&FeatureKind::Tempo);
+    let needs_mel = wants_rhythm || kinds.contains(&FeatureKind::MelDb) || kinds.contains(&FeatureKind::Mel);
+    // What is computed per block: the frame-local kinds, with the mel power behind mel_db
+    // and the onset envelope.
+    let mut block_kinds: Vec<FeatureKind> = kinds.iter().copied().filter(|k| SongContext::KINDS.contains(k)).collect();
+    if needs_mel && !block_kinds.contains(&FeatureKind::Mel) {
+        block_kinds.push(FeatureKind::Mel);
+    }
+    // Each pass decodes the whole file and hands its blocks to `take`; it returns the samples
+    // it saw.
+    let pass = |take: &mut dyn FnMut(FrameBlock) -> Result<()>| -> Result<(usize, Vec<String>)> {
+        let mut blocks = FrameBlocks::new(n_fft, hop, block_frames);
+        // The first error of `take` ends the analysis; the decoder is not told (its error
+        // type is the decoder's), it only stops being fed.
+        let mut failed: Option<Error> = None;
+        let info = stream_mono(path, &opts, |b| {
+            if failed.is_none() {
+                failed = blocks.push(b, &mut *take).err();
+            }
+            Ok(())
+        })
+        .map_err(|e| fail(&e))?;
+        if let Some(e) = failed {
+            return Err(fail(&e));
+        }
+        let seen = blocks.samples_seen();
+        blocks.finish(&mut *take).map_err(|e| fail(&e))?;
+        Ok((seen, info.warnings))
+    };
+    let mut scan = fx.song_scan(kinds);
+    let (length, warnings) = pass(&mut |b| {
+        fx.scan_context(&mut scan, b.samples, b.frames);
+        Ok(())
+    })?;
+    if length == 0 {
+        return Err(fail(&"no audio"));
+    }
+    let song = match scan.finish() {
+        Some(song) => song,
+        None => {
+            scan.begin_exact_pass();
+            let (again, _) = pass(&mut |b| {
+                fx.scan_context(&mut scan, b.samples, b.frames);
+                Ok(())
+            })?;
+            if again != length {
+                return Err(fail(&"it changed while it was read"));
+            }
+            scan.finish().ok_or_else(|| fail(&"the tuning scan did not settle"))?
+        }
+    };
+
+    // The streamed dimensions: each kind over time except the onset envelope, in `kinds` order.
+    let layout: Vec<(FeatureKind, usize)> = kinds
+        .iter()
+        .filter(|k| !matches!(k, FeatureKind::Onset | FeatureKind::Tempo))
+        .map(|&k| (k, fx.rows_of(k)))
+        .collect();
+    let rows: usize = layout.iter().map(|l| l.1).sum();
+    let acc = std::cell::RefCell::new(SummaryAccumulator::new(rows));
+    let mut env_diffs: Vec<f32> = Vec::new();
+    let mut previous_db: Option<Vec<f32>> = None;
+    let mut frame = Vec::with_capacity(rows);
+    let second = std::cell::Cell::new(false);
+    let floor_db1 = song.mel_db_max - 80.0;
+    let mut take = |block: FrameBlock| -> Result<()> {
+        let set = fx.extract_in_context(block.samples, &block_kinds, &song)?;
+        // The mel spectrogram in dB, ref 1.0: mel_db is it less the song's peak, floored at
+        // -80 (`power_to_db(ref=np.max, top_db=80)`); the onset envelope reads it floored 80 dB
+        // below the peak, as the whole-file path does.
+        let db1 = needs_mel.then(|| {
+            let mut db = set[&FeatureKind::Mel].clone();
+            power_to_db(&mut db.data, DbReference::Value(1.0), 1e-10, None);
+            db
+        });
+        for j in block.frames.clone() {
+            frame.clear();
+            for (kind, _) in &layout {
+                match kind {
+                    FeatureKind::MelDb => {
+                        let db = db1.as_ref().expect("mel computed for mel_db");
+                        // `power_to_db(ref=max)`: the peak's own value is 0, so the floor is -80.
+                        frame.extend((0..db.rows).map(|r| (db.data[r * db.cols + j] - song.mel_db_max).max(0.0 - 80.0)));
+                    }
+                    k => {
+                        let a = &set[k];
+                        frame.extend((0..a.rows).map(|r| a.data[r * a.cols + j]));
+                    }
+                }
+            }
+            if !frame.iter().all(|v| v.is_finite()) {
+                return Err(Error::Stream("features are not finite".into()));
+            }
+            if second.get() {
+                acc.borrow_mut().push_second(&frame);
+                continue;
+            }
+            acc.borrow_mut().push_first(&frame);
+            if wants_rhythm {
+                let db = db1.as_ref().expect("mel computed for the onset envelope");
+                let column: Vec<f32> = (0..db.rows).map(|r| db.data[r * db.cols + j].max(floor_db1)).collect();
+                if let Some(prev) = &previous_db {
+                    // As `rhythm::onset_strength`: rows summed in f64 in order, then averaged.
+                    let d: f64 = column.iter().zip(prev).map(|(&now, &before)| f64::from((now - before).max(0.0))).sum();
+                    env_diffs.push((d / db.rows as f64) as f32);
+                }
+                previous_db = Some(column);
+            }
+        }
+        Ok(())
+    };
+    let (seen, _) = pass(&mut take)?;
+    if seen != length {
+        return Err(fail(&"it changed while it was read"));
+    }
+    acc.borrow_mut().begin_second_pass();
+    second.set(true);
+    let (seen, _) = pass(&mut take)?;
+    if seen != length {
+        return Err(fail(&"it changed while it was read"));
+    }
+    let stats = acc.borrow().finish();
+
+    let mut out = Vec::with_capacity(kinds.len());
+    let mut at = 0;
+    let frames = crate::n_frames(length, n_fft, hop, true);
+    let env = wants_rhythm.then(|| {
+        let pad = 1 + n_fft / (2 * hop);
+        let mut env = vec![0.0f32; frames];
+        for (i, d) in env_diffs.iter().enumerate() {
+            if let Some(e) = env.get_mut(i + pad) {
+                *e = *d;
+            }
+        }
+        env
+    });
+    for &kind in kinds {
+        match kind {
+            FeatureKind::Onset => out.push(KindSummary { kind, rows: 1, values: crate::summarize(env.as_deref().unwrap_or_default()).to_vec() }),
+            FeatureKind::Tempo => {
+                let bpm = crate::rhythm::tempo(env.as_deref().unwrap_or_default(), f64::from(fx.config().sr), hop, 120.0, 1.0, 8.0, 320.0);
+                out.push(KindSummary { kind, rows: 1, values: vec![f64::from(bpm)] });
+            }
+            _ => {
+                let r = layout.iter().find(|l| l.0 == kind).map_or(0, |l| l.1);
+                let per_row = &stats[at..at + r];
+                at += r;
+                let values = (0..7).flat_map(|s| per_row.iter().map(move |row| row[s])).collect();
+                out.push(KindSummary { kind, rows: r, values });
+            }
+        }
+    }
+    Ok((out, warnings))
+}
