@@ -218,7 +218,7 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitCode> {
 /// goes the whole-file way). Not cached: the cache holds whole arrays.
 fn streamed_summary(path: &Path, job: &Job, bar: &indicatif::ProgressBar) -> Option<anyhow::Result<SummaryRow>> {
     let (args, req) = (job.args, job.request);
-    let streamable = !req.kinds.is_empty() && req.kinds.iter().all(|k| genrecast_features::summary_stream::STREAMED_KINDS.contains(k));
+    let streamable = !req.kinds.is_empty() && req.kinds.iter().all(|&k| genrecast_features::summary_stream::streams_kind(k));
     let summary_only = args.summary && args.no_frames && streamable && !req.musicnn && req.descriptors.is_empty() && !req.timbral;
     if !(summary_only && genrecast_models::streams(path).unwrap_or(false)) {
         return None;

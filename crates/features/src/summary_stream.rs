@@ -26,23 +26,11 @@ use crate::extractor::{FeatureExtractor, FeatureKind, SongContext};
 use crate::stream::{FrameBlock, FrameBlocks};
 use crate::{power_to_db, DbReference, Error, Result};
 
-/// The kinds [`summarize_file`] computes: the frame-local ones of [`SongContext::KINDS`],
-/// the mel spectrogram in dB, and the onset envelope and the tempo.
-pub const STREAMED_KINDS: [FeatureKind; 13] = [
-    FeatureKind::Mel,
-    FeatureKind::MelDb,
-    FeatureKind::Mfcc,
-    FeatureKind::Chroma,
-    FeatureKind::Centroid,
-    FeatureKind::Bandwidth,
-    FeatureKind::Rolloff,
-    FeatureKind::Contrast,
-    FeatureKind::Flatness,
-    FeatureKind::Zcr,
-    FeatureKind::Rms,
-    FeatureKind::Onset,
-    FeatureKind::Tempo,
-];
+/// Whether [`summarize_file`] computes `kind`: the frame-local kinds of
+/// [`SongContext::KINDS`], the mel spectrogram in dB, and the onset envelope and the tempo.
+pub fn streams_kind(kind: FeatureKind) -> bool {
+    SongContext::KINDS.contains(&kind) || matches!(kind, FeatureKind::MelDb | FeatureKind::Onset | FeatureKind::Tempo)
+}
 
 /// Frames per block: about 47 s at 22,050 Hz and hop 512.
 const BLOCK_FRAMES: usize = 2048;
@@ -231,13 +219,74 @@ pub struct KindSummary {
     pub values: Vec<f64>,
 }
 
-/// The summaries of `kinds` (all in [`STREAMED_KINDS`]) over a file decoded at
+/// One pass over a file: decodes it with `opts` at the extractor's rate, cuts it into blocks
+/// of `block_frames` frames ([`FrameBlocks`]) and hands each to `take`, in song order.
+/// Returns the samples decoded and the decoder's warnings.
+///
+/// # Errors
+/// [`Error::Stream`] naming the file: it does not decode, or `take` failed (its error ends
+/// the pass).
+pub fn pass_over_file(path: &Path, opts: &LoadOptions, fx: &FeatureExtractor, block_frames: usize, take: &mut dyn FnMut(FrameBlock) -> Result<()>) -> Result<(usize, Vec<String>)> {
+    let fail = |why: &dyn std::fmt::Display| Error::Stream(format!("{}: {why}", path.display()));
+    let opts = LoadOptions { sample_rate: Some(fx.config().sr), ..opts.clone() };
+    let mut blocks = FrameBlocks::new(fx.config().n_fft, fx.config().hop_length, block_frames);
+    // The first error of `take` ends the analysis; the decoder is not told (its error type is
+    // the decoder's), it only stops being fed.
+    let mut failed: Option<Error> = None;
+    let info = stream_mono(path, &opts, |b| {
+        if failed.is_none() {
+            failed = blocks.push(b, &mut *take).err();
+        }
+        Ok(())
+    })
+    .map_err(|e| fail(&e))?;
+    if let Some(e) = failed {
+        return Err(fail(&e));
+    }
+    let seen = blocks.samples_seen();
+    blocks.finish(&mut *take).map_err(|e| fail(&e))?;
+    Ok((seen, info.warnings))
+}
+
+/// What `kinds` take from the whole file ([`crate::SongScan`]), gathered in one pass, or
+/// two when the chroma's tuning needs exact magnitudes. Returns it with the file's length in
+/// samples (at the extractor's rate) and the decoder's warnings.
+///
+/// # Errors
+/// As [`pass_over_file`]; also when the file holds no audio or changes between passes.
+pub fn scan_file(path: &Path, opts: &LoadOptions, fx: &FeatureExtractor, kinds: &[FeatureKind], block_frames: usize) -> Result<(SongContext, usize, Vec<String>)> {
+    let fail = |why: &dyn std::fmt::Display| Error::Stream(format!("{}: {why}", path.display()));
+    let mut scan = fx.song_scan(kinds);
+    let gather = |scan: &mut crate::SongScan| {
+        pass_over_file(path, opts, fx, block_frames, &mut |b| {
+            fx.scan_context(scan, b.samples, b.frames);
+            Ok(())
+        })
+    };
+    let (length, warnings) = gather(&mut scan)?;
+    if length == 0 {
+        return Err(fail(&"no audio"));
+    }
+    let song = match scan.finish() {
+        Some(song) => song,
+        None => {
+            scan.begin_exact_pass();
+            if gather(&mut scan)?.0 != length {
+                return Err(fail(&"it changed while it was read"));
+            }
+            scan.finish().ok_or_else(|| fail(&"the tuning scan did not settle"))?
+        }
+    };
+    Ok((song, length, warnings))
+}
+
+/// The summaries of `kinds` (each passing [`streams_kind`]) over a file decoded at
 /// `fx.config().sr` with `opts` (offset, duration, strictness), computed as it decodes; equal
 /// to [`crate::summarize_array`] of the whole file's features, with the bounds of the module
 /// doc. Returns them in `kinds` order, with the decoder's warnings.
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] for a kind outside [`STREAMED_KINDS`]; [`Error::Stream`]
+/// [`Error::InvalidParameter`] for a kind [`streams_kind`] refuses; [`Error::Stream`]
 /// naming the file when it does not decode, holds no audio, gives features that are not
 /// finite, or changes while it is read.
 pub fn summarize_file(path: &Path, opts: &LoadOptions, fx: &FeatureExtractor, kinds: &[FeatureKind]) -> Result<(Vec<KindSummary>, Vec<String>)> {
@@ -247,11 +296,10 @@ pub fn summarize_file(path: &Path, opts: &LoadOptions, fx: &FeatureExtractor, ki
 /// [`summarize_file`] with blocks of `block_frames` frames (small blocks test the seams).
 #[doc(hidden)]
 pub fn summarize_file_in_blocks(path: &Path, opts: &LoadOptions, fx: &FeatureExtractor, kinds: &[FeatureKind], block_frames: usize) -> Result<(Vec<KindSummary>, Vec<String>)> {
-    if let Some(k) = kinds.iter().find(|k| !STREAMED_KINDS.contains(k)) {
+    if let Some(k) = kinds.iter().find(|k| !streams_kind(**k)) {
         return Err(crate::error::invalid("kinds", k.name(), "kinds computed as the file decodes (mel, mel_db, mfcc, chroma, centroid, bandwidth, rolloff, contrast, flatness, zcr, rms, onset, tempo)"));
     }
     let fail = |why: &dyn std::fmt::Display| Error::Stream(format!("{}: {why}", path.display()));
-    let opts = LoadOptions { sample_rate: Some(fx.config().sr), ..opts.clone() };
     let (n_fft, hop) = (fx.config().n_fft, fx.config().hop_length);
     let wants_rhythm = kinds.contains(&FeatureKind::Onset) || kinds.contains(&FeatureKind::Tempo);
     let needs_mel = wants_rhythm || kinds.contains(&FeatureKind::MelDb) || kinds.contains(&FeatureKind::Mel);
@@ -261,49 +309,8 @@ pub fn summarize_file_in_blocks(path: &Path, opts: &LoadOptions, fx: &FeatureExt
     if needs_mel && !block_kinds.contains(&FeatureKind::Mel) {
         block_kinds.push(FeatureKind::Mel);
     }
-    // Each pass decodes the whole file and hands its blocks to `take`; it returns the samples
-    // it saw.
-    let pass = |take: &mut dyn FnMut(FrameBlock) -> Result<()>| -> Result<(usize, Vec<String>)> {
-        let mut blocks = FrameBlocks::new(n_fft, hop, block_frames);
-        // The first error of `take` ends the analysis; the decoder is not told (its error
-        // type is the decoder's), it only stops being fed.
-        let mut failed: Option<Error> = None;
-        let info = stream_mono(path, &opts, |b| {
-            if failed.is_none() {
-                failed = blocks.push(b, &mut *take).err();
-            }
-            Ok(())
-        })
-        .map_err(|e| fail(&e))?;
-        if let Some(e) = failed {
-            return Err(fail(&e));
-        }
-        let seen = blocks.samples_seen();
-        blocks.finish(&mut *take).map_err(|e| fail(&e))?;
-        Ok((seen, info.warnings))
-    };
-    let mut scan = fx.song_scan(kinds);
-    let (length, warnings) = pass(&mut |b| {
-        fx.scan_context(&mut scan, b.samples, b.frames);
-        Ok(())
-    })?;
-    if length == 0 {
-        return Err(fail(&"no audio"));
-    }
-    let song = match scan.finish() {
-        Some(song) => song,
-        None => {
-            scan.begin_exact_pass();
-            let (again, _) = pass(&mut |b| {
-                fx.scan_context(&mut scan, b.samples, b.frames);
-                Ok(())
-            })?;
-            if again != length {
-                return Err(fail(&"it changed while it was read"));
-            }
-            scan.finish().ok_or_else(|| fail(&"the tuning scan did not settle"))?
-        }
-    };
+    let (song, length, warnings) = scan_file(path, opts, fx, kinds, block_frames)?;
+    let pass = |take: &mut dyn FnMut(FrameBlock) -> Result<()>| pass_over_file(path, opts, fx, block_frames, take);
 
     // The streamed dimensions: each kind over time except the onset envelope, in `kinds` order.
     let layout: Vec<(FeatureKind, usize)> = kinds

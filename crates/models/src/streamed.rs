@@ -13,7 +13,8 @@ use std::path::Path;
 
 use burn::tensor::Device;
 use genrecast_audio::{stream_mono, AudioStream, LoadOptions};
-use genrecast_features::stream::{FrameBlock, FrameBlocks, RunningStats};
+use genrecast_features::stream::{FrameBlock, RunningStats};
+use genrecast_features::summary_stream;
 use genrecast_features::{Array2, FeatureExtractor, MusicnnFrontEnd};
 
 use crate::classifier::{patch_windows, spectrogram_overflow, spread, WindowPrediction};
@@ -112,7 +113,7 @@ const SUMMARY_BLOCK_FRAMES: usize = 2048;
 /// the whole song (the chroma's tuning, the 80 dB floors of the MFCCs and the contrast:
 /// [`genrecast_features::SongScan`]);
 /// a second does so again only when the tuning's median needs exact magnitudes; the last
-/// computes the features block by block ([`FrameBlocks`]) into running statistics
+/// computes the features block by block ([`FrameBlocks`](genrecast_features::stream::FrameBlocks)) into running statistics
 /// ([`RunningStats`]).
 ///
 /// # Errors
@@ -128,56 +129,15 @@ const SUMMARY_BLOCK_FRAMES: usize = 2048;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn summary_vector_file(path: &Path, fx: &FeatureExtractor) -> Result<(Vec<f32>, Vec<String>)> {
-    let fail = |why: &dyn std::fmt::Display| Error::Data(format!("{}: {why}", path.display()));
     let spec = InputSpec::new(InputPreset::Summary, 1.0);
     let kinds = spec.kinds();
     let opts = LoadOptions { sample_rate: Some(fx.config().sr), ..LoadOptions::default() };
-    let (n_fft, hop) = (fx.config().n_fft, fx.config().hop_length);
-    let scan_pass = |scan: &mut genrecast_features::SongScan| -> Result<usize> {
-        let mut blocks = FrameBlocks::new(n_fft, hop, SUMMARY_BLOCK_FRAMES);
-        stream_mono(path, &opts, |b| {
-            blocks.push(b, |block| {
-                fx.scan_context(scan, block.samples, block.frames);
-                Ok(())
-            })
-        })
-        .map_err(|e| Error::Data(e.to_string()))?;
-        let seen = blocks.samples_seen();
-        blocks.finish(|block| {
-            fx.scan_context(scan, block.samples, block.frames);
-            Ok::<(), Error>(())
-        })?;
-        Ok(seen)
-    };
-    let mut scan = fx.song_scan(&kinds);
-    let length = scan_pass(&mut scan)?;
-    if length == 0 {
-        return Err(fail(&"no audio"));
-    }
-    let song = match scan.finish() {
-        Some(song) => song,
-        None => {
-            scan.begin_exact_pass();
-            if scan_pass(&mut scan)? != length {
-                return Err(fail(&"it changed while it was read"));
-            }
-            scan.finish().ok_or_else(|| fail(&"the tuning scan did not settle"))?
-        }
-    };
+    let data = |e: genrecast_features::Error| Error::Data(e.to_string());
+    let (song, length, warnings) = summary_stream::scan_file(path, &opts, fx, &kinds, SUMMARY_BLOCK_FRAMES).map_err(data)?;
     let mut stats = RunningStats::new(spec.frame_rows());
     let mut frame = Vec::with_capacity(spec.frame_rows());
-    let mut failed: Option<String> = None;
-    let mut take = |block: FrameBlock| -> std::result::Result<(), std::convert::Infallible> {
-        if failed.is_some() {
-            return Ok(());
-        }
-        let set = match fx.extract_in_context(block.samples, &kinds, &song) {
-            Ok(set) => set,
-            Err(e) => {
-                failed = Some(e.to_string());
-                return Ok(());
-            }
-        };
+    let mut take = |block: FrameBlock| -> genrecast_features::Result<()> {
+        let set = fx.extract_in_context(block.samples, &kinds, &song)?;
         for j in block.frames {
             frame.clear();
             for kind in &kinds {
@@ -186,25 +146,19 @@ pub fn summary_vector_file(path: &Path, fx: &FeatureExtractor) -> Result<(Vec<f3
             }
             if !frame.iter().all(|v| v.is_finite()) {
                 // One rule with the whole-file path (`input_matrix`).
-                failed = Some("features are not finite".into());
-                return Ok(());
+                return Err(genrecast_features::Error::Stream("features are not finite".into()));
             }
             stats.push(&frame);
         }
         Ok(())
     };
-    let mut blocks = FrameBlocks::new(n_fft, hop, SUMMARY_BLOCK_FRAMES);
-    let info = stream_mono(path, &opts, |b| blocks.push(b, &mut take).map_err(|never| match never {})).map_err(|e| Error::Data(e.to_string()))?;
-    if blocks.samples_seen() != length {
-        return Err(fail(&"it changed while it was read"));
-    }
-    let Ok(_) = blocks.finish(&mut take);
-    if let Some(why) = failed {
-        return Err(fail(&why));
+    let (seen, _) = summary_stream::pass_over_file(path, &opts, fx, SUMMARY_BLOCK_FRAMES, &mut take).map_err(data)?;
+    if seen != length {
+        return Err(Error::Data(format!("{}: it changed while it was read", path.display())));
     }
     let mut summary = stats.mean();
     summary.extend(stats.std());
-    Ok((summary, info.warnings))
+    Ok((summary, warnings))
 }
 
 enum Pass {
