@@ -219,8 +219,19 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitCode> {
 fn streamed_summary(path: &Path, job: &Job, bar: &indicatif::ProgressBar) -> Option<anyhow::Result<SummaryRow>> {
     let (args, req) = (job.args, job.request);
     let streamable = !req.kinds.is_empty() && req.kinds.iter().all(|&k| genrecast_features::summary_stream::streams_kind(k));
-    let summary_only = args.summary && args.no_frames && streamable && !req.musicnn && req.descriptors.is_empty() && !req.timbral;
-    if !(summary_only && genrecast_models::streams(path).unwrap_or(false)) {
+    let summary_only = args.summary && args.no_frames;
+    if !summary_only || !genrecast_models::streams(path).unwrap_or(false) {
+        return None;
+    }
+    if !streamable || req.musicnn || !req.descriptors.is_empty() || req.timbral {
+        if !args.quiet {
+            bar.suspend(|| {
+                eprintln!(
+                    "note: {}: a long file held whole: chroma_cqt, tonnetz, musicnn_logmel, the rp_extract and timbral sets read it whole (the default set is summarised in flat memory)",
+                    crate::names::display(path)
+                )
+            });
+        }
         return None;
     }
     let opts = LoadOptions { offset: args.offset, duration: args.duration, ..Default::default() };

@@ -358,6 +358,10 @@ fn long_files_are_summarised_as_they_decode() {
         let values: Vec<f64> = lines.next().expect("row").split(',').skip(1).map(|v| v.parse().expect("number")).collect();
         (header, values)
     };
+    // A set that reads the file whole says so.
+    let out_dir = dir.path().join("cqt");
+    let run = genrecast(&["features", "--summary", "--no-frames", "--set", "chroma_cqt", "--out", out_dir.to_str().expect("utf-8"), &wav]);
+    assert!(run.status.success() && text(&run.stderr).contains("a long file held whole"), "{}", text(&run.stderr));
     let (whole_names, whole) = summary(&[], "whole");
     let (names, streamed) = summary(&["--no-frames"], "streamed");
     assert_eq!(names, whole_names);

@@ -27,6 +27,10 @@ pub enum FeatureKind {
     Chroma,
     /// Chroma from a constant-Q transform (7 octaves of 36 bins from C1, tuning estimated),
     /// `12 x frames`, as `librosa.feature.chroma_cqt(y=y, sr=sr, hop_length=hop)`.
+    ///
+    /// Long context: its lowest octaves read windows of several seconds and its tuning is the
+    /// whole song's, so it holds the whole file, even for a summary (see
+    /// [`summary_stream`](crate::summary_stream)).
     ChromaCqt,
     /// Spectral centroid, `1 x frames`.
     Centroid,
@@ -42,12 +46,15 @@ pub enum FeatureKind {
     Zcr,
     /// RMS energy, `1 x frames`.
     Rms,
-    /// Onset strength envelope, `1 x frames`.
+    /// Onset strength envelope, `1 x frames`. Streamed summaries hold it whole (4 bytes a
+    /// frame).
     Onset,
-    /// Global tempo in BPM, `1 x 1`.
+    /// Global tempo in BPM, `1 x 1`: autocorrelates the whole onset envelope, which a
+    /// streamed summary holds (4 bytes a frame), not the audio.
     Tempo,
     /// Tonal centroids of the CQT chroma, `6 x frames`, as `librosa.feature.tonnetz(y=y, sr=sr)`
-    /// (see [`tonnetz`](crate::chroma::tonnetz), which takes any chroma).
+    /// (see [`tonnetz`](crate::chroma::tonnetz), which takes any chroma). Holds the whole
+    /// file, as [`FeatureKind::ChromaCqt`] does.
     Tonnetz,
 }
 
