@@ -358,6 +358,18 @@ fn long_files_are_summarised_as_they_decode() {
         let values: Vec<f64> = lines.next().expect("row").split(',').skip(1).map(|v| v.parse().expect("number")).collect();
         (header, values)
     };
+    // A file cut short: decoded as far as it goes with a warning, refused by --strict with
+    // one mention of the file.
+    let bytes = std::fs::read(&wav).expect("wav");
+    let cut = dir.path().join("cut.wav");
+    std::fs::write(&cut, &bytes[..bytes.len() * 3 / 4]).expect("cut");
+    let cut = cut.display().to_string();
+    let run = genrecast(&["features", "--summary", "--no-frames", "--out", dir.path().join("cut").to_str().expect("utf-8"), &cut]);
+    assert!(run.status.success() && text(&run.stderr).contains("truncated"), "{}", text(&run.stderr));
+    let run = genrecast(&["--strict", "features", "--summary", "--no-frames", "--out", dir.path().join("cut-strict").to_str().expect("utf-8"), &cut]);
+    let stderr = text(&run.stderr);
+    let error = stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_else(|| panic!("{stderr}"));
+    assert_eq!((run.status.code(), error.matches("cut.wav").count()), (Some(1), 1), "{stderr}");
     // A set that reads the file whole says so.
     let out_dir = dir.path().join("cqt");
     let run = genrecast(&["features", "--summary", "--no-frames", "--set", "chroma_cqt", "--out", out_dir.to_str().expect("utf-8"), &wav]);

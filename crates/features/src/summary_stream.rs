@@ -239,7 +239,8 @@ pub fn pass_over_file(path: &Path, opts: &LoadOptions, fx: &FeatureExtractor, bl
         }
         Ok(())
     })
-    .map_err(|e| fail(&e))?;
+    // The decoder's errors name the file already.
+    .map_err(|e| Error::Stream(e.to_string()))?;
     if let Some(e) = failed {
         return Err(fail(&e));
     }
