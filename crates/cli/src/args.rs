@@ -396,16 +396,19 @@ pub struct MapArgs {
 /// `genrecast plot`.
 #[derive(Args, Debug)]
 pub struct PlotArgs {
-    /// The song.
-    pub song: PathBuf,
-    /// What to draw: mel (mel spectrogram in dB), chroma, mfcc.
-    #[arg(long, value_delimiter = ',', default_value = "mel,chroma,mfcc")]
+    /// Songs, or folders of them (walked recursively).
+    #[arg(required = true)]
+    pub songs: Vec<PathBuf>,
+    /// What to draw: mel (mel spectrogram in dB), chroma, mfcc. Checked before anything is
+    /// drawn.
+    #[arg(long, value_delimiter = ',', default_value = "mel,chroma,mfcc", value_parser = ["mel", "chroma", "mfcc"])]
     pub what: Vec<String>,
-    /// Output folder (files <stem>-<what>.<format>).
+    /// Output folder (files <stem>-<what>.<format>; songs of the same name in one batch are
+    /// told apart by their place in it: <stem>-2-<what>...).
     #[arg(long, default_value = ".")]
     pub out: PathBuf,
     /// png or svg.
-    #[arg(long, default_value = "png")]
+    #[arg(long, default_value = "png", value_parser = ["png", "svg"])]
     pub format: String,
     /// Only this many seconds from the start (the whole song by default).
     #[arg(long)]

@@ -449,26 +449,43 @@ pub fn map(args: MapArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn plot(args: PlotArgs) -> anyhow::Result<ExitCode> {
-    if !["png", "svg"].contains(&args.format.as_str()) {
-        bail!("--format {} (png or svg)", args.format);
-    }
-    let wave = load(&args.song, &LoadOptions { sample_rate: Some(22_050), duration: args.duration, ..LoadOptions::default() }).with_context(|| args.song.display().to_string())?;
+    let (files, walk_errors) = inputs::expand(&args.songs);
+    let mut failures = Failures::from_walk_errors(walk_errors);
     let fx = FeatureExtractor::new(FeatureConfig::default())?;
-    let stem = args.song.file_stem().map_or_else(|| "song".into(), |s| s.to_string_lossy().into_owned());
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     let seconds_per_col = 512.0 / 22_050.0;
-    for what in &args.what {
-        let (kind, row_label) = match what.as_str() {
-            "mel" => (FeatureKind::MelDb, "mel band (dB)"),
-            "chroma" => (FeatureKind::Chroma, "pitch class (C..B)"),
-            "mfcc" => (FeatureKind::Mfcc, "MFCC"),
-            other => bail!("--what {other} (known: mel, chroma, mfcc)"),
-        };
-        let set = fx.extract(&wave.samples, &[kind]).with_context(|| args.song.display().to_string())?;
-        let m = &set[&kind];
-        let path = args.out.join(format!("{stem}-{what}.{}", args.format));
-        genrecast_plots::matrix_heatmap(&path, &format!("{stem}: {what}"), &m.data, m.rows, m.cols, seconds_per_col, row_label)?;
-        outln!("{}", path.display());
+    let stem_of = |f: &Path| f.file_stem().map_or_else(|| "song".into(), |s| s.to_string_lossy().into_owned());
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for file in &files {
+        // Songs of one name in different folders: the second is `<stem>-2`, and so on.
+        let mut stem = stem_of(file);
+        let n = seen.entry(stem.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            stem = format!("{stem}-{n}");
+        }
+        let drawn = (|| -> anyhow::Result<()> {
+            let wave = load(file, &LoadOptions { sample_rate: Some(22_050), duration: args.duration, ..LoadOptions::default() })?;
+            for what in &args.what {
+                let (kind, row_label) = match what.as_str() {
+                    "mel" => (FeatureKind::MelDb, "mel band (dB)"),
+                    "chroma" => (FeatureKind::Chroma, "pitch class (C..B)"),
+                    _ => (FeatureKind::Mfcc, "MFCC"),
+                };
+                let set = fx.extract(&wave.samples, &[kind]).with_context(|| crate::names::display(file))?;
+                let m = &set[&kind];
+                let path = args.out.join(format!("{stem}-{what}.{}", args.format));
+                genrecast_plots::matrix_heatmap(&path, &format!("{stem}: {what}"), &m.data, m.rows, m.cols, seconds_per_col, row_label).with_context(|| path.display().to_string())?;
+                outln!("{}", path.display());
+            }
+            Ok(())
+        })();
+        if let Err(e) = drawn {
+            // Every error above names its file (the decoder's do themselves).
+            let message = crate::report::chain(&e);
+            eprintln!("error: {}", crate::names::escape_controls(&message));
+            failures.push(message);
+        }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(failures.finish(files.len(), true))
 }

@@ -462,3 +462,30 @@ fn distances_do_not_depend_on_the_rest_of_the_library() {
         }
     }
 }
+
+/// `plot` takes several songs and folders; an unknown `--what` is refused before anything is
+/// drawn; a file that fails is reported with its name and the rest are drawn; two songs of
+/// one name get images of their own.
+#[test]
+fn plot_takes_several_songs_and_checks_what_first() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let Some(root) = music(tmp.path(), 1) else { return };
+    let plots = tmp.path().join("plots");
+    let out = bin().args(["plot", "--what", "mel,bogus", "--out"]).arg(&plots).arg(&root).output().expect("plot");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(!plots.exists(), "nothing drawn before --what was checked");
+    // The same clip under a second folder, and an empty file beside them.
+    let again = tmp.path().join("again");
+    std::fs::create_dir(&again).expect("dir");
+    let metal = std::fs::read_dir(root.join("metal")).expect("dir").flatten().next().expect("clip").path();
+    std::fs::copy(&metal, again.join(metal.file_name().expect("name"))).expect("copy");
+    std::fs::write(again.join("empty.wav"), b"").expect("empty");
+    let out = bin().args(["plot", "--what", "mel", "--duration", "3", "--out"]).arg(&plots).arg(&root).arg(&again).output().expect("plot");
+    assert_eq!(out.status.code(), Some(1), "one file failed: {}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("empty.wav"), "{}", text(&out.stderr));
+    let mut drawn: Vec<String> = std::fs::read_dir(&plots).expect("plots").flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    drawn.sort();
+    let stem = metal.file_stem().expect("stem").to_string_lossy().into_owned();
+    assert_eq!(drawn.len(), 5, "four genres and the copy: {drawn:?}");
+    assert!(drawn.contains(&format!("{stem}-mel.png")) && drawn.contains(&format!("{stem}-2-mel.png")), "{drawn:?}");
+}
