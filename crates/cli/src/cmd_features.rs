@@ -245,7 +245,8 @@ fn streamed_summary(path: &Path, job: &Job, bar: &indicatif::ProgressBar) -> Opt
         }
         let (mut names, mut values) = (Vec::new(), Vec::new());
         for s in summaries {
-            if s.kind == FeatureKind::Tempo {
+            // As `write_outputs` names them: a one-value-per-file feature (the tempo) by itself.
+            if time_axis(s.kind.name(), job.fx.config()).is_none() {
                 names.push(s.kind.name().to_owned());
             } else {
                 names.extend(column_names(s.kind.name(), s.rows));

@@ -146,11 +146,11 @@ pub(crate) fn save_files(dir: &Path, weights: &[u8], card: &ModelCard) -> Result
 }
 
 /// The largest model card read (the biggest real one, with a lyrics encoder, is about 2 MB).
-pub(crate) const MAX_CARD_BYTES: u64 = 64 << 20;
+const MAX_CARD_BYTES: u64 = 64 << 20;
 
 /// The file's bytes, refused past `limit` (a card linked to /dev/zero, a huge file) without
 /// reading more than `limit + 1` bytes.
-pub(crate) fn read_capped(path: &Path, limit: u64) -> std::result::Result<Vec<u8>, String> {
+fn read_capped(path: &Path, limit: u64) -> std::result::Result<Vec<u8>, String> {
     use std::io::Read;
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read the model card: {e}"))?;
     let mut bytes = Vec::new();
@@ -167,11 +167,8 @@ pub(crate) fn read_capped(path: &Path, limit: u64) -> std::result::Result<Vec<u8
 /// # Errors
 /// [`Error::Checkpoint`] naming the file and the mismatch.
 pub fn load(dir: &Path, device: &Device) -> Result<(GenreNet, ModelCard)> {
-    let card_path = dir.join("model.json");
-    let bytes = read_capped(&card_path, MAX_CARD_BYTES).map_err(|message| Error::Checkpoint { path: card_path.clone(), message })?;
-    let weights = dir.join("model.safetensors");
-    let store = weights.is_file().then(|| SafetensorsStore::from_file(&weights));
-    load_parts(&bytes, &card_path, store, &weights, device)
+    let files = ModelFiles::of_dir(dir)?;
+    load_parts(&files.card, &files.card_path, files.store, &files.weights, device)
 }
 
 /// As [`load`], from the two files' contents (a model compiled into the binary); `name`
@@ -180,18 +177,54 @@ pub fn load(dir: &Path, device: &Device) -> Result<(GenreNet, ModelCard)> {
 /// # Errors
 /// As [`load`].
 pub fn load_bytes(card: &[u8], weights: &[u8], name: &str, device: &Device) -> Result<(GenreNet, ModelCard)> {
-    let dir = PathBuf::from(name);
-    load_parts(card, &dir.join("model.json"), Some(SafetensorsStore::from_bytes(Some(weights.to_vec()))), &dir.join("model.safetensors"), device)
+    let files = ModelFiles::of_bytes(card, weights, name);
+    load_parts(&files.card, &files.card_path, files.store, &files.weights, device)
+}
+
+/// A model's two files as read, before they are checked, with the paths errors name.
+struct ModelFiles {
+    card: Vec<u8>,
+    card_path: PathBuf,
+    /// `None`: the weights file is missing.
+    store: Option<SafetensorsStore>,
+    weights: PathBuf,
+}
+
+impl ModelFiles {
+    fn of_dir(dir: &Path) -> Result<Self> {
+        let card_path = dir.join("model.json");
+        let card = read_card(&card_path)?;
+        let weights = dir.join("model.safetensors");
+        let store = weights.is_file().then(|| SafetensorsStore::from_file(&weights));
+        Ok(Self { card, card_path, store, weights })
+    }
+
+    fn of_bytes(card: &[u8], weights: &[u8], name: &str) -> Self {
+        let dir = PathBuf::from(name);
+        Self { card: card.to_vec(), card_path: dir.join("model.json"), store: Some(SafetensorsStore::from_bytes(Some(weights.to_vec()))), weights: dir.join("model.safetensors") }
+    }
+}
+
+/// The bytes of the card at `path`, refused past [`MAX_CARD_BYTES`].
+pub(crate) fn read_card(path: &Path) -> Result<Vec<u8>> {
+    read_capped(path, MAX_CARD_BYTES).map_err(|message| Error::Checkpoint { path: path.to_path_buf(), message })
 }
 
 /// Checks the card, then fits the weights (`None`: the weights file is missing).
 fn load_parts(card_bytes: &[u8], card_path: &Path, store: Option<SafetensorsStore>, weights: &Path, device: &Device) -> Result<(GenreNet, ModelCard)> {
     let (net, card) = load_parts_trainable(card_bytes, card_path, store, weights, device)?;
     let net = net.valid();
-    if !net_is_finite(&net) {
-        return Err(Error::Checkpoint { path: weights.to_path_buf(), message: "weights hold NaN or infinite values".into() });
-    }
+    refuse_non_finite(&net, weights)?;
     Ok((net, card))
+}
+
+/// A NaN weight makes every prediction NaN: refused, naming the weights file.
+fn refuse_non_finite(net: &GenreNet, weights: &Path) -> Result<()> {
+    if net_is_finite(net) {
+        Ok(())
+    } else {
+        Err(Error::Checkpoint { path: weights.to_path_buf(), message: "weights hold NaN or infinite values".into() })
+    }
 }
 
 /// A built-in model (by name) or a model directory, loaded onto `device` as a network that
@@ -201,23 +234,15 @@ fn load_parts(card_bytes: &[u8], card_path: &Path, store: Option<SafetensorsStor
 /// # Errors
 /// As [`load`]; [`Error::Config`] for a name that is neither a built-in model nor a folder.
 pub fn load_trainable(name_or_dir: &str, device: &Device) -> Result<(GenreNet, ModelCard)> {
-    if let Some(m) = crate::BUILTIN_MODELS.iter().find(|m| m.name == name_or_dir) {
-        let (card, weights) = m.bytes();
-        let dir = PathBuf::from(format!("<built-in {}>", m.name));
-        return load_parts_trainable(card, &dir.join("model.json"), Some(SafetensorsStore::from_bytes(Some(weights.to_vec()))), &dir.join("model.safetensors"), device);
-    }
-    let dir = Path::new(name_or_dir);
-    if !dir.is_dir() {
-        crate::model_card(name_or_dir)?;
-    }
-    let card_path = dir.join("model.json");
-    let bytes = read_capped(&card_path, MAX_CARD_BYTES).map_err(|message| Error::Checkpoint { path: card_path.clone(), message })?;
-    let weights = dir.join("model.safetensors");
-    let store = weights.is_file().then(|| SafetensorsStore::from_file(&weights));
-    let (net, card) = load_parts_trainable(&bytes, &card_path, store, &weights, device)?;
-    if !net_is_finite(&net.clone().valid()) {
-        return Err(Error::Checkpoint { path: weights, message: "weights hold NaN or infinite values".into() });
-    }
+    let files = match crate::classifier::find_model(name_or_dir)? {
+        crate::classifier::ModelSource::Builtin(m) => {
+            let (card, weights) = m.bytes();
+            ModelFiles::of_bytes(card, weights, &format!("<built-in {}>", m.name))
+        }
+        crate::classifier::ModelSource::Dir(dir) => ModelFiles::of_dir(dir)?,
+    };
+    let (net, card) = load_parts_trainable(&files.card, &files.card_path, files.store, &files.weights, device)?;
+    refuse_non_finite(&net.clone().valid(), &files.weights)?;
     Ok((net, card))
 }
 

@@ -117,21 +117,40 @@ pub const BUILTIN_MODELS: &[BuiltinModel] = &[BuiltinModel {
 /// [`Error::Config`] for a name that is neither, [`Error::Checkpoint`] for a card that cannot
 /// be read or parsed, or whose embedding scale is unusable.
 pub fn model_card(name_or_dir: &str) -> Result<ModelCard> {
-    if let Some(m) = BUILTIN_MODELS.iter().find(|m| m.name == name_or_dir) {
-        return m.card();
-    }
-    if !Path::new(name_or_dir).is_dir() {
-        let known: Vec<&str> = BUILTIN_MODELS.iter().map(|m| m.name).collect();
-        return Err(Error::Config(format!("no model '{name_or_dir}': neither a built-in model ({}) nor a model directory", known.join(", "))));
-    }
-    let path = Path::new(name_or_dir).join("model.json");
-    let bad = |message: String| Error::Checkpoint { path: path.clone(), message };
-    let bytes = crate::checkpoint::read_capped(&path, crate::checkpoint::MAX_CARD_BYTES).map_err(bad)?;
-    let card: ModelCard = serde_json::from_slice(&bytes).map_err(|e| bad(format!("not a genrecast model card: {e}")))?;
+    let dir = match find_model(name_or_dir)? {
+        ModelSource::Builtin(m) => return m.card(),
+        ModelSource::Dir(dir) => dir,
+    };
+    let path = dir.join("model.json");
+    let card: ModelCard = serde_json::from_slice(&crate::checkpoint::read_card(&path)?).map_err(|e| Error::Checkpoint { path: path.clone(), message: format!("not a genrecast model card: {e}") })?;
     if let Some(scale) = &card.embedding_scale {
         scale.validate(&path.display().to_string())?;
     }
     Ok(card)
+}
+
+/// Where a model named by the user is.
+pub(crate) enum ModelSource<'a> {
+    /// Compiled into the binary.
+    Builtin(&'static BuiltinModel),
+    /// A model directory.
+    Dir(&'a Path),
+}
+
+/// Finds `name_or_dir`: a built-in model's name first, then a directory.
+///
+/// # Errors
+/// [`Error::Config`] naming the built-in models when it is neither.
+pub(crate) fn find_model(name_or_dir: &str) -> Result<ModelSource<'_>> {
+    if let Some(m) = BUILTIN_MODELS.iter().find(|m| m.name == name_or_dir) {
+        return Ok(ModelSource::Builtin(m));
+    }
+    let dir = Path::new(name_or_dir);
+    if dir.is_dir() {
+        return Ok(ModelSource::Dir(dir));
+    }
+    let known: Vec<&str> = BUILTIN_MODELS.iter().map(|m| m.name).collect();
+    Err(Error::Config(format!("no model '{name_or_dir}': neither a built-in model ({}) nor a model directory", known.join(", "))))
 }
 
 /// The model `genrecast classify` uses unless told otherwise.
@@ -260,13 +279,9 @@ impl Classifier {
     /// name that is neither.
     pub fn open(name_or_dir: &str) -> Result<Self> {
         let device = Device::flex();
-        let (net, card) = if let Some(m) = BUILTIN_MODELS.iter().find(|m| m.name == name_or_dir) {
-            m.load(&device)?
-        } else if Path::new(name_or_dir).is_dir() {
-            load_dir(Path::new(name_or_dir), &device)?
-        } else {
-            let known: Vec<&str> = BUILTIN_MODELS.iter().map(|m| m.name).collect();
-            return Err(Error::Config(format!("no model '{name_or_dir}': neither a built-in model ({}) nor a model directory", known.join(", "))));
+        let (net, card) = match find_model(name_or_dir)? {
+            ModelSource::Builtin(m) => m.load(&device)?,
+            ModelSource::Dir(dir) => load_dir(dir, &device)?,
         };
         let spec = &card.input;
         if !spec.reads_audio() || spec.reads_lyrics() {
