@@ -54,16 +54,21 @@ def embed(audio: _Audio, model: str = "genre-gtzan", sr: int = 22050, *, max_win
 
 @final
 class Model:
-    """Model(name="genre-gtzan", max_windows=32, precision="int8")
+    """Model(name="genre-gtzan", max_windows=32, precision="int8", device="cpu")
 
     A genre model kept open: a built-in name (`genrecast models` lists them) or a model folder
     written by `genrecast train` or `genrecast models export`. Thread-safe. `max_windows`: judge
     a long song from at most this many 3 s windows spread evenly over it (0 or None: every
     window), as the CLI's `--max-windows`. `precision` is the arithmetic of the musicnn
     backbone's front end, as the CLI's `--precision`: "int8" (fast, taggrams within 0.03 of
-    musicnn's) or "f32" (exact)."""
+    musicnn's) or "f32" (exact; always so on a GPU). `device`, as the CLI's `--device`: "cpu"
+    or "cuda[:N]" (an NVIDIA GPU, in a build with the `cuda` feature); a GPU that is not there
+    raises ValueError naming what is missing."""
 
-    def __new__(cls, name: str = "genre-gtzan", max_windows: Optional[int] = 32, precision: str = "int8") -> "Model": ...
+    def __new__(cls, name: str = "genre-gtzan", max_windows: Optional[int] = 32, precision: str = "int8", device: str = "cpu") -> "Model": ...
+    @property
+    def device(self) -> str:
+        """Where the model runs: "cpu" or "cuda:N"."""
     @property
     def name(self) -> str:
         """The model's name."""

@@ -162,6 +162,8 @@ pub fn default_library() -> PathBuf {
 /// `genrecast index`.
 #[derive(Args, Debug)]
 pub struct IndexArgs {
+    #[command(flatten)]
+    pub device: DeviceOption,
     /// Music folders or files.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
@@ -337,6 +339,8 @@ pub struct LibraryExportArgs {
 /// `genrecast serve`.
 #[derive(Args, Debug)]
 pub struct ServeArgs {
+    #[command(flatten)]
+    pub device: DeviceOption,
     /// Address to listen on (port 0: any free port, printed on start).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: String,
@@ -522,9 +526,25 @@ impl ResultFormat {
     }
 }
 
+/// `--device`: where networks run.
+#[derive(Args, Debug, Clone)]
+pub struct DeviceOption {
+    /// Where networks run: cpu (burn's pure-Rust backend) or cuda[:N], the N-th NVIDIA GPU
+    /// (`cuda` is `cuda:0`; needs a build with `--features cuda`, see docs/gpu.md). Asking for
+    /// a GPU that is not there is an error naming what is missing, never a quiet CPU run.
+    #[arg(long, default_value = "cpu", value_name = "cpu|cuda[:N]", value_parser = parse_device)]
+    pub device: genrecast_models::ComputeDevice,
+}
+
+fn parse_device(s: &str) -> Result<genrecast_models::ComputeDevice, String> {
+    s.parse().map_err(|e: genrecast_models::Error| e.to_string())
+}
+
 /// Options shared by classify and tag.
 #[derive(Args, Debug)]
 pub struct PredictOptions {
+    #[command(flatten)]
+    pub device: DeviceOption,
     /// Audio files or folders (walked recursively for audio extensions).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
@@ -611,6 +631,8 @@ pub struct TrainArgs {
     pub config: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub source: DatasetSource,
+    #[command(flatten)]
+    pub device: DeviceOption,
     /// Model: linear, mlp, cnn1d, cnn2d, crnn or lstm.
     #[arg(long, default_value = "cnn2d")]
     pub model: String,
@@ -741,6 +763,8 @@ pub struct TrainArgs {
 /// `genrecast eval`.
 #[derive(Args, Debug)]
 pub struct EvalArgs {
+    #[command(flatten)]
+    pub device: DeviceOption,
     #[command(flatten)]
     pub source: DatasetSource,
     /// A model folder written by `genrecast train`, a built-in model (genre-gtzan), or
@@ -974,7 +998,10 @@ pub struct BenchClassifyArgs {
 /// `genrecast bench model`.
 #[derive(Args, Debug)]
 pub struct BenchModelArgs {
-    /// mlp, cnn1d, cnn2d, crnn or lstm.
+    #[command(flatten)]
+    pub device: DeviceOption,
+    /// mlp, cnn1d, cnn2d, crnn or lstm (a training step and an inference pass on random
+    /// input), or musicnn-msd / musicnn-mtt (inference on --batch patches: patches/s).
     #[arg(long, default_value = "cnn2d")]
     pub model: String,
     /// Examples per timed training step and inference batch.
@@ -1000,6 +1027,10 @@ pub struct BenchModelArgs {
     /// The trained model for --clip.
     #[arg(long, value_name = "MODEL")]
     pub trained: Option<String>,
+    /// Print one JSON object: every timed step, the device, and for a network's training
+    /// steps the loss of each step (same seeded inputs and weights on every device).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `genrecast bench features`.

@@ -25,11 +25,12 @@ struct Header {
 
 pub fn classify(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
     let aggregation: Aggregation = args.common.aggregate.parse()?;
-    let probe = Classifier::open(&args.model)?;
+    let device = args.common.device.device;
+    let probe = Classifier::open_on(&args.model, device)?;
     let trained_on = probe.card().trained_on.to_string();
     let header = Header { model: args.model.clone(), trained_on, labels: probe.labels().to_vec(), tag_names: probe.tag_names().filter(|_| args.tags).map(<[String]>::to_vec), precision: probe.precision() };
     let max_windows = args.common.max_windows();
-    let open = || Classifier::open(&args.model).map_err(|e| e.to_string());
+    let open = || Classifier::open_on(&args.model, device).map_err(|e| e.to_string());
     let workers = Workers::new(probe, open, |c| c.set_max_windows(max_windows));
     run_batch(&args.common, &header, workers, |c, path| c.classify_file(path, aggregation).map_err(|e| e.to_string()))
 }
@@ -37,10 +38,11 @@ pub fn classify(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
 pub fn tag(args: TagArgs) -> anyhow::Result<ExitCode> {
     let backbone: Backbone = args.model.parse()?;
     let aggregation: Aggregation = args.common.aggregate.parse()?;
-    let probe = Tagger::open(backbone)?;
+    let device = args.common.device.device;
+    let probe = Tagger::open_on(backbone, device)?;
     let header = Header { model: backbone.name().into(), trained_on: probe.trained_on().into(), labels: probe.tags().to_vec(), tag_names: None, precision: Some(probe.precision()) };
     let max_windows = args.common.max_windows();
-    let open = || Tagger::open(backbone).map_err(|e| e.to_string());
+    let open = || Tagger::open_on(backbone, device).map_err(|e| e.to_string());
     let workers = Workers::new(probe, open, |t| t.set_max_windows(max_windows));
     run_batch(&args.common, &header, workers, |t, path| t.tag_file(path, aggregation).map_err(|e| e.to_string()))
 }

@@ -25,8 +25,8 @@ struct Analyser {
 }
 
 impl Analyser {
-    fn open(model: &str) -> Result<Self, String> {
-        Ok(Self { classifier: Classifier::open(model).map_err(|e| e.to_string())?, features: FeatureExtractor::new(FeatureConfig::default()).map_err(|e| e.to_string())? })
+    fn open(model: &str, device: genrecast_models::ComputeDevice) -> Result<Self, String> {
+        Ok(Self { classifier: Classifier::open_on(model, device).map_err(|e| e.to_string())?, features: FeatureExtractor::new(FeatureConfig::default()).map_err(|e| e.to_string())? })
     }
 
     /// Genres, tags, the model embedding and the summary vector of one file; returns what the
@@ -84,6 +84,8 @@ fn describe(record: &mut TrackRecord, label_from_folder: bool, labels: &[String]
 }
 
 pub fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
+    // A device that is not there stops the run before the database is created.
+    args.device.device.burn_device()?;
     if let Some(parent) = args.db.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
     }
@@ -117,7 +119,9 @@ pub fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
             Err(e) => failures.push(format!("{}: {e}", f.display())),
         }
     }
-    let labels = Classifier::open(&args.model)?.labels().to_vec();
+    // Opened here first so that a model or device that is not there stops the run at once.
+    let device = args.device.device;
+    let labels = Classifier::open_on(&args.model, device)?.labels().to_vec();
     eprintln!("{}: {} files, {} new or changed, {retried} that failed before retried", args.db.display(), files.len(), todo.len() - retried);
     let pb = crate::progress::bar(todo.len(), args.quiet, "files indexed");
     // Workers analyse in parallel; this thread stores each result as it comes, one
@@ -132,7 +136,7 @@ pub fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
         let label_from_folder = args.label_from_folder;
         scope.spawn(move || {
             todo.par_iter().for_each_init(
-                || Analyser::open(model),
+                || Analyser::open(model, device),
                 |analyser, (path, size, mtime)| {
                     let mut record = TrackRecord::new(path.clone(), *size, *mtime);
                     describe(&mut record, label_from_folder, labels);
@@ -234,7 +238,7 @@ impl<'a> Seeds<'a> {
             Some(a) => a,
             empty => {
                 let model = self.lib.model()?.with_context(|| format!("{}: the library has no analysed tracks", self.query.db.display()))?;
-                empty.insert(Analyser::open(&model).map_err(anyhow::Error::msg)?)
+                empty.insert(Analyser::open(&model, genrecast_models::ComputeDevice::Cpu).map_err(anyhow::Error::msg)?)
             }
         };
         let mut record = TrackRecord::new(song.clone(), 0, 0);

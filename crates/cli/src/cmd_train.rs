@@ -202,6 +202,8 @@ fn tagging_report(ds: &Dataset, labels: &[String], scores: &TrackScores) -> genr
 }
 
 pub fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
+    // A device that is not there stops the run before minutes of dataset preparation.
+    args.device.device.burn_device()?;
     let mut ds = open_source(&args.source)?;
     let (_, preset, _) = model_and_input(&args, ds.kind)?;
     let reads_lyrics = preset == InputPreset::Lyrics || !args.lyrics.is_empty();
@@ -250,7 +252,7 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path, bags:
     let (arch, preset, model_name) = model_and_input(args, ds.kind)?;
     // The parent's network, weights and input normalisation, when starting from one.
     let parent = match &args.init_from {
-        Some(p) => Some(genrecast_models::load_trainable(p, &Device::flex().autodiff())?),
+        Some(p) => Some(genrecast_models::load_trainable(p, &args.device.device.burn_training_device()?)?),
         None => None,
     };
     let mut spec = match (&parent, preset) {
@@ -378,7 +380,7 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path, bags:
         class_weights: weights,
         seed: args.seed,
     };
-    let device = Device::flex().autodiff();
+    let device = args.device.device.burn_training_device()?;
     let (net, parent) = match parent {
         None => (network.init_seeded(&device, args.seed)?, None),
         Some((net, card)) => {
@@ -415,7 +417,7 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path, bags:
     )?;
     pb.finish_and_clear();
     let train_seconds = start.elapsed().as_secs_f64();
-    let infer = Device::flex();
+    let infer = args.device.device.burn_device()?;
     let side = if fold.test.is_empty() { "valid" } else { "test" };
     // The summary is printed after the model is saved: a closed stdout (`| head -1`) or a
     // full disk must not cost the model.
@@ -492,7 +494,7 @@ enum Evaluated {
 }
 
 pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
-    let infer = Device::flex();
+    let infer = args.device.device.burn_device()?;
     let name = args.model.to_string_lossy().into_owned();
     let (model, card) = if name == ZERO_SHOT {
         let zs = genrecast_models::ZeroShot::msd_to_gtzan(&infer)?;
@@ -651,10 +653,15 @@ fn zero_shot_card(zs: &genrecast_models::ZeroShot) -> ModelCard {
     }
 }
 
-/// `genrecast bench model`: median seconds of a training step and of inference at one batch.
+/// `genrecast bench model`: median seconds of a training step and of inference at one batch,
+/// or musicnn's patches per second, or a trained model end to end on a file, on `--device`.
 pub fn bench_model(args: crate::args::BenchModelArgs) -> anyhow::Result<ExitCode> {
+    let on = args.device.device;
+    let threads = rayon::current_num_threads();
+    // What the numbers ran on, stated with each of them.
+    let ran_on = if on.is_gpu() { on.describe() } else { format!("burn 0.22.1 flex, CPU, {threads} thread(s)") };
     if let (Some(clip), Some(model)) = (&args.clip, &args.trained) {
-        let c = genrecast_models::Classifier::open(model)?;
+        let c = genrecast_models::Classifier::open_on(model, on)?;
         let mut times = Vec::new();
         let mut duration = 0.0;
         for i in 0..=args.steps {
@@ -665,16 +672,35 @@ pub fn bench_model(args: crate::args::BenchModelArgs) -> anyhow::Result<ExitCode
                 times.push(start.elapsed().as_secs_f64());
             }
         }
-        outln!("{model} on {} ({duration:.1} s of audio, {} thread(s)): {:.3} s per file end to end (median of {})", clip.display(), rayon::current_num_threads(), genrecast_eval::median(&times), args.steps);
+        let median = genrecast_eval::median(&times);
+        if args.json {
+            outln!("{}", serde_json::json!({ "model": model, "clip": clip, "device": on.to_string(), "ran_on": ran_on, "audio_seconds": duration, "seconds_per_file": times, "median_seconds_per_file": median }));
+        } else {
+            outln!("{model} on {} ({duration:.1} s of audio, {ran_on}): {median:.3} s per file end to end, {:.2} files/s (median of {})", clip.display(), 1.0 / median, args.steps);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Ok(backbone) = args.model.parse::<genrecast_models::Backbone>() {
+        let times = genrecast_models::time_musicnn(on, backbone, args.batch, args.steps)?;
+        let median = genrecast_eval::median(&times);
+        let per_s = args.batch as f64 / median;
+        if args.json {
+            outln!("{}", serde_json::json!({ "model": backbone.name(), "device": on.to_string(), "ran_on": ran_on, "batch": args.batch, "seconds_per_pass": times, "patches_per_second": per_s }));
+        } else {
+            outln!("{} ({ran_on}), batch {} of 3 s patches (187x96 log-mel): {median:.3} s per pass, {per_s:.1} patches/s (median of {})", backbone.name(), args.batch, args.steps);
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let arch: Architecture = args.model.parse()?;
-    let t = genrecast_models::time_steps(arch, args.features, args.frames, args.batch, args.steps)?;
+    let t = genrecast_models::time_steps(on, arch, args.features, args.frames, args.batch, args.steps)?;
     let (train, infer) = (t.train_median(), t.infer_median());
+    if args.json {
+        outln!("{}", serde_json::json!({ "model": args.model, "device": on.to_string(), "ran_on": ran_on, "batch": args.batch, "input": [1, args.features, args.frames], "train_step_seconds": t.train, "inference_seconds": t.infer, "median_train_step_seconds": train, "median_inference_seconds": infer, "losses": t.losses }));
+        return Ok(ExitCode::SUCCESS);
+    }
     outln!(
-        "{} (burn 0.22.1 flex, CPU, {} thread(s)), batch {} of 1x{}x{}: training step {train:.3} s, inference {infer:.3} s (median of {})",
+        "{} ({ran_on}), batch {} of 1x{}x{}: training step {train:.3} s, inference {infer:.3} s (median of {})",
         args.model,
-        rayon::current_num_threads(),
         args.batch,
         args.features,
         args.frames,

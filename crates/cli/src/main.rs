@@ -119,7 +119,8 @@ fn serve(args: args::ServeArgs) -> anyhow::Result<ExitCode> {
     let seconds = |v: f64, flag: &str| std::time::Duration::try_from_secs_f64(v).map_err(|_| anyhow::anyhow!("{flag} {v}: too large"));
     let timeout = seconds(args.timeout_s, "--timeout-s")?;
     let upload_timeout = seconds(args.upload_timeout_s, "--upload-timeout-s")?;
-    let mut config = genrecast_server::ServerConfig { model: args.model, root: args.root, max_upload_bytes: (args.max_upload_mb * 1024.0 * 1024.0) as usize, max_audio_seconds: args.max_seconds, timeout, library: args.db, max_queue: args.max_queue, max_buffered_bytes: (buffered_mb * 1024.0 * 1024.0) as usize, upload_timeout, ..Default::default() };
+    args.device.device.burn_device()?;
+    let mut config = genrecast_server::ServerConfig { model: args.model, root: args.root, max_upload_bytes: (args.max_upload_mb * 1024.0 * 1024.0) as usize, max_audio_seconds: args.max_seconds, timeout, library: args.db, max_queue: args.max_queue, max_buffered_bytes: (buffered_mb * 1024.0 * 1024.0) as usize, upload_timeout, device: args.device.device, ..Default::default() };
     if let Some(j) = args.max_jobs {
         config.max_jobs = j.max(1);
     }

@@ -284,3 +284,45 @@ fn bench_memory_reports_each_command_on_each_file() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["runs"][0]["ok"], false, "{v}");
 }
+
+/// `--device`: `cpu` is the default path (same probabilities as no flag); a GPU this build or
+/// machine does not have is refused on every command that runs a network, naming what is
+/// missing, before any output or database is written, and never by quietly using the CPU.
+#[test]
+fn device_choice_is_explicit_and_a_missing_gpu_is_named() {
+    let song = example_song().display().to_string();
+    let default = json(&["classify", &song, "--format", "json"]);
+    let on_cpu = json(&["classify", &song, "--format", "json", "--device", "cpu"]);
+    assert_eq!(default["files"][0]["probabilities"], on_cpu["files"][0]["probabilities"]);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("lib.sqlite").display().to_string();
+    let out_dir = dir.path().join("model").display().to_string();
+    let data = repo().join("crates/cli/tests/hostile").display().to_string();
+    let runs: [Vec<&str>; 7] = [
+        vec!["classify", &song],
+        vec!["tag", &song],
+        vec!["index", &song, "--db", &db],
+        vec!["serve", "--addr", "127.0.0.1:0"],
+        vec!["train", &data, "--out", &out_dir],
+        vec!["eval", "--model", "genre-gtzan", &data],
+        vec!["bench", "model"],
+    ];
+    for args in runs {
+        let mut args = args.clone();
+        args.extend(["--device", "cuda:1"]);
+        let out = genrecast(&args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?} printed before refusing");
+        // Without the `cuda` feature (CI), the build is what is missing; with it, on a machine
+        // without the GPU, the driver, NVRTC or the GPU number is named.
+        let named = if cfg!(feature = "cuda") { err.contains("cuda:1") } else { err.contains("--features cuda") };
+        assert!(named && !err.contains("panicked"), "{args:?}: {err}");
+    }
+    assert!(std::fs::read_dir(dir.path()).expect("dir").next().is_none(), "nothing may be written");
+
+    let out = genrecast(&["classify", &song, "--device", "gpu"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("expected cpu, cuda or cuda:N"), "{}", text(&out.stderr));
+}

@@ -4,14 +4,14 @@
 //! CNN is timed in Keras in the same run and the ratio printed. Pin to one core to compare
 //! per-core speed: `taskset -c 0 env RAYON_NUM_THREADS=1 cargo bench -p genrecast-models`.
 
-use genrecast_models::{time_steps, Architecture};
+use genrecast_models::{time_steps, Architecture, ComputeDevice};
 
 fn main() {
     // `cargo test --benches` runs this too; keep that quick.
     let steps = if std::env::args().any(|a| a == "--bench") { 5 } else { 1 };
     let mut cnn2d = None;
     for (name, arch) in [("cnn2d", Architecture::Cnn2d), ("crnn", Architecture::Crnn)] {
-        match time_steps(arch, 128, 128, 32, steps) {
+        match time_steps(ComputeDevice::Cpu, arch, 128, 128, 32, steps) {
             Ok(t) => {
                 println!("{name}: batch 32 of 1x128x128, training step {:.3} s, inference {:.3} s (median of {steps}, {} rayon threads)", t.train_median(), t.infer_median(), rayon::current_num_threads());
                 if arch == Architecture::Cnn2d {

@@ -27,7 +27,7 @@ use crate::inputs::{crop, input_matrix, window_starts};
 use crate::musicnn::{Backbone, Musicnn, Precision, PATCH_SECONDS};
 use crate::network::GenreNet;
 use crate::train::{probabilities, Task};
-use crate::{Error, Result};
+use crate::{ComputeDevice, Error, Result};
 
 /// A model compiled into the binary.
 #[derive(Clone, Copy, Debug)]
@@ -259,6 +259,16 @@ pub fn spread(n: usize, max: Option<usize>) -> Vec<usize> {
 /// Windows per forward pass of a [`GenreNet`]: bounds the activations of a long song.
 const FORWARD_BATCH: usize = 64;
 
+/// A shipped musicnn on `device`: f32 on a GPU, where the int8 front end (a CPU kernel) would
+/// send every patch back to the host.
+fn musicnn_on(backbone: Backbone, on: ComputeDevice, device: &Device) -> Result<Musicnn> {
+    let mut net = Musicnn::pretrained(backbone, device)?;
+    if on.is_gpu() {
+        net.set_precision(Precision::F32);
+    }
+    Ok(net)
+}
+
 /// A loaded model with its input pipeline.
 pub struct Classifier {
     net: GenreNet,
@@ -278,7 +288,16 @@ impl Classifier {
     /// [`Error::Checkpoint`] for a directory that is not a valid model, [`Error::Config`] for a
     /// name that is neither.
     pub fn open(name_or_dir: &str) -> Result<Self> {
-        let device = Device::flex();
+        Self::open_on(name_or_dir, ComputeDevice::Cpu)
+    }
+
+    /// As [`open`](Self::open), with the network on `on`. On a GPU a musicnn backbone computes
+    /// in f32 (the int8 front end is a CPU kernel) and takes its patches in larger batches.
+    ///
+    /// # Errors
+    /// As [`open`](Self::open), and [`Error::Device`] for a device that is not there.
+    pub fn open_on(name_or_dir: &str, on: ComputeDevice) -> Result<Self> {
+        let device = on.burn_device()?;
         let (net, card) = match find_model(name_or_dir)? {
             ModelSource::Builtin(m) => m.load(&device)?,
             ModelSource::Dir(dir) => load_dir(dir, &device)?,
@@ -297,7 +316,7 @@ impl Classifier {
             )));
         }
         let backbone = match card.input.preset.backbone() {
-            Some(b) => Some((Musicnn::pretrained(b, &device)?, MusicnnFrontEnd::new().map_err(|e| Error::Config(e.to_string()))?)),
+            Some(b) => Some((musicnn_on(b, on, &device)?, MusicnnFrontEnd::new().map_err(|e| Error::Config(e.to_string()))?)),
             None => None,
         };
         let features = if backbone.is_none() {
@@ -322,8 +341,12 @@ impl Classifier {
     }
 
     /// Sets the arithmetic of the backbone's front end (default [`Precision::Int8`]); models
-    /// without a pretrained backbone compute in f32 whatever this says.
+    /// without a pretrained backbone, and every model on a GPU, compute in f32 whatever this
+    /// says.
     pub fn set_precision(&mut self, precision: Precision) {
+        if !crate::device::is_cpu(&self.device) {
+            return;
+        }
         if let Some((net, _)) = &mut self.backbone {
             net.set_precision(precision);
         }
@@ -507,8 +530,17 @@ impl Tagger {
     /// # Errors
     /// Never for the shipped weights.
     pub fn open(backbone: Backbone) -> Result<Self> {
-        let device = Device::flex();
-        Ok(Self { net: Musicnn::pretrained(backbone, &device)?, front: MusicnnFrontEnd::new().map_err(|e| Error::Config(e.to_string()))?, device, max_windows: Some(DEFAULT_MAX_WINDOWS), stream_above: crate::STREAM_ABOVE_SECONDS })
+        Self::open_on(backbone, ComputeDevice::Cpu)
+    }
+
+    /// As [`open`](Self::open), with the network on `on` (f32 on a GPU, as for
+    /// [`Classifier::open_on`]).
+    ///
+    /// # Errors
+    /// [`Error::Device`] for a device that is not there.
+    pub fn open_on(backbone: Backbone, on: ComputeDevice) -> Result<Self> {
+        let device = on.burn_device()?;
+        Ok(Self { net: musicnn_on(backbone, on, &device)?, front: MusicnnFrontEnd::new().map_err(|e| Error::Config(e.to_string()))?, device, max_windows: Some(DEFAULT_MAX_WINDOWS), stream_above: crate::STREAM_ABOVE_SECONDS })
     }
 
     /// Files declared longer than `seconds` are tagged as they decode, in flat memory, with
@@ -524,8 +556,11 @@ impl Tagger {
         self.max_windows = max;
     }
 
-    /// Sets the arithmetic of the front end (default [`Precision::Int8`]).
+    /// Sets the arithmetic of the front end (default [`Precision::Int8`]; always f32 on a GPU).
     pub fn set_precision(&mut self, precision: Precision) {
+        if !crate::device::is_cpu(&self.device) {
+            return;
+        }
         self.net.set_precision(precision);
     }
 

@@ -28,6 +28,10 @@ pub enum Error {
     /// Training data problems (no tracks, one class, ...).
     #[error("{0}")]
     Data(String),
+    /// A compute device that is not there (no `cuda` build, driver, NVRTC or GPU) or not
+    /// understood.
+    #[error("{0}")]
+    Device(String),
 }
 
 /// `Result` with this crate's [`Error`].

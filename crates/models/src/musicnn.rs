@@ -384,6 +384,8 @@ impl Musicnn {
     pub fn forward(&self, x: Tensor<3>) -> MusicnnOutput {
         match self.precision {
             Precision::F32 => self.forward_rest(self.front_f32(x)),
+            // The int8 kernel runs on the CPU: a GPU's patches stay there, in f32.
+            Precision::Int8 if !crate::device::is_cpu(&x.device()) => self.forward_rest(self.front_f32(x)),
             Precision::Int8 => {
                 let [b, t, f] = x.dims();
                 let device = x.device();
@@ -509,7 +511,11 @@ impl Musicnn {
         // f32: one patch at a time, as larger batches only add page faults (buffers of tens of
         // MB allocated and returned per call) and cost 2x on one core. int8: a few patches at
         // a time, their front ends in parallel, so that one long song keeps every core busy.
-        let batch = match self.precision {
+        // A GPU takes many patches per pass, in f32 (the int8 kernel runs on the CPU).
+        let on_cpu = crate::device::is_cpu(device);
+        let precision = if on_cpu { self.precision } else { Precision::F32 };
+        let batch = match precision {
+            _ if !on_cpu => GPU_BATCH,
             Precision::F32 => 1,
             Precision::Int8 => INT8_BATCH,
         };
@@ -517,7 +523,7 @@ impl Musicnn {
         for chunk in which.chunks(batch) {
             let data: Vec<f32> = chunk.iter().flat_map(|&p| patch(input, p)).collect();
             let shape = [chunk.len(), PATCH_FRAMES, input.rows];
-            let o = match self.precision {
+            let o = match precision {
                 Precision::F32 => self.forward_rest(self.front_f32(Tensor::<3>::from_data(TensorData::new(data, shape), device))),
                 Precision::Int8 => self.forward_int8(&data, shape, device, kernel),
             };
@@ -534,6 +540,9 @@ impl Musicnn {
 
 /// Patches per int8 pass in [`Musicnn::analyse_patches`].
 const INT8_BATCH: usize = 8;
+
+/// Patches per pass on a GPU in [`Musicnn::analyse_patches`] (a 10-minute song is 200).
+const GPU_BATCH: usize = 64;
 
 /// conv2d -> ReLU -> batch norm -> max over the frequency axis: `[b, 1, t, f]` to `[b, c, t]`.
 fn conv_relu_bn_maxfreq(x: Tensor<4>, block: &ConvBn<4>, time_pad: (usize, usize)) -> Tensor<3> {

@@ -175,8 +175,15 @@ impl NetworkConfig {
     /// As [`NetworkConfig::validate`].
     pub fn init_seeded(&self, device: &Device, seed: u64) -> crate::Result<GenreNet> {
         let _guard = crate::backend_rng_lock();
-        device.seed(seed);
-        self.build(device)
+        if crate::device::is_cpu(device) {
+            device.seed(seed);
+            return self.build(device);
+        }
+        // Weights are drawn by the CPU backend and then moved, so that a seed gives the same
+        // network on every device (each backend has its own random generator).
+        let cpu = if device.is_autodiff() { Device::flex().autodiff() } else { Device::flex() };
+        cpu.seed(seed);
+        Ok(self.build(&cpu)?.to_device(device))
     }
 
     /// Builds the network with fresh weights on `device`.
@@ -260,9 +267,12 @@ impl GenreNet {
     pub fn with_new_head(mut self, n_outputs: usize, device: &Device, seed: u64) -> Self {
         let [embedding, _] = self.head.weight.dims();
         let _guard = crate::backend_rng_lock();
-        device.seed(seed);
-        self.head = LinearConfig::new(embedding, n_outputs).init(device);
-        self.head.visit(&mut Materialize);
+        // As in `init_seeded`: drawn on the CPU, so the seed means the same head everywhere.
+        let cpu = if crate::device::is_cpu(device) { device.clone() } else if device.is_autodiff() { Device::flex().autodiff() } else { Device::flex() };
+        cpu.seed(seed);
+        let head = LinearConfig::new(embedding, n_outputs).init(&cpu);
+        head.visit(&mut Materialize);
+        self.head = if crate::device::is_cpu(device) { head } else { head.to_device(device) };
         self
     }
 

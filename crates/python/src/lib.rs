@@ -154,14 +154,16 @@ fn extractor(sr: u32) -> Result<Arc<FeatureExtractor>, String> {
     Ok(fx)
 }
 
-/// Model(name="genre-gtzan", max_windows=32, precision="int8")
+/// Model(name="genre-gtzan", max_windows=32, precision="int8", device="cpu")
 ///
 /// A genre model kept open: a built-in name (`genrecast models` lists them) or a model folder
 /// written by `genrecast train` or `genrecast models export`. Thread-safe. `max_windows`: judge
 /// a long song from at most this many 3 s windows spread evenly over it (0 or None: every
 /// window), as the CLI's `--max-windows`. `precision` is the arithmetic of the musicnn
 /// backbone's front end, as the CLI's `--precision`: "int8" (fast, taggrams within 0.03 of
-/// musicnn's) or "f32" (exact).
+/// musicnn's) or "f32" (exact; always so on a GPU). `device`, as the CLI's `--device`: "cpu"
+/// or "cuda[:N]" (an NVIDIA GPU, in a build with the `cuda` feature); a GPU that is not there
+/// raises ValueError naming what is missing.
 #[pyclass(frozen)]
 struct Model {
     name: String,
@@ -169,6 +171,7 @@ struct Model {
     tag_names: Vec<String>,
     trained_on: String,
     precision: genrecast_models::Precision,
+    device: genrecast_models::ComputeDevice,
     max_windows: Option<usize>,
     inner: Mutex<Classifier>,
 }
@@ -176,18 +179,21 @@ struct Model {
 #[pymethods]
 impl Model {
     #[new]
-    #[pyo3(signature = (name=genrecast_models::DEFAULT_MODEL.to_owned(), max_windows=Some(genrecast_models::DEFAULT_MAX_WINDOWS), precision="int8"), text_signature = "(name='genre-gtzan', max_windows=32, precision='int8')")]
-    fn new(py: Python<'_>, name: String, max_windows: Option<usize>, precision: &str) -> PyResult<Self> {
+    #[pyo3(signature = (name=genrecast_models::DEFAULT_MODEL.to_owned(), max_windows=Some(genrecast_models::DEFAULT_MAX_WINDOWS), precision="int8", device="cpu"), text_signature = "(name='genre-gtzan', max_windows=32, precision='int8', device='cpu')")]
+    fn new(py: Python<'_>, name: String, max_windows: Option<usize>, precision: &str, device: &str) -> PyResult<Self> {
         let precision: genrecast_models::Precision = precision.parse().map_err(value_error)?;
-        let mut classifier = py.detach(|| Classifier::open(&name)).map_err(value_error)?;
+        let device: genrecast_models::ComputeDevice = device.parse().map_err(value_error)?;
+        let mut classifier = py.detach(|| Classifier::open_on(&name, device)).map_err(value_error)?;
         classifier.set_precision(precision);
+        // What it computes in: f32 on a GPU, whatever was asked.
+        let precision = if device.is_gpu() { genrecast_models::Precision::F32 } else { precision };
         // 0 or None: every window, as the CLI's --max-windows 0.
         let max_windows = max_windows.filter(|&m| m > 0);
         classifier.set_max_windows(max_windows);
         let trained_on = classifier.card().trained_on.to_string();
         let labels = classifier.labels().to_vec();
         let tag_names = classifier.tag_names().map(<[String]>::to_vec).unwrap_or_default();
-        Ok(Self { name, labels, tag_names, trained_on, precision, max_windows, inner: Mutex::new(classifier) })
+        Ok(Self { name, labels, tag_names, trained_on, precision, device, max_windows, inner: Mutex::new(classifier) })
     }
 
     /// The model's name.
@@ -200,6 +206,12 @@ impl Model {
     #[getter]
     fn precision(&self) -> &'static str {
         self.precision.name()
+    }
+
+    /// Where the model runs: "cpu" or "cuda:N".
+    #[getter]
+    fn device(&self) -> String {
+        self.device.to_string()
     }
 
     /// The most windows a song is judged from (None: every window).
@@ -331,10 +343,11 @@ static OPEN: Mutex<Vec<Py<Model>>> = Mutex::new(Vec::new());
 fn model_named(py: Python<'_>, name: &str, max_windows: Option<usize>, precision: &str) -> PyResult<Py<Model>> {
     let max_windows = max_windows.filter(|&m| m > 0);
     let mut open = OPEN.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(m) = open.iter().find(|m| (m.get().name.as_str(), m.get().max_windows, m.get().precision.name()) == (name, max_windows, precision)) {
+    // The module-level functions run on the CPU; a GPU is asked for with `Model(device=...)`.
+    if let Some(m) = open.iter().find(|m| (m.get().name.as_str(), m.get().max_windows, m.get().precision.name(), m.get().device) == (name, max_windows, precision, genrecast_models::ComputeDevice::Cpu)) {
         return Ok(m.clone_ref(py));
     }
-    let m = Py::new(py, Model::new(py, name.to_owned(), max_windows, precision)?)?;
+    let m = Py::new(py, Model::new(py, name.to_owned(), max_windows, precision, "cpu")?)?;
     open.push(m.clone_ref(py));
     Ok(m)
 }

@@ -89,6 +89,18 @@ def test_model_embeds_and_runs_threads_in_parallel():
     assert all(r == results[0] for r in results)
 
 
+def test_model_takes_the_clis_device():
+    model = genrecast.Model(device="cpu")
+    assert model.device == "cpu"
+    assert model.classify(SONG)["probabilities"] == genrecast.Model().classify(SONG)["probabilities"]
+    # This wheel is built without the `cuda` feature: asking for a GPU names what is missing
+    # instead of quietly running on the CPU.
+    with pytest.raises(ValueError, match="--features cuda"):
+        genrecast.Model(device="cuda:0")
+    with pytest.raises(ValueError, match="expected cpu, cuda or cuda:N"):
+        genrecast.Model(device="gpu")
+
+
 def test_model_takes_the_clis_precision():
     fast, exact = genrecast.Model(), genrecast.Model(precision="f32")
     assert (fast.precision, exact.precision) == ("int8", "f32")

@@ -67,6 +67,8 @@ pub struct ServerConfig {
     pub max_buffered_bytes: usize,
     /// Time allowed to receive one upload body; a slower one gets 408. Default: 60 s.
     pub upload_timeout: Duration,
+    /// Where the model runs. Default: the CPU.
+    pub device: genrecast_models::ComputeDevice,
 }
 
 impl Default for ServerConfig {
@@ -82,6 +84,7 @@ impl Default for ServerConfig {
             library: None,
             max_buffered_bytes: 200 << 20,
             upload_timeout: Duration::from_secs(60),
+            device: genrecast_models::ComputeDevice::Cpu,
         }
     }
 }
@@ -143,7 +146,7 @@ const MEL_COLUMNS: usize = 600;
 /// [`ServerError::Model`] for a model that does not open; [`ServerError::Root`] for a root
 /// that does not resolve.
 pub fn router(config: ServerConfig) -> Result<Router, ServerError> {
-    let first = Classifier::open(&config.model).map_err(|e| ServerError::Model(e.to_string()))?;
+    let first = Classifier::open_on(&config.model, config.device).map_err(|e| ServerError::Model(e.to_string()))?;
     let trained_on = first.card().trained_on.to_string();
     let embedding_scale = first.card().embedding_scale.as_ref().map(genrecast_models::EmbeddingScale::standardizer);
     let labels = first.labels().to_vec();
@@ -516,7 +519,7 @@ async fn analyse(s: &Arc<AppState>, q: Source, body: Bytes) -> Result<(Predictio
         let model = state.pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let model = match model {
             Some(m) => m,
-            None => Classifier::open(&state.config.model).map_err(|e| e.to_string())?,
+            None => Classifier::open_on(&state.config.model, state.config.device).map_err(|e| e.to_string())?,
         };
         let r = load_and_classify(&model, &path, q.mel.then_some(&state.display)).map_err(|e| strip_path(&e, &path, &shown_in_worker));
         state.pool.lock().unwrap_or_else(|p| p.into_inner()).push(model);
