@@ -62,7 +62,7 @@ const BLUES: [[f64; 3]; 9] = [
 
 /// A continuous colour map: a value in 0..=1 (clamped; NaN is the lowest colour) to a colour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ColourMap {
+pub(crate) enum ColourMap {
     /// matplotlib's `magma`, dark to bright.
     Magma,
     /// Moreland's diverging `coolwarm`, blue to red through grey.

@@ -27,7 +27,6 @@ mod curves;
 mod heatmap;
 
 pub use bars::bar_chart;
-pub use colour::ColourMap;
 pub use confusion::confusion_heatmap;
 pub use curves::{pr_curves, roc_curves, training_curves, Curve, Epoch};
 pub use heatmap::{matrix_heatmap, Rows};
