@@ -11,6 +11,7 @@ use genrecast_audio::{load, resample, LoadOptions, ResampleQuality};
 use genrecast_features::{FeatureConfig, FeatureExtractor, FeatureKind};
 use genrecast_library::{map::MapPoint, FileStatus, Library, Metric, Spacing, Standardizer, Track, TrackRecord};
 use genrecast_models::{summary_vector, summary_vector_file, Aggregation, Classifier};
+use genrecast_plots::Rows;
 use rayon::prelude::*;
 
 use crate::args::{IndexArgs, LibraryQuery, MapArgs, PlaylistArgs, PlotArgs, ResultFormat, SimilarArgs};
@@ -455,9 +456,10 @@ pub fn map(args: MapArgs) -> anyhow::Result<ExitCode> {
 pub fn plot(args: PlotArgs) -> anyhow::Result<ExitCode> {
     let (files, walk_errors) = inputs::expand(&args.songs);
     let mut failures = Failures::from_walk_errors(walk_errors);
-    let fx = FeatureExtractor::new(FeatureConfig::default())?;
+    let cfg = FeatureConfig::default();
+    let fx = FeatureExtractor::new(cfg.clone())?;
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    let seconds_per_col = 512.0 / 22_050.0;
+    let seconds_per_col = cfg.hop_length as f64 / f64::from(cfg.sr);
     let stem_of = |f: &Path| f.file_stem().map_or_else(|| "song".into(), |s| s.to_string_lossy().into_owned());
     let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for file in &files {
@@ -469,17 +471,17 @@ pub fn plot(args: PlotArgs) -> anyhow::Result<ExitCode> {
             stem = format!("{stem}-{n}");
         }
         let drawn = (|| -> anyhow::Result<()> {
-            let wave = load(file, &LoadOptions { sample_rate: Some(22_050), duration: args.duration, ..LoadOptions::default() })?;
+            let wave = load(file, &LoadOptions { sample_rate: Some(cfg.sr), duration: args.duration, ..LoadOptions::default() })?;
             for what in &args.what {
-                let (kind, row_label) = match what.as_str() {
-                    "mel" => (FeatureKind::MelDb, "mel band (dB)"),
-                    "chroma" => (FeatureKind::Chroma, "pitch class (C..B)"),
-                    _ => (FeatureKind::Mfcc, "MFCC"),
+                let (kind, rows, name) = match what.as_str() {
+                    "mel" => (FeatureKind::MelDb, Rows::MelDb { fmin: cfg.fmin, fmax: cfg.fmax.unwrap_or(f64::from(cfg.sr) / 2.0) }, "mel spectrogram"),
+                    "chroma" => (FeatureKind::Chroma, Rows::Chroma, "chroma"),
+                    _ => (FeatureKind::Mfcc, Rows::Mfcc, "MFCC"),
                 };
                 let set = fx.extract(&wave.samples, &[kind]).with_context(|| crate::names::display(file))?;
                 let m = &set[&kind];
                 let path = args.out.join(format!("{stem}-{what}.{}", args.format));
-                genrecast_plots::matrix_heatmap(&path, &format!("{stem}: {what}"), &m.data, m.rows, m.cols, seconds_per_col, row_label).with_context(|| path.display().to_string())?;
+                genrecast_plots::matrix_heatmap(&path, &format!("{stem}: {name}"), &m.data, m.rows, m.cols, seconds_per_col, &rows).with_context(|| path.display().to_string())?;
                 outln!("{}", path.display());
             }
             Ok(())

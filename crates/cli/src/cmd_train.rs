@@ -530,8 +530,11 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     if known == 0 {
         bail!("none of the {} tracks to score carries a label the model knows (the model's: {}; the dataset's include: {})", side.len(), card.labels.join(", "), unknown.iter().take(10).copied().collect::<Vec<_>>().join(", "));
     }
+    // What is said here, the report says too.
+    let mut notes: Vec<String> = Vec::new();
     if !unknown.is_empty() && card.task == Task::SingleLabel {
-        eprintln!("warning: {} labels the model does not know are counted as errors: {:?}", unknown.len(), unknown);
+        notes.push(format!("{} labels the model does not know are counted as errors: {:?}", unknown.len(), unknown));
+        eprintln!("warning: {}", notes[notes.len() - 1]);
     }
     // Never score a model on what it learned from.
     let clips: BTreeSet<&str> = card.trained_on.clips.iter().map(String::as_str).collect();
@@ -540,7 +543,8 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let selected: BTreeSet<&str> = card.trained_on.valid_clips.iter().map(String::as_str).collect();
     let on_valid = side.iter().filter(|&&i| selected.contains(ds.tracks[i].clip.as_str())).count();
     if on_valid > 0 {
-        eprintln!("note: {on_valid} of these tracks chose the model's epoch (its validation side): their score is optimistic");
+        notes.push(format!("{on_valid} of these tracks chose the model's epoch (its validation side): their score is optimistic"));
+        eprintln!("note: {}", notes[notes.len() - 1]);
     }
     if !leaked.is_empty() {
         let msg = format!("{} evaluation tracks share a clip or artist with the model's training data (e.g. {})", leaked.len(), leaked[0]);
@@ -548,6 +552,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
             bail!("{msg}; pass --allow-leakage to evaluate anyway");
         }
         eprintln!("warning: {msg}");
+        notes.push(msg);
     }
     let cache = args.cache.open()?;
     let mut failures = Vec::new();
@@ -583,9 +588,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
             out!("{}", r.to_markdown());
         }
         if let Some(dir) = &args.report {
-            std::fs::create_dir_all(dir)?;
-            genrecast_features::write_atomic(&dir.join("report.md"), |w| w.write_all(format!("# {} on {} {}\n\n{}", args.model.display(), ds.root.display(), fold.name, r.to_markdown()).as_bytes()))?;
-            genrecast_features::write_atomic(&dir.join("report.json"), |w| w.write_all(serde_json::to_string_pretty(&r).unwrap_or_default().as_bytes()))?;
+            crate::eval_report::write_tagging_report(dir, &format!("{} on {} {}", args.model.display(), ds.root.display(), fold.name), &r)?;
         }
         return Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) });
     }
@@ -608,19 +611,33 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
             "inference_seconds": seconds, "failed_files": failures,
         });
         outln!("{}", serde_json::to_string_pretty(&v)?);
-    } else {
-        outln!("{} (trained on {} {}) on {} {}: {} tracks", args.model.display(), card.trained_on.dataset_name(), card.trained_on.split, ds.root.display(), fold.name, cm.total());
+    }
+    let headline = format!("{} (trained on {} {}) on {} {}: {} tracks", args.model.display(), card.trained_on.dataset_name(), card.trained_on.split, ds.root.display(), fold.name, cm.total());
+    let ms_per_track = seconds * 1000.0 / scores.tracks.len().max(1) as f64;
+    if !args.json {
+        outln!("{headline}");
         outln!("accuracy {:.3}, balanced accuracy {:.3}, macro F1 {:.3} (crop predictions averaged per track)", cm.accuracy(), cm.balanced_accuracy(), cm.macro_f1());
         out!("{}", cm.to_table(&card.labels));
         for (k, (c, n)) in &variants {
             outln!("  variant {k}: {c}/{n} correct");
         }
-        outln!("inference: {:.1} ms per track", seconds * 1000.0 / scores.tracks.len().max(1) as f64);
+        outln!("inference: {ms_per_track:.1} ms per track");
     }
     if let Some(dir) = &args.report {
         let title = format!("{} on {} {}", args.model.display(), ds.root.display(), fold.name);
         let history = args.model.join("history.csv");
-        crate::eval_report::write_eval_report(dir, &title, &ds, &card.labels, &scores.tracks, &scores.probs, history.is_file().then_some(history.as_path()))?;
+        if !failures.is_empty() {
+            notes.push(format!("{} files could not be read and are left out (e.g. {})", failures.len(), failures[0]));
+        }
+        let ctx = crate::eval_report::EvalContext {
+            headline,
+            variants: &variants,
+            notes: &notes,
+            ms_per_track,
+            history: history.is_file().then_some(history.as_path()),
+            best_epoch: (card.best_epoch > 0).then_some(card.best_epoch),
+        };
+        crate::eval_report::write_eval_report(dir, &title, &ds, &card.labels, &scores.tracks, &scores.probs, &ctx)?;
         eprintln!("report written to {}", dir.display());
     }
     Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })

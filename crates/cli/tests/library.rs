@@ -489,3 +489,68 @@ fn plot_takes_several_songs_and_checks_what_first() {
     assert_eq!(drawn.len(), 5, "four genres and the copy: {drawn:?}");
     assert!(drawn.contains(&format!("{stem}-mel.png")) && drawn.contains(&format!("{stem}-2-mel.png")), "{drawn:?}");
 }
+
+/// `plot` draws the example song as librosa's specshow would: PNGs with Hz, note-name and
+/// coefficient axes and a colour bar (checked by what the image holds, not pixel by pixel).
+#[test]
+fn plot_draws_the_example_song_with_axes_and_colour_bars() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = bin().args(["plot", "--what", "mel,chroma,mfcc", "--duration", "20", "--out"]).arg(tmp.path()).arg(example_song()).output().expect("plot");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for what in ["mel", "chroma", "mfcc"] {
+        let png = tmp.path().join(format!("muldjord-chaos-god-excerpt-{what}.png"));
+        let (w, h, colours) = png_facts(&std::fs::read(&png).expect("png"));
+        // 20 s is 862 frames: a pixel column each, plus axes and the colour bar.
+        assert!((1000..1300).contains(&w) && (300..800).contains(&h), "{what}: {w} x {h}");
+        assert!(colours > 100, "{what}: {colours} colours");
+    }
+    let out = bin().args(["plot", "--what", "mel,chroma", "--format", "svg", "--duration", "20", "--out"]).arg(tmp.path()).arg(example_song()).output().expect("plot");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let texts = |what: &str| -> Vec<String> {
+        let svg = std::fs::read_to_string(tmp.path().join(format!("muldjord-chaos-god-excerpt-{what}.svg"))).expect("svg");
+        svg.split("<text").skip(1).filter_map(|t| Some(t.split_once('>')?.1.split("</text>").next()?.trim().to_string())).collect()
+    };
+    let mel = texts("mel");
+    for label in ["Hz", "512", "2048", "8192", "+0 dB", "-80 dB", "time (s)"] {
+        assert!(mel.iter().any(|t| t == label), "no {label}: {mel:?}");
+    }
+    let chroma = texts("chroma");
+    assert!(["C", "C#", "B", "pitch class"].iter().all(|l| chroma.iter().any(|t| t == l)), "{chroma:?}");
+}
+
+/// The SVG of a 10-minute song embeds its spectrogram as one PNG instead of a rectangle per
+/// cell (it was 1.6 million `<rect>`s and 137 MB for 5 minutes), and stays under 2 MB.
+#[test]
+fn plot_svg_of_a_ten_minute_song_is_small() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (sr, seconds) = (22_050u32, 600u32);
+    let song = tmp.path().join("ten-minutes.wav");
+    // A tone gliding up and down over noise, so that the image is no flat colour.
+    let mut seed = 7u32;
+    let samples = (0..sr * seconds).map(move |i| {
+        let t = f64::from(i) / f64::from(sr);
+        seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        let glide = 300.0 + 250.0 * (t / 7.0).sin();
+        (128.0 + 55.0 * (2.0 * std::f64::consts::PI * glide * t).sin() + f64::from(seed >> 28) - 8.0) as u8
+    });
+    crate::write_u8_wav(&song, sr, sr * seconds, samples);
+    let out = bin().args(["plot", "--what", "mel,mfcc", "--format", "svg", "--out"]).arg(tmp.path()).arg(&song).output().expect("plot");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for what in ["mel", "mfcc"] {
+        let svg = std::fs::read_to_string(tmp.path().join(format!("ten-minutes-{what}.svg"))).expect("svg");
+        assert!(svg.len() < 2_000_000, "{what}: {} bytes", svg.len());
+        assert_eq!(svg.matches("<image").count(), 2, "{what}: the heatmap and its colour bar");
+        assert!(svg.matches("<rect").count() < 20 && svg.contains("data:image/png;base64,") && svg.trim_end().ends_with("</svg>"));
+    }
+}
+
+/// Width, height and distinct colours of a PNG.
+pub fn png_facts(bytes: &[u8]) -> (u32, u32, usize) {
+    let mut decoder = png::Decoder::new(bytes);
+    decoder.set_transformations(png::Transformations::EXPAND);
+    let mut reader = decoder.read_info().expect("a PNG header");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).expect("PNG data");
+    let colours: std::collections::HashSet<&[u8]> = buf[..info.buffer_size()].chunks(info.color_type.samples()).collect();
+    (info.width, info.height, colours.len())
+}

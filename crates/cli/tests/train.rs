@@ -52,10 +52,23 @@ fn train_then_eval_with_leakage_checks() {
     assert!(wrong.windows(2).all(|w| w[0]["truth_probability"].as_f64() <= w[1]["truth_probability"].as_f64()));
     let md = std::fs::read_to_string(report.join("report.md")).expect("report.md");
     assert!(md.contains("## Worst-confused tracks") && md.contains("| class | support | precision | recall | F1 | ROC-AUC | AP | PR-AUC |"), "{md}");
-    for png in ["confusion.png", "f1.png", "pr-curves.png", "training.png"] {
-        assert!(std::fs::read(report.join(png)).expect(png).starts_with(b"\x89PNG\r\n\x1a\n"), "{png}");
+    // Every figure as a PNG that decodes and is not blank, and as an SVG.
+    for stem in ["confusion", "f1", "pr-curves", "roc-curves", "training"] {
+        let (w, h, colours) = crate::library::png_facts(&std::fs::read(report.join(format!("{stem}.png"))).expect(stem));
+        assert!(w >= 300 && h >= 250 && colours > 5, "{stem}: {w} x {h}, {colours} colours");
+        assert!(std::fs::read_to_string(report.join(format!("{stem}.svg"))).expect("svg").trim_end().ends_with("</svg>"), "{stem}.svg");
+        assert!(md.contains(&format!("]({stem}.png)")) && md.contains(&format!("]({stem}.svg)")), "report.md links {stem}");
     }
-    assert!(std::fs::read_to_string(report.join("confusion.svg")).expect("svg").contains("<svg"));
+    // What the terminal said is in the report too: the per-variant scores, and that these
+    // tracks chose the model's epoch; the worst-confused rows say which variant they are.
+    assert!(md.contains("## Per variant\n") && md.contains("their score is optimistic") && md.contains("| clip | variant | true |"), "{md}");
+    assert!(md.contains("ms per track") && md.contains("(trained on gtzan filtered)"), "{md}");
+    // report.html: one file holding everything, the figures as data URIs, nothing fetched.
+    let html = std::fs::read_to_string(report.join("report.html")).expect("report.html");
+    assert_eq!(html.matches("<img src=\"data:image/png;base64,").count(), 5);
+    assert!(!html.contains("src=\"http") && !html.contains("<link") && !html.contains("<script") && !html.contains("url("), "external resources");
+    assert!(html.contains("<th>variant</th>") && html.contains("their score is optimistic") && html.contains("<h2>Per variant</h2>"));
+    assert!(!std::fs::read_dir(&report).expect("report").flatten().any(|e| e.file_name().to_string_lossy().contains("partial")), "no temporary file left");
     // Ten genres: chance is 0.1. A 90-d timbral summary MLP does far better on 2 s crops.
     assert!(v["balanced_accuracy"].as_f64().expect("bacc") > 0.2, "{v}");
     assert!(v["per_variant_accuracy"].as_object().is_some_and(|m| !m.is_empty()));

@@ -16,7 +16,7 @@ mod scaling;
 pub use class_report::{Averages, ClassFigures, ClassReport};
 pub use confusion::ConfusionMatrix;
 pub use embedding::{knn_leave_group_out, silhouette, Distance};
-pub use ranking::{average_precision, multi_label_auc, multi_label_average_precision, one_vs_rest_auc, pr_auc, precision_recall_curve, roc_auc, top_k_accuracy, Average, PrCurve};
+pub use ranking::{average_precision, multi_label_auc, multi_label_average_precision, one_vs_rest_auc, pr_auc, precision_recall_curve, roc_auc, roc_curve, top_k_accuracy, Average, PrCurve, RocCurve};
 pub use report::{MultiLabelReport, RankingFigures, SingleLabelReport};
 pub use scaling::Standardizer;
 

@@ -54,6 +54,37 @@ pub fn roc_auc(truth: &[bool], scores: &[f32]) -> Option<f64> {
     Some(area)
 }
 
+/// A ROC curve: the false- and true-positive rates at each distinct score, highest score
+/// first, from (0, 0) (nothing called positive) to (1, 1), as scikit-learn's
+/// `roc_curve(drop_intermediate=False)` returns them.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct RocCurve {
+    /// False-positive rate at each point.
+    pub fpr: Vec<f64>,
+    /// True-positive rate at each point.
+    pub tpr: Vec<f64>,
+}
+
+/// The ROC curve of binary `truth` against `scores`; `None` when only one class is present.
+///
+/// # Example
+/// ```
+/// // scikit-learn: roc_curve([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], drop_intermediate=False)
+/// let c = genrecast_eval::roc_curve(&[false, false, true, true], &[0.1, 0.4, 0.35, 0.8]).unwrap();
+/// assert_eq!(c.fpr, [0.0, 0.0, 0.5, 0.5, 1.0]);
+/// assert_eq!(c.tpr, [0.0, 0.5, 0.5, 1.0, 1.0]);
+/// ```
+pub fn roc_curve(truth: &[bool], scores: &[f32]) -> Option<RocCurve> {
+    let counts = cumulative_counts(truth, scores);
+    let &(p, n) = counts.last()?;
+    if p == 0.0 || n == 0.0 {
+        return None;
+    }
+    let fpr = std::iter::once(0.0).chain(counts.iter().map(|&(_, fp)| fp / n)).collect();
+    let tpr = std::iter::once(0.0).chain(counts.iter().map(|&(tp, _)| tp / p)).collect();
+    Some(RocCurve { fpr, tpr })
+}
+
 /// A precision-recall curve, ordered as scikit-learn's `precision_recall_curve` returns it:
 /// recall decreasing, ending at (recall 0, precision 1).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
