@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Convert musicnn 0.1.0's TensorFlow checkpoints (MTT_musicnn, MSD_musicnn) to safetensors.
+"""Convert musicnn 0.1.0's TensorFlow checkpoints (MTT_musicnn, MSD_musicnn, MTT_vgg, MSD_vgg) to safetensors.
 
 usage: convert_musicnn.py MUSICNN_PACKAGE_DIR OUT_DIR
    e.g. convert_musicnn.py venv/lib/python3.11/site-packages/musicnn crates/models/pretrained/
@@ -7,7 +7,7 @@ usage: convert_musicnn.py MUSICNN_PACKAGE_DIR OUT_DIR
 Needs only Python 3 and numpy: the TensorFlow checkpoint (a "tensor bundle": a LevelDB-format
 table `.index` of BundleEntryProto records pointing into `.data-00000-of-00001`) is read here
 directly, so TensorFlow need not be installed. Writes OUT_DIR/musicnn-<mtt|msd>.safetensors
-with genrecast's tensor names and burn's layouts (conv [out, in, kh, kw], dense [in, out]);
+and OUT_DIR/vgg-<mtt|msd>.safetensors with genrecast's tensor names and burn's layouts (conv [out, in, kh, kw], dense [in, out]);
 batch norms keep TF's four tensors (gamma, beta, moving mean, moving variance; TF's epsilon is
 1e-3). Optimiser slots (Adam) and counters are dropped. The tensor data is checked against the
 checksums (masked CRC32C) stored in the checkpoint.
@@ -159,6 +159,28 @@ def convert(tf, labels):
         raise ValueError('tag count does not match the output layer')
     return out
 
+def convert_vgg(tf, labels):
+    """musicnn's `vgg` (models.vgg, 128 filters): input batch norm, five 3x3 conv -> ReLU -> BN
+    blocks named 1CNN..5CNN with batch_normalization_1..5, and one dense layer on pool5."""
+    out = {}
+    for t, tfn in [('gamma', 'gamma'), ('beta', 'beta'), ('mean', 'moving_mean'), ('var', 'moving_variance')]:
+        out[f'input.bn.{t}'] = tf[f'batch_normalization/{tfn}']
+    for i in range(1, 6):
+        out[f'conv{i}.conv.weight'] = tf[f'{i}CNN/kernel'].transpose(3, 2, 0, 1)  # [out, in, kh (time), kw (mel)]
+        out[f'conv{i}.conv.bias'] = tf[f'{i}CNN/bias']
+        for t, tfn in [('gamma', 'gamma'), ('beta', 'beta'), ('mean', 'moving_mean'), ('var', 'moving_variance')]:
+            out[f'conv{i}.bn.{t}'] = tf[f'batch_normalization_{i}/{tfn}']
+    out['output.weight'] = tf['dense/kernel']  # [256, 50]: pool5 flattened in TF's (time, mel, channel) order
+    out['output.bias'] = tf['dense/bias']
+    used = {f'{i}CNN/{s}' for i in range(1, 6) for s in ('kernel', 'bias')} | {'dense/kernel', 'dense/bias'}
+    used |= {f'batch_normalization{"" if i == 0 else f"_{i}"}/{s}' for i in range(6) for s in ('gamma', 'beta', 'moving_mean', 'moving_variance')}
+    left = sorted(n for n in tf if n not in used and 'Adam' not in n and 'power' not in n and 'global_step' not in n)
+    if left:
+        raise ValueError(f'weights not converted: {left}')
+    if out['output.weight'].shape[1] != len(labels):
+        raise ValueError('tag count does not match the output layer')
+    return out
+
 def write_safetensors(path, tensors, metadata):
     header, blobs, offset = {'__metadata__': metadata}, [], 0
     for name in sorted(tensors):
@@ -179,10 +201,11 @@ def main():
     labels = {}
     # configuration.py holds the tag lists; parse it rather than import musicnn (which imports TF).
     exec(open(os.path.join(pkg, 'configuration.py')).read(), labels)
-    for model, tags in [('MTT_musicnn', labels['MTT_LABELS']), ('MSD_musicnn', labels['MSD_LABELS'])]:
+    for model, tags in [('MTT_musicnn', labels['MTT_LABELS']), ('MSD_musicnn', labels['MSD_LABELS']), ('MTT_vgg', labels['MTT_LABELS']), ('MSD_vgg', labels['MSD_LABELS'])]:
         tf = read_checkpoint(os.path.join(pkg, model, ''))
-        tensors = convert(tf, tags)
-        ours = 'musicnn-' + model.split('_')[0].lower()
+        vgg = model.endswith('_vgg')
+        tensors = convert_vgg(tf, tags) if vgg else convert(tf, tags)
+        ours = ('vgg-' if vgg else 'musicnn-') + model.split('_')[0].lower()
         meta = {
             'genrecast.model': ours,
             'source': f'musicnn 0.1.0 (PyPI), {model} checkpoint, converted by tools/convert_musicnn.py',

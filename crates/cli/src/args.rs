@@ -424,7 +424,7 @@ pub struct PlotArgs {
 pub struct BenchEmbeddingsArgs {
     #[command(flatten)]
     pub source: DatasetSource,
-    /// Embeddings: summary, musicnn-msd, musicnn-mtt, or a trained model folder (its song
+    /// Embeddings: summary, a backbone (musicnn-msd, musicnn-mtt, vgg-msd, vgg-mtt), or a trained model folder (its song
     /// embedding, on the tracks outside its training data only).
     #[arg(long, value_delimiter = ',', default_value = "summary,musicnn-msd,musicnn-mtt")]
     pub embeddings: Vec<String>,
@@ -451,9 +451,11 @@ pub struct BenchModelsArgs {
     #[arg(long, default_value = "folds3")]
     pub split: String,
     /// Feature sets: summary (our 90-d timbral summary of 2 s crops), musicnn-msd,
-    /// musicnn-mtt (200-d pretrained embeddings of 3 s patches), table (a precomputed table,
-    /// see --table), and descriptors of 5.9 s segments: rp_extract's ssd, rh, rp, mvd, the
-    /// Marsyas-style timbral texture vector (timbral), or several joined by + (e.g. ssd+rh).
+    /// musicnn-mtt (200-d pretrained embeddings of 3 s patches), vgg-msd, vgg-mtt (256-d, the
+    /// VGG baselines of the musicnn package), several backbones joined by + (side by side per
+    /// patch, e.g. musicnn-msd+vgg-msd), table (a precomputed table, see --table), and
+    /// descriptors of 5.9 s segments: rp_extract's ssd, rh, rp, mvd, the Marsyas-style
+    /// timbral texture vector (timbral), or several joined by + (e.g. ssd+rh).
     #[arg(long, value_delimiter = ',', default_value = "summary,table")]
     pub features: Vec<String>,
     /// The precomputed table for `table` (default: DATA/kaggle_features/features_30_sec.csv,
@@ -636,14 +638,15 @@ pub struct TrainArgs {
     /// Model: linear, mlp, cnn1d, cnn2d, crnn or lstm.
     #[arg(long, default_value = "cnn2d")]
     pub model: String,
-    /// Input: logmel, mfcc, mfcc-chroma, summary, musicnn-msd, musicnn-mtt, msd-segments
+    /// Input: logmel, mfcc, mfcc-chroma, summary, musicnn-msd, musicnn-mtt, vgg-msd, vgg-mtt, msd-segments
     /// (Echo Nest segment series of MSD per-track files) or lyrics (default: msd-segments for
     /// a tagtraum label file; else logmel for cnn2d/crnn, mfcc-chroma for cnn1d/lstm, summary
     /// for mlp/linear).
     #[arg(long, conflicts_with = "backbone")]
     pub input: Option<String>,
     /// Transfer learning: train a head on this frozen pretrained backbone's embeddings
-    /// (musicnn-msd or musicnn-mtt; one 200-d vector per 3 s patch at 16 kHz).
+    /// (musicnn-msd or musicnn-mtt, 200-d, or their VGG baselines vgg-msd or vgg-mtt, 256-d;
+    /// one vector per 3 s patch at 16 kHz).
     #[arg(long)]
     pub backbone: Option<String>,
     /// The head on the backbone: linear (logistic regression) or mlp.

@@ -60,15 +60,18 @@ fn class_of(ds: &Dataset, i: usize) -> Option<usize> {
 }
 
 fn audio_set(cache: &CacheOptions, quiet: bool, ds: &Dataset, all_folds: &[Fold], name: &str) -> anyhow::Result<FeatureSet> {
-    let preset: InputPreset = name.parse()?;
-    if !matches!(preset, InputPreset::Summary | InputPreset::MusicnnMsd | InputPreset::MusicnnMtt) {
-        bail!("feature set '{name}' is a frame sequence; classic models take summary, musicnn-msd, musicnn-mtt or table");
+    // One input, or several backbones' features of the same 3 s patches joined by `+`.
+    let presets: Vec<InputPreset> = name.split('+').map(str::parse).collect::<Result<_, _>>()?;
+    if presets.iter().any(|p| !matches!(p, InputPreset::Summary) && p.backbone().is_none()) || (presets.len() > 1 && presets.iter().any(|p| p.backbone().is_none())) {
+        bail!("feature set '{name}' cannot be used: classic models take summary, a backbone (musicnn-msd, musicnn-mtt, vgg-msd, vgg-mtt), backbones joined by + (e.g. musicnn-msd+vgg-msd), or table");
     }
-    let spec = InputSpec::new(preset, 2.0);
+    let specs: Vec<InputSpec> = presets.iter().map(|&p| InputSpec::new(p, 2.0)).collect();
     let needed: Vec<usize> = all_folds.iter().flat_map(|f| f.train.iter().chain(&f.valid).chain(&f.test)).copied().collect();
     let cache = cache.open()?;
     let mut failures = Vec::new();
-    let mats = matrices(ds, &needed, &spec, cache.as_ref(), quiet, &mut failures);
+    let per_input: Vec<_> = specs.iter().map(|spec| matrices(ds, &needed, spec, cache.as_ref(), quiet, &mut failures)).collect();
+    let mats = join_patches(per_input);
+    let spec = &specs[0];
     let rows = mats
         .iter()
         .filter(|(&i, _)| class_of(ds, i).is_some())
@@ -76,14 +79,42 @@ fn audio_set(cache: &CacheOptions, quiet: bool, ds: &Dataset, all_folds: &[Fold]
             // Non-overlapping crops (a backbone's 3 s patches are already disjoint).
             let step = spec.crop_frames.max(1);
             let starts: Vec<usize> = (0..=m.cols.saturating_sub(spec.crop_frames)).step_by(step).collect();
-            (i, starts.into_iter().map(|s| crop(m, &spec, s)).collect())
+            (i, starts.into_iter().map(|s| crop(m, spec, s)).collect())
         })
         .collect();
-    let description = match preset {
-        InputPreset::Summary => "mean and std of 45 timbral rows over non-overlapping 2 s crops at 22,050 Hz (90-d)".to_string(),
-        _ => format!("{name} penultimate features of 3 s patches at 16 kHz (200-d)"),
+    let description = match presets[..] {
+        [InputPreset::Summary] => "mean and std of 45 timbral rows over non-overlapping 2 s crops at 22,050 Hz (90-d)".to_string(),
+        _ => {
+            let dims: usize = presets.iter().filter_map(|p| p.backbone()).map(genrecast_models::Backbone::penultimate_size).sum();
+            let what = presets.iter().filter_map(|p| p.backbone()).map(|b| b.name()).collect::<Vec<_>>().join(" and ");
+            format!("{what} penultimate features of 3 s patches at 16 kHz, side by side per patch ({dims}-d)")
+        }
     };
     Ok(FeatureSet { name: name.into(), description, ds: ds.clone(), folds: all_folds.to_vec(), rows, failed_files: failures })
+}
+
+/// Several inputs' matrices of the same tracks stacked row-wise, patch by patch: the tracks
+/// every input has, cut to the fewest patches any of them has.
+fn join_patches(mut per_input: Vec<std::collections::BTreeMap<usize, genrecast_features::Array2>>) -> std::collections::BTreeMap<usize, genrecast_features::Array2> {
+    if per_input.len() == 1 {
+        return per_input.pop().unwrap_or_default();
+    }
+    let first = per_input.first().cloned().unwrap_or_default();
+    first
+        .keys()
+        .filter_map(|i| {
+            let parts: Vec<&genrecast_features::Array2> = per_input.iter().map(|m| m.get(i)).collect::<Option<_>>()?;
+            let cols = parts.iter().map(|m| m.cols).min()?;
+            let rows: usize = parts.iter().map(|m| m.rows).sum();
+            let mut data = Vec::with_capacity(rows * cols);
+            for m in parts {
+                for r in 0..m.rows {
+                    data.extend_from_slice(&m.data[r * m.cols..r * m.cols + cols]);
+                }
+            }
+            Some((*i, genrecast_features::Array2 { rows, cols, data }))
+        })
+        .collect()
 }
 
 /// The descriptors that exist per segment: rp_extract's (TSSD and TRH describe a whole

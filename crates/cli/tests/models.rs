@@ -26,7 +26,8 @@ fn models_lists_labels_and_training_data_without_build_paths() {
     let t = &m["trained_on"];
     assert_eq!((t["dataset"].as_str(), t["split"].as_str(), t["tracks"].as_u64()), (Some("gtzan"), Some("filtered train+valid"), Some(372)), "{t}");
     let taggers: Vec<(&str, usize)> = v["taggers"].as_array().expect("taggers").iter().map(|t| (t["name"].as_str().expect("name"), t["tags"].as_array().expect("tags").len())).collect();
-    assert_eq!(taggers, [("musicnn-msd", 50), ("musicnn-mtt", 50)]);
+    // The four checkpoints of the musicnn 0.1.0 wheel, each with its top-50 tags.
+    assert_eq!(taggers, [("musicnn-msd", 50), ("musicnn-mtt", 50), ("vgg-msd", 50), ("vgg-mtt", 50)]);
 
     // `models` and `models list` are one command; the table says the same.
     let out = genrecast(&["models", "list"]);

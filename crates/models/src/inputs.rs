@@ -46,6 +46,11 @@ pub enum InputPreset {
     MusicnnMsd,
     /// The same from the MagnaTagATune musicnn.
     MusicnnMtt,
+    /// The 256-d penultimate features of musicnn's VGG baseline trained on the MSD tags
+    /// ([`crate::vgg`]), one per 3 s patch at 16 kHz.
+    VggMsd,
+    /// The same from the MagnaTagATune VGG.
+    VggMtt,
     /// The Echo Nest segment series of a Million Song Dataset per-track HDF5 file: per
     /// segment, 12 timbre coefficients and 12 pitch strengths, then a mask row (1 for a real
     /// segment, 0 for padding); the first `crop_frames` segments (300 by default), zero-padded.
@@ -61,6 +66,8 @@ impl InputPreset {
         match self {
             Self::MusicnnMsd => Some(Backbone::MusicnnMsd),
             Self::MusicnnMtt => Some(Backbone::MusicnnMtt),
+            Self::VggMsd => Some(Backbone::VggMsd),
+            Self::VggMtt => Some(Backbone::VggMtt),
             _ => None,
         }
     }
@@ -70,6 +77,8 @@ impl InputPreset {
         match backbone {
             Backbone::MusicnnMsd => Self::MusicnnMsd,
             Backbone::MusicnnMtt => Self::MusicnnMtt,
+            Backbone::VggMsd => Self::VggMsd,
+            Backbone::VggMtt => Self::VggMtt,
         }
     }
 }
@@ -87,7 +96,7 @@ impl std::str::FromStr for InputPreset {
             other => other
                 .parse::<Backbone>()
                 .map(Self::from_backbone)
-                .map_err(|_| Error::Config(format!("unknown input '{other}' (known: logmel, mfcc, mfcc-chroma, summary, musicnn-msd, musicnn-mtt, msd-segments, lyrics)"))),
+                .map_err(|_| Error::Config(format!("unknown input '{other}' (known: logmel, mfcc, mfcc-chroma, summary, musicnn-msd, musicnn-mtt, vgg-msd, vgg-mtt, msd-segments, lyrics)"))),
         }
     }
 }
@@ -159,7 +168,7 @@ impl InputSpec {
             InputPreset::Mfcc => vec![Mfcc],
             InputPreset::MfccChroma => vec![Mfcc, Chroma],
             InputPreset::Summary => vec![Mfcc, Chroma, Contrast, Centroid, Bandwidth, Rolloff, Flatness, Zcr, Rms],
-            InputPreset::MusicnnMsd | InputPreset::MusicnnMtt | InputPreset::MsdSegments | InputPreset::Lyrics => vec![],
+            InputPreset::MusicnnMsd | InputPreset::MusicnnMtt | InputPreset::VggMsd | InputPreset::VggMtt | InputPreset::MsdSegments | InputPreset::Lyrics => vec![],
         }
     }
 
@@ -170,7 +179,7 @@ impl InputSpec {
             InputPreset::Mfcc => 20,
             InputPreset::MfccChroma => 32,
             InputPreset::Summary => 45,
-            InputPreset::MusicnnMsd | InputPreset::MusicnnMtt => musicnn::PENULTIMATE,
+            InputPreset::MusicnnMsd | InputPreset::MusicnnMtt | InputPreset::VggMsd | InputPreset::VggMtt => self.preset.backbone().map_or(0, Backbone::penultimate_size),
             InputPreset::MsdSegments => MSD_SEGMENT_ROWS + 1,
             InputPreset::Lyrics => self.lyrics_dims,
         }
@@ -325,7 +334,7 @@ pub fn input_matrix(samples: &[f32], spec: &InputSpec, fx: &FeatureExtractor) ->
 }
 
 /// The backbone's penultimate features of every 3 s patch of 16 kHz samples, as a
-/// `200 x patches` matrix. Each thread keeps its own copy of the network (built once).
+/// `penultimate_size x patches` matrix (200 rows for musicnn, 256 for the VGG). Each thread keeps its own copy of the network (built once).
 pub fn backbone_embeddings(backbone: Backbone, y16k: &[f32]) -> Result<Array2> {
     thread_local! {
         static NETS: std::cell::RefCell<Vec<(Backbone, Musicnn)>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -345,7 +354,7 @@ pub fn backbone_embeddings(backbone: Backbone, y16k: &[f32]) -> Result<Array2> {
     if out.penultimate.is_empty() {
         return Err(Error::Data("too short for one patch".into()));
     }
-    let (rows, cols) = (musicnn::PENULTIMATE, out.penultimate.len());
+    let (rows, cols) = (backbone.penultimate_size(), out.penultimate.len());
     let mut data = vec![0.0; rows * cols];
     for (c, v) in out.penultimate.iter().enumerate() {
         for (r, &x) in v.iter().enumerate() {

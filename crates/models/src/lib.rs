@@ -14,6 +14,7 @@ mod network;
 mod step_timing;
 mod streamed;
 mod train;
+pub mod vgg;
 pub mod zero_shot;
 
 pub use adadelta::{Adadelta, AdadeltaConfig};

@@ -62,17 +62,34 @@ pub enum Backbone {
     MusicnnMsd,
     /// `MTT_musicnn`: trained on MagnaTagATune's top-50 tags.
     MusicnnMtt,
+    /// `MSD_vgg`: musicnn's VGG-style baseline (five 3x3 conv layers of 128 filters) on the
+    /// same input, trained on the same Million Song Dataset tags.
+    VggMsd,
+    /// `MTT_vgg`: the same VGG trained on MagnaTagATune's top-50 tags.
+    VggMtt,
 }
 
 impl Backbone {
     /// Every shipped backbone.
-    pub const ALL: [Backbone; 2] = [Backbone::MusicnnMsd, Backbone::MusicnnMtt];
+    pub const ALL: [Backbone; 4] = [Backbone::MusicnnMsd, Backbone::MusicnnMtt, Backbone::VggMsd, Backbone::VggMtt];
 
-    /// Its name on the command line and in model cards (`musicnn-msd`, `musicnn-mtt`).
+    /// Its name on the command line and in model cards (`musicnn-msd`, `musicnn-mtt`,
+    /// `vgg-msd`, `vgg-mtt`).
     pub fn name(self) -> &'static str {
         match self {
             Self::MusicnnMsd => "musicnn-msd",
             Self::MusicnnMtt => "musicnn-mtt",
+            Self::VggMsd => "vgg-msd",
+            Self::VggMtt => "vgg-mtt",
+        }
+    }
+
+    /// Values per patch of its penultimate features (the output layer's input): musicnn's
+    /// 200-d dense layer, or the VGG's last pooled maps flattened (2 x 1 x 128).
+    pub fn penultimate_size(self) -> usize {
+        match self {
+            Self::MusicnnMsd | Self::MusicnnMtt => PENULTIMATE,
+            Self::VggMsd | Self::VggMtt => crate::vgg::PENULTIMATE,
         }
     }
 
@@ -81,6 +98,8 @@ impl Backbone {
         match self {
             Self::MusicnnMsd => "Million Song Dataset, top-50 Last.fm tags (musicnn 0.1.0, MSD_musicnn)",
             Self::MusicnnMtt => "MagnaTagATune, top-50 tags (musicnn 0.1.0, MTT_musicnn)",
+            Self::VggMsd => "Million Song Dataset, top-50 Last.fm tags (musicnn 0.1.0, MSD_vgg)",
+            Self::VggMtt => "MagnaTagATune, top-50 tags (musicnn 0.1.0, MTT_vgg)",
         }
     }
 
@@ -89,6 +108,8 @@ impl Backbone {
         match self {
             Self::MusicnnMsd => include_bytes!("../pretrained/musicnn-msd.safetensors"),
             Self::MusicnnMtt => include_bytes!("../pretrained/musicnn-mtt.safetensors"),
+            Self::VggMsd => include_bytes!("../pretrained/vgg-msd.safetensors"),
+            Self::VggMtt => include_bytes!("../pretrained/vgg-mtt.safetensors"),
         }
     }
 }
@@ -99,7 +120,7 @@ impl std::str::FromStr for Backbone {
         Self::ALL
             .into_iter()
             .find(|b| b.name() == s || b.name().trim_start_matches("musicnn-") == s)
-            .ok_or_else(|| Error::Config(format!("unknown backbone '{s}' (known: musicnn-msd, musicnn-mtt)")))
+            .ok_or_else(|| Error::Config(format!("unknown backbone '{s}' (known: musicnn-msd, musicnn-mtt, vgg-msd, vgg-mtt)")))
     }
 }
 
@@ -111,14 +132,14 @@ impl std::fmt::Display for Backbone {
 
 /// A batch norm in inference mode as `x * scale + shift` per channel.
 #[derive(Clone, Debug)]
-struct Affine {
+pub(crate) struct Affine {
     scale: Tensor<1>,
     shift: Tensor<1>,
 }
 
 impl Affine {
     /// Applies to `x` whose channels lie on dimension 1.
-    fn apply<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+    pub(crate) fn apply<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
         let c = self.scale.dims()[0];
         let mut shape = [1usize; D];
         shape[1] = c;
@@ -128,10 +149,10 @@ impl Affine {
 
 /// A convolution followed by ReLU and batch norm, as every musicnn conv layer.
 #[derive(Clone, Debug)]
-struct ConvBn<const K: usize> {
-    weight: Tensor<K>,
-    bias: Tensor<1>,
-    bn: Affine,
+pub(crate) struct ConvBn<const K: usize> {
+    pub(crate) weight: Tensor<K>,
+    pub(crate) bias: Tensor<1>,
+    pub(crate) bn: Affine,
 }
 
 /// Outputs of one forward pass, one row per patch.
@@ -147,11 +168,28 @@ pub struct MusicnnOutput {
     pub mean_pool: Tensor<2>,
 }
 
-/// The musicnn network with its weights (inference only).
+/// A pretrained network of the musicnn package with its weights (inference only): musicnn
+/// itself, or its VGG baseline ([`crate::vgg`]), which read the same input and give the same
+/// outputs (a taggram and penultimate features per patch).
 #[derive(Clone, Debug)]
 pub struct Musicnn {
     tags: Vec<String>,
     trained_on: String,
+    body: Body,
+    output: (Tensor<2>, Tensor<1>),
+    precision: Precision,
+}
+
+/// The layers before the output layer.
+#[derive(Clone, Debug)]
+enum Body {
+    Musicnn(Box<MusicnnBody>),
+    Vgg(Box<crate::vgg::VggBody>),
+}
+
+/// musicnn's layers before its output layer.
+#[derive(Clone, Debug)]
+struct MusicnnBody {
     input_bn: Affine,
     timbral: [ConvBn<4>; 2],
     temporal: [ConvBn<4>; 3],
@@ -159,10 +197,8 @@ pub struct Musicnn {
     pool_bn: Affine,
     dense: (Tensor<2>, Tensor<1>),
     dense_bn: Affine,
-    output: (Tensor<2>, Tensor<1>),
     /// The front end quantised for `Precision::Int8` (built once at load, about 0.3 MB).
     int8_front: std::sync::Arc<Int8Front>,
-    precision: Precision,
 }
 
 /// Arithmetic of the front-end convolutions, which are 95 % of musicnn's work.
@@ -277,7 +313,7 @@ impl Int8Front {
     }
 }
 /// Reads named tensors from a safetensors file, checking each shape.
-struct Weights<'a> {
+pub(crate) struct Weights<'a> {
     file: safetensors::SafeTensors<'a>,
     source: PathBuf,
     device: Device,
@@ -288,7 +324,7 @@ impl Weights<'_> {
         Error::Checkpoint { path: self.source.clone(), message }
     }
 
-    fn tensor<const D: usize>(&self, name: &str, shape: [usize; D]) -> Result<Tensor<D>> {
+    pub(crate) fn tensor<const D: usize>(&self, name: &str, shape: [usize; D]) -> Result<Tensor<D>> {
         let view = self.file.tensor(name).map_err(|_| self.bad(format!("missing tensor '{name}'")))?;
         if view.dtype() != safetensors::Dtype::F32 || view.shape() != shape {
             return Err(self.bad(format!("tensor '{name}' is {:?} {:?}, expected F32 {shape:?}", view.dtype(), view.shape())));
@@ -300,14 +336,14 @@ impl Weights<'_> {
         Ok(Tensor::from_data(TensorData::new(data, shape), &self.device))
     }
 
-    fn affine(&self, prefix: &str, channels: usize) -> Result<Affine> {
+    pub(crate) fn affine(&self, prefix: &str, channels: usize) -> Result<Affine> {
         let [g, b, m, v] = ["gamma", "beta", "mean", "var"].map(|t| self.tensor(&format!("{prefix}.bn.{t}"), [channels]));
         let scale = g?.div(v?.add_scalar(BN_EPSILON).sqrt());
         let shift = b?.sub(m?.mul(scale.clone()));
         Ok(Affine { scale, shift })
     }
 
-    fn conv<const K: usize>(&self, prefix: &str, shape: [usize; K]) -> Result<ConvBn<K>> {
+    pub(crate) fn conv<const K: usize>(&self, prefix: &str, shape: [usize; K]) -> Result<ConvBn<K>> {
         Ok(ConvBn {
             weight: self.tensor(&format!("{prefix}.conv.weight"), shape)?,
             bias: self.tensor(&format!("{prefix}.conv.bias"), [shape[0]])?,
@@ -339,12 +375,17 @@ impl Musicnn {
         let file = safetensors::SafeTensors::deserialize(bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
         let w = Weights { file, source: source.clone(), device: device.clone() };
         let n_tags = tags.len();
+        // The VGG's first conv names it (tools/convert_musicnn.py).
+        if w.file.tensor("conv1.conv.weight").is_ok() {
+            let pen = crate::vgg::PENULTIMATE;
+            let output = (w.tensor("output.weight", [pen, n_tags])?, w.tensor("output.bias", [n_tags])?);
+            return Ok(Self { body: Body::Vgg(Box::new(crate::vgg::VggBody::load(&w)?)), output, precision: Precision::F32, tags, trained_on });
+        }
         let input_bn = w.affine("frontend.input", 1)?;
         let timbral = [w.conv("frontend.timbral74", [204, 1, 7, 38])?, w.conv("frontend.timbral77", [204, 1, 7, 67])?];
         let temporal = [w.conv("frontend.temporal128", [51, 1, 128, 1])?, w.conv("frontend.temporal64", [51, 1, 64, 1])?, w.conv("frontend.temporal32", [51, 1, 32, 1])?];
-        Ok(Self {
+        let body = MusicnnBody {
             int8_front: std::sync::Arc::new(Int8Front::new(&input_bn, &timbral, &temporal)),
-            precision: Precision::default(),
             input_bn,
             timbral,
             temporal,
@@ -352,7 +393,11 @@ impl Musicnn {
             pool_bn: w.affine("backend.pool", 2 * POOLED)?,
             dense: (w.tensor("backend.dense.weight", [2 * POOLED, PENULTIMATE])?, w.tensor("backend.dense.bias", [PENULTIMATE])?),
             dense_bn: w.affine("backend.dense", PENULTIMATE)?,
+        };
+        Ok(Self {
+            body: Body::Musicnn(Box::new(body)),
             output: (w.tensor("backend.output.weight", [PENULTIMATE, n_tags])?, w.tensor("backend.output.bias", [n_tags])?),
+            precision: Precision::default(),
             tags,
             trained_on,
         })
@@ -369,23 +414,34 @@ impl Musicnn {
     }
 
     /// The arithmetic [`forward`](Self::forward) and [`analyse`](Self::analyse) use
-    /// (default [`Precision::Int8`]).
+    /// (default [`Precision::Int8`]; the VGG always computes in f32).
     pub fn precision(&self) -> Precision {
         self.precision
     }
 
-    /// Sets the arithmetic of later passes.
+    /// Sets the arithmetic of later passes (the VGG has no int8 path and stays f32).
     pub fn set_precision(&mut self, precision: Precision) {
-        self.precision = precision;
+        if matches!(self.body, Body::Musicnn(_)) {
+            self.precision = precision;
+        }
+    }
+
+    /// Values per patch of [`MusicnnOutput::penultimate`].
+    pub fn penultimate_size(&self) -> usize {
+        self.output.0.dims()[0]
     }
 
     /// Runs patches `[patches, frames, 96]` of log-mel input (frames: 187 as trained; other
     /// lengths work, the network pools over time), in the net's [`precision`](Self::precision).
     pub fn forward(&self, x: Tensor<3>) -> MusicnnOutput {
+        let body = match &self.body {
+            Body::Musicnn(m) => m,
+            Body::Vgg(vgg) => return self.finish(vgg.forward(x)),
+        };
         match self.precision {
-            Precision::F32 => self.forward_rest(self.front_f32(x)),
+            Precision::F32 => self.forward_rest(body, self.front_f32(body, x)),
             // The int8 kernel runs on the CPU: a GPU's patches stay there, in f32.
-            Precision::Int8 if !crate::device::is_cpu(&x.device()) => self.forward_rest(self.front_f32(x)),
+            Precision::Int8 if !crate::device::is_cpu(&x.device()) => self.forward_rest(body, self.front_f32(body, x)),
             Precision::Int8 => {
                 let [b, t, f] = x.dims();
                 let device = x.device();
@@ -396,23 +452,33 @@ impl Musicnn {
     }
 
     /// The `int8` pass on patches given as data `[b][t][f]`, with the kernel named.
+    /// The VGG, which has no int8 path, computes in f32.
     pub fn forward_int8(&self, x: &[f32], [b, t, f]: [usize; 3], device: &Device, kernel: Kernel) -> MusicnnOutput {
-        let channels: usize = self.int8_front.convs.iter().map(QuantConv::filters).sum();
-        let front = self.int8_front.forward(x, b, t, f, kernel);
-        self.forward_rest(Tensor::from_data(TensorData::new(front, [b, channels, t]), device))
+        let body = match &self.body {
+            Body::Musicnn(m) => m,
+            Body::Vgg(vgg) => return self.finish(vgg.forward(Tensor::from_data(TensorData::new(x.to_vec(), [b, t, f]), device))),
+        };
+        let channels: usize = body.int8_front.convs.iter().map(QuantConv::filters).sum();
+        let front = body.int8_front.forward(x, b, t, f, kernel);
+        self.forward_rest(body, Tensor::from_data(TensorData::new(front, [b, channels, t]), device))
+    }
+
+    /// The output layer on a body's `(penultimate, max_pool, mean_pool)`.
+    fn finish(&self, (penultimate, max_pool, mean_pool): (Tensor<2>, Tensor<2>, Tensor<2>)) -> MusicnnOutput {
+        MusicnnOutput { taggram: self.tags_from_penultimate(penultimate.clone()), penultimate, max_pool, mean_pool }
     }
 
     /// The f32 front end: `[b, t, f]` patches to `[b, 561, t]`.
-    fn front_f32(&self, x: Tensor<3>) -> Tensor<3> {
+    fn front_f32(&self, body: &MusicnnBody, x: Tensor<3>) -> Tensor<3> {
         let [b, t, f] = x.dims();
-        let x = self.input_bn.apply(x.reshape([b, 1, t, f]));
+        let x = body.input_bn.apply(x.reshape([b, 1, t, f]));
         let mut front = Vec::with_capacity(5);
         // Timbral: 7 frames, zero-padded by 3 on each side of time, no padding in frequency.
-        for block in &self.timbral {
+        for block in &body.timbral {
             front.push(conv_relu_bn_maxfreq(x.clone(), block, (3, 3)));
         }
         // Temporal: TF's 'same' padding puts the odd pad frame after.
-        for block in &self.temporal {
+        for block in &body.temporal {
             let k = block.weight.dims()[2];
             front.push(conv_relu_bn_maxfreq(x.clone(), block, ((k - 1) / 2, k - 1 - (k - 1) / 2)));
         }
@@ -420,23 +486,23 @@ impl Musicnn {
     }
 
     /// Mid and back end from the front end's `[b, 561, t]`.
-    fn forward_rest(&self, front: Tensor<3>) -> MusicnnOutput {
+    fn forward_rest(&self, body: &MusicnnBody, front: Tensor<3>) -> MusicnnOutput {
         let b = front.dims()[0];
         let opts = || ConvOptions::new([1], [3], [1], 1);
         let mid = |x: Tensor<3>, c: &ConvBn<3>| c.bn.apply(relu(conv1d(x, c.weight.clone(), Some(c.bias.clone()), opts())));
-        let m1 = mid(front.clone(), &self.midend[0]);
-        let m2 = mid(m1.clone(), &self.midend[1]).add(m1.clone());
-        let m3 = mid(m2.clone(), &self.midend[2]).add(m2.clone());
+        let m1 = mid(front.clone(), &body.midend[0]);
+        let m2 = mid(m1.clone(), &body.midend[1]).add(m1.clone());
+        let m3 = mid(m2.clone(), &body.midend[2]).add(m2.clone());
         let features = Tensor::cat(vec![front, m1, m2, m3], 1); // [b, 753, t]
         let channels = features.dims()[1];
         let max_pool = features.clone().max_dim(2).reshape([b, channels]);
         let mean_pool = features.mean_dim(2).reshape([b, channels]);
         // TF flattens [b, 753, 2] (max, mean stacked last): the two alternate per channel.
         let pooled = Tensor::stack::<3>(vec![max_pool.clone(), mean_pool.clone()], 2).reshape([b, 2 * channels]);
-        let pooled = self.pool_bn.apply(pooled);
-        let dense = relu(pooled.matmul(self.dense.0.clone()).add(self.dense.1.clone().unsqueeze()));
-        let penultimate = self.dense_bn.apply(dense);
-        MusicnnOutput { taggram: self.tags_from_penultimate(penultimate.clone()), penultimate, max_pool, mean_pool }
+        let pooled = body.pool_bn.apply(pooled);
+        let dense = relu(pooled.matmul(body.dense.0.clone()).add(body.dense.1.clone().unsqueeze()));
+        let penultimate = body.dense_bn.apply(dense);
+        self.finish((penultimate, max_pool, mean_pool))
     }
 
     /// Tag probabilities `[patches, tags]` from penultimate features `[patches, 200]` (the
@@ -514,8 +580,11 @@ impl Musicnn {
         // A GPU takes many patches per pass, in f32 (the int8 kernel runs on the CPU).
         let on_cpu = crate::device::is_cpu(device);
         let precision = if on_cpu { self.precision } else { Precision::F32 };
+        let vgg = matches!(self.body, Body::Vgg(_));
         let batch = match precision {
             _ if !on_cpu => GPU_BATCH,
+            // The VGG's 3x3 convs on 128 channels use burn's conv2d, which gains from batches.
+            _ if vgg => INT8_BATCH,
             Precision::F32 => 1,
             Precision::Int8 => INT8_BATCH,
         };
@@ -524,7 +593,7 @@ impl Musicnn {
             let data: Vec<f32> = chunk.iter().flat_map(|&p| patch(input, p)).collect();
             let shape = [chunk.len(), PATCH_FRAMES, input.rows];
             let o = match precision {
-                Precision::F32 => self.forward_rest(self.front_f32(Tensor::<3>::from_data(TensorData::new(data, shape), device))),
+                Precision::F32 => self.forward(Tensor::<3>::from_data(TensorData::new(data, shape), device)),
                 Precision::Int8 => self.forward_int8(&data, shape, device, kernel),
             };
             let rows = |t: Tensor<2>| -> Vec<Vec<f32>> {

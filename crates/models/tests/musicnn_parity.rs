@@ -60,6 +60,47 @@ fn musicnn_matches_tensorflow_reference() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// musicnn's VGG models against their own TensorFlow graph, on the musicnn reference inputs:
+/// outputs in `tests/reference` (made by `tools/make_vgg_reference.py`), inputs in
+/// `shared/reference/musicnn`. Every patch's taggram and pool5 features.
+#[test]
+fn vgg_matches_tensorflow_reference() {
+    let Some(shared) = shared_dir() else { return };
+    let ours_root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference");
+    let mut clips: Vec<_> = std::fs::read_dir(&ours_root).expect("tests/reference").flatten().map(|e| e.path()).collect();
+    clips.sort();
+    assert!(clips.len() >= 2, "no VGG references");
+    let device = Device::flex();
+    let mut failures = Vec::new();
+    for (backbone, prefix) in [(Backbone::VggMtt, "MTT_vgg"), (Backbone::VggMsd, "MSD_vgg")] {
+        let net = Musicnn::pretrained(backbone, &device).expect("shipped weights");
+        assert_eq!(net.precision(), Precision::F32, "the VGG has no int8 path");
+        assert_eq!(net.penultimate_size(), backbone.penultimate_size());
+        for dir in &clips {
+            let clip = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let tags: Vec<String> = serde_json::from_slice(&std::fs::read(dir.join(format!("{prefix}.tags.json"))).expect("tags")).expect("tags json");
+            assert_eq!(net.tags(), tags.as_slice(), "{backbone} tag order");
+            let (shape, input) = read_npy(&shared.join("reference/musicnn").join(&clip).join("input_logmel.npy"));
+            let shape: Vec<usize> = shape.iter().map(|&s| s as usize).collect();
+            let out = net.forward(Tensor::<3>::from_data(TensorData::new(input, [shape[0], shape[1], shape[2]]), &device));
+            for (name, ours) in [("taggram", out.taggram), ("pool5", out.penultimate)] {
+                let (want_shape, want) = read_npy(&dir.join(format!("{prefix}.{name}.npy")));
+                let dims: Vec<u64> = ours.dims().iter().map(|&d| d as u64).collect();
+                assert_eq!(dims, want_shape, "{backbone} {clip} {name} shape");
+                let ours = ours.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32");
+                let scale = want.iter().fold(0f32, |m, v| m.max(v.abs()));
+                let err = max_abs(&ours, &want);
+                println!("{backbone} {clip} {name}: max abs difference {err:.2e} (largest value {scale:.2})");
+                // Taggrams within 1e-5; pool5 values (up to about 10) within 1e-5 relative.
+                if err > 1e-5 * scale.max(1.0) {
+                    failures.push(format!("{backbone} {clip} {name}: max abs difference {err:.2e}"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// From the audio file on: our decoder, resampler and front end (float16 rounding as musicnn)
 /// then the network, against musicnn's taggram for the same file.
 #[test]
