@@ -462,7 +462,9 @@ pub struct BenchModelsArgs {
     /// whose `length` column is dropped).
     #[arg(long)]
     pub table: Option<PathBuf>,
-    /// Classic model families: knn, logistic, svm-linear, svm-poly, svm-rbf, forest, boosting.
+    /// Classic model families: knn, logistic, svm-linear, svm-poly, svm-rbf, forest, boosting,
+    /// or vote (a soft-voting mix of logistic, svm-rbf and knn: the mean of their
+    /// probabilities, each member's settings chosen as in its own row).
     #[arg(long, value_delimiter = ',', default_value = "knn,logistic,svm-linear,svm-poly,svm-rbf,forest,boosting")]
     pub models: Vec<String>,
     /// Choose each family's hyper-parameters by grid search over artist-grouped inner folds of

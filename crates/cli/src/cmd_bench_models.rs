@@ -207,10 +207,49 @@ fn group_ids(ds: &Dataset) -> Vec<usize> {
         .collect()
 }
 
-fn classic_row(args: &BenchModelsArgs, set: &FeatureSet, family: Family) -> anyhow::Result<Row> {
+/// What a classic row fits: one family, or `vote`, a soft-voting mix of
+/// [`VOTE_MEMBERS`] (the mean of their probabilities), each member's settings chosen as its
+/// own row's are (by the grid search on the inner folds, with --grid).
+#[derive(Clone, Copy, Debug)]
+enum Learner {
+    One(Family),
+    Vote,
+}
+
+/// The families a `vote` row mixes: a linear, a kernel and a neighbour method, whose errors
+/// differ the most on the slice.
+const VOTE_MEMBERS: [Family; 3] = [Family::Logistic, Family::SvmRbf, Family::Knn];
+
+impl Learner {
+    fn name(self) -> &'static str {
+        match self {
+            Self::One(f) => f.name(),
+            Self::Vote => "vote",
+        }
+    }
+
+    fn members(self) -> Vec<Family> {
+        match self {
+            Self::One(f) => vec![f],
+            Self::Vote => VOTE_MEMBERS.to_vec(),
+        }
+    }
+}
+
+impl std::str::FromStr for Learner {
+    type Err = genrecast_classic::ClassicError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "vote" {
+            return Ok(Self::Vote);
+        }
+        s.parse().map(Self::One)
+    }
+}
+
+fn classic_row(args: &BenchModelsArgs, set: &FeatureSet, learner: Learner) -> anyhow::Result<Row> {
     let groups = group_ids(&set.ds);
     let n_classes = set.ds.labels.len();
-    let mut row = Row { model: family.name().into(), features: set.name.clone(), chosen: vec![], accuracy: vec![], balanced_accuracy: vec![], macro_f1: vec![], train_seconds: 0.0, tracks: vec![], reports: vec![], failed_files: vec![] };
+    let mut row = Row { model: learner.name().into(), features: set.name.clone(), chosen: vec![], accuracy: vec![], balanced_accuracy: vec![], macro_f1: vec![], train_seconds: 0.0, tracks: vec![], reports: vec![], failed_files: vec![] };
     for fold in &set.folds {
         let (mut x, mut y, mut g) = (Vec::new(), Vec::new(), Vec::new());
         for &i in fold.train.iter().chain(&fold.valid) {
@@ -225,30 +264,39 @@ fn classic_row(args: &BenchModelsArgs, set: &FeatureSet, family: Family) -> anyh
             bail!("{}: fold {} has no training rows", set.name, fold.name);
         }
         let start = Instant::now();
-        let model = if args.grid {
-            let result = grid_search(&family.grid(), &x, &y, &g, n_classes, args.inner_folds, args.seed)?;
-            for (m, why) in &result.failed {
-                eprintln!("warning: {} fold {}: grid candidate {m} set aside: {why}", set.name, fold.name);
-            }
-            result.best
-        } else {
-            family.default_model()
-        };
-        let fitted = model.fit(&x, &y, n_classes, args.seed)?;
+        let mut chosen = Vec::new();
+        let mut fitted = Vec::new();
+        for family in learner.members() {
+            let model = if args.grid {
+                let result = grid_search(&family.grid(), &x, &y, &g, n_classes, args.inner_folds, args.seed)?;
+                for (m, why) in &result.failed {
+                    eprintln!("warning: {} fold {}: grid candidate {m} set aside: {why}", set.name, fold.name);
+                }
+                result.best
+            } else {
+                family.default_model()
+            };
+            fitted.push(model.fit(&x, &y, n_classes, args.seed)?);
+            chosen.push(model.to_string());
+        }
         row.train_seconds += start.elapsed().as_secs_f64();
         let (mut truth, mut scores) = (Vec::new(), Vec::new());
         for &i in &fold.test {
             let (Some(rows), Some(c)) = (set.rows.get(&i), class_of(&set.ds, i)) else { continue };
-            let p = fitted.predict_proba(rows);
+            // The mean over the members, then over the track's crops.
             let mut mean = vec![0.0f32; n_classes];
-            for r in &p {
-                mean.iter_mut().zip(r).for_each(|(m, v)| *m += v / p.len() as f32);
+            for member in &fitted {
+                let p = member.predict_proba(rows);
+                let weight = (p.len() * fitted.len()) as f32;
+                for r in &p {
+                    mean.iter_mut().zip(r).for_each(|(m, v)| *m += v / weight);
+                }
             }
             truth.push(c);
             scores.push(mean);
         }
         let report = SingleLabelReport::new(&set.ds.labels, &truth, &scores);
-        row.chosen.push(model.to_string());
+        row.chosen.push(chosen.join(" + "));
         row.accuracy.push(report.accuracy);
         row.balanced_accuracy.push(report.balanced_accuracy);
         row.macro_f1.push(report.classes.averages.macro_avg.f1);
@@ -337,7 +385,7 @@ pub fn run(args: BenchModelsArgs) -> anyhow::Result<ExitCode> {
     for f in &all_folds {
         check_leakage(&ds, f, GroupBy::Artist).with_context(|| format!("split {}", args.split))?;
     }
-    let families: Vec<Family> = args.models.iter().filter(|m| !m.is_empty()).map(|m| m.parse()).collect::<Result<_, _>>()?;
+    let families: Vec<Learner> = args.models.iter().filter(|m| !m.is_empty()).map(|m| m.parse()).collect::<Result<_, _>>()?;
     let mut sets = Vec::new();
     for name in args.features.iter().filter(|f| !f.is_empty()) {
         let set = if name == "table" {

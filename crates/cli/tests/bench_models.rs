@@ -11,7 +11,7 @@ fn bench_models_table_rows_match_sklearn() {
     let gtzan = shared.join("data/gtzan");
     let tmp = tempfile::tempdir().expect("tmp");
     let out = bin()
-        .args(["bench-models", "--split", "folds3", "--features", "table", "--models", "knn,logistic", "-q", "--out"])
+        .args(["bench-models", "--split", "folds3", "--features", "table", "--models", "knn,logistic,vote", "-q", "--out"])
         .arg(tmp.path())
         .arg(&gtzan)
         .output()
@@ -21,7 +21,10 @@ fn bench_models_table_rows_match_sklearn() {
     assert!(stdout.contains("| model | features | accuracy | balanced accuracy | macro F1 |"), "{stdout}");
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(tmp.path().join("bench-models.json")).expect("json")).expect("json");
     let rows = v["rows"].as_array().expect("rows");
-    assert_eq!(rows.len(), 2);
+    assert_eq!(rows.len(), 3);
+    // The soft-voting mix fits its three members, each with its family's defaults here.
+    assert_eq!(rows[2]["model"], "vote");
+    assert_eq!(rows[2]["chosen"][0], "logistic:l2=1 + svm:kernel=rbf,c=1 + knn:k=5", "{}", rows[2]);
     let reference: serde_json::Value = serde_json::from_str(include_str!("../../classic/tests/reference/sklearn_folds3.json")).expect("reference");
     for (k, fold) in reference["folds"].as_array().expect("folds").iter().enumerate() {
         let ours = rows[0]["accuracy"][k].as_f64().expect("accuracy");
