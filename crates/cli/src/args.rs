@@ -462,6 +462,10 @@ pub struct BenchModelsArgs {
     /// whose `length` column is dropped).
     #[arg(long)]
     pub table: Option<PathBuf>,
+    /// How a test track's crop predictions become one (classic rows): mean of the
+    /// probabilities, vote (the share of crops that pick each label) or max.
+    #[arg(long, default_value = "mean", value_parser = ["mean", "vote", "max"])]
+    pub aggregate: String,
     /// Classic model families: knn, logistic, svm-linear, svm-poly, svm-rbf, forest, boosting,
     /// or vote (a soft-voting mix of logistic, svm-rbf and knn: the mean of their
     /// probabilities, each member's settings chosen as in its own row).
@@ -475,7 +479,8 @@ pub struct BenchModelsArgs {
     #[arg(long, default_value_t = 3)]
     pub inner_folds: usize,
     /// Neural models to train on the same folds and add to the table: mlp, cnn1d, cnn2d, crnn, lstm,
-    /// or linear-msd / mlp-msd (a head on musicnn-msd).
+    /// or a head on a backbone: linear-B / mlp-B for B in musicnn-msd (or msd), musicnn-mtt,
+    /// vgg-msd, vgg-mtt.
     #[arg(long, value_delimiter = ',')]
     pub neural: Vec<String>,
     /// Epochs of the neural models.

@@ -247,6 +247,7 @@ impl std::str::FromStr for Learner {
 }
 
 fn classic_row(args: &BenchModelsArgs, set: &FeatureSet, learner: Learner) -> anyhow::Result<Row> {
+    let aggregation: genrecast_models::Aggregation = args.aggregate.parse()?;
     let groups = group_ids(&set.ds);
     let n_classes = set.ds.labels.len();
     let mut row = Row { model: learner.name().into(), features: set.name.clone(), chosen: vec![], accuracy: vec![], balanced_accuracy: vec![], macro_f1: vec![], train_seconds: 0.0, tracks: vec![], reports: vec![], failed_files: vec![] };
@@ -283,15 +284,14 @@ fn classic_row(args: &BenchModelsArgs, set: &FeatureSet, learner: Learner) -> an
         let (mut truth, mut scores) = (Vec::new(), Vec::new());
         for &i in &fold.test {
             let (Some(rows), Some(c)) = (set.rows.get(&i), class_of(&set.ds, i)) else { continue };
-            // The mean over the members, then over the track's crops.
-            let mut mean = vec![0.0f32; n_classes];
+            // Each crop: the mean over the members; then the track: --aggregate over its crops.
+            let mut crops = vec![genrecast_models::WindowPrediction { start: 0.0, end: 0.0, probabilities: vec![0.0f32; n_classes] }; rows.len()];
             for member in &fitted {
-                let p = member.predict_proba(rows);
-                let weight = (p.len() * fitted.len()) as f32;
-                for r in &p {
-                    mean.iter_mut().zip(r).for_each(|(m, v)| *m += v / weight);
+                for (crop, p) in crops.iter_mut().zip(member.predict_proba(rows)) {
+                    crop.probabilities.iter_mut().zip(p).for_each(|(m, v)| *m += v / fitted.len() as f32);
                 }
             }
+            let mean = genrecast_models::aggregate_windows(&crops, aggregation, genrecast_models::Task::SingleLabel);
             truth.push(c);
             scores.push(mean);
         }
@@ -316,15 +316,23 @@ fn neural_row(args: &BenchModelsArgs, ds: &Dataset, all_folds: &[Fold], name: &s
     let data = args.source.path.to_string_lossy().into_owned();
     let out = args.out.join("neural").join(name);
     let mut argv: Vec<String> = vec!["train".into(), data, "--split".into(), args.split.clone(), "--epochs".into(), args.epochs.to_string(), "--seed".into(), args.seed.to_string(), "--out".into(), out.to_string_lossy().into_owned()];
-    let (features, extra): (&str, &[&str]) = match name {
-        "mlp" => ("summary", &["--model", "mlp"]),
-        "cnn1d" => ("mfcc-chroma", &["--model", "cnn1d"]),
-        "cnn2d" => ("logmel", &["--model", "cnn2d"]),
-        "crnn" => ("logmel", &["--model", "crnn"]),
-        "lstm" => ("mfcc-chroma", &["--model", "lstm"]),
-        "linear-msd" => ("musicnn-msd", &["--backbone", "musicnn-msd", "--head", "linear", "--lr", "0.003", "--schedule", "constant"]),
-        "mlp-msd" => ("musicnn-msd", &["--backbone", "musicnn-msd", "--head", "mlp"]),
-        other => bail!("unknown neural model '{other}' (known: mlp, cnn1d, cnn2d, crnn, lstm, linear-msd, mlp-msd)"),
+    // A head on a backbone: linear-BACKBONE or mlp-BACKBONE (msd is short for musicnn-msd).
+    let head_on = |head: &str| name.strip_prefix(head).and_then(|b| b.strip_prefix('-')).map(|b| if b == "msd" { "musicnn-msd" } else { b }).filter(|b| b.parse::<genrecast_models::Backbone>().is_ok());
+    let (features, extra): (&str, Vec<&str>) = match name {
+        "mlp" => ("summary", vec!["--model", "mlp"]),
+        "cnn1d" => ("mfcc-chroma", vec!["--model", "cnn1d"]),
+        "cnn2d" => ("logmel", vec!["--model", "cnn2d"]),
+        "crnn" => ("logmel", vec!["--model", "crnn"]),
+        "lstm" => ("mfcc-chroma", vec!["--model", "lstm"]),
+        _ if head_on("linear").is_some() => {
+            let b = head_on("linear").unwrap_or_default();
+            (b, vec!["--backbone", b, "--head", "linear", "--lr", "0.003", "--schedule", "constant"])
+        }
+        _ if head_on("mlp").is_some() => {
+            let b = head_on("mlp").unwrap_or_default();
+            (b, vec!["--backbone", b, "--head", "mlp"])
+        }
+        other => bail!("unknown neural model '{other}' (known: mlp, cnn1d, cnn2d, crnn, lstm, and linear-B or mlp-B for a backbone B: msd, musicnn-msd, musicnn-mtt, vgg-msd, vgg-mtt)"),
     };
     argv.extend(extra.iter().map(|s| s.to_string()));
     if args.quiet {
@@ -353,10 +361,15 @@ fn neural_row(args: &BenchModelsArgs, ds: &Dataset, all_folds: &[Fold], name: &s
 
 fn markdown(args: &BenchModelsArgs, ds: &Dataset, sets: &[(String, String)], rows: &[Row]) -> String {
     let mut s = format!(
-        "# genrecast bench-models\n\nDataset: {} ({}), split `{}`: per-track scores on each fold's test side, mean +- sd over folds. Hyper-parameters: {}.\n\n",
+        "# genrecast bench-models\n\nDataset: {} ({}), split `{}`: per-track scores on each fold's test side, mean +- sd over folds; a classic row's track score is the {} of its crops' probabilities. Hyper-parameters: {}.\n\n",
         ds.root.display(),
         ds.kind.name(),
         args.split,
+        match args.aggregate.as_str() {
+            "vote" => "vote (share of crops picking each label)",
+            "max" => "max (renormalised)",
+            _ => "mean",
+        },
         if args.grid { format!("grid search per fold over {} artist-grouped inner folds of the training side", args.inner_folds) } else { "defaults".into() }
     );
     s.push_str("Feature sets:\n\n");
@@ -446,7 +459,7 @@ pub fn run(args: BenchModelsArgs) -> anyhow::Result<ExitCode> {
         }
     }
     out!("{md}");
-    write_reports(&args.out, &md, &serde_json::json!({ "dataset": ds.root, "split": args.split, "grid": args.grid, "feature_sets": set_lines, "rows": rows, "failures": failures, "failed_files": failed_files }))?;
+    write_reports(&args.out, &md, &serde_json::json!({ "dataset": ds.root, "split": args.split, "grid": args.grid, "aggregate": args.aggregate, "feature_sets": set_lines, "rows": rows, "failures": failures, "failed_files": failed_files }))?;
     plot_rows(&args.out, &rows)?;
     eprintln!("reports written to {}", args.out.display());
     Ok(if failures.is_empty() && failed_files.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
