@@ -11,7 +11,7 @@ use genrecast_datasets::{CacheKey, FeatureCache};
 use genrecast_descriptors::rp::{RpExtractor, DESCRIPTORS};
 use genrecast_descriptors::timbral::TimbralExtractor;
 use genrecast_features::{
-    column_names, summarize_array, write_atomic, write_npy, Array2, FeatureConfig, FeatureExtractor, FeatureKind,
+    column_names, summarize_array, write_atomic, write_npy, NpyColumnWriter, Array2, FeatureConfig, FeatureExtractor, FeatureKind,
     MusicnnFrontEnd,
 };
 use indicatif::ProgressBar;
@@ -186,7 +186,7 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitCode> {
         .par_iter()
         .zip(relative.par_iter().zip(&folders))
         .map(|(path, (rel, folder))| {
-            let result = match streamed_summary(path, &job, &bar) {
+            let result = match streamed_summary(path, &job, &bar).or_else(|| streamed_frames(path, rel, folder, &job, &bar)) {
                 Some(row) => row,
                 None => cached_features(path, &job, cache.as_ref(), &cache_config, &bar).and_then(|arrays| write_outputs(path, rel, folder, &job, arrays)),
             };
@@ -243,17 +243,81 @@ fn streamed_summary(path: &Path, job: &Job, bar: &indicatif::ProgressBar) -> Opt
         for w in warnings {
             bar.suspend(|| eprintln!("warning: {}", crate::names::escape_controls(&format!("{}: {w}", crate::names::display(path)))));
         }
-        let (mut names, mut values) = (Vec::new(), Vec::new());
-        for s in summaries {
-            // As `write_outputs` names them: a one-value-per-file feature (the tempo) by itself.
-            if time_axis(s.kind.name(), job.fx.config()).is_none() {
-                names.push(s.kind.name().to_owned());
-            } else {
-                names.extend(column_names(s.kind.name(), s.rows));
-            }
-            values.extend(s.values);
+        Ok(summary_row(path, job, summaries))
+    })())
+}
+
+/// A streamed file's row of `summary.csv`, named as `write_outputs` names them: a
+/// one-value-per-file feature (the tempo) by itself.
+fn summary_row(path: &Path, job: &Job, summaries: Vec<genrecast_features::summary_stream::KindSummary>) -> SummaryRow {
+    let (mut names, mut values) = (Vec::new(), Vec::new());
+    for s in summaries {
+        if time_axis(s.kind.name(), job.fx.config()).is_none() {
+            names.push(s.kind.name().to_owned());
+        } else {
+            names.extend(column_names(s.kind.name(), s.rows));
         }
-        Ok(Some((crate::names::exact_text(path), names, values)))
+        values.extend(s.values);
+    }
+    Some((crate::names::exact_text(path), names, values))
+}
+
+/// The frame files (`.npy`) of a long file (over 120 s, as for [`streamed_summary`]) written
+/// as it decodes, one column per frame ([`NpyColumnWriter`]), when every feature asked can be
+/// so computed: memory does not grow with the file, only the outputs do. With `--summary`,
+/// its row is computed the same way (two more passes). `None`: the file goes the whole-file
+/// way (another format, a feature that reads the file whole, or a short file). Not cached.
+fn streamed_frames(path: &Path, rel: &Path, folder: &Path, job: &Job, bar: &indicatif::ProgressBar) -> Option<anyhow::Result<SummaryRow>> {
+    let (args, req) = (job.args, job.request);
+    let streamable = !req.kinds.is_empty() && req.kinds.iter().all(|&k| genrecast_features::summary_stream::streams_kind(k)) && !req.musicnn && req.descriptors.is_empty() && !req.timbral;
+    if args.no_frames || args.format != FeatureFormat::Npy || !streamable || !genrecast_models::streams(path).unwrap_or(false) {
+        return None;
+    }
+    let opts = LoadOptions { offset: args.offset, duration: args.duration, ..Default::default() };
+    if !args.quiet {
+        bar.suspend(|| eprintln!("{}: a long file, its frames written as it decodes (in flat memory)", crate::names::display(path)));
+    }
+    Some((|| {
+        let dir = args.out.join(folder);
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let over_time: Vec<FeatureKind> = req.kinds.iter().copied().filter(|k| !matches!(k, FeatureKind::Onset | FeatureKind::Tempo)).collect();
+        let mut writers = over_time
+            .iter()
+            .map(|&k| Ok((k, job.fx.rows_of(k), NpyColumnWriter::create(&dir.join(format!("{}.npy", k.name())), job.fx.rows_of(k))?)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let streamed = genrecast_features::summary_stream::stream_frames(path, &opts, job.fx, &req.kinds, &mut |frame| {
+            let mut at = 0;
+            for (_, rows, w) in &mut writers {
+                w.push(&frame[at..at + *rows])?;
+                at += *rows;
+            }
+            Ok(())
+        })?;
+        for w in &streamed.warnings {
+            bar.suspend(|| eprintln!("warning: {}", crate::names::escape_controls(&format!("{}: {w}", crate::names::display(path)))));
+        }
+        let mut shapes = Vec::new();
+        for (k, rows, w) in writers {
+            let cols = w.finish()?;
+            shapes.push((k.name().to_owned(), [rows, cols]));
+        }
+        if let Some(env) = streamed.onset {
+            let a = Array2 { rows: 1, cols: env.len(), data: env };
+            write_npy(&dir.join("onset.npy"), &a)?;
+            shapes.push(("onset".into(), a.shape()));
+        }
+        if let Some(bpm) = streamed.tempo {
+            write_npy(&dir.join("tempo.npy"), &Array2 { rows: 1, cols: 1, data: vec![bpm] })?;
+            shapes.push(("tempo".into(), [1, 1]));
+        }
+        // In the order asked, as the whole-file way lists them.
+        shapes.sort_by_key(|(name, _)| req.kinds.iter().position(|k| k.name() == name));
+        write_params(&dir.join("params.json"), path, rel, job, &shapes)?;
+        if !args.summary {
+            return Ok(None);
+        }
+        let (summaries, _) = genrecast_features::summary_stream::summarize_file(path, &opts, job.fx, &req.kinds)?;
+        Ok(summary_row(path, job, summaries))
     })())
 }
 
@@ -442,7 +506,8 @@ fn write_outputs(path: &Path, rel: &Path, folder: &Path, job: &Job, arrays: Vec<
         for (name, a) in &arrays {
             write_array(&dir, name, a, args.format, time_axis(name, job.fx.config()))?;
         }
-        write_params(&dir.join("params.json"), path, rel, job, &arrays)?;
+        let shapes: Vec<(String, [usize; 2])> = arrays.iter().map(|(name, a)| (name.clone(), a.shape())).collect();
+        write_params(&dir.join("params.json"), path, rel, job, &shapes)?;
     }
     if !args.summary {
         return Ok(None);
@@ -475,7 +540,7 @@ fn source_info(path: &Path) -> anyhow::Result<(u32, f64)> {
 }
 
 /// `params.json`: everything needed to redo the arrays beside it with librosa, and their shapes.
-fn write_params(dest: &Path, path: &Path, rel: &Path, job: &Job, arrays: &[(String, Array2)]) -> anyhow::Result<()> {
+fn write_params(dest: &Path, path: &Path, rel: &Path, job: &Job, arrays: &[(String, [usize; 2])]) -> anyhow::Result<()> {
     let (args, cfg) = (job.args, job.fx.config());
     let (native_sr, duration) = source_info(path)?;
     let analysed = (duration - args.offset).max(0.0).min(args.duration.unwrap_or(f64::INFINITY));
@@ -486,8 +551,8 @@ fn write_params(dest: &Path, path: &Path, rel: &Path, job: &Job, arrays: &[(Stri
     };
     let features: Vec<serde_json::Value> = arrays
         .iter()
-        .map(|(name, a)| {
-            let mut entry = serde_json::json!({ "name": name, "file": format!("{name}.{extension}"), "shape": a.shape() });
+        .map(|(name, shape)| {
+            let mut entry = serde_json::json!({ "name": name, "file": format!("{name}.{extension}"), "shape": shape });
             let fixed = match name.as_str() {
                 MUSICNN => Some(serde_json::json!({ "sr": MusicnnFrontEnd::SAMPLE_RATE, "n_fft": 512, "hop_length": 256, "n_mels": 96, "fmin": 0.0, "fmax": 8000.0, "scale": "log10(10000 x + 1)" })),
                 TIMBRAL => Some(serde_json::json!({ "sr": cfg.sr, "n_fft": genrecast_descriptors::timbral::WINDOW, "hop_length": genrecast_descriptors::timbral::WINDOW, "n_mels": 40, "texture_frames": genrecast_descriptors::timbral::TEXTURE })),
@@ -497,7 +562,7 @@ fn write_params(dest: &Path, path: &Path, rel: &Path, job: &Job, arrays: &[(Stri
             if let Some(fixed) = fixed {
                 entry["fixed_parameters"] = fixed;
             }
-            entry["frames"] = time_axis(name, cfg).map_or(serde_json::Value::Null, |_| a.cols.into());
+            entry["frames"] = time_axis(name, cfg).map_or(serde_json::Value::Null, |_| shape[1].into());
             entry
         })
         .collect();

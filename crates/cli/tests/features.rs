@@ -374,7 +374,8 @@ fn long_files_are_summarised_as_they_decode() {
     let out_dir = dir.path().join("cqt");
     let run = genrecast(&["features", "--summary", "--no-frames", "--set", "chroma_cqt", "--out", out_dir.to_str().expect("utf-8"), &wav]);
     assert!(run.status.success() && text(&run.stderr).contains("a long file held whole"), "{}", text(&run.stderr));
-    let (whole_names, whole) = summary(&[], "whole");
+    // CSV frames go the whole-file way (only .npy frames are written as they decode).
+    let (whole_names, whole) = summary(&["--format", "csv"], "whole");
     let (names, streamed) = summary(&["--no-frames"], "streamed");
     assert_eq!(names, whole_names);
     assert!(names.iter().any(|n| n.starts_with("mel_db/")) && names.last().map(String::as_str) == Some("tempo"), "{names:?}");
@@ -386,5 +387,28 @@ fn long_files_are_summarised_as_they_decode() {
             _ => got == want,
         };
         assert!(ok, "{name}: streamed {got}, whole {want}");
+    }
+    // Frames kept as .npy: written as the file decodes, each equal (bit for bit, through
+    // the CSV's shortest round-trip text) to the whole-file arrays of the CSV run.
+    let frames_dir = dir.path().join("frames");
+    let run = genrecast(&["features", "--summary", "--out", frames_dir.to_str().expect("utf-8"), &wav]);
+    assert!(run.status.success() && text(&run.stderr).contains("frames written as it decodes"), "{}", text(&run.stderr));
+    let (streamed_names, streamed_summary) = {
+        let csv = std::fs::read_to_string(frames_dir.join("summary.csv")).expect("summary.csv");
+        let mut lines = csv.lines();
+        let header: Vec<String> = lines.next().expect("header").split(',').skip(1).map(str::to_owned).collect();
+        (header, lines.next().expect("row").split(',').skip(1).map(|v| v.parse::<f64>().expect("number")).collect::<Vec<_>>())
+    };
+    assert_eq!((&streamed_names, &streamed_summary), (&names, &streamed), "the summary beside streamed frames is the streamed summary");
+    let params: serde_json::Value = serde_json::from_slice(&std::fs::read(frames_dir.join("long/params.json")).expect("params")).expect("json");
+    for kind in ["mel_db", "mfcc", "chroma", "contrast", "rms", "tempo"] {
+        let (shape, got) = genrecast_testutil::read_npy(&frames_dir.join(format!("long/{kind}.npy")));
+        let csv = std::fs::read_to_string(dir.path().join(format!("whole/long/{kind}.csv"))).expect("whole csv");
+        let rows: Vec<Vec<f32>> = csv.lines().skip(1).map(|l| l.split(',').skip(usize::from(kind != "tempo")).map(|v| v.parse().expect("f32")).collect()).collect();
+        // The CSV is one line per frame (time, then the rows); the array is [rows, frames].
+        let want: Vec<f32> = if kind == "tempo" { rows.concat() } else { (0..rows[0].len()).flat_map(|r| rows.iter().map(move |f| f[r])).collect() };
+        assert_eq!(got, want, "{kind}");
+        let entry = params["features"].as_array().expect("features").iter().find(|f| f["name"] == kind).expect("listed");
+        assert_eq!(entry["shape"], serde_json::json!(shape), "{kind}");
     }
 }

@@ -67,6 +67,6 @@ pub use error::{Error, Result};
 pub use extractor::{FeatureConfig, FeatureExtractor, FeatureKind, FeatureSet, MusicnnFrontEnd, SongContext, SongScan};
 pub use mel::{MelConfig, MelFilterbank, MelNorm};
 pub use mfcc::{dct_ortho, mfcc_from_db};
-pub use npy::{remove_stale_temp_files, remove_stale_temp_files_of, write_atomic, write_npy};
+pub use npy::{remove_stale_temp_files, remove_stale_temp_files_of, write_atomic, write_npy, NpyColumnWriter};
 pub use stft::{hann, n_frames, PowerSpectrogram, StftPlan};
 pub use summary::{column_names, summarize, summarize_array, STATISTICS};

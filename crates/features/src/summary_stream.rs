@@ -297,106 +297,24 @@ pub fn summarize_file(path: &Path, opts: &LoadOptions, fx: &FeatureExtractor, ki
 /// [`summarize_file`] with blocks of `block_frames` frames (small blocks test the seams).
 #[doc(hidden)]
 pub fn summarize_file_in_blocks(path: &Path, opts: &LoadOptions, fx: &FeatureExtractor, kinds: &[FeatureKind], block_frames: usize) -> Result<(Vec<KindSummary>, Vec<String>)> {
-    if let Some(k) = kinds.iter().find(|k| !streams_kind(**k)) {
-        return Err(crate::error::invalid("kinds", k.name(), "kinds computed as the file decodes (mel, mel_db, mfcc, chroma, centroid, bandwidth, rolloff, contrast, flatness, zcr, rms, onset, tempo)"));
-    }
-    let fail = |why: &dyn std::fmt::Display| Error::Stream(format!("{}: {why}", path.display()));
-    let (n_fft, hop) = (fx.config().n_fft, fx.config().hop_length);
-    let wants_rhythm = kinds.contains(&FeatureKind::Onset) || kinds.contains(&FeatureKind::Tempo);
-    let needs_mel = wants_rhythm || kinds.contains(&FeatureKind::MelDb) || kinds.contains(&FeatureKind::Mel);
-    // What is computed per block: the frame-local kinds, with the mel power behind mel_db
-    // and the onset envelope.
-    let mut block_kinds: Vec<FeatureKind> = kinds.iter().copied().filter(|k| SongContext::KINDS.contains(k)).collect();
-    if needs_mel && !block_kinds.contains(&FeatureKind::Mel) {
-        block_kinds.push(FeatureKind::Mel);
-    }
-    let (song, length, warnings) = scan_file(path, opts, fx, kinds, block_frames)?;
-    let pass = |take: &mut dyn FnMut(FrameBlock) -> Result<()>| pass_over_file(path, opts, fx, block_frames, take);
-
-    // The streamed dimensions: each kind over time except the onset envelope, in `kinds` order.
-    let layout: Vec<(FeatureKind, usize)> = kinds
-        .iter()
-        .filter(|k| !matches!(k, FeatureKind::Onset | FeatureKind::Tempo))
-        .map(|&k| (k, fx.rows_of(k)))
-        .collect();
-    let rows: usize = layout.iter().map(|l| l.1).sum();
-    let acc = std::cell::RefCell::new(SummaryAccumulator::new(rows));
-    let mut env_diffs: Vec<f32> = Vec::new();
-    let mut previous_db: Option<Vec<f32>> = None;
-    let mut frame = Vec::with_capacity(rows);
-    let second = std::cell::Cell::new(false);
-    let floor_db1 = song.mel_db_max - 80.0;
-    let mut take = |block: FrameBlock| -> Result<()> {
-        let set = fx.extract_in_context(block.samples, &block_kinds, &song)?;
-        // The mel spectrogram in dB, ref 1.0: mel_db is it less the song's peak, floored at
-        // -80 (`power_to_db(ref=np.max, top_db=80)`); the onset envelope reads it floored 80 dB
-        // below the peak, as the whole-file path does.
-        let db1 = needs_mel.then(|| {
-            let mut db = set[&FeatureKind::Mel].clone();
-            power_to_db(&mut db.data, DbReference::Value(1.0), 1e-10, None);
-            db
-        });
-        for j in block.frames.clone() {
-            frame.clear();
-            for (kind, _) in &layout {
-                match kind {
-                    FeatureKind::MelDb => {
-                        let db = db1.as_ref().expect("mel computed for mel_db");
-                        // `power_to_db(ref=max)`: the peak's own value is 0, so the floor is -80.
-                        frame.extend((0..db.rows).map(|r| (db.data[r * db.cols + j] - song.mel_db_max).max(0.0 - 80.0)));
-                    }
-                    k => {
-                        let a = &set[k];
-                        frame.extend((0..a.rows).map(|r| a.data[r * a.cols + j]));
-                    }
-                }
-            }
-            if !frame.iter().all(|v| v.is_finite()) {
-                return Err(Error::Stream("features are not finite".into()));
-            }
-            if second.get() {
-                acc.borrow_mut().push_second(&frame);
-                continue;
-            }
-            acc.borrow_mut().push_first(&frame);
-            if wants_rhythm {
-                let db = db1.as_ref().expect("mel computed for the onset envelope");
-                let column: Vec<f32> = (0..db.rows).map(|r| db.data[r * db.cols + j].max(floor_db1)).collect();
-                if let Some(prev) = &previous_db {
-                    // As `rhythm::onset_strength`: rows summed in f64 in order, then averaged.
-                    let d: f64 = column.iter().zip(prev).map(|(&now, &before)| f64::from((now - before).max(0.0))).sum();
-                    env_diffs.push((d / db.rows as f64) as f32);
-                }
-                previous_db = Some(column);
-            }
-        }
+    let pass = FramePass::prepare(path, opts, fx, kinds, block_frames)?;
+    let rows: usize = pass.layout.iter().map(|l| l.1).sum();
+    let mut acc = SummaryAccumulator::new(rows);
+    let mut env_diffs = Vec::new();
+    pass.run(&mut |frame| {
+        acc.push_first(frame);
         Ok(())
-    };
-    let (seen, _) = pass(&mut take)?;
-    if seen != length {
-        return Err(fail(&"it changed while it was read"));
-    }
-    acc.borrow_mut().begin_second_pass();
-    second.set(true);
-    let (seen, _) = pass(&mut take)?;
-    if seen != length {
-        return Err(fail(&"it changed while it was read"));
-    }
-    let stats = acc.borrow().finish();
-
+    }, Some(&mut env_diffs))?;
+    acc.begin_second_pass();
+    pass.run(&mut |frame| {
+        acc.push_second(frame);
+        Ok(())
+    }, None)?;
+    let stats = acc.finish();
+    let env = pass.wants_rhythm.then(|| pass.envelope(&env_diffs));
+    let hop = fx.config().hop_length;
     let mut out = Vec::with_capacity(kinds.len());
     let mut at = 0;
-    let frames = crate::n_frames(length, n_fft, hop, true);
-    let env = wants_rhythm.then(|| {
-        let pad = 1 + n_fft / (2 * hop);
-        let mut env = vec![0.0f32; frames];
-        for (i, d) in env_diffs.iter().enumerate() {
-            if let Some(e) = env.get_mut(i + pad) {
-                *e = *d;
-            }
-        }
-        env
-    });
     for &kind in kinds {
         match kind {
             FeatureKind::Onset => out.push(KindSummary { kind, rows: 1, values: crate::summarize(env.as_deref().unwrap_or_default()).to_vec() }),
@@ -405,7 +323,7 @@ pub fn summarize_file_in_blocks(path: &Path, opts: &LoadOptions, fx: &FeatureExt
                 out.push(KindSummary { kind, rows: 1, values: vec![f64::from(bpm)] });
             }
             _ => {
-                let r = layout.iter().find(|l| l.0 == kind).map_or(0, |l| l.1);
+                let r = pass.layout.iter().find(|l| l.0 == kind).map_or(0, |l| l.1);
                 let per_row = &stats[at..at + r];
                 at += r;
                 let values = (0..7).flat_map(|s| per_row.iter().map(move |row| row[s])).collect();
@@ -413,5 +331,152 @@ pub fn summarize_file_in_blocks(path: &Path, opts: &LoadOptions, fx: &FeatureExt
             }
         }
     }
-    Ok((out, warnings))
+    Ok((out, pass.warnings))
+}
+
+/// What [`stream_frames`] gives besides the frames it hands out.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StreamedFrames {
+    /// Frames handed out (the whole-file arrays' column count).
+    pub frames: usize,
+    /// The onset strength envelope (one value per frame), when `onset` or `tempo` was asked.
+    pub onset: Option<Vec<f32>>,
+    /// The tempo in BPM, when asked.
+    pub tempo: Option<f32>,
+    /// The decoder's warnings (a file cut short, ...).
+    pub warnings: Vec<String>,
+}
+
+/// Computes `kinds` (each passing [`streams_kind`]) over a file as it decodes and hands each
+/// frame to `emit`: the values of every kind over time, one after the other in `kinds` order
+/// (`onset` and `tempo` left out: they come back in [`StreamedFrames`]). Each frame equals
+/// the whole-file arrays' column bit for bit; memory does not grow with the file except for
+/// the onset envelope (4 bytes a frame). The file is decoded two or three times.
+///
+/// # Errors
+/// As [`summarize_file`]; `emit`'s error ends the pass.
+pub fn stream_frames(path: &Path, opts: &LoadOptions, fx: &FeatureExtractor, kinds: &[FeatureKind], emit: &mut dyn FnMut(&[f32]) -> Result<()>) -> Result<StreamedFrames> {
+    stream_frames_in_blocks(path, opts, fx, kinds, BLOCK_FRAMES, emit)
+}
+
+/// [`stream_frames`] with blocks of `block_frames` frames (small blocks test the seams).
+#[doc(hidden)]
+pub fn stream_frames_in_blocks(path: &Path, opts: &LoadOptions, fx: &FeatureExtractor, kinds: &[FeatureKind], block_frames: usize, emit: &mut dyn FnMut(&[f32]) -> Result<()>) -> Result<StreamedFrames> {
+    let pass = FramePass::prepare(path, opts, fx, kinds, block_frames)?;
+    let mut env_diffs = Vec::new();
+    let mut frames = 0usize;
+    pass.run(&mut |frame| {
+        frames += 1;
+        emit(frame)
+    }, pass.wants_rhythm.then_some(&mut env_diffs))?;
+    let onset = pass.wants_rhythm.then(|| pass.envelope(&env_diffs));
+    let tempo = kinds.contains(&FeatureKind::Tempo).then(|| {
+        let cfg = fx.config();
+        crate::rhythm::tempo(onset.as_deref().unwrap_or_default(), f64::from(cfg.sr), cfg.hop_length, 120.0, 1.0, 8.0, 320.0)
+    });
+    Ok(StreamedFrames { frames, onset: onset.filter(|_| kinds.contains(&FeatureKind::Onset)), tempo, warnings: pass.warnings })
+}
+
+/// A file ready to be passed over frame by frame: its song context, and what each pass
+/// computes per block.
+struct FramePass<'a> {
+    path: &'a Path,
+    opts: &'a LoadOptions,
+    fx: &'a FeatureExtractor,
+    block_frames: usize,
+    /// The frame-local kinds computed per block, with the mel power behind mel_db and the
+    /// onset envelope.
+    block_kinds: Vec<FeatureKind>,
+    /// The kinds over time handed out per frame (all but the onset envelope and the tempo),
+    /// with their rows, in the order asked.
+    layout: Vec<(FeatureKind, usize)>,
+    needs_mel: bool,
+    wants_rhythm: bool,
+    song: SongContext,
+    length: usize,
+    warnings: Vec<String>,
+}
+
+impl<'a> FramePass<'a> {
+    fn prepare(path: &'a Path, opts: &'a LoadOptions, fx: &'a FeatureExtractor, kinds: &[FeatureKind], block_frames: usize) -> Result<Self> {
+        if let Some(k) = kinds.iter().find(|k| !streams_kind(**k)) {
+            return Err(crate::error::invalid("kinds", k.name(), "kinds computed as the file decodes (mel, mel_db, mfcc, chroma, centroid, bandwidth, rolloff, contrast, flatness, zcr, rms, onset, tempo)"));
+        }
+        let wants_rhythm = kinds.contains(&FeatureKind::Onset) || kinds.contains(&FeatureKind::Tempo);
+        let needs_mel = wants_rhythm || kinds.contains(&FeatureKind::MelDb) || kinds.contains(&FeatureKind::Mel);
+        let mut block_kinds: Vec<FeatureKind> = kinds.iter().copied().filter(|k| SongContext::KINDS.contains(k)).collect();
+        if needs_mel && !block_kinds.contains(&FeatureKind::Mel) {
+            block_kinds.push(FeatureKind::Mel);
+        }
+        let layout = kinds.iter().filter(|k| !matches!(k, FeatureKind::Onset | FeatureKind::Tempo)).map(|&k| (k, fx.rows_of(k))).collect();
+        let (song, length, warnings) = scan_file(path, opts, fx, kinds, block_frames)?;
+        Ok(Self { path, opts, fx, block_frames, block_kinds, layout, needs_mel, wants_rhythm, song, length, warnings })
+    }
+
+    /// One pass: every frame to `emit`, and, with `env_diffs`, the onset envelope's
+    /// differences gathered.
+    fn run(&self, emit: &mut dyn FnMut(&[f32]) -> Result<()>, mut env_diffs: Option<&mut Vec<f32>>) -> Result<()> {
+        let (fx, song) = (self.fx, &self.song);
+        let rows: usize = self.layout.iter().map(|l| l.1).sum();
+        let mut frame = Vec::with_capacity(rows);
+        let mut previous_db: Option<Vec<f32>> = None;
+        let floor_db1 = song.mel_db_max - 80.0;
+        let mut take = |block: FrameBlock| -> Result<()> {
+            let set = fx.extract_in_context(block.samples, &self.block_kinds, song)?;
+            // The mel spectrogram in dB, ref 1.0: mel_db is it less the song's peak, floored at
+            // -80 (`power_to_db(ref=np.max, top_db=80)`); the onset envelope reads it floored
+            // 80 dB below the peak, as the whole-file path does.
+            let db1 = self.needs_mel.then(|| {
+                let mut db = set[&FeatureKind::Mel].clone();
+                power_to_db(&mut db.data, DbReference::Value(1.0), 1e-10, None);
+                db
+            });
+            for j in block.frames.clone() {
+                frame.clear();
+                for (kind, _) in &self.layout {
+                    match (kind, &db1) {
+                        // `power_to_db(ref=max)`: the peak's own value is 0, so the floor is -80.
+                        (FeatureKind::MelDb, Some(db)) => frame.extend((0..db.rows).map(|r| (db.data[r * db.cols + j] - song.mel_db_max).max(0.0 - 80.0))),
+                        (k, _) => {
+                            let a = &set[k];
+                            frame.extend((0..a.rows).map(|r| a.data[r * a.cols + j]));
+                        }
+                    }
+                }
+                if !frame.iter().all(|v| v.is_finite()) {
+                    return Err(Error::Stream("features are not finite".into()));
+                }
+                emit(&frame)?;
+                if let (Some(diffs), Some(db)) = (env_diffs.as_deref_mut(), &db1) {
+                    let column: Vec<f32> = (0..db.rows).map(|r| db.data[r * db.cols + j].max(floor_db1)).collect();
+                    if let Some(prev) = &previous_db {
+                        // As `rhythm::onset_strength`: rows summed in f64 in order, then averaged.
+                        let d: f64 = column.iter().zip(prev).map(|(&now, &before)| f64::from((now - before).max(0.0))).sum();
+                        diffs.push((d / db.rows as f64) as f32);
+                    }
+                    previous_db = Some(column);
+                }
+            }
+            Ok(())
+        };
+        let (seen, _) = pass_over_file(self.path, self.opts, fx, self.block_frames, &mut take)?;
+        if seen != self.length {
+            return Err(Error::Stream(format!("{}: it changed while it was read", self.path.display())));
+        }
+        Ok(())
+    }
+
+    /// The onset envelope from its differences, padded as the whole-file envelope.
+    fn envelope(&self, env_diffs: &[f32]) -> Vec<f32> {
+        let (n_fft, hop) = (self.fx.config().n_fft, self.fx.config().hop_length);
+        let frames = crate::n_frames(self.length, n_fft, hop, true);
+        let pad = 1 + n_fft / (2 * hop);
+        let mut env = vec![0.0f32; frames];
+        for (i, d) in env_diffs.iter().enumerate() {
+            if let Some(e) = env.get_mut(i + pad) {
+                *e = *d;
+            }
+        }
+        env
+    }
 }

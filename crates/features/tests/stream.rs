@@ -179,3 +179,39 @@ fn streamed_summaries_equal_the_whole_files() {
         }
     }
 }
+
+/// Frames handed out as the file decodes are the whole-file arrays' columns, bit for bit, for
+/// every frame-local kind and mel_db, in the order asked; the onset envelope and the tempo
+/// come back equal too. Small blocks put many seams in the song.
+#[test]
+fn streamed_frames_of_a_file_equal_the_whole_arrays() {
+    use genrecast_features::summary_stream::stream_frames_in_blocks;
+    let Some(shared) = shared_dir() else { return };
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let files = [shared.join("data/gtzan/full_22k/jazz/jazz.00000.flac"), repo.join("examples/muldjord-chaos-god-excerpt.ogg")];
+    let fx = FeatureExtractor::new(FeatureConfig::default()).expect("extractor");
+    let kinds: Vec<FeatureKind> = ["chroma", "mel_db", "mfcc", "contrast", "rms", "onset", "tempo"].iter().map(|k| k.parse().expect("kind")).collect();
+    for file in &files {
+        let opts = genrecast_audio::LoadOptions { sample_rate: Some(22_050), ..Default::default() };
+        let y = genrecast_audio::load(file, &opts).expect("decode").samples;
+        let whole = fx.extract(&y, &kinds).expect("features");
+        let mut got: Vec<Vec<f32>> = Vec::new();
+        let streamed = stream_frames_in_blocks(file, &opts, &fx, &kinds, 77, &mut |frame| {
+            got.push(frame.to_vec());
+            Ok(())
+        })
+        .expect("streamed");
+        let cols = whole[&FeatureKind::Chroma].cols;
+        assert_eq!((streamed.frames, got.len()), (cols, cols), "{}", file.display());
+        for (t, frame) in got.iter().enumerate() {
+            let mut want = Vec::new();
+            for k in kinds.iter().filter(|k| !matches!(k, FeatureKind::Onset | FeatureKind::Tempo)) {
+                let a = &whole[k];
+                want.extend((0..a.rows).map(|r| a.get(r, t)));
+            }
+            assert_eq!(frame, &want, "{} frame {t}", file.display());
+        }
+        assert_eq!(streamed.onset.as_deref(), Some(whole[&FeatureKind::Onset].data.as_slice()), "onset of {}", file.display());
+        assert_eq!(streamed.tempo, Some(whole[&FeatureKind::Tempo].data[0]), "tempo of {}", file.display());
+    }
+}
