@@ -288,7 +288,7 @@ fn streamed_frames(path: &Path, rel: &Path, folder: &Path, job: &Job, bar: &indi
         let streamed = genrecast_features::summary_stream::stream_frames(path, &opts, job.fx, &req.kinds, &mut |frame| {
             let mut at = 0;
             for (_, rows, w) in &mut writers {
-                w.push(&frame[at..at + *rows])?;
+                w.push(&frame.values[at..at + *rows])?;
                 at += *rows;
             }
             Ok(())

@@ -334,11 +334,26 @@ pub fn summarize_file_in_blocks(path: &Path, opts: &LoadOptions, fx: &FeatureExt
     Ok((out, pass.warnings))
 }
 
+/// One frame handed out by [`stream_frames`].
+#[derive(Clone, Copy, Debug)]
+pub struct FrameAt<'a> {
+    /// Its index in the song (0-based).
+    pub index: usize,
+    /// The song's frame count (the whole-file arrays' columns), known from the first pass.
+    pub total: usize,
+    /// The values of every kind over time, one after the other in the order asked.
+    pub values: &'a [f32],
+}
+
 /// What [`stream_frames`] gives besides the frames it hands out.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StreamedFrames {
     /// Frames handed out (the whole-file arrays' column count).
     pub frames: usize,
+    /// Samples decoded at the extractor's rate.
+    pub samples: usize,
+    /// Whether every sample was zero (digital silence).
+    pub silent: bool,
     /// The onset strength envelope (one value per frame), when `onset` or `tempo` was asked.
     pub onset: Option<Vec<f32>>,
     /// The tempo in BPM, when asked.
@@ -355,26 +370,27 @@ pub struct StreamedFrames {
 ///
 /// # Errors
 /// As [`summarize_file`]; `emit`'s error ends the pass.
-pub fn stream_frames(path: &Path, opts: &LoadOptions, fx: &FeatureExtractor, kinds: &[FeatureKind], emit: &mut dyn FnMut(&[f32]) -> Result<()>) -> Result<StreamedFrames> {
+pub fn stream_frames(path: &Path, opts: &LoadOptions, fx: &FeatureExtractor, kinds: &[FeatureKind], emit: &mut dyn FnMut(FrameAt<'_>) -> Result<()>) -> Result<StreamedFrames> {
     stream_frames_in_blocks(path, opts, fx, kinds, BLOCK_FRAMES, emit)
 }
 
 /// [`stream_frames`] with blocks of `block_frames` frames (small blocks test the seams).
 #[doc(hidden)]
-pub fn stream_frames_in_blocks(path: &Path, opts: &LoadOptions, fx: &FeatureExtractor, kinds: &[FeatureKind], block_frames: usize, emit: &mut dyn FnMut(&[f32]) -> Result<()>) -> Result<StreamedFrames> {
+pub fn stream_frames_in_blocks(path: &Path, opts: &LoadOptions, fx: &FeatureExtractor, kinds: &[FeatureKind], block_frames: usize, emit: &mut dyn FnMut(FrameAt<'_>) -> Result<()>) -> Result<StreamedFrames> {
     let pass = FramePass::prepare(path, opts, fx, kinds, block_frames)?;
     let mut env_diffs = Vec::new();
     let mut frames = 0usize;
-    pass.run(&mut |frame| {
+    let total = crate::n_frames(pass.length, fx.config().n_fft, fx.config().hop_length, true);
+    let silent = pass.run(&mut |values| {
         frames += 1;
-        emit(frame)
+        emit(FrameAt { index: frames - 1, total, values })
     }, pass.wants_rhythm.then_some(&mut env_diffs))?;
     let onset = pass.wants_rhythm.then(|| pass.envelope(&env_diffs));
     let tempo = kinds.contains(&FeatureKind::Tempo).then(|| {
         let cfg = fx.config();
         crate::rhythm::tempo(onset.as_deref().unwrap_or_default(), f64::from(cfg.sr), cfg.hop_length, 120.0, 1.0, 8.0, 320.0)
     });
-    Ok(StreamedFrames { frames, onset: onset.filter(|_| kinds.contains(&FeatureKind::Onset)), tempo, warnings: pass.warnings })
+    Ok(StreamedFrames { frames, samples: pass.length, silent, onset: onset.filter(|_| kinds.contains(&FeatureKind::Onset)), tempo, warnings: pass.warnings })
 }
 
 /// A file ready to be passed over frame by frame: its song context, and what each pass
@@ -414,14 +430,16 @@ impl<'a> FramePass<'a> {
     }
 
     /// One pass: every frame to `emit`, and, with `env_diffs`, the onset envelope's
-    /// differences gathered.
-    fn run(&self, emit: &mut dyn FnMut(&[f32]) -> Result<()>, mut env_diffs: Option<&mut Vec<f32>>) -> Result<()> {
+    /// differences gathered. Returns whether every sample was zero.
+    fn run(&self, emit: &mut dyn FnMut(&[f32]) -> Result<()>, mut env_diffs: Option<&mut Vec<f32>>) -> Result<bool> {
         let (fx, song) = (self.fx, &self.song);
         let rows: usize = self.layout.iter().map(|l| l.1).sum();
         let mut frame = Vec::with_capacity(rows);
         let mut previous_db: Option<Vec<f32>> = None;
         let floor_db1 = song.mel_db_max - 80.0;
+        let mut silent = true;
         let mut take = |block: FrameBlock| -> Result<()> {
+            silent &= block.samples.iter().all(|&v| v == 0.0);
             let set = fx.extract_in_context(block.samples, &self.block_kinds, song)?;
             // The mel spectrogram in dB, ref 1.0: mel_db is it less the song's peak, floored at
             // -80 (`power_to_db(ref=np.max, top_db=80)`); the onset envelope reads it floored
@@ -463,7 +481,7 @@ impl<'a> FramePass<'a> {
         if seen != self.length {
             return Err(Error::Stream(format!("{}: it changed while it was read", self.path.display())));
         }
-        Ok(())
+        Ok(silent)
     }
 
     /// The onset envelope from its differences, padded as the whole-file envelope.

@@ -197,12 +197,13 @@ fn streamed_frames_of_a_file_equal_the_whole_arrays() {
         let whole = fx.extract(&y, &kinds).expect("features");
         let mut got: Vec<Vec<f32>> = Vec::new();
         let streamed = stream_frames_in_blocks(file, &opts, &fx, &kinds, 77, &mut |frame| {
-            got.push(frame.to_vec());
+            assert_eq!((frame.index, frame.total), (got.len(), whole[&FeatureKind::Chroma].cols));
+            got.push(frame.values.to_vec());
             Ok(())
         })
         .expect("streamed");
         let cols = whole[&FeatureKind::Chroma].cols;
-        assert_eq!((streamed.frames, got.len()), (cols, cols), "{}", file.display());
+        assert_eq!((streamed.frames, got.len(), streamed.samples, streamed.silent), (cols, cols, y.len(), false), "{}", file.display());
         for (t, frame) in got.iter().enumerate() {
             let mut want = Vec::new();
             for k in kinds.iter().filter(|k| !matches!(k, FeatureKind::Onset | FeatureKind::Tempo)) {

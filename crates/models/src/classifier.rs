@@ -394,6 +394,11 @@ impl Classifier {
                 return self.head(a.penultimate, spans, tags, a.total, a.duration, a.warnings, aggregation).map_err(|e| Error::Data(format!("{}: {e}", path.display())));
             }
         }
+        if let Some(fx) = &self.features {
+            if let Some(w) = crate::streamed::feature_windows_file(fx, &self.card.input, path, self.max_windows, self.stream_above)? {
+                return self.head(w.inputs, w.spans, None, w.total, w.duration, w.warnings, aggregation).map_err(|e| Error::Data(format!("{}: {e}", path.display())));
+            }
+        }
         let wave = load_wave(path, self.sample_rate())?;
         let mut p = self.classify_samples(&wave.samples, aggregation).map_err(|e| Error::Data(format!("{}: {e}", path.display())))?;
         p.warnings.splice(0..0, wave.warnings);

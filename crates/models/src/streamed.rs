@@ -101,6 +101,63 @@ pub fn streams(path: &Path) -> Result<bool> {
     Ok(long_file(path, STREAM_ABOVE_SECONDS)?.is_some())
 }
 
+/// What a model reading features (log-mel, MFCC, chroma, the 90-d summary) takes from a long
+/// song: the chosen windows' inputs and spans in seconds, the song's window count, its
+/// duration and warnings (the decoder's first).
+pub(crate) struct FeatureWindows {
+    pub inputs: Vec<Vec<f32>>,
+    pub spans: Vec<(f64, f64)>,
+    pub total: usize,
+    pub duration: f64,
+    pub warnings: Vec<String>,
+}
+
+/// The windows of a long file (see [`STREAM_ABOVE_SECONDS`]) for a model on `spec`'s
+/// features, computed as it decodes ([`summary_stream::stream_frames`]) and kept only for the
+/// windows chosen (`max` spread evenly, as the whole-file path chooses them): each input is
+/// the whole-file path's, bit for bit. `Ok(None)`: a short file, or features that read the
+/// whole file; decode it whole.
+pub(crate) fn feature_windows_file(fx: &FeatureExtractor, spec: &InputSpec, path: &Path, max: Option<usize>, stream_above: f64) -> Result<Option<FeatureWindows>> {
+    let kinds = spec.kinds();
+    if kinds.is_empty() || !kinds.iter().all(|&k| summary_stream::streams_kind(k)) || long_file(path, stream_above)?.is_none() {
+        return Ok(None);
+    }
+    let opts = LoadOptions { sample_rate: Some(spec.sample_rate), ..LoadOptions::default() };
+    let (crop_frames, rows) = (spec.crop_frames.max(1), spec.frame_rows());
+    // Chosen once the first frame says how many the song has.
+    let (mut chosen, mut total, mut frames): (Vec<usize>, usize, Vec<Vec<f32>>) = (Vec::new(), 0, Vec::new());
+    let streamed = summary_stream::stream_frames(path, &opts, fx, &kinds, &mut |f| {
+        if f.index == 0 {
+            let starts = crate::inputs::window_starts(f.total, crop_frames);
+            total = starts.len();
+            chosen = spread(starts.len(), max).into_iter().map(|i| starts[i]).collect();
+            frames = vec![Vec::new(); chosen.len()];
+        }
+        for (buf, &start) in frames.iter_mut().zip(&chosen) {
+            if (start..start + crop_frames).contains(&f.index) {
+                buf.extend_from_slice(f.values);
+            }
+        }
+        Ok(())
+    })
+    .map_err(|e| Error::Data(e.to_string()))?;
+    let duration = streamed.samples as f64 / f64::from(spec.sample_rate);
+    let col = spec.column_seconds();
+    let mut inputs = Vec::with_capacity(chosen.len());
+    for buf in &frames {
+        // Frame-major to the [rows, frames] layout of the whole-file input matrix.
+        let n = buf.len() / rows.max(1);
+        let data = (0..rows).flat_map(|r| (0..n).map(move |t| buf[t * rows + r])).collect();
+        inputs.push(crate::inputs::crop(&Array2 { rows, cols: n, data }, spec, 0));
+    }
+    let spans = chosen.iter().map(|&s| (s as f64 * col, ((s + crop_frames) as f64 * col).min(duration))).collect();
+    let mut warnings = streamed.warnings;
+    if streamed.silent {
+        warnings.push(crate::classifier::SILENCE_WARNING.to_owned());
+    }
+    Ok(Some(FeatureWindows { inputs, spans, total, duration, warnings }))
+}
+
 /// Frames per block of the streamed summary: about 47 s at 22,050 Hz, 8 MB of spectrogram.
 const SUMMARY_BLOCK_FRAMES: usize = 2048;
 

@@ -372,3 +372,42 @@ impl burn::module::ModuleMapper for NanMapper {
         burn::module::Param::from_mapped_value(id, tensor.mul_scalar(f32::NAN), mapper)
     }
 }
+
+/// Models on features (a 2-D CNN on log-mel, an MLP on the 90-d summary) judge a long file
+/// as it decodes, keeping only the chosen windows' frames, with the whole-file result bit
+/// for bit: the same windows, spans, probabilities and embedding. Real clips stand in for
+/// long songs by setting the streaming threshold to 0 s.
+#[test]
+fn feature_models_stream_long_files_to_the_whole_file_result() {
+    let Some(shared) = genrecast_testutil::shared_dir() else { return };
+    let dir = tempfile::tempdir().expect("tmp");
+    for (arch, preset) in [(Architecture::Cnn2d, InputPreset::LogMel), (Architecture::Mlp, InputPreset::Summary)] {
+        let spec = InputSpec::new(preset, 2.0);
+        let cfg = NetworkConfig::for_input(arch, &spec, 2);
+        let net = cfg.init_seeded(&Device::flex(), 5).expect("init");
+        let n = cfg.n_features;
+        let card = test_card(cfg, spec, Normalizer { mean: vec![-20.0; n], std: vec![15.0; n], mask_row: None }, None);
+        let model = dir.path().join(format!("{preset:?}"));
+        save(&model, &net, &card).expect("save");
+        let model = model.to_str().expect("utf-8");
+        let (mut streamed, mut whole) = (genrecast_models::Classifier::open(model).expect("open"), genrecast_models::Classifier::open(model).expect("open"));
+        streamed.set_stream_above(0.0);
+        whole.set_stream_above(f64::INFINITY);
+        for clip in ["data/gtzan/full_22k/jazz/jazz.00000.flac", "data/gtzan/full_16k/disco/disco.00004.flac"] {
+            for max in [None, Some(3)] {
+                streamed.set_max_windows(max);
+                whole.set_max_windows(max);
+                let path = shared.join(clip);
+                let a = streamed.classify_file(&path, genrecast_models::Aggregation::Mean).expect("streamed");
+                let b = whole.classify_file(&path, genrecast_models::Aggregation::Mean).expect("whole");
+                let what = format!("{preset:?} {clip} {max:?}");
+                assert_eq!(b.windows.len(), max.unwrap_or(b.windows_total), "{what}");
+                assert_eq!((a.windows_total, a.duration, &a.warnings), (b.windows_total, b.duration, &b.warnings), "{what}");
+                assert_eq!((&a.probabilities, &a.embedding), (&b.probabilities, &b.embedding), "{what}");
+                for (x, y) in a.windows.iter().zip(&b.windows) {
+                    assert_eq!((x.start, x.end, &x.probabilities), (y.start, y.end, &y.probabilities), "{what}");
+                }
+            }
+        }
+    }
+}

@@ -539,21 +539,51 @@ async fn analyse(s: &Arc<AppState>, q: Source, body: Bytes) -> Result<(Predictio
     Ok(p)
 }
 
-/// Decodes `path` once at the model's rate, classifies it, and with `display` draws its mel
-/// spectrogram. Without the picture, a file longer than 2 minutes is classified as it
-/// decodes, in memory that does not grow with its length.
+/// Classifies `path` and, with `display`, draws its mel spectrogram. A file longer than 2
+/// minutes is classified (and drawn) as it decodes, in memory that does not grow with its
+/// length; a shorter one with its picture is decoded once, whole.
 fn load_and_classify(model: &Classifier, path: &Path, display: Option<&FeatureExtractor>) -> Result<(Prediction, Option<serde_json::Value>), String> {
-    if display.is_none() {
-        return model.classify_file(path, Aggregation::Mean).map(|p| (p, None)).map_err(|e| e.to_string());
+    match display {
+        // A short file with its picture: decoded once, whole.
+        Some(fx) if !genrecast_models::streams(path).unwrap_or(false) => {
+            let opts = genrecast_audio::LoadOptions { sample_rate: Some(model.sample_rate()), ..Default::default() };
+            let wave = genrecast_audio::load(path, &opts).map_err(|e| e.to_string())?;
+            let p = model.classify_samples(&wave.samples, Aggregation::Mean).map_err(|e| format!("{}: {e}", path.display()))?;
+            let mel = mel_image(fx, &wave.samples).map_err(|e| format!("{}: mel spectrogram: {e}", path.display()))?;
+            Ok((p, Some(mel)))
+        }
+        // A long one: the model and the picture each as it decodes, in flat memory.
+        Some(fx) => {
+            let p = model.classify_file(path, Aggregation::Mean).map_err(|e| e.to_string())?;
+            Ok((p, Some(mel_image_file(fx, path).map_err(|e| format!("mel spectrogram: {e}"))?)))
+        }
+        None => model.classify_file(path, Aggregation::Mean).map(|p| (p, None)).map_err(|e| e.to_string()),
     }
-    let opts = genrecast_audio::LoadOptions { sample_rate: Some(model.sample_rate()), ..Default::default() };
-    let wave = genrecast_audio::load(path, &opts).map_err(|e| e.to_string())?;
-    let p = model.classify_samples(&wave.samples, Aggregation::Mean).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mel = match display {
-        Some(fx) => Some(mel_image(fx, &wave.samples).map_err(|e| format!("{}: mel spectrogram: {e}", path.display()))?),
-        None => None,
-    };
-    Ok((p, mel))
+}
+
+/// [`mel_image`] of a file, computed as it decodes (the same values: each streamed frame is
+/// the whole-file frame bit for bit), holding only the picture.
+fn mel_image_file(fx: &FeatureExtractor, path: &Path) -> Result<serde_json::Value, genrecast_features::Error> {
+    let bands = fx.config().n_mels;
+    let (mut pool, mut columns, mut loudest) = (1, 0, Vec::new());
+    genrecast_features::summary_stream::stream_frames(path, &genrecast_audio::LoadOptions::default(), fx, &[FeatureKind::MelDb], &mut |f| {
+        if f.index == 0 {
+            pool = f.total.div_ceil(MEL_COLUMNS).max(1);
+            columns = f.total.div_ceil(pool);
+            loudest = vec![-80.0f32; bands * columns];
+        }
+        let c = f.index / pool;
+        for (band, &v) in f.values.iter().enumerate() {
+            if let Some(slot) = loudest.get_mut(band * columns + c) {
+                *slot = slot.max(v);
+            }
+        }
+        Ok(())
+    })?;
+    let values: Vec<u8> = loudest.iter().map(|&l| (((l + 80.0) / 80.0).clamp(0.0, 1.0) * 255.0).round() as u8).collect();
+    let cfg = fx.config();
+    let seconds_per_column = (pool * cfg.hop_length) as f64 / f64::from(cfg.sr);
+    Ok(serde_json::json!({ "bands": bands, "columns": columns, "seconds_per_column": seconds_per_column, "db_range": 80, "values": values }))
 }
 
 /// The mel spectrogram in dB (80 dB range below the loudest bin) as 0-255 grey levels, low
@@ -865,5 +895,24 @@ mod upload_tests {
         let full = Path::new("/srv/music/jazz/take5.flac");
         assert_eq!(strip_path("/srv/music/jazz/take5.flac: not a recognised audio file", full, "jazz/take5.flac"), "not a recognised audio file");
         assert_eq!(strip_path("decoding /srv/music/jazz/take5.flac failed", full, "jazz/take5.flac"), "decoding jazz/take5.flac failed");
+    }
+}
+
+#[cfg(test)]
+mod mel_tests {
+    use super::*;
+
+    /// The picture of a long file drawn as it decodes is the whole-file picture, value for
+    /// value (the example song stands in: 30 s is pooled as a 2-hour file would be).
+    #[test]
+    fn mel_picture_drawn_as_it_decodes_equals_the_whole_file_picture() {
+        let song = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/muldjord-chaos-god-excerpt.ogg");
+        let fx = FeatureExtractor::new(FeatureConfig { sr: 16_000, n_fft: 1024, hop_length: 512, n_mels: 64, n_mfcc: 20, tuning: Some(0.0), ..FeatureConfig::default() }).expect("extractor");
+        let wave = genrecast_audio::load(&song, &genrecast_audio::LoadOptions { sample_rate: Some(16_000), ..Default::default() }).expect("decode");
+        let whole = mel_image(&fx, &wave.samples).expect("whole");
+        let streamed = mel_image_file(&fx, &song).expect("streamed");
+        // 30 s at hop 512 and 16 kHz: 938 frames, pooled by 2 into 469 columns of 64 bands.
+        assert_eq!((whole["columns"].as_u64(), whole["bands"].as_u64()), (Some(469), Some(64)));
+        assert_eq!(streamed, whole);
     }
 }
