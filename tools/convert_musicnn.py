@@ -132,6 +132,16 @@ def layer_names():
     out.append(('backend.dense', None, 'batch_normalization_10'))
     return out
 
+def checked(tf, used, out, output_weight, labels):
+    """`out`, once every trained weight of `tf` is known to be in it (optimiser slots and
+    counters aside) and the output layer has a unit per tag."""
+    left = sorted(n for n in tf if n not in used and 'Adam' not in n and 'power' not in n and 'global_step' not in n)
+    if left:
+        raise ValueError(f'weights not converted: {left}')
+    if output_weight.shape[1] != len(labels):
+        raise ValueError('tag count does not match the output layer')
+    return out
+
 def convert(tf, labels):
     out = {}
     for ours, conv, bn in layer_names():
@@ -152,12 +162,7 @@ def convert(tf, labels):
     used = {f'{c}/{s}' for _, c, _ in layer_names() if c for s in ('kernel', 'bias')}
     used |= {f'{b}/{s}' for _, _, b in layer_names() for s in ('gamma', 'beta', 'moving_mean', 'moving_variance')}
     used |= {f'dense{s}/{t}' for s in ('', '_1') for t in ('kernel', 'bias')}
-    left = sorted(n for n in tf if n not in used and 'Adam' not in n and 'power' not in n and 'global_step' not in n)
-    if left:
-        raise ValueError(f'weights not converted: {left}')
-    if out['backend.output.weight'].shape[1] != len(labels):
-        raise ValueError('tag count does not match the output layer')
-    return out
+    return checked(tf, used, out, out['backend.output.weight'], labels)
 
 def convert_vgg(tf, labels):
     """musicnn's `vgg` (models.vgg, 128 filters): input batch norm, five 3x3 conv -> ReLU -> BN
@@ -174,12 +179,7 @@ def convert_vgg(tf, labels):
     out['output.bias'] = tf['dense/bias']
     used = {f'{i}CNN/{s}' for i in range(1, 6) for s in ('kernel', 'bias')} | {'dense/kernel', 'dense/bias'}
     used |= {f'batch_normalization{"" if i == 0 else f"_{i}"}/{s}' for i in range(6) for s in ('gamma', 'beta', 'moving_mean', 'moving_variance')}
-    left = sorted(n for n in tf if n not in used and 'Adam' not in n and 'power' not in n and 'global_step' not in n)
-    if left:
-        raise ValueError(f'weights not converted: {left}')
-    if out['output.weight'].shape[1] != len(labels):
-        raise ValueError('tag count does not match the output layer')
-    return out
+    return checked(tf, used, out, out['output.weight'], labels)
 
 def write_safetensors(path, tensors, metadata):
     header, blobs, offset = {'__metadata__': metadata}, [], 0
