@@ -2,6 +2,15 @@
 //!
 //! The container is told from the bytes, never from the extension: a WAV file named `.mp3`
 //! decodes as WAV, and the mismatch is reported as a warning in [`StreamInfo`].
+//!
+//! Sun AU goes through our own reader ([`crate::au`]), everything else through symphonia 0.6,
+//! one packet per block, so memory stays flat whatever the file's length. Samples are
+//! converted to `f32` by symphonia's rules (`i16 / 32768`, ...), which are soundfile's too:
+//! the GTZAN AU and FLAC clips come out bit for bit as `librosa.load` reads them
+//! (`tests/librosa_load.rs`); lossy codecs differ in the last bits. Gapless trimming follows the
+//! container: the encoder delay at the start is trimmed by symphonia's decoder, the padding at
+//! the end by us, once we know no packet follows, so that a container that lies about where
+//! the audio ends cannot cut it.
 
 use std::fs::File;
 use std::io::Read;
