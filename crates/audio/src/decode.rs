@@ -707,20 +707,31 @@ fn open_symphonia_with(path: &Path, container: &'static str, known_channels: Opt
         "mkv" => "mka",
         c => c,
     });
+    let header_error = |e: SymError| match e {
+        SymError::Unsupported(_) => Error::UnknownFormat {
+            path: path.to_owned(),
+            detail: format!("looks like {container} but no demuxer accepts it"),
+        },
+        SymError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Error::UnexpectedEnd { path: path.to_owned(), context: "while reading the container headers" }
+        }
+        e => sym_error(path, e),
+    };
     // Gapless trimming (encoder delay and padding) is always on in symphonia 0.6: the demuxer
     // marks it on the packets and the decoder trims it, as `enable_gapless: true` did in 0.5.
-    let format = symphonia::default::get_probe()
-        .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
-        .map_err(|e| match e {
-            SymError::Unsupported(_) => Error::UnknownFormat {
-                path: path.to_owned(),
-                detail: format!("looks like {container} but no demuxer accepts it"),
-            },
-            SymError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-                Error::UnexpectedEnd { path: path.to_owned(), context: "while reading the container headers" }
-            }
-            e => sym_error(path, e),
-        })?;
+    let format: Box<dyn FormatReader> = match symphonia::default::get_probe().probe(&hint, mss, FormatOptions::default(), MetadataOptions::default()) {
+        Ok(format) => format,
+        // symphonia 0.6's probe reads an end of file met while scoring a demuxer as "not this
+        // format": an MP3 cut inside its first frame (0.5 said the stream ends unexpectedly)
+        // would read as an unknown format. Our sniffer saw an MPEG frame header, so the MP3
+        // demuxer itself is asked what is wrong.
+        Err(SymError::Unsupported(_)) if container == "mp3" => {
+            let file = File::open(path).map_err(|e| Error::io(path, e))?;
+            let mss = MediaSourceStream::new(Box::new(file), Default::default());
+            Box::new(symphonia::default::formats::MpaReader::try_new(mss, FormatOptions::default()).map_err(header_error)?)
+        }
+        Err(e) => return Err(header_error(e)),
+    };
     let audio_params = |t: &symphonia::core::formats::Track| -> Option<AudioCodecParameters> {
         t.codec_params.as_ref()?.audio().filter(|p| p.codec != CODEC_ID_NULL_AUDIO).cloned()
     };

@@ -135,6 +135,10 @@ fn files_cut_short_decode_what_is_there_and_say_so() {
     }
     // Nothing decodable is an error either way.
     assert!(load(&hostile("header_only.flac"), &native()).is_err());
+    // 60 bytes of an MP3: cut inside its first frame, which is a cut, not an unknown format
+    // (symphonia 0.6's probe alone calls it one).
+    let err = load(&hostile("header_only.mp3"), &native()).expect_err("nothing to decode").to_string();
+    assert!(err.contains("header_only.mp3: truncated"), "{err}");
 }
 
 /// What a red-team pass found wrong with the first version of the rule above: each case is a
