@@ -2,19 +2,27 @@
 //!
 //! The container is told from the bytes, never from the extension: a WAV file named `.mp3`
 //! decodes as WAV, and the mismatch is reported as a warning in [`StreamInfo`].
+//!
+//! Sun AU goes through our own reader ([`crate::au`]), everything else through symphonia 0.6,
+//! one packet per block, so memory stays flat whatever the file's length. Samples are
+//! converted to `f32` by symphonia's rules (`i16 / 32768`, ...), which are soundfile's too:
+//! the GTZAN AU and FLAC clips come out bit for bit as `librosa.load` reads them
+//! (`tests/librosa_load.rs`); lossy codecs differ in the last bits. Gapless trimming follows the
+//! container: the encoder delay at the start is trimmed by symphonia's decoder, the padding at
+//! the end by us, once we know no packet follows, so that a container that lies about where
+//! the audio ends cannot cut it.
 
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use symphonia::core::audio::SampleBuffer;
-use symphonia::core::codecs::{Decoder, DecoderOptions, CODEC_TYPE_NULL};
+use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions, CODEC_ID_NULL_AUDIO};
 use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo};
 use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
-use symphonia::core::probe::Hint;
-use symphonia::core::units::Time;
+use symphonia::core::units::{Duration, Time};
 
 use crate::au::{AuReader, MAGIC as AU_MAGIC};
 use crate::error::{Error, Result};
@@ -69,9 +77,16 @@ fn amount(frames: u64, rate: u32) -> String {
 }
 
 /// Declared lengths beyond this (six years at 48 kHz) are no lengths: an MP3 whose Xing
-/// header counts 0 frames gave 2^64 - 1715 after its delay was subtracted, an Ogg granule of
-/// -1 the same. Such a header is read as declaring nothing.
+/// header counts 0 frames gave 2^64 - 1715 after its delay was subtracted (symphonia 0.5), an
+/// Ogg granule of -1 the same. Such a header is read as declaring nothing.
 const MAX_DECLARED_FRAMES: u64 = 1 << 43;
+
+/// Whether a header's frame count is a length at all (see [`MAX_DECLARED_FRAMES`]). A lossy
+/// stream that declares 0 frames declares nothing either: symphonia 0.6 saturates the same
+/// Xing count of 0 at 0 instead of wrapping it, and an encoder that wrote 0 wrote no count.
+fn is_declared_length(frames: u64, codec: &str) -> bool {
+    frames < MAX_DECLARED_FRAMES && !(frames == 0 && is_lossy(codec))
+}
 
 fn is_lossy(codec: &str) -> bool {
     matches!(codec, "mp1" | "mp2" | "mp3" | "vorbis" | "aac" | "opus")
@@ -165,9 +180,10 @@ enum Backend {
 
 struct SymphoniaStream {
     format: Box<dyn FormatReader>,
-    decoder: Box<dyn Decoder>,
+    decoder: Box<dyn AudioDecoder>,
     track_id: u32,
-    sample_buf: Option<SampleBuffer<f32>>,
+    /// The last packet's frames, interleaved and converted to `f32`.
+    sample_buf: Vec<f32>,
     /// Frames still to drop at the start after a seek (symphonia seeks to packet boundaries).
     skip_frames: u64,
     packets: u64,
@@ -329,7 +345,7 @@ impl AudioStream {
             }
             Backend::Symphonia(s) => {
                 let rate = self.info.sample_rate;
-                let time = Time::new(frame / u64::from(rate), (frame % u64::from(rate)) as f64 / f64::from(rate));
+                let time = frame_time(frame, rate);
                 let res = guard(&path, || {
                     s.format
                         .seek(SeekMode::Accurate, SeekTo::Time { time, track_id: Some(s.track_id) })
@@ -338,9 +354,10 @@ impl AudioStream {
                 match res {
                     Ok(seeked) => {
                         s.decoder.reset();
-                        s.skip_frames = seeked.required_ts.saturating_sub(seeked.actual_ts);
+                        let (required, actual) = (seeked.required_ts.get(), seeked.actual_ts.get());
+                        s.skip_frames = required.saturating_sub(actual).max(0) as u64;
                         s.skipped = 0;
-                        self.start_frame = seeked.actual_ts;
+                        self.start_frame = actual.max(0) as u64;
                         Ok(())
                     }
                     // Not every stream can seek (e.g. mp3 without an index past the end):
@@ -444,12 +461,12 @@ impl AudioStream {
 }
 
 impl SymphoniaStream {
-    fn new(format: Box<dyn FormatReader>, decoder: Box<dyn Decoder>, track_id: u32) -> Self {
+    fn new(format: Box<dyn FormatReader>, decoder: Box<dyn AudioDecoder>, track_id: u32) -> Self {
         Self {
             format,
             decoder,
             track_id,
-            sample_buf: None,
+            sample_buf: Vec::new(),
             skip_frames: 0,
             packets: 0,
             bad_packets: 0,
@@ -465,12 +482,12 @@ impl SymphoniaStream {
     /// the codec (the stream is used up: open it again).
     fn first_decoded_channels(&mut self) -> Option<usize> {
         for _ in 0..64 {
-            let packet = self.format.next_packet().ok()?;
-            if packet.track_id() != self.track_id {
+            let packet = self.format.next_packet().ok()??;
+            if packet.track_id != self.track_id {
                 continue;
             }
             if let Ok(decoded) = self.decoder.decode(&packet) {
-                return Some(decoded.spec().channels.count());
+                return Some(decoded.spec().channels().count());
             }
         }
         None
@@ -480,22 +497,26 @@ impl SymphoniaStream {
     fn next_block(&mut self, path: &Path, channels: usize, block: &mut Vec<f32>) -> Result<bool> {
         loop {
             let mut packet = match self.format.next_packet() {
-                Ok(p) => p,
+                Ok(Some(p)) => p,
+                Ok(None) => return self.finish(path, channels, block),
+                // Demuxers that read into a cut-off end report it as an I/O error.
                 Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return self.finish(path, channels, block),
                 Err(SymError::ResetRequired) => return self.finish(path, channels, block),
                 Err(e) => return Err(sym_error(path, e)),
             };
-            if packet.track_id() != self.track_id {
+            if packet.track_id != self.track_id {
                 continue;
             }
             self.packets += 1;
             // The end trim is applied here, not by the decoder, so that a container that lies
             // about where the audio ends cannot make us drop it: the packet is decoded whole
             // and held until we know whether it was really the last.
-            let trim = if self.trim_lied { 0 } else { u64::from(packet.trim_end) };
-            packet.dur += u64::from(packet.trim_end);
-            packet.trim_end = 0;
-            self.last_end = self.last_end.max(packet.ts().saturating_add(packet.dur()));
+            let trim = if self.trim_lied { 0 } else { packet.trim_end.get() };
+            packet.dur = packet.dur.saturating_add(packet.trim_end);
+            packet.trim_end = Duration::new(0);
+            // Timestamps of encoder-delay frames are negative: those end before frame 0.
+            let end = packet.pts.saturating_add(packet.dur).get().max(0) as u64;
+            self.last_end = self.last_end.max(end);
             let decoded = match self.decoder.decode(&packet) {
                 Ok(d) => d,
                 Err(SymError::DecodeError(_)) => {
@@ -510,20 +531,12 @@ impl SymphoniaStream {
             if decoded.frames() == 0 {
                 continue;
             }
-            let spec = *decoded.spec();
-            if spec.channels.count() != channels {
-                return Err(Error::unsupported(path, format!(
-                    "channel count changes mid-stream ({} -> {})",
-                    channels,
-                    spec.channels.count()
-                )));
+            let decoded_channels = decoded.spec().channels().count();
+            if decoded_channels != channels {
+                return Err(Error::unsupported(path, format!("channel count changes mid-stream ({channels} -> {decoded_channels})")));
             }
-            let buf = match &mut self.sample_buf {
-                Some(b) if b.capacity() >= decoded.capacity() => b,
-                slot => slot.insert(SampleBuffer::new(decoded.capacity() as u64, spec)),
-            };
-            buf.copy_interleaved_ref(decoded);
-            let samples = buf.samples();
+            decoded.copy_to_vec_interleaved(&mut self.sample_buf);
+            let samples = &self.sample_buf[..];
             let skip = (self.skip_frames.min((samples.len() / channels) as u64)) as usize;
             self.skip_frames -= skip as u64;
             self.skipped += skip as u64;
@@ -618,6 +631,15 @@ fn ogg_page_crc(page: &[u8]) -> u32 {
     crc
 }
 
+/// The time of `frame` at `rate` Hz, rounded up to the next nanosecond: symphonia turns a time
+/// back into a timestamp by truncating, so rounding down would land one frame early, and the
+/// frame asked for would be missed by one.
+fn frame_time(frame: u64, rate: u32) -> Time {
+    let rate = u64::from(rate.max(1));
+    let nanos = ((frame % rate) * 1_000_000_000).div_ceil(rate);
+    Time::try_new(i64::try_from(frame / rate).unwrap_or(i64::MAX), nanos as u32).unwrap_or(Time::from_nanos(i64::MAX))
+}
+
 fn read_head(path: &Path, head: &mut [u8]) -> Result<usize> {
     let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut n = 0;
@@ -685,29 +707,42 @@ fn open_symphonia_with(path: &Path, container: &'static str, known_channels: Opt
         "mkv" => "mka",
         c => c,
     });
-    let opts = FormatOptions { enable_gapless: true, ..Default::default() };
-    let probed = symphonia::default::get_probe()
-        .format(&hint, mss, &opts, &MetadataOptions::default())
-        .map_err(|e| match e {
-            SymError::Unsupported(_) => Error::UnknownFormat {
-                path: path.to_owned(),
-                detail: format!("looks like {container} but no demuxer accepts it"),
-            },
-            SymError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-                Error::UnexpectedEnd { path: path.to_owned(), context: "while reading the container headers" }
-            }
-            e => sym_error(path, e),
-        })?;
-    let format = probed.format;
-    let track = format
+    let header_error = |e: SymError| match e {
+        SymError::Unsupported(_) => Error::UnknownFormat {
+            path: path.to_owned(),
+            detail: format!("looks like {container} but no demuxer accepts it"),
+        },
+        SymError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Error::UnexpectedEnd { path: path.to_owned(), context: "while reading the container headers" }
+        }
+        e => sym_error(path, e),
+    };
+    // Gapless trimming (encoder delay and padding) is always on in symphonia 0.6: the demuxer
+    // marks it on the packets and the decoder trims it, as `enable_gapless: true` did in 0.5.
+    let format: Box<dyn FormatReader> = match symphonia::default::get_probe().probe(&hint, mss, FormatOptions::default(), MetadataOptions::default()) {
+        Ok(format) => format,
+        // symphonia 0.6's probe reads an end of file met while scoring a demuxer as "not this
+        // format": an MP3 cut inside its first frame (0.5 said the stream ends unexpectedly)
+        // would read as an unknown format. Our sniffer saw an MPEG frame header, so the MP3
+        // demuxer itself is asked what is wrong.
+        Err(SymError::Unsupported(_)) if container == "mp3" => {
+            let file = File::open(path).map_err(|e| Error::io(path, e))?;
+            let mss = MediaSourceStream::new(Box::new(file), Default::default());
+            Box::new(symphonia::default::formats::MpaReader::try_new(mss, FormatOptions::default()).map_err(header_error)?)
+        }
+        Err(e) => return Err(header_error(e)),
+    };
+    let audio_params = |t: &symphonia::core::formats::Track| -> Option<AudioCodecParameters> {
+        t.codec_params.as_ref()?.audio().filter(|p| p.codec != CODEC_ID_NULL_AUDIO).cloned()
+    };
+    let (track_id, params, num_frames) = format
         .tracks()
         .iter()
-        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+        .find_map(|t| Some((t.id, audio_params(t)?, t.num_frames)))
         .ok_or_else(|| Error::malformed(path, "no audio track"))?;
-    let (track_id, params) = (track.id, track.codec_params.clone());
     let codec = symphonia::default::get_codecs()
-        .get_codec(params.codec)
-        .map(|d| d.short_name.to_owned())
+        .get_audio_decoder(params.codec)
+        .map(|d| d.codec.info.short_name.to_owned())
         .unwrap_or_else(|| format!("unknown codec {}", params.codec));
     let sample_rate = params
         .sample_rate
@@ -720,7 +755,7 @@ fn open_symphonia_with(path: &Path, container: &'static str, known_channels: Opt
         return Err(Error::malformed(path, format!("stream header says sample rate {sample_rate} Hz ({lo}..={hi} allowed)")));
     }
     let decoder = symphonia::default::get_codecs()
-        .make(&params, &DecoderOptions::default())
+        .make_audio_decoder(&params, &AudioDecoderOptions::default())
         .map_err(|e| match e {
             SymError::Unsupported(_) => Error::unsupported(path, format!("codec {codec} in {container}")),
             e => sym_error(path, e),
@@ -733,12 +768,13 @@ fn open_symphonia_with(path: &Path, container: &'static str, known_channels: Opt
             _ => Err(Error::malformed(path, "stream header says 0 channels")),
         };
     }
+    let declared_frames = num_frames.filter(|&n| !length_unknown && is_declared_length(n, &codec));
     let info = StreamInfo {
         container,
         codec,
         sample_rate,
         channels: channels as u16,
-        declared_frames: params.n_frames.filter(|&n| !length_unknown && n < MAX_DECLARED_FRAMES),
+        declared_frames,
         bits_per_sample: params.bits_per_sample,
         warnings: Vec::new(),
     };
@@ -757,6 +793,9 @@ fn sym_error(path: &Path, e: SymError) -> Error {
         SymError::LimitError(m) => Error::malformed(path, format!("limit exceeded: {m}")),
         SymError::SeekError(k) => Error::malformed(path, format!("seek failed: {k:?}")),
         SymError::ResetRequired => Error::unsupported(path, "stream parameters change mid-stream"),
+        // The enum is non-exhaustive since symphonia 0.6: whatever comes later still names the
+        // file and says what symphonia said.
+        e => Error::malformed(path, e.to_string()),
     }
 }
 

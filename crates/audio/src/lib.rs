@@ -17,7 +17,7 @@ Audio input for genrecast: decode a file, mix it to mono, resample it, and cut i
 |---|---|---|---|
 | WAV | RIFF/RF64 | PCM 8/16/24/32, float 32/64, mu-law, A-law, ADPCM | symphonia |
 | Sun AU | `.snd` | PCM 8/16/24/32, float 32/64, mu-law, A-law | [`au`] (ours: symphonia has none) |
-| MP3 | MPEG audio | layer III (and I/II) | symphonia |
+| MP3 | MPEG audio | layer III (symphonia's `mp3` feature; layers I/II are not enabled) | symphonia |
 | FLAC | native | FLAC | symphonia |
 | Ogg | Ogg | Vorbis | symphonia |
 | M4A | ISO MP4 | AAC-LC, ALAC | symphonia |

@@ -2,3 +2,4 @@
 
 mod librosa_load;
 mod reading;
+mod streaming;
