@@ -466,6 +466,11 @@ pub struct BenchModelsArgs {
     /// probabilities, vote (the share of crops that pick each label) or max.
     #[arg(long, default_value = "mean", value_parser = ["mean", "vote", "max"])]
     pub aggregate: String,
+    /// What one row of a classic model is: `crops` (one per crop, every crop of a test track
+    /// scored, then --aggregate), or one per track: `mean` (the mean of its crops' features)
+    /// or `mean-std` (their mean and standard deviation side by side).
+    #[arg(long, default_value = "crops", value_parser = ["crops", "mean", "mean-std"])]
+    pub rows: String,
     /// Classic model families: knn, logistic, svm-linear, svm-poly, svm-rbf, forest, boosting,
     /// or vote (a soft-voting mix of logistic, svm-rbf and knn: the mean of their
     /// probabilities, each member's settings chosen as in its own row).
@@ -653,7 +658,8 @@ pub struct TrainArgs {
     pub input: Option<String>,
     /// Transfer learning: train a head on this frozen pretrained backbone's embeddings
     /// (musicnn-msd or musicnn-mtt, 200-d, or their VGG baselines vgg-msd or vgg-mtt, 256-d;
-    /// one vector per 3 s patch at 16 kHz).
+    /// one vector per 3 s patch at 16 kHz). NAME:max-pool or NAME:mean-pool reads the pooled
+    /// layer below the penultimate one instead (musicnn 753-d, VGG 128-d).
     #[arg(long)]
     pub backbone: Option<String>,
     /// The head on the backbone: linear (logistic regression) or mlp.

@@ -60,12 +60,13 @@ fn class_of(ds: &Dataset, i: usize) -> Option<usize> {
 }
 
 fn audio_set(cache: &CacheOptions, quiet: bool, ds: &Dataset, all_folds: &[Fold], name: &str) -> anyhow::Result<FeatureSet> {
-    // One input, or several backbones' features of the same 3 s patches joined by `+`.
-    let presets: Vec<InputPreset> = name.split('+').map(str::parse).collect::<Result<_, _>>()?;
+    // One input, or several backbones' features of the same 3 s patches joined by `+`; a
+    // backbone may name its layer after a colon (`musicnn-msd:max-pool`).
+    let specs: Vec<InputSpec> = name.split('+').map(input_spec).collect::<anyhow::Result<_>>()?;
+    let presets: Vec<InputPreset> = specs.iter().map(|s| s.preset).collect();
     if presets.iter().any(|p| !matches!(p, InputPreset::Summary) && p.backbone().is_none()) || (presets.len() > 1 && presets.iter().any(|p| p.backbone().is_none())) {
-        bail!("feature set '{name}' cannot be used: classic models take summary, a backbone (musicnn-msd, musicnn-mtt, vgg-msd, vgg-mtt), backbones joined by + (e.g. musicnn-msd+vgg-msd), or table");
+        bail!("feature set '{name}' cannot be used: classic models take summary, a backbone (musicnn-msd, musicnn-mtt, vgg-msd, vgg-mtt, each optionally with :max-pool or :mean-pool), backbones joined by + (e.g. musicnn-msd+vgg-msd:max-pool), or table");
     }
-    let specs: Vec<InputSpec> = presets.iter().map(|&p| InputSpec::new(p, 2.0)).collect();
     let needed: Vec<usize> = all_folds.iter().flat_map(|f| f.train.iter().chain(&f.valid).chain(&f.test)).copied().collect();
     let cache = cache.open()?;
     let mut failures = Vec::new();
@@ -85,12 +86,22 @@ fn audio_set(cache: &CacheOptions, quiet: bool, ds: &Dataset, all_folds: &[Fold]
     let description = match presets[..] {
         [InputPreset::Summary] => "mean and std of 45 timbral rows over non-overlapping 2 s crops at 22,050 Hz (90-d)".to_string(),
         _ => {
-            let dims: usize = presets.iter().filter_map(|p| p.backbone()).map(genrecast_models::Backbone::penultimate_size).sum();
-            let what = presets.iter().filter_map(|p| p.backbone()).map(|b| b.name()).collect::<Vec<_>>().join(" and ");
-            format!("{what} penultimate features of 3 s patches at 16 kHz, side by side per patch ({dims}-d)")
+            let dims: usize = specs.iter().map(InputSpec::frame_rows).sum();
+            let what = specs.iter().filter_map(|s| Some(format!("{} {}", s.preset.backbone()?.name(), s.layer.name()))).collect::<Vec<_>>().join(" and ");
+            format!("{what} features of 3 s patches at 16 kHz, side by side per patch ({dims}-d)")
         }
     };
     Ok(FeatureSet { name: name.into(), description, ds: ds.clone(), folds: all_folds.to_vec(), rows, failed_files: failures })
+}
+
+/// One input of a feature set: a preset, and for a backbone an optional `:LAYER`.
+fn input_spec(part: &str) -> anyhow::Result<InputSpec> {
+    let (preset, layer) = part.split_once(':').unwrap_or((part, "penultimate"));
+    let preset: InputPreset = preset.parse()?;
+    if preset.backbone().is_none() && layer != "penultimate" {
+        bail!("'{part}': only a backbone has layers");
+    }
+    Ok(InputSpec::new(preset, 2.0).with_layer(layer.parse()?))
 }
 
 /// Several inputs' matrices of the same tracks stacked row-wise, patch by patch: the tracks
@@ -255,6 +266,7 @@ fn classic_row(args: &BenchModelsArgs, set: &FeatureSet, learner: Learner) -> an
         let (mut x, mut y, mut g) = (Vec::new(), Vec::new(), Vec::new());
         for &i in fold.train.iter().chain(&fold.valid) {
             let (Some(rows), Some(c)) = (set.rows.get(&i), class_of(&set.ds, i)) else { continue };
+            let rows = track_rows(&args.rows, rows);
             for r in genrecast_models::spread(rows.len(), Some(args.max_crops)).into_iter().map(|k| rows[k].clone()) {
                 x.push(r);
                 y.push(c);
@@ -284,6 +296,7 @@ fn classic_row(args: &BenchModelsArgs, set: &FeatureSet, learner: Learner) -> an
         let (mut truth, mut scores) = (Vec::new(), Vec::new());
         for &i in &fold.test {
             let (Some(rows), Some(c)) = (set.rows.get(&i), class_of(&set.ds, i)) else { continue };
+            let rows = &track_rows(&args.rows, rows);
             // Each crop: the mean over the members; then the track: --aggregate over its crops.
             let mut crops = vec![genrecast_models::WindowPrediction { start: 0.0, end: 0.0, probabilities: vec![0.0f32; n_classes] }; rows.len()];
             for member in &fitted {
@@ -306,6 +319,22 @@ fn classic_row(args: &BenchModelsArgs, set: &FeatureSet, learner: Learner) -> an
     Ok(row)
 }
 
+/// A track's rows for a classic model (`--rows`): its crops as they are, or one row of their
+/// mean (and standard deviation, population form).
+fn track_rows(how: &str, crops: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    if how == "crops" || crops.is_empty() {
+        return crops.to_vec();
+    }
+    let n = crops.len() as f64;
+    let d = crops[0].len();
+    let mean: Vec<f64> = (0..d).map(|j| crops.iter().map(|r| f64::from(r[j])).sum::<f64>() / n).collect();
+    let mut row: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
+    if how == "mean-std" {
+        row.extend((0..d).map(|j| (crops.iter().map(|r| (f64::from(r[j]) - mean[j]).powi(2)).sum::<f64>() / n).sqrt() as f32));
+    }
+    vec![row]
+}
+
 #[derive(Parser)]
 struct TrainCommand {
     #[command(flatten)]
@@ -317,7 +346,7 @@ fn neural_row(args: &BenchModelsArgs, ds: &Dataset, all_folds: &[Fold], name: &s
     let out = args.out.join("neural").join(name);
     let mut argv: Vec<String> = vec!["train".into(), data, "--split".into(), args.split.clone(), "--epochs".into(), args.epochs.to_string(), "--seed".into(), args.seed.to_string(), "--out".into(), out.to_string_lossy().into_owned()];
     // A head on a backbone: linear-BACKBONE or mlp-BACKBONE (msd is short for musicnn-msd).
-    let head_on = |head: &str| name.strip_prefix(head).and_then(|b| b.strip_prefix('-')).map(|b| if b == "msd" { "musicnn-msd" } else { b }).filter(|b| b.parse::<genrecast_models::Backbone>().is_ok());
+    let head_on = |head: &str| name.strip_prefix(head).and_then(|b| b.strip_prefix('-')).map(|b| if b == "msd" { "musicnn-msd" } else { b }).filter(|b| crate::cmd_train::backbone_and_layer(b).is_ok());
     let (features, extra): (&str, Vec<&str>) = match name {
         "mlp" => ("summary", vec!["--model", "mlp"]),
         "cnn1d" => ("mfcc-chroma", vec!["--model", "cnn1d"]),
@@ -361,14 +390,16 @@ fn neural_row(args: &BenchModelsArgs, ds: &Dataset, all_folds: &[Fold], name: &s
 
 fn markdown(args: &BenchModelsArgs, ds: &Dataset, sets: &[(String, String)], rows: &[Row]) -> String {
     let mut s = format!(
-        "# genrecast bench-models\n\nDataset: {} ({}), split `{}`: per-track scores on each fold's test side, mean +- sd over folds; a classic row's track score is the {} of its crops' probabilities. Hyper-parameters: {}.\n\n",
+        "# genrecast bench-models\n\nDataset: {} ({}), split `{}`: per-track scores on each fold's test side, mean +- sd over folds; {}. Hyper-parameters: {}.\n\n",
         ds.root.display(),
         ds.kind.name(),
         args.split,
-        match args.aggregate.as_str() {
-            "vote" => "vote (share of crops picking each label)",
-            "max" => "max (renormalised)",
-            _ => "mean",
+        match (args.rows.as_str(), args.aggregate.as_str()) {
+            ("mean", _) => "a classic row reads one row per track, the mean of its crops' features",
+            ("mean-std", _) => "a classic row reads one row per track, the mean and std of its crops' features",
+            (_, "vote") => "a classic row's track score is the vote (share of crops picking each label) of its crops",
+            (_, "max") => "a classic row's track score is the max (renormalised) of its crops' probabilities",
+            _ => "a classic row's track score is the mean of its crops' probabilities",
         },
         if args.grid { format!("grid search per fold over {} artist-grouped inner folds of the training side", args.inner_folds) } else { "defaults".into() }
     );
@@ -459,7 +490,7 @@ pub fn run(args: BenchModelsArgs) -> anyhow::Result<ExitCode> {
         }
     }
     out!("{md}");
-    write_reports(&args.out, &md, &serde_json::json!({ "dataset": ds.root, "split": args.split, "grid": args.grid, "aggregate": args.aggregate, "feature_sets": set_lines, "rows": rows, "failures": failures, "failed_files": failed_files }))?;
+    write_reports(&args.out, &md, &serde_json::json!({ "dataset": ds.root, "split": args.split, "grid": args.grid, "aggregate": args.aggregate, "row_per": args.rows, "feature_sets": set_lines, "rows": rows, "failures": failures, "failed_files": failed_files }))?;
     plot_rows(&args.out, &rows)?;
     eprintln!("reports written to {}", args.out.display());
     Ok(if failures.is_empty() && failed_files.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })

@@ -159,7 +159,7 @@ fn model_and_input(args: &TrainArgs, kind: genrecast_datasets::DatasetKind) -> a
             if !matches!(head, Architecture::Linear | Architecture::Mlp) {
                 bail!("--head {} (a head on a backbone is linear or mlp)", args.head);
             }
-            (head, InputPreset::from_backbone(b.parse()?), format!("{} head on {b}", args.head))
+            (head, InputPreset::from_backbone(backbone_and_layer(b)?.0), format!("{} head on {b}", args.head))
         }
         None => {
             let arch: Architecture = args.model.parse()?;
@@ -168,6 +168,13 @@ fn model_and_input(args: &TrainArgs, kind: genrecast_datasets::DatasetKind) -> a
             (arch, preset, name)
         }
     })
+}
+
+/// `--backbone NAME[:LAYER]`: the backbone and the layer its head reads (default: the
+/// penultimate one).
+pub fn backbone_and_layer(s: &str) -> anyhow::Result<(genrecast_models::Backbone, genrecast_models::BackboneLayer)> {
+    let (b, layer) = s.split_once(':').unwrap_or((s, "penultimate"));
+    Ok((b.parse()?, layer.parse()?))
 }
 
 /// A parent model as a card names it: a built-in name, or its folder's name (not the path).
@@ -259,7 +266,10 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path, bags:
         (Some((_, card)), _) => card.input.clone(),
         (None, InputPreset::MsdSegments) => InputSpec::segments(args.steps),
         (None, InputPreset::Lyrics) => InputSpec::lyrics(args.lyrics_dims),
-        (None, _) => InputSpec::new(preset, args.crop),
+        (None, _) => {
+            let layer = args.backbone.as_deref().map(backbone_and_layer).transpose()?.map(|(_, l)| l).unwrap_or_default();
+            InputSpec::new(preset, args.crop).with_layer(layer)
+        }
     };
     if bags.is_some() {
         spec.lyrics_dims = args.lyrics_dims;

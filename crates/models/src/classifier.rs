@@ -316,7 +316,7 @@ impl Classifier {
             )));
         }
         let backbone = match card.input.preset.backbone() {
-            Some(b) => Some((musicnn_on(b, on, &device)?, MusicnnFrontEnd::new().map_err(|e| Error::Config(e.to_string()))?)),
+            Some(b) => Some((musicnn_on(b, on, &device)?.with_layer(card.input.layer), MusicnnFrontEnd::new().map_err(|e| Error::Config(e.to_string()))?)),
             None => None,
         };
         let features = if backbone.is_none() {
@@ -481,7 +481,7 @@ fn load_wave(path: &Path, rate: u32) -> Result<genrecast_audio::Waveform> {
 }
 
 /// Runs a backbone over the 3 s patches of 16 kHz samples (all of them, or `max` spread
-/// evenly): the penultimate features of each patch, its tag probabilities as a window
+/// evenly): the features of each patch (the layer the net is set to read), its tag probabilities as a window
 /// spanning the patch, and how many patches the song has.
 fn backbone_windows(net: &Musicnn, front: &MusicnnFrontEnd, samples: &[f32], duration: f64, device: &Device, max: Option<usize>) -> Result<(Vec<Vec<f32>>, Vec<WindowPrediction>, usize)> {
     let input = front.network_input(samples);
@@ -492,7 +492,7 @@ fn backbone_windows(net: &Musicnn, front: &MusicnnFrontEnd, samples: &[f32], dur
     let total = crate::musicnn::patch_count(&input);
     let which = spread(total, max);
     let out = net.analyse_patches(&input, device, &which);
-    Ok((out.penultimate, patch_windows(out.taggram, &which, duration), total))
+    Ok((out.features, patch_windows(out.taggram, &which, duration), total))
 }
 
 /// Why audio whose spectrogram overflowed is refused (one rule with `features`).

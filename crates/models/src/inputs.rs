@@ -14,7 +14,7 @@ use genrecast_features::{Array2, FeatureConfig, FeatureExtractor, FeatureKind, M
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::musicnn::{self, Backbone, Musicnn};
+use crate::musicnn::{self, Backbone, BackboneLayer, Musicnn};
 use crate::train::Example;
 use crate::{Error, Result};
 
@@ -116,6 +116,9 @@ pub struct InputSpec {
     /// packed row-major into `ceil(lyrics_dims / frames)` extra rows, zero-padded.
     #[serde(default)]
     pub lyrics_dims: usize,
+    /// The backbone layer read by a backbone preset (the penultimate one unless said).
+    #[serde(default, skip_serializing_if = "BackboneLayer::is_default")]
+    pub layer: BackboneLayer,
 }
 
 impl InputSpec {
@@ -123,25 +126,39 @@ impl InputSpec {
     /// `crop_seconds`).
     pub fn new(preset: InputPreset, crop_seconds: f64) -> Self {
         match preset {
-            _ if preset.backbone().is_some() => return Self { preset, sample_rate: MusicnnFrontEnd::SAMPLE_RATE, crop_frames: 1, lyrics_dims: 0 },
+            _ if preset.backbone().is_some() => return Self { preset, sample_rate: MusicnnFrontEnd::SAMPLE_RATE, crop_frames: 1, lyrics_dims: 0, layer: BackboneLayer::default() },
             InputPreset::MsdSegments => return Self::segments(DEFAULT_SEGMENTS),
             InputPreset::Lyrics => return Self::lyrics(DEFAULT_LYRICS_DIMS),
             _ => {}
         }
         let sample_rate = 22_050;
         let crop_frames = ((crop_seconds * f64::from(sample_rate) / 512.0).round() as usize).max(1);
-        Self { preset, sample_rate, crop_frames, lyrics_dims: 0 }
+        Self { preset, sample_rate, crop_frames, lyrics_dims: 0, layer: BackboneLayer::default() }
+    }
+
+    /// The same spec reading `layer` of its backbone (ignored by other presets).
+    ///
+    /// ```
+    /// use genrecast_models::{BackboneLayer, InputPreset, InputSpec};
+    /// let spec = InputSpec::new(InputPreset::MusicnnMsd, 3.0).with_layer(BackboneLayer::MaxPool);
+    /// assert_eq!(spec.frame_rows(), 753);
+    /// ```
+    pub fn with_layer(mut self, layer: BackboneLayer) -> Self {
+        if self.preset.backbone().is_some() {
+            self.layer = layer;
+        }
+        self
     }
 
     /// MSD segment series of `steps` segments (the seed uses 300).
     pub fn segments(steps: usize) -> Self {
         // The rate is the Echo Nest analysis rate; nothing is decoded at it.
-        Self { preset: InputPreset::MsdSegments, sample_rate: 22_050, crop_frames: steps.max(1), lyrics_dims: 0 }
+        Self { preset: InputPreset::MsdSegments, sample_rate: 22_050, crop_frames: steps.max(1), lyrics_dims: 0, layer: BackboneLayer::default() }
     }
 
     /// Lyrics vectors of `dims` values.
     pub fn lyrics(dims: usize) -> Self {
-        Self { preset: InputPreset::Lyrics, sample_rate: 22_050, crop_frames: 1, lyrics_dims: dims }
+        Self { preset: InputPreset::Lyrics, sample_rate: 22_050, crop_frames: 1, lyrics_dims: dims, layer: BackboneLayer::default() }
     }
 
     /// Whether the input is (or includes) lyrics, which come from a bag-of-words file keyed by
@@ -179,7 +196,7 @@ impl InputSpec {
             InputPreset::Mfcc => 20,
             InputPreset::MfccChroma => 32,
             InputPreset::Summary => 45,
-            InputPreset::MusicnnMsd | InputPreset::MusicnnMtt | InputPreset::VggMsd | InputPreset::VggMtt => self.preset.backbone().map_or(0, Backbone::penultimate_size),
+            InputPreset::MusicnnMsd | InputPreset::MusicnnMtt | InputPreset::VggMsd | InputPreset::VggMtt => self.preset.backbone().map_or(0, |b| b.layer_size(self.layer)),
             InputPreset::MsdSegments => MSD_SEGMENT_ROWS + 1,
             InputPreset::Lyrics => self.lyrics_dims,
         }
@@ -241,6 +258,9 @@ pub fn track_matrices(paths: &[&Path], spec: &InputSpec, cache: Option<&FeatureC
     if spec.preset.backbone().is_some() {
         // int8 and f32 embeddings differ slightly: each has its own entries.
         config["precision"] = crate::Precision::default().name().into();
+        if !spec.layer.is_default() {
+            config["layer"] = spec.layer.name().into();
+        }
     }
     if genrecast_audio::strict_default() {
         // A strict run must not reuse what a lax run decoded of a file cut short.
@@ -318,7 +338,7 @@ pub fn input_matrix(samples: &[f32], spec: &InputSpec, fx: &FeatureExtractor) ->
         return Err(Error::Config(format!("a model on {:?} input reads no audio", spec.preset)));
     }
     if let Some(backbone) = spec.preset.backbone() {
-        return backbone_embeddings(backbone, samples);
+        return backbone_embeddings(backbone, spec.layer, samples);
     }
     let set = fx.extract(samples, &spec.kinds()).map_err(|e| Error::Data(e.to_string()))?;
     let cols = set.values().map(|a| a.cols).max().unwrap_or(0);
@@ -333,9 +353,10 @@ pub fn input_matrix(samples: &[f32], spec: &InputSpec, fx: &FeatureExtractor) ->
     Ok(m)
 }
 
-/// The backbone's penultimate features of every 3 s patch of 16 kHz samples, as a
-/// `penultimate_size x patches` matrix (200 rows for musicnn, 256 for the VGG). Each thread keeps its own copy of the network (built once).
-pub fn backbone_embeddings(backbone: Backbone, y16k: &[f32]) -> Result<Array2> {
+/// The backbone's `layer` of every 3 s patch of 16 kHz samples, as a
+/// [`Backbone::layer_size`]` x patches` matrix (penultimate: 200 rows for musicnn, 256 for
+/// the VGG). Each thread keeps its own copy of the network (built once).
+pub fn backbone_embeddings(backbone: Backbone, layer: BackboneLayer, y16k: &[f32]) -> Result<Array2> {
     thread_local! {
         static NETS: std::cell::RefCell<Vec<(Backbone, Musicnn)>> = const { std::cell::RefCell::new(Vec::new()) };
         static FRONT: std::cell::OnceCell<Option<MusicnnFrontEnd>> = const { std::cell::OnceCell::new() };
@@ -348,15 +369,16 @@ pub fn backbone_embeddings(backbone: Backbone, y16k: &[f32]) -> Result<Array2> {
         if !nets.iter().any(|(b, _)| *b == backbone) {
             nets.push((backbone, Musicnn::pretrained(backbone, &device)?));
         }
-        let net = nets.iter().find(|(b, _)| *b == backbone).map(|(_, n)| n).ok_or_else(|| Error::Config("backbone".into()))?;
+        let net = nets.iter_mut().find(|(b, _)| *b == backbone).map(|(_, n)| n).ok_or_else(|| Error::Config("backbone".into()))?;
+        net.set_layer(layer);
         Ok(net.analyse(&input, &device))
     })?;
-    if out.penultimate.is_empty() {
+    if out.features.is_empty() {
         return Err(Error::Data("too short for one patch".into()));
     }
-    let (rows, cols) = (backbone.penultimate_size(), out.penultimate.len());
+    let (rows, cols) = (backbone.layer_size(layer), out.features.len());
     let mut data = vec![0.0; rows * cols];
-    for (c, v) in out.penultimate.iter().enumerate() {
+    for (c, v) in out.features.iter().enumerate() {
         for (r, &x) in v.iter().enumerate() {
             data[r * cols + c] = x;
         }

@@ -25,7 +25,7 @@ pub use embedding_scale::{summary_scale, EmbeddingScale};
 pub use error::{Error, Result};
 pub use inputs::{append_lyrics, backbone_embeddings, crop, msd_segment_matrix, random_crops, summary_vector, target, track_matrices, window_starts, windows, InputPreset, InputSpec, Normalizer, DEFAULT_LYRICS_DIMS, DEFAULT_SEGMENTS};
 pub use int8::Kernel;
-pub use musicnn::{Backbone, Musicnn, MusicnnOutput, Precision};
+pub use musicnn::{Backbone, BackboneLayer, Musicnn, MusicnnOutput, Precision};
 pub use network::{Architecture, GenreNet, NetworkConfig};
 pub use step_timing::{time_musicnn, time_steps, StepTimes};
 pub use streamed::{streams, summary_vector_file, STREAM_ABOVE_SECONDS, STREAM_UNKNOWN_ABOVE_BYTES};

@@ -93,6 +93,16 @@ impl Backbone {
         }
     }
 
+    /// Values per patch of `layer`: [`penultimate_size`](Self::penultimate_size), or the
+    /// pooled channels (753 for musicnn, 128 for the VGG).
+    pub fn layer_size(self, layer: BackboneLayer) -> usize {
+        match (layer, self) {
+            (BackboneLayer::Penultimate, _) => self.penultimate_size(),
+            (_, Self::MusicnnMsd | Self::MusicnnMtt) => POOLED,
+            (_, Self::VggMsd | Self::VggMtt) => crate::vgg::POOLED,
+        }
+    }
+
     /// What its weights were trained on.
     pub fn trained_on(self) -> &'static str {
         match self {
@@ -111,6 +121,67 @@ impl Backbone {
             Self::VggMsd => include_bytes!("../pretrained/vgg-msd.safetensors"),
             Self::VggMtt => include_bytes!("../pretrained/vgg-mtt.safetensors"),
         }
+    }
+}
+
+/// Which of a backbone's layers a model reads, per 3 s patch.
+///
+/// The penultimate layer is what the network's own tagging head reads; the pools are the
+/// layers below it (musicnn: its 753 front- and mid-end channels; the VGG: its last 128 maps),
+/// taken over the patch's time (and, for the VGG, frequency) positions. musicnn's authors probe
+/// GTZAN with the max-pool layer (Pons and Serra, "musicnn: pre-trained convolutional neural
+/// networks for music audio tagging", 2019).
+///
+/// ```
+/// use genrecast_models::{Backbone, BackboneLayer};
+/// let layer: BackboneLayer = "max-pool".parse().unwrap();
+/// assert_eq!(Backbone::MusicnnMsd.layer_size(layer), 753);
+/// assert_eq!(Backbone::MusicnnMsd.layer_size(BackboneLayer::default()), 200);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackboneLayer {
+    /// The output layer's input ([`MusicnnOutput::penultimate`]).
+    #[default]
+    Penultimate,
+    /// [`MusicnnOutput::max_pool`].
+    MaxPool,
+    /// [`MusicnnOutput::mean_pool`].
+    MeanPool,
+}
+
+impl BackboneLayer {
+    /// Every layer.
+    pub const ALL: [BackboneLayer; 3] = [BackboneLayer::Penultimate, BackboneLayer::MaxPool, BackboneLayer::MeanPool];
+
+    /// Its name on the command line and in model cards.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Penultimate => "penultimate",
+            Self::MaxPool => "max-pool",
+            Self::MeanPool => "mean-pool",
+        }
+    }
+
+    /// Whether this is the default layer (model cards leave it out).
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+impl std::str::FromStr for BackboneLayer {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|l| l.name() == s || l.name().trim_end_matches("-pool") == s)
+            .ok_or_else(|| Error::Config(format!("unknown backbone layer '{s}' (known: penultimate, max-pool, mean-pool)")))
+    }
+}
+
+impl std::fmt::Display for BackboneLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -178,6 +249,7 @@ pub struct Musicnn {
     body: Body,
     output: (Tensor<2>, Tensor<1>),
     precision: Precision,
+    layer: BackboneLayer,
 }
 
 /// The layers before the output layer.
@@ -379,7 +451,7 @@ impl Musicnn {
         if w.file.tensor("conv1.conv.weight").is_ok() {
             let pen = crate::vgg::PENULTIMATE;
             let output = (w.tensor("output.weight", [pen, n_tags])?, w.tensor("output.bias", [n_tags])?);
-            return Ok(Self { body: Body::Vgg(Box::new(crate::vgg::VggBody::load(&w)?)), output, precision: Precision::F32, tags, trained_on });
+            return Ok(Self { body: Body::Vgg(Box::new(crate::vgg::VggBody::load(&w)?)), output, precision: Precision::F32, layer: BackboneLayer::default(), tags, trained_on });
         }
         let input_bn = w.affine("frontend.input", 1)?;
         let timbral = [w.conv("frontend.timbral74", [204, 1, 7, 38])?, w.conv("frontend.timbral77", [204, 1, 7, 67])?];
@@ -398,6 +470,7 @@ impl Musicnn {
             body: Body::Musicnn(Box::new(body)),
             output: (w.tensor("backend.output.weight", [PENULTIMATE, n_tags])?, w.tensor("backend.output.bias", [n_tags])?),
             precision: Precision::default(),
+            layer: BackboneLayer::default(),
             tags,
             trained_on,
         })
@@ -429,6 +502,32 @@ impl Musicnn {
     /// Values per patch of [`MusicnnOutput::penultimate`].
     pub fn penultimate_size(&self) -> usize {
         self.output.0.dims()[0]
+    }
+
+    /// The layer whose values [`analyse`](Self::analyse) gives as [`SongOutput::features`]
+    /// (default: the penultimate one).
+    pub fn layer(&self) -> BackboneLayer {
+        self.layer
+    }
+
+    /// Sets the layer later [`analyse`](Self::analyse) calls give as features.
+    pub fn set_layer(&mut self, layer: BackboneLayer) {
+        self.layer = layer;
+    }
+
+    /// The same network giving `layer` as its features.
+    pub fn with_layer(mut self, layer: BackboneLayer) -> Self {
+        self.layer = layer;
+        self
+    }
+
+    /// Values per patch of [`SongOutput::features`].
+    pub fn feature_size(&self) -> usize {
+        match (self.layer, &self.body) {
+            (BackboneLayer::Penultimate, _) => self.penultimate_size(),
+            (_, Body::Musicnn(_)) => POOLED,
+            (_, Body::Vgg(_)) => crate::vgg::POOLED,
+        }
     }
 
     /// Runs patches `[patches, frames, 96]` of log-mel input (frames: 187 as trained; other
@@ -554,8 +653,9 @@ fn patch(input: &genrecast_features::Array2, p: usize) -> Vec<f32> {
 pub struct SongOutput {
     /// Tag probabilities per patch.
     pub taggram: Vec<Vec<f32>>,
-    /// Penultimate features per patch.
-    pub penultimate: Vec<Vec<f32>>,
+    /// The chosen layer's values per patch ([`Musicnn::set_layer`]; the penultimate layer
+    /// by default).
+    pub features: Vec<Vec<f32>>,
 }
 
 impl Musicnn {
@@ -601,7 +701,11 @@ impl Musicnn {
                 t.into_data().convert::<f32>().try_into_vec::<f32>().unwrap_or_default().chunks(w).map(<[f32]>::to_vec).collect()
             };
             out.taggram.extend(rows(o.taggram));
-            out.penultimate.extend(rows(o.penultimate));
+            out.features.extend(rows(match self.layer {
+                BackboneLayer::Penultimate => o.penultimate,
+                BackboneLayer::MaxPool => o.max_pool,
+                BackboneLayer::MeanPool => o.mean_pool,
+            }));
         }
         out
     }

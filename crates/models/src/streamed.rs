@@ -353,7 +353,7 @@ impl State<'_> {
             }
         }
         let out = net.analyse_patches(&Array2::from_vec(rows, cols, data), device, &(0..k).collect::<Vec<_>>());
-        self.penultimate.extend(out.penultimate);
+        self.penultimate.extend(out.features);
         self.taggram.extend(out.taggram);
         self.batch.clear();
     }

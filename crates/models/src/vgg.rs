@@ -22,6 +22,9 @@ const FILTERS: usize = 128;
 /// Values per patch of the penultimate features: the last pooled maps (2 x 1 x 128).
 pub const PENULTIMATE: usize = 2 * FILTERS;
 
+/// Values per patch of the pooled layers: one per filter of the last maps.
+pub const POOLED: usize = FILTERS;
+
 /// Pool size and stride after each conv layer, as `models.vgg`.
 const POOLS: [([usize; 2], [usize; 2]); 5] = [([4, 1], [2, 2]), ([2, 2], [2, 2]), ([2, 2], [2, 2]), ([2, 2], [2, 2]), ([4, 4], [4, 4])];
 

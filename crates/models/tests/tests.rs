@@ -133,7 +133,7 @@ fn checkpoints_round_trip_and_refuse_mismatches() {
     let (net, _) = fit(3);
     let card = test_card(
         NetworkConfig::new(Architecture::Mlp, 6, 1, 2),
-        InputSpec { preset: InputPreset::Summary, sample_rate: 22050, crop_frames: 86, lyrics_dims: 0 },
+        InputSpec { preset: InputPreset::Summary, sample_rate: 22050, crop_frames: 86, lyrics_dims: 0, layer: Default::default() },
         Normalizer { mean: vec![0.0; 6], std: vec![1.0; 6], mask_row: None },
         None,
     );
@@ -319,7 +319,7 @@ fn hostile_cards_are_refused_at_load_time() {
     let d = Device::flex();
     let ok = test_card(
         NetworkConfig::new(Architecture::Mlp, 90, 1, 2),
-        InputSpec { preset: InputPreset::Summary, sample_rate: 22050, crop_frames: 86, lyrics_dims: 0 },
+        InputSpec { preset: InputPreset::Summary, sample_rate: 22050, crop_frames: 86, lyrics_dims: 0, layer: Default::default() },
         Normalizer { mean: vec![0.0; 90], std: vec![1.0; 90], mask_row: None },
         None,
     );
