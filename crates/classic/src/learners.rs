@@ -227,7 +227,8 @@ impl std::str::FromStr for ClassicModel {
 enum Inner {
     Knn { k: usize, x: Array2<f64>, y: Vec<usize> },
     Logistic { model: linfa_logistic::MultiFittedLogisticRegression<f64, usize> },
-    Svm { per_class: Vec<Option<linfa_svm::Svm<f64, Pr>>> },
+    /// `x`: the standardised training rows, whose support vectors [`FittedModel::rbf_svm_parts`] lays open.
+    Svm { per_class: Vec<Option<linfa_svm::Svm<f64, Pr>>>, x: Array2<f64> },
     Forest { forest: linfa_ensemble::EnsembleLearner<linfa_trees::DecisionTree<f64, usize>> },
     Boosting { model: BoostedTrees },
 }
@@ -331,7 +332,7 @@ impl ClassicModel {
                     let ds = Dataset::new(xs.clone(), t);
                     per_class.push(Some(params.fit(&ds).map_err(|e| fail(e.to_string()))?));
                 }
-                Inner::Svm { per_class }
+                Inner::Svm { per_class, x: xs }
             }
             Self::Forest { trees, depth } => {
                 let ds = Dataset::new(xs, targets);
@@ -359,6 +360,54 @@ impl FittedModel {
         &self.model
     }
 
+    /// An RBF SVM's decision functions laid open, so that another runtime (a burn network)
+    /// can evaluate them: `None` for every other model.
+    ///
+    /// # Example
+    /// ```
+    /// use genrecast_classic::ClassicModel;
+    /// let x = vec![vec![0.0, 0.1], vec![0.2, 0.0], vec![0.1, 0.3], vec![5.0, 5.1], vec![5.2, 4.9], vec![4.9, 5.3]];
+    /// let fitted: ClassicModel = "svm-rbf:c=1".parse::<ClassicModel>()?;
+    /// let fitted = fitted.fit(&x, &[0, 0, 0, 1, 1, 1], 2, 1)?;
+    /// let parts = fitted.rbf_svm_parts().unwrap();
+    /// let q = vec![4.8, 5.0];
+    /// let (p, ours) = (fitted.predict_proba(&[q.clone()]), parts.predict_proba(&q));
+    /// assert!((p[0][1] - ours[1] as f32).abs() < 1e-5);
+    /// # Ok::<(), genrecast_classic::ClassicError>(())
+    /// ```
+    pub fn rbf_svm_parts(&self) -> Option<RbfSvmParts> {
+        let (Inner::Svm { per_class, x }, ClassicModel::Svm { kernel: SvmKernel::Rbf { gamma }, .. }) = (&self.inner, &self.model) else {
+            return None;
+        };
+        let d = x.ncols();
+        let n = self.n_classes;
+        // linfa keeps the rows whose weight is above 100 epsilon as support vectors, in row order.
+        let used = |a: f64| a.abs() > 100.0 * f64::EPSILON;
+        let mut support_rows: Vec<usize> = per_class.iter().flatten().flat_map(|s| s.alpha.iter().enumerate().filter(|(_, &a)| used(a)).map(|(i, _)| i)).collect();
+        support_rows.sort_unstable();
+        support_rows.dedup();
+        let slot: std::collections::HashMap<usize, usize> = support_rows.iter().enumerate().map(|(s, &i)| (i, s)).collect();
+        let mut coef = vec![vec![0.0; n]; support_rows.len()];
+        let (mut rho, mut platt) = (vec![0.0; n], vec![(0.0, NEVER); n]);
+        for (c, svm) in per_class.iter().enumerate() {
+            let Some(svm) = svm else { continue };
+            for (i, &a) in svm.alpha.iter().enumerate().filter(|(_, &a)| used(a)) {
+                coef[slot[&i]][c] = a;
+            }
+            rho[c] = svm.rho;
+            platt[c] = platt_coefficients(svm)?;
+        }
+        Some(RbfSvmParts {
+            mean: self.standardizer.mean.clone(),
+            std: self.standardizer.std.clone(),
+            gamma: gamma.unwrap_or(1.0 / d as f64),
+            support: support_rows.iter().map(|&i| x.row(i).to_vec()).collect(),
+            coef,
+            rho,
+            platt,
+        })
+    }
+
     /// Class probabilities of each row (rows sum to 1). Rows of the wrong width or with
     /// non-finite values get uniform probabilities.
     pub fn predict_proba(&self, x: &[Vec<f32>]) -> Vec<Vec<f32>> {
@@ -380,7 +429,7 @@ impl FittedModel {
                     v
                 }).collect()
             }
-            Inner::Svm { per_class } => {
+            Inner::Svm { per_class, .. } => {
                 let mut v = vec![vec![0.0; n]; xs.nrows()];
                 for (c, svm) in per_class.iter().enumerate() {
                     if let Some(svm) = svm {
@@ -436,4 +485,54 @@ fn knn_votes(train: &Array2<f64>, y: &[usize], xs: &Array2<f64>, k: usize, n: us
             v
         })
         .collect()
+}
+
+/// The Platt `b` of a class that never had an SVM (no training row of it, or only rows of
+/// it): its probability `1 / (1 + e^b)` is nil in f32.
+const NEVER: f64 = 80.0;
+
+/// An RBF one-vs-rest SVM as plain numbers ([`FittedModel::rbf_svm_parts`]). For a raw row
+/// `r`: `z = (r - mean) / std`; the decision value of class `c` is
+/// `f_c = sum_s coef[s][c] exp(-gamma |z - support[s]|^2) - rho[c]`; its probability is
+/// Platt's `p_c = 1 / (1 + exp(a_c f_c + b_c))` with `(a_c, b_c) = platt[c]`; the class
+/// probabilities are the `p_c` normalised to sum to 1, as [`FittedModel::predict_proba`] gives.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct RbfSvmParts {
+    /// Standardiser: mean of each feature over the training rows.
+    pub mean: Vec<f64>,
+    /// Standardiser: standard deviation of each feature (never 0).
+    pub std: Vec<f64>,
+    /// Kernel width: `exp(-gamma |x - x'|^2)` on standardised rows.
+    pub gamma: f64,
+    /// The support vectors of all classes (standardised training rows), `S x d`.
+    pub support: Vec<Vec<f64>>,
+    /// Weight of each support vector in each class's decision function, `S x classes`
+    /// (0 where a vector does not support that class).
+    pub coef: Vec<Vec<f64>>,
+    /// Offset of each class's decision function.
+    pub rho: Vec<f64>,
+    /// Platt's `(a, b)` of each class.
+    pub platt: Vec<(f64, f64)>,
+}
+
+impl RbfSvmParts {
+    /// Class probabilities of one raw row, computed from the parts alone (in f64).
+    pub fn predict_proba(&self, row: &[f32]) -> Vec<f64> {
+        let z: Vec<f64> = row.iter().zip(self.mean.iter().zip(&self.std)).map(|(&v, (m, s))| (f64::from(v) - m) / s).collect();
+        let mut f: Vec<f64> = self.rho.iter().map(|r| -r).collect();
+        for (sv, w) in self.support.iter().zip(&self.coef) {
+            let k = (-self.gamma * sv.iter().zip(&z).map(|(a, b)| (a - b) * (a - b)).sum::<f64>()).exp();
+            f.iter_mut().zip(w).for_each(|(f, w)| *f += w * k);
+        }
+        let p: Vec<f64> = f.iter().zip(&self.platt).map(|(f, (a, b))| 1.0 / (1.0 + (a * f + b).exp())).collect();
+        let s: f64 = p.iter().sum();
+        if s.is_finite() && s > 0.0 { p.iter().map(|v| v / s).collect() } else { vec![1.0 / p.len() as f64; p.len()] }
+    }
+}
+
+/// Platt's `(a, b)` of a fitted SVM. linfa keeps them private; its serialised form has them.
+fn platt_coefficients(svm: &linfa_svm::Svm<f64, Pr>) -> Option<(f64, f64)> {
+    let v = serde_json::to_value(svm).ok()?;
+    let ab = v.get("probability_coeffs")?.as_array()?;
+    Some((ab.first()?.as_f64()?, ab.get(1)?.as_f64()?))
 }

@@ -25,7 +25,7 @@ mod standardize;
 
 pub use boosting::{BoostedTrees, BoostingParams};
 pub use grid::{grid_search, grouped_folds, GridResult};
-pub use learners::{ClassicModel, Family, FittedModel, SvmKernel};
+pub use learners::{ClassicModel, Family, FittedModel, RbfSvmParts, SvmKernel};
 pub use standardize::{standardized_matrix, Standardizer};
 
 /// What can go wrong when fitting.

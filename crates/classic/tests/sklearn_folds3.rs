@@ -100,3 +100,25 @@ fn every_family_is_within_reach_of_sklearn() {
         assert!((ours - theirs).abs() <= 0.06, "{}", report.join("\n"));
     }
 }
+
+/// The laid-open RBF SVM (support vectors, weights, offsets, Platt coefficients) gives
+/// linfa's own probabilities on real rows it was not fitted on: nothing was lost in the
+/// extraction (the shared support set, the sign of the weights, the order of the vectors).
+#[test]
+fn rbf_svm_parts_give_linfas_probabilities() {
+    let Some((labels, data)) = folds() else { return eprintln!("skipped: no ../shared") };
+    let d = &data[0];
+    let fitted = "svm-rbf:c=10".parse::<ClassicModel>().expect("model").fit(&d.train_x, &d.train_y, labels.len(), 1).expect("fit");
+    let parts = fitted.rbf_svm_parts().expect("an RBF SVM lays its parts open");
+    assert!(parts.support.len() <= d.train_x.len() && parts.support.len() > labels.len());
+    let linfa = fitted.predict_proba(&d.test_x);
+    let mut worst = 0f64;
+    for (row, p) in d.test_x.iter().zip(&linfa) {
+        let ours = parts.predict_proba(row);
+        worst = ours.iter().zip(p).fold(worst, |w, (a, &b)| w.max((a - f64::from(b)).abs()));
+    }
+    assert!(worst < 1e-6, "largest probability difference {worst:e}");
+    // Any other model has no such parts.
+    let logistic = Family::Logistic.default_model().fit(&d.train_x, &d.train_y, labels.len(), 1).expect("fit");
+    assert!(logistic.rbf_svm_parts().is_none());
+}
