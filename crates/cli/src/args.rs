@@ -662,9 +662,20 @@ pub struct TrainArgs {
     /// layer below the penultimate one instead (musicnn 753-d, VGG 128-d).
     #[arg(long)]
     pub backbone: Option<String>,
-    /// The head on the backbone: linear (logistic regression) or mlp.
+    /// The head on the backbone: linear (logistic regression), mlp, or svm-rbf (a one-vs-rest
+    /// RBF SVM with Platt probabilities, its C and gamma chosen by grid search over
+    /// --inner-folds artist-grouped folds of the training side; not trained by epochs).
     #[arg(long, default_value = "mlp", requires = "backbone")]
     pub head: String,
+    /// What the model reads of a track: `windows` (each window; predictions averaged per
+    /// track) or `mean` (one row per track, the mean of its windows' inputs, in training,
+    /// scoring and classification alike).
+    #[arg(long, default_value = "windows", value_parser = ["windows", "mean"])]
+    pub rows: String,
+    /// Artist-grouped inner folds of the training side for the grid search of --model or
+    /// --head svm-rbf.
+    #[arg(long, default_value_t = 3)]
+    pub inner_folds: usize,
     /// Start from a trained model's weights: a model folder or a built-in name (see `genrecast
     /// models`). Its network, input and input normalisation are kept (--model, --input,
     /// --backbone, --crop and --embedding do not apply); when the labels differ from its own,

@@ -206,7 +206,7 @@ fn table_set(args: &BenchModelsArgs, ds: &Dataset) -> anyhow::Result<FeatureSet>
 }
 
 /// Group id of each track for the inner folds: its artist, else its clip.
-fn group_ids(ds: &Dataset) -> Vec<usize> {
+pub(crate) fn group_ids(ds: &Dataset) -> Vec<usize> {
     let mut ids: HashMap<String, usize> = HashMap::new();
     ds.tracks
         .iter()

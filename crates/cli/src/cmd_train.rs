@@ -14,8 +14,8 @@ use genrecast_datasets::{balance, check_leakage, class_weights, folds, holdout, 
 use genrecast_eval::ConfusionMatrix;
 use genrecast_features::Array2;
 use genrecast_models::{
-    predict, random_crops, target, track_matrices, windows, Architecture, Augment, EpochRecord, Example, InputPreset, InputSpec, ModelCard, NetworkConfig,
-    Normalizer, OptimizerKind, Schedule, Task, TrainConfig, TrainedOn, MODEL_FORMAT,
+    predict, random_crops, target, track_matrices, track_means, windows, Architecture, Augment, EpochRecord, Example, InputPreset, InputSpec, ModelCard, NetworkConfig,
+    Normalizer, OptimizerKind, Schedule, Task, TrainConfig, TrainedOn, TrackRows, MODEL_FORMAT,
 };
 
 use crate::args::{EvalArgs, TrainArgs};
@@ -135,7 +135,7 @@ fn default_input(arch: Architecture, kind: genrecast_datasets::DatasetKind) -> I
         return InputPreset::MsdSegments;
     }
     match arch {
-        Architecture::Linear | Architecture::Mlp => InputPreset::Summary,
+        Architecture::Linear | Architecture::Mlp | Architecture::SvmRbf => InputPreset::Summary,
         Architecture::Cnn1d | Architecture::Lstm => InputPreset::MfccChroma,
         Architecture::Cnn2d | Architecture::Crnn => InputPreset::LogMel,
     }
@@ -156,8 +156,8 @@ fn model_and_input(args: &TrainArgs, kind: genrecast_datasets::DatasetKind) -> a
     Ok(match &args.backbone {
         Some(b) => {
             let head: Architecture = args.head.parse()?;
-            if !matches!(head, Architecture::Linear | Architecture::Mlp) {
-                bail!("--head {} (a head on a backbone is linear or mlp)", args.head);
+            if !matches!(head, Architecture::Linear | Architecture::Mlp | Architecture::SvmRbf) {
+                bail!("--head {} (a head on a backbone is linear, mlp or svm-rbf)", args.head);
             }
             (head, InputPreset::from_backbone(backbone_and_layer(b)?.0), format!("{} head on {b}", args.head))
         }
@@ -268,7 +268,7 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path, bags:
         (None, InputPreset::Lyrics) => InputSpec::lyrics(args.lyrics_dims),
         (None, _) => {
             let layer = args.backbone.as_deref().map(backbone_and_layer).transpose()?.map(|(_, l)| l).unwrap_or_default();
-            InputSpec::new(preset, args.crop).with_layer(layer)
+            InputSpec { rows: args.rows.parse()?, ..InputSpec::new(preset, args.crop).with_layer(layer) }
         }
     };
     if bags.is_some() {
@@ -299,10 +299,19 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path, bags:
             Err(e) => eprintln!("warning: no validation side ({e}); the last epoch is kept"),
         }
     }
-    let train_idx: Vec<usize> = fold.train.iter().copied().filter(labelled).collect();
-    let valid_idx: Vec<usize> = fold.valid.iter().copied().filter(labelled).collect();
+    let mut train_idx: Vec<usize> = fold.train.iter().copied().filter(labelled).collect();
+    let mut valid_idx: Vec<usize> = fold.valid.iter().copied().filter(labelled).collect();
+    if arch == Architecture::SvmRbf {
+        // An SVM has no epochs to stop early: its settings are chosen on inner folds of the
+        // training side, so the validation side trains too.
+        if task == Task::MultiLabel {
+            bail!("svm-rbf is single-label (genre); for tags use linear or mlp");
+        }
+        train_idx.append(&mut valid_idx);
+    }
     let held_idx: Vec<usize> = if fold.test.is_empty() { valid_idx.clone() } else { fold.test.iter().copied().filter(labelled).collect() };
     debug_assert!(!args.final_fit || valid_idx.is_empty());
+    let (train_idx, valid_idx) = (train_idx, valid_idx);
     let patience = if args.final_fit { 0 } else { args.patience };
     if train_idx.is_empty() {
         bail!("fold {} has no labelled training tracks", fold.name);
@@ -347,7 +356,7 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path, bags:
         for e in &mut v {
             normalizer.apply(&mut e.x, shape.1);
         }
-        v
+        if spec.rows == TrackRows::Mean { track_means(&v) } else { v }
     };
     let valid = normalise(windows(&valid_tracks, &spec));
     let held = normalise(windows(&held_tracks, &spec));
@@ -391,7 +400,14 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path, bags:
         seed: args.seed,
     };
     let device = args.device.device.burn_training_device()?;
+    let mut svm_choice = None;
     let (net, parent) = match parent {
+        None if arch == Architecture::SvmRbf => {
+            let (net, config, choice) = fit_rbf_svm(ds, &normalise(windows(&train_tracks, &spec)), shape, args.inner_folds, args.seed, labels.len(), &args.device.device.burn_device()?)?;
+            network = config;
+            svm_choice = Some(choice);
+            (net, None)
+        }
         None => (network.init_seeded(&device, args.seed)?, None),
         Some((net, card)) => {
             let head_kept = card.labels == labels && card.task == task;
@@ -407,7 +423,9 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path, bags:
     let mut history = String::from("epoch,lr,train_loss,valid_loss,valid_crop_accuracy,seconds\n");
     let pb = bar(cfg.epochs, args.quiet, "epochs");
     let start = Instant::now();
-    let genrecast_models::Trained { net, best_epoch, .. } = genrecast_models::train(
+    let genrecast_models::Trained { net, best_epoch, .. } = if svm_choice.is_some() {
+        genrecast_models::Trained { net, best_epoch: 0, records: Vec::new() }
+    } else { genrecast_models::train(
         net,
         &cfg,
         task,
@@ -424,7 +442,7 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path, bags:
             pb.inc(1);
             pb.suspend(|| eprintln!("epoch {:>3}: lr {:.2e}, train loss {:.4}, valid loss {}, valid crop accuracy {} ({:.1} s){}", r.epoch, r.lr, r.train_loss, opt(r.valid_loss), opt(r.valid_accuracy), r.seconds, if best == Some(r.epoch) { " *" } else { "" }));
         },
-    )?;
+    )? };
     pb.finish_and_clear();
     let train_seconds = start.elapsed().as_secs_f64();
     let infer = args.device.device.burn_device()?;
@@ -462,8 +480,13 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path, bags:
         }
     };
 
-    // A linear head's embedding is its input, already standardised on the training side.
-    let embedding_scale = (network.architecture != Architecture::Linear).then(|| {
+    let mut metrics = metrics;
+    if let Some(choice) = svm_choice {
+        metrics["svm"] = choice;
+    }
+    // A linear head's (or an SVM's) embedding is its input, already standardised on the
+    // training side.
+    let embedding_scale = (!matches!(network.architecture, Architecture::Linear | Architecture::SvmRbf)).then(|| {
         let fitted_on = format!("{} training tracks of {} ({})", train_tracks.len(), ds.kind.name(), fold.name);
         genrecast_models::track_embedding_scale(&net, &normalise(windows(&train_tracks, &spec)), shape, &infer, &fitted_on)
     });
@@ -572,6 +595,9 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let mut examples = with_lyrics(windows(&tracks, &card.input), &lyrics, &card.input);
     for e in &mut examples {
         card.normalizer.apply(&mut e.x, shape.1);
+    }
+    if card.input.rows == TrackRows::Mean {
+        examples = track_means(&examples);
     }
     let t0 = Instant::now();
     let scores = match &model {
@@ -744,4 +770,27 @@ pub fn bench_model(args: crate::args::BenchModelArgs) -> anyhow::Result<ExitCode
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Fits a one-vs-rest RBF SVM on the training examples (normalised, one per window or per
+/// track), C and gamma chosen by grid search over `inner_folds` folds grouped by artist (else
+/// clip), and carries it as a network. Returns the network, its config and what was chosen.
+fn fit_rbf_svm(ds: &Dataset, train: &[Example], shape: (usize, usize), inner_folds: usize, seed: u64, n_classes: usize, device: &Device) -> anyhow::Result<(genrecast_models::GenreNet, NetworkConfig, serde_json::Value)> {
+    let x: Vec<Vec<f32>> = train.iter().map(|e| e.x.clone()).collect();
+    let y: Vec<usize> = train.iter().map(|e| genrecast_models::argmax(&e.target)).collect();
+    let group_of = crate::cmd_bench_models::group_ids(ds);
+    let groups: Vec<usize> = train.iter().map(|e| group_of[e.track]).collect();
+    let grid = genrecast_classic::Family::SvmRbf.grid();
+    let t0 = Instant::now();
+    let result = genrecast_classic::grid_search(&grid, &x, &y, &groups, n_classes, inner_folds, seed)?;
+    for (m, why) in &result.failed {
+        eprintln!("warning: grid candidate {m} set aside: {why}");
+    }
+    let fitted = result.best.fit(&x, &y, n_classes, seed)?;
+    let parts = fitted.rbf_svm_parts().context("the grid's best model is not an RBF SVM")?;
+    let (net, config) = genrecast_models::GenreNet::from_rbf_svm(&parts, shape.0, shape.1, device)?;
+    eprintln!("svm-rbf: chose {} by {inner_folds} artist-grouped inner folds ({} candidates, {:.0} s); {} support vectors", result.best, grid.len(), t0.elapsed().as_secs_f64(), parts.support.len());
+    let scores: Vec<serde_json::Value> = result.scores.iter().map(|(m, s)| serde_json::json!({ "model": m.to_string(), "inner_balanced_accuracy": s })).collect();
+    let choice = serde_json::json!({ "chosen": result.best.to_string(), "inner_folds": inner_folds, "grouped_by": "artist, else clip", "rows": train.len(), "support_vectors": parts.support.len(), "grid": scores });
+    Ok((net, config, choice))
 }

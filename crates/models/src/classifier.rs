@@ -23,7 +23,7 @@ use genrecast_audio::{load, LoadOptions};
 use genrecast_features::{FeatureConfig, FeatureExtractor, MusicnnFrontEnd};
 
 use crate::checkpoint::{load as load_dir, load_bytes, ModelCard};
-use crate::inputs::{crop, input_matrix, window_starts};
+use crate::inputs::{crop, input_matrix, window_starts, TrackRows};
 use crate::musicnn::{Backbone, Musicnn, Precision, PATCH_SECONDS};
 use crate::network::GenreNet;
 use crate::train::{probabilities, Task};
@@ -466,7 +466,19 @@ impl Classifier {
             flat.extend(to_vec(probabilities(self.card.task, logits))?);
         }
         let windows: Vec<WindowPrediction> = flat.chunks(c).zip(spans).map(|(p, (start, end))| WindowPrediction { start, end, probabilities: p.to_vec() }).collect();
-        let probabilities = aggregate_windows(&windows, aggregation, self.card.task);
+        let probabilities = match self.card.input.rows {
+            TrackRows::Windows => aggregate_windows(&windows, aggregation, self.card.task),
+            // The head was fitted on each track's mean input: it judges the song from that.
+            TrackRows::Mean => {
+                let mut mean = vec![0f64; inputs[0].len()];
+                for x in &inputs {
+                    mean.iter_mut().zip(x).for_each(|(m, &v)| *m += f64::from(v));
+                }
+                let mean: Vec<f32> = mean.into_iter().map(|m| (m / n as f64) as f32).collect();
+                let x = Tensor::<3>::from_data(TensorData::new(mean, [1, shape.0, shape.1]), &self.device);
+                to_vec(probabilities(self.card.task, self.net.forward(x).0))?
+            }
+        };
         // Never a NaN shown as a genre: a model that gives one is broken, and says so.
         if !probabilities.iter().chain(&embedding).all(|v| v.is_finite()) {
             return Err(Error::Config(format!("model '{}' gave non-finite outputs (NaN or infinite): the model is broken, not the audio", self.name)));

@@ -119,6 +119,84 @@ pub struct InputSpec {
     /// The backbone layer read by a backbone preset (the penultimate one unless said).
     #[serde(default, skip_serializing_if = "BackboneLayer::is_default")]
     pub layer: BackboneLayer,
+    /// What the head reads of a track: each window (their predictions are then aggregated)
+    /// or the mean of its windows' inputs.
+    #[serde(default, skip_serializing_if = "TrackRows::is_default")]
+    pub rows: TrackRows,
+}
+
+/// What a model's head reads of a track.
+///
+/// # Example
+/// ```
+/// use genrecast_models::TrackRows;
+/// assert_eq!("mean".parse::<TrackRows>()?, TrackRows::Mean);
+/// assert_eq!(TrackRows::default().name(), "windows");
+/// # Ok::<(), genrecast_models::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TrackRows {
+    /// Every window: one prediction per window, aggregated per track.
+    #[default]
+    Windows,
+    /// One row per track, the mean of its windows' inputs: the track's prediction is the
+    /// head's output on it (window predictions are still given, for segments).
+    Mean,
+}
+
+impl TrackRows {
+    /// Its name for the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Windows => "windows",
+            Self::Mean => "mean",
+        }
+    }
+
+    /// Whether it is the default ([`TrackRows::Windows`]).
+    pub fn is_default(&self) -> bool {
+        *self == Self::Windows
+    }
+}
+
+impl std::str::FromStr for TrackRows {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "windows" | "crops" => Ok(Self::Windows),
+            "mean" => Ok(Self::Mean),
+            other => Err(Error::Config(format!("unknown track rows '{other}' (known: windows, mean)"))),
+        }
+    }
+}
+
+/// Each track's examples collapsed into one: the mean of its inputs, with its target and
+/// track, in order of first appearance.
+///
+/// # Example
+/// ```
+/// use genrecast_models::{track_means, Example};
+/// let e = |x: Vec<f32>, track| Example { x, target: vec![1.0], track };
+/// let m = track_means(&[e(vec![1.0, 2.0], 7), e(vec![3.0, 6.0], 7), e(vec![5.0, 5.0], 2)]);
+/// assert_eq!((m[0].x.clone(), m[0].track), (vec![2.0, 4.0], 7));
+/// assert_eq!(m.len(), 2);
+/// ```
+pub fn track_means(examples: &[crate::Example]) -> Vec<crate::Example> {
+    let mut order: Vec<usize> = Vec::new();
+    let mut sums: std::collections::HashMap<usize, (Vec<f64>, usize, Vec<f32>)> = std::collections::HashMap::new();
+    for e in examples {
+        let entry = sums.entry(e.track).or_insert_with(|| {
+            order.push(e.track);
+            (vec![0.0; e.x.len()], 0, e.target.clone())
+        });
+        entry.0.iter_mut().zip(&e.x).for_each(|(s, &v)| *s += f64::from(v));
+        entry.1 += 1;
+    }
+    order.into_iter().map(|t| {
+        let (sum, n, target) = &sums[&t];
+        crate::Example { x: sum.iter().map(|s| (s / *n as f64) as f32).collect(), target: target.clone(), track: t }
+    }).collect()
 }
 
 impl InputSpec {
@@ -126,14 +204,14 @@ impl InputSpec {
     /// `crop_seconds`).
     pub fn new(preset: InputPreset, crop_seconds: f64) -> Self {
         match preset {
-            _ if preset.backbone().is_some() => return Self { preset, sample_rate: MusicnnFrontEnd::SAMPLE_RATE, crop_frames: 1, lyrics_dims: 0, layer: BackboneLayer::default() },
+            _ if preset.backbone().is_some() => return Self { preset, sample_rate: MusicnnFrontEnd::SAMPLE_RATE, crop_frames: 1, lyrics_dims: 0, layer: BackboneLayer::default(), rows: TrackRows::Windows },
             InputPreset::MsdSegments => return Self::segments(DEFAULT_SEGMENTS),
             InputPreset::Lyrics => return Self::lyrics(DEFAULT_LYRICS_DIMS),
             _ => {}
         }
         let sample_rate = 22_050;
         let crop_frames = ((crop_seconds * f64::from(sample_rate) / 512.0).round() as usize).max(1);
-        Self { preset, sample_rate, crop_frames, lyrics_dims: 0, layer: BackboneLayer::default() }
+        Self { preset, sample_rate, crop_frames, lyrics_dims: 0, layer: BackboneLayer::default(), rows: TrackRows::Windows }
     }
 
     /// The same spec reading `layer` of its backbone (ignored by other presets).
@@ -153,12 +231,12 @@ impl InputSpec {
     /// MSD segment series of `steps` segments (the seed uses 300).
     pub fn segments(steps: usize) -> Self {
         // The rate is the Echo Nest analysis rate; nothing is decoded at it.
-        Self { preset: InputPreset::MsdSegments, sample_rate: 22_050, crop_frames: steps.max(1), lyrics_dims: 0, layer: BackboneLayer::default() }
+        Self { preset: InputPreset::MsdSegments, sample_rate: 22_050, crop_frames: steps.max(1), lyrics_dims: 0, layer: BackboneLayer::default(), rows: TrackRows::Windows }
     }
 
     /// Lyrics vectors of `dims` values.
     pub fn lyrics(dims: usize) -> Self {
-        Self { preset: InputPreset::Lyrics, sample_rate: 22_050, crop_frames: 1, lyrics_dims: dims, layer: BackboneLayer::default() }
+        Self { preset: InputPreset::Lyrics, sample_rate: 22_050, crop_frames: 1, lyrics_dims: dims, layer: BackboneLayer::default(), rows: TrackRows::Windows }
     }
 
     /// Whether the input is (or includes) lyrics, which come from a bag-of-words file keyed by

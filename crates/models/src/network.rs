@@ -11,7 +11,7 @@
 //! after the features (see [`crate::InputSpec::lyrics_dims`]), concatenates it with the body's
 //! embedding and maps both through one fusion layer to the embedding the head reads.
 
-use burn::module::Module;
+use burn::module::{Module, Param};
 use burn::nn::conv::{Conv1d, Conv1dConfig, Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool1d, MaxPool1dConfig, MaxPool2d, MaxPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, Lstm, LstmConfig, PaddingConfig1d, PaddingConfig2d};
@@ -35,6 +35,11 @@ pub enum Architecture {
     Crnn,
     /// A 2-layer LSTM over the input's frames (segment series), mean over (real) steps.
     Lstm,
+    /// A one-vs-rest RBF support-vector machine with Platt probabilities over the input (its
+    /// embedding, as for [`Architecture::Linear`]), fitted by `genrecast-classic` and carried
+    /// as weights: support vectors, their per-class weights, offsets and Platt coefficients.
+    /// It is not trained by gradient descent.
+    SvmRbf,
 }
 
 impl std::str::FromStr for Architecture {
@@ -47,7 +52,8 @@ impl std::str::FromStr for Architecture {
             "cnn2d" => Ok(Self::Cnn2d),
             "crnn" => Ok(Self::Crnn),
             "lstm" => Ok(Self::Lstm),
-            other => Err(crate::Error::Config(format!("unknown model '{other}' (known: linear, mlp, cnn1d, cnn2d, crnn, lstm)"))),
+            "svm-rbf" => Ok(Self::SvmRbf),
+            other => Err(crate::Error::Config(format!("unknown model '{other}' (known: linear, mlp, cnn1d, cnn2d, crnn, lstm, svm-rbf)"))),
         }
     }
 }
@@ -79,6 +85,20 @@ pub struct NetworkConfig {
     /// Values of the lyrics vector appended to each input (0: none).
     #[serde(default)]
     pub lyrics: usize,
+    /// Support vectors of an [`Architecture::SvmRbf`] (0 for the others).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub support: usize,
+    /// Kernel width of an [`Architecture::SvmRbf`]: `exp(-gamma |z - s|^2)`.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub gamma: f64,
+}
+
+fn is_zero(v: &usize) -> bool {
+    *v == 0
+}
+
+fn is_zero_f64(v: &f64) -> bool {
+    *v == 0.0
 }
 
 /// The most weights a network read from a card may have (1 GB of f32).
@@ -88,13 +108,14 @@ impl NetworkConfig {
     /// Defaults for `architecture` over inputs of `n_features x n_frames`.
     pub fn new(architecture: Architecture, n_features: usize, n_frames: usize, n_outputs: usize) -> Self {
         let channels = match architecture {
-            Architecture::Linear | Architecture::Mlp | Architecture::Lstm => vec![],
+            Architecture::Linear | Architecture::Mlp | Architecture::Lstm | Architecture::SvmRbf => vec![],
             Architecture::Cnn1d => vec![64, 128, 128],
             Architecture::Cnn2d => vec![16, 32, 64, 128],
             Architecture::Crnn => vec![32, 64, 64],
         };
-        let embedding = if architecture == Architecture::Linear { n_features * n_frames } else { 50 };
-        Self { architecture, n_features, n_frames, n_outputs, embedding, hidden: 128, channels, lstm_hidden: 64, dropout: 0.3, masked: false, lyrics: 0 }
+        let embedding = if matches!(architecture, Architecture::Linear | Architecture::SvmRbf) { n_features * n_frames } else { 50 };
+        let dropout = if architecture == Architecture::SvmRbf { 0.0 } else { 0.3 };
+        Self { architecture, n_features, n_frames, n_outputs, embedding, hidden: 128, channels, lstm_hidden: 64, dropout, masked: false, lyrics: 0, support: 0, gamma: 0.0 }
     }
 
     /// Defaults for `architecture` reading `spec`'s examples (its mask and lyrics included).
@@ -127,7 +148,8 @@ impl NetworkConfig {
             previous = f(c);
         }
         let lstm = 8.0 * f(self.lstm_hidden) * (f(self.n_features).max(previous) + f(self.lstm_hidden));
-        inputs * widest + f(self.hidden) * f(self.hidden) + conv + lstm + f(self.embedding) * (widest + f(self.lyrics) + f(self.n_outputs))
+        let svm = f(self.support) * (f(self.embedding) + f(self.n_outputs));
+        inputs * widest + f(self.hidden) * f(self.hidden) + conv + lstm + svm + f(self.embedding) * (widest + f(self.lyrics) + f(self.n_outputs))
     }
 
     pub fn validate(&self) -> crate::Result<()> {
@@ -140,7 +162,7 @@ impl NetworkConfig {
         }
         // A card is data from anywhere: absurd sizes are refused here, before anything is
         // allocated (a card asking for 10^12 weights used to abort the process).
-        let widths = [self.n_features, self.n_outputs, self.embedding, self.hidden, self.lstm_hidden, self.lyrics].into_iter().chain(self.channels.iter().copied());
+        let widths = [self.n_features, self.n_outputs, self.embedding, self.hidden, self.lstm_hidden, self.lyrics, self.support].into_iter().chain(self.channels.iter().copied());
         if self.channels.len() > 16 || self.n_frames > 1_000_000 || widths.into_iter().any(|w| w > 65_536) {
             return bad(format!("sizes beyond any genrecast network (at most 16 conv blocks, 1,000,000 frames, 65,536 units per layer): {self:?}"));
         }
@@ -155,6 +177,13 @@ impl NetworkConfig {
                 bad(format!("a linear model's embedding is its input: {} values, not {}", self.n_features * self.n_frames, self.embedding))
             }
             Architecture::Linear if self.lyrics > 0 => bad("a linear model cannot fuse lyrics (use mlp)".into()),
+            Architecture::SvmRbf if self.embedding != self.n_features * self.n_frames || self.lyrics > 0 => {
+                bad(format!("an RBF SVM reads its input as it is: {} values, no lyrics (got embedding {}, lyrics {})", self.n_features * self.n_frames, self.embedding, self.lyrics))
+            }
+            Architecture::SvmRbf if self.support == 0 || !(self.gamma.is_finite() && self.gamma > 0.0) => {
+                bad(format!("an RBF SVM needs support vectors and a positive gamma (got {} and {})", self.support, self.gamma))
+            }
+            Architecture::SvmRbf => Ok(()),
             _ if self.masked && matches!(self.architecture, Architecture::Cnn2d | Architecture::Crnn) => {
                 bad(format!("{:?} does not read masked series (use cnn1d, lstm or mlp)", self.architecture))
             }
@@ -216,7 +245,8 @@ impl NetworkConfig {
             lyrics: self.lyrics,
             masked: self.masked,
             dropout: DropoutConfig::new(self.dropout).init(),
-            head: LinearConfig::new(self.embedding, self.n_outputs).init(device),
+            head: LinearConfig::new(if self.architecture == Architecture::SvmRbf { self.support } else { self.embedding }, self.n_outputs).init(device),
+            svm: None,
         };
         match self.architecture {
             Architecture::Linear => {}
@@ -225,6 +255,7 @@ impl NetworkConfig {
             Architecture::Cnn2d => net.cnn2d = Some(Cnn2d::new(self, device)),
             Architecture::Crnn => net.crnn = Some(Crnn::new(self, device)),
             Architecture::Lstm => net.lstm = Some(LstmNet::new(self, device)),
+            Architecture::SvmRbf => net.svm = Some(RbfKernel::new(self, device)),
         }
         Ok(net)
     }
@@ -257,8 +288,11 @@ pub struct GenreNet {
     /// Whether the last feature row is a padding mask.
     masked: bool,
     dropout: Dropout,
-    /// The output layer (public for L1 penalties and for swapping heads).
+    /// The output layer (public for L1 penalties and for swapping heads). For an RBF SVM: the
+    /// support vectors' weights (`support x classes`) and minus the offsets.
     pub head: Linear,
+    /// The kernel and Platt scaling of an [`Architecture::SvmRbf`].
+    svm: Option<RbfKernel>,
 }
 
 impl GenreNet {
@@ -280,7 +314,7 @@ impl GenreNet {
     /// only the head learns. Batch-norm layers of a frozen body still update their running
     /// statistics in training mode, so they adapt to the new data's scale.
     pub fn freeze_body(self) -> Self {
-        let Self { mlp, cnn1d, cnn2d, crnn, lstm, fusion, features, lyrics, masked, dropout, head } = self;
+        let Self { mlp, cnn1d, cnn2d, crnn, lstm, fusion, features, lyrics, masked, dropout, head, svm } = self;
         Self {
             mlp: mlp.map(Module::no_grad),
             cnn1d: cnn1d.map(Module::no_grad),
@@ -293,6 +327,7 @@ impl GenreNet {
             masked,
             dropout,
             head,
+            svm: svm.map(Module::no_grad),
         }
     }
 
@@ -331,7 +366,47 @@ impl GenreNet {
     /// Logits `[batch, outputs]` and the embedding `[batch, embedding]`.
     pub fn forward(&self, x: Tensor<3>) -> (Tensor<2>, Tensor<2>) {
         let e = self.embed(x);
+        if let Some(svm) = &self.svm {
+            return (svm.logits(e.clone(), &self.head), e);
+        }
         (self.head.forward(self.dropout.forward(e.clone())), e)
+    }
+
+    /// An [`Architecture::SvmRbf`] network carrying a fitted SVM: `parts` from
+    /// [`genrecast_classic::FittedModel::rbf_svm_parts`], reading inputs of `n_features x
+    /// n_frames` values. Softmax of its logits gives the probabilities
+    /// [`genrecast_classic::FittedModel::predict_proba`] gives (to f32 rounding).
+    ///
+    /// # Errors
+    /// [`crate::Error::Config`] for parts of inconsistent sizes or a network too large.
+    pub fn from_rbf_svm(parts: &genrecast_classic::RbfSvmParts, n_features: usize, n_frames: usize, device: &Device) -> crate::Result<(Self, NetworkConfig)> {
+        let d = n_features * n_frames;
+        let (s, c) = (parts.support.len(), parts.rho.len());
+        let consistent = parts.mean.len() == d && parts.std.len() == d && parts.platt.len() == c && parts.support.iter().all(|r| r.len() == d) && parts.coef.len() == s && parts.coef.iter().all(|r| r.len() == c);
+        if !consistent {
+            return Err(crate::Error::Config(format!("SVM parts of inconsistent sizes for {d} inputs: {s} support vectors, {c} classes")));
+        }
+        let mut config = NetworkConfig::new(Architecture::SvmRbf, n_features, n_frames, c);
+        config.support = s;
+        config.gamma = parts.gamma;
+        config.validate()?;
+        let f32s = |v: &mut dyn Iterator<Item = f64>| v.map(|x| x as f32).collect::<Vec<f32>>();
+        let t1 = |v: Vec<f32>| Tensor::<1>::from_data(burn::tensor::TensorData::new(v, [d]), device);
+        let tensor2 = |v: Vec<f32>, shape: [usize; 2]| Tensor::<2>::from_data(burn::tensor::TensorData::new(v, shape), device);
+        let scale: Vec<f32> = f32s(&mut parts.std.iter().map(|s| 1.0 / s));
+        let kernel = RbfKernel {
+            shift: Param::from_tensor(t1(f32s(&mut parts.mean.iter().copied()))),
+            scale: Param::from_tensor(t1(scale)),
+            support: Param::from_tensor(tensor2(f32s(&mut parts.support.iter().flatten().copied()), [s, d])),
+            platt: Param::from_tensor(tensor2(f32s(&mut parts.platt.iter().map(|p| p.0).chain(parts.platt.iter().map(|p| p.1))), [2, c])),
+            gamma: parts.gamma as f32,
+        };
+        let head = Linear {
+            weight: Param::from_tensor(tensor2(f32s(&mut parts.coef.iter().flatten().copied()), [s, c])),
+            bias: Some(Param::from_tensor(Tensor::<1>::from_data(burn::tensor::TensorData::new(f32s(&mut parts.rho.iter().map(|r| -r)), [c]), device))),
+        };
+        let net = GenreNet { mlp: None, cnn1d: None, cnn2d: None, crnn: None, lstm: None, fusion: None, features: n_features, lyrics: 0, masked: false, dropout: DropoutConfig::new(0.0).init(), head, svm: Some(kernel) };
+        Ok((net, config))
     }
 
     /// Sum of absolute weights of the embedding and output layers (the L1 penalty's term).
@@ -346,6 +421,55 @@ impl GenreNet {
             sum = sum + e.weight.val().abs().sum();
         }
         sum
+    }
+}
+
+/// The kernel side of an RBF SVM: standardisation, support vectors and Platt scaling. The
+/// decision values are the head's output over the kernel values.
+#[derive(Module, Debug)]
+struct RbfKernel {
+    /// Feature means of the SVM's own standardisation (`d`).
+    shift: Param<Tensor<1>>,
+    /// Reciprocal standard deviations (`d`).
+    scale: Param<Tensor<1>>,
+    /// Standardised support vectors (`S x d`).
+    support: Param<Tensor<2>>,
+    /// Platt's `a` (row 0) and `b` (row 1) of each class (`2 x classes`).
+    platt: Param<Tensor<2>>,
+    gamma: f32,
+}
+
+impl RbfKernel {
+    fn new(c: &NetworkConfig, device: &Device) -> Self {
+        let d = c.n_features * c.n_frames;
+        Self {
+            shift: Param::from_tensor(Tensor::zeros([d], device)),
+            scale: Param::from_tensor(Tensor::ones([d], device)),
+            support: Param::from_tensor(Tensor::zeros([c.support, d], device)),
+            platt: Param::from_tensor(Tensor::zeros([2, c.n_outputs], device)),
+            gamma: c.gamma as f32,
+        }
+    }
+
+    /// Logits whose softmax is the normalised Platt probabilities of the inputs `x` (`[batch, d]`).
+    fn logits(&self, x: Tensor<2>, head: &Linear) -> Tensor<2> {
+        let [b, d] = x.dims();
+        let z = (x - self.shift.val().reshape([1, d])) * self.scale.val().reshape([1, d]);
+        let sv = self.support.val();
+        let [s, _] = sv.dims();
+        // |z - s|^2 = |z|^2 + |s|^2 - 2 z.s, clamped at 0 against rounding.
+        let zz = z.clone().powi_scalar(2).sum_dim(1);
+        let ss = sv.clone().powi_scalar(2).sum_dim(1).reshape([1, s]);
+        let d2 = (zz + ss - z.matmul(sv.transpose()) * 2.0).clamp_min(0.0);
+        let decision = head.forward((d2 * (-self.gamma)).exp());
+        let platt = self.platt.val();
+        let c = platt.dims()[1];
+        let (a, bias) = (platt.clone().narrow(0, 0, 1), platt.narrow(0, 1, 1));
+        // log p = -softplus(a f + b), computed stably; softmax then normalises the p.
+        let t = decision * a + bias;
+        let log_p = -(t.clone().clamp_min(0.0) + (-(t.abs())).exp().log1p());
+        debug_assert_eq!(log_p.dims(), [b, c]);
+        log_p
     }
 }
 

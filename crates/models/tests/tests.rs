@@ -133,7 +133,7 @@ fn checkpoints_round_trip_and_refuse_mismatches() {
     let (net, _) = fit(3);
     let card = test_card(
         NetworkConfig::new(Architecture::Mlp, 6, 1, 2),
-        InputSpec { preset: InputPreset::Summary, sample_rate: 22050, crop_frames: 86, lyrics_dims: 0, layer: Default::default() },
+        InputSpec { preset: InputPreset::Summary, sample_rate: 22050, crop_frames: 86, lyrics_dims: 0, layer: Default::default(), rows: Default::default() },
         Normalizer { mean: vec![0.0; 6], std: vec![1.0; 6], mask_row: None },
         None,
     );
@@ -319,7 +319,7 @@ fn hostile_cards_are_refused_at_load_time() {
     let d = Device::flex();
     let ok = test_card(
         NetworkConfig::new(Architecture::Mlp, 90, 1, 2),
-        InputSpec { preset: InputPreset::Summary, sample_rate: 22050, crop_frames: 86, lyrics_dims: 0, layer: Default::default() },
+        InputSpec { preset: InputPreset::Summary, sample_rate: 22050, crop_frames: 86, lyrics_dims: 0, layer: Default::default(), rows: Default::default() },
         Normalizer { mean: vec![0.0; 90], std: vec![1.0; 90], mask_row: None },
         None,
     );
@@ -410,4 +410,43 @@ fn feature_models_stream_long_files_to_the_whole_file_result() {
             }
         }
     }
+}
+
+/// An RBF SVM fitted by genrecast-classic (linfa) on real rows (GTZAN's Kaggle feature table,
+/// Foleis' fold 1, padded with constant columns to the 90 values of the summary input), carried
+/// as a network: its softmax gives linfa's probabilities on the held-out rows, and it survives
+/// a save and load.
+#[test]
+fn an_rbf_svm_network_gives_linfas_probabilities() {
+    let Some(shared) = genrecast_testutil::shared_dir() else { return eprintln!("skipped: no ../shared") };
+    let root = shared.join("data/gtzan");
+    let (ds, table) = genrecast_datasets::load_gtzan_table(&root, &root.join("kaggle_features/features_30_sec.csv"), &["length"]).expect("table");
+    let fold = &genrecast_datasets::gtzan_folds(&ds, &root.join("splits"), "folds3").expect("folds3")[0];
+    let class = |i: usize| ds.labels.iter().position(|l| Some(l.as_str()) == ds.tracks[i].label()).expect("label");
+    let row = |i: usize| {
+        let mut r = table.rows[i].clone();
+        r.resize(90, 1.0);
+        r
+    };
+    let (x, y): (Vec<Vec<f32>>, Vec<usize>) = fold.train.iter().map(|&i| (row(i), class(i))).unzip();
+    let test: Vec<Vec<f32>> = fold.test.iter().map(|&i| row(i)).collect();
+    let fitted = "svm-rbf:c=10".parse::<genrecast_classic::ClassicModel>().expect("model").fit(&x, &y, ds.labels.len(), 1).expect("fit");
+    let linfa = fitted.predict_proba(&test);
+    let d = Device::flex();
+    let (net, config) = genrecast_models::GenreNet::from_rbf_svm(&fitted.rbf_svm_parts().expect("parts"), 90, 1, &d).expect("network");
+    let probs = |net: &genrecast_models::GenreNet| -> Vec<f32> {
+        let x = Tensor::<3>::from_data(TensorData::new(test.concat(), [test.len(), 90, 1]), &d);
+        genrecast_models::probabilities(Task::SingleLabel, net.forward(x).0).into_data().try_to_vec::<f32>().expect("vec")
+    };
+    let ours = probs(&net);
+    let worst = ours.iter().zip(linfa.concat()).fold(0f32, |w, (a, b)| w.max((a - b).abs()));
+    assert!(worst < 1e-4, "largest probability difference {worst:e}");
+
+    let mut card = test_card(config, InputSpec::new(InputPreset::Summary, 2.0), Normalizer { mean: vec![0.0; 90], std: vec![1.0; 90], mask_row: None }, None);
+    card.labels = ds.labels.clone();
+    let dir = tempfile::tempdir().expect("tmp");
+    save(dir.path(), &net, &card).expect("save");
+    let (loaded, back) = load(dir.path(), &d).expect("load");
+    assert_eq!(back, card);
+    assert_eq!(probs(&loaded), ours);
 }
