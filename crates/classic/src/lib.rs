@@ -24,7 +24,7 @@ mod learners;
 mod standardize;
 
 pub use boosting::{BoostedTrees, BoostingParams};
-pub use grid::{grid_search, grouped_folds, GridResult};
+pub use grid::{grid_search, grouped_folds, GridResult, InnerFolds};
 pub use learners::{ClassicModel, Family, FittedModel, RbfSvmParts, SvmKernel};
 pub use standardize::{standardized_matrix, Standardizer};
 

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use clap::Parser;
-use genrecast_classic::{grid_search, Family};
+use genrecast_classic::{grid_search, Family, InnerFolds};
 use genrecast_datasets::{check_leakage, folds, load_gtzan_table, Dataset, Fold, GroupBy};
 use genrecast_eval::{mean_sd, SingleLabelReport};
 use genrecast_models::{crop, InputPreset, InputSpec};
@@ -52,6 +52,11 @@ struct Row {
     /// Files a neural row's training could not read (feature sets keep their own).
     #[serde(skip)]
     failed_files: Vec<String>,
+}
+
+/// The inner folds of `--grid`.
+fn inner_cv(args: &BenchModelsArgs) -> InnerFolds {
+    InnerFolds { folds: args.inner_folds, repeats: args.inner_repeats, seed: args.seed }
 }
 
 fn class_of(ds: &Dataset, i: usize) -> Option<usize> {
@@ -281,7 +286,7 @@ fn classic_row(args: &BenchModelsArgs, set: &FeatureSet, learner: Learner) -> an
         let mut fitted = Vec::new();
         for family in learner.members() {
             let model = if args.grid {
-                let result = grid_search(&family.grid(), &x, &y, &g, n_classes, args.inner_folds, args.seed)?;
+                let result = grid_search(&family.grid(), &x, &y, &g, n_classes, inner_cv(args))?;
                 for (m, why) in &result.failed {
                     eprintln!("warning: {} fold {}: grid candidate {m} set aside: {why}", set.name, fold.name);
                 }
@@ -401,7 +406,7 @@ fn markdown(args: &BenchModelsArgs, ds: &Dataset, sets: &[(String, String)], row
             (_, "max") => "a classic row's track score is the max (renormalised) of its crops' probabilities",
             _ => "a classic row's track score is the mean of its crops' probabilities",
         },
-        if args.grid { format!("grid search per fold over {} artist-grouped inner folds of the training side", args.inner_folds) } else { "defaults".into() }
+        if args.grid { format!("grid search per fold over {} of the training side", inner_cv(args)) } else { "defaults".into() }
     );
     s.push_str("Feature sets:\n\n");
     for (name, d) in sets {

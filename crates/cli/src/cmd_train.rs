@@ -403,7 +403,7 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path, bags:
     let mut svm_choice = None;
     let (net, parent) = match parent {
         None if arch == Architecture::SvmRbf => {
-            let (net, config, choice) = fit_rbf_svm(ds, &normalise(windows(&train_tracks, &spec)), shape, args.inner_folds, args.seed, labels.len(), &args.device.device.burn_device()?)?;
+            let (net, config, choice) = fit_rbf_svm(ds, &normalise(windows(&train_tracks, &spec)), shape, genrecast_classic::InnerFolds { folds: args.inner_folds, repeats: args.inner_repeats, seed: args.seed }, labels.len(), &args.device.device.burn_device()?)?;
             network = config;
             svm_choice = Some(choice);
             (net, None)
@@ -773,24 +773,24 @@ pub fn bench_model(args: crate::args::BenchModelArgs) -> anyhow::Result<ExitCode
 }
 
 /// Fits a one-vs-rest RBF SVM on the training examples (normalised, one per window or per
-/// track), C and gamma chosen by grid search over `inner_folds` folds grouped by artist (else
+/// track), C and gamma chosen by grid search over the folds of `cv`, grouped by artist (else
 /// clip), and carries it as a network. Returns the network, its config and what was chosen.
-fn fit_rbf_svm(ds: &Dataset, train: &[Example], shape: (usize, usize), inner_folds: usize, seed: u64, n_classes: usize, device: &Device) -> anyhow::Result<(genrecast_models::GenreNet, NetworkConfig, serde_json::Value)> {
+fn fit_rbf_svm(ds: &Dataset, train: &[Example], shape: (usize, usize), cv: genrecast_classic::InnerFolds, n_classes: usize, device: &Device) -> anyhow::Result<(genrecast_models::GenreNet, NetworkConfig, serde_json::Value)> {
     let x: Vec<Vec<f32>> = train.iter().map(|e| e.x.clone()).collect();
     let y: Vec<usize> = train.iter().map(|e| genrecast_models::argmax(&e.target)).collect();
     let group_of = crate::cmd_bench_models::group_ids(ds);
     let groups: Vec<usize> = train.iter().map(|e| group_of[e.track]).collect();
     let grid = genrecast_classic::Family::SvmRbf.grid();
     let t0 = Instant::now();
-    let result = genrecast_classic::grid_search(&grid, &x, &y, &groups, n_classes, inner_folds, seed)?;
+    let result = genrecast_classic::grid_search(&grid, &x, &y, &groups, n_classes, cv)?;
     for (m, why) in &result.failed {
         eprintln!("warning: grid candidate {m} set aside: {why}");
     }
-    let fitted = result.best.fit(&x, &y, n_classes, seed)?;
+    let fitted = result.best.fit(&x, &y, n_classes, cv.seed)?;
     let parts = fitted.rbf_svm_parts().context("the grid's best model is not an RBF SVM")?;
     let (net, config) = genrecast_models::GenreNet::from_rbf_svm(&parts, shape.0, shape.1, device)?;
-    eprintln!("svm-rbf: chose {} by {inner_folds} artist-grouped inner folds ({} candidates, {:.0} s); {} support vectors", result.best, grid.len(), t0.elapsed().as_secs_f64(), parts.support.len());
+    eprintln!("svm-rbf: chose {} by {cv} ({} candidates, {:.0} s); {} support vectors", result.best, grid.len(), t0.elapsed().as_secs_f64(), parts.support.len());
     let scores: Vec<serde_json::Value> = result.scores.iter().map(|(m, s)| serde_json::json!({ "model": m.to_string(), "inner_balanced_accuracy": s })).collect();
-    let choice = serde_json::json!({ "chosen": result.best.to_string(), "inner_folds": inner_folds, "grouped_by": "artist, else clip", "rows": train.len(), "support_vectors": parts.support.len(), "grid": scores });
+    let choice = serde_json::json!({ "chosen": result.best.to_string(), "inner_folds": cv.folds, "inner_repeats": cv.repeats, "seed": cv.seed, "grouped_by": "artist, else clip", "rows": train.len(), "support_vectors": parts.support.len(), "grid": scores });
     Ok((net, config, choice))
 }
