@@ -483,6 +483,10 @@ pub struct BenchModelsArgs {
     /// Inner folds of the grid search.
     #[arg(long, default_value_t = 3)]
     pub inner_folds: usize,
+    /// Draws of the inner folds, each with its own seed; the grid's scores are averaged over
+    /// all of them (one draw of a few artist-grouped folds is a noisy judge).
+    #[arg(long, default_value_t = 3)]
+    pub inner_repeats: usize,
     /// Neural models to train on the same folds and add to the table: mlp, cnn1d, cnn2d, crnn, lstm,
     /// or a head on a backbone: linear-B / mlp-B for B in musicnn-msd (or msd), musicnn-mtt,
     /// vgg-msd, vgg-mtt.
@@ -568,7 +572,10 @@ pub struct PredictOptions {
     /// Also show the predictions over time, one row per window.
     #[arg(long)]
     pub segments: bool,
-    /// How window predictions become one per file: mean, vote or max.
+    /// How window predictions become one per file: mean, vote or max. `mean` is the mean of
+    /// the window probabilities, or, for a model fitted on song means (the default
+    /// genre-gtzan), the model's judgement of the mean of the windows' features; `vote` and
+    /// `max` read each window's own judgement.
     #[arg(long, default_value = "mean")]
     pub aggregate: String,
     /// Judge a long file from at most this many 3 s windows spread evenly over it (0: every
@@ -676,6 +683,10 @@ pub struct TrainArgs {
     /// --head svm-rbf.
     #[arg(long, default_value_t = 3)]
     pub inner_folds: usize,
+    /// Draws of those inner folds, each with its own seed; the grid's scores are averaged
+    /// over all of them.
+    #[arg(long, default_value_t = 3)]
+    pub inner_repeats: usize,
     /// Start from a trained model's weights: a model folder or a built-in name (see `genrecast
     /// models`). Its network, input and input normalisation are kept (--model, --input,
     /// --backbone, --crop and --embedding do not apply); when the labels differ from its own,

@@ -20,12 +20,22 @@ fn example_song_is_metal_with_coherent_outputs() {
     let probs: Vec<f64> = file["probabilities"].as_object().expect("map").values().map(|p| p.as_f64().expect("number")).collect();
     assert_eq!(probs.len(), 10);
     assert!((probs.iter().sum::<f64>() - 1.0).abs() < 1e-4 && probs.iter().all(|p| (0.0..=1.0).contains(p)));
-    // 30 s in 3 s windows, in time order, with the song-level mean equal to the windows' mean.
+    // 30 s in 3 s windows, in time order, each judged on its own (the default model judges the
+    // song from its windows' mean features, so the song is not their mean probability).
     let segs = file["segments"].as_array().expect("segments");
     assert_eq!(segs.len(), 10);
     assert!(segs.windows(2).all(|w| w[0]["end_s"].as_f64() <= w[1]["start_s"].as_f64().map(|s| s + 1e-9)));
-    let metal_mean = segs.iter().map(|s| s["probabilities"]["metal"].as_f64().expect("p")).sum::<f64>() / segs.len() as f64;
-    assert!((metal_mean - file["probabilities"]["metal"].as_f64().expect("p")).abs() < 1e-5);
+    for s in segs {
+        let p: Vec<f64> = s["probabilities"].as_object().expect("map").values().map(|p| p.as_f64().expect("number")).collect();
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-4, "{s}");
+    }
+    // `--aggregate mean|vote` by hand from the segments: vote is the share of windows whose
+    // top genre each genre is, and it agrees with the song's top genre on this clear case.
+    let top = |p: &serde_json::Value| p.as_object().expect("map").iter().max_by(|a, b| a.1.as_f64().partial_cmp(&b.1.as_f64()).expect("order")).map(|(k, _)| k.clone()).expect("top");
+    let metal_votes = segs.iter().filter(|s| top(&s["probabilities"]) == "metal").count() as f64 / segs.len() as f64;
+    let voted = json(&["classify", &song, "--format", "json", "--aggregate", "vote"]);
+    assert!((voted["files"][0]["probabilities"]["metal"].as_f64().expect("p") - metal_votes).abs() < 1e-6, "{voted}");
+    assert_eq!(voted["files"][0]["top"][0]["label"], "metal");
     let tags: Vec<&str> = file["tags"].as_array().expect("tags").iter().map(|t| t["label"].as_str().expect("tag")).collect();
     assert!(tags.contains(&"metal") || tags.contains(&"heavy metal"), "{tags:?}");
 
@@ -65,7 +75,7 @@ fn default_model_on_gtzan_clips_it_never_saw() {
     }
     let acc = correct as f64 / unseen.len() as f64;
     println!("default model on {} unseen GTZAN clips: accuracy {acc:.3}", unseen.len());
-    // Chance is 0.1; the head scored 0.66 balanced accuracy in artist-grouped CV.
+    // Chance is 0.1; the recipe scored 0.70 balanced accuracy in artist-grouped CV (folds3).
     assert!(acc >= 0.5, "accuracy {acc:.3} on unseen clips");
 }
 
@@ -183,7 +193,8 @@ fn int8_and_portable_kernels_against_the_exact_path() {
         }
     }
     println!("int8 against f32 on 12 GTZAN clips: largest probability difference {worst:.4}");
-    assert!(worst < 0.05, "int8 moved a probability by {worst}");
+    // The RBF SVM of the default model is sharper than the linear head it replaced (0.03 then).
+    assert!(worst < 0.08, "int8 moved a probability by {worst}");
 }
 
 /// `bench classify` without the Python peer: the table, the agreement line, and both outputs

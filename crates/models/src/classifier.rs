@@ -98,7 +98,7 @@ impl BuiltinModel {
 /// The models compiled into the binary.
 pub const BUILTIN_MODELS: &[BuiltinModel] = &[BuiltinModel {
     name: "genre-gtzan",
-    description: "10 GTZAN genres: a linear head on musicnn-msd embeddings, trained on GTZAN (Sturm's artist-filtered train+valid lists)",
+    description: "10 GTZAN genres: an RBF SVM on the mean of a song's musicnn-msd embeddings, trained on GTZAN (Sturm's artist-filtered train+valid lists)",
     card: include_bytes!("../pretrained/genre-gtzan/model.json"),
     weights: include_bytes!("../pretrained/genre-gtzan/model.safetensors"),
 }];
@@ -159,7 +159,9 @@ pub const DEFAULT_MODEL: &str = "genre-gtzan";
 /// How window predictions become one per song.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Aggregation {
-    /// Mean of the window probabilities.
+    /// Mean of the window probabilities; for a model fitted on song means
+    /// ([`crate::TrackRows::Mean`], as the default model is), the model's judgement of the
+    /// mean of the windows' inputs.
     #[default]
     Mean,
     /// Share of windows whose top class each class is.
@@ -466,10 +468,10 @@ impl Classifier {
             flat.extend(to_vec(probabilities(self.card.task, logits))?);
         }
         let windows: Vec<WindowPrediction> = flat.chunks(c).zip(spans).map(|(p, (start, end))| WindowPrediction { start, end, probabilities: p.to_vec() }).collect();
-        let probabilities = match self.card.input.rows {
-            TrackRows::Windows => aggregate_windows(&windows, aggregation, self.card.task),
+        let probabilities = match (self.card.input.rows, aggregation) {
             // The head was fitted on each track's mean input: it judges the song from that.
-            TrackRows::Mean => {
+            // `vote` and `max` still read the windows, each judged on its own.
+            (TrackRows::Mean, Aggregation::Mean) => {
                 let mut mean = vec![0f64; inputs[0].len()];
                 for x in &inputs {
                     mean.iter_mut().zip(x).for_each(|(m, &v)| *m += f64::from(v));
@@ -478,6 +480,7 @@ impl Classifier {
                 let x = Tensor::<3>::from_data(TensorData::new(mean, [1, shape.0, shape.1]), &self.device);
                 to_vec(probabilities(self.card.task, self.net.forward(x).0))?
             }
+            _ => aggregate_windows(&windows, aggregation, self.card.task),
         };
         // Never a NaN shown as a genre: a model that gives one is broken, and says so.
         if !probabilities.iter().chain(&embedding).all(|v| v.is_finite()) {
