@@ -112,10 +112,13 @@ impl SpanReader {
     /// # Errors
     /// Decoding errors naming the file, as [`load`](crate::load) reports them.
     pub fn read(&mut self, start: u64, end: u64) -> Result<Vec<f32>> {
-        if end <= start {
+        let buf_end = self.buf_start + self.buf.len() as u64;
+        // Past the end, once it is known: a seek there would find nothing, and a format that
+        // cannot tell would be decoded from the start to find it out.
+        let past_end = self.total.is_some_and(|n| start >= n) || self.finished && start >= buf_end;
+        if end <= start || past_end {
             return Ok(Vec::new());
         }
-        let buf_end = self.buf_start + self.buf.len() as u64;
         let on_course = self.resampler.is_some() && start >= self.buf_start;
         if !(on_course && (start <= buf_end + u64::from(self.rate) || !self.seeks)) {
             self.start_at(start)?;
@@ -201,7 +204,10 @@ impl SpanReader {
     /// Decodes one block and resamples it into `buf`; at the end of the stream, flushes the
     /// resampler.
     fn decode_block(&mut self) -> Result<()> {
-        let Some(resampler) = &mut self.resampler else { return Ok(()) };
+        let Some(resampler) = &mut self.resampler else {
+            self.finished = true;
+            return Ok(());
+        };
         let start = resampler.input_start();
         match self.stream.next_block()? {
             Some(block) => {
