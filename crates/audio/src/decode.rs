@@ -173,6 +173,39 @@ fn expected_extensions(container: &str) -> &'static [&'static str] {
     }
 }
 
+/// Frames a lossy decoder is run before the frame a seek asks for, so that its state there
+/// is the one a decode from the start has: 16,384 frames, several times what MP3's bit
+/// reservoir (up to 511 bytes back), synthesis filter (512 samples) and IMDCT overlap (one
+/// granule), or Vorbis' longest overlapping window (8,192 samples), reach.
+pub const PREROLL_FRAMES: u64 = 16_384;
+
+/// Frames to decode before a seek's target for `codec`: none where each packet decodes on
+/// its own (PCM, FLAC), [`PREROLL_FRAMES`] for the rest.
+fn preroll_frames(codec: &str) -> u64 {
+    if codec.starts_with("pcm_") || codec == "flac" {
+        0
+    } else {
+        PREROLL_FRAMES
+    }
+}
+
+/// Whether a seek in a stream of `codec` lands on the very frames a decode from the start
+/// gives: the codecs checked on real files (`tests/seeking.rs`). Others (AAC, ALAC, ADPCM,
+/// Opus) seek too, but a reader that must match the whole-file decode bit for bit reads them
+/// from the start.
+pub(crate) fn seeks_exactly(container: &str, codec: &str) -> bool {
+    container == "au" || codec.starts_with("pcm_") || matches!(codec, "flac" | "mp3" | "vorbis")
+}
+
+/// What [`AudioStream::seek_frame`] decoded ahead of the caller.
+enum Ahead {
+    Nothing,
+    /// `AudioStream::block` holds the first block after the seek.
+    Block,
+    /// The stream ends right after the seek.
+    End,
+}
+
 enum Backend {
     Au(AuReader),
     Symphonia(Box<SymphoniaStream>),
@@ -184,8 +217,16 @@ struct SymphoniaStream {
     track_id: u32,
     /// The last packet's frames, interleaved and converted to `f32`.
     sample_buf: Vec<f32>,
-    /// Frames still to drop at the start after a seek (symphonia seeks to packet boundaries).
+    /// Frames still to drop at the start after falling back from a failed seek to decoding from
+    /// the start (counted in decoded frames, which from the start are the file's own indices).
     skip_frames: u64,
+    /// After a seek: frames before this index are dropped, placed by the packets' timestamps
+    /// rather than counted, since the first packets after a reset decode to fewer frames than
+    /// they span (a Vorbis decoder has no previous block to overlap, and gives none).
+    discard_before: Option<u64>,
+    /// After a seek: where the first frames handed out lie (the index asked for, or later if
+    /// the seek landed past it).
+    landed: Option<u64>,
     packets: u64,
     bad_packets: u64,
     /// Where the last packet read ends, in frames (its timestamp plus its duration).
@@ -195,7 +236,7 @@ struct SymphoniaStream {
     held: Vec<f32>,
     /// Frames the container asked to trim off `held`.
     held_trim: u64,
-    /// Frames dropped after a seek to reach the frame asked for.
+    /// Frames dropped by `skip_frames` to reach the frame asked for.
     skipped: u64,
     /// The container asked to trim real audio (more than [`MAX_END_PADDING_FRAMES`], or
     /// before packets that follow): its end trims are ignored from then on.
@@ -219,8 +260,10 @@ pub struct AudioStream {
     info: StreamInfo,
     backend: Backend,
     block: Vec<f32>,
+    /// Frames handed out since the start or the last seek.
     frames_out: u64,
-    seeked: bool,
+    /// What a seek decoded ahead to see where it landed, not yet handed out.
+    ahead: Ahead,
     nonfinite: u64,
     strict: bool,
     /// The frame the decoder restarted at after the last seek (0 without one).
@@ -307,7 +350,7 @@ impl AudioStream {
             }
             (info, Backend::Symphonia(Box::new(stream)))
         };
-        Ok(Self { path: path.to_owned(), info, backend, block: Vec::new(), frames_out: 0, seeked: false, nonfinite: 0, strict: strict_default(), start_frame: 0, cut_short, ended: false })
+        Ok(Self { path: path.to_owned(), info, backend, block: Vec::new(), frames_out: 0, ahead: Ahead::Nothing, nonfinite: 0, strict: strict_default(), start_frame: 0, cut_short, ended: false })
     }
 
     /// Makes this stream strict (refuse a file cut short, or whose header disagrees with its
@@ -331,46 +374,126 @@ impl AudioStream {
         self.nonfinite
     }
 
-    /// Moves to `frame` (at the native rate) so that the next block starts exactly there.
+    /// Moves to `frame` (at the native rate) so that the next block starts exactly there, with
+    /// the values a decode from the start gives at the same indices.
+    ///
+    /// PCM, FLAC and Sun AU decode each packet on its own, and start at the packet that holds
+    /// `frame`. A lossy decoder carries state from packet to packet (MP3's bit reservoir,
+    /// synthesis filter and overlap; Vorbis' overlapping windows), so the decode starts
+    /// [`PREROLL_FRAMES`] earlier and drops them: by `frame` the state is what the decode from
+    /// the start has there (`tests/seeking.rs` checks it on real MP3 and Vorbis). Where
+    /// the first frames lie is told from the packets' timestamps. A seek that fails, or lands
+    /// past `frame` even with a longer run-up, falls back to decoding from the start and
+    /// dropping `frame` frames.
     ///
     /// # Errors
     /// I/O and decoder errors.
     pub fn seek_frame(&mut self, frame: u64) -> Result<()> {
-        self.seeked = true;
-        let path = self.path.clone();
-        match &mut self.backend {
+        self.frames_out = 0;
+        self.ended = false;
+        self.ahead = Ahead::Nothing;
+        let preroll = match &mut self.backend {
             Backend::Au(r) => {
                 self.start_frame = frame.min(r.header().n_frames);
-                r.seek_frame(frame)
+                return r.seek_frame(frame);
             }
-            Backend::Symphonia(s) => {
-                let rate = self.info.sample_rate;
-                let time = frame_time(frame, rate);
-                let res = guard(&path, || {
-                    s.format
-                        .seek(SeekMode::Accurate, SeekTo::Time { time, track_id: Some(s.track_id) })
-                        .map_err(|e| sym_error(&path, e))
-                });
-                match res {
-                    Ok(seeked) => {
-                        s.decoder.reset();
-                        let (required, actual) = (seeked.required_ts.get(), seeked.actual_ts.get());
-                        s.skip_frames = required.saturating_sub(actual).max(0) as u64;
-                        s.skipped = 0;
-                        self.start_frame = actual.max(0) as u64;
-                        Ok(())
-                    }
-                    // Not every stream can seek (e.g. mp3 without an index past the end):
-                    // fall back to decoding from the start and dropping frames.
-                    Err(_) => {
-                        let (_, fresh) = open_symphonia(&path, self.info.container)?;
-                        **s = fresh;
-                        s.skip_frames = frame;
-                        self.start_frame = 0;
-                        Ok(())
-                    }
+            Backend::Symphonia(_) => preroll_frames(&self.info.codec),
+        };
+        // A longer run-up when the first lands late (an Ogg page boundary far before).
+        for run_up in [preroll, 4 * preroll.max(4096)] {
+            if !self.seek_symphonia(frame.saturating_sub(run_up), frame)? {
+                break;
+            }
+            let path = self.path.clone();
+            let channels = usize::from(self.info.channels);
+            let Backend::Symphonia(s) = &mut self.backend else { break };
+            let got = guard(&path, || s.next_block(&path, channels, &mut self.block))?;
+            match (got, s.landed) {
+                (true, Some(at)) if at == frame => {
+                    self.ahead = Ahead::Block;
+                    return Ok(());
+                }
+                (true, _) => continue,
+                // Nothing after `frame`: the file may end there, or before it (a file cut short
+                // can seek into where its audio should be); only a decode from the start tells.
+                (false, _) if frame > 0 => break,
+                (false, _) => {
+                    self.ahead = Ahead::End;
+                    return Ok(());
                 }
             }
+        }
+        self.restart_and_skip(frame)
+    }
+
+    /// Seeks symphonia's reader to `from`, to hand out frames from `frame` on; false when the
+    /// reader cannot seek there.
+    fn seek_symphonia(&mut self, from: u64, frame: u64) -> Result<bool> {
+        let path = self.path.clone();
+        let rate = self.info.sample_rate;
+        let Backend::Symphonia(s) = &mut self.backend else { return Ok(false) };
+        let time = frame_time(from, rate);
+        let seeked = guard(&path, || {
+            s.format
+                .seek(SeekMode::Accurate, SeekTo::Time { time, track_id: Some(s.track_id) })
+                .map_err(|e| sym_error(&path, e))
+        });
+        if seeked.is_err() {
+            // Not every stream can seek (e.g. mp3 without an index past the end).
+            return Ok(false);
+        }
+        s.decoder.reset();
+        s.skip_frames = 0;
+        s.skipped = 0;
+        s.discard_before = Some(frame);
+        s.landed = None;
+        // Packets held for their end trim belong to where the reader was.
+        s.held.clear();
+        s.held_trim = 0;
+        self.start_frame = frame;
+        Ok(true)
+    }
+
+    /// Opens the file again and decodes from the start, dropping the first `frame` frames.
+    fn restart_and_skip(&mut self, frame: u64) -> Result<()> {
+        let (_, mut fresh) = open_symphonia(&self.path, self.info.container)?;
+        fresh.skip_frames = frame;
+        self.backend = Backend::Symphonia(Box::new(fresh));
+        self.start_frame = 0;
+        self.ahead = Ahead::Nothing;
+        Ok(())
+    }
+
+    /// Goes back to the start of the file, decoding it as a fresh stream does (for formats
+    /// whose seeks are not known to be exact).
+    pub(crate) fn rewind(&mut self) -> Result<()> {
+        self.frames_out = 0;
+        self.ended = false;
+        self.ahead = Ahead::Nothing;
+        match &mut self.backend {
+            Backend::Au(r) => {
+                self.start_frame = 0;
+                r.seek_frame(0)
+            }
+            Backend::Symphonia(_) => self.restart_and_skip(0),
+        }
+    }
+
+    /// Frames from the start of the file to the end of the last block handed out (after a
+    /// seek, the frames before it count as read).
+    pub(crate) fn frames_reached(&self) -> u64 {
+        let skipped = match &self.backend {
+            Backend::Symphonia(s) => s.skipped,
+            Backend::Au(_) => 0,
+        };
+        self.start_frame + skipped + self.frames_out
+    }
+
+    /// Packets that failed to decode so far (skipped, as a decode from the start skips them).
+    pub(crate) fn bad_packets(&self) -> u64 {
+        match &self.backend {
+            Backend::Symphonia(s) => s.bad_packets,
+            Backend::Au(_) => 0,
         }
     }
 
@@ -386,9 +509,13 @@ impl AudioStream {
         let path = self.path.clone();
         let channels = usize::from(self.info.channels);
         let block = &mut self.block;
-        let got = match &mut self.backend {
-            Backend::Au(r) => r.read_frames(BLOCK_FRAMES, block)? > 0,
-            Backend::Symphonia(s) => guard(&path, || s.next_block(&path, channels, block))?,
+        let got = match std::mem::replace(&mut self.ahead, Ahead::Nothing) {
+            Ahead::Block => true,
+            Ahead::End => false,
+            Ahead::Nothing => match &mut self.backend {
+                Backend::Au(r) => r.read_frames(BLOCK_FRAMES, block)? > 0,
+                Backend::Symphonia(s) => guard(&path, || s.next_block(&path, channels, block))?,
+            },
         };
         if !got {
             self.ended = true;
@@ -415,11 +542,11 @@ impl AudioStream {
         let lossy = is_lossy(&self.info.codec);
         let slack = if lossy { LOSSY_TRUNCATION_SLACK_FRAMES } else { 0 };
         // Where the stream ended: after a seek, the frames before it count as read.
-        let (skipped, bad, packets, last_end, trim_lied) = match &self.backend {
-            Backend::Symphonia(s) => (s.skipped, s.bad_packets, s.packets, s.last_end, s.trim_lied),
-            Backend::Au(_) => (0, 0, 0, 0, false),
+        let (bad, packets, last_end, trim_lied) = match &self.backend {
+            Backend::Symphonia(s) => (s.bad_packets, s.packets, s.last_end, s.trim_lied),
+            Backend::Au(_) => (0, 0, 0, false),
         };
-        let reached = self.start_frame + skipped + self.frames_out;
+        let reached = self.frames_reached();
         if let Some(expected) = self.info.declared_frames {
             if reached + slack < expected {
                 // Frames lost to packets that failed to decode are corruption (a bit flip),
@@ -468,6 +595,8 @@ impl SymphoniaStream {
             track_id,
             sample_buf: Vec::new(),
             skip_frames: 0,
+            discard_before: None,
+            landed: None,
             packets: 0,
             bad_packets: 0,
             last_end: 0,
@@ -515,7 +644,8 @@ impl SymphoniaStream {
             packet.dur = packet.dur.saturating_add(packet.trim_end);
             packet.trim_end = Duration::new(0);
             // Timestamps of encoder-delay frames are negative: those end before frame 0.
-            let end = packet.pts.saturating_add(packet.dur).get().max(0) as u64;
+            let end_ts = packet.pts.saturating_add(packet.dur).get();
+            let end = end_ts.max(0) as u64;
             self.last_end = self.last_end.max(end);
             let decoded = match self.decoder.decode(&packet) {
                 Ok(d) => d,
@@ -537,9 +667,24 @@ impl SymphoniaStream {
             }
             decoded.copy_to_vec_interleaved(&mut self.sample_buf);
             let samples = &self.sample_buf[..];
-            let skip = (self.skip_frames.min((samples.len() / channels) as u64)) as usize;
+            let frames = (samples.len() / channels) as u64;
+            let mut skip = self.skip_frames.min(frames) as usize;
             self.skip_frames -= skip as u64;
             self.skipped += skip as u64;
+            if let (Some(target), true) = (self.discard_before, frames > 0) {
+                // A decoder that gives fewer frames than the packet spans trims them at its
+                // start (encoder delay, a first packet after a reset): the frames it gives end
+                // where the packet ends.
+                let first = end_ts.saturating_sub(frames as i64);
+                let target_ts = i64::try_from(target).unwrap_or(i64::MAX);
+                if end_ts <= target_ts {
+                    skip = frames as usize;
+                } else {
+                    skip = (target_ts.saturating_sub(first)).clamp(0, frames as i64) as usize;
+                    self.discard_before = None;
+                    self.landed = Some(u64::try_from(first).unwrap_or(0).max(target));
+                }
+            }
             let samples = &samples[skip * channels..];
             if trim > 0 {
                 self.held.extend_from_slice(samples);

@@ -11,6 +11,8 @@ Audio input for genrecast: decode a file, mix it to mono, resample it, and cut i
   that says how much was lost; strict streams ([`set_strict_default`], [`LoadOptions::strict`])
   refuse it instead. Corrupt packets beyond a small fraction are refused either way.
 - [`read_tags`] reads what the file's tags say (title, artist, album, genre, track, year).
+- [`SpanReader`] reads chosen stretches of a long file as [`load`] would return them, bit for
+  bit, seeking past the rest where the format allows.
 - [`segments`] cuts a waveform into fixed windows ([`SegmentConfig`], [`Segment`]).
 
 | format | container | codecs | decoder |
@@ -39,11 +41,13 @@ mod error;
 mod load;
 mod resample;
 mod segment;
+mod span;
 mod tags;
 
-pub use decode::{panic_is_reported_per_file, set_strict_default, sniff_container, strict_default, AudioStream, StreamInfo};
+pub use decode::{panic_is_reported_per_file, set_strict_default, sniff_container, strict_default, AudioStream, StreamInfo, PREROLL_FRAMES};
 pub use error::{Error, Result};
 pub use load::{decode_check, load, mix_to_mono, stream_mono, LoadOptions, Waveform, DEFAULT_SAMPLE_RATE};
 pub use resample::{halve_rate, resample, KaiserLowpass, MonoResampler, ResampleQuality};
 pub use segment::{segments, Segment, SegmentConfig, TailPolicy};
+pub use span::SpanReader;
 pub use tags::{read_tags, FileTags};

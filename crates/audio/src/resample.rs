@@ -180,6 +180,23 @@ impl KaiserLowpass {
         self.history.drain(..start);
     }
 
+    /// Puts the filter where it is after its first `blocks` FFT blocks, minus their input:
+    /// what it is fed next must be its input from sample `blocks * step - (taps - 1)` on (see
+    /// [`KaiserLowpass::block_step`]), and its first output is then output sample
+    /// `blocks * step - (taps - 1) / 2`. Each block is computed from exactly the samples the
+    /// whole stream's block computes it from, so the outputs are those of the whole stream,
+    /// bit for bit.
+    /// `blocks` must be at least 1 (block 0 is the filter as [`design`](Self::design)ed).
+    fn resume_after_blocks(&mut self) {
+        self.history.clear();
+        self.to_skip = 0;
+    }
+
+    /// Outputs per FFT block.
+    fn block_step(&self) -> usize {
+        self.blocks.len() - self.taps.len() + 1
+    }
+
     /// Flushes the delay line with zeros.
     pub fn finish(&mut self, out: &mut Vec<f32>) {
         let zeros = vec![0.0; (self.taps.len() - 1) / 2];
@@ -248,7 +265,16 @@ pub struct MonoResampler {
     from: u32,
     to: u32,
     pending: Vec<f32>,
+    /// Samples of rubato's output still to drop: its delay, or after
+    /// [`starting_at`](Self::starting_at) the whole first chunk.
     to_skip: usize,
+    /// Samples of the first stage's output still to drop before the low-pass (after
+    /// [`starting_at`](Self::starting_at)); counted in `n_out`.
+    mid_skip: u64,
+    /// Output samples still to drop (after [`starting_at`](Self::starting_at)).
+    out_skip: u64,
+    /// Input frames of the stream before the first one fed.
+    input_start: u64,
     n_in: u64,
     n_out: u64,
 }
@@ -279,7 +305,96 @@ impl MonoResampler {
         };
         let lowpass = (engine.is_some() && quality == ResampleQuality::High).then(|| KaiserLowpass::soxr_hq(from, to));
         let to_skip = engine.as_ref().map_or(0, |e| e.output_delay());
-        Ok(Self { engine, lowpass, from, to, pending: Vec::new(), to_skip, n_in: 0, n_out: 0 })
+        Ok(Self { engine, lowpass, from, to, pending: Vec::new(), to_skip, mid_skip: 0, out_skip: 0, input_start: 0, n_in: 0, n_out: 0 })
+    }
+
+    /// A resampler whose first output is output sample `index` of the whole stream, bit for bit,
+    /// and which is fed the stream's input from frame [`input_start`](Self::input_start) on
+    /// (a little before `index`'s time): what reading a stretch of a long file after a seek
+    /// needs.
+    ///
+    /// Both stages run on fixed blocks counted from the start of the stream, and each block's
+    /// output depends only on it and the block before (rubato's FFT overlap-add), or on the
+    /// block's own input (the low-pass's overlap-save). So starting one rubato chunk before the
+    /// first chunk whose output is kept, and the low-pass at the block boundary before
+    /// `index`, with its input taken from the right sample, gives the whole stream's values.
+    /// Near the start of the stream (about one chunk), it is [`MonoResampler::new`] with the
+    /// first `index` outputs dropped.
+    ///
+    /// # Example
+    /// ```
+    /// use genrecast_audio::{resample, MonoResampler, ResampleQuality};
+    /// let x: Vec<f32> = (0..100_000).map(|i| ((i * 7919) % 211) as f32 / 105.0 - 1.0).collect();
+    /// let whole = resample(&x, 44_100, 16_000, ResampleQuality::High)?;
+    /// let mut r = MonoResampler::starting_at(44_100, 16_000, ResampleQuality::High, 20_000)?;
+    /// let mut out = Vec::new();
+    /// r.push(&x[r.input_start() as usize..], &mut out)?;
+    /// r.finish(&mut out)?;
+    /// assert!(out == whole[20_000..]);
+    /// # Ok::<(), genrecast_audio::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`MonoResampler::new`].
+    pub fn starting_at(from: u32, to: u32, quality: ResampleQuality, index: u64) -> Result<Self> {
+        let mut r = Self::new(from, to, quality)?;
+        let Some(engine) = &r.engine else {
+            // The same rate: output is input.
+            (r.input_start, r.n_in, r.n_out) = (index, index, index);
+            return Ok(r);
+        };
+        let (chunk_in, chunk_out) = (engine.input_frames_next() as u64, engine.output_frames_next() as u64);
+        let delay = engine.output_delay() as u64;
+        // The first stage's output sample the kept output needs first, and what the low-pass
+        // does with it: (first stage sample, low-pass blocks done, output sample of the first
+        // low-pass output).
+        let (needed, lowpass_at) = match &r.lowpass {
+            Some(lp) => {
+                let (step, taps) = (lp.block_step() as u64, lp.len() as u64);
+                let blocks = (index + (taps - 1) / 2) / step;
+                match (blocks * step).checked_sub(taps - 1) {
+                    Some(first) if blocks > 0 => (first, Some((blocks, blocks * step - (taps - 1) / 2))),
+                    _ => return Ok(r.dropping(index)),
+                }
+            }
+            None => (index, None),
+        };
+        // The rubato chunk whose output holds `needed`, run from the chunk before it.
+        let chunk = (needed + delay) / chunk_out;
+        if chunk == 0 {
+            return Ok(r.dropping(index));
+        }
+        let kept_from = chunk * chunk_out - delay;
+        r.input_start = (chunk - 1) * chunk_in;
+        r.n_in = r.input_start;
+        r.n_out = kept_from;
+        r.to_skip = chunk_out as usize;
+        r.mid_skip = needed - kept_from;
+        r.out_skip = match (&mut r.lowpass, lowpass_at) {
+            (Some(lp), Some((_, first_out))) => {
+                lp.resume_after_blocks();
+                index - first_out
+            }
+            _ => 0,
+        };
+        Ok(r)
+    }
+
+    /// Drops the next `n` outputs (those before a stretch read from the start of a stream).
+    pub(crate) fn drop_outputs(&mut self, n: u64) {
+        self.out_skip += n;
+    }
+
+    /// This resampler from the start of the stream, its first `index` outputs dropped.
+    fn dropping(mut self, index: u64) -> Self {
+        self.out_skip = index;
+        self
+    }
+
+    /// The input frame a resampler made by [`starting_at`](Self::starting_at) must be fed
+    /// from (0 for one made by [`new`](Self::new)).
+    pub fn input_start(&self) -> u64 {
+        self.input_start
     }
 
     /// Feeds `input` and appends whatever output is ready to `out`.
@@ -289,8 +404,8 @@ impl MonoResampler {
     pub fn push(&mut self, input: &[f32], out: &mut Vec<f32>) -> Result<()> {
         self.n_in += input.len() as u64;
         let Some(engine) = &mut self.engine else {
-            out.extend_from_slice(input);
             self.n_out += input.len() as u64;
+            self.deliver(input, out);
             return Ok(());
         };
         self.pending.extend_from_slice(input);
@@ -332,7 +447,13 @@ impl MonoResampler {
             }
         }
         if let Some(lp) = &mut self.lowpass {
-            lp.finish(out);
+            if self.out_skip == 0 {
+                lp.finish(out);
+            } else {
+                let mut filtered = Vec::new();
+                lp.finish(&mut filtered);
+                self.deliver(&filtered, out);
+            }
         }
         Ok(())
     }
@@ -342,11 +463,29 @@ impl MonoResampler {
         self.to_skip -= skip;
         let ready = &produced[skip..];
         let n = (ready.len() as u64).min(limit) as usize;
-        match &mut self.lowpass {
-            Some(lp) => lp.push(&ready[..n], out),
-            None => out.extend_from_slice(&ready[..n]),
-        }
         self.n_out += n as u64;
+        let mid = self.mid_skip.min(n as u64) as usize;
+        self.mid_skip -= mid as u64;
+        let ready = &ready[mid..n];
+        match &mut self.lowpass {
+            Some(lp) => {
+                if self.out_skip == 0 {
+                    lp.push(ready, out);
+                } else {
+                    let mut filtered = Vec::new();
+                    lp.push(ready, &mut filtered);
+                    self.deliver(&filtered, out);
+                }
+            }
+            None => self.deliver(ready, out),
+        }
+    }
+
+    /// Appends `samples` to `out`, less any output still to drop.
+    fn deliver(&mut self, samples: &[f32], out: &mut Vec<f32>) {
+        let skip = self.out_skip.min(samples.len() as u64) as usize;
+        self.out_skip -= skip as u64;
+        out.extend_from_slice(&samples[skip..]);
     }
 }
 
@@ -464,6 +603,33 @@ mod tests {
                 .filter_map(|i| (k + i).checked_sub(half).and_then(|j| x.get(j)).map(|&v| f64::from(v) * f64::from(taps[i])))
                 .sum();
             assert!((f64::from(got) - want).abs() < 1e-5, "sample {k}: {got} vs {want}");
+        }
+    }
+
+    /// A resampler started at output sample `k` gives the whole stream's outputs from `k` on,
+    /// bit for bit, for every pair of rates and both qualities, at indices near the start
+    /// (where it runs from the start), at chunk and block boundaries and anywhere between.
+    #[test]
+    fn starting_at_gives_the_whole_streams_outputs() {
+        let x: Vec<f32> = (0..200_003).map(|i| ((i * 7919) % 211) as f32 / 105.0 - 1.0).collect();
+        for quality in [ResampleQuality::High, ResampleQuality::Fast] {
+            for (from, to) in [(44_100u32, 16_000u32), (22_050, 16_000), (16_000, 16_000), (48_000, 22_050), (16_000, 22_050)] {
+                let whole = resample(&x, from, to, quality).expect("resample");
+                for k in [0u64, 1, 95, 833, 834, 2_000, 4_409, 4_410, 17_777, 50_000, whole.len() as u64 - 300, whole.len() as u64 - 1] {
+                    let mut r = MonoResampler::starting_at(from, to, quality, k).expect("resampler");
+                    let start = r.input_start() as usize;
+                    assert!(start as u64 <= k * u64::from(from) / u64::from(to), "{from}->{to} at {k}: starts at {start}");
+                    if k >= 17_777 {
+                        assert!(start > 0, "{from}->{to} at {k}: runs from the start");
+                    }
+                    let mut out = Vec::new();
+                    for piece in x[start..].chunks(3_001) {
+                        r.push(piece, &mut out).expect("push");
+                    }
+                    r.finish(&mut out).expect("finish");
+                    assert!(out[..] == whole[k as usize..], "{quality:?} {from}->{to} from {k} (input from {start})");
+                }
+            }
         }
     }
 

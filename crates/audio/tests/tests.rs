@@ -2,4 +2,5 @@
 
 mod librosa_load;
 mod reading;
+mod seeking;
 mod streaming;

@@ -181,6 +181,10 @@ pub struct IndexArgs {
     /// Drop tracks whose files are gone from the indexed folders.
     #[arg(long)]
     pub prune: bool,
+    /// Decode a long file from start to end instead of seeking to the windows it is judged
+    /// from (as classify --no-seek).
+    #[arg(long)]
+    pub no_seek: bool,
     /// Hide the progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -583,6 +587,11 @@ pub struct PredictOptions {
     /// judged from every window (mean absolute probability difference 0.004).
     #[arg(long, default_value_t = genrecast_models::DEFAULT_MAX_WINDOWS)]
     pub max_windows: usize,
+    /// Decode a long file from start to end instead of seeking to the windows it is judged
+    /// from. The result is the same; this is for comparison, and a way round a file whose
+    /// seeks misbehave.
+    #[arg(long)]
+    pub no_seek: bool,
     /// Output format [default: from --out's extension (.json, .jsonl, .csv, .txt), else table].
     /// On stdout, table, jsonl and csv print each file as it finishes (in input order).
     #[arg(long, value_enum)]

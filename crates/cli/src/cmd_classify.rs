@@ -24,6 +24,8 @@ struct Header {
 }
 
 pub fn classify(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
+    // Before any model opens: each takes the default when opened.
+    genrecast_models::set_seek_default(!args.common.no_seek);
     let aggregation: Aggregation = args.common.aggregate.parse()?;
     let device = args.common.device.device;
     let probe = Classifier::open_on(&args.model, device)?;
@@ -36,6 +38,7 @@ pub fn classify(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn tag(args: TagArgs) -> anyhow::Result<ExitCode> {
+    genrecast_models::set_seek_default(!args.common.no_seek);
     let backbone: Backbone = args.model.parse()?;
     let aggregation: Aggregation = args.common.aggregate.parse()?;
     let device = args.common.device.device;

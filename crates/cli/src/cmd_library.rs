@@ -85,6 +85,8 @@ fn describe(record: &mut TrackRecord, label_from_folder: bool, labels: &[String]
 }
 
 pub fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
+    // Before any model opens: each takes the default when opened.
+    genrecast_models::set_seek_default(!args.no_seek);
     // A device that is not there stops the run before the database is created.
     args.device.device.burn_device()?;
     if let Some(parent) = args.db.parent().filter(|p| !p.as_os_str().is_empty()) {

@@ -337,3 +337,40 @@ fn device_choice_is_explicit_and_a_missing_gpu_is_named() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("expected cpu, cuda or cuda:N"), "{}", text(&out.stderr));
 }
+
+/// `--no-seek` decodes a long file from start to end instead of seeking to the windows it is
+/// judged from: classify and tag print the same, and index takes the flag. The long file is
+/// five GTZAN clips end to end (150 s, past the 120 s above which files stream), as 16-bit WAV.
+#[test]
+fn no_seek_prints_what_seeking_prints() {
+    let Some(shared) = shared_dir() else { return };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut pcm = Vec::new();
+    for clip in ["jazz/jazz.00000", "metal/metal.00001", "blues/blues.00000", "reggae/reggae.00002", "jazz/jazz.00001"] {
+        let path = shared.join(format!("data/gtzan/full_22k/{clip}.flac"));
+        let y = genrecast_audio::load(&path, &genrecast_audio::LoadOptions { sample_rate: None, ..Default::default() }).expect("clip");
+        pcm.extend(y.samples.iter().flat_map(|v| ((v * 32_768.0).round() as i16).to_le_bytes()));
+    }
+    let mut wav = Vec::new();
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + pcm.len() as u32).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    for field in [16u32.to_le_bytes().as_slice(), &1u16.to_le_bytes(), &1u16.to_le_bytes(), &22_050u32.to_le_bytes(), &44_100u32.to_le_bytes(), &2u16.to_le_bytes(), &16u16.to_le_bytes()] {
+        wav.extend_from_slice(field);
+    }
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&(pcm.len() as u32).to_le_bytes());
+    wav.extend_from_slice(&pcm);
+    let long = tmp.path().join("joined.wav");
+    std::fs::write(&long, wav).expect("write");
+    let long = long.display().to_string();
+    for command in [["classify", "--segments"], ["tag", "--segments"]] {
+        let seeking = json(&[command[0], command[1], &long, "--format", "json", "--threads", "1"]);
+        let decoding = json(&[command[0], command[1], &long, "--format", "json", "--threads", "1", "--no-seek"]);
+        assert_eq!(seeking["files"][0]["segments"].as_array().map(Vec::len), Some(genrecast_models::DEFAULT_MAX_WINDOWS), "{seeking}");
+        assert_eq!(seeking["files"], decoding["files"], "{}", command[0]);
+    }
+    let db = tmp.path().join("library.sqlite").display().to_string();
+    let out = genrecast(&["index", "--no-seek", "-q", "--db", &db, &long]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}

@@ -281,6 +281,7 @@ pub struct Classifier {
     backbone: Option<(Musicnn, MusicnnFrontEnd)>,
     max_windows: Option<usize>,
     stream_above: f64,
+    seek: bool,
 }
 
 impl Classifier {
@@ -326,7 +327,7 @@ impl Classifier {
         } else {
             None
         };
-        Ok(Self { net, card, name: name_or_dir.to_owned(), device, features, backbone, max_windows: Some(DEFAULT_MAX_WINDOWS), stream_above: crate::STREAM_ABOVE_SECONDS })
+        Ok(Self { net, card, name: name_or_dir.to_owned(), device, features, backbone, max_windows: Some(DEFAULT_MAX_WINDOWS), stream_above: crate::STREAM_ABOVE_SECONDS, seek: crate::seek_default() })
     }
 
     /// Files declared longer than `seconds` are analysed as they decode, in flat memory, with
@@ -334,6 +335,13 @@ impl Classifier {
     /// decode whole). Default: [`STREAM_ABOVE_SECONDS`](crate::STREAM_ABOVE_SECONDS).
     pub fn set_stream_above(&mut self, seconds: f64) {
         self.stream_above = seconds;
+    }
+
+    /// Whether a long file judged from some of its windows (models on a musicnn backbone) is
+    /// read by seeking to them, decoding only what they need, or decoded from start to end;
+    /// the result is the same. Default: [`seek_default`](crate::seek_default) when opened.
+    pub fn set_seek(&mut self, seek: bool) {
+        self.seek = seek;
     }
 
     /// Judges a song from at most `max` windows spread evenly over it (`None`: every
@@ -390,7 +398,7 @@ impl Classifier {
     /// [`Error::Data`] naming the file for audio that cannot be read or holds no samples.
     pub fn classify_file(&self, path: &Path, aggregation: Aggregation) -> Result<Prediction> {
         if let Some((net, front)) = &self.backbone {
-            if let Some(a) = crate::streamed::analyse_file(net, front, path, &self.device, self.max_windows, self.stream_above)? {
+            if let Some(a) = crate::streamed::analyse_file(net, front, path, &self.device, self.max_windows, self.stream_above, self.seek)? {
                 let spans = a.windows.iter().map(|w| (w.start, w.end)).collect();
                 let tags = Some(aggregate_windows(&a.windows, Aggregation::Mean, Task::MultiLabel));
                 return self.head(a.penultimate, spans, tags, a.total, a.duration, a.warnings, aggregation).map_err(|e| Error::Data(format!("{}: {e}", path.display())));
@@ -542,6 +550,7 @@ pub struct Tagger {
     device: Device,
     max_windows: Option<usize>,
     stream_above: f64,
+    seek: bool,
 }
 
 impl Tagger {
@@ -560,7 +569,7 @@ impl Tagger {
     /// [`Error::Device`] for a device that is not there.
     pub fn open_on(backbone: Backbone, on: ComputeDevice) -> Result<Self> {
         let device = on.burn_device()?;
-        Ok(Self { net: musicnn_on(backbone, on, &device)?, front: MusicnnFrontEnd::new().map_err(|e| Error::Config(e.to_string()))?, device, max_windows: Some(DEFAULT_MAX_WINDOWS), stream_above: crate::STREAM_ABOVE_SECONDS })
+        Ok(Self { net: musicnn_on(backbone, on, &device)?, front: MusicnnFrontEnd::new().map_err(|e| Error::Config(e.to_string()))?, device, max_windows: Some(DEFAULT_MAX_WINDOWS), stream_above: crate::STREAM_ABOVE_SECONDS, seek: crate::seek_default() })
     }
 
     /// Files declared longer than `seconds` are tagged as they decode, in flat memory, with
@@ -568,6 +577,13 @@ impl Tagger {
     /// [`STREAM_ABOVE_SECONDS`](crate::STREAM_ABOVE_SECONDS).
     pub fn set_stream_above(&mut self, seconds: f64) {
         self.stream_above = seconds;
+    }
+
+    /// Whether a long file tagged from some of its patches is read by seeking to them,
+    /// decoding only what they need, or decoded from start to end; the result is the same.
+    /// Default: [`seek_default`](crate::seek_default) when opened.
+    pub fn set_seek(&mut self, seek: bool) {
+        self.seek = seek;
     }
 
     /// Judges a song from at most `max` patches spread evenly over it (`None`: every
@@ -604,7 +620,7 @@ impl Tagger {
     /// # Errors
     /// [`Error::Data`] naming the file for audio that cannot be read or holds no samples.
     pub fn tag_file(&self, path: &Path, aggregation: Aggregation) -> Result<Prediction> {
-        if let Some(a) = crate::streamed::analyse_file(&self.net, &self.front, path, &self.device, self.max_windows, self.stream_above)? {
+        if let Some(a) = crate::streamed::analyse_file(&self.net, &self.front, path, &self.device, self.max_windows, self.stream_above, self.seek)? {
             return Ok(tag_prediction(a.penultimate, a.windows, a.total, a.duration, a.warnings, aggregation));
         }
         let wave = load_wave(path, MusicnnFrontEnd::SAMPLE_RATE)?;

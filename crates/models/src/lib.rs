@@ -28,7 +28,7 @@ pub use int8::Kernel;
 pub use musicnn::{Backbone, BackboneLayer, Musicnn, MusicnnOutput, Precision};
 pub use network::{Architecture, GenreNet, NetworkConfig};
 pub use step_timing::{time_musicnn, time_steps, StepTimes};
-pub use streamed::{streams, summary_vector_file, STREAM_ABOVE_SECONDS, STREAM_UNKNOWN_ABOVE_BYTES};
+pub use streamed::{seek_default, set_seek_default, streams, summary_vector_file, STREAM_ABOVE_SECONDS, STREAM_UNKNOWN_ABOVE_BYTES};
 pub use zero_shot::ZeroShot;
 pub use train::{argmax, embeddings, track_embedding_scale, loss, predict, probabilities, train, Augment, EpochRecord, Example, OptimizerKind, Schedule, Task, TrainConfig, Trained};
 

@@ -8,11 +8,20 @@
 //! differ from its header keeps its result when the difference changes neither the patches
 //! chosen nor the samples they read (an Ogg file a second longer than its last page says);
 //! otherwise (a file cut short) it is decoded a second time with the length now known.
+//!
+//! When the window budget picks only some of the patches, the file is not decoded from start
+//! to end: [`SpanReader`] seeks to each chosen patch's samples and decodes only those (plus a
+//! run-up), and the file's last second tells its true length. The samples are those of the
+//! decode from the start, bit for bit, so the result is too (`tests/streamed.rs`); formats
+//! that do not seek exactly, and anything unusual met on the way (a packet that fails to
+//! decode, NaN samples, patches of digital silence), go the sequential way instead.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use burn::tensor::Device;
-use genrecast_audio::{stream_mono, AudioStream, LoadOptions};
+
+use genrecast_audio::{stream_mono, AudioStream, LoadOptions, ResampleQuality, SpanReader};
 use genrecast_features::stream::{FrameBlock, RunningStats};
 use genrecast_features::summary_stream;
 use genrecast_features::{Array2, FeatureExtractor, MusicnnFrontEnd};
@@ -31,6 +40,28 @@ pub const STREAM_ABOVE_SECONDS: f64 = 120.0;
 /// streamed in two passes: one to count its samples, one to analyse them.
 pub const STREAM_UNKNOWN_ABOVE_BYTES: u64 = 20 << 20;
 
+static SEEK_DEFAULT: AtomicBool = AtomicBool::new(true);
+
+/// Sets whether classifiers and taggers opened from now on read the chosen patches of a long
+/// file by seeking to them (the default) or by decoding it from start to end (the same
+/// result, slower; a binary's `--no-seek`).
+///
+/// # Example
+/// ```
+/// genrecast_models::set_seek_default(false);
+/// assert!(!genrecast_models::seek_default());
+/// genrecast_models::set_seek_default(true);
+/// ```
+pub fn set_seek_default(seek: bool) {
+    SEEK_DEFAULT.store(seek, Ordering::Relaxed);
+}
+
+/// Whether long files are read by seeking to their chosen patches; see
+/// [`set_seek_default`]. `true` unless set.
+pub fn seek_default() -> bool {
+    SEEK_DEFAULT.load(Ordering::Relaxed)
+}
+
 /// Patches per call of the network: enough for the int8 front end's parallel batch.
 const BATCH: usize = 8;
 const HOP: usize = 256;
@@ -46,14 +77,29 @@ pub(crate) struct BackboneAnalysis {
 }
 
 /// Analyses `path` as it decodes when it is long (see [`STREAM_ABOVE_SECONDS`]); `Ok(None)`
-/// when it is better decoded whole. `stream_above` overrides the threshold (tests set 0).
-pub(crate) fn analyse_file(net: &Musicnn, front: &MusicnnFrontEnd, path: &Path, device: &Device, max: Option<usize>, stream_above: f64) -> Result<Option<BackboneAnalysis>> {
+/// when it is better decoded whole. `stream_above` overrides the threshold (tests set 0);
+/// `seek` reads only the chosen patches where it can (see the module doc).
+pub(crate) fn analyse_file(net: &Musicnn, front: &MusicnnFrontEnd, path: &Path, device: &Device, max: Option<usize>, stream_above: f64, seek: bool) -> Result<Option<BackboneAnalysis>> {
     let rate = u64::from(MusicnnFrontEnd::SAMPLE_RATE);
-    let expected = match long_file(path, stream_above)? {
-        // The resampler gives ceil(frames * rate / native) samples, as librosa.resample does.
-        Some(Length::Declared { frames, native }) => (frames * rate).div_ceil(u64::from(native)),
-        Some(Length::Unknown) => count_samples(path)?,
-        None => return Ok(None),
+    let Some(length) = long_file(path, stream_above)? else { return Ok(None) };
+    // The resampler gives ceil(frames * rate / native) samples, as librosa.resample does.
+    let declared = |frames: u64, native: u32| (frames * rate).div_ceil(u64::from(native));
+    if seek {
+        // Every patch chosen: decoding on is the same work as seeking to each.
+        let some_patches = match (&length, max) {
+            (_, None) => false,
+            (Length::Declared { frames, native }, Some(m)) => patches_in(declared(*frames, *native) as usize) > m,
+            (Length::Unknown, Some(_)) => true,
+        };
+        if some_patches {
+            if let Some(a) = analyse_spans(net, front, path, device, max)? {
+                return Ok(Some(a));
+            }
+        }
+    }
+    let expected = match length {
+        Length::Declared { frames, native } => declared(frames, native),
+        Length::Unknown => count_samples(path)?,
     };
     match analyse_pass(net, front, path, device, max, expected as usize)? {
         Pass::Done(a) => Ok(Some(a)),
@@ -252,6 +298,60 @@ fn patch_reach(p: usize) -> (usize, usize) {
     ((first * HOP).saturating_sub(HOP), (first + PATCH_FRAMES - 1) * HOP + HOP)
 }
 
+/// Patches in a song of `n` samples at 16 kHz.
+fn patches_in(n: usize) -> usize {
+    genrecast_features::n_frames(n, 512, HOP, true) / PATCH_FRAMES
+}
+
+/// The chosen patches of `path` read through a [`SpanReader`], seeking to each: `Ok(None)`
+/// where the sequential pass must decide instead (a format that does not seek exactly, a song
+/// shorter than two patches, a read that fails or meets a corrupt packet, NaN samples,
+/// chosen patches of digital silence, a spectrogram that overflows), so that the answer and
+/// its warnings are always the sequential pass's.
+///
+/// The length comes first, from the file's end: the sequential pass chooses the patches from
+/// the header's length and keeps its result when the true length chooses the same patches
+/// over the same samples, and otherwise chooses again from the true length; choosing from the
+/// true length at once gives the same patches and samples in both cases.
+fn analyse_spans(net: &Musicnn, front: &MusicnnFrontEnd, path: &Path, device: &Device, max: Option<usize>) -> Result<Option<BackboneAnalysis>> {
+    let Ok(mut reader) = SpanReader::open(path, MusicnnFrontEnd::SAMPLE_RATE, ResampleQuality::High) else { return Ok(None) };
+    if !reader.seeks() {
+        return Ok(None);
+    }
+    let Ok(n) = reader.total_samples() else { return Ok(None) };
+    let n = n as usize;
+    if genrecast_features::n_frames(n, 512, HOP, true) < 2 * PATCH_FRAMES {
+        return Ok(None);
+    }
+    let total = patches_in(n);
+    let which = spread(total, max);
+    let (mut batch, mut penultimate, mut taggram) = (Vec::new(), Vec::new(), Vec::new());
+    let mut all_zero = true;
+    for &p in &which {
+        let (start, end) = patch_span(p, n);
+        let Ok(y) = reader.read(start as u64, end as u64) else { return Ok(None) };
+        if y.len() != end - start {
+            return Ok(None);
+        }
+        all_zero &= y.iter().all(|&v| v == 0.0);
+        let input = front.network_input_span(&y, start, p * PATCH_FRAMES, PATCH_FRAMES);
+        if !input.data.iter().all(|v| v.is_finite()) {
+            return Ok(None);
+        }
+        batch.push(input);
+        if batch.len() == BATCH {
+            run_batch(net, device, &mut batch, &mut penultimate, &mut taggram);
+        }
+    }
+    if all_zero || reader.bad_packets() > 0 || reader.nonfinite_samples() > 0 {
+        return Ok(None);
+    }
+    run_batch(net, device, &mut batch, &mut penultimate, &mut taggram);
+    let duration = n as f64 / f64::from(MusicnnFrontEnd::SAMPLE_RATE);
+    let windows = patch_windows(taggram, &which, duration);
+    Ok(Some(BackboneAnalysis { penultimate, windows, total, duration, warnings: reader.info().warnings.clone() }))
+}
+
 fn analyse_pass(net: &Musicnn, front: &MusicnnFrontEnd, path: &Path, device: &Device, max: Option<usize>, n: usize) -> Result<Pass> {
     let frames = genrecast_features::n_frames(n, 512, HOP, true);
     if frames < 2 * PATCH_FRAMES {
@@ -339,22 +439,60 @@ impl State<'_> {
         self.buf_start += drop;
     }
 
-    /// The waiting patches through the network, side by side in one input.
     fn run_batch(&mut self, net: &Musicnn, device: &Device) {
-        if self.batch.is_empty() {
-            return;
+        run_batch(net, device, &mut self.batch, &mut self.penultimate, &mut self.taggram);
+    }
+}
+
+/// The waiting patches through the network, side by side in one input; their penultimate
+/// features and tag probabilities are appended.
+fn run_batch(net: &Musicnn, device: &Device, batch: &mut Vec<Array2>, penultimate: &mut Vec<Vec<f32>>, taggram: &mut Vec<Vec<f32>>) {
+    if batch.is_empty() {
+        return;
+    }
+    let (k, rows) = (batch.len(), batch[0].rows);
+    let cols = k * PATCH_FRAMES;
+    let mut data = vec![0f32; rows * cols];
+    for (j, m) in batch.iter().enumerate() {
+        for r in 0..rows {
+            data[r * cols + j * PATCH_FRAMES..][..PATCH_FRAMES].copy_from_slice(&m.data[r * PATCH_FRAMES..][..PATCH_FRAMES]);
         }
-        let (k, rows) = (self.batch.len(), self.batch[0].rows);
-        let cols = k * PATCH_FRAMES;
-        let mut data = vec![0f32; rows * cols];
-        for (j, m) in self.batch.iter().enumerate() {
-            for r in 0..rows {
-                data[r * cols + j * PATCH_FRAMES..][..PATCH_FRAMES].copy_from_slice(&m.data[r * PATCH_FRAMES..][..PATCH_FRAMES]);
+    }
+    let out = net.analyse_patches(&Array2::from_vec(rows, cols, data), device, &(0..k).collect::<Vec<_>>());
+    penultimate.extend(out.features);
+    taggram.extend(out.taggram);
+    batch.clear();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::musicnn::Backbone;
+    use crate::ComputeDevice;
+
+    /// The patches read by seeking (the path is taken: `analyse_spans` answers) give what
+    /// decoding from start to end gives, number for number, on real clips in three formats
+    /// and on five clips joined into one file.
+    #[test]
+    fn seeking_to_the_chosen_patches_equals_decoding_it_all() {
+        let Some(shared) = genrecast_testutil::shared_dir() else { return };
+        let device = ComputeDevice::Cpu.burn_device().expect("cpu");
+        let net = Musicnn::pretrained(Backbone::MusicnnMsd, &device).expect("musicnn");
+        let front = MusicnnFrontEnd::new().expect("front end");
+        let data = shared.join("data");
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/muldjord-chaos-god-excerpt.ogg");
+        for path in [data.join("gtzan/full_22k/jazz/jazz.00000.flac"), data.join("fma/fma_small/000/000002.mp3"), example] {
+            for max in [Some(1), Some(3), Some(9)] {
+                let seek = analyse_spans(&net, &front, &path, &device, max).expect("spans").expect("the span path is taken");
+                let seq = analyse_file(&net, &front, &path, &device, max, 0.0, false).expect("sequential").expect("streamed");
+                let what = format!("{} {max:?}", path.display());
+                assert_eq!(seek.penultimate, seq.penultimate, "{what}: penultimate");
+                assert_eq!(seek.total, seq.total, "{what}: total");
+                assert_eq!(seek.duration, seq.duration, "{what}: duration");
+                assert_eq!(seek.warnings, seq.warnings, "{what}: warnings");
+                let spans = |a: &BackboneAnalysis| a.windows.iter().map(|w| (w.start, w.end, w.probabilities.clone())).collect::<Vec<_>>();
+                assert_eq!(spans(&seek), spans(&seq), "{what}: windows");
             }
         }
-        let out = net.analyse_patches(&Array2::from_vec(rows, cols, data), device, &(0..k).collect::<Vec<_>>());
-        self.penultimate.extend(out.features);
-        self.taggram.extend(out.taggram);
-        self.batch.clear();
     }
 }

@@ -51,6 +51,61 @@ fn streamed_analysis_equals_the_whole_file() {
     }
 }
 
+/// A long file judged from some of its patches reads them by seeking (the default) or by
+/// decoding from start to end (`set_seek(false)`, the CLI's `--no-seek`): the same result,
+/// and the whole-file decode's, on five real clips joined into one 150 s file (the default
+/// budget of 32 patches out of 50) and on clips in FLAC, MP3 and Ogg Vorbis (3 of 10).
+#[test]
+fn seeking_gives_what_decoding_it_all_gives() {
+    let Some(shared) = shared_dir() else { return };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut joined = Vec::new();
+    for clip in ["jazz/jazz.00000", "metal/metal.00001", "blues/blues.00000", "reggae/reggae.00002", "jazz/jazz.00001"] {
+        joined.extend(load(&shared.join(format!("data/gtzan/full_22k/{clip}.flac")), &LoadOptions { sample_rate: None, ..LoadOptions::default() }).expect("clip").samples);
+    }
+    let long = tmp.path().join("joined.wav");
+    std::fs::write(&long, float_wav(&joined, 22_050)).expect("write");
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/muldjord-chaos-god-excerpt.ogg");
+    let cases = [
+        (long, genrecast_models::DEFAULT_MAX_WINDOWS),
+        (shared.join("data/gtzan/full_22k/disco/disco.00004.flac"), 3),
+        (shared.join("data/fma/fma_small/000/000002.mp3"), 3),
+        (example, 3),
+    ];
+    let mut seeking = Classifier::open(DEFAULT_MODEL).expect("model");
+    seeking.set_stream_above(0.0);
+    seeking.set_seek(true);
+    let mut decoding = Classifier::open(DEFAULT_MODEL).expect("model");
+    decoding.set_stream_above(0.0);
+    decoding.set_seek(false);
+    let mut whole = Classifier::open(DEFAULT_MODEL).expect("model");
+    whole.set_stream_above(f64::INFINITY);
+    let mut tag_seeking = Tagger::open(Backbone::MusicnnMtt).expect("tagger");
+    tag_seeking.set_stream_above(0.0);
+    tag_seeking.set_seek(true);
+    let mut tag_decoding = Tagger::open(Backbone::MusicnnMtt).expect("tagger");
+    tag_decoding.set_stream_above(0.0);
+    tag_decoding.set_seek(false);
+    for (path, max) in &cases {
+        for c in [&mut seeking, &mut decoding, &mut whole] {
+            c.set_max_windows(Some(*max));
+        }
+        tag_seeking.set_max_windows(Some(*max));
+        tag_decoding.set_max_windows(Some(*max));
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let a = seeking.classify_file(path, Aggregation::Mean).expect("seeking");
+        let b = decoding.classify_file(path, Aggregation::Mean).expect("decoding");
+        let c = whole.classify_file(path, Aggregation::Mean).expect("whole");
+        assert_eq!(a.windows.len(), *max, "{name}: patches judged");
+        assert!(a.windows_total > *max, "{name}: {} patches", a.windows_total);
+        same(&a, &b, &format!("{name} classify, seeking vs decoding"));
+        same(&a, &c, &format!("{name} classify, seeking vs whole file"));
+        let a = tag_seeking.tag_file(path, Aggregation::Mean).expect("seeking");
+        let b = tag_decoding.tag_file(path, Aggregation::Mean).expect("decoding");
+        same(&a, &b, &format!("{name} tag, seeking vs decoding"));
+    }
+}
+
 /// A file whose header declares more than it holds (cut in half): the first pass finds the
 /// true length, the second chooses the patches from it, as the whole-file decode does; the
 /// warning that says how much was lost comes through.
