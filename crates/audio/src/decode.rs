@@ -399,7 +399,8 @@ impl AudioStream {
             }
             Backend::Symphonia(_) => preroll_frames(&self.info.codec),
         };
-        // A longer run-up when the first lands late (an Ogg page boundary far before).
+        // A demuxer that lands past `frame` (its first packet after the seek starts later) is
+        // asked again from further back.
         for run_up in [preroll, 4 * preroll.max(4096)] {
             if !self.seek_symphonia(frame.saturating_sub(run_up), frame)? {
                 break;

@@ -20,7 +20,6 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use burn::tensor::Device;
-
 use genrecast_audio::{stream_mono, AudioStream, LoadOptions, ResampleQuality, SpanReader};
 use genrecast_features::stream::{FrameBlock, RunningStats};
 use genrecast_features::summary_stream;
