@@ -833,6 +833,12 @@ pub struct EvalArgs {
     /// Evaluate even on clips or artists the model was trained on (warns).
     #[arg(long)]
     pub allow_leakage: bool,
+    /// Judge each track from only its N middle windows (a musicnn model's 3 s patches, else
+    /// its crops). 1 is the uniform-crop protocol of a collection whose clip lengths betray
+    /// their labels (the GTZAN slice): every track is judged from one 3 s stretch, whatever
+    /// its length; the per-variant table then shows what length alone was worth.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub middle_windows: Option<u32>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

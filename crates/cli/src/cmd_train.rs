@@ -593,6 +593,9 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let tracks: Vec<(usize, &Array2, Vec<f32>)> = side.iter().filter_map(|&i| Some((i, mats.get(&i)?, vec![0.0; card.labels.len()]))).collect();
     let shape = card.input.example_shape();
     let mut examples = with_lyrics(windows(&tracks, &card.input), &lyrics, &card.input);
+    if let Some(n) = args.middle_windows {
+        examples = middle_windows(examples, n as usize);
+    }
     for e in &mut examples {
         card.normalizer.apply(&mut e.x, shape.1);
     }
@@ -644,6 +647,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
             "dataset": ds.root, "split": fold.name, "tracks": cm.total(), "accuracy": cm.accuracy(),
             "balanced_accuracy": cm.balanced_accuracy(), "macro_f1": cm.macro_f1(), "labels": card.labels, "confusion": cm.counts,
             "per_variant_accuracy": variants.iter().map(|(k, (c, n))| (k.clone(), *c as f64 / *n as f64)).collect::<BTreeMap<_, _>>(),
+            "judged_from": judged_from(&card, args.middle_windows), "middle_windows": args.middle_windows,
             "inference_seconds": seconds, "failed_files": failures,
         });
         outln!("{}", serde_json::to_string_pretty(&v)?);
@@ -652,7 +656,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let ms_per_track = seconds * 1000.0 / scores.tracks.len().max(1) as f64;
     if !args.json {
         outln!("{headline}");
-        outln!("accuracy {:.3}, balanced accuracy {:.3}, macro F1 {:.3} (crop predictions averaged per track)", cm.accuracy(), cm.balanced_accuracy(), cm.macro_f1());
+        outln!("accuracy {:.3}, balanced accuracy {:.3}, macro F1 {:.3} ({})", cm.accuracy(), cm.balanced_accuracy(), cm.macro_f1(), judged_from(&card, args.middle_windows));
         out!("{}", cm.to_table(&card.labels));
         for (k, (c, n)) in &variants {
             outln!("  variant {k}: {c}/{n} correct");
@@ -669,6 +673,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
             headline,
             variants: &variants,
             notes: &notes,
+            judged_from: judged_from(&card, args.middle_windows),
             ms_per_track,
             history: history.is_file().then_some(history.as_path()),
             best_epoch: (card.best_epoch > 0).then_some(card.best_epoch),
@@ -772,6 +777,33 @@ pub fn bench_model(args: crate::args::BenchModelArgs) -> anyhow::Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
+/// Keeps, of each track's windows (consecutive in `examples`, in time order), the `n` in its
+/// middle: every track judged from the same length of audio.
+fn middle_windows(examples: Vec<Example>, n: usize) -> Vec<Example> {
+    let mut kept = Vec::with_capacity(examples.len());
+    let mut rest = examples.into_iter().peekable();
+    while let Some(first) = rest.next() {
+        let track = first.track;
+        let mut run = vec![first];
+        while let Some(e) = rest.next_if(|e| e.track == track) {
+            run.push(e);
+        }
+        let skip = run.len().saturating_sub(n) / 2;
+        kept.extend(run.into_iter().skip(skip).take(n));
+    }
+    kept
+}
+
+/// How a track's score was made, for the terminal and the report.
+fn judged_from(card: &genrecast_models::ModelCard, middle: Option<u32>) -> String {
+    let how = if card.input.rows == TrackRows::Mean { "the model on the mean of its windows' inputs" } else { "its windows' predictions averaged" };
+    match middle {
+        Some(1) => format!("per track: {how}, its middle window only"),
+        Some(n) => format!("per track: {how}, its {n} middle windows only"),
+        None => format!("per track: {how}"),
+    }
+}
+
 /// Fits a one-vs-rest RBF SVM on the training examples (normalised, one per window or per
 /// track), C and gamma chosen by grid search over the folds of `cv`, grouped by artist (else
 /// clip), and carries it as a network. Returns the network, its config and what was chosen.
@@ -793,4 +825,27 @@ fn fit_rbf_svm(ds: &Dataset, train: &[Example], shape: (usize, usize), cv: genre
     let scores: Vec<serde_json::Value> = result.scores.iter().map(|(m, s)| serde_json::json!({ "model": m.to_string(), "inner_balanced_accuracy": s })).collect();
     let choice = serde_json::json!({ "chosen": result.best.to_string(), "inner_folds": cv.folds, "inner_repeats": cv.repeats, "seed": cv.seed, "grouped_by": "artist, else clip", "rows": train.len(), "support_vectors": parts.support.len(), "grid": scores });
     Ok((net, config, choice))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn windows_of(tracks: &[(usize, usize)]) -> Vec<Example> {
+        tracks.iter().flat_map(|&(track, n)| (0..n).map(move |i| Example { x: vec![i as f32], target: vec![], track })).collect()
+    }
+
+    #[test]
+    fn middle_windows_keep_the_centre_of_each_track() {
+        // Track 7: 10 windows (middle one: index 4, as (10 - 1) / 2); track 3: 1 window;
+        // track 9: 4 windows, two kept (indices 1 and 2).
+        let kept = middle_windows(windows_of(&[(7, 10), (3, 1), (9, 4)]), 1);
+        let got: Vec<(usize, f32)> = kept.iter().map(|e| (e.track, e.x[0])).collect();
+        assert_eq!(got, vec![(7, 4.0), (3, 0.0), (9, 1.0)]);
+        let kept = middle_windows(windows_of(&[(9, 4), (7, 3)]), 2);
+        let got: Vec<(usize, f32)> = kept.iter().map(|e| (e.track, e.x[0])).collect();
+        assert_eq!(got, vec![(9, 1.0), (9, 2.0), (7, 0.0), (7, 1.0)]);
+        // More asked than there are: all of them.
+        assert_eq!(middle_windows(windows_of(&[(1, 2)]), 5).len(), 2);
+    }
 }

@@ -57,6 +57,8 @@ pub struct EvalContext<'a> {
     /// Warnings and notes printed while scoring (optimistic validation scores, leakage,
     /// unknown labels, unreadable files).
     pub notes: &'a [String],
+    /// How a track's score was made (from which windows, averaged or from their mean).
+    pub judged_from: String,
     /// Inference time per track, in milliseconds.
     pub ms_per_track: f64,
     /// The model folder's history.csv, if it has one.
@@ -86,9 +88,10 @@ pub fn write_eval_report(dir: &Path, title: &str, ds: &Dataset, labels: &[String
     let wrong = misclassified(ds, labels, tracks, probs);
 
     let mut blocks = vec![Block::Md(format!(
-        "# {}\n\n{}\n\nPer-track scores (crop predictions averaged per track). Inference: {:.1} ms per track.\n",
+        "# {}\n\n{}\n\nPer-track scores ({}). Inference: {:.1} ms per track.\n",
         md_escape(title),
         md_escape(&ctx.headline),
+        md_escape(&ctx.judged_from),
         ctx.ms_per_track
     ))];
     if !ctx.notes.is_empty() {
