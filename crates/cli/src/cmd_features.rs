@@ -213,37 +213,101 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The summary row of a long file (as `genrecast_models::streams` judges: over 120 s) when
-/// only its summary is wanted (`--summary --no-frames`) and every feature asked can be
-/// computed as it decodes: in memory that does not grow with the file (`None`: the file
-/// goes the whole-file way). Not cached: the cache holds whole arrays.
+/// only its summary is wanted (`--summary --no-frames`): the kinds that can be computed as it
+/// decodes (`summary_stream::streams_kind`, musicnn_logmel from a 16 kHz stream, the timbral
+/// set holding 80 bytes per 512 samples, the rp_extract set one segment's samples and 26 KB
+/// per segment) are, in memory that does not grow with the file (or barely); chroma_cqt and
+/// tonnetz are computed from the file held whole, by themselves, so the peak is theirs alone (`None`: nothing streams, the file goes the whole-file way). The columns are those of
+/// the whole-file summary, in its order. Not cached: the cache holds whole arrays.
 fn streamed_summary(path: &Path, job: &Job, bar: &indicatif::ProgressBar) -> Option<anyhow::Result<SummaryRow>> {
+    use genrecast_features::summary_stream::{streams_kind, summarize_file, summarize_musicnn_file};
     let (args, req) = (job.args, job.request);
-    let streamable = !req.kinds.is_empty() && req.kinds.iter().all(|&k| genrecast_features::summary_stream::streams_kind(k));
     let summary_only = args.summary && args.no_frames;
     if !summary_only || !genrecast_models::streams(path).unwrap_or(false) {
         return None;
     }
-    if !streamable || req.musicnn || !req.descriptors.is_empty() || req.timbral {
+    let streamed: Vec<FeatureKind> = req.kinds.iter().copied().filter(|&k| streams_kind(k)).collect();
+    let held = Request { kinds: req.kinds.iter().copied().filter(|&k| !streams_kind(k)).collect(), musicnn: false, descriptors: Vec::new(), timbral: false };
+    let held_names = held.names();
+    let say = |msg: String| {
         if !args.quiet {
-            bar.suspend(|| {
-                eprintln!(
-                    "note: {}: a long file held whole: chroma_cqt, tonnetz, musicnn_logmel, the rp_extract and timbral sets read it whole (the default set is summarised in flat memory)",
-                    crate::names::display(path)
-                )
-            });
+            bar.suspend(|| eprintln!("{msg}"));
         }
+    };
+    if streamed.is_empty() && !req.musicnn && !req.timbral && req.descriptors.is_empty() {
+        say(format!("note: {}: a long file held whole: {} read it whole (the other features are summarised as it decodes)", crate::names::display(path), held_names.join(", ")));
         return None;
     }
-    let opts = LoadOptions { offset: args.offset, duration: args.duration, ..Default::default() };
-    if !args.quiet {
-        bar.suspend(|| eprintln!("{}: a long file, summarised as it decodes (read three or four times, in flat memory)", crate::names::display(path)));
+    say(format!("{}: a long file, summarised as it decodes (read several times, in flat memory)", crate::names::display(path)));
+    if !held_names.is_empty() {
+        say(format!("note: {}: a long file held whole for {} (they read it whole)", crate::names::display(path), held_names.join(", ")));
     }
+    let opts = LoadOptions { offset: args.offset, duration: args.duration, ..Default::default() };
     Some((|| {
-        let (summaries, warnings) = genrecast_features::summary_stream::summarize_file(path, &opts, job.fx, &req.kinds)?;
-        for w in warnings {
-            bar.suspend(|| eprintln!("warning: {}", crate::names::escape_controls(&format!("{}: {w}", crate::names::display(path)))));
+        // (output name, column names, values), put in the whole-file order at the end.
+        let mut parts: Vec<(String, Vec<String>, Vec<f64>)> = Vec::new();
+        let mut warnings: Vec<String> = Vec::new();
+        if !streamed.is_empty() {
+            let (summaries, w) = summarize_file(path, &opts, job.fx, &streamed)?;
+            warnings.extend(w);
+            for s in summaries {
+                let name = s.kind.name().to_owned();
+                let names = if time_axis(&name, job.fx.config()).is_none() { vec![name.clone()] } else { column_names(&name, s.rows) };
+                parts.push((name, names, s.values));
+            }
         }
-        Ok(summary_row(path, job, summaries))
+        if req.musicnn {
+            let (values, w) = summarize_musicnn_file(path, &opts, job.musicnn)?;
+            warnings.extend(w);
+            parts.push((MUSICNN.to_owned(), column_names(MUSICNN, values.len() / 7), values));
+        }
+        if let Some(timbral) = job.timbral.filter(|_| req.timbral) {
+            let (values, w) = timbral.extract_file(path, &LoadOptions { sample_rate: Some(job.fx.config().sr), ..opts.clone() })?;
+            warnings.extend(w);
+            // Rounded to f32 as the whole-file path stores it (an array of f32).
+            let values: Vec<f64> = values.into_iter().map(|v| f64::from(v as f32)).collect();
+            if !values.iter().all(|v| v.is_finite()) {
+                bail!("{}: feature {TIMBRAL} is not finite (corrupt samples?)", path.display());
+            }
+            parts.push((TIMBRAL.to_owned(), TimbralExtractor::column_names(), values));
+        }
+        if !req.descriptors.is_empty() {
+            let (d, w) = RpExtractor::new(RP_RATE)?.extract_file(path, &opts)?;
+            warnings.extend(w);
+            for name in &req.descriptors {
+                if let Some((rows, cols, data)) = d.matrix(name) {
+                    // As the whole-file path: an array of f32, then its summary columns.
+                    let a = Array2::from_vec(rows, cols, data.into_iter().map(|v| v as f32).collect());
+                    if !a.data.iter().all(|v| v.is_finite()) {
+                        bail!("{}: feature {name} is not finite (corrupt samples?)", path.display());
+                    }
+                    let (names, values) = summary_columns(name, &a, job.fx.config());
+                    parts.push(((*name).to_owned(), names, values));
+                }
+            }
+        }
+        if !held_names.is_empty() {
+            for (name, a) in compute(path, job, &held, &mut warnings)? {
+                let (names, values) = summary_columns(&name, &a, job.fx.config());
+                parts.push((name, names, values));
+            }
+        }
+        // Each pass's decoder says the same of the same file: once is enough.
+        let mut said = Vec::new();
+        for w in warnings {
+            if !said.contains(&w) {
+                bar.suspend(|| eprintln!("warning: {}", crate::names::escape_controls(&format!("{}: {w}", crate::names::display(path)))));
+                said.push(w);
+            }
+        }
+        let order = req.names();
+        parts.sort_by_key(|p| order.iter().position(|n| *n == p.0));
+        let (names, values) = parts.into_iter().fold((Vec::new(), Vec::new()), |(mut n, mut v), p| {
+            n.extend(p.1);
+            v.extend(p.2);
+            (n, v)
+        });
+        Ok(Some((crate::names::exact_text(path), names, values)))
     })())
 }
 
@@ -399,11 +463,11 @@ fn cached_features(path: &Path, job: &Job, cache: Option<&FeatureCache>, config:
     let (mut warnings, mut decoded) = (Vec::new(), Vec::new());
     let names = job.request.names();
     let mut arrays = match cache {
-        None => compute(path, job, &mut decoded)?,
+        None => compute(path, job, job.request, &mut decoded)?,
         Some(cache) => {
             let key = CacheKey::for_file(path, config)?;
             let usable = |arrays: &[(String, Array2)]| arrays.len() == names.len() && arrays.iter().all(|(n, _)| names.contains(n));
-            let arrays = cache.get_or_compute(&key, path, usable, || compute(path, job, &mut decoded), &mut warnings)?;
+            let arrays = cache.get_or_compute(&key, path, usable, || compute(path, job, job.request, &mut decoded), &mut warnings)?;
             // A file the decoder warned about (cut short, NaN samples) is not kept: a cache hit
             // would answer without the warning.
             if !decoded.is_empty() {
@@ -421,8 +485,9 @@ fn cached_features(path: &Path, job: &Job, cache: Option<&FeatureCache>, config:
     Ok(arrays)
 }
 
-fn compute(path: &Path, job: &Job, warnings: &mut Vec<String>) -> anyhow::Result<Vec<(String, Array2)>> {
-    let (args, req) = (job.args, job.request);
+/// The arrays of `req` (the job's request, or part of it) over the file held whole.
+fn compute(path: &Path, job: &Job, req: &Request, warnings: &mut Vec<String>) -> anyhow::Result<Vec<(String, Array2)>> {
+    let args = job.args;
     let sr = job.fx.config().sr;
     let opts = LoadOptions { sample_rate: Some(sr), offset: args.offset, duration: args.duration, ..Default::default() };
     let wave = load(path, &opts)?;
@@ -439,7 +504,7 @@ fn compute(path: &Path, job: &Job, warnings: &mut Vec<String>) -> anyhow::Result
         let y16 = load(path, &LoadOptions { sample_rate: Some(MusicnnFrontEnd::SAMPLE_RATE), ..opts })?;
         arrays.push((MUSICNN.to_owned(), job.musicnn.logmel(&y16.samples)));
     }
-    if let Some(timbral) = job.timbral {
+    if let Some(timbral) = job.timbral.filter(|_| req.timbral) {
         let v = timbral.extract(&wave.samples).with_context(|| path.display().to_string())?;
         arrays.push((TIMBRAL.to_owned(), Array2::from_vec(1, v.len(), v.into_iter().map(|x| x as f32).collect())));
     }
@@ -515,16 +580,21 @@ fn write_outputs(path: &Path, rel: &Path, folder: &Path, job: &Job, arrays: Vec<
     let mut names = Vec::new();
     let mut values = Vec::new();
     for (name, a) in &arrays {
-        if time_axis(name, job.fx.config()).is_none() {
-            // Already one vector per file: written as is.
-            names.extend(vector_names(name, a));
-            values.extend(vector_values(name, a));
-        } else {
-            names.extend(column_names(name, a.rows));
-            values.extend(summarize_array(a));
-        }
+        let (n, v) = summary_columns(name, a, job.fx.config());
+        names.extend(n);
+        values.extend(v);
     }
     Ok(Some((crate::names::exact_text(path), names, values)))
+}
+
+/// One feature's columns of `summary.csv` and their values: a feature over time summarised,
+/// one vector per file written as is.
+fn summary_columns(name: &str, a: &Array2, cfg: &FeatureConfig) -> (Vec<String>, Vec<f64>) {
+    if time_axis(name, cfg).is_none() {
+        (vector_names(name, a), vector_values(name, a))
+    } else {
+        (column_names(name, a.rows), summarize_array(a))
+    }
 }
 
 /// The source's native rate and duration, from its header; a file whose header does not

@@ -412,3 +412,56 @@ fn long_files_are_summarised_as_they_decode() {
         assert_eq!(entry["shape"], serde_json::json!(shape), "{kind}");
     }
 }
+
+/// `--set all --summary --no-frames` of a file over 120 s streams what streams
+/// (musicnn_logmel from a 16 kHz stream, the timbral and rp_extract sets, the default kinds)
+/// and holds the file only for chroma_cqt and tonnetz: its summary.csv has the whole-file
+/// summary's columns, in its order, and the same values: bit for bit (through the CSV's
+/// shortest round-trip text) for the rp_extract and timbral vectors, chroma_cqt, tonnetz and
+/// every median, minimum and maximum; the moments of the kinds over time within the bounds
+/// the streamed summary states (1e-9 relative for mean and std, 1e-6 for skew and kurtosis).
+#[test]
+fn long_files_stream_all_but_the_cqt_family() {
+    let Some(shared) = genrecast_testutil::shared_dir() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opts = genrecast_audio::LoadOptions { sample_rate: Some(22_050), ..Default::default() };
+    let mut song = Vec::new();
+    for clip in ["blues/blues.00000.flac", "metal/metal.00000.flac", "classical/classical.00000.flac", "disco/disco.00000.flac", "country/country.00000.flac"] {
+        song.extend(genrecast_audio::load(&shared.join("data/gtzan/full_22k").join(clip), &opts).expect("decode").samples);
+    }
+    song.truncate(125 * 22_050);
+    let wav = dir.path().join("long.wav");
+    write_pcm16_wav(&wav, 22_050, &song);
+    let wav = wav.display().to_string();
+    let summary = |extra: &[&str], out: &str| -> (String, Vec<String>, Vec<f64>) {
+        let out_dir = dir.path().join(out);
+        let mut args = vec!["features", "--set", "all", "--summary", "--out", out_dir.to_str().expect("utf-8"), &wav];
+        args.extend(extra);
+        let run = genrecast(&args);
+        assert!(run.status.success(), "{}", text(&run.stderr));
+        let csv = std::fs::read_to_string(out_dir.join("summary.csv")).expect("summary.csv");
+        let mut lines = csv.lines();
+        let header: Vec<String> = lines.next().expect("header").split(',').skip(1).map(str::to_owned).collect();
+        let values: Vec<f64> = lines.next().expect("row").split(',').skip(1).map(|v| v.parse().expect("number")).collect();
+        (text(&run.stderr), header, values)
+    };
+    let (stderr, names, streamed) = summary(&["--no-frames"], "streamed");
+    assert!(stderr.contains("summarised as it decodes") && stderr.contains("held whole for chroma_cqt, tonnetz"), "{stderr}");
+    let (stderr, whole_names, whole) = summary(&[], "whole");
+    assert!(!stderr.contains("summarised as it decodes"), "{stderr}");
+    assert_eq!(names, whole_names);
+    assert!(names.iter().any(|n| n == "timbral/mean/low_energy") && names.iter().any(|n| n == "tempo"), "{names:?}");
+    for prefix in ["musicnn_logmel/", "chroma_cqt/", "tonnetz/", "rp/", "mvd/", "mel_db/"] {
+        assert!(names.iter().any(|n| n.starts_with(prefix)), "{prefix} in {names:?}");
+    }
+    for ((name, got), want) in names.iter().zip(&streamed).zip(&whole) {
+        let over_time = !(name.starts_with("timbral/") || ["rp/", "rh/", "ssd/", "tssd/", "trh/", "mvd/"].iter().any(|p| name.starts_with(p)));
+        let stat = if over_time { name.split('/').nth(1).unwrap_or("value") } else { "value" };
+        let ok = match stat {
+            "mean" | "std" => (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+            "skew" | "kurtosis" => (got - want).abs() <= 1e-6,
+            _ => got == want,
+        };
+        assert!(ok, "{name}: streamed {got}, whole {want}");
+    }
+}

@@ -33,6 +33,10 @@ pub enum Error {
         /// What would be accepted.
         expected: &'static str,
     },
+    /// A file analysed as it decodes failed: it does not decode, holds no audio, or changed
+    /// between passes (the message names the file).
+    #[error("{0}")]
+    Stream(String),
 }
 
 /// Results of this crate.

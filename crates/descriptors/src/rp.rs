@@ -391,30 +391,92 @@ impl RpExtractor {
                 self.segment_descriptors(&self.sonogram(seg), (start, end))
             })
             .collect();
-        let per_dim = |get: &dyn Fn(&SegmentDescriptors) -> &[f64], how: fn(&[f64]) -> f64| -> Vec<f64> {
-            let d = segments.first().map_or(0, |s| get(s).len());
-            (0..d).map(|i| how(&segments.iter().map(|s| get(s)[i]).collect::<Vec<_>>())).collect()
-        };
-        let temporal = |get: &dyn Fn(&SegmentDescriptors) -> &[f64]| -> Vec<f64> {
-            let d = segments.first().map_or(0, |s| get(s).len());
-            let mut out = vec![0.0; d * 7];
-            for i in 0..d {
-                let values: Vec<f64> = segments.iter().map(|s| get(s)[i]).collect();
-                for (s, v) in seven_statistics(&values).into_iter().enumerate() {
-                    out[i + d * s] = v;
-                }
-            }
-            out
-        };
-        Ok(RpDescriptors {
-            rp: per_dim(&|s| &s.rp, median),
-            rh: per_dim(&|s| &s.rh, median),
-            ssd: per_dim(&|s| &s.ssd, mean),
-            tssd: temporal(&|s| &s.ssd),
-            trh: temporal(&|s| &s.rh),
-            mvd: per_dim(&|s| &s.mvd, mean),
-            segments,
+        Ok(aggregate(segments))
+    }
+
+    /// [`extract`](Self::extract) of a file decoded with `opts` at this extractor's rate,
+    /// computed as it decodes: equal to `extract` of the whole decode, bit for bit, since every
+    /// segment's descriptors read only its own samples. A first pass counts the samples (the
+    /// segments chosen depend on the length, as rp_extract chooses them); the second holds
+    /// only the samples of the next segment (about 6 s) and the descriptors of those done
+    /// (about 26 KB a segment). Returns them with the decoder's warnings.
+    ///
+    /// # Errors
+    /// [`Error::Stream`] naming the file when it does not decode, holds no audio, or changes
+    /// between the passes.
+    pub fn extract_file(&self, path: &std::path::Path, opts: &genrecast_audio::LoadOptions) -> Result<(RpDescriptors, Vec<String>)> {
+        let opts = genrecast_audio::LoadOptions { sample_rate: Some(self.sr), ..opts.clone() };
+        let fail = |why: &dyn std::fmt::Display| Error::Stream(format!("{}: {why}", path.display()));
+        let mut n = 0usize;
+        // The decoder's errors name the file already.
+        genrecast_audio::stream_mono(path, &opts, |b| {
+            n += b.len();
+            Ok(())
         })
+        .map_err(|e| Error::Stream(e.to_string()))?;
+        if n == 0 {
+            return Err(fail(&"no audio"));
+        }
+        let spans = self.segment_spans(n);
+        let mut segments = Vec::with_capacity(spans.len());
+        // The samples from `buf_start` on: from the next segment's first, once it began.
+        let (mut buf, mut buf_start, mut seen) = (Vec::<f32>::new(), 0usize, 0usize);
+        let info = genrecast_audio::stream_mono(path, &opts, |b| {
+            buf.extend_from_slice(b);
+            seen += b.len();
+            while let Some(&(start, end)) = spans.get(segments.len()) {
+                if end > seen {
+                    break;
+                }
+                let seg = &buf[start - buf_start..end - buf_start];
+                segments.push(self.segment_descriptors(&self.sonogram(seg), (start, end)));
+            }
+            let keep_from = spans.get(segments.len()).map_or(usize::MAX, |s| s.0);
+            let drop = keep_from.saturating_sub(buf_start).min(buf.len());
+            buf.drain(..drop);
+            buf_start += drop;
+            Ok(())
+        })
+        .map_err(|e| Error::Stream(e.to_string()))?;
+        if seen != n {
+            return Err(fail(&"it changed while it was read"));
+        }
+        // Segments that run past the end: zero-padded, as `extract` pads them.
+        for &(start, end) in &spans[segments.len()..] {
+            let mut seg = buf[start.saturating_sub(buf_start).min(buf.len())..].to_vec();
+            seg.resize(end - start, 0.0);
+            segments.push(self.segment_descriptors(&self.sonogram(&seg), (start, end)));
+        }
+        Ok((aggregate(segments), info.warnings))
+    }
+}
+
+/// The recording's descriptors from its segments' (rp_extract's medians, means and seven
+/// statistics over segments).
+fn aggregate(segments: Vec<SegmentDescriptors>) -> RpDescriptors {
+    let per_dim = |get: &dyn Fn(&SegmentDescriptors) -> &[f64], how: fn(&[f64]) -> f64| -> Vec<f64> {
+        let d = segments.first().map_or(0, |s| get(s).len());
+        (0..d).map(|i| how(&segments.iter().map(|s| get(s)[i]).collect::<Vec<_>>())).collect()
+    };
+    let temporal = |get: &dyn Fn(&SegmentDescriptors) -> &[f64]| -> Vec<f64> {
+        let d = segments.first().map_or(0, |s| get(s).len());
+        let mut out = vec![0.0; d * 7];
+        for i in 0..d {
+            let values: Vec<f64> = segments.iter().map(|s| get(s)[i]).collect();
+            for (s, v) in seven_statistics(&values).into_iter().enumerate() {
+                out[i + d * s] = v;
+            }
+        }
+        out
+    };
+    RpDescriptors {
+        rp: per_dim(&|s| &s.rp, median),
+        rh: per_dim(&|s| &s.rh, median),
+        ssd: per_dim(&|s| &s.ssd, mean),
+        tssd: temporal(&|s| &s.ssd),
+        trh: temporal(&|s| &s.rh),
+        mvd: per_dim(&|s| &s.mvd, mean),
+        segments,
     }
 }
 

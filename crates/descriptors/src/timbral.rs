@@ -73,19 +73,108 @@ impl TimbralExtractor {
         if y.is_empty() {
             return Err(Error::InvalidParameter { name: "samples", value: "[]".into(), expected: "at least one sample" });
         }
-        let kinds = [FeatureKind::Centroid, FeatureKind::Rolloff, FeatureKind::Zcr, FeatureKind::Mfcc, FeatureKind::Rms];
         // The flux reads the same 512/512 spectrogram as the other frame features.
-        let (set, spec) = self.features.extract_with_spectrogram(y, &kinds).map_err(|e| Error::InvalidParameter { name: "samples", value: e.to_string(), expected: "audio" })?;
-        let mag = spec.magnitude();
-        let flux = spectral_flux(&mag, spec.n_bins);
-        let n = spec.n_frames;
-        let row = |k: FeatureKind, r: usize| -> Vec<f64> { set[&k].row(r).iter().map(|&v| f64::from(v)).collect() };
-        let flux = flux.into_iter().map(f64::from).collect();
-        let mut frames: Vec<Vec<f64>> = vec![row(FeatureKind::Centroid, 0), row(FeatureKind::Rolloff, 0), flux, row(FeatureKind::Zcr, 0)];
-        frames.extend((0..5).map(|r| row(FeatureKind::Mfcc, r)));
-        let rms = row(FeatureKind::Rms, 0);
+        let (set, spec) = self.features.extract_with_spectrogram(y, &KINDS).map_err(|e| Error::InvalidParameter { name: "samples", value: e.to_string(), expected: "audio" })?;
+        let mut frames = FrameRows::default();
+        frames.push(&set, &spectral_flux(&spec.magnitude(), spec.n_bins), 0..spec.n_frames);
+        Ok(frames.texture_windows())
+    }
+
+    /// [`extract`](Self::extract) of a file decoded with `opts` at this extractor's rate,
+    /// computed as it decodes: equal to `extract` of the whole decode, bit for bit. The frame
+    /// features come block by block from [`genrecast_features::summary_stream`] (every frame
+    /// the whole song's, the MFCCs' 80 dB floor from a first scan of the song), the flux of a
+    /// block's first frame from the previous block's last spectrum; only the ten frame values
+    /// are held (80 bytes per 512 samples, 1/25 of the samples), and the texture windows are
+    /// then those of the whole-file path. The file is decoded twice. Returns the values with
+    /// the decoder's warnings.
+    ///
+    /// # Errors
+    /// [`Error::Stream`] naming the file when it does not decode, holds no audio, or changes
+    /// between passes.
+    pub fn extract_file(&self, path: &std::path::Path, opts: &genrecast_audio::LoadOptions) -> Result<(Vec<f64>, Vec<String>)> {
+        self.extract_file_in_blocks(path, opts, 1024)
+    }
+
+    /// [`extract_file`](Self::extract_file) with blocks of `block_frames` frames (small blocks
+    /// test the seams).
+    #[doc(hidden)]
+    pub fn extract_file_in_blocks(&self, path: &std::path::Path, opts: &genrecast_audio::LoadOptions, block_frames: usize) -> Result<(Vec<f64>, Vec<String>)> {
+        use genrecast_features::summary_stream::{pass_over_file, scan_file};
+        let stream = |e: genrecast_features::Error| Error::Stream(e.to_string());
+        let fx = &self.features;
+        let (song, length, warnings) = scan_file(path, opts, fx, &KINDS, block_frames).map_err(stream)?;
+        let mut frames = FrameRows::default();
+        // The previous block's last magnitude spectrum: the flux of a block's first frame.
+        let mut previous: Option<Vec<f32>> = None;
+        let (seen, _) = pass_over_file(path, opts, fx, block_frames, &mut |b| {
+            let (set, spec) = fx.extract_in_context_with_spectrogram(b.samples, &KINDS, &song)?;
+            let bins = spec.n_bins;
+            let mut mag: Vec<f32> = previous.take().unwrap_or_default();
+            let lead = mag.len() / bins.max(1);
+            mag.extend(spec.power[b.frames.start * bins..b.frames.end * bins].iter().map(|p| p.sqrt()));
+            let flux = spectral_flux(&mag, bins);
+            frames.push(&set, &flux[lead..], b.frames.clone());
+            previous = Some(mag[mag.len() - bins..].to_vec());
+            Ok(())
+        })
+        .map_err(stream)?;
+        if seen != length {
+            return Err(Error::Stream(format!("{}: it changed while it was read", path.display())));
+        }
+        Ok((mean_sd_of_windows(&frames.texture_windows()), warnings))
+    }
+
+    /// The recording's 38 values: the mean, then the standard deviation, of each texture
+    /// value over its texture windows.
+    ///
+    /// # Errors
+    /// As [`texture_windows`](Self::texture_windows).
+    pub fn extract(&self, y: &[f32]) -> Result<Vec<f64>> {
+        Ok(mean_sd_of_windows(&self.texture_windows(y)?))
+    }
+}
+
+/// The frame features the timbral set reads from the feature extractor (the flux is its own).
+const KINDS: [FeatureKind; 5] = [FeatureKind::Centroid, FeatureKind::Rolloff, FeatureKind::Zcr, FeatureKind::Mfcc, FeatureKind::Rms];
+
+/// The 38 values: mean, then standard deviation, of each texture value over the windows.
+fn mean_sd_of_windows(windows: &[[f64; 19]]) -> Vec<f64> {
+    let mut out = vec![0.0; 38];
+    for i in 0..19 {
+        let column: Vec<f64> = windows.iter().map(|w| w[i]).collect();
+        let (m, s) = mean_sd(&column);
+        out[i] = m;
+        out[19 + i] = s;
+    }
+    out
+}
+
+/// The nine frame features ([`FRAME_FEATURES`]) and the RMS of a song's frames, in song
+/// order: all the texture windows read.
+#[derive(Default)]
+struct FrameRows {
+    frames: [Vec<f64>; 9],
+    rms: Vec<f64>,
+}
+
+impl FrameRows {
+    /// Adds frames `cols` of `set` (arrays over a block's frames) with their flux (one per frame of `cols`).
+    fn push(&mut self, set: &genrecast_features::FeatureSet, flux: &[f32], cols: std::ops::Range<usize>) {
+        let row = |k: FeatureKind, r: usize| set[&k].row(r)[cols.clone()].iter().map(|&v| f64::from(v)).collect::<Vec<f64>>();
+        let rows = [row(FeatureKind::Centroid, 0), row(FeatureKind::Rolloff, 0), flux.iter().map(|&v| f64::from(v)).collect(), row(FeatureKind::Zcr, 0)];
+        for (dst, src) in self.frames.iter_mut().zip(rows.into_iter().chain((0..5).map(|r| row(FeatureKind::Mfcc, r)))) {
+            dst.extend(src);
+        }
+        self.rms.extend(row(FeatureKind::Rms, 0));
+    }
+
+    /// The 19 texture values of every texture window (43 frames, hop one frame).
+    fn texture_windows(&self) -> Vec<[f64; 19]> {
+        let (frames, rms) = (&self.frames, &self.rms);
+        let n = rms.len();
         let width = TEXTURE.min(n);
-        Ok((width..=n)
+        (width..=n)
             .map(|end| {
                 let start = end - width;
                 let mut out = [0.0; 19];
@@ -98,24 +187,7 @@ impl TimbralExtractor {
                 out[18] = rms[start..end].iter().filter(|&&r| r < m).count() as f64 / width as f64;
                 out
             })
-            .collect())
-    }
-
-    /// The recording's 38 values: the mean, then the standard deviation, of each texture
-    /// value over its texture windows.
-    ///
-    /// # Errors
-    /// As [`texture_windows`](Self::texture_windows).
-    pub fn extract(&self, y: &[f32]) -> Result<Vec<f64>> {
-        let windows = self.texture_windows(y)?;
-        let mut out = vec![0.0; 38];
-        for i in 0..19 {
-            let column: Vec<f64> = windows.iter().map(|w| w[i]).collect();
-            let (m, s) = mean_sd(&column);
-            out[i] = m;
-            out[19 + i] = s;
-        }
-        Ok(out)
+            .collect()
     }
 }
 

@@ -261,6 +261,20 @@ impl FeatureExtractor {
         self.extract_impl(y, kinds, Some(song)).map(|(set, _)| set)
     }
 
+    /// As [`extract_in_context`](Self::extract_in_context), also handing back the power
+    /// spectrogram of `y` the features came from (as
+    /// [`extract_with_spectrogram`](Self::extract_with_spectrogram) does for a whole song), for
+    /// a streamed caller that needs one more frame feature of it (the timbral set's flux).
+    ///
+    /// # Errors
+    /// As [`extract_in_context`](Self::extract_in_context).
+    pub fn extract_in_context_with_spectrogram(&self, y: &[f32], kinds: &[FeatureKind], song: &SongContext) -> Result<(FeatureSet, PowerSpectrogram)> {
+        if let Some(k) = kinds.iter().find(|k| !SongContext::KINDS.contains(k)) {
+            return Err(invalid("kinds", k.name(), "frame-local kinds (mel, mfcc, chroma, centroid, bandwidth, rolloff, contrast, flatness, zcr, rms)"));
+        }
+        self.extract_impl(y, kinds, Some(song))
+    }
+
     /// Adds frames `frames` of `y` (centred frames of this extractor's STFT, numbered from
     /// `y[0]`; a [`crate::stream::FrameBlock`] of the song, in song order) to `scan`, which
     /// gathers the [`SongContext`] of the song.

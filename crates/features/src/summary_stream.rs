@@ -22,7 +22,7 @@ use std::path::Path;
 
 use genrecast_audio::{stream_mono, LoadOptions};
 
-use crate::extractor::{FeatureExtractor, FeatureKind, SongContext};
+use crate::extractor::{FeatureExtractor, FeatureKind, MusicnnFrontEnd, SongContext};
 use crate::stream::{FrameBlock, FrameBlocks};
 use crate::{power_to_db, DbReference, Error, Result};
 
@@ -332,6 +332,77 @@ pub fn summarize_file_in_blocks(path: &Path, opts: &LoadOptions, fx: &FeatureExt
         }
     }
     Ok((out, pass.warnings))
+}
+
+/// The summary of the musicnn front end's log-mel spectrogram ([`MusicnnFrontEnd::logmel`],
+/// 96 rows) of a file decoded at 16 kHz with `opts` (offset, duration, strictness), computed
+/// as it decodes in memory that does not grow with the file: [`crate::summarize_array`] of
+/// the whole file's `logmel`, laid out as it lays it out (statistic-major).
+///
+/// Every frame is the whole file's, bit for bit (the front end is frame-local: each frame
+/// reads only its own 512 samples, which [`FrameBlocks`] hands over whole), so the median,
+/// min and max are exact and the moments within the bounds of the module doc. The file is
+/// decoded twice (moments, then medians). Returns the values with the decoder's warnings.
+///
+/// # Errors
+/// [`Error::Stream`] naming the file when it does not decode, holds no audio, gives values
+/// that are not finite, or changes between the passes.
+pub fn summarize_musicnn_file(path: &Path, opts: &LoadOptions, front: &MusicnnFrontEnd) -> Result<(Vec<f64>, Vec<String>)> {
+    summarize_musicnn_file_in_blocks(path, opts, front, BLOCK_FRAMES)
+}
+
+/// [`summarize_musicnn_file`] with blocks of `block_frames` frames (small blocks test the seams).
+#[doc(hidden)]
+pub fn summarize_musicnn_file_in_blocks(path: &Path, opts: &LoadOptions, front: &MusicnnFrontEnd, block_frames: usize) -> Result<(Vec<f64>, Vec<String>)> {
+    const ROWS: usize = 96;
+    let fail = |why: &dyn std::fmt::Display| Error::Stream(format!("{}: {why}", path.display()));
+    let opts = LoadOptions { sample_rate: Some(MusicnnFrontEnd::SAMPLE_RATE), ..opts.clone() };
+    let pass = |push: &mut dyn FnMut(&[f32])| -> Result<(usize, Vec<String>)> {
+        let mut blocks = FrameBlocks::new(512, 256, block_frames);
+        let mut frame = vec![0.0f32; ROWS];
+        let mut take = |b: FrameBlock| -> Result<()> {
+            // The block's samples as a song of their own: the frames `b.frames` read only
+            // samples inside them, or lie at an end of the song, so they are the song's.
+            let mel = front.logmel(b.samples);
+            for j in b.frames.clone() {
+                for (r, v) in frame.iter_mut().enumerate() {
+                    *v = mel.data[r * mel.cols + j];
+                }
+                // As the whole-file path: a spectrogram that overflowed is refused.
+                if !frame.iter().all(|v| v.is_finite()) {
+                    return Err(Error::Stream("feature musicnn_logmel is not finite (corrupt samples?)".into()));
+                }
+                push(&frame);
+            }
+            Ok(())
+        };
+        // The first error of `take` ends the analysis; the decoder only stops being fed.
+        let mut failed: Option<Error> = None;
+        let info = stream_mono(path, &opts, |b| {
+            if failed.is_none() {
+                failed = blocks.push(b, &mut take).err();
+            }
+            Ok(())
+        })
+        .map_err(|e| Error::Stream(e.to_string()))?;
+        if let Some(e) = failed {
+            return Err(fail(&e));
+        }
+        let seen = blocks.samples_seen();
+        blocks.finish(&mut take).map_err(|e| fail(&e))?;
+        Ok((seen, info.warnings))
+    };
+    let mut acc = SummaryAccumulator::new(ROWS);
+    let (length, warnings) = pass(&mut |f| acc.push_first(f))?;
+    if length == 0 {
+        return Err(fail(&"no audio"));
+    }
+    acc.begin_second_pass();
+    if pass(&mut |f| acc.push_second(f))?.0 != length {
+        return Err(fail(&"it changed while it was read"));
+    }
+    let stats = acc.finish();
+    Ok(((0..7).flat_map(|s| stats.iter().map(move |row| row[s])).collect(), warnings))
 }
 
 /// One frame handed out by [`stream_frames`].

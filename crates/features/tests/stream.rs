@@ -180,6 +180,40 @@ fn streamed_summaries_equal_the_whole_files() {
     }
 }
 
+/// `summarize_musicnn_file` equals `summarize_array` of the whole file's musicnn front end
+/// (`MusicnnFrontEnd::logmel` of the file decoded whole at 16 kHz): on a GTZAN clip and the
+/// example song, with blocks of 100 frames (and of 1, every frame its own block) so that many
+/// seams are crossed. Medians, minima and maxima are equal bit for bit (each frame is the
+/// whole file's); mean and std agree to 1e-9 relative, skew and kurtosis to 1e-6.
+#[test]
+fn streamed_musicnn_summaries_equal_the_whole_files() {
+    use genrecast_features::summary_stream::summarize_musicnn_file_in_blocks;
+    use genrecast_features::MusicnnFrontEnd;
+    let Some(shared) = shared_dir() else { return };
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let files = [shared.join("data/gtzan/full_22k/metal/metal.00000.flac"), repo.join("examples/muldjord-chaos-god-excerpt.ogg")];
+    let front = MusicnnFrontEnd::new().expect("front end");
+    for file in &files {
+        let opts = genrecast_audio::LoadOptions { sample_rate: Some(MusicnnFrontEnd::SAMPLE_RATE), ..Default::default() };
+        let y = genrecast_audio::load(file, &opts).expect("decode").samples;
+        let a = front.logmel(&y);
+        let want = genrecast_features::summarize_array(&a);
+        for block_frames in [100, 1] {
+            let (got, _) = summarize_musicnn_file_in_blocks(file, &genrecast_audio::LoadOptions::default(), &front, block_frames).expect("streamed");
+            assert_eq!(got.len(), want.len());
+            for (i, (got, want)) in got.iter().zip(&want).enumerate() {
+                let stat = genrecast_features::STATISTICS[i / a.rows];
+                let ok = match stat {
+                    "median" | "min" | "max" => got == want,
+                    "mean" | "std" => (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+                    _ => (got - want).abs() <= 1e-6,
+                };
+                assert!(ok, "{} blocks of {block_frames}: {stat} row {}: streamed {got}, whole {want}", file.display(), i % a.rows);
+            }
+        }
+    }
+}
+
 /// Frames handed out as the file decodes are the whole-file arrays' columns, bit for bit, for
 /// every frame-local kind and mel_db, in the order asked; the onset envelope and the tempo
 /// come back equal too. Small blocks put many seams in the song.
