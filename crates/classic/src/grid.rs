@@ -49,7 +49,7 @@ fn balanced_accuracy(truth: &[usize], probs: &[Vec<f32>], n_classes: usize) -> f
 /// # Example
 /// ```
 /// let cv = genrecast_classic::InnerFolds { folds: 3, repeats: 3, seed: 1 };
-/// assert_eq!(cv.fits_per_candidate(), 9);
+/// assert_eq!(cv.to_string(), "3 artist-grouped inner folds drawn 3 times");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct InnerFolds {
@@ -59,13 +59,6 @@ pub struct InnerFolds {
     pub repeats: usize,
     /// Seed of the first draw (and of each candidate's own fit).
     pub seed: u64,
-}
-
-impl InnerFolds {
-    /// Fits per candidate: `folds * repeats`.
-    pub fn fits_per_candidate(&self) -> usize {
-        self.folds * self.repeats.max(1)
-    }
 }
 
 impl std::fmt::Display for InnerFolds {

@@ -675,7 +675,9 @@ pub struct TrainArgs {
     /// Transfer learning: train a head on this frozen pretrained backbone's embeddings
     /// (musicnn-msd or musicnn-mtt, 200-d, or their VGG baselines vgg-msd or vgg-mtt, 256-d;
     /// one vector per 3 s patch at 16 kHz). NAME:max-pool or NAME:mean-pool reads the pooled
-    /// layer below the penultimate one instead (musicnn 753-d, VGG 128-d).
+    /// layer below the penultimate one instead (musicnn 753-d, VGG 128-d). Several joined by +
+    /// (musicnn-msd+musicnn-mtt) run side by side on the same patches, the head reading their
+    /// features joined, at the cost of each.
     #[arg(long)]
     pub backbone: Option<String>,
     /// The head on the backbone: linear (logistic regression), mlp, or svm-rbf (a one-vs-rest

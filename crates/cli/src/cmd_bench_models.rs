@@ -119,16 +119,8 @@ fn join_patches(mut per_input: Vec<std::collections::BTreeMap<usize, genrecast_f
     first
         .keys()
         .filter_map(|i| {
-            let parts: Vec<&genrecast_features::Array2> = per_input.iter().map(|m| m.get(i)).collect::<Option<_>>()?;
-            let cols = parts.iter().map(|m| m.cols).min()?;
-            let rows: usize = parts.iter().map(|m| m.rows).sum();
-            let mut data = Vec::with_capacity(rows * cols);
-            for m in parts {
-                for r in 0..m.rows {
-                    data.extend_from_slice(&m.data[r * m.cols..r * m.cols + cols]);
-                }
-            }
-            Some((*i, genrecast_features::Array2 { rows, cols, data }))
+            let parts: Vec<genrecast_features::Array2> = per_input.iter().map(|m| m.get(i).cloned()).collect::<Option<_>>()?;
+            Some((*i, genrecast_models::join_patches(&parts)))
         })
         .collect()
 }
@@ -351,7 +343,7 @@ fn neural_row(args: &BenchModelsArgs, ds: &Dataset, all_folds: &[Fold], name: &s
     let out = args.out.join("neural").join(name);
     let mut argv: Vec<String> = vec!["train".into(), data, "--split".into(), args.split.clone(), "--epochs".into(), args.epochs.to_string(), "--seed".into(), args.seed.to_string(), "--out".into(), out.to_string_lossy().into_owned()];
     // A head on a backbone: linear-BACKBONE or mlp-BACKBONE (msd is short for musicnn-msd).
-    let head_on = |head: &str| name.strip_prefix(head).and_then(|b| b.strip_prefix('-')).map(|b| if b == "msd" { "musicnn-msd" } else { b }).filter(|b| crate::cmd_train::backbone_and_layer(b).is_ok());
+    let head_on = |head: &str| name.strip_prefix(head).and_then(|b| b.strip_prefix('-')).map(|b| if b == "msd" { "musicnn-msd" } else { b }).filter(|b| crate::cmd_train::backbones_and_layer(b).is_ok());
     let (features, extra): (&str, Vec<&str>) = match name {
         "mlp" => ("summary", vec!["--model", "mlp"]),
         "cnn1d" => ("mfcc-chroma", vec!["--model", "cnn1d"]),

@@ -52,7 +52,14 @@ pub fn list(args: &ModelsListArgs) -> anyhow::Result<ExitCode> {
             // Task and preset as the card spells them ("single-label", "musicnn-msd").
             task: serde_json::to_value(card.task)?.as_str().unwrap_or_default().to_owned(),
             labels: card.labels.clone(),
-            input: serde_json::json!({ "preset": card.input.preset, "sample_rate": card.input.sample_rate }),
+            input: {
+                let mut input = serde_json::json!({ "preset": card.input.preset, "sample_rate": card.input.sample_rate });
+                if !card.input.also.is_empty() {
+                    // Backbones run beside the preset's, their features joined per patch.
+                    input["also"] = serde_json::json!(card.input.also);
+                }
+                input
+            },
             trained_on: serde_json::json!({ "dataset": t.dataset_name(), "kind": t.kind, "split": t.split, "tracks": t.tracks, "text": t.to_string() }),
         });
     }
@@ -83,7 +90,8 @@ fn table(models: &[Listed], taggers: &[ListedTagger]) -> String {
         let _ = writeln!(out, "\n{}{}", m.name, if m.default { " (default)" } else { "" });
         let _ = writeln!(out, "  {}", m.description);
         let _ = writeln!(out, "  trained on  {}", m.trained_on["text"].as_str().unwrap_or_default());
-        let _ = writeln!(out, "  input       {} at {} Hz", m.input["preset"].as_str().unwrap_or_default(), m.input["sample_rate"]);
+        let also = m.input["also"].as_array().into_iter().flatten().filter_map(|b| b.as_str()).map(|b| format!("+{b}")).collect::<String>();
+        let _ = writeln!(out, "  input       {}{also} at {} Hz", m.input["preset"].as_str().unwrap_or_default(), m.input["sample_rate"]);
         let _ = writeln!(out, "  labels      {} ({}): {}", m.labels.len(), m.task, m.labels.join(", "));
     }
     out.push_str("\nTaggers (tag --model NAME):\n");

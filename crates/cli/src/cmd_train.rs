@@ -159,7 +159,7 @@ fn model_and_input(args: &TrainArgs, kind: genrecast_datasets::DatasetKind) -> a
             if !matches!(head, Architecture::Linear | Architecture::Mlp | Architecture::SvmRbf) {
                 bail!("--head {} (a head on a backbone is linear, mlp or svm-rbf)", args.head);
             }
-            (head, InputPreset::from_backbone(backbone_and_layer(b)?.0), format!("{} head on {b}", args.head))
+            (head, InputPreset::from_backbone(backbones_and_layer(b)?.0[0]), format!("{} head on {b}", args.head))
         }
         None => {
             let arch: Architecture = args.model.parse()?;
@@ -170,11 +170,16 @@ fn model_and_input(args: &TrainArgs, kind: genrecast_datasets::DatasetKind) -> a
     })
 }
 
-/// `--backbone NAME[:LAYER]`: the backbone and the layer its head reads (default: the
+/// `--backbone NAME[+NAME...][:LAYER]`: the backbones (several run side by side on the same
+/// patches, their features joined) and the layer the head reads of each (default: the
 /// penultimate one).
-pub fn backbone_and_layer(s: &str) -> anyhow::Result<(genrecast_models::Backbone, genrecast_models::BackboneLayer)> {
-    let (b, layer) = s.split_once(':').unwrap_or((s, "penultimate"));
-    Ok((b.parse()?, layer.parse()?))
+pub fn backbones_and_layer(s: &str) -> anyhow::Result<(Vec<genrecast_models::Backbone>, genrecast_models::BackboneLayer)> {
+    let (names, layer) = s.split_once(':').unwrap_or((s, "penultimate"));
+    let backbones = names.split('+').map(str::parse).collect::<Result<Vec<genrecast_models::Backbone>, _>>()?;
+    if let Some(b) = backbones.iter().enumerate().find_map(|(i, b)| backbones[..i].contains(b).then_some(b)) {
+        bail!("--backbone {s}: {} is named twice", b.name());
+    }
+    Ok((backbones, layer.parse()?))
 }
 
 /// A parent model as a card names it: a built-in name, or its folder's name (not the path).
@@ -267,8 +272,8 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path, bags:
         (None, InputPreset::MsdSegments) => InputSpec::segments(args.steps),
         (None, InputPreset::Lyrics) => InputSpec::lyrics(args.lyrics_dims),
         (None, _) => {
-            let layer = args.backbone.as_deref().map(backbone_and_layer).transpose()?.map(|(_, l)| l).unwrap_or_default();
-            InputSpec { rows: args.rows.parse()?, ..InputSpec::new(preset, args.crop).with_layer(layer) }
+            let (backbones, layer) = args.backbone.as_deref().map(backbones_and_layer).transpose()?.unwrap_or_default();
+            InputSpec { rows: args.rows.parse()?, ..InputSpec::new(preset, args.crop).with_layer(layer).with_also(backbones.get(1..).unwrap_or_default()) }
         }
     };
     if bags.is_some() {
@@ -319,6 +324,7 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path, bags:
     let input = match spec.preset {
         InputPreset::MsdSegments => format!("MSD segment series of {} steps", spec.crop_frames),
         InputPreset::Lyrics => format!("lyrics vectors of {} values", spec.lyrics_dims),
+        p if p.backbone().is_some() => format!("{} {} features of 3 s patches", spec.backbone_names(), spec.layer.name()),
         p => format!("{p:?} crops of {} frames", spec.crop_frames),
     };
     eprintln!("{}: {} ({}), fold {}: train {}, valid {}, held-out {} tracks; {model_name} on {input}",

@@ -278,7 +278,8 @@ pub struct Classifier {
     name: String,
     device: Device,
     features: Option<FeatureExtractor>,
-    backbone: Option<(Musicnn, MusicnnFrontEnd)>,
+    /// The pretrained backbones (one, or several side by side) and their shared front end.
+    backbone: Option<(Vec<Musicnn>, MusicnnFrontEnd)>,
     max_windows: Option<usize>,
     stream_above: f64,
     seek: bool,
@@ -318,9 +319,12 @@ impl Classifier {
                 if spec.reads_lyrics() { " and --lyrics" } else { "" }
             )));
         }
-        let backbone = match card.input.preset.backbone() {
-            Some(b) => Some((musicnn_on(b, on, &device)?.with_layer(card.input.layer), MusicnnFrontEnd::new().map_err(|e| Error::Config(e.to_string()))?)),
-            None => None,
+        let backbone = match card.input.backbones().as_slice() {
+            [] => None,
+            backbones => {
+                let nets = backbones.iter().map(|&b| Ok(musicnn_on(b, on, &device)?.with_layer(card.input.layer))).collect::<Result<Vec<_>>>()?;
+                Some((nets, MusicnnFrontEnd::new().map_err(|e| Error::Config(e.to_string()))?))
+            }
         };
         let features = if backbone.is_none() {
             Some(FeatureExtractor::new(FeatureConfig { sr: card.input.sample_rate, ..FeatureConfig::default() }).map_err(|e| Error::Config(e.to_string()))?)
@@ -357,14 +361,14 @@ impl Classifier {
         if !crate::device::is_cpu(&self.device) {
             return;
         }
-        if let Some((net, _)) = &mut self.backbone {
-            net.set_precision(precision);
+        if let Some((nets, _)) = &mut self.backbone {
+            nets.iter_mut().for_each(|net| net.set_precision(precision));
         }
     }
 
     /// The arithmetic of the backbone's front end (`None` for models without a backbone).
     pub fn precision(&self) -> Option<Precision> {
-        self.backbone.as_ref().map(|(net, _)| net.precision())
+        self.backbone.as_ref().and_then(|(nets, _)| nets.first()).map(Musicnn::precision)
     }
 
     /// The model's card (labels, input, what it was trained on).
@@ -382,9 +386,9 @@ impl Classifier {
         &self.name
     }
 
-    /// Tag names of the backbone, for models on a pretrained tagger.
+    /// Tag names of the backbone (the first, for several), for models on a pretrained tagger.
     pub fn tag_names(&self) -> Option<&[String]> {
-        self.backbone.as_ref().map(|(b, _)| b.tags())
+        self.backbone.as_ref().and_then(|(nets, _)| nets.first()).map(Musicnn::tags)
     }
 
     /// Sample rate the model reads.
@@ -397,8 +401,8 @@ impl Classifier {
     /// # Errors
     /// [`Error::Data`] naming the file for audio that cannot be read or holds no samples.
     pub fn classify_file(&self, path: &Path, aggregation: Aggregation) -> Result<Prediction> {
-        if let Some((net, front)) = &self.backbone {
-            if let Some(a) = crate::streamed::analyse_file(net, front, path, &self.device, self.max_windows, self.stream_above, self.seek)? {
+        if let Some((nets, front)) = &self.backbone {
+            if let Some(a) = crate::streamed::analyse_file(nets, front, path, &self.device, self.max_windows, self.stream_above, self.seek)? {
                 let spans = a.windows.iter().map(|w| (w.start, w.end)).collect();
                 let tags = Some(aggregate_windows(&a.windows, Aggregation::Mean, Task::MultiLabel));
                 return self.head(a.penultimate, spans, tags, a.total, a.duration, a.warnings, aggregation).map_err(|e| Error::Data(format!("{}: {e}", path.display())));
@@ -427,8 +431,8 @@ impl Classifier {
         let spec = &self.card.input;
         // Window inputs (normalised) and their time spans.
         let (mut inputs, mut spans, mut tags, mut windows_total) = (Vec::new(), Vec::new(), None, 0);
-        if let Some((net, front)) = &self.backbone {
-            let (penultimate, tag_windows, total) = backbone_windows(net, front, samples, duration, &self.device, self.max_windows)?;
+        if let Some((nets, front)) = &self.backbone {
+            let (penultimate, tag_windows, total) = backbone_windows(nets, front, samples, duration, &self.device, self.max_windows)?;
             spans.extend(tag_windows.iter().map(|w| (w.start, w.end)));
             inputs = penultimate;
             windows_total = total;
@@ -480,11 +484,7 @@ impl Classifier {
             // The head was fitted on each track's mean input: it judges the song from that.
             // `vote` and `max` still read the windows, each judged on its own.
             (TrackRows::Mean, Aggregation::Mean) => {
-                let mut mean = vec![0f64; inputs[0].len()];
-                for x in &inputs {
-                    mean.iter_mut().zip(x).for_each(|(m, &v)| *m += f64::from(v));
-                }
-                let mean: Vec<f32> = mean.into_iter().map(|m| (m / n as f64) as f32).collect();
+                let mean = crate::inputs::mean_row(inputs.iter().map(Vec::as_slice));
                 let x = Tensor::<3>::from_data(TensorData::new(mean, [1, shape.0, shape.1]), &self.device);
                 to_vec(probabilities(self.card.task, self.net.forward(x).0))?
             }
@@ -503,10 +503,11 @@ fn load_wave(path: &Path, rate: u32) -> Result<genrecast_audio::Waveform> {
     load(path, &LoadOptions { sample_rate: Some(rate), ..LoadOptions::default() }).map_err(|e| Error::Data(e.to_string()))
 }
 
-/// Runs a backbone over the 3 s patches of 16 kHz samples (all of them, or `max` spread
-/// evenly): the features of each patch (the layer the net is set to read), its tag probabilities as a window
-/// spanning the patch, and how many patches the song has.
-fn backbone_windows(net: &Musicnn, front: &MusicnnFrontEnd, samples: &[f32], duration: f64, device: &Device, max: Option<usize>) -> Result<(Vec<Vec<f32>>, Vec<WindowPrediction>, usize)> {
+/// Runs backbones over the 3 s patches of 16 kHz samples (all of them, or `max` spread
+/// evenly): the features of each patch (the layer the nets are set to read, side by side),
+/// the first net's tag probabilities as a window spanning the patch, and how many patches
+/// the song has.
+fn backbone_windows(nets: &[Musicnn], front: &MusicnnFrontEnd, samples: &[f32], duration: f64, device: &Device, max: Option<usize>) -> Result<(Vec<Vec<f32>>, Vec<WindowPrediction>, usize)> {
     let input = front.network_input(samples);
     // One rule with `features`: audio whose spectrogram overflows is refused, not judged.
     if !input.data.iter().all(|v| v.is_finite()) {
@@ -514,7 +515,7 @@ fn backbone_windows(net: &Musicnn, front: &MusicnnFrontEnd, samples: &[f32], dur
     }
     let total = crate::musicnn::patch_count(&input);
     let which = spread(total, max);
-    let out = net.analyse_patches(&input, device, &which);
+    let out = crate::musicnn::analyse_stack(nets, &input, device, &which);
     Ok((out.features, patch_windows(out.taggram, &which, duration), total))
 }
 
@@ -620,7 +621,7 @@ impl Tagger {
     /// # Errors
     /// [`Error::Data`] naming the file for audio that cannot be read or holds no samples.
     pub fn tag_file(&self, path: &Path, aggregation: Aggregation) -> Result<Prediction> {
-        if let Some(a) = crate::streamed::analyse_file(&self.net, &self.front, path, &self.device, self.max_windows, self.stream_above, self.seek)? {
+        if let Some(a) = crate::streamed::analyse_file(std::slice::from_ref(&self.net), &self.front, path, &self.device, self.max_windows, self.stream_above, self.seek)? {
             return Ok(tag_prediction(a.penultimate, a.windows, a.total, a.duration, a.warnings, aggregation));
         }
         let wave = load_wave(path, MusicnnFrontEnd::SAMPLE_RATE)?;
@@ -638,7 +639,7 @@ impl Tagger {
             return Err(Error::Data("no audio".into()));
         }
         let duration = samples.len() as f64 / f64::from(MusicnnFrontEnd::SAMPLE_RATE);
-        let (penultimate, windows, windows_total) = backbone_windows(&self.net, &self.front, samples, duration, &self.device, self.max_windows)?;
+        let (penultimate, windows, windows_total) = backbone_windows(std::slice::from_ref(&self.net), &self.front, samples, duration, &self.device, self.max_windows)?;
         let warnings = audio_warnings(samples, MusicnnFrontEnd::SAMPLE_RATE, PATCH_SECONDS);
         Ok(tag_prediction(penultimate, windows, windows_total, duration, warnings, aggregation))
     }

@@ -123,6 +123,11 @@ pub struct InputSpec {
     /// or the mean of its windows' inputs.
     #[serde(default, skip_serializing_if = "TrackRows::is_default")]
     pub rows: TrackRows,
+    /// Further backbones run on the same 3 s patches as the preset's: each patch's `layer`
+    /// features of every backbone, side by side in one vector (the preset's first). Empty
+    /// for one backbone and for presets without one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<Backbone>,
 }
 
 /// What a model's head reads of a track.
@@ -184,19 +189,32 @@ impl std::str::FromStr for TrackRows {
 /// ```
 pub fn track_means(examples: &[crate::Example]) -> Vec<crate::Example> {
     let mut order: Vec<usize> = Vec::new();
-    let mut sums: std::collections::HashMap<usize, (Vec<f64>, usize, Vec<f32>)> = std::collections::HashMap::new();
+    let mut groups: std::collections::HashMap<usize, Vec<&crate::Example>> = std::collections::HashMap::new();
     for e in examples {
-        let entry = sums.entry(e.track).or_insert_with(|| {
-            order.push(e.track);
-            (vec![0.0; e.x.len()], 0, e.target.clone())
-        });
-        entry.0.iter_mut().zip(&e.x).for_each(|(s, &v)| *s += f64::from(v));
-        entry.1 += 1;
+        groups
+            .entry(e.track)
+            .or_insert_with(|| {
+                order.push(e.track);
+                Vec::new()
+            })
+            .push(e);
     }
     order.into_iter().map(|t| {
-        let (sum, n, target) = &sums[&t];
-        crate::Example { x: sum.iter().map(|s| (s / *n as f64) as f32).collect(), target: target.clone(), track: t }
+        let group = &groups[&t];
+        crate::Example { x: mean_row(group.iter().map(|e| e.x.as_slice())), target: group[0].target.clone(), track: t }
     }).collect()
+}
+
+/// The mean of equally long rows, summed in f64 in their order (a song's mean window input,
+/// computed the same way where a head is fitted and where it judges).
+pub(crate) fn mean_row<'a>(rows: impl IntoIterator<Item = &'a [f32]>) -> Vec<f32> {
+    let (mut sum, mut n) = (Vec::<f64>::new(), 0usize);
+    for row in rows {
+        sum.resize(row.len(), 0.0);
+        sum.iter_mut().zip(row).for_each(|(s, &v)| *s += f64::from(v));
+        n += 1;
+    }
+    sum.into_iter().map(|s| (s / n.max(1) as f64) as f32).collect()
 }
 
 impl InputSpec {
@@ -204,14 +222,40 @@ impl InputSpec {
     /// `crop_seconds`).
     pub fn new(preset: InputPreset, crop_seconds: f64) -> Self {
         match preset {
-            _ if preset.backbone().is_some() => return Self { preset, sample_rate: MusicnnFrontEnd::SAMPLE_RATE, crop_frames: 1, lyrics_dims: 0, layer: BackboneLayer::default(), rows: TrackRows::Windows },
+            _ if preset.backbone().is_some() => return Self { preset, sample_rate: MusicnnFrontEnd::SAMPLE_RATE, crop_frames: 1, lyrics_dims: 0, layer: BackboneLayer::default(), rows: TrackRows::Windows, also: Vec::new() },
             InputPreset::MsdSegments => return Self::segments(DEFAULT_SEGMENTS),
             InputPreset::Lyrics => return Self::lyrics(DEFAULT_LYRICS_DIMS),
             _ => {}
         }
         let sample_rate = 22_050;
         let crop_frames = ((crop_seconds * f64::from(sample_rate) / 512.0).round() as usize).max(1);
-        Self { preset, sample_rate, crop_frames, lyrics_dims: 0, layer: BackboneLayer::default(), rows: TrackRows::Windows }
+        Self { preset, sample_rate, crop_frames, lyrics_dims: 0, layer: BackboneLayer::default(), rows: TrackRows::Windows, also: Vec::new() }
+    }
+
+    /// The same spec with `more` backbones run beside its own, their features following its
+    /// own in each patch's vector (ignored by presets without a backbone).
+    ///
+    /// ```
+    /// use genrecast_models::{Backbone, InputPreset, InputSpec};
+    /// let spec = InputSpec::new(InputPreset::MusicnnMsd, 3.0).with_also(&[Backbone::MusicnnMtt]);
+    /// assert_eq!(spec.backbones(), [Backbone::MusicnnMsd, Backbone::MusicnnMtt]);
+    /// assert_eq!(spec.frame_rows(), 400);
+    /// ```
+    pub fn with_also(mut self, more: &[Backbone]) -> Self {
+        if self.preset.backbone().is_some() {
+            self.also = more.to_vec();
+        }
+        self
+    }
+
+    /// Every backbone the input runs, the preset's first (none for presets without one).
+    pub fn backbones(&self) -> Vec<Backbone> {
+        self.preset.backbone().into_iter().chain(self.also.iter().copied()).collect()
+    }
+
+    /// The backbones' names joined by `+`, as `--backbone` takes them (`musicnn-msd+musicnn-mtt`).
+    pub fn backbone_names(&self) -> String {
+        self.backbones().iter().map(|b| b.name()).collect::<Vec<_>>().join("+")
     }
 
     /// The same spec reading `layer` of its backbone (ignored by other presets).
@@ -231,12 +275,12 @@ impl InputSpec {
     /// MSD segment series of `steps` segments (the seed uses 300).
     pub fn segments(steps: usize) -> Self {
         // The rate is the Echo Nest analysis rate; nothing is decoded at it.
-        Self { preset: InputPreset::MsdSegments, sample_rate: 22_050, crop_frames: steps.max(1), lyrics_dims: 0, layer: BackboneLayer::default(), rows: TrackRows::Windows }
+        Self { preset: InputPreset::MsdSegments, sample_rate: 22_050, crop_frames: steps.max(1), lyrics_dims: 0, layer: BackboneLayer::default(), rows: TrackRows::Windows, also: Vec::new() }
     }
 
     /// Lyrics vectors of `dims` values.
     pub fn lyrics(dims: usize) -> Self {
-        Self { preset: InputPreset::Lyrics, sample_rate: 22_050, crop_frames: 1, lyrics_dims: dims, layer: BackboneLayer::default(), rows: TrackRows::Windows }
+        Self { preset: InputPreset::Lyrics, sample_rate: 22_050, crop_frames: 1, lyrics_dims: dims, layer: BackboneLayer::default(), rows: TrackRows::Windows, also: Vec::new() }
     }
 
     /// Whether the input is (or includes) lyrics, which come from a bag-of-words file keyed by
@@ -274,7 +318,7 @@ impl InputSpec {
             InputPreset::Mfcc => 20,
             InputPreset::MfccChroma => 32,
             InputPreset::Summary => 45,
-            InputPreset::MusicnnMsd | InputPreset::MusicnnMtt | InputPreset::VggMsd | InputPreset::VggMtt => self.preset.backbone().map_or(0, |b| b.layer_size(self.layer)),
+            InputPreset::MusicnnMsd | InputPreset::MusicnnMtt | InputPreset::VggMsd | InputPreset::VggMtt => self.backbones().iter().map(|b| b.layer_size(self.layer)).sum(),
             InputPreset::MsdSegments => MSD_SEGMENT_ROWS + 1,
             InputPreset::Lyrics => self.lyrics_dims,
         }
@@ -327,6 +371,32 @@ pub fn track_matrices(paths: &[&Path], spec: &InputSpec, cache: Option<&FeatureC
         Ok(fx) => fx,
         Err(e) => return paths.iter().map(|_| Err(Error::Config(e.to_string()))).collect(),
     };
+    // Several backbones: each one's matrix is cached on its own (and shared with models and
+    // benchmarks on that backbone alone), then the patches are joined.
+    let parts: Vec<(InputSpec, String)> = match spec.backbones().as_slice() {
+        [_, _, ..] => spec
+            .backbones()
+            .into_iter()
+            .map(|b| {
+                let one = InputSpec { preset: InputPreset::from_backbone(b), also: Vec::new(), ..spec.clone() };
+                let config = cache_config(&one);
+                (one, config)
+            })
+            .collect(),
+        _ => vec![(spec.clone(), cache_config(spec))],
+    };
+    paths
+        .par_iter()
+        .map(|path| {
+            let r = parts.iter().map(|(s, config)| matrix(path, s, &fx, cache, config)).collect::<Result<Vec<_>>>().map(|m| join_patches(&m));
+            progress();
+            r
+        })
+        .collect()
+}
+
+/// What identifies `spec`'s matrices in the feature cache, beside the file.
+fn cache_config(spec: &InputSpec) -> String {
     let mut config = serde_json::json!({ "model-input": spec.preset, "sr": spec.sample_rate, "models": MODELS_VERSION });
     if spec.preset == InputPreset::MsdSegments {
         // The series is cut or padded to its length when it is read: the length is part of
@@ -339,20 +409,41 @@ pub fn track_matrices(paths: &[&Path], spec: &InputSpec, cache: Option<&FeatureC
         if !spec.layer.is_default() {
             config["layer"] = spec.layer.name().into();
         }
+        if !spec.also.is_empty() {
+            config["also"] = serde_json::json!(spec.also);
+        }
     }
     if genrecast_audio::strict_default() {
         // A strict run must not reuse what a lax run decoded of a file cut short.
         config["strict"] = true.into();
     }
-    let config = config.to_string();
-    paths
-        .par_iter()
-        .map(|path| {
-            let r = matrix(path, spec, &fx, cache, &config);
-            progress();
-            r
-        })
-        .collect()
+    config.to_string()
+}
+
+/// Matrices of the same patches stacked row-wise (several backbones' features side by side
+/// per patch), cut to the fewest patches any of them has.
+///
+/// # Example
+/// ```
+/// use genrecast_features::Array2;
+/// let a = Array2 { rows: 1, cols: 3, data: vec![1.0, 2.0, 3.0] };
+/// let b = Array2 { rows: 2, cols: 2, data: vec![4.0, 5.0, 6.0, 7.0] };
+/// let j = genrecast_models::join_patches(&[a, b]);
+/// assert_eq!((j.rows, j.cols, j.data), (3, 2, vec![1.0, 2.0, 4.0, 5.0, 6.0, 7.0]));
+/// ```
+pub fn join_patches(parts: &[Array2]) -> Array2 {
+    if let [one] = parts {
+        return one.clone();
+    }
+    let cols = parts.iter().map(|m| m.cols).min().unwrap_or(0);
+    let rows: usize = parts.iter().map(|m| m.rows).sum();
+    let mut data = Vec::with_capacity(rows * cols);
+    for m in parts {
+        for r in 0..m.rows {
+            data.extend_from_slice(&m.data[r * m.cols..r * m.cols + cols]);
+        }
+    }
+    Array2 { rows, cols, data }
 }
 
 fn matrix(path: &Path, spec: &InputSpec, fx: &FeatureExtractor, cache: Option<&FeatureCache>, config: &str) -> Result<Array2> {
@@ -415,8 +506,9 @@ pub fn input_matrix(samples: &[f32], spec: &InputSpec, fx: &FeatureExtractor) ->
     if !spec.reads_audio() {
         return Err(Error::Config(format!("a model on {:?} input reads no audio", spec.preset)));
     }
-    if let Some(backbone) = spec.preset.backbone() {
-        return backbone_embeddings(backbone, spec.layer, samples);
+    if spec.preset.backbone().is_some() {
+        let parts = spec.backbones().into_iter().map(|b| backbone_embeddings(b, spec.layer, samples)).collect::<Result<Vec<_>>>()?;
+        return Ok(join_patches(&parts));
     }
     let set = fx.extract(samples, &spec.kinds()).map_err(|e| Error::Data(e.to_string()))?;
     let cols = set.values().map(|a| a.cols).max().unwrap_or(0);

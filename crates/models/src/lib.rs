@@ -23,7 +23,7 @@ pub use classifier::{aggregate_windows, model_card, spread, Aggregation, Builtin
 pub use device::ComputeDevice;
 pub use embedding_scale::{summary_scale, EmbeddingScale};
 pub use error::{Error, Result};
-pub use inputs::{append_lyrics, backbone_embeddings, crop, msd_segment_matrix, random_crops, summary_vector, target, track_matrices, track_means, window_starts, windows, InputPreset, InputSpec, Normalizer, TrackRows, DEFAULT_LYRICS_DIMS, DEFAULT_SEGMENTS};
+pub use inputs::{append_lyrics, backbone_embeddings, crop, join_patches, msd_segment_matrix, random_crops, summary_vector, target, track_matrices, track_means, window_starts, windows, InputPreset, InputSpec, Normalizer, TrackRows, DEFAULT_LYRICS_DIMS, DEFAULT_SEGMENTS};
 pub use int8::Kernel;
 pub use musicnn::{Backbone, BackboneLayer, Musicnn, MusicnnOutput, Precision};
 pub use network::{Architecture, GenreNet, NetworkConfig};

@@ -711,6 +711,18 @@ impl Musicnn {
     }
 }
 
+/// Several backbones over the same patches of one network input: each patch's features of
+/// every net side by side (the first net's first), with the first net's tag probabilities.
+/// One net gives exactly its own [`Musicnn::analyse_patches`].
+pub fn analyse_stack(nets: &[Musicnn], input: &genrecast_features::Array2, device: &Device, which: &[usize]) -> SongOutput {
+    let mut outputs = nets.iter().map(|net| net.analyse_patches(input, device, which));
+    let Some(mut first) = outputs.next() else { return SongOutput::default() };
+    for more in outputs {
+        first.features.iter_mut().zip(more.features).for_each(|(f, g)| f.extend(g));
+    }
+    first
+}
+
 /// Patches per int8 pass in [`Musicnn::analyse_patches`].
 const INT8_BATCH: usize = 8;
 

@@ -78,7 +78,7 @@ pub(crate) struct BackboneAnalysis {
 /// Analyses `path` as it decodes when it is long (see [`STREAM_ABOVE_SECONDS`]); `Ok(None)`
 /// when it is better decoded whole. `stream_above` overrides the threshold (tests set 0);
 /// `seek` reads only the chosen patches where it can (see the module doc).
-pub(crate) fn analyse_file(net: &Musicnn, front: &MusicnnFrontEnd, path: &Path, device: &Device, max: Option<usize>, stream_above: f64, seek: bool) -> Result<Option<BackboneAnalysis>> {
+pub(crate) fn analyse_file(nets: &[Musicnn], front: &MusicnnFrontEnd, path: &Path, device: &Device, max: Option<usize>, stream_above: f64, seek: bool) -> Result<Option<BackboneAnalysis>> {
     let rate = u64::from(MusicnnFrontEnd::SAMPLE_RATE);
     let Some(length) = long_file(path, stream_above)? else { return Ok(None) };
     // The resampler gives ceil(frames * rate / native) samples, as librosa.resample does.
@@ -91,7 +91,7 @@ pub(crate) fn analyse_file(net: &Musicnn, front: &MusicnnFrontEnd, path: &Path, 
             (Length::Unknown, Some(_)) => true,
         };
         if some_patches {
-            if let Some(a) = analyse_spans(net, front, path, device, max)? {
+            if let Some(a) = analyse_spans(nets, front, path, device, max)? {
                 return Ok(Some(a));
             }
         }
@@ -100,11 +100,11 @@ pub(crate) fn analyse_file(net: &Musicnn, front: &MusicnnFrontEnd, path: &Path, 
         Length::Declared { frames, native } => declared(frames, native),
         Length::Unknown => count_samples(path)?,
     };
-    match analyse_pass(net, front, path, device, max, expected as usize)? {
+    match analyse_pass(nets, front, path, device, max, expected as usize)? {
         Pass::Done(a) => Ok(Some(a)),
         Pass::Short => Ok(None),
         // The header was wrong about the length: choose the patches again from the true one.
-        Pass::LengthWas(n) => match analyse_pass(net, front, path, device, max, n)? {
+        Pass::LengthWas(n) => match analyse_pass(nets, front, path, device, max, n)? {
             Pass::Done(a) => Ok(Some(a)),
             Pass::Short => Ok(None),
             Pass::LengthWas(m) => Err(Error::Data(format!("{}: decoded to {n} samples, then to {m}: the file changed while it was read", path.display()))),
@@ -312,7 +312,7 @@ fn patches_in(n: usize) -> usize {
 /// the header's length and keeps its result when the true length chooses the same patches
 /// over the same samples, and otherwise chooses again from the true length; choosing from the
 /// true length at once gives the same patches and samples in both cases.
-fn analyse_spans(net: &Musicnn, front: &MusicnnFrontEnd, path: &Path, device: &Device, max: Option<usize>) -> Result<Option<BackboneAnalysis>> {
+fn analyse_spans(nets: &[Musicnn], front: &MusicnnFrontEnd, path: &Path, device: &Device, max: Option<usize>) -> Result<Option<BackboneAnalysis>> {
     let Ok(mut reader) = SpanReader::open(path, MusicnnFrontEnd::SAMPLE_RATE, ResampleQuality::High) else { return Ok(None) };
     if !reader.seeks() {
         return Ok(None);
@@ -339,19 +339,19 @@ fn analyse_spans(net: &Musicnn, front: &MusicnnFrontEnd, path: &Path, device: &D
         }
         batch.push(input);
         if batch.len() == BATCH {
-            run_batch(net, device, &mut batch, &mut penultimate, &mut taggram);
+            run_batch(nets, device, &mut batch, &mut penultimate, &mut taggram);
         }
     }
     if all_zero || reader.bad_packets() > 0 || reader.nonfinite_samples() > 0 {
         return Ok(None);
     }
-    run_batch(net, device, &mut batch, &mut penultimate, &mut taggram);
+    run_batch(nets, device, &mut batch, &mut penultimate, &mut taggram);
     let duration = n as f64 / f64::from(MusicnnFrontEnd::SAMPLE_RATE);
     let windows = patch_windows(taggram, &which, duration);
     Ok(Some(BackboneAnalysis { penultimate, windows, total, duration, warnings: reader.info().warnings.clone() }))
 }
 
-fn analyse_pass(net: &Musicnn, front: &MusicnnFrontEnd, path: &Path, device: &Device, max: Option<usize>, n: usize) -> Result<Pass> {
+fn analyse_pass(nets: &[Musicnn], front: &MusicnnFrontEnd, path: &Path, device: &Device, max: Option<usize>, n: usize) -> Result<Pass> {
     let frames = genrecast_features::n_frames(n, 512, HOP, true);
     if frames < 2 * PATCH_FRAMES {
         return Ok(Pass::Short);
@@ -360,7 +360,7 @@ fn analyse_pass(net: &Musicnn, front: &MusicnnFrontEnd, path: &Path, device: &De
     let which = spread(total, max);
     let mut state = State { n, which: &which, next: 0, buf: Vec::new(), buf_start: 0, seen: 0, all_zero: true, refused: None, batch: Vec::new(), penultimate: Vec::new(), taggram: Vec::new() };
     let info = stream_mono(path, &options(), |block| {
-        state.push(block, net, front, device);
+        state.push(block, nets, front, device);
         Ok(())
     })
     .map_err(|e| Error::Data(e.to_string()))?;
@@ -376,7 +376,7 @@ fn analyse_pass(net: &Musicnn, front: &MusicnnFrontEnd, path: &Path, device: &De
     if let Some(why) = state.refused {
         return Err(Error::Data(format!("{}: {why}", path.display())));
     }
-    state.run_batch(net, device);
+    state.run_batch(nets, device);
     let duration = actual as f64 / f64::from(MusicnnFrontEnd::SAMPLE_RATE);
     let windows = patch_windows(state.taggram, &which, duration);
     let mut warnings = info.warnings;
@@ -405,7 +405,7 @@ struct State<'a> {
 }
 
 impl State<'_> {
-    fn push(&mut self, block: &[f32], net: &Musicnn, front: &MusicnnFrontEnd, device: &Device) {
+    fn push(&mut self, block: &[f32], nets: &[Musicnn], front: &MusicnnFrontEnd, device: &Device) {
         self.all_zero &= block.iter().all(|&v| v == 0.0);
         self.seen += block.len();
         if self.refused.is_some() {
@@ -428,7 +428,7 @@ impl State<'_> {
             self.batch.push(input);
             self.next += 1;
             if self.batch.len() == BATCH {
-                self.run_batch(net, device);
+                self.run_batch(nets, device);
             }
         }
         // Keep only what the next chosen patch reads (nothing once all are done).
@@ -438,14 +438,14 @@ impl State<'_> {
         self.buf_start += drop;
     }
 
-    fn run_batch(&mut self, net: &Musicnn, device: &Device) {
-        run_batch(net, device, &mut self.batch, &mut self.penultimate, &mut self.taggram);
+    fn run_batch(&mut self, nets: &[Musicnn], device: &Device) {
+        run_batch(nets, device, &mut self.batch, &mut self.penultimate, &mut self.taggram);
     }
 }
 
 /// The waiting patches through the network, side by side in one input; their penultimate
 /// features and tag probabilities are appended.
-fn run_batch(net: &Musicnn, device: &Device, batch: &mut Vec<Array2>, penultimate: &mut Vec<Vec<f32>>, taggram: &mut Vec<Vec<f32>>) {
+fn run_batch(nets: &[Musicnn], device: &Device, batch: &mut Vec<Array2>, penultimate: &mut Vec<Vec<f32>>, taggram: &mut Vec<Vec<f32>>) {
     if batch.is_empty() {
         return;
     }
@@ -457,7 +457,7 @@ fn run_batch(net: &Musicnn, device: &Device, batch: &mut Vec<Array2>, penultimat
             data[r * cols + j * PATCH_FRAMES..][..PATCH_FRAMES].copy_from_slice(&m.data[r * PATCH_FRAMES..][..PATCH_FRAMES]);
         }
     }
-    let out = net.analyse_patches(&Array2::from_vec(rows, cols, data), device, &(0..k).collect::<Vec<_>>());
+    let out = crate::musicnn::analyse_stack(nets, &Array2::from_vec(rows, cols, data), device, &(0..k).collect::<Vec<_>>());
     penultimate.extend(out.features);
     taggram.extend(out.taggram);
     batch.clear();
@@ -482,8 +482,8 @@ mod tests {
         let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/muldjord-chaos-god-excerpt.ogg");
         for path in [data.join("gtzan/full_22k/jazz/jazz.00000.flac"), data.join("fma/fma_small/000/000002.mp3"), example] {
             for max in [Some(1), Some(3), Some(9)] {
-                let seek = analyse_spans(&net, &front, &path, &device, max).expect("spans").expect("the span path is taken");
-                let seq = analyse_file(&net, &front, &path, &device, max, 0.0, false).expect("sequential").expect("streamed");
+                let seek = analyse_spans(std::slice::from_ref(&net), &front, &path, &device, max).expect("spans").expect("the span path is taken");
+                let seq = analyse_file(std::slice::from_ref(&net), &front, &path, &device, max, 0.0, false).expect("sequential").expect("streamed");
                 let what = format!("{} {max:?}", path.display());
                 assert_eq!(seek.penultimate, seq.penultimate, "{what}: penultimate");
                 assert_eq!(seek.total, seq.total, "{what}: total");

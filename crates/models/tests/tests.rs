@@ -133,7 +133,7 @@ fn checkpoints_round_trip_and_refuse_mismatches() {
     let (net, _) = fit(3);
     let card = test_card(
         NetworkConfig::new(Architecture::Mlp, 6, 1, 2),
-        InputSpec { preset: InputPreset::Summary, sample_rate: 22050, crop_frames: 86, lyrics_dims: 0, layer: Default::default(), rows: Default::default() },
+        InputSpec { preset: InputPreset::Summary, sample_rate: 22050, crop_frames: 86, lyrics_dims: 0, layer: Default::default(), rows: Default::default(), also: Vec::new() },
         Normalizer { mean: vec![0.0; 6], std: vec![1.0; 6], mask_row: None },
         None,
     );
@@ -319,7 +319,7 @@ fn hostile_cards_are_refused_at_load_time() {
     let d = Device::flex();
     let ok = test_card(
         NetworkConfig::new(Architecture::Mlp, 90, 1, 2),
-        InputSpec { preset: InputPreset::Summary, sample_rate: 22050, crop_frames: 86, lyrics_dims: 0, layer: Default::default(), rows: Default::default() },
+        InputSpec { preset: InputPreset::Summary, sample_rate: 22050, crop_frames: 86, lyrics_dims: 0, layer: Default::default(), rows: Default::default(), also: Vec::new() },
         Normalizer { mean: vec![0.0; 90], std: vec![1.0; 90], mask_row: None },
         None,
     );
@@ -449,4 +449,29 @@ fn an_rbf_svm_network_gives_linfas_probabilities() {
     let (loaded, back) = load(dir.path(), &d).expect("load");
     assert_eq!(back, card);
     assert_eq!(probs(&loaded), ours);
+}
+
+/// Several backbones on one input: each patch's vector is every backbone's own features side
+/// by side (each backbone is checked against musicnn's TensorFlow outputs in
+/// `musicnn_parity`), and the joined rows are what the spec says.
+#[test]
+fn several_backbones_join_each_ones_features_per_patch() {
+    use genrecast_models::{backbone_embeddings, track_matrices, Backbone, BackboneLayer};
+    let Some(shared) = genrecast_testutil::shared_dir() else { return };
+    let path = shared.join("data/gtzan/full_16k/disco/disco.00004.flac");
+    let spec = InputSpec::new(InputPreset::MusicnnMsd, 3.0).with_also(&[Backbone::VggMtt]);
+    assert_eq!((spec.frame_rows(), spec.backbone_names().as_str()), (200 + 256, "musicnn-msd+vgg-mtt"));
+    let joined = track_matrices(&[path.as_path()], &spec, None, &|| {}).pop().expect("one result").expect("joined matrix");
+    let y = genrecast_audio::load(&path, &genrecast_audio::LoadOptions { sample_rate: Some(16_000), ..Default::default() }).expect("clip").samples;
+    let msd = backbone_embeddings(Backbone::MusicnnMsd, BackboneLayer::Penultimate, &y).expect("msd");
+    let vgg = backbone_embeddings(Backbone::VggMtt, BackboneLayer::Penultimate, &y).expect("vgg");
+    assert_eq!((joined.rows, joined.cols), (456, msd.cols));
+    assert_eq!(vgg.cols, msd.cols, "one front end, the same patches");
+    assert_eq!(&joined.data[..200 * msd.cols], &msd.data[..], "musicnn-msd rows first");
+    assert_eq!(&joined.data[200 * msd.cols..], &vgg.data[..], "then vgg-mtt's");
+    // A card says which backbones its input runs, and an old card (no `also`) still reads.
+    let json = serde_json::to_value(&spec).expect("json");
+    assert_eq!(json["also"], serde_json::json!(["vgg-mtt"]));
+    let old: InputSpec = serde_json::from_str(r#"{"preset":"musicnn-msd","sample_rate":16000,"crop_frames":1}"#).expect("old card");
+    assert_eq!(old.backbones(), [Backbone::MusicnnMsd]);
 }
