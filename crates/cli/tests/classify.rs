@@ -193,8 +193,9 @@ fn int8_and_portable_kernels_against_the_exact_path() {
         }
     }
     println!("int8 against f32 on 12 GTZAN clips: largest probability difference {worst:.4}");
-    // The RBF SVM of the default model is sharper than the linear head it replaced (0.03 then).
-    assert!(worst < 0.08, "int8 moved a probability by {worst}");
+    // Measured 0.031 with the default on musicnn-msd+musicnn-mtt (0.051 on musicnn-msd alone,
+    // 0.03 with the linear head before it).
+    assert!(worst < 0.05, "int8 moved a probability by {worst}");
 }
 
 /// `bench classify` without the Python peer: the table, the agreement line, and both outputs
