@@ -57,26 +57,30 @@ fn default_model_on_gtzan_clips_it_never_saw() {
         .map(|r| r.expect("row"))
         .map(|r| (r["path"].clone(), r["genre"].clone(), r["clip"].clone(), r["filtered_split"].clone()))
         .collect();
-    let card: serde_json::Value = serde_json::from_slice(&std::fs::read(repo().join("crates/models/pretrained/genre-gtzan/model.json")).expect("card")).expect("json");
-    let trained: Vec<&str> = card["trained_on"]["clips"].as_array().expect("clips").iter().map(|c| c.as_str().expect("clip")).collect();
     let unseen: Vec<&(String, String, String, String)> = rows.iter().filter(|r| r.3 == "none").collect();
     assert!(unseen.len() >= 30);
-    assert!(unseen.iter().all(|r| !trained.contains(&r.2.as_str())), "an unseen clip is in the model's training data");
-    let mut args = vec!["classify".to_owned(), "--format".into(), "csv".into(), "--quiet".into()];
-    args.extend(unseen.iter().map(|r| root.join(&r.0).display().to_string()));
-    let out = genrecast(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let mut rdr = csv::Reader::from_reader(out.stdout.as_slice());
-    let mut correct = 0;
-    for (r, row) in unseen.iter().zip(rdr.records()) {
-        let row = row.expect("csv row");
-        assert_eq!(row[0], root.join(&r.0).display().to_string(), "rows in input order");
-        correct += usize::from(row[3] == r.1);
+    // The default and the larger built-in model, each on the clips its card says it never saw.
+    for model in ["genre-gtzan", "genre-gtzan-large"] {
+        let card: serde_json::Value = serde_json::from_slice(&std::fs::read(repo().join(format!("crates/models/pretrained/{model}/model.json"))).expect("card")).expect("json");
+        let trained: Vec<&str> = card["trained_on"]["clips"].as_array().expect("clips").iter().map(|c| c.as_str().expect("clip")).collect();
+        assert!(unseen.iter().all(|r| !trained.contains(&r.2.as_str())), "an unseen clip is in {model}'s training data");
+        let mut args = vec!["classify".to_owned(), "--model".into(), model.into(), "--format".into(), "csv".into(), "--quiet".into()];
+        args.extend(unseen.iter().map(|r| root.join(&r.0).display().to_string()));
+        let out = genrecast(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let mut rdr = csv::Reader::from_reader(out.stdout.as_slice());
+        let mut correct = 0;
+        for (r, row) in unseen.iter().zip(rdr.records()) {
+            let row = row.expect("csv row");
+            assert_eq!(row[0], root.join(&r.0).display().to_string(), "rows in input order");
+            correct += usize::from(row[3] == r.1);
+        }
+        let acc = correct as f64 / unseen.len() as f64;
+        println!("{model} on {} unseen GTZAN clips: {correct} right, accuracy {acc:.3}", unseen.len());
+        // Chance is 0.1; the recipes scored 0.715 and 0.724 balanced accuracy in artist-grouped
+        // CV (folds3, seed 1).
+        assert!(acc >= 0.5, "{model}: accuracy {acc:.3} on unseen clips");
     }
-    let acc = correct as f64 / unseen.len() as f64;
-    println!("default model on {} unseen GTZAN clips: accuracy {acc:.3}", unseen.len());
-    // Chance is 0.1; the recipe scored 0.70 balanced accuracy in artist-grouped CV (folds3).
-    assert!(acc >= 0.5, "accuracy {acc:.3} on unseen clips");
 }
 
 #[test]
