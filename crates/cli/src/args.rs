@@ -841,6 +841,12 @@ pub struct EvalArgs {
     /// its length; the per-variant table then shows what length alone was worth.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub middle_windows: Option<u32>,
+    /// How a track's windows become its score, as `classify --aggregate` does: `mean` (the
+    /// mean of the window probabilities; for a model fitted on song means, the model on the
+    /// mean of the windows' inputs), `vote` (each window's top class, counted) or `max` (per
+    /// class the largest window probability, renormalised).
+    #[arg(long, default_value = "mean", value_parser = ["mean", "vote", "max"])]
+    pub aggregate: String,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

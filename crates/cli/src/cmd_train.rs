@@ -14,7 +14,7 @@ use genrecast_datasets::{balance, check_leakage, class_weights, folds, holdout, 
 use genrecast_eval::ConfusionMatrix;
 use genrecast_features::Array2;
 use genrecast_models::{
-    predict, random_crops, target, track_matrices, track_means, windows, Architecture, Augment, EpochRecord, Example, InputPreset, InputSpec, ModelCard, NetworkConfig,
+    predict, random_crops, target, track_matrices, track_means, windows, Aggregation, Architecture, Augment, EpochRecord, Example, InputPreset, InputSpec, ModelCard, NetworkConfig,
     Normalizer, OptimizerKind, Schedule, Task, TrainConfig, TrainedOn, TrackRows, MODEL_FORMAT,
 };
 
@@ -197,6 +197,23 @@ fn score_tracks(net: &genrecast_models::GenreNet, task: Task, examples: &[Exampl
     let probs = predict(net, task, examples, shape, device);
     let agg = genrecast_datasets::aggregate_by_track(examples.iter().zip(&probs).map(|(e, p)| (e.track, p.as_slice())));
     TrackScores { tracks: agg.iter().map(|(t, _)| *t).collect(), probs: agg.into_iter().map(|(_, p)| p).collect() }
+}
+
+/// Each track's window probabilities (its windows consecutive in `examples`) made one by
+/// `how`, as `classify --aggregate` makes a song's.
+fn aggregate_tracks(examples: &[Example], probs: Vec<Vec<f32>>, how: Aggregation, task: Task) -> TrackScores {
+    let mut scores = TrackScores { tracks: Vec::new(), probs: Vec::new() };
+    let mut run: Vec<genrecast_models::WindowPrediction> = Vec::new();
+    let mut windows = examples.iter().zip(probs).peekable();
+    while let Some((e, p)) = windows.next() {
+        run.push(genrecast_models::WindowPrediction { start: 0.0, end: 0.0, probabilities: p });
+        if windows.peek().is_none_or(|(next, _)| next.track != e.track) {
+            scores.tracks.push(e.track);
+            scores.probs.push(genrecast_models::aggregate_windows(&run, how, task));
+            run.clear();
+        }
+    }
+    scores
 }
 
 fn confusion(ds: &Dataset, labels: &[String], scores: &TrackScores) -> ConfusionMatrix {
@@ -605,12 +622,17 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     for e in &mut examples {
         card.normalizer.apply(&mut e.x, shape.1);
     }
-    if card.input.rows == TrackRows::Mean {
+    let aggregation: Aggregation = args.aggregate.parse()?;
+    if card.input.rows == TrackRows::Mean && aggregation == Aggregation::Mean {
         examples = track_means(&examples);
     }
     let t0 = Instant::now();
     let scores = match &model {
-        Evaluated::Net(net) => score_tracks(net, card.task, &examples, shape, &infer),
+        Evaluated::Net(net) if aggregation == Aggregation::Mean => score_tracks(net, card.task, &examples, shape, &infer),
+        Evaluated::Net(net) => {
+            let probs = predict(net, card.task, &examples, shape, &infer);
+            aggregate_tracks(&examples, probs, aggregation, card.task)
+        }
         Evaluated::ZeroShot(zs) => {
             // The zero-shot card's normaliser is the identity: these are the raw features.
             let raw: Vec<Vec<f32>> = examples.iter().map(|e| e.x.clone()).collect();
@@ -653,7 +675,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
             "dataset": ds.root, "split": fold.name, "tracks": cm.total(), "accuracy": cm.accuracy(),
             "balanced_accuracy": cm.balanced_accuracy(), "macro_f1": cm.macro_f1(), "labels": card.labels, "confusion": cm.counts,
             "per_variant_accuracy": variants.iter().map(|(k, (c, n))| (k.clone(), *c as f64 / *n as f64)).collect::<BTreeMap<_, _>>(),
-            "judged_from": judged_from(&card, args.middle_windows), "middle_windows": args.middle_windows,
+            "judged_from": judged_from(&card, args.middle_windows, aggregation), "middle_windows": args.middle_windows, "aggregate": args.aggregate,
             "inference_seconds": seconds, "failed_files": failures,
         });
         outln!("{}", serde_json::to_string_pretty(&v)?);
@@ -662,7 +684,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let ms_per_track = seconds * 1000.0 / scores.tracks.len().max(1) as f64;
     if !args.json {
         outln!("{headline}");
-        outln!("accuracy {:.3}, balanced accuracy {:.3}, macro F1 {:.3} ({})", cm.accuracy(), cm.balanced_accuracy(), cm.macro_f1(), judged_from(&card, args.middle_windows));
+        outln!("accuracy {:.3}, balanced accuracy {:.3}, macro F1 {:.3} ({})", cm.accuracy(), cm.balanced_accuracy(), cm.macro_f1(), judged_from(&card, args.middle_windows, aggregation));
         out!("{}", cm.to_table(&card.labels));
         for (k, (c, n)) in &variants {
             outln!("  variant {k}: {c}/{n} correct");
@@ -679,7 +701,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
             headline,
             variants: &variants,
             notes: &notes,
-            judged_from: judged_from(&card, args.middle_windows),
+            judged_from: judged_from(&card, args.middle_windows, aggregation),
             ms_per_track,
             history: history.is_file().then_some(history.as_path()),
             best_epoch: (card.best_epoch > 0).then_some(card.best_epoch),
@@ -801,8 +823,13 @@ fn middle_windows(examples: Vec<Example>, n: usize) -> Vec<Example> {
 }
 
 /// How a track's score was made, for the terminal and the report.
-fn judged_from(card: &genrecast_models::ModelCard, middle: Option<u32>) -> String {
-    let how = if card.input.rows == TrackRows::Mean { "the model on the mean of its windows' inputs" } else { "its windows' predictions averaged" };
+fn judged_from(card: &genrecast_models::ModelCard, middle: Option<u32>, aggregation: Aggregation) -> String {
+    let how = match aggregation {
+        Aggregation::Mean if card.input.rows == TrackRows::Mean => "the model on the mean of its windows' inputs",
+        Aggregation::Mean => "its windows' predictions averaged",
+        Aggregation::Vote => "its windows' top classes counted",
+        Aggregation::Max => "per class its windows' largest probability",
+    };
     match middle {
         Some(1) => format!("per track: {how}, its middle window only"),
         Some(n) => format!("per track: {how}, its {n} middle windows only"),
@@ -839,6 +866,21 @@ mod tests {
 
     fn windows_of(tracks: &[(usize, usize)]) -> Vec<Example> {
         tracks.iter().flat_map(|&(track, n)| (0..n).map(move |i| Example { x: vec![i as f32], target: vec![], track })).collect()
+    }
+
+    #[test]
+    fn tracks_aggregate_their_own_windows() {
+        // Track 7: windows [0.6, 0.4], [0.6, 0.4], [0.1, 0.9]; track 3: [0.2, 0.8] alone.
+        let examples = windows_of(&[(7, 3), (3, 1)]);
+        let probs = vec![vec![0.6, 0.4], vec![0.6, 0.4], vec![0.1, 0.9], vec![0.2, 0.8]];
+        let vote = aggregate_tracks(&examples, probs.clone(), Aggregation::Vote, Task::SingleLabel);
+        assert_eq!(vote.tracks, vec![7, 3]);
+        // Two windows of three say class 0: 2/3 against 1/3, though the mean says class 1.
+        assert!((vote.probs[0][0] - 2.0 / 3.0).abs() < 1e-6 && (vote.probs[0][1] - 1.0 / 3.0).abs() < 1e-6, "{:?}", vote.probs);
+        assert_eq!(vote.probs[1], vec![0.0, 1.0]);
+        // Max: per class 0.6 and 0.9, renormalised to 0.4 and 0.6.
+        let max = aggregate_tracks(&examples, probs, Aggregation::Max, Task::SingleLabel);
+        assert!((max.probs[0][0] - 0.4).abs() < 1e-6 && (max.probs[0][1] - 0.6).abs() < 1e-6, "{:?}", max.probs);
     }
 
     #[test]
