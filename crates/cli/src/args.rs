@@ -49,7 +49,7 @@ pub enum Command {
     /// The feature cache: size, integrity, clearing.
     #[command(subcommand)]
     Cache(CacheCommand),
-    /// Train a neural model (mlp, cnn1d, cnn2d, crnn, lstm) on a dataset split; writes a model folder.
+    /// Train a neural model (mlp, cnn1d, cnn2d, crnn, lstm, resnet) on a dataset split; writes a model folder.
     Train(Box<TrainArgs>),
     /// Evaluate a trained model on a dataset split: accuracy, balanced accuracy, confusion.
     Eval(EvalArgs),
@@ -663,12 +663,13 @@ pub struct TrainArgs {
     pub source: DatasetSource,
     #[command(flatten)]
     pub device: DeviceOption,
-    /// Model: linear, mlp, cnn1d, cnn2d, crnn or lstm.
+    /// Model: linear, mlp, cnn1d, cnn2d, crnn, lstm or resnet (a short-chunk residual CNN on
+    /// log-mel, after Won et al. 2020; `--crop 3.7` gives their 3.7 s chunks).
     #[arg(long, default_value = "cnn2d")]
     pub model: String,
     /// Input: logmel, mfcc, mfcc-chroma, summary, musicnn-msd, musicnn-mtt, vgg-msd, vgg-mtt, msd-segments
     /// (Echo Nest segment series of MSD per-track files) or lyrics (default: msd-segments for
-    /// a tagtraum label file; else logmel for cnn2d/crnn, mfcc-chroma for cnn1d/lstm, summary
+    /// a tagtraum label file; else logmel for cnn2d/crnn/resnet, mfcc-chroma for cnn1d/lstm, summary
     /// for mlp/linear).
     #[arg(long, conflicts_with = "backbone")]
     pub input: Option<String>,
@@ -1061,7 +1062,7 @@ pub struct BenchClassifyArgs {
 pub struct BenchModelArgs {
     #[command(flatten)]
     pub device: DeviceOption,
-    /// mlp, cnn1d, cnn2d, crnn or lstm (a training step and an inference pass on random
+    /// mlp, cnn1d, cnn2d, crnn, lstm or resnet (a training step and an inference pass on random
     /// input), or musicnn-msd / musicnn-mtt (inference on --batch patches: patches/s).
     #[arg(long, default_value = "cnn2d")]
     pub model: String,

@@ -137,7 +137,7 @@ fn default_input(arch: Architecture, kind: genrecast_datasets::DatasetKind) -> I
     match arch {
         Architecture::Linear | Architecture::Mlp | Architecture::SvmRbf => InputPreset::Summary,
         Architecture::Cnn1d | Architecture::Lstm => InputPreset::MfccChroma,
-        Architecture::Cnn2d | Architecture::Crnn => InputPreset::LogMel,
+        Architecture::Cnn2d | Architecture::Crnn | Architecture::Resnet => InputPreset::LogMel,
     }
 }
 

@@ -40,6 +40,12 @@ pub enum Architecture {
     /// as weights: support vectors, their per-class weights, offsets and Platt coefficients.
     /// It is not trained by gradient descent.
     SvmRbf,
+    /// A short-chunk residual CNN on a log-mel image (Won et al. 2020, "Evaluation of
+    /// CNN-based automatic music tagging models", their `ShortChunkCNN_Res`): one residual
+    /// block per channel count, each two 3x3 convolutions with batch norm, the first of
+    /// stride 2, beside a strided 3x3 shortcut; then a max over what is left of frequency and
+    /// time.
+    Resnet,
 }
 
 impl std::str::FromStr for Architecture {
@@ -53,7 +59,8 @@ impl std::str::FromStr for Architecture {
             "crnn" => Ok(Self::Crnn),
             "lstm" => Ok(Self::Lstm),
             "svm-rbf" => Ok(Self::SvmRbf),
-            other => Err(crate::Error::Config(format!("unknown model '{other}' (known: linear, mlp, cnn1d, cnn2d, crnn, lstm, svm-rbf)"))),
+            "resnet" => Ok(Self::Resnet),
+            other => Err(crate::Error::Config(format!("unknown model '{other}' (known: linear, mlp, cnn1d, cnn2d, crnn, lstm, resnet, svm-rbf)"))),
         }
     }
 }
@@ -112,6 +119,9 @@ impl NetworkConfig {
             Architecture::Cnn1d => vec![64, 128, 128],
             Architecture::Cnn2d => vec![16, 32, 64, 128],
             Architecture::Crnn => vec![32, 64, 64],
+            // Won et al.'s seven blocks (128-128-256-256-256-256-512 channels there), at a
+            // quarter of the width so that it trains on a CPU.
+            Architecture::Resnet => vec![32, 32, 64, 64, 64, 64, 128],
         };
         let embedding = if matches!(architecture, Architecture::Linear | Architecture::SvmRbf) { n_features * n_frames } else { 50 };
         let dropout = if architecture == Architecture::SvmRbf { 0.0 } else { 0.3 };
@@ -145,6 +155,10 @@ impl NetworkConfig {
         let mut previous = 1.0;
         for &c in &self.channels {
             conv += 9.0 * previous * f(c);
+            if self.architecture == Architecture::Resnet {
+                // A residual block's second conv and its shortcut.
+                conv += 9.0 * f(c) * f(c) + 9.0 * previous * f(c);
+            }
             previous = f(c);
         }
         let lstm = 8.0 * f(self.lstm_hidden) * (f(self.n_features).max(previous) + f(self.lstm_hidden));
@@ -184,7 +198,7 @@ impl NetworkConfig {
                 bad(format!("an RBF SVM needs support vectors and a positive gamma (got {} and {})", self.support, self.gamma))
             }
             Architecture::SvmRbf => Ok(()),
-            _ if self.masked && matches!(self.architecture, Architecture::Cnn2d | Architecture::Crnn) => {
+            _ if self.masked && matches!(self.architecture, Architecture::Cnn2d | Architecture::Crnn | Architecture::Resnet) => {
                 bad(format!("{:?} does not read masked series (use cnn1d, lstm or mlp)", self.architecture))
             }
             Architecture::Linear | Architecture::Mlp | Architecture::Lstm => Ok(()),
@@ -193,6 +207,8 @@ impl NetworkConfig {
                 bad(format!("{:?} with {pools} pooling blocks needs at least {need} features and frames, got {}x{}", self.architecture, self.n_features, self.n_frames))
             }
             _ if self.channels.is_empty() => bad("convolutional model without channels".into()),
+            // Strided blocks round up (ceil(n / 2)): any input keeps at least one position.
+            Architecture::Resnet => Ok(()),
             _ => Ok(()),
         }
     }
@@ -240,6 +256,7 @@ impl NetworkConfig {
             cnn2d: None,
             crnn: None,
             lstm: None,
+            resnet: None,
             fusion: (self.lyrics > 0).then(|| LinearConfig::new(self.embedding + self.lyrics, self.embedding).init(device)),
             features: self.n_features,
             lyrics: self.lyrics,
@@ -256,6 +273,7 @@ impl NetworkConfig {
             Architecture::Crnn => net.crnn = Some(Crnn::new(self, device)),
             Architecture::Lstm => net.lstm = Some(LstmNet::new(self, device)),
             Architecture::SvmRbf => net.svm = Some(RbfKernel::new(self, device)),
+            Architecture::Resnet => net.resnet = Some(Resnet::new(self, device)),
         }
         Ok(net)
     }
@@ -279,6 +297,7 @@ pub struct GenreNet {
     cnn2d: Option<Cnn2d>,
     crnn: Option<Crnn>,
     lstm: Option<LstmNet>,
+    resnet: Option<Resnet>,
     /// Lyrics fusion: `[embedding, lyrics] -> embedding`.
     fusion: Option<Linear>,
     /// Feature rows of the input (lyrics rows follow them).
@@ -314,13 +333,14 @@ impl GenreNet {
     /// only the head learns. Batch-norm layers of a frozen body still update their running
     /// statistics in training mode, so they adapt to the new data's scale.
     pub fn freeze_body(self) -> Self {
-        let Self { mlp, cnn1d, cnn2d, crnn, lstm, fusion, features, lyrics, masked, dropout, head, svm } = self;
+        let Self { mlp, cnn1d, cnn2d, crnn, lstm, resnet, fusion, features, lyrics, masked, dropout, head, svm } = self;
         Self {
             mlp: mlp.map(Module::no_grad),
             cnn1d: cnn1d.map(Module::no_grad),
             cnn2d: cnn2d.map(Module::no_grad),
             crnn: crnn.map(Module::no_grad),
             lstm: lstm.map(Module::no_grad),
+            resnet: resnet.map(Module::no_grad),
             fusion: fusion.map(Module::no_grad),
             features,
             lyrics,
@@ -352,6 +372,8 @@ impl GenreNet {
             m.forward(x)
         } else if let Some(m) = &self.lstm {
             m.forward(x, mask)
+        } else if let Some(m) = &self.resnet {
+            m.forward(x)
         } else {
             // No body: a linear model, whose embedding is its input.
             let [b, f, t] = x.dims();
@@ -405,7 +427,7 @@ impl GenreNet {
             weight: Param::from_tensor(tensor2(f32s(&mut parts.coef.iter().flatten().copied()), [s, c])),
             bias: Some(Param::from_tensor(Tensor::<1>::from_data(burn::tensor::TensorData::new(f32s(&mut parts.rho.iter().map(|r| -r)), [c]), device))),
         };
-        let net = GenreNet { mlp: None, cnn1d: None, cnn2d: None, crnn: None, lstm: None, fusion: None, features: n_features, lyrics: 0, masked: false, dropout: DropoutConfig::new(0.0).init(), head, svm: Some(kernel) };
+        let net = GenreNet { mlp: None, cnn1d: None, cnn2d: None, crnn: None, lstm: None, resnet: None, fusion: None, features: n_features, lyrics: 0, masked: false, dropout: DropoutConfig::new(0.0).init(), head, svm: Some(kernel) };
         Ok((net, config))
     }
 
@@ -416,7 +438,8 @@ impl GenreNet {
             .or(self.cnn1d.as_ref().map(|m| &m.emb))
             .or(self.cnn2d.as_ref().map(|m| &m.emb))
             .or(self.crnn.as_ref().map(|m| &m.emb))
-            .or(self.lstm.as_ref().map(|m| &m.emb));
+            .or(self.lstm.as_ref().map(|m| &m.emb))
+            .or(self.resnet.as_ref().map(|m| &m.emb));
         if let Some(e) = emb {
             sum = sum + e.weight.val().abs().sum();
         }
@@ -580,6 +603,68 @@ impl Cnn2d {
         let x = self.blocks.forward(x);
         let [b, ch, _, _] = x.dims();
         relu(self.emb.forward(x.mean_dim(3).mean_dim(2).reshape([b, ch])))
+    }
+}
+
+/// One residual block: `relu(bn(conv(relu(bn(conv_s2(x))))) + bn(conv_s2(x)))`, halving
+/// both axes (rounding up), as Won et al.'s `Res_2d`.
+#[derive(Module, Debug)]
+struct ResBlock {
+    conv1: Conv2d,
+    bn1: BatchNorm,
+    conv2: Conv2d,
+    bn2: BatchNorm,
+    shortcut: Conv2d,
+    bn_shortcut: BatchNorm,
+}
+
+impl ResBlock {
+    fn new(ch_in: usize, ch: usize, device: &Device) -> Self {
+        let strided = |from: usize| Conv2dConfig::new([from, ch], [3, 3]).with_stride([2, 2]).with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1)).init(device);
+        Self {
+            conv1: strided(ch_in),
+            bn1: BatchNormConfig::new(ch).init(device),
+            conv2: Conv2dConfig::new([ch, ch], [3, 3]).with_padding(PaddingConfig2d::Same).init(device),
+            bn2: BatchNormConfig::new(ch).init(device),
+            shortcut: strided(ch_in),
+            bn_shortcut: BatchNormConfig::new(ch).init(device),
+        }
+    }
+
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let y = self.bn2.forward(self.conv2.forward(relu(self.bn1.forward(self.conv1.forward(x.clone())))));
+        relu(y + self.bn_shortcut.forward(self.shortcut.forward(x)))
+    }
+}
+
+#[derive(Module, Debug)]
+struct Resnet {
+    input_bn: BatchNorm,
+    blocks: Vec<ResBlock>,
+    emb: Linear,
+}
+
+impl Resnet {
+    fn new(c: &NetworkConfig, device: &Device) -> Self {
+        let mut blocks = Vec::with_capacity(c.channels.len());
+        let mut ch_in = 1;
+        for &ch in &c.channels {
+            blocks.push(ResBlock::new(ch_in, ch, device));
+            ch_in = ch;
+        }
+        Self { input_bn: BatchNormConfig::new(1).init(device), blocks, emb: LinearConfig::new(ch_in, c.embedding).init(device) }
+    }
+
+    /// `[batch, bands, frames]` -> the embedding `[batch, embedding]`: the blocks, the max
+    /// over the positions left, then a dense layer with ReLU.
+    fn forward(&self, x: Tensor<3>) -> Tensor<2> {
+        let [b, f, t] = x.dims();
+        let mut x = self.input_bn.forward(x.reshape([b, 1, f, t]));
+        for block in &self.blocks {
+            x = block.forward(x);
+        }
+        let [b, ch, h, w] = x.dims();
+        relu(self.emb.forward(x.reshape([b, ch, h * w]).max_dim(2).reshape([b, ch])))
     }
 }
 

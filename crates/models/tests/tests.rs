@@ -52,7 +52,7 @@ fn adadelta_step_matches_the_published_update() {
 #[test]
 fn every_architecture_gives_logits_and_a_50d_embedding() {
     let d = Device::flex();
-    for (arch, f, t) in [(Architecture::Mlp, 90, 1), (Architecture::Cnn1d, 32, 86), (Architecture::Cnn2d, 128, 86), (Architecture::Crnn, 128, 86), (Architecture::Lstm, 25, 300)] {
+    for (arch, f, t) in [(Architecture::Mlp, 90, 1), (Architecture::Cnn1d, 32, 86), (Architecture::Cnn2d, 128, 86), (Architecture::Crnn, 128, 86), (Architecture::Lstm, 25, 300), (Architecture::Resnet, 128, 116)] {
         let net = NetworkConfig::new(arch, f, t, 10).init(&d).expect("init").valid();
         let (logits, emb) = net.forward(Tensor::zeros([3, f, t], &d));
         assert_eq!(logits.dims(), [3, 10], "{arch:?}");
