@@ -491,7 +491,7 @@ pub struct BenchModelsArgs {
     /// all of them (one draw of a few artist-grouped folds is a noisy judge).
     #[arg(long, default_value_t = 3)]
     pub inner_repeats: usize,
-    /// Neural models to train on the same folds and add to the table: mlp, cnn1d, cnn2d, crnn, lstm,
+    /// Neural models to train on the same folds and add to the table: mlp, cnn1d, cnn2d, crnn, lstm, resnet,
     /// or a head on a backbone: linear-B / mlp-B for B in musicnn-msd (or msd), musicnn-mtt,
     /// vgg-msd, vgg-mtt.
     #[arg(long, value_delimiter = ',')]

@@ -349,6 +349,7 @@ fn neural_row(args: &BenchModelsArgs, ds: &Dataset, all_folds: &[Fold], name: &s
         "cnn1d" => ("mfcc-chroma", vec!["--model", "cnn1d"]),
         "cnn2d" => ("logmel", vec!["--model", "cnn2d"]),
         "crnn" => ("logmel", vec!["--model", "crnn"]),
+        "resnet" => ("logmel", vec!["--model", "resnet"]),
         "lstm" => ("mfcc-chroma", vec!["--model", "lstm"]),
         _ if head_on("linear").is_some() => {
             let b = head_on("linear").unwrap_or_default();
@@ -358,7 +359,7 @@ fn neural_row(args: &BenchModelsArgs, ds: &Dataset, all_folds: &[Fold], name: &s
             let b = head_on("mlp").unwrap_or_default();
             (b, vec!["--backbone", b, "--head", "mlp"])
         }
-        other => bail!("unknown neural model '{other}' (known: mlp, cnn1d, cnn2d, crnn, lstm, and linear-B or mlp-B for a backbone B: msd, musicnn-msd, musicnn-mtt, vgg-msd, vgg-mtt)"),
+        other => bail!("unknown neural model '{other}' (known: mlp, cnn1d, cnn2d, crnn, lstm, resnet, and linear-B or mlp-B for a backbone B: msd, musicnn-msd, musicnn-mtt, vgg-msd, vgg-mtt)"),
     };
     argv.extend(extra.iter().map(|s| s.to_string()));
     if args.quiet {
