@@ -11,7 +11,7 @@ use crate::mel::{MelConfig, MelFilterbank, MelNorm};
 use crate::mfcc::{dct_ortho, mfcc_from_db};
 use crate::rhythm::{onset_strength, tempo};
 use crate::spectral;
-use crate::stft::{Precision, PowerSpectrogram, StftPlan};
+use crate::stft::{ExactScratch, Precision, PowerSpectrogram, StftPlan};
 
 /// The features [`FeatureExtractor`] computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
@@ -300,9 +300,10 @@ impl FeatureExtractor {
             if let Ok(plan) = self.contrast_bands() {
                 let mut acc = plan.accumulator(power.n_frames);
                 let mut mag = vec![0.0f32; power.n_bins];
+                let mut exact = None;
                 for t in 0..power.n_frames {
                     mag.iter_mut().zip(power.frame(t)).for_each(|(m, &p)| *m = p.sqrt());
-                    self.contrast_frame(&plan, &mut acc, power, t, &mut mag, y, frames.start + t);
+                    self.contrast_frame(&plan, &mut acc, power, t, &mut mag, y, frames.start + t, &mut exact);
                 }
                 let (peak, valley) = acc.db_maxima();
                 scan.contrast_db_max = (scan.contrast_db_max.0.max(peak), scan.contrast_db_max.1.max(valley));
@@ -435,10 +436,11 @@ impl FeatureExtractor {
     /// (`frame` of `y`, frames numbered from `y[0]`), so that the contrast keeps librosa's
     /// double-precision figures.
     #[allow(clippy::too_many_arguments)]
-    fn contrast_frame(&self, plan: &spectral::ContrastBands, acc: &mut spectral::ContrastFrames, spec: &PowerSpectrogram, t: usize, mag: &mut [f32], y: &[f32], frame: usize) {
+    fn contrast_frame(&self, plan: &spectral::ContrastBands, acc: &mut spectral::ContrastFrames, spec: &PowerSpectrogram, t: usize, mag: &mut [f32], y: &[f32], frame: usize, exact: &mut Option<ExactScratch>) {
         let noise = spec.noise_of(t);
         if !acc.frame(plan, t, mag, noise) && noise > 0.0 {
-            self.stft.exact_power_frame(y, 0, frame, mag);
+            let scratch = exact.get_or_insert_with(|| self.stft.exact_scratch());
+            self.stft.exact_power_frame_with(y, 0, frame, mag, scratch);
             mag.iter_mut().for_each(|m| *m = m.sqrt());
             acc.frame(plan, t, mag, 0.0);
         }
@@ -458,6 +460,7 @@ impl FeatureExtractor {
         };
         let mut contrast = contrast_plan.as_ref().map(|p| p.accumulator(n));
         let mut mag = vec![0.0f32; nb];
+        let mut exact = None;
         for t in 0..n {
             for (m, &p) in mag.iter_mut().zip(spec.frame(t)) {
                 *m = p.sqrt();
@@ -479,7 +482,7 @@ impl FeatureExtractor {
             }
             // Last: it may overwrite `mag` with the exact frame.
             if let (Some(acc), Some(plan)) = (&mut contrast, &contrast_plan) {
-                self.contrast_frame(plan, acc, spec, t, &mut mag, y, t);
+                self.contrast_frame(plan, acc, spec, t, &mut mag, y, t, &mut exact);
             }
         }
         for (kind, values) in [(FeatureKind::Centroid, centroid), (FeatureKind::Bandwidth, bandwidth), (FeatureKind::Rolloff, rolloff), (FeatureKind::Flatness, flatness)] {

@@ -320,9 +320,20 @@ impl StftPlan {
     /// precision whatever the plan's: for a feature that found the f32 frame too near its
     /// round-off. `out` takes `n_fft / 2 + 1` values.
     pub fn exact_power_frame(&self, y: &[f32], y_start: usize, frame: usize, out: &mut [f32]) {
-        let mut windowed = vec![0.0f64; self.n_fft];
-        self.window_frame(y, y_start, frame, &mut windowed);
-        self.power64(&mut windowed, out, &mut Buffers64::new(&*self.fft));
+        self.exact_power_frame_with(y, y_start, frame, out, &mut self.exact_scratch());
+    }
+
+    /// Buffers for [`exact_power_frame_with`](Self::exact_power_frame_with), reused across
+    /// the frames of a song (a resampled song asks for nearly every frame: the resampler's
+    /// stop band empties the bins below Nyquist).
+    pub(crate) fn exact_scratch(&self) -> ExactScratch {
+        ExactScratch { windowed: vec![0.0; self.n_fft], bufs: Buffers64::new(&*self.fft) }
+    }
+
+    /// As [`exact_power_frame`](Self::exact_power_frame), with reused buffers.
+    pub(crate) fn exact_power_frame_with(&self, y: &[f32], y_start: usize, frame: usize, out: &mut [f32], scratch: &mut ExactScratch) {
+        self.window_frame(y, y_start, frame, &mut scratch.windowed);
+        self.power64(&mut scratch.windowed, out, &mut scratch.bufs);
     }
 
     /// The windowed samples of the song's frame `frame`, in f64.
@@ -353,6 +364,12 @@ impl StftPlan {
             *p = (c.re * c.re + c.im * c.im) as f32;
         }
     }
+}
+
+/// Buffers of [`StftPlan::exact_power_frame_with`].
+pub(crate) struct ExactScratch {
+    windowed: Vec<f64>,
+    bufs: Buffers64,
 }
 
 /// Output and scratch of the f64 FFT.
