@@ -461,6 +461,8 @@ impl FeatureExtractor {
         let mut contrast = contrast_plan.as_ref().map(|p| p.accumulator(n));
         let mut mag = vec![0.0f32; nb];
         let mut exact = None;
+        // Roll-off takes its frames interleaved, eight at a time.
+        let mut rolloff_block = if rolloff.is_some() { vec![0.0f32; nb * spectral::ROLLOFF_LANES] } else { Vec::new() };
         for t in 0..n {
             for (m, &p) in mag.iter_mut().zip(spec.frame(t)) {
                 *m = p.sqrt();
@@ -475,7 +477,13 @@ impl FeatureExtractor {
                 }
             }
             if let Some(r) = &mut rolloff {
-                r.push(spectral::rolloff_of(&mag, freq, 0.85));
+                let lane = t % spectral::ROLLOFF_LANES;
+                for (b, &m) in rolloff_block.iter_mut().skip(lane).step_by(spectral::ROLLOFF_LANES).zip(mag.iter()) {
+                    *b = m;
+                }
+                if lane + 1 == spectral::ROLLOFF_LANES || t + 1 == n {
+                    spectral::rolloff_lanes(&rolloff_block, lane + 1, freq, 0.85, r);
+                }
             }
             if let Some(f) = &mut flatness {
                 f.push(spectral::flatness_of(&mag, 1e-10, 2.0));
