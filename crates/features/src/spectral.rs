@@ -286,31 +286,50 @@ fn from_order_key(k: u32) -> f32 {
     f32::from_bits(if k >> 31 == 1 { k & 0x7fff_ffff } else { !k })
 }
 
-/// Scratch of [`extreme_means`]: the band's order keys, its runs' extremes, and the
-/// candidates of one end.
+/// Scratch of [`extreme_means`]: the band's order keys, its runs' minima and maxima, the
+/// smallest of those, and the candidates of one end.
 #[derive(Default)]
 struct ExtremeScratch {
     keys: Vec<u32>,
-    run_extremes: Vec<u32>,
+    run_min: Vec<u32>,
+    run_max: Vec<u32>,
+    smallest: Vec<u32>,
     candidates: Vec<u32>,
+}
+
+/// The `q`-th smallest of `values` (`1 <= q <= ` their count), keeping the `q` smallest
+/// sorted in `best`: a few dozen values, of which few displace one already kept.
+fn qth_smallest(values: impl Iterator<Item = u32>, q: usize, best: &mut Vec<u32>) -> u32 {
+    best.clear();
+    for v in values {
+        if best.len() == q {
+            if v >= best[q - 1] {
+                continue;
+            }
+            best.pop();
+        }
+        let at = best.partition_point(|&b| b <= v);
+        best.insert(at, v);
+    }
+    best[q - 1]
 }
 
 /// Means of the `q` smallest and the `q` largest of `values` (`q <= values.len()`, in
 /// `total_cmp` order), each added in ascending order as after a sort.
 ///
-/// The band is cut into short runs (at least `4 q` of them). Each run's minimum is one of the
-/// values, so at least `q` values lie at or below the `q`-th smallest run minimum: the `q`
-/// smallest are among the few that do, and only those are sorted (the largest likewise).
-/// Every pass over the band is a plain integer min, max or compare, where selecting in a
-/// copy of it was 11 % of feature extraction; a single bound over a few long runs was no
-/// good, since spectra fall across a band and one run holds most of its quiet bins.
+/// The band is cut into runs of up to 8 bins (at least `4 q` runs). Each run's minimum is
+/// one of the values, so at least `q` values lie at or below the `q`-th smallest run
+/// minimum: the `q` smallest are in the runs whose minimum does, and only their values at
+/// or below it are sorted (the largest likewise). Selecting in a copy of the band was 11 %
+/// of feature extraction; a single bound over a few long runs was no good, since spectra
+/// fall across a band and one run holds most of its quiet bins.
 fn extreme_means(values: &[f32], q: usize, scratch: &mut ExtremeScratch) -> (f32, f32) {
     let len = values.len();
     if len == 0 {
         return (0.0, 0.0);
     }
     let q = q.clamp(1, len);
-    let ExtremeScratch { keys, run_extremes, candidates } = scratch;
+    let ExtremeScratch { keys, run_min, run_max, smallest, candidates } = scratch;
     keys.clear();
     keys.extend(values.iter().map(|&v| order_key(v)));
     if q == 1 {
@@ -318,20 +337,31 @@ fn extreme_means(values: &[f32], q: usize, scratch: &mut ExtremeScratch) -> (f32
         return (from_order_key(lo), from_order_key(hi));
     }
     let run = (len / (4 * q)).clamp(1, 8);
+    run_min.clear();
+    run_max.clear();
+    for c in keys.chunks(run) {
+        let (lo, hi) = c.iter().fold((u32::MAX, 0), |(lo, hi), &k| (lo.min(k), hi.max(k)));
+        run_min.push(lo);
+        run_max.push(hi);
+    }
     let mean = |ks: &[u32]| (ks.iter().map(|&k| f64::from(from_order_key(k))).sum::<f64>() / ks.len() as f64) as f32;
-    run_extremes.clear();
-    run_extremes.extend(keys.chunks(run).map(|c| c.iter().copied().fold(u32::MAX, u32::min)));
-    let (_, &mut low_bound, _) = run_extremes.select_nth_unstable(q - 1);
+    let low_bound = qth_smallest(run_min.iter().copied(), q, smallest);
     candidates.clear();
-    candidates.extend(keys.iter().filter(|&&k| k <= low_bound));
+    for (c, &m) in keys.chunks(run).zip(run_min.iter()) {
+        if m <= low_bound {
+            candidates.extend(c.iter().filter(|&&k| k <= low_bound));
+        }
+    }
     candidates.sort_unstable();
     let low = mean(&candidates[..q]);
-    run_extremes.clear();
-    run_extremes.extend(keys.chunks(run).map(|c| c.iter().copied().fold(0, u32::max)));
-    let n_runs = run_extremes.len();
-    let (_, &mut high_bound, _) = run_extremes.select_nth_unstable(n_runs - q);
+    // The q-th largest maximum, as the q-th smallest complement.
+    let high_bound = !qth_smallest(run_max.iter().map(|&k| !k), q, smallest);
     candidates.clear();
-    candidates.extend(keys.iter().filter(|&&k| k >= high_bound));
+    for (c, &m) in keys.chunks(run).zip(run_max.iter()) {
+        if m >= high_bound {
+            candidates.extend(c.iter().filter(|&&k| k >= high_bound));
+        }
+    }
     candidates.sort_unstable();
     (low, mean(&candidates[candidates.len() - q..]))
 }
