@@ -438,11 +438,13 @@ impl FeatureExtractor {
     #[allow(clippy::too_many_arguments)]
     fn contrast_frame(&self, plan: &spectral::ContrastBands, acc: &mut spectral::ContrastFrames, spec: &PowerSpectrogram, t: usize, mag: &mut [f32], y: &[f32], frame: usize, exact: &mut Option<ExactScratch>) {
         let noise = spec.noise_of(t);
-        if !acc.frame(plan, t, mag, noise) && noise > 0.0 {
+        let near = acc.frame(plan, t, mag, noise, spectral::ALL_BANDS);
+        if near != 0 && noise > 0.0 {
             let scratch = exact.get_or_insert_with(|| self.stft.exact_scratch());
             self.stft.exact_power_frame_with(y, 0, frame, mag, scratch);
             mag.iter_mut().for_each(|m| *m = m.sqrt());
-            acc.frame(plan, t, mag, 0.0);
+            // Only the bands near the floor again: the others were already within bounds.
+            acc.frame(plan, t, mag, 0.0, near);
         }
     }
 

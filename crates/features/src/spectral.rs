@@ -185,16 +185,20 @@ fn split_exponent(x: f64) -> (f64, i64) {
 /// ICME 2002.
 ///
 /// # Errors
-/// For `n_bands == 0`, `quantile` outside (0, 1), `fmin <= 0`, or bands past Nyquist.
+/// For `n_bands` outside 1..=30, `quantile` outside (0, 1), `fmin <= 0`, or bands past
+/// Nyquist.
 pub fn spectral_contrast(mag: &[f32], n_bins: usize, freq: &[f64], sr: f64, fmin: f64, n_bands: usize, quantile: f64) -> Result<Array2> {
     let plan = ContrastBands::new(n_bins, freq, sr, fmin, n_bands, quantile, None)?;
     let n_frames = mag.len() / n_bins;
     let mut acc = plan.accumulator(n_frames);
     for (t, f) in frames(mag, n_bins).enumerate() {
-        acc.frame(&plan, t, f, 0.0);
+        acc.frame(&plan, t, f, 0.0, ALL_BANDS);
     }
     Ok(acc.finish())
 }
+
+/// Every band of [`ContrastFrames::frame`] (contrast has at most 31).
+pub(crate) const ALL_BANDS: u32 = u32::MAX;
 
 /// How far above a frame's f32 round-off (in magnitude, at the band's worst bin) a band's
 /// valley must lie for the frame to be kept. A valley `r` times the round-off is off by
@@ -219,8 +223,8 @@ impl ContrastBands {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(n_bins: usize, freq: &[f64], sr: f64, fmin: f64, n_bands: usize, quantile: f64, error_gains: Option<&[f32]>) -> Result<Self> {
 
-        if n_bands == 0 {
-            return Err(invalid("n_bands", n_bands, "a positive integer"));
+        if n_bands == 0 || n_bands > 30 {
+            return Err(invalid("n_bands", n_bands, "in 1..=30"));
         }
         if !(quantile > 0.0 && quantile < 1.0) {
             return Err(invalid("quantile", quantile, "in (0, 1)"));
@@ -368,18 +372,24 @@ fn extreme_means(values: &[f32], q: usize, scratch: &mut ExtremeScratch) -> (f32
 
 impl ContrastFrames {
     /// Collects frame `t`, of magnitudes `f` with f32 round-off scale `noise` (0 when
-    /// exact). Returns false when a valley came too near that round-off: the caller then
-    /// collects the frame again from exact magnitudes.
-    pub(crate) fn frame(&mut self, plan: &ContrastBands, t: usize, f: &[f32], noise: f32) -> bool {
-        let mut clear = true;
+    /// exact), in the bands of mask `bands` (bit `k` for band `k`). Returns the mask of the
+    /// bands whose valley came too near that round-off (0 when none): the caller then
+    /// collects those bands again from exact magnitudes.
+    pub(crate) fn frame(&mut self, plan: &ContrastBands, t: usize, f: &[f32], noise: f32, bands: u32) -> u32 {
+        let mut near = 0u32;
         for (k, &(lo, hi, q)) in plan.bands.iter().enumerate() {
+            if bands >> k & 1 == 0 {
+                continue;
+            }
             let (valley, peak) = extreme_means(&f[lo..hi], q, &mut self.scratch);
             // Written so that a NaN asks for the exact frame too.
-            clear &= valley >= noise * plan.floor_gains[k];
+            if !(valley >= noise * plan.floor_gains[k]) {
+                near |= 1 << k;
+            }
             self.valley[k * self.n_frames + t] = valley;
             self.peak[k * self.n_frames + t] = peak;
         }
-        clear
+        near
     }
 
     pub(crate) fn finish(self) -> Array2 {
