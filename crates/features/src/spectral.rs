@@ -382,8 +382,8 @@ impl ContrastFrames {
                 continue;
             }
             let (valley, peak) = extreme_means(&f[lo..hi], q, &mut self.scratch);
-            // Written so that a NaN asks for the exact frame too.
-            if !(valley >= noise * plan.floor_gains[k]) {
+            // A NaN valley asks for the exact frame too.
+            if valley.is_nan() || valley < noise * plan.floor_gains[k] {
                 near |= 1 << k;
             }
             self.valley[k * self.n_frames + t] = valley;
