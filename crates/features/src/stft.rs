@@ -33,9 +33,11 @@ pub fn n_frames(n: usize, frame_length: usize, hop_length: usize, center: bool) 
 ///
 /// librosa itself multiplies its float32 frames by a float64 window and so transforms in
 /// double precision ([`Precision::F64`]). [`Precision::F32`] transforms in single
-/// precision, about twice as fast, and stays within the parity bounds: see
-/// [`StftPlan::with_precision`] for how the near-empty bins that spectral contrast measures
-/// are kept exact.
+/// precision and stays within the parity bounds: see [`StftPlan::with_precision`] for how
+/// the near-empty bins that spectral contrast measures are kept exact. It is not faster
+/// overall (issue #24, `docs/results/bench-features.md`): the f32 FFT saves about a
+/// quarter of the f64 one, the pre-emphasis spends most of that again, and a song resampled
+/// from 44.1 kHz has nearly every frame recomputed in f64 for its contrast.
 ///
 /// # Example
 /// ```
