@@ -15,7 +15,9 @@ pub struct Cli {
     /// eval on a musicnn backbone, bench): int8 (8-bit products summed exactly in i32, on
     /// AVX-512 VNNI where the CPU has it, else a portable kernel; taggrams within 0.03 of
     /// musicnn's, about 3x faster) or f32 (the exact path, within 2e-6 of musicnn's).
-    #[arg(long, global = true, default_value = "int8", value_parser = ["int8", "f32"])]
+    /// The librosa features' STFT runs in f32 under both; f64 computes it in double
+    /// precision as librosa does (and musicnn as f32).
+    #[arg(long, global = true, default_value = "int8", value_parser = ["int8", "f32", "f64"])]
     pub precision: String,
     /// Refuse audio files that are cut short (a broken download) or whose header disagrees
     /// with their length. Without it such a file is decoded as far as it goes, and the

@@ -69,7 +69,10 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
     if let Some(n) = cli.threads {
         rayon::ThreadPoolBuilder::new().num_threads(n).build_global()?;
     }
-    genrecast_models::Precision::set_default(cli.precision.parse()?);
+    // f64 is the features' exact STFT; musicnn's exact path is f32.
+    let f64_features = cli.precision == "f64";
+    genrecast_models::Precision::set_default(if f64_features { genrecast_models::Precision::F32 } else { cli.precision.parse()? });
+    genrecast_features::Precision::set_default(if f64_features { genrecast_features::Precision::F64 } else { genrecast_features::Precision::F32 });
     genrecast_audio::set_strict_default(cli.strict);
     match cli.command {
         args::Command::Classify(a) => cmd_classify::classify(a),

@@ -24,6 +24,35 @@ fn features_cli_writes_librosa_arrays() {
     }
 }
 
+/// Issue #24: the default f32 STFT and `--precision f64` both write librosa's spectral
+/// contrast (the feature nearest the f32 round-off) and chroma within the parity bound (on
+/// the 22 kHz clip the CLI decodes bit-exactly), and the two differ (the flag reaches the
+/// extractor).
+#[test]
+fn features_cli_precision_f32_and_f64_match_librosa() {
+    let Some(shared) = genrecast_testutil::shared_dir() else { return };
+    let src = shared.join("data/gtzan/full_22k/rock/rock.00000.flac");
+    let reference = shared.join("reference/librosa/rock.00000");
+    let mut written = Vec::new();
+    for precision in ["f32", "f64"] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = genrecast(&["--precision", precision, "features", "-q", &src.display().to_string(), "--set", "contrast,chroma", "--out", &dir.path().display().to_string()]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        for (ours, theirs) in [("contrast", "spectral_contrast"), ("chroma", "chroma_stft")] {
+            let (shape, data) = genrecast_testutil::read_npy(&dir.path().join("rock.00000").join(format!("{ours}.npy")));
+            let (rshape, rdata) = genrecast_testutil::read_npy(&reference.join(format!("{theirs}.npy")));
+            assert_eq!(shape, rshape, "{ours}");
+            let num: f64 = data.iter().zip(&rdata).map(|(a, b)| f64::from(a - b).powi(2)).sum();
+            let den: f64 = rdata.iter().map(|b| f64::from(*b).powi(2)).sum();
+            assert!((num / den).sqrt() <= 1e-4, "{precision} {ours}: {}", (num / den).sqrt());
+            if ours == "chroma" {
+                written.push(data);
+            }
+        }
+    }
+    assert_ne!(written[0], written[1], "--precision f64 computed the same chroma as f32");
+}
+
 #[test]
 fn features_cli_formats_and_summary() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -11,7 +11,7 @@ use crate::mel::{MelConfig, MelFilterbank, MelNorm};
 use crate::mfcc::{dct_ortho, mfcc_from_db};
 use crate::rhythm::{onset_strength, tempo};
 use crate::spectral;
-use crate::stft::{PowerSpectrogram, StftPlan};
+use crate::stft::{ExactScratch, Precision, PowerSpectrogram, StftPlan};
 
 /// The features [`FeatureExtractor`] computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
@@ -119,12 +119,21 @@ pub struct FeatureConfig {
     /// Chroma tuning (in bins of the chroma's own resolution: 12 per octave for the STFT
     /// chroma, 36 for the CQT one); `None` estimates it per file. Default: `None`.
     pub tuning: Option<f64>,
+    /// The STFT's arithmetic. Default: [`Precision::default()`], `f32` unless the process
+    /// chose otherwise ([`Precision::set_default`]).
+    // Left out of the serialised form when f32, as `fmin` is at its default.
+    #[serde(default, skip_serializing_if = "is_f32")]
+    pub precision: Precision,
 }
 
 impl Default for FeatureConfig {
     fn default() -> Self {
-        Self { sr: 22_050, n_fft: 2048, hop_length: 512, n_mels: 128, fmin: 0.0, fmax: None, n_mfcc: 20, tuning: None }
+        Self { sr: 22_050, n_fft: 2048, hop_length: 512, n_mels: 128, fmin: 0.0, fmax: None, n_mfcc: 20, tuning: None, precision: Precision::default() }
     }
+}
+
+fn is_f32(p: &Precision) -> bool {
+    *p == Precision::F32
 }
 
 fn is_zero(x: &f64) -> bool {
@@ -190,7 +199,7 @@ impl FeatureExtractor {
                 return Err(invalid("fmax", fmax, "> fmin and <= sr / 2"));
             }
         }
-        let stft = StftPlan::new(cfg.n_fft, cfg.hop_length)?;
+        let stft = StftPlan::with_precision(cfg.n_fft, cfg.hop_length, cfg.precision)?;
         let mel = MelFilterbank::new(&MelConfig { sr: cfg.sr, n_fft: cfg.n_fft, n_mels: cfg.n_mels, fmin: cfg.fmin, fmax: cfg.fmax, htk: false, norm: MelNorm::Slaney })?;
         let dct = dct_ortho(cfg.n_mfcc, cfg.n_mels);
         let freq = fft_frequencies(f64::from(cfg.sr), cfg.n_fft);
@@ -288,12 +297,13 @@ impl FeatureExtractor {
         }
         if scan.contrast {
             // A rate too low for the bands fails `extract_in_context` itself, with the reason.
-            if let Ok(plan) = spectral::ContrastBands::new(power.n_bins, &self.freq, f64::from(self.cfg.sr), 200.0, 6, 0.02) {
+            if let Ok(plan) = self.contrast_bands() {
                 let mut acc = plan.accumulator(power.n_frames);
                 let mut mag = vec![0.0f32; power.n_bins];
+                let mut exact = None;
                 for t in 0..power.n_frames {
                     mag.iter_mut().zip(power.frame(t)).for_each(|(m, &p)| *m = p.sqrt());
-                    acc.frame(&plan, t, &mag);
+                    self.contrast_frame(&plan, &mut acc, power, t, &mut mag, y, frames.start + t, &mut exact);
                 }
                 let (peak, valley) = acc.db_maxima();
                 scan.contrast_db_max = (scan.contrast_db_max.0.max(peak), scan.contrast_db_max.1.max(valley));
@@ -399,7 +409,7 @@ impl FeatureExtractor {
         }
         let needs_mag = [FeatureKind::Centroid, FeatureKind::Bandwidth, FeatureKind::Rolloff, FeatureKind::Contrast, FeatureKind::Flatness].iter().any(|&k| want(k));
         if needs_mag {
-            self.spectral_shape(&spec, kinds, song, &mut out)?;
+            self.spectral_shape(&spec, y, kinds, song, &mut out)?;
         }
         if want(FeatureKind::Zcr) {
             out.insert(FeatureKind::Zcr, row(spectral::zero_crossing_rate(y, n_fft, hop)));
@@ -415,7 +425,30 @@ impl FeatureExtractor {
     /// Centroid, bandwidth, roll-off, contrast and flatness in one pass over the frames:
     /// each frame's magnitude is taken once into a scratch buffer rather than as a whole
     /// magnitude spectrogram, and centroid and bandwidth share the frame's total.
-    fn spectral_shape(&self, spec: &PowerSpectrogram, kinds: &[FeatureKind], song: Option<&SongContext>, out: &mut FeatureSet) -> Result<()> {
+    /// Spectral contrast's bands (librosa's defaults), told the round-off of an f32 STFT.
+    fn contrast_bands(&self) -> Result<spectral::ContrastBands> {
+        let gains = (self.stft.precision() == Precision::F32).then(|| self.stft.error_gains());
+        spectral::ContrastBands::new(self.stft.n_fft() / 2 + 1, &self.freq, f64::from(self.cfg.sr), 200.0, 6, 0.02, gains)
+    }
+
+    /// Collects frame `t` of `spec` (magnitudes in `mag`, overwritten) into `acc`; a frame
+    /// whose valleys come near the f32 round-off is collected again from the exact frame
+    /// (`frame` of `y`, frames numbered from `y[0]`), so that the contrast keeps librosa's
+    /// double-precision figures.
+    #[allow(clippy::too_many_arguments)]
+    fn contrast_frame(&self, plan: &spectral::ContrastBands, acc: &mut spectral::ContrastFrames, spec: &PowerSpectrogram, t: usize, mag: &mut [f32], y: &[f32], frame: usize, exact: &mut Option<ExactScratch>) {
+        let noise = spec.noise_of(t);
+        let near = acc.frame(plan, t, mag, noise, spectral::ALL_BANDS);
+        if near != 0 && noise > 0.0 {
+            let scratch = exact.get_or_insert_with(|| self.stft.exact_scratch());
+            self.stft.exact_power_frame_with(y, 0, frame, mag, scratch);
+            mag.iter_mut().for_each(|m| *m = m.sqrt());
+            // Only the bands near the floor again: the others were already within bounds.
+            acc.frame(plan, t, mag, 0.0, near);
+        }
+    }
+
+    fn spectral_shape(&self, spec: &PowerSpectrogram, y: &[f32], kinds: &[FeatureKind], song: Option<&SongContext>, out: &mut FeatureSet) -> Result<()> {
         let want = |k: FeatureKind| kinds.contains(&k);
         let (nb, n) = (spec.n_bins, spec.n_frames);
         let freq = &self.freq;
@@ -423,12 +456,15 @@ impl FeatureExtractor {
         let (mut centroid, mut bandwidth) = (column(want(FeatureKind::Centroid)), column(want(FeatureKind::Bandwidth)));
         let (mut rolloff, mut flatness) = (column(want(FeatureKind::Rolloff)), column(want(FeatureKind::Flatness)));
         let contrast_plan = if want(FeatureKind::Contrast) {
-            Some(spectral::ContrastBands::new(nb, freq, f64::from(self.cfg.sr), 200.0, 6, 0.02)?)
+            Some(self.contrast_bands()?)
         } else {
             None
         };
         let mut contrast = contrast_plan.as_ref().map(|p| p.accumulator(n));
         let mut mag = vec![0.0f32; nb];
+        let mut exact = None;
+        // Roll-off takes its frames interleaved, eight at a time.
+        let mut rolloff_block = if rolloff.is_some() { vec![0.0f32; nb * spectral::ROLLOFF_LANES] } else { Vec::new() };
         for t in 0..n {
             for (m, &p) in mag.iter_mut().zip(spec.frame(t)) {
                 *m = p.sqrt();
@@ -443,13 +479,20 @@ impl FeatureExtractor {
                 }
             }
             if let Some(r) = &mut rolloff {
-                r.push(spectral::rolloff_of(&mag, freq, 0.85));
+                let lane = t % spectral::ROLLOFF_LANES;
+                for (b, &m) in rolloff_block.iter_mut().skip(lane).step_by(spectral::ROLLOFF_LANES).zip(mag.iter()) {
+                    *b = m;
+                }
+                if lane + 1 == spectral::ROLLOFF_LANES || t + 1 == n {
+                    spectral::rolloff_lanes(&rolloff_block, lane + 1, freq, 0.85, r);
+                }
             }
             if let Some(f) = &mut flatness {
                 f.push(spectral::flatness_of(&mag, 1e-10, 2.0));
             }
+            // Last: it may overwrite `mag` with the exact frame.
             if let (Some(acc), Some(plan)) = (&mut contrast, &contrast_plan) {
-                acc.frame(plan, t, &mag);
+                self.contrast_frame(plan, acc, spec, t, &mut mag, y, t, &mut exact);
             }
         }
         for (kind, values) in [(FeatureKind::Centroid, centroid), (FeatureKind::Bandwidth, bandwidth), (FeatureKind::Rolloff, rolloff), (FeatureKind::Flatness, flatness)] {

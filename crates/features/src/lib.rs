@@ -48,7 +48,7 @@ mod summary;
 /// The version of the feature code, part of every feature-cache key: the crate version plus a
 /// revision bumped whenever a change moves any output value, so that cached features computed
 /// by older code are never served.
-pub const CODE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+r2");
+pub const CODE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+r3");
 
 /// The librosa release whose outputs the features match (the version that made the
 /// reference arrays the parity tests compare with).
@@ -68,5 +68,5 @@ pub use extractor::{FeatureConfig, FeatureExtractor, FeatureKind, FeatureSet, Mu
 pub use mel::{MelConfig, MelFilterbank, MelNorm};
 pub use mfcc::{dct_ortho, mfcc_from_db};
 pub use npy::{remove_stale_temp_files, remove_stale_temp_files_of, write_atomic, write_npy, NpyColumnWriter};
-pub use stft::{hann, n_frames, PowerSpectrogram, StftPlan};
+pub use stft::{hann, n_frames, PowerSpectrogram, Precision, StftPlan};
 pub use summary::{column_names, summarize, summarize_array, STATISTICS};

@@ -29,6 +29,83 @@ pub fn n_frames(n: usize, frame_length: usize, hop_length: usize, center: bool) 
     }
 }
 
+/// The arithmetic of [`StftPlan`] (and so of [`crate::FeatureExtractor`]).
+///
+/// librosa itself multiplies its float32 frames by a float64 window and so transforms in
+/// double precision ([`Precision::F64`]). [`Precision::F32`] transforms in single
+/// precision and stays within the parity bounds: see [`StftPlan::with_precision`] for how
+/// the near-empty bins that spectral contrast measures are kept exact. It is not faster
+/// overall (issue #24, `docs/results/bench-features.md`): the f32 FFT saves about a
+/// quarter of the f64 one, the pre-emphasis spends most of that again, and a song resampled
+/// from 44.1 kHz has nearly every frame recomputed in f64 for its contrast.
+///
+/// # Example
+/// ```
+/// use genrecast_features::Precision;
+/// assert_eq!(Precision::default(), Precision::F32);
+/// assert_eq!("f64".parse::<Precision>()?, Precision::F64);
+/// # Ok::<(), genrecast_features::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// Single-precision FFT of a pre-emphasised frame, undone per bin; frames whose
+    /// contrast valleys come near its round-off are recomputed in `f64`. The default,
+    /// unless [`Precision::set_default`] said otherwise.
+    F32,
+    /// Double-precision windowing and FFT, as librosa computes (the only path before issue #24).
+    F64,
+}
+
+/// The process-wide default: 0 f32, 1 f64.
+static DEFAULT_PRECISION: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+impl Default for Precision {
+    /// `f32`, unless [`Precision::set_default`] said otherwise (the command line's
+    /// `--precision f64`), so that every extractor a process builds computes alike.
+    fn default() -> Self {
+        match DEFAULT_PRECISION.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => Self::F32,
+            _ => Self::F64,
+        }
+    }
+}
+
+impl Precision {
+    /// Makes `precision` the default of every [`crate::FeatureConfig`] built later in this
+    /// process.
+    pub fn set_default(precision: Precision) {
+        DEFAULT_PRECISION.store(u8::from(precision == Self::F64), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Its name on the command line (`f32`, `f64`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::F32 => "f32",
+            Self::F64 => "f64",
+        }
+    }
+}
+
+impl std::str::FromStr for Precision {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim() {
+            "f32" => Ok(Self::F32),
+            "f64" => Ok(Self::F64),
+            other => Err(invalid("precision", other, "f32 or f64")),
+        }
+    }
+}
+
+/// The pre-emphasis of the f32 path: `d[n] = x[n] - A x[n-1]` (circular), so that
+/// `D_k = X_k (1 - A e^{-2 pi i k / N})`. An FFT's round-off is spread evenly over the bins
+/// at about `eps * ||input||`; music's energy sits low, so the filter shrinks that norm
+/// (about tenfold) where it barely touches the high bins, and the quiet top octave, whose
+/// smallest bins spectral contrast averages, comes out that much cleaner. 0.97 against
+/// 0.9 or 1 changed little on the reference clips; nearer 1 amplifies the DC bins' error.
+const PRE_EMPHASIS: f64 = 0.97;
+
 /// A power spectrogram, stored frame by frame (`frames x bins`) because every per-frame
 /// feature reads it that way; [`PowerSpectrogram::to_array`] gives librosa's orientation.
 #[derive(Clone, Debug)]
@@ -39,12 +116,20 @@ pub struct PowerSpectrogram {
     pub n_bins: usize,
     /// Number of frames.
     pub n_frames: usize,
+    /// Per frame, the scale of the f32 FFT's round-off in a bin's magnitude, before the
+    /// per-bin gain of [`StftPlan::error_gains`]; empty for [`Precision::F64`].
+    pub noise: Vec<f32>,
 }
 
 impl PowerSpectrogram {
     /// Frame `t` (all bins).
     pub fn frame(&self, t: usize) -> &[f32] {
         &self.power[t * self.n_bins..(t + 1) * self.n_bins]
+    }
+
+    /// The round-off scale of frame `t` (see [`PowerSpectrogram::noise`]); 0 when exact.
+    pub fn noise_of(&self, t: usize) -> f32 {
+        self.noise.get(t).copied().unwrap_or(0.0)
     }
 
     /// The magnitude spectrogram `|X|`, frame by frame.
@@ -74,24 +159,55 @@ pub struct StftPlan {
     n_fft: usize,
     hop: usize,
     window: Vec<f64>,
-    // f64, as librosa: it multiplies by a float64 window and transforms in double precision
-    // before casting to complex64. In f32 the round-off floor (about -110 dB) would swamp the
-    // near-empty bands that spectral contrast measures.
+    precision: Precision,
+    // f64 as librosa computes: it multiplies by a float64 window, so numpy promotes the
+    // frames and scipy transforms in double precision before the cast to complex64.
     fft: Arc<dyn RealToComplex<f64>>,
+    fft32: Arc<dyn RealToComplex<f32>>,
+    /// `1 / |1 - A e^{-i w_k}|^2`: undoes the pre-emphasis in power.
+    deemphasis: Vec<f32>,
+    /// `1 / |1 - A e^{-i w_k}|`: how the pre-emphasis scales the round-off of bin `k`.
+    error_gains: Vec<f32>,
 }
 
 impl std::fmt::Debug for StftPlan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StftPlan").field("n_fft", &self.n_fft).field("hop", &self.hop).finish()
+        f.debug_struct("StftPlan").field("n_fft", &self.n_fft).field("hop", &self.hop).field("precision", &self.precision).finish()
     }
 }
 
 impl StftPlan {
-    /// Plans an STFT of `n_fft` points every `hop_length` samples.
+    /// Plans an STFT of `n_fft` points every `hop_length` samples in double precision, as
+    /// librosa computes.
     ///
     /// # Errors
     /// [`crate::Error::InvalidParameter`] if either is zero.
     pub fn new(n_fft: usize, hop_length: usize) -> Result<Self> {
+        Self::with_precision(n_fft, hop_length, Precision::F64)
+    }
+
+    /// Plans an STFT of `n_fft` points every `hop_length` samples in `precision`.
+    ///
+    /// In [`Precision::F32`] each windowed frame is pre-emphasised (in f64) before its
+    /// single-precision FFT, and the filter's gain divided out of each bin's power; the
+    /// frame's round-off scale is kept in [`PowerSpectrogram::noise`], so that a feature
+    /// that reads bins near it (spectral contrast's valleys) can ask for that one frame
+    /// exactly ([`StftPlan::exact_power_frame`]).
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidParameter`] if either is zero.
+    ///
+    /// # Example
+    /// ```
+    /// use genrecast_features::{Precision, StftPlan};
+    /// let y: Vec<f32> = (0..22_050).map(|i| (i as f32 * 0.05).sin()).collect();
+    /// let single = StftPlan::with_precision(2048, 512, Precision::F32)?.power(&y);
+    /// let double = StftPlan::with_precision(2048, 512, Precision::F64)?.power(&y);
+    /// let (a, b) = (single.frame(20)[16], double.frame(20)[16]);
+    /// assert!((a - b).abs() <= 1e-5 * b);
+    /// # Ok::<(), genrecast_features::Error>(())
+    /// ```
+    pub fn with_precision(n_fft: usize, hop_length: usize, precision: Precision) -> Result<Self> {
         if n_fft < 2 {
             return Err(invalid("n_fft", n_fft, ">= 2"));
         }
@@ -99,7 +215,16 @@ impl StftPlan {
             return Err(invalid("hop_length", hop_length, "> 0"));
         }
         let fft = RealFftPlanner::<f64>::new().plan_fft_forward(n_fft);
-        Ok(Self { n_fft, hop: hop_length, window: hann_f64(n_fft), fft })
+        let fft32 = RealFftPlanner::<f32>::new().plan_fft_forward(n_fft);
+        let gain = |k: usize| {
+            let w = 2.0 * std::f64::consts::PI * k as f64 / n_fft as f64;
+            let (re, im) = (1.0 - PRE_EMPHASIS * w.cos(), PRE_EMPHASIS * w.sin());
+            re * re + im * im
+        };
+        let n_bins = n_fft / 2 + 1;
+        let deemphasis = (0..n_bins).map(|k| (1.0 / gain(k)) as f32).collect();
+        let error_gains = (0..n_bins).map(|k| (1.0 / gain(k).sqrt()) as f32).collect();
+        Ok(Self { n_fft, hop: hop_length, window: hann_f64(n_fft), precision, fft, fft32, deemphasis, error_gains })
     }
 
     /// FFT length.
@@ -110,6 +235,18 @@ impl StftPlan {
     /// Hop length.
     pub fn hop_length(&self) -> usize {
         self.hop
+    }
+
+    /// The arithmetic of [`power`](Self::power).
+    pub fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    /// Per bin, how much of a frame's round-off scale ([`PowerSpectrogram::noise`]) lands in
+    /// the bin's magnitude (the pre-emphasis lifts it at low frequencies and lowers it at
+    /// high ones).
+    pub fn error_gains(&self) -> &[f32] {
+        &self.error_gains
     }
 
     /// `|stft(y)|^2`. Matches `np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop,
@@ -136,39 +273,116 @@ impl StftPlan {
     /// # Ok::<(), genrecast_features::Error>(())
     /// ```
     pub fn power_span(&self, y: &[f32], y_start: usize, first_frame: usize, n_frames: usize) -> PowerSpectrogram {
-        let n_fft = self.n_fft;
-        let pad = n_fft / 2;
-        let n_bins = n_fft / 2 + 1;
-        // Frame t below is the song's frame first_frame + t; its samples, relative to y.
-        let offset = (first_frame * self.hop) as isize - pad as isize - y_start as isize;
+        let n_bins = self.n_fft / 2 + 1;
         let mut power = vec![0.0f32; n_frames * n_bins];
-        let mut input = self.fft.make_input_vec();
-        let mut output = self.fft.make_output_vec();
-        let mut scratch = self.fft.make_scratch_vec();
-        for t in 0..n_frames {
-            // Frame t covers padded samples [t*hop, t*hop + n_fft), i.e. y[t*hop - pad ..].
-            let start = (t * self.hop) as isize + offset;
-            match usize::try_from(start).ok().and_then(|s| y.get(s..s + n_fft)) {
-                // Interior frames (all but a few at each end): no bounds test per sample.
-                Some(frame) => {
-                    for ((v, &x), &w) in input.iter_mut().zip(frame).zip(&self.window) {
-                        *v = f64::from(x) * w;
-                    }
+        let mut windowed = vec![0.0f64; self.n_fft];
+        match self.precision {
+            Precision::F64 => {
+                let mut bufs = Buffers64::new(&*self.fft);
+                for (t, out) in power.chunks_exact_mut(n_bins).enumerate() {
+                    self.window_frame(y, y_start, first_frame + t, &mut windowed);
+                    self.power64(&mut windowed, out, &mut bufs);
                 }
-                None => {
-                    for (i, v) in input.iter_mut().enumerate() {
-                        let j = start + i as isize;
-                        *v = if j >= 0 && (j as usize) < y.len() { f64::from(y[j as usize]) * self.window[i] } else { 0.0 };
-                    }
-                }
+                PowerSpectrogram { power, n_bins, n_frames, noise: Vec::new() }
             }
-            // The lengths come from the plan itself, so this cannot fail.
-            let _ = self.fft.process_with_scratch(&mut input, &mut output, &mut scratch);
-            for (p, c) in power[t * n_bins..(t + 1) * n_bins].iter_mut().zip(&output) {
-                *p = (c.re * c.re + c.im * c.im) as f32;
+            Precision::F32 => {
+                let mut noise = Vec::with_capacity(n_frames);
+                let mut input = self.fft32.make_input_vec();
+                let mut output = self.fft32.make_output_vec();
+                let mut scratch = self.fft32.make_scratch_vec();
+                for (t, out) in power.chunks_exact_mut(n_bins).enumerate() {
+                    self.window_frame(y, y_start, first_frame + t, &mut windowed);
+                    // d[n] = xw[n] - A xw[n-1] in f64, so that the difference of two large
+                    // neighbours is exact before its one rounding to f32.
+                    let last = windowed[self.n_fft - 1];
+                    input[0] = (windowed[0] - PRE_EMPHASIS * last) as f32;
+                    for ((d, &v), &prev) in input[1..].iter_mut().zip(&windowed[1..]).zip(&windowed[..self.n_fft - 1]) {
+                        *d = (v - PRE_EMPHASIS * prev) as f32;
+                    }
+                    // ||d||, in eight f32 lanes so that it vectorises; only its scale matters.
+                    let mut lanes = [0.0f32; 8];
+                    let chunks = input.chunks_exact(8);
+                    let tail: f32 = chunks.remainder().iter().map(|v| v * v).sum();
+                    for c in chunks {
+                        lanes.iter_mut().zip(c).for_each(|(l, v)| *l += v * v);
+                    }
+                    noise.push(f32::EPSILON * (lanes.iter().sum::<f32>() + tail).sqrt());
+                    // The lengths come from the plan itself, so this cannot fail.
+                    let _ = self.fft32.process_with_scratch(&mut input, &mut output, &mut scratch);
+                    for ((p, c), &g) in out.iter_mut().zip(&output).zip(&self.deemphasis) {
+                        *p = (c.re * c.re + c.im * c.im) * g;
+                    }
+                }
+                PowerSpectrogram { power, n_bins, n_frames, noise }
             }
         }
-        PowerSpectrogram { power, n_bins, n_frames }
+    }
+
+    /// Frame `frame` of the song as [`power_span`](Self::power_span) reads it, in double
+    /// precision whatever the plan's: for a feature that found the f32 frame too near its
+    /// round-off. `out` takes `n_fft / 2 + 1` values.
+    pub fn exact_power_frame(&self, y: &[f32], y_start: usize, frame: usize, out: &mut [f32]) {
+        self.exact_power_frame_with(y, y_start, frame, out, &mut self.exact_scratch());
+    }
+
+    /// Buffers for [`exact_power_frame_with`](Self::exact_power_frame_with), reused across
+    /// the frames of a song (a resampled song asks for nearly every frame: the resampler's
+    /// stop band empties the bins below Nyquist).
+    pub(crate) fn exact_scratch(&self) -> ExactScratch {
+        ExactScratch { windowed: vec![0.0; self.n_fft], bufs: Buffers64::new(&*self.fft) }
+    }
+
+    /// As [`exact_power_frame`](Self::exact_power_frame), with reused buffers.
+    pub(crate) fn exact_power_frame_with(&self, y: &[f32], y_start: usize, frame: usize, out: &mut [f32], scratch: &mut ExactScratch) {
+        self.window_frame(y, y_start, frame, &mut scratch.windowed);
+        self.power64(&mut scratch.windowed, out, &mut scratch.bufs);
+    }
+
+    /// The windowed samples of the song's frame `frame`, in f64.
+    fn window_frame(&self, y: &[f32], y_start: usize, frame: usize, out: &mut [f64]) {
+        let n_fft = self.n_fft;
+        // Frame t covers padded samples [t*hop, t*hop + n_fft), i.e. y[t*hop - pad ..].
+        let start = (frame * self.hop) as isize - (n_fft / 2) as isize - y_start as isize;
+        match usize::try_from(start).ok().and_then(|s| y.get(s..s + n_fft)) {
+            // Interior frames (all but a few at each end): no bounds test per sample.
+            Some(samples) => {
+                for ((v, &x), &w) in out.iter_mut().zip(samples).zip(&self.window) {
+                    *v = f64::from(x) * w;
+                }
+            }
+            None => {
+                for (i, v) in out.iter_mut().enumerate() {
+                    let j = start + i as isize;
+                    *v = if j >= 0 && (j as usize) < y.len() { f64::from(y[j as usize]) * self.window[i] } else { 0.0 };
+                }
+            }
+        }
+    }
+
+    fn power64(&self, windowed: &mut [f64], out: &mut [f32], bufs: &mut Buffers64) {
+        // The lengths come from the plan itself, so this cannot fail.
+        let _ = self.fft.process_with_scratch(windowed, &mut bufs.output, &mut bufs.scratch);
+        for (p, c) in out.iter_mut().zip(&bufs.output) {
+            *p = (c.re * c.re + c.im * c.im) as f32;
+        }
+    }
+}
+
+/// Buffers of [`StftPlan::exact_power_frame_with`].
+pub(crate) struct ExactScratch {
+    windowed: Vec<f64>,
+    bufs: Buffers64,
+}
+
+/// Output and scratch of the f64 FFT.
+struct Buffers64 {
+    output: Vec<realfft::num_complex::Complex<f64>>,
+    scratch: Vec<realfft::num_complex::Complex<f64>>,
+}
+
+impl Buffers64 {
+    fn new(fft: &dyn RealToComplex<f64>) -> Self {
+        Self { output: fft.make_output_vec(), scratch: fft.make_scratch_vec() }
     }
 }
 
@@ -198,6 +412,30 @@ mod tests {
                 assert!((got - want).abs() <= 1e-4 * want.max(1.0), "t={t} k={k}: {got} vs {want}");
             }
         }
+    }
+
+    /// The f32 path against the f64 one on a signal whose high part is 100 dB down: every
+    /// bin within tens of times its frame's round-off estimate at worst (below once at the
+    /// median; the contrast's guard asks for a hundred times), and the exact frame bit for
+    /// bit the f64 plan's.
+    #[test]
+    fn f32_power_within_its_noise_estimate() {
+        let y: Vec<f32> = (0..30_000).map(|i| ((i as f32 * 0.031).sin() + 1e-5 * (i as f32 * 2.9).sin()) * 0.5).collect();
+        let single = StftPlan::with_precision(2048, 512, Precision::F32).expect("valid test input");
+        let double = StftPlan::with_precision(2048, 512, Precision::F64).expect("valid test input");
+        let (s, d) = (single.power(&y), double.power(&y));
+        assert!(d.noise.is_empty() && s.noise.len() == s.n_frames);
+        let mut worst = 0.0f32;
+        for t in 0..s.n_frames {
+            for (k, (&a, &b)) in s.frame(t).iter().zip(d.frame(t)).enumerate() {
+                let err = (a.sqrt() - b.sqrt()).abs() / (s.noise_of(t) * single.error_gains()[k]).max(f32::MIN_POSITIVE);
+                worst = worst.max(err);
+            }
+        }
+        assert!(worst < 50.0, "error up to {worst} times the estimate");
+        let mut exact = vec![0.0f32; 1025];
+        single.exact_power_frame(&y, 0, 7, &mut exact);
+        assert_eq!(exact, d.frame(7));
     }
 
     #[test]

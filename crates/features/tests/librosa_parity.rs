@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use genrecast_features::{Array2, FeatureConfig, FeatureExtractor, FeatureKind, MusicnnFrontEnd};
+use genrecast_features::{Array2, FeatureConfig, FeatureExtractor, FeatureKind, MusicnnFrontEnd, Precision};
 use genrecast_testutil::{librosa_references, read_npy, shared_dir};
 
 /// (reference file, our feature, tuning fixed to 0?, tolerance): relative Frobenius error
@@ -26,6 +26,10 @@ const CASES: &[(&str, FeatureKind, bool, f64)] = &[
     ("rms", FeatureKind::Rms, false, 1e-4),
     ("onset_strength", FeatureKind::Onset, false, 1e-3),
 ];
+
+/// The spectral features checked again with the f64 STFT (`--precision f64`), at 1e-4.
+const F64_KINDS: [(&str, FeatureKind); 4] =
+    [("mel_power", FeatureKind::Mel), ("chroma_stft", FeatureKind::Chroma), ("spectral_contrast", FeatureKind::Contrast), ("spectral_flatness", FeatureKind::Flatness)];
 
 #[allow(clippy::too_many_arguments)]
 fn check(name: &str, ours: &Array2, reference: &[f32], shape: &[u64], tol: f64, worst: &mut BTreeMap<String, f64>, failures: &mut Vec<String>, clip: &str) {
@@ -49,6 +53,7 @@ fn features_match_librosa_on_real_music() {
     let Some(shared) = shared_dir() else { return };
     let fx = FeatureExtractor::new(FeatureConfig::default()).expect("default config");
     let fx0 = FeatureExtractor::new(FeatureConfig { tuning: Some(0.0), ..Default::default() }).expect("tuning 0");
+    let fx64 = FeatureExtractor::new(FeatureConfig { precision: Precision::F64, ..Default::default() }).expect("f64");
     let musicnn = MusicnnFrontEnd::new().expect("musicnn preset");
     let mut worst = BTreeMap::new();
     let mut failures = Vec::new();
@@ -58,6 +63,12 @@ fn features_match_librosa_on_real_music() {
         let (_, y) = read_npy(&dir.join("y_22050.npy"));
         let set = fx.extract(&y, &FeatureKind::ALL).expect("extract");
         let set0 = fx0.extract(&y, &[FeatureKind::Chroma]).expect("extract");
+        // `--precision f64`: the double-precision STFT keeps its own figures.
+        let set64 = fx64.extract(&y, &F64_KINDS.map(|(_, k)| k)).expect("extract");
+        for (file, kind) in F64_KINDS {
+            let (shape, reference) = read_npy(&dir.join(format!("{file}.npy")));
+            check(&format!("{file} (f64)"), &set64[&kind], &reference, &shape, 1e-4, &mut worst, &mut failures, &clip);
+        }
         for &(file, kind, tuning0, tol) in CASES {
             let (shape, reference) = read_npy(&dir.join(format!("{file}.npy")));
             let ours = if tuning0 { &set0[&kind] } else { &set[&kind] };
