@@ -403,6 +403,11 @@ fn cache_config(spec: &InputSpec) -> String {
         // what is cached. (Audio matrices are whole tracks, cropped later.)
         config["steps"] = spec.crop_frames.into();
     }
+    if spec.reads_audio() && spec.preset.backbone().is_none() {
+        // Feature presets follow the process's STFT precision (`--precision f64`): f32 and
+        // f64 features have their own entries. (musicnn's front end is always f64.)
+        config["stft"] = genrecast_features::Precision::default().name().into();
+    }
     if spec.preset.backbone().is_some() {
         // int8 and f32 embeddings differ slightly: each has its own entries.
         config["precision"] = crate::Precision::default().name().into();
