@@ -2,7 +2,7 @@
 //! pretrained backbone), window predictions over the whole song, and their aggregate.
 //!
 //! Models come from a directory written by `genrecast train` or from the models compiled into
-//! the binary ([`BUILTIN_MODELS`]; [`DEFAULT_MODEL`] is a GTZAN genre head on musicnn-msd).
+//! the binary ([`BUILTIN_MODELS`]; [`DEFAULT_MODEL`] is a GTZAN genre head on musicnn-msd and musicnn-mtt).
 //!
 //! # Example
 //! ```
