@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::{bin, example_song, text};
+use crate::{bin, example_song, repo, text};
 use genrecast_testutil::shared_dir;
 
 /// A library folder of `per_genre` full clips of four genres (copied, so the test may touch
@@ -296,7 +296,11 @@ fn library_list_show_and_export() {
     for (field, value) in want.as_object().expect("object") {
         assert_eq!(&flac[field], value, "{field}");
     }
-    assert_eq!(flac["embeddings"], serde_json::json!([{ "kind": "model", "dims": 200 }, { "kind": "summary", "dims": 90 }]));
+    // The model's embedding is as wide as its card says (the default's SVM reads its 400-d
+    // input, musicnn-msd's and musicnn-mtt's features side by side).
+    let card: serde_json::Value = serde_json::from_slice(&std::fs::read(repo().join("crates/models/pretrained/genre-gtzan/model.json")).expect("card")).expect("json");
+    let dims = card["network"]["embedding"].as_u64().expect("embedding size");
+    assert_eq!(flac["embeddings"], serde_json::json!([{ "kind": "model", "dims": dims }, { "kind": "summary", "dims": 90 }]));
     let p: Vec<f64> = flac["predictions"].as_array().expect("predictions").iter().map(|p| p[1].as_f64().expect("p")).collect();
     assert!(p.len() == 10 && (p.iter().sum::<f64>() - 1.0).abs() < 1e-3 && p.windows(2).all(|w| w[0] >= w[1]), "{p:?}");
     assert_eq!(flac["tags"].as_array().map(Vec::len), Some(50), "the MSD tagger's 50 tags");
