@@ -102,6 +102,10 @@ pub fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
     let files: Vec<PathBuf> = files.iter().map(|f| absolute(f)).collect();
     // Only new or changed files are analysed, and those that failed last time (the cause
     // may have been a disk that vanished).
+    // A track that another model analysed (or a built-in model of the same name before it
+    // changed: its embedding has another width) is analysed again, so that the library
+    // never holds two models' results side by side.
+    let model_dims = genrecast_models::model_card(&args.model)?.network.embedding;
     let mut todo = Vec::new();
     let mut retried = 0usize;
     for f in &files {
@@ -112,7 +116,7 @@ pub fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
             continue;
         }
         match file_stamp(f) {
-            Ok((size, mtime)) => match lib.status(f, size, mtime)? {
+            Ok((size, mtime)) => match lib.status_for(f, size, mtime, &args.model, model_dims)? {
                 FileStatus::Current => {}
                 status => {
                     retried += usize::from(status == FileStatus::Failed);

@@ -447,6 +447,44 @@ impl Library {
         })
     }
 
+    /// As [`status`](Self::status), and a stored track that `model` did not analyse, or whose
+    /// `model` embedding is not `model_dims` wide, is [`FileStatus::Changed`]: an `index` run
+    /// with another model, or after a built-in model of the same name changed (the default
+    /// `genre-gtzan` went from 200-d to 400-d embeddings), analyses it again instead of
+    /// leaving the library with two models' results.
+    ///
+    /// # Example
+    /// ```
+    /// use genrecast_library::{FileStatus, Library, TrackRecord};
+    /// let dir = tempfile::tempdir()?;
+    /// let mut lib = Library::open(&dir.path().join("lib.sqlite"))?;
+    /// let mut r = TrackRecord::new("/music/a.flac".into(), 100, 7);
+    /// r.model = Some("genre-gtzan".into());
+    /// r.embeddings.push(("model".into(), vec![0.5; 200]));
+    /// lib.store(&r)?;
+    /// let path = std::path::Path::new("/music/a.flac");
+    /// assert_eq!(lib.status_for(path, 100, 7, "genre-gtzan", 200)?, FileStatus::Current);
+    /// assert_eq!(lib.status_for(path, 100, 7, "genre-gtzan", 400)?, FileStatus::Changed);
+    /// assert_eq!(lib.status_for(path, 100, 7, "my-model", 200)?, FileStatus::Changed);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn status_for(&self, path: &Path, size: u64, mtime_ns: i64, model: &str, model_dims: usize) -> Result<FileStatus> {
+        let status = self.status(path, size, mtime_ns)?;
+        if status != FileStatus::Current {
+            return Ok(status);
+        }
+        let (stored_model, bytes): (Option<String>, Option<i64>) = self
+            .conn
+            .query_row(
+                "SELECT t.model, length(e.vector) FROM tracks t LEFT JOIN embeddings e ON e.track_id = t.id AND e.kind = 'model' WHERE t.path = ?1",
+                params![path.to_string_lossy()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(self.err())?;
+        let same = stored_model.as_deref() == Some(model) && bytes == Some((4 * model_dims) as i64);
+        Ok(if same { FileStatus::Current } else { FileStatus::Changed })
+    }
+
     /// Stores `record`, replacing what was stored for its path, in one transaction.
     pub fn store(&mut self, record: &TrackRecord) -> Result<i64> {
         let path = self.path.display().to_string();
