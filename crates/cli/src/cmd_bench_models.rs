@@ -120,7 +120,7 @@ fn join_patches(mut per_input: Vec<std::collections::BTreeMap<usize, genrecast_f
         .keys()
         .filter_map(|i| {
             let parts: Vec<genrecast_features::Array2> = per_input.iter().map(|m| m.get(i).cloned()).collect::<Option<_>>()?;
-            Some((*i, genrecast_models::join_patches(&parts)))
+            Some((*i, genrecast_models::join_patches(parts)))
         })
         .collect()
 }

@@ -102,10 +102,15 @@ pub fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
     let files: Vec<PathBuf> = files.iter().map(|f| absolute(f)).collect();
     // Only new or changed files are analysed, and those that failed last time (the cause
     // may have been a disk that vanished).
+    // Opened here first so that a model or device that is not there stops the run at once.
+    let device = args.device.device;
+    let (labels, model_dims) = {
+        let classifier = Classifier::open_on(&args.model, device)?;
+        (classifier.labels().to_vec(), classifier.card().network.embedding)
+    };
     // A track that another model analysed (or a built-in model of the same name before it
     // changed: its embedding has another width) is analysed again, so that the library
     // never holds two models' results side by side.
-    let model_dims = genrecast_models::model_card(&args.model)?.network.embedding;
     let mut todo = Vec::new();
     let mut retried = 0usize;
     for f in &files {
@@ -126,9 +131,6 @@ pub fn index(args: IndexArgs) -> anyhow::Result<ExitCode> {
             Err(e) => failures.push(format!("{}: {e}", f.display())),
         }
     }
-    // Opened here first so that a model or device that is not there stops the run at once.
-    let device = args.device.device;
-    let labels = Classifier::open_on(&args.model, device)?.labels().to_vec();
     eprintln!("{}: {} files, {} new or changed, {retried} that failed before retried", args.db.display(), files.len(), todo.len() - retried);
     let pb = crate::progress::bar(todo.len(), args.quiet, "files indexed");
     // Workers analyse in parallel; this thread stores each result as it comes, one

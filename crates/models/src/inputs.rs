@@ -373,22 +373,23 @@ pub fn track_matrices(paths: &[&Path], spec: &InputSpec, cache: Option<&FeatureC
     };
     // Several backbones: each one's matrix is cached on its own (and shared with models and
     // benchmarks on that backbone alone), then the patches are joined.
-    let parts: Vec<(InputSpec, String)> = match spec.backbones().as_slice() {
-        [_, _, ..] => spec
-            .backbones()
+    let backbones = spec.backbones();
+    let parts: Vec<(InputSpec, String)> = if backbones.len() > 1 {
+        backbones
             .into_iter()
             .map(|b| {
                 let one = InputSpec { preset: InputPreset::from_backbone(b), also: Vec::new(), ..spec.clone() };
                 let config = cache_config(&one);
                 (one, config)
             })
-            .collect(),
-        _ => vec![(spec.clone(), cache_config(spec))],
+            .collect()
+    } else {
+        vec![(spec.clone(), cache_config(spec))]
     };
     paths
         .par_iter()
         .map(|path| {
-            let r = parts.iter().map(|(s, config)| matrix(path, s, &fx, cache, config)).collect::<Result<Vec<_>>>().map(|m| join_patches(&m));
+            let r = parts.iter().map(|(s, config)| matrix(path, s, &fx, cache, config)).collect::<Result<Vec<_>>>().map(join_patches);
             progress();
             r
         })
@@ -433,12 +434,13 @@ fn cache_config(spec: &InputSpec) -> String {
 /// use genrecast_features::Array2;
 /// let a = Array2 { rows: 1, cols: 3, data: vec![1.0, 2.0, 3.0] };
 /// let b = Array2 { rows: 2, cols: 2, data: vec![4.0, 5.0, 6.0, 7.0] };
-/// let j = genrecast_models::join_patches(&[a, b]);
+/// let j = genrecast_models::join_patches(vec![a, b]);
 /// assert_eq!((j.rows, j.cols, j.data), (3, 2, vec![1.0, 2.0, 4.0, 5.0, 6.0, 7.0]));
 /// ```
-pub fn join_patches(parts: &[Array2]) -> Array2 {
-    if let [one] = parts {
-        return one.clone();
+pub fn join_patches(mut parts: Vec<Array2>) -> Array2 {
+    // One matrix (one backbone, the usual case) is returned as it is, not copied.
+    if parts.len() == 1 {
+        return parts.remove(0);
     }
     let cols = parts.iter().map(|m| m.cols).min().unwrap_or(0);
     let rows: usize = parts.iter().map(|m| m.rows).sum();
@@ -513,7 +515,7 @@ pub fn input_matrix(samples: &[f32], spec: &InputSpec, fx: &FeatureExtractor) ->
     }
     if spec.preset.backbone().is_some() {
         let parts = spec.backbones().into_iter().map(|b| backbone_embeddings(b, spec.layer, samples)).collect::<Result<Vec<_>>>()?;
-        return Ok(join_patches(&parts));
+        return Ok(join_patches(parts));
     }
     let set = fx.extract(samples, &spec.kinds()).map_err(|e| Error::Data(e.to_string()))?;
     let cols = set.values().map(|a| a.cols).max().unwrap_or(0);

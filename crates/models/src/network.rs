@@ -207,8 +207,8 @@ impl NetworkConfig {
                 bad(format!("{:?} with {pools} pooling blocks needs at least {need} features and frames, got {}x{}", self.architecture, self.n_features, self.n_frames))
             }
             _ if self.channels.is_empty() => bad("convolutional model without channels".into()),
-            // Strided blocks round up (ceil(n / 2)): any input keeps at least one position.
-            Architecture::Resnet => Ok(()),
+            // Resnet needs no minimum: its strided blocks round up (ceil(n / 2)), so any input
+            // keeps at least one position.
             _ => Ok(()),
         }
     }
