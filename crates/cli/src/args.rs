@@ -712,6 +712,25 @@ pub struct TrainArgs {
     /// layer is frozen (batch-norm statistics still adapt); `none`: every weight trains.
     #[arg(long, default_value = "none", value_parser = ["body", "none"], requires = "init_from")]
     pub freeze: String,
+    /// Fine-tune the pretrained backbone (musicnn-msd or musicnn-mtt) end to end with a new
+    /// softmax head, instead of training a head on its frozen features: batch norms in
+    /// training mode from the converted statistics, --lr for the head and --lr-backbone for
+    /// the backbone, one random 3 s patch per training track and epoch with gain (--aug-gain,
+    /// in dB), pitch shift (--pitch-shift) and --mixup, early stopping (--patience) on the
+    /// artist-grouped validation side, tracks scored by the mean of their patches. Writes
+    /// backbone.safetensors, history.csv and metrics.json.
+    #[arg(long, requires = "backbone")]
+    pub fine_tune: bool,
+    /// With --fine-tune: keep the converted weights of the blocks up to `front` (front end) or
+    /// `mid` (front and mid ends); `none` trains every layer.
+    #[arg(long, default_value = "none", value_parser = ["none", "front", "mid"], requires = "fine_tune")]
+    pub freeze_until: String,
+    /// With --fine-tune: the backbone's learning rate (the head's is --lr).
+    #[arg(long, default_value_t = 1e-4, requires = "fine_tune")]
+    pub lr_backbone: f64,
+    /// With --fine-tune: random pitch shift of up to +-N mel bands per patch.
+    #[arg(long, default_value_t = 2, requires = "fine_tune")]
+    pub pitch_shift: i32,
     /// Train on the training and validation sides together for exactly --epochs, keeping the
     /// last epoch (no early stopping): for a final model once the settings are chosen. A test
     /// side, if the split has one, is still held out and scored.
@@ -851,6 +870,11 @@ pub struct EvalArgs {
     /// class the largest window probability, renormalised).
     #[arg(long, default_value = "mean", value_parser = ["mean", "vote", "max"])]
     pub aggregate: String,
+    /// For a model on a pretrained backbone: start a 3 s patch every N frames of 16 ms
+    /// (default: the model's own, disjoint patches of 187 frames; 93 is half-overlapping, as
+    /// musicnn's extractor with `input_overlap`, and twice the work).
+    #[arg(long, value_name = "FRAMES", value_parser = clap::value_parser!(u32).range(1..=187))]
+    pub patch_hop: Option<u32>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

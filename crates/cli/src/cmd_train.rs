@@ -189,8 +189,8 @@ fn parent_name(parent: &str) -> String {
 
 /// Track-level scores: crop probabilities averaged per track.
 pub struct TrackScores {
-    tracks: Vec<usize>,
-    probs: Vec<Vec<f32>>,
+    pub tracks: Vec<usize>,
+    pub probs: Vec<Vec<f32>>,
 }
 
 fn score_tracks(net: &genrecast_models::GenreNet, task: Task, examples: &[Example], shape: (usize, usize), device: &Device) -> TrackScores {
@@ -216,7 +216,7 @@ fn aggregate_tracks(examples: &[Example], probs: Vec<Vec<f32>>, how: Aggregation
     scores
 }
 
-fn confusion(ds: &Dataset, labels: &[String], scores: &TrackScores) -> ConfusionMatrix {
+pub fn confusion(ds: &Dataset, labels: &[String], scores: &TrackScores) -> ConfusionMatrix {
     let pairs = scores.tracks.iter().zip(&scores.probs).filter_map(|(&t, p)| {
         let truth = ds.tracks[t].label().and_then(|l| labels.iter().position(|x| x == l))?;
         Some((truth, genrecast_models::argmax(p)))
@@ -334,6 +334,9 @@ pub fn train_fold(args: &TrainArgs, ds: &Dataset, fold: &Fold, out: &Path, bags:
     let held_idx: Vec<usize> = if fold.test.is_empty() { valid_idx.clone() } else { fold.test.iter().copied().filter(labelled).collect() };
     debug_assert!(!args.final_fit || valid_idx.is_empty());
     let (train_idx, valid_idx) = (train_idx, valid_idx);
+    if args.fine_tune {
+        return crate::cmd_finetune::fine_tune_fold(args, ds, &fold.name, &train_idx, &valid_idx, &held_idx, out);
+    }
     let patience = if args.final_fit { 0 } else { args.patience };
     if train_idx.is_empty() {
         bail!("fold {} has no labelled training tracks", fold.name);
@@ -552,7 +555,7 @@ enum Evaluated {
 pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let infer = args.device.device.burn_device()?;
     let name = args.model.to_string_lossy().into_owned();
-    let (model, card) = if name == ZERO_SHOT {
+    let (model, mut card) = if name == ZERO_SHOT {
         let zs = genrecast_models::ZeroShot::msd_to_gtzan(&infer)?;
         let card = zero_shot_card(&zs);
         (Evaluated::ZeroShot(Box::new(zs)), card)
@@ -609,6 +612,13 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         }
         eprintln!("warning: {msg}");
         notes.push(msg);
+    }
+    if let Some(hop) = args.patch_hop {
+        if card.input.preset.backbone().is_none() {
+            bail!("--patch-hop applies to a model on a pretrained backbone; this one reads {:?}", card.input.preset);
+        }
+        card.input.patch_hop = hop as usize;
+        notes.push(format!("judged from 3 s patches starting every {hop} frames (the model's own: every {} frames)", genrecast_models::musicnn::PATCH_FRAMES));
     }
     let cache = args.cache.open()?;
     let mut failures = Vec::new();
@@ -675,7 +685,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
             "dataset": ds.root, "split": fold.name, "tracks": cm.total(), "accuracy": cm.accuracy(),
             "balanced_accuracy": cm.balanced_accuracy(), "macro_f1": cm.macro_f1(), "labels": card.labels, "confusion": cm.counts,
             "per_variant_accuracy": variants.iter().map(|(k, (c, n))| (k.clone(), *c as f64 / *n as f64)).collect::<BTreeMap<_, _>>(),
-            "judged_from": judged_from(&card, args.middle_windows, aggregation), "middle_windows": args.middle_windows, "aggregate": args.aggregate,
+            "judged_from": judged_from(&card, args.middle_windows, aggregation), "middle_windows": args.middle_windows, "aggregate": args.aggregate, "patch_hop": args.patch_hop,
             "inference_seconds": seconds, "failed_files": failures,
         });
         outln!("{}", serde_json::to_string_pretty(&v)?);

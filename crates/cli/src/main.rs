@@ -13,6 +13,7 @@ mod cmd_cache;
 mod cmd_classify;
 mod cmd_dataset;
 mod cmd_features;
+mod cmd_finetune;
 mod cmd_info;
 mod cmd_library;
 mod cmd_library_browse;

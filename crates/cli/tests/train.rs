@@ -215,7 +215,12 @@ fn output_failures_cost_no_model_and_empty_evals_are_errors() {
 
 /// The tensors of a model folder's weights, by name.
 fn tensors(model: &std::path::Path) -> std::collections::BTreeMap<String, (Vec<usize>, Vec<u8>)> {
-    let bytes = std::fs::read(model.join("model.safetensors")).expect("weights");
+    tensors_in(&model.join("model.safetensors"))
+}
+
+/// The tensors of a safetensors file, by name.
+fn tensors_in(file: &std::path::Path) -> std::collections::BTreeMap<String, (Vec<usize>, Vec<u8>)> {
+    let bytes = std::fs::read(file).expect("weights");
     let st = safetensors::SafeTensors::deserialize(&bytes).expect("safetensors");
     st.tensors().into_iter().map(|(name, t)| (name, (t.shape().to_vec(), t.data().to_vec()))).collect()
 }
@@ -283,4 +288,54 @@ fn training_starts_from_a_parent_model() {
         }
     }
     assert!(body > 0, "the mlp has a body");
+}
+
+/// `train --fine-tune`: musicnn trains with a new genre head, and `--freeze-until mid` keeps
+/// the front and mid ends exactly as shipped (weights and batch-norm statistics, compared
+/// with the converted musicnn-msd file), while the back end and the head move.
+#[test]
+fn fine_tuning_keeps_frozen_blocks_as_shipped() {
+    let Some(shared) = shared_dir() else { return };
+    let gtzan = shared.join("data/gtzan");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let two = tmp.path().join("two");
+    for genre in ["classical", "metal"] {
+        let mut files: Vec<_> = std::fs::read_dir(gtzan.join("full_22k").join(genre)).expect("dir").flatten().map(|e| e.path()).collect();
+        files.sort();
+        std::fs::create_dir_all(two.join(genre)).expect("mkdir");
+        for f in files.iter().take(4) {
+            std::fs::copy(f, two.join(genre).join(f.file_name().expect("name"))).expect("copy");
+        }
+    }
+    let out_dir = tmp.path().join("ft");
+    let out = bin()
+        .args(["--threads", "2", "train", "-q", "--kind", "folder", "--split", "kfold:2", "--backbone", "musicnn-msd", "--fine-tune", "--freeze-until", "mid", "--epochs", "1", "--batch-size", "4", "--lr", "0.01", "--out"])
+        .arg(&out_dir)
+        .arg(&two)
+        .output()
+        .expect("train");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(out_dir.join("metrics.json")).expect("metrics")).expect("json");
+    assert_eq!(m["fine_tune"]["freeze_until"], "mid", "{m}");
+    assert_eq!(m["held_out"]["tracks"], 4, "{m}");
+    assert!(m["trained_on"].as_str().is_some_and(|t| t.contains("fine-tuned on") && t.contains("Million Song Dataset")), "{m}");
+    let shipped = tensors_in(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/pretrained/musicnn-msd.safetensors"));
+    let tuned = tensors_in(&out_dir.join("backbone.safetensors"));
+    let (mut kept, mut moved) = (0, 0);
+    for (name, (shape, data)) in &tuned {
+        match name.as_str() {
+            n if n.starts_with("frontend.") || n.starts_with("midend.") => {
+                assert_eq!((shape, data), (&shipped[n].0, &shipped[n].1), "{n}: a frozen block moved");
+                kept += 1;
+            }
+            "backend.output.weight" => assert_eq!(shape, &vec![200, 2]),
+            n if n == "backend.dense.weight" || n == "backend.pool.bn.gamma" => {
+                assert_eq!(shape, &shipped[n].0);
+                assert_ne!(data, &shipped[n].1, "{n}: the back end trains");
+                moved += 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!((kept, moved), (4 + 5 * 6 + 3 * 6, 2), "{:?}", tuned.keys().collect::<Vec<_>>());
 }

@@ -121,7 +121,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |source| Error::Io { path: path.to_path_buf(), source }
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     genrecast_features::write_atomic(path, |w| std::io::Write::write_all(w, bytes)).map_err(|e| Error::Checkpoint { path: path.to_path_buf(), message: e.to_string() })
 }
 

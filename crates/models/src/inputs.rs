@@ -128,6 +128,15 @@ pub struct InputSpec {
     /// for one backbone and for presets without one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub also: Vec<Backbone>,
+    /// Frames between the starts of two backbone patches; 0 (the default) is a patch's own
+    /// length, 187 frames, for disjoint patches as musicnn's extractor cuts them. Less gives
+    /// overlapping patches (93: half-overlapping, about twice the work).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub patch_hop: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// What a model's head reads of a track.
@@ -222,14 +231,14 @@ impl InputSpec {
     /// `crop_seconds`).
     pub fn new(preset: InputPreset, crop_seconds: f64) -> Self {
         match preset {
-            _ if preset.backbone().is_some() => return Self { preset, sample_rate: MusicnnFrontEnd::SAMPLE_RATE, crop_frames: 1, lyrics_dims: 0, layer: BackboneLayer::default(), rows: TrackRows::Windows, also: Vec::new() },
+            _ if preset.backbone().is_some() => return Self { preset, sample_rate: MusicnnFrontEnd::SAMPLE_RATE, crop_frames: 1, lyrics_dims: 0, layer: BackboneLayer::default(), rows: TrackRows::Windows, also: Vec::new(), patch_hop: 0 },
             InputPreset::MsdSegments => return Self::segments(DEFAULT_SEGMENTS),
             InputPreset::Lyrics => return Self::lyrics(DEFAULT_LYRICS_DIMS),
             _ => {}
         }
         let sample_rate = 22_050;
         let crop_frames = ((crop_seconds * f64::from(sample_rate) / 512.0).round() as usize).max(1);
-        Self { preset, sample_rate, crop_frames, lyrics_dims: 0, layer: BackboneLayer::default(), rows: TrackRows::Windows, also: Vec::new() }
+        Self { preset, sample_rate, crop_frames, lyrics_dims: 0, layer: BackboneLayer::default(), rows: TrackRows::Windows, also: Vec::new(), patch_hop: 0 }
     }
 
     /// The same spec with `more` backbones run beside its own, their features following its
@@ -275,12 +284,12 @@ impl InputSpec {
     /// MSD segment series of `steps` segments (the seed uses 300).
     pub fn segments(steps: usize) -> Self {
         // The rate is the Echo Nest analysis rate; nothing is decoded at it.
-        Self { preset: InputPreset::MsdSegments, sample_rate: 22_050, crop_frames: steps.max(1), lyrics_dims: 0, layer: BackboneLayer::default(), rows: TrackRows::Windows, also: Vec::new() }
+        Self { preset: InputPreset::MsdSegments, sample_rate: 22_050, crop_frames: steps.max(1), lyrics_dims: 0, layer: BackboneLayer::default(), rows: TrackRows::Windows, also: Vec::new(), patch_hop: 0 }
     }
 
     /// Lyrics vectors of `dims` values.
     pub fn lyrics(dims: usize) -> Self {
-        Self { preset: InputPreset::Lyrics, sample_rate: 22_050, crop_frames: 1, lyrics_dims: dims, layer: BackboneLayer::default(), rows: TrackRows::Windows, also: Vec::new() }
+        Self { preset: InputPreset::Lyrics, sample_rate: 22_050, crop_frames: 1, lyrics_dims: dims, layer: BackboneLayer::default(), rows: TrackRows::Windows, also: Vec::new(), patch_hop: 0 }
     }
 
     /// Whether the input is (or includes) lyrics, which come from a bag-of-words file keyed by
@@ -418,6 +427,9 @@ fn cache_config(spec: &InputSpec) -> String {
         if !spec.also.is_empty() {
             config["also"] = serde_json::json!(spec.also);
         }
+        if spec.patch_hop != 0 {
+            config["patch-hop"] = spec.patch_hop.into();
+        }
     }
     if genrecast_audio::strict_default() {
         // A strict run must not reuse what a lax run decoded of a file cut short.
@@ -514,7 +526,7 @@ pub fn input_matrix(samples: &[f32], spec: &InputSpec, fx: &FeatureExtractor) ->
         return Err(Error::Config(format!("a model on {:?} input reads no audio", spec.preset)));
     }
     if spec.preset.backbone().is_some() {
-        let parts = spec.backbones().into_iter().map(|b| backbone_embeddings(b, spec.layer, samples)).collect::<Result<Vec<_>>>()?;
+        let parts = spec.backbones().into_iter().map(|b| backbone_embeddings(b, spec.layer, spec.patch_hop, samples)).collect::<Result<Vec<_>>>()?;
         return Ok(join_patches(parts));
     }
     let set = fx.extract(samples, &spec.kinds()).map_err(|e| Error::Data(e.to_string()))?;
@@ -532,8 +544,9 @@ pub fn input_matrix(samples: &[f32], spec: &InputSpec, fx: &FeatureExtractor) ->
 
 /// The backbone's `layer` of every 3 s patch of 16 kHz samples, as a
 /// [`Backbone::layer_size`]` x patches` matrix (penultimate: 200 rows for musicnn, 256 for
-/// the VGG). Each thread keeps its own copy of the network (built once).
-pub fn backbone_embeddings(backbone: Backbone, layer: BackboneLayer, y16k: &[f32]) -> Result<Array2> {
+/// the VGG), with a patch every `patch_hop` frames (0: disjoint patches, see
+/// [`InputSpec::patch_hop`]). Each thread keeps its own copy of the network (built once).
+pub fn backbone_embeddings(backbone: Backbone, layer: BackboneLayer, patch_hop: usize, y16k: &[f32]) -> Result<Array2> {
     thread_local! {
         static NETS: std::cell::RefCell<Vec<(Backbone, Musicnn)>> = const { std::cell::RefCell::new(Vec::new()) };
         static FRONT: std::cell::OnceCell<Option<MusicnnFrontEnd>> = const { std::cell::OnceCell::new() };
@@ -548,7 +561,8 @@ pub fn backbone_embeddings(backbone: Backbone, layer: BackboneLayer, y16k: &[f32
         }
         let net = nets.iter_mut().find(|(b, _)| *b == backbone).map(|(_, n)| n).ok_or_else(|| Error::Config("backbone".into()))?;
         net.set_layer(layer);
-        Ok(net.analyse(&input, &device))
+        let hop = if patch_hop == 0 { crate::musicnn::PATCH_FRAMES } else { patch_hop };
+        Ok(net.analyse_from(&input, &device, &crate::musicnn::patch_starts(input.cols, hop)))
     })?;
     if out.features.is_empty() {
         return Err(Error::Data("too short for one patch".into()));

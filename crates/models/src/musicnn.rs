@@ -391,6 +391,20 @@ pub(crate) struct Weights<'a> {
     device: Device,
 }
 
+impl<'a> Weights<'a> {
+    /// The tensors of a safetensors file in memory, with its metadata's tag list and
+    /// `trained_on` text.
+    pub(crate) fn open(bytes: &'a [u8], source: PathBuf, device: &Device) -> Result<(Self, (Vec<String>, String))> {
+        let bad = |m: String| Error::Checkpoint { path: source.clone(), message: m };
+        let (_, meta) = safetensors::SafeTensors::read_metadata(bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
+        let meta = meta.metadata().clone().unwrap_or_default();
+        let tags: Vec<String> = meta.get("tags").and_then(|t| serde_json::from_str(t).ok()).ok_or_else(|| bad("no 'tags' list in the metadata".into()))?;
+        let trained_on = meta.get("trained_on").cloned().unwrap_or_default();
+        let file = safetensors::SafeTensors::deserialize(bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
+        Ok((Self { file, source, device: device.clone() }, (tags, trained_on)))
+    }
+}
+
 impl Weights<'_> {
     fn bad(&self, message: String) -> Error {
         Error::Checkpoint { path: self.source.clone(), message }
@@ -439,13 +453,7 @@ impl Musicnn {
     /// [`Error::Checkpoint`] for a file that is not safetensors, lacks a tensor, holds one of
     /// the wrong shape or dtype, or has no tag list.
     pub fn from_safetensors(bytes: &[u8], source: PathBuf, device: &Device) -> Result<Self> {
-        let bad = |m: String| Error::Checkpoint { path: source.clone(), message: m };
-        let (_, meta) = safetensors::SafeTensors::read_metadata(bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
-        let meta = meta.metadata().clone().unwrap_or_default();
-        let tags: Vec<String> = meta.get("tags").and_then(|t| serde_json::from_str(t).ok()).ok_or_else(|| bad("no 'tags' list in the metadata".into()))?;
-        let trained_on = meta.get("trained_on").cloned().unwrap_or_default();
-        let file = safetensors::SafeTensors::deserialize(bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
-        let w = Weights { file, source: source.clone(), device: device.clone() };
+        let (w, (tags, trained_on)) = Weights::open(bytes, source, device)?;
         let n_tags = tags.len();
         // The VGG's first conv names it (tools/convert_musicnn.py).
         if w.file.tensor("conv1.conv.weight").is_ok() {
@@ -622,7 +630,7 @@ pub fn patches(input: &genrecast_features::Array2) -> (Vec<f32>, usize) {
     let n = patch_count(input);
     let mut out = Vec::with_capacity(n * PATCH_FRAMES * input.rows);
     for p in 0..n {
-        out.extend(patch(input, p));
+        out.extend(patch_at(input, p * PATCH_FRAMES));
     }
     (out, n)
 }
@@ -637,12 +645,35 @@ pub fn patch_count(input: &genrecast_features::Array2) -> usize {
     }
 }
 
-/// Patch `p`, time-major (`PATCH_FRAMES x bands`), wrapping around a short input.
-fn patch(input: &genrecast_features::Array2, p: usize) -> Vec<f32> {
+/// First frames of the 187-frame patches of an input of `frames` frames when a patch starts
+/// every `hop` frames (`hop` [`PATCH_FRAMES`]: [`patches`]' disjoint patches; less: patches
+/// that overlap, as musicnn's extractor with `input_overlap`). Patches end within the input,
+/// except the one patch of an input shorter than a patch, which wraps around; none for an
+/// empty input.
+///
+/// ```
+/// use genrecast_models::musicnn::{patch_starts, PATCH_FRAMES};
+/// assert_eq!(patch_starts(2 * PATCH_FRAMES + 5, PATCH_FRAMES), vec![0, PATCH_FRAMES]);
+/// assert_eq!(patch_starts(2 * PATCH_FRAMES, 93), vec![0, 93, 186]);
+/// assert_eq!(patch_starts(100, 93), vec![0]);
+/// assert!(patch_starts(0, 93).is_empty());
+/// ```
+pub fn patch_starts(frames: usize, hop: usize) -> Vec<usize> {
+    let hop = hop.max(1);
+    match frames {
+        0 => Vec::new(),
+        f if f < PATCH_FRAMES => vec![0],
+        f => (0..=f - PATCH_FRAMES).step_by(hop).collect(),
+    }
+}
+
+/// The patch starting at frame `start`, time-major (`PATCH_FRAMES x bands`), wrapping around
+/// a short input.
+fn patch_at(input: &genrecast_features::Array2, start: usize) -> Vec<f32> {
     let frames = input.cols;
     let mut out = Vec::with_capacity(PATCH_FRAMES * input.rows);
     for i in 0..PATCH_FRAMES {
-        let t = (p * PATCH_FRAMES + i) % frames;
+        let t = (start + i) % frames;
         out.extend((0..input.rows).map(|r| input.data[r * frames + t]));
     }
     out
@@ -670,6 +701,12 @@ impl Musicnn {
     /// a long recording can be judged from a spread of its patches. Each patch is cut from
     /// `input` when its turn comes, so a three-hour input is never copied whole.
     pub fn analyse_patches(&self, input: &genrecast_features::Array2, device: &Device, which: &[usize]) -> SongOutput {
+        self.analyse_from(input, device, &which.iter().map(|&p| p * PATCH_FRAMES).collect::<Vec<_>>())
+    }
+
+    /// As [`analyse`](Self::analyse) for the patches starting at the frames `starts` (e.g.
+    /// [`patch_starts`] with a hop below [`PATCH_FRAMES`] for overlapping patches).
+    pub fn analyse_from(&self, input: &genrecast_features::Array2, device: &Device, starts: &[usize]) -> SongOutput {
         let mut out = SongOutput::default();
         if input.cols == 0 || input.rows == 0 {
             return out;
@@ -689,8 +726,8 @@ impl Musicnn {
             Precision::Int8 => INT8_BATCH,
         };
         let kernel = Kernel::detect();
-        for chunk in which.chunks(batch) {
-            let data: Vec<f32> = chunk.iter().flat_map(|&p| patch(input, p)).collect();
+        for chunk in starts.chunks(batch) {
+            let data: Vec<f32> = chunk.iter().flat_map(|&start| patch_at(input, start)).collect();
             let shape = [chunk.len(), PATCH_FRAMES, input.rows];
             let o = match precision {
                 Precision::F32 => self.forward(Tensor::<3>::from_data(TensorData::new(data, shape), device)),
@@ -743,7 +780,7 @@ fn conv_relu_bn_maxfreq(x: Tensor<4>, block: &ConvBn<4>, time_pad: (usize, usize
 /// Why not `conv2d`: with one input channel and kernels of up to 7x67 taps, burn's CPU conv
 /// spent two thirds of musicnn's time building its im2col buffer; slicing whole planes and
 /// one batched matmul is 2-3x faster here and stays backend-generic.
-fn single_channel_conv(x: Tensor<4>, weight: &Tensor<4>, bias: &Tensor<1>) -> Tensor<4> {
+pub(crate) fn single_channel_conv(x: Tensor<4>, weight: &Tensor<4>, bias: &Tensor<1>) -> Tensor<4> {
     let [b, _, h, w] = x.dims();
     let [o, _, kh, kw] = weight.dims();
     let (ho, wo) = (h + 1 - kh, w + 1 - kw);

@@ -218,7 +218,7 @@ fn augment(x: &mut [f32], features: usize, frames: usize, a: &Augment, rng: &mut
 }
 
 /// A Beta(alpha, alpha) draw from two Gamma draws (Marsaglia-Tsang), for mixup.
-fn beta(alpha: f32, rng: &mut ChaCha8Rng) -> f32 {
+pub(crate) fn beta(alpha: f32, rng: &mut ChaCha8Rng) -> f32 {
     let gamma = |rng: &mut ChaCha8Rng| -> f32 {
         let (a, boost) = if alpha < 1.0 { (alpha + 1.0, true) } else { (alpha, false) };
         let d = a - 1.0 / 3.0;

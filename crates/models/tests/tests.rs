@@ -133,7 +133,7 @@ fn checkpoints_round_trip_and_refuse_mismatches() {
     let (net, _) = fit(3);
     let card = test_card(
         NetworkConfig::new(Architecture::Mlp, 6, 1, 2),
-        InputSpec { preset: InputPreset::Summary, sample_rate: 22050, crop_frames: 86, lyrics_dims: 0, layer: Default::default(), rows: Default::default(), also: Vec::new() },
+        InputSpec { preset: InputPreset::Summary, sample_rate: 22050, crop_frames: 86, lyrics_dims: 0, layer: Default::default(), rows: Default::default(), also: Vec::new(), patch_hop: 0 },
         Normalizer { mean: vec![0.0; 6], std: vec![1.0; 6], mask_row: None },
         None,
     );
@@ -319,7 +319,7 @@ fn hostile_cards_are_refused_at_load_time() {
     let d = Device::flex();
     let ok = test_card(
         NetworkConfig::new(Architecture::Mlp, 90, 1, 2),
-        InputSpec { preset: InputPreset::Summary, sample_rate: 22050, crop_frames: 86, lyrics_dims: 0, layer: Default::default(), rows: Default::default(), also: Vec::new() },
+        InputSpec { preset: InputPreset::Summary, sample_rate: 22050, crop_frames: 86, lyrics_dims: 0, layer: Default::default(), rows: Default::default(), also: Vec::new(), patch_hop: 0 },
         Normalizer { mean: vec![0.0; 90], std: vec![1.0; 90], mask_row: None },
         None,
     );
@@ -463,8 +463,8 @@ fn several_backbones_join_each_ones_features_per_patch() {
     assert_eq!((spec.frame_rows(), spec.backbone_names().as_str()), (200 + 256, "musicnn-msd+vgg-mtt"));
     let joined = track_matrices(&[path.as_path()], &spec, None, &|| {}).pop().expect("one result").expect("joined matrix");
     let y = genrecast_audio::load(&path, &genrecast_audio::LoadOptions { sample_rate: Some(16_000), ..Default::default() }).expect("clip").samples;
-    let msd = backbone_embeddings(Backbone::MusicnnMsd, BackboneLayer::Penultimate, &y).expect("msd");
-    let vgg = backbone_embeddings(Backbone::VggMtt, BackboneLayer::Penultimate, &y).expect("vgg");
+    let msd = backbone_embeddings(Backbone::MusicnnMsd, BackboneLayer::Penultimate, 0, &y).expect("msd");
+    let vgg = backbone_embeddings(Backbone::VggMtt, BackboneLayer::Penultimate, 0, &y).expect("vgg");
     assert_eq!((joined.rows, joined.cols), (456, msd.cols));
     assert_eq!(vgg.cols, msd.cols, "one front end, the same patches");
     assert_eq!(&joined.data[..200 * msd.cols], &msd.data[..], "musicnn-msd rows first");
@@ -474,4 +474,27 @@ fn several_backbones_join_each_ones_features_per_patch() {
     assert_eq!(json["also"], serde_json::json!(["vgg-mtt"]));
     let old: InputSpec = serde_json::from_str(r#"{"preset":"musicnn-msd","sample_rate":16000,"crop_frames":1}"#).expect("old card");
     assert_eq!(old.backbones(), [Backbone::MusicnnMsd]);
+}
+
+/// Overlapping patches (`eval --patch-hop`): a 30 s clip (1,875 frames) gives 19 patches
+/// every 93 frames against 10 disjoint ones; both grids' first patch (frame 0) gives the same
+/// features, their second (frame 93 against 187) does not, and a card names the hop only
+/// when one is set.
+#[test]
+fn overlapping_patches_start_every_hop_frames() {
+    use genrecast_models::{backbone_embeddings, Backbone, BackboneLayer};
+    let Some(shared) = genrecast_testutil::shared_dir() else { return };
+    let path = shared.join("data/gtzan/full_16k/disco/disco.00004.flac");
+    let y = genrecast_audio::load(&path, &genrecast_audio::LoadOptions { sample_rate: Some(16_000), ..Default::default() }).expect("clip").samples;
+    let disjoint = backbone_embeddings(Backbone::MusicnnMsd, BackboneLayer::Penultimate, 0, &y).expect("disjoint");
+    let half = backbone_embeddings(Backbone::MusicnnMsd, BackboneLayer::Penultimate, 93, &y).expect("half");
+    let frames = y.len() / 256 + 1;
+    assert_eq!(disjoint.cols, frames / 187);
+    assert_eq!(half.cols, (frames - 187) / 93 + 1);
+    let column = |m: &genrecast_features::Array2, c: usize| (0..m.rows).map(|r| m.data[r * m.cols + c]).collect::<Vec<f32>>();
+    assert_eq!(column(&half, 0), column(&disjoint, 0), "both grids start at frame 0");
+    assert_ne!(column(&half, 1), column(&disjoint, 1), "the second patch starts at 93, not 187");
+    let spec = InputSpec { patch_hop: 93, ..InputSpec::new(InputPreset::MusicnnMsd, 3.0) };
+    assert_eq!(serde_json::to_value(&spec).expect("json")["patch_hop"], 93);
+    assert!(serde_json::to_value(InputSpec::new(InputPreset::MusicnnMsd, 3.0)).expect("json").get("patch_hop").is_none());
 }
