@@ -9,6 +9,7 @@ mod embedding_scale;
 mod error;
 mod inputs;
 pub mod int8;
+mod int8_conv;
 pub mod musicnn;
 mod network;
 mod step_timing;
