@@ -87,7 +87,7 @@ impl Kernel {
 
 /// Filters quantised to s8, symmetric, one scale per filter (`max |w| / 127`), in the two
 /// layouts the kernels read; shared by every int8 convolution ([`crate::int8_conv`] too).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct QuantFilters {
     /// Products per output `k` rounded up to a multiple of 4 (VNNI reads 4 at a time).
     pub(crate) k4: usize,
@@ -107,23 +107,67 @@ impl QuantFilters {
     /// Quantises `weight` (`[filters][k]` row-major; products beyond `k` up to `k4` get zero
     /// weights, so whatever activations lie there add nothing).
     pub(crate) fn new(weight: &[f32], filters: usize, k: usize) -> Self {
-        let k4 = k.div_ceil(4) * 4;
-        let padded = filters.div_ceil(LANES) * LANES;
-        let mut rows = vec![0i8; padded * k4];
-        let (mut scale, mut sum) = (vec![0f32; padded], vec![0i32; padded]);
-        for c in 0..filters {
-            let w = &weight[c * k..(c + 1) * k];
-            let max = w.iter().fold(0f32, |m, v| m.max(v.abs()));
-            let s = if max > 0.0 { max / 127.0 } else { 1.0 };
-            scale[c] = s;
-            for (i, v) in w.iter().enumerate() {
-                // |v / s| <= 127, so the cast cannot saturate.
-                let q = (v / s).round() as i8;
-                rows[c * k4 + i] = q;
-                sum[c] += i32::from(q);
+        let mut q = Self::default();
+        q.quantise(weight, filters, k);
+        q
+    }
+
+    /// As [`QuantFilters::new`], into this one's buffers: the VGG quantises its weights again
+    /// for every map (`int8_conv`), and fresh buffers each time cost page faults.
+    pub(crate) fn quantise(&mut self, weight: &[f32], filters: usize, k: usize) {
+        // Vectorised, the rounding is one instruction instead of a libm call per weight.
+        #[cfg(target_arch = "x86_64")]
+        {
+            /// # Safety
+            /// The CPU must have avx2.
+            #[target_feature(enable = "avx2")]
+            unsafe fn wide(q: &mut QuantFilters, weight: &[f32], filters: usize, k: usize) {
+                q.build(weight, filters, k);
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has avx2, checked just above.
+                return unsafe { wide(self, weight, filters, k) };
             }
         }
-        let mut packed = vec![0i8; padded * k4];
+        self.build(weight, filters, k);
+    }
+
+    /// [`QuantFilters::quantise`] for any CPU; the same integers and scales under any
+    /// features.
+    #[inline(always)]
+    fn build(&mut self, weight: &[f32], filters: usize, k: usize) {
+        let k4 = k.div_ceil(4) * 4;
+        let padded = filters.div_ceil(LANES) * LANES;
+        let refill = |v: &mut Vec<_>, n, x| {
+            v.clear();
+            v.resize(n, x);
+        };
+        refill(&mut self.rows, padded * k4, 0);
+        refill(&mut self.packed, padded * k4, 0);
+        self.scale.clear();
+        self.scale.resize(padded, 0.0);
+        self.sum.clear();
+        self.sum.resize(padded, 0);
+        let Self { rows, packed, scale, sum, .. } = self;
+        for c in 0..filters {
+            let w = &weight[c * k..(c + 1) * k];
+            // The max over 16 lanes first, which vectorises (a max is exact in any order).
+            let mut lanes = [0f32; LANES];
+            for chunk in w.chunks(LANES) {
+                for (m, v) in lanes.iter_mut().zip(chunk) {
+                    *m = m.max(v.abs());
+                }
+            }
+            let max = lanes.iter().fold(0f32, |m, v| m.max(*v));
+            let s = if max > 0.0 { max / 127.0 } else { 1.0 };
+            scale[c] = s;
+            let row = &mut rows[c * k4..][..k];
+            // |v / s| <= 127, so the cast cannot saturate. (Two loops, which vectorise.)
+            for (q, v) in row.iter_mut().zip(w) {
+                *q = (v / s).round() as i8;
+            }
+            sum[c] = row.iter().map(|&q| i32::from(q)).sum();
+        }
         for g in 0..k4 / 4 {
             for c in 0..padded {
                 for j in 0..4 {
@@ -131,14 +175,14 @@ impl QuantFilters {
                 }
             }
         }
-        Self { k4, padded, packed, rows, scale, sum }
+        (self.k4, self.padded) = (k4, padded);
     }
 }
 
 /// An asymmetric u8 quantisation `v ~ scale * (q - zero)` of activations, from their own
 /// range (which is widened to hold 0, so that zero padding quantises to `zero` exactly and
 /// adds nothing to a sum).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct U8Scale {
     pub(crate) scale: f32,
     pub(crate) zero: i32,
@@ -162,9 +206,16 @@ impl U8Scale {
     /// correction `sum q_a q_w - zero sum q_w`, scaled by both scales.
     #[inline(always)]
     pub(crate) fn dequantise(self, sum: i32, w_scale: f32, w_sum: i32) -> f32 {
-        let r = self.scale * w_scale;
-        r * (sum - self.zero * w_sum) as f32
+        zero_point_corrected(sum, self.zero * w_sum, self.scale * w_scale)
     }
+}
+
+/// `scale * (sum - correction)`: an exact integer sum `sum q_a q_w` back in f32, where
+/// `correction` is `sum z q_w` (the zero points' share, one zero point or one per input
+/// channel) and `scale` the product of the activations' and the weights' scales.
+#[inline(always)]
+pub(crate) fn zero_point_corrected(sum: i32, correction: i32, scale: f32) -> f32 {
+    scale * (sum - correction) as f32
 }
 
 /// One front-end convolution (`[filters, 1, kt, kf]`, stride 1) with its ReLU, batch norm and

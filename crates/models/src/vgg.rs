@@ -18,7 +18,7 @@ use burn::tensor::ops::{ConvOptions, MaxPoolOptions};
 use burn::tensor::Tensor;
 
 use crate::int8::Kernel;
-use crate::int8_conv::{conv_row, QuantConv3x3, QuantMap};
+use crate::int8_conv::{conv_row, MapFilters, QuantConv3x3, QuantMap};
 use crate::musicnn::{Affine, ConvBn, Weights};
 use crate::Result;
 
@@ -136,16 +136,18 @@ pub(crate) struct Int8Vgg {
 }
 
 /// Runs the conv rows that a max pool (`size`, `stride`, no padding) of an `h x w` map needs,
-/// `row(y, needed columns, out[x][c])`, keeping only the last `size[0]` rows: the pooled map
-/// `[ho][wo][c]` and its shape.
-fn pooled(h: usize, w: usize, c: usize, (size, stride): ([usize; 2], [usize; 2]), mut row: impl FnMut(usize, &[bool], &mut [f32])) -> (Vec<f32>, usize, usize) {
+/// `row(y, needed columns, out[x][c])`, keeping only the last `size[0]` rows in `ring`: the
+/// pooled map `[ho][wo][c]` into `out`, and its shape.
+fn pooled(h: usize, w: usize, c: usize, (size, stride): ([usize; 2], [usize; 2]), ring: &mut Vec<f32>, out: &mut Vec<f32>, mut row: impl FnMut(usize, &[bool], &mut [f32])) -> (usize, usize) {
     let (ho, wo) = ((h - size[0]) / stride[0] + 1, (w - size[1]) / stride[1] + 1);
     let mut needed = vec![false; w];
     for j in 0..wo {
         needed[j * stride[1]..j * stride[1] + size[1]].fill(true);
     }
-    let mut ring = vec![0f32; size[0] * w * c];
-    let mut out = vec![f32::MIN; ho * wo * c];
+    ring.clear();
+    ring.resize(size[0] * w * c, 0.0);
+    out.clear();
+    out.resize(ho * wo * c, f32::MIN);
     let mut done = 0;
     for i in 0..ho {
         let rows = i * stride[0]..i * stride[0] + size[0];
@@ -167,7 +169,23 @@ fn pooled(h: usize, w: usize, c: usize, (size, stride): ([usize; 2], [usize; 2])
             }
         }
     }
-    (out, ho, wo)
+    (ho, wo)
+}
+
+/// The buffers of one patch's int8 pass, kept per thread: about 4 MB that would otherwise be
+/// fresh pages, zeroed by the kernel, for every patch (a third of the time).
+#[derive(Default)]
+struct Scratch {
+    xp: Vec<f32>,
+    ring: Vec<f32>,
+    maps: Vec<f32>,
+    map: QuantMap,
+    filters: MapFilters,
+    sums: Vec<i32>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
 }
 
 impl Int8Vgg {
@@ -201,21 +219,32 @@ impl Int8Vgg {
     /// One patch `[t][f]` (`fits(t, f)`) to its last pooled maps `[h][w][128]` (TF's
     /// flatten order) and their shape.
     fn patch(&self, x: &[f32], t: usize, f: usize, kernel: Kernel) -> (Vec<f32>, usize, usize) {
-        // The input batch norm, then conv1's zero 'same' padding.
-        let mut xp = vec![0f32; (t + 2) * (f + 2)];
-        for (y, row) in x.chunks_exact(f).enumerate() {
-            for (d, v) in xp[(y + 1) * (f + 2) + 1..][..f].iter_mut().zip(row) {
-                *d = v * self.in_scale + self.in_shift;
+        SCRATCH.with(|s| {
+            // A patch never re-enters the pass on its thread, so the borrow is free; should it
+            // be taken, fresh buffers do the same work.
+            let mut fresh = Scratch::default();
+            let mut held = s.try_borrow_mut();
+            let Scratch { xp, ring, maps, map, filters, sums } = match held.as_deref_mut() {
+                Ok(s) => s,
+                Err(_) => &mut fresh,
+            };
+            // The input batch norm, then conv1's zero 'same' padding.
+            xp.clear();
+            xp.resize((t + 2) * (f + 2), 0.0);
+            for (y, row) in x.chunks_exact(f).enumerate() {
+                for (d, v) in xp[(y + 1) * (f + 2) + 1..][..f].iter_mut().zip(row) {
+                    *d = v * self.in_scale + self.in_shift;
+                }
             }
-        }
-        let (mut maps, mut h, mut w) = pooled(t, f, FILTERS, POOLS[0], |y, needed, out| self.conv1.row(&xp, f, y, needed, out));
-        let mut sums = Vec::new();
-        for (conv, pool) in self.convs.iter().zip(&POOLS[1..]) {
-            let map = QuantMap::new(&maps, h, w, FILTERS);
-            // The int8 rows cost the same with or without the columns a pool skips.
-            (maps, h, w) = pooled(map.height(), w, conv.filters(), *pool, |y, _, out| conv_row(conv, &map, y, kernel, &mut sums, out));
-        }
-        (maps, h, w)
+            let (mut h, mut w) = pooled(t, f, FILTERS, POOLS[0], ring, maps, |y, needed, out| self.conv1.row(xp, f, y, needed, out));
+            for (conv, pool) in self.convs.iter().zip(&POOLS[1..]) {
+                map.fill(maps, h, w, FILTERS);
+                conv.for_map(map, filters);
+                // The int8 rows cost the same with or without the columns a pool skips.
+                (h, w) = pooled(map.height(), w, conv.filters(), *pool, ring, maps, |y, _, out| conv_row(conv, filters, map, y, kernel, sums, out));
+            }
+            (maps.clone(), h, w)
+        })
     }
 
     /// Patches `[b][t][f]` (`fits(t, f)`) to `(penultimate, max_pool, mean_pool)` as plain
