@@ -164,7 +164,7 @@ impl QuantFilters {
             let row = &mut rows[c * k4..][..k];
             // |v / s| <= 127, so the cast cannot saturate. (Two loops, which vectorise.)
             for (q, v) in row.iter_mut().zip(w) {
-                *q = (v / s).round() as i8;
+                *q = to_byte((v / s).round()) as i8;
             }
             sum[c] = row.iter().map(|&q| i32::from(q)).sum();
         }
@@ -199,7 +199,8 @@ impl U8Scale {
     /// `v` in u8.
     #[inline(always)]
     pub(crate) fn quantise(self, v: f32) -> u8 {
-        (v / self.scale + self.zero as f32).round().clamp(0.0, 255.0) as u8
+        // `max`/`min` rather than `clamp` send NaN to 0, as `as u8` would.
+        to_byte((v / self.scale + self.zero as f32).round().max(0.0).min(255.0))
     }
 
     /// `sum (q_a - zero) q_w` back in f32, from the exact `sum q_a q_w`: the zero-point
@@ -208,6 +209,14 @@ impl U8Scale {
     pub(crate) fn dequantise(self, sum: i32, w_scale: f32, w_sum: i32) -> f32 {
         zero_point_corrected(sum, self.zero * w_sum, self.scale * w_scale)
     }
+}
+
+/// An integral `x` in -128..=255 as its low byte (`x as u8` for 0..=255, `x as i8 as u8`
+/// below 0): `x + 1.5 * 2^23` has a unit step, so its low mantissa bits are `x` in two's
+/// complement. The same byte as the `as` casts, which LLVM does not vectorise (they saturate).
+#[inline(always)]
+fn to_byte(x: f32) -> u8 {
+    (x + 12_582_912.0).to_bits() as u8
 }
 
 /// `scale * (sum - correction)`: an exact integer sum `sum q_a q_w` back in f32, where
@@ -500,6 +509,13 @@ mod tests {
     fn lcg(seed: &mut u64) -> f32 {
         *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         ((*seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+    }
+
+    #[test]
+    fn to_byte_is_the_cast() {
+        for x in -128..=255 {
+            assert_eq!(to_byte(x as f32), x as u8, "{x}");
+        }
     }
 
     #[test]
