@@ -182,6 +182,7 @@ impl QuantMap {
 
 /// Output row `y` of `conv` over `map` after ReLU and batch norm: `out[x][filter]` in f32;
 /// `filters` is `conv.for_map(map)`. `sums` is scratch reused between calls.
+#[inline(always)]
 pub(crate) fn conv_row(conv: &QuantConv3x3, filters: &MapFilters, map: &QuantMap, y: usize, kernel: Kernel, sums: &mut Vec<i32>, out: &mut [f32]) {
     debug_assert_eq!(conv.cin4, map.cin4);
     let padded = filters.w.padded;

@@ -138,6 +138,7 @@ pub(crate) struct Int8Vgg {
 /// Runs the conv rows that a max pool (`size`, `stride`, no padding) of an `h x w` map needs,
 /// `row(y, needed columns, out[x][c])`, keeping only the last `size[0]` rows in `ring`: the
 /// pooled map `[ho][wo][c]` into `out`, and its shape.
+#[inline(always)]
 fn pooled(h: usize, w: usize, c: usize, (size, stride): ([usize; 2], [usize; 2]), ring: &mut Vec<f32>, out: &mut Vec<f32>, mut row: impl FnMut(usize, &[bool], &mut [f32])) -> (usize, usize) {
     let (ho, wo) = ((h - size[0]) / stride[0] + 1, (w - size[1]) / stride[1] + 1);
     let mut needed = vec![false; w];
@@ -224,27 +225,50 @@ impl Int8Vgg {
             // be taken, fresh buffers do the same work.
             let mut fresh = Scratch::default();
             let mut held = s.try_borrow_mut();
-            let Scratch { xp, ring, maps, map, filters, sums } = match held.as_deref_mut() {
+            let scratch = match held.as_deref_mut() {
                 Ok(s) => s,
                 Err(_) => &mut fresh,
             };
-            // The input batch norm, then conv1's zero 'same' padding.
-            xp.clear();
-            xp.resize((t + 2) * (f + 2), 0.0);
-            for (y, row) in x.chunks_exact(f).enumerate() {
-                for (d, v) in xp[(y + 1) * (f + 2) + 1..][..f].iter_mut().zip(row) {
-                    *d = v * self.in_scale + self.in_shift;
+            // The f32 work between the integer kernels (dequantising, ReLU, batch norm,
+            // pools, quantising) vectorised for AVX2; the same floats either way (no fused
+            // multiply-add, the same order per value).
+            #[cfg(target_arch = "x86_64")]
+            {
+                /// # Safety
+                /// The CPU must have avx2.
+                #[target_feature(enable = "avx2")]
+                unsafe fn wide(vgg: &Int8Vgg, scratch: &mut Scratch, x: &[f32], t: usize, f: usize, kernel: Kernel) -> (Vec<f32>, usize, usize) {
+                    vgg.patch_body(scratch, x, t, f, kernel)
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU has avx2, checked just above.
+                    return unsafe { wide(self, scratch, x, t, f, kernel) };
                 }
             }
-            let (mut h, mut w) = pooled(t, f, FILTERS, POOLS[0], ring, maps, |y, needed, out| self.conv1.row(xp, f, y, needed, out));
-            for (conv, pool) in self.convs.iter().zip(&POOLS[1..]) {
-                map.fill(maps, h, w, FILTERS);
-                conv.for_map(map, filters);
-                // The int8 rows cost the same with or without the columns a pool skips.
-                (h, w) = pooled(map.height(), w, conv.filters(), *pool, ring, maps, |y, _, out| conv_row(conv, filters, map, y, kernel, sums, out));
-            }
-            (maps.clone(), h, w)
+            self.patch_body(scratch, x, t, f, kernel)
         })
+    }
+
+    /// [`Int8Vgg::patch`] for any CPU, in `scratch`'s buffers.
+    #[inline(always)]
+    fn patch_body(&self, scratch: &mut Scratch, x: &[f32], t: usize, f: usize, kernel: Kernel) -> (Vec<f32>, usize, usize) {
+        let Scratch { xp, ring, maps, map, filters, sums } = scratch;
+        // The input batch norm, then conv1's zero 'same' padding.
+        xp.clear();
+        xp.resize((t + 2) * (f + 2), 0.0);
+        for (y, row) in x.chunks_exact(f).enumerate() {
+            for (d, v) in xp[(y + 1) * (f + 2) + 1..][..f].iter_mut().zip(row) {
+                *d = v * self.in_scale + self.in_shift;
+            }
+        }
+        let (mut h, mut w) = pooled(t, f, FILTERS, POOLS[0], ring, maps, |y, needed, out| self.conv1.row(xp, f, y, needed, out));
+        for (conv, pool) in self.convs.iter().zip(&POOLS[1..]) {
+            map.fill(maps, h, w, FILTERS);
+            conv.for_map(map, filters);
+            // The int8 rows cost the same with or without the columns a pool skips.
+            (h, w) = pooled(map.height(), w, conv.filters(), *pool, ring, maps, |y, _, out| conv_row(conv, filters, map, y, kernel, sums, out));
+        }
+        (maps.clone(), h, w)
     }
 
     /// Patches `[b][t][f]` (`fits(t, f)`) to `(penultimate, max_pool, mean_pool)` as plain
