@@ -198,6 +198,7 @@ impl U8Scale {
 
     /// `v` in u8.
     #[inline(always)]
+    #[allow(clippy::manual_clamp)] // `clamp` keeps NaN, which `to_byte` must not see
     pub(crate) fn quantise(self, v: f32) -> u8 {
         // `max`/`min` rather than `clamp` send NaN to 0, as `as u8` would.
         to_byte((v / self.scale + self.zero as f32).round().max(0.0).min(255.0))
