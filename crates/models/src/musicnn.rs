@@ -562,7 +562,7 @@ impl Musicnn {
     pub fn forward_int8(&self, x: &[f32], [b, t, f]: [usize; 3], device: &Device, kernel: Kernel) -> MusicnnOutput {
         let body = match &self.body {
             Body::Musicnn(m) => m,
-            Body::Vgg(vgg) if b == 0 || !crate::vgg::Int8Vgg::fits(t, f) => return self.finish(vgg.forward(Tensor::from_data(TensorData::new(x.to_vec(), [b, t, f]), device))),
+            Body::Vgg(vgg) if b == 0 || x.len() != b * t * f || !crate::vgg::Int8Vgg::fits(t, f) => return self.finish(vgg.forward(Tensor::from_data(TensorData::new(x.to_vec(), [b, t, f]), device))),
             Body::Vgg(vgg) => {
                 let (penultimate, max_pool, mean_pool, width) = vgg.int8.forward(x, b, t, f, kernel);
                 let rows = |v: Vec<f32>, w: usize| Tensor::from_data(TensorData::new(v, [b, w]), device);
