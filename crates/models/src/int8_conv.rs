@@ -9,7 +9,7 @@
 //! differ by orders of magnitude (a few reach 40, most stay under 7, many are near 0), and one
 //! scale per map cost 0.05 in taggram against TensorFlow's. The channel scales are folded into
 //! the weights, which are quantised again for each map: 147 k weights per layer against the
-//! 10-160 M products that use them.
+//! 10-650 M products that use them.
 //!
 //! Layout: the u8 map is NHWC with a one-pixel border of the zero point, so the 3 x 3 x C
 //! inputs of one output position are three runs of `3 C` contiguous bytes (no im2col). A tile
@@ -42,8 +42,8 @@ pub(crate) struct QuantConv3x3 {
 }
 
 impl QuantConv3x3 {
-    /// Quantises `weight` (`[filters][cin][3][3]`, burn's layout), with its bias and the batch
-    /// norm's scale and shift.
+    /// Takes `weight` (`[filters][cin][3][3]`, burn's layout), with its bias and the batch
+    /// norm's scale and shift; [`QuantConv3x3::for_map`] quantises it.
     pub(crate) fn new(weight: &[f32], filters: usize, cin: usize, bias: &[f32], bn_scale: &[f32], bn_shift: &[f32]) -> Self {
         let cin4 = cin.div_ceil(4) * 4;
         let k = TAPS * TAPS * cin4;
@@ -65,7 +65,7 @@ impl QuantConv3x3 {
         let k = TAPS * TAPS * self.cin4;
         let MapFilters { w, correction, folded, scales, zeros } = out;
         scales.clear();
-        scales.extend(map.q.iter().map(|q| q.scale));
+        scales.extend_from_slice(&map.fold);
         zeros.clear();
         zeros.extend(map.q.iter().map(|q| q.zero));
         folded.clear();
@@ -110,6 +110,10 @@ pub(crate) struct QuantMap {
     data: Vec<u8>,
     /// Per channel (`cin4`).
     q: Vec<U8Scale>,
+    /// Per channel: the scale folded into the weights; 0 for a channel that is 0 throughout
+    /// (common after ReLU), whose weights then add nothing and leave the filter's s8 range to
+    /// the other channels.
+    fold: Vec<f32>,
 }
 
 impl QuantMap {
@@ -153,6 +157,8 @@ impl QuantMap {
         }
         self.q.clear();
         self.q.extend(range.iter().map(|&(lo, hi)| U8Scale::from_range(lo, hi)));
+        self.fold.clear();
+        self.fold.extend(range.iter().zip(&self.q).map(|(&(lo, hi), q)| if hi > lo { q.scale } else { 0.0 }));
         let pixels = (h + 2) * (w + 2) + TILE;
         self.data.clear();
         for _ in 0..pixels {

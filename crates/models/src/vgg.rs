@@ -117,9 +117,19 @@ impl F32Conv1 {
             unsafe fn wide(c: &F32Conv1, xp: &[f32], w: usize, y: usize, needed: &[bool], out: &mut [f32]) {
                 c.row_body(xp, w, y, needed, out);
             }
+            /// # Safety
+            /// The CPU must have avx2.
+            #[target_feature(enable = "avx2")]
+            unsafe fn avx2(c: &F32Conv1, xp: &[f32], w: usize, y: usize, needed: &[bool], out: &mut [f32]) {
+                c.row_body(xp, w, y, needed, out);
+            }
             if std::arch::is_x86_feature_detected!("avx512f") {
                 // SAFETY: the CPU has avx512f, checked just above.
                 return unsafe { wide(self, xp, w, y, needed, out) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has avx2, checked just above.
+                return unsafe { avx2(self, xp, w, y, needed, out) };
             }
         }
         self.row_body(xp, w, y, needed, out);
