@@ -11,10 +11,11 @@ pub struct Cli {
     /// Worker threads for batch commands (default: one per core).
     #[arg(long, global = true)]
     pub threads: Option<usize>,
-    /// Arithmetic of musicnn's front-end convolutions (classify, tag, index, serve, train and
-    /// eval on a musicnn backbone, bench): int8 (8-bit products summed exactly in i32, on
-    /// AVX-512 VNNI where the CPU has it, else a portable kernel; taggrams within 0.03 of
-    /// musicnn's, about 3x faster) or f32 (the exact path, within 2e-6 of musicnn's).
+    /// Arithmetic of musicnn's front-end convolutions and the VGG's conv2..conv5 (classify,
+    /// tag, index, serve, train and eval on a musicnn or VGG backbone, bench): int8 (8-bit
+    /// products summed exactly in i32, on AVX-512 VNNI where the CPU has it, else a portable
+    /// kernel; taggrams within 0.03 of the TensorFlow models', about 3x faster for musicnn and
+    /// 8x for the VGG) or f32 (the exact path, within 2e-6 of musicnn's).
     /// The librosa features' STFT runs in f32 under both; f64 computes it in double
     /// precision as librosa does (and musicnn as f32).
     #[arg(long, global = true, default_value = "int8", value_parser = ["int8", "f32", "f64"])]

@@ -105,7 +105,7 @@ pub const BUILTIN_MODELS: &[BuiltinModel] = &[
     },
     BuiltinModel {
         name: "genre-gtzan-large",
-        description: "10 GTZAN genres, more accurate and about 3x slower on a CPU: an RBF SVM on the mean of a song's musicnn-msd and MSD VGG embeddings, trained on GTZAN (Sturm's artist-filtered train+valid lists)",
+        description: "10 GTZAN genres, more accurate, about as fast on a CPU in int8 (3x slower in f32): an RBF SVM on the mean of a song's musicnn-msd and MSD VGG embeddings, trained on GTZAN (Sturm's artist-filtered train+valid lists)",
         card: include_bytes!("../pretrained/genre-gtzan-large/model.json"),
         weights: include_bytes!("../pretrained/genre-gtzan-large/model.safetensors"),
     },

@@ -26,7 +26,8 @@ pub const DEFAULT_LYRICS_DIMS: usize = 50;
 const MSD_SEGMENT_ROWS: usize = 24;
 
 /// Revision of the model-input code (bump when backbone outputs move), part of the cache key.
-const MODELS_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+r1");
+/// r2: the VGG's embeddings under `int8` come from its int8 path (they were f32 ones).
+const MODELS_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+r2");
 
 /// What a model reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

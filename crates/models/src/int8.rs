@@ -24,9 +24,9 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 /// Positions (frequencies or bands) one micro-kernel call covers; with 4 vectors of 16
 /// filters that is 24 accumulators of the 32 AVX-512 registers.
-const TILE: usize = 6;
+pub(crate) const TILE: usize = 6;
 /// Filters per vector.
-const LANES: usize = 16;
+pub(crate) const LANES: usize = 16;
 
 /// Which integer kernel runs the products.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,6 +85,149 @@ impl Kernel {
     }
 }
 
+/// Filters quantised to s8, symmetric, one scale per filter (`max |w| / 127`), in the two
+/// layouts the kernels read; shared by every int8 convolution ([`crate::int8_conv`] too).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct QuantFilters {
+    /// Products per output `k` rounded up to a multiple of 4 (VNNI reads 4 at a time).
+    pub(crate) k4: usize,
+    /// Filters rounded up to a multiple of [`LANES`].
+    pub(crate) padded: usize,
+    /// `[k4 / 4][padded][4]`: four consecutive taps of each filter side by side.
+    pub(crate) packed: Vec<i8>,
+    /// `[padded][k4]`, for the portable kernel.
+    pub(crate) rows: Vec<i8>,
+    /// Per filter: `w ~ scale * q`.
+    pub(crate) scale: Vec<f32>,
+    /// Per filter: `sum q`, for the zero-point correction ([`U8Scale::dequantise`]).
+    pub(crate) sum: Vec<i32>,
+}
+
+impl QuantFilters {
+    /// Quantises `weight` (`[filters][k]` row-major; products beyond `k` up to `k4` get zero
+    /// weights, so whatever activations lie there add nothing).
+    pub(crate) fn new(weight: &[f32], filters: usize, k: usize) -> Self {
+        let mut q = Self::default();
+        q.quantise(weight, filters, k);
+        q
+    }
+
+    /// As [`QuantFilters::new`], into this one's buffers: the VGG quantises its weights again
+    /// for every map (`int8_conv`), and fresh buffers each time cost page faults.
+    pub(crate) fn quantise(&mut self, weight: &[f32], filters: usize, k: usize) {
+        // Vectorised, the rounding is one instruction instead of a libm call per weight.
+        #[cfg(target_arch = "x86_64")]
+        {
+            /// # Safety
+            /// The CPU must have avx2.
+            #[target_feature(enable = "avx2")]
+            unsafe fn wide(q: &mut QuantFilters, weight: &[f32], filters: usize, k: usize) {
+                q.build(weight, filters, k);
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has avx2, checked just above.
+                return unsafe { wide(self, weight, filters, k) };
+            }
+        }
+        self.build(weight, filters, k);
+    }
+
+    /// [`QuantFilters::quantise`] for any CPU; the same integers and scales under any
+    /// features.
+    #[inline(always)]
+    fn build(&mut self, weight: &[f32], filters: usize, k: usize) {
+        let k4 = k.div_ceil(4) * 4;
+        let padded = filters.div_ceil(LANES) * LANES;
+        let refill = |v: &mut Vec<_>, n, x| {
+            v.clear();
+            v.resize(n, x);
+        };
+        refill(&mut self.rows, padded * k4, 0);
+        refill(&mut self.packed, padded * k4, 0);
+        self.scale.clear();
+        self.scale.resize(padded, 0.0);
+        self.sum.clear();
+        self.sum.resize(padded, 0);
+        let Self { rows, packed, scale, sum, .. } = self;
+        for c in 0..filters {
+            let w = &weight[c * k..(c + 1) * k];
+            // The max over 16 lanes first, which vectorises (a max is exact in any order).
+            let mut lanes = [0f32; LANES];
+            for chunk in w.chunks(LANES) {
+                for (m, v) in lanes.iter_mut().zip(chunk) {
+                    *m = m.max(v.abs());
+                }
+            }
+            let max = lanes.iter().fold(0f32, |m, v| m.max(*v));
+            let s = if max > 0.0 { max / 127.0 } else { 1.0 };
+            scale[c] = s;
+            let row = &mut rows[c * k4..][..k];
+            // |v / s| <= 127, so the cast cannot saturate. (Two loops, which vectorise.)
+            for (q, v) in row.iter_mut().zip(w) {
+                *q = to_byte((v / s).round()) as i8;
+            }
+            sum[c] = row.iter().map(|&q| i32::from(q)).sum();
+        }
+        for g in 0..k4 / 4 {
+            for c in 0..padded {
+                for j in 0..4 {
+                    packed[(g * padded + c) * 4 + j] = rows[c * k4 + 4 * g + j];
+                }
+            }
+        }
+        (self.k4, self.padded) = (k4, padded);
+    }
+}
+
+/// An asymmetric u8 quantisation `v ~ scale * (q - zero)` of activations, from their own
+/// range (which is widened to hold 0, so that zero padding quantises to `zero` exactly and
+/// adds nothing to a sum).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct U8Scale {
+    pub(crate) scale: f32,
+    pub(crate) zero: i32,
+}
+
+impl U8Scale {
+    /// From the smallest and largest value (`lo <= 0 <= hi`).
+    pub(crate) fn from_range(lo: f32, hi: f32) -> Self {
+        let scale = if hi > lo { (hi - lo) / 255.0 } else { 1.0 };
+        let zero = (-lo / scale).round().clamp(0.0, 255.0);
+        Self { scale, zero: zero as i32 }
+    }
+
+    /// `v` in u8.
+    #[inline(always)]
+    #[allow(clippy::manual_clamp)] // `clamp` keeps NaN, which `to_byte` must not see
+    pub(crate) fn quantise(self, v: f32) -> u8 {
+        // `max`/`min` rather than `clamp` send NaN to 0, as `as u8` would.
+        to_byte((v / self.scale + self.zero as f32).round().max(0.0).min(255.0))
+    }
+
+    /// `sum (q_a - zero) q_w` back in f32, from the exact `sum q_a q_w`: the zero-point
+    /// correction `sum q_a q_w - zero sum q_w`, scaled by both scales.
+    #[inline(always)]
+    pub(crate) fn dequantise(self, sum: i32, w_scale: f32, w_sum: i32) -> f32 {
+        zero_point_corrected(sum, self.zero * w_sum, self.scale * w_scale)
+    }
+}
+
+/// An integral `x` in -128..=255 as its low byte (`x as u8` for 0..=255, `x as i8 as u8`
+/// below 0): `x + 1.5 * 2^23` has a unit step, so its low mantissa bits are `x` in two's
+/// complement. The same byte as the `as` casts, which LLVM does not vectorise (they saturate).
+#[inline(always)]
+fn to_byte(x: f32) -> u8 {
+    (x + 12_582_912.0).to_bits() as u8
+}
+
+/// `scale * (sum - correction)`: an exact integer sum `sum q_a q_w` back in f32, where
+/// `correction` is `sum z q_w` (the zero points' share, one zero point or one per input
+/// channel) and `scale` the product of the activations' and the weights' scales.
+#[inline(always)]
+pub(crate) fn zero_point_corrected(sum: i32, correction: i32, scale: f32) -> f32 {
+    scale * (sum - correction) as f32
+}
+
 /// One front-end convolution (`[filters, 1, kt, kf]`, stride 1) with its ReLU, batch norm and
 /// max over frequency, its weights quantised and packed for the kernels.
 #[derive(Clone, Debug)]
@@ -92,16 +235,7 @@ pub(crate) struct QuantConv {
     filters: usize,
     kt: usize,
     kf: usize,
-    /// Taps `kt * kf` rounded up to a multiple of 4 (the kernel reads 4 at a time).
-    k4: usize,
-    /// Filters rounded up to a multiple of [`LANES`].
-    padded: usize,
-    /// `[k4 / 4][padded][4]`: four consecutive taps of each filter side by side.
-    packed: Vec<i8>,
-    /// `[padded][k4]`, for the portable kernel.
-    rows: Vec<i8>,
-    scale: Vec<f32>,
-    sum: Vec<i32>,
+    w: QuantFilters,
     bias: Vec<f32>,
     bn_scale: Vec<f32>,
     bn_shift: Vec<f32>,
@@ -114,37 +248,13 @@ impl QuantConv {
     /// scale and shift, and the time padding before the first frame.
     pub(crate) fn new(weight: &[f32], shape: [usize; 3], bias: &[f32], bn_scale: &[f32], bn_shift: &[f32], pad_before: usize) -> Self {
         let [filters, kt, kf] = shape;
-        let k = kt * kf;
-        let k4 = k.div_ceil(4) * 4;
-        let padded = filters.div_ceil(LANES) * LANES;
-        let mut rows = vec![0i8; padded * k4];
-        let (mut scale, mut sum) = (vec![0f32; padded], vec![0i32; padded]);
-        for c in 0..filters {
-            let w = &weight[c * k..(c + 1) * k];
-            let max = w.iter().fold(0f32, |m, v| m.max(v.abs()));
-            let s = if max > 0.0 { max / 127.0 } else { 1.0 };
-            scale[c] = s;
-            for (i, v) in w.iter().enumerate() {
-                // |v / s| <= 127, so the cast cannot saturate.
-                let q = (v / s).round() as i8;
-                rows[c * k4 + i] = q;
-                sum[c] += i32::from(q);
-            }
-        }
-        let mut packed = vec![0i8; padded * k4];
-        for g in 0..k4 / 4 {
-            for c in 0..padded {
-                for j in 0..4 {
-                    packed[(g * padded + c) * 4 + j] = rows[c * k4 + 4 * g + j];
-                }
-            }
-        }
+        let w = QuantFilters::new(weight, filters, kt * kf);
         let pad = |v: &[f32]| {
             let mut p = v.to_vec();
-            p.resize(padded, 0.0);
+            p.resize(w.padded, 0.0);
             p
         };
-        Self { filters, kt, kf, k4, padded, packed, rows, scale, sum, bias: pad(bias), bn_scale: pad(bn_scale), bn_shift: pad(bn_shift), pad_before }
+        Self { filters, kt, kf, bias: pad(bias), bn_scale: pad(bn_scale), bn_shift: pad(bn_shift), pad_before, w }
     }
 
     /// Output channels.
@@ -164,8 +274,7 @@ pub(crate) struct QuantPatch {
     by_time: Vec<u8>,
     /// `[bands][margin + frames + margin]`.
     by_band: Vec<u8>,
-    scale: f32,
-    zero: i32,
+    q: U8Scale,
 }
 
 impl QuantPatch {
@@ -178,11 +287,10 @@ impl QuantPatch {
             lo = lo.min(y);
             hi = hi.max(y);
         }
-        let scale = if hi > lo { (hi - lo) / 255.0 } else { 1.0 };
-        let zero = (-lo / scale).round().clamp(0.0, 255.0);
-        let q = |v: f32| ((v * in_scale + in_shift) / scale + zero).round().clamp(0.0, 255.0) as u8;
+        let scale = U8Scale::from_range(lo, hi);
+        let q = |v: f32| scale.quantise(v * in_scale + in_shift);
         let span = frames + 2 * margin;
-        let z = zero as u8;
+        let z = scale.zero as u8;
         let mut by_time = vec![z; span * bands];
         let mut by_band = vec![z; bands * span];
         for t in 0..frames {
@@ -192,7 +300,7 @@ impl QuantPatch {
                 by_band[f * span + margin + t] = v;
             }
         }
-        Self { frames, bands, margin, by_time, by_band, scale, zero: zero as i32 }
+        Self { frames, bands, margin, by_time, by_band, q: scale }
     }
 }
 
@@ -208,10 +316,10 @@ pub(crate) fn conv_max_over_frequency(conv: &QuantConv, patch: &QuantPatch, kern
     // leaves a max and a min unchanged.
     let tiles = positions.div_ceil(TILE);
     let span = frames + 2 * patch.margin;
-    let (mut max, mut min) = (vec![i32::MIN; conv.padded], vec![i32::MAX; conv.padded]);
+    let (mut max, mut min) = (vec![i32::MIN; conv.w.padded], vec![i32::MAX; conv.w.padded]);
     if conv.kf > 1 {
         scratch.clear();
-        scratch.resize(tiles * TILE * conv.k4, patch.zero as u8);
+        scratch.resize(tiles * TILE * conv.w.k4, patch.q.zero as u8);
     }
     for t in 0..frames {
         let first = patch.margin + t - conv.pad_before;
@@ -221,7 +329,7 @@ pub(crate) fn conv_max_over_frequency(conv: &QuantConv, patch: &QuantPatch, kern
             // im2col of this frame's positions: kt rows of kf taps each.
             for p in 0..tiles * TILE {
                 let fo = p.min(positions - 1);
-                let dst = &mut scratch[p * conv.k4..p * conv.k4 + conv.kt * conv.kf];
+                let dst = &mut scratch[p * conv.w.k4..p * conv.w.k4 + conv.kt * conv.kf];
                 for dy in 0..conv.kt {
                     let src = &patch.by_time[(first + dy) * patch.bands + fo..][..conv.kf];
                     dst[dy * conv.kf..(dy + 1) * conv.kf].copy_from_slice(src);
@@ -232,18 +340,16 @@ pub(crate) fn conv_max_over_frequency(conv: &QuantConv, patch: &QuantPatch, kern
             let acts: [&[u8]; TILE] = std::array::from_fn(|m| {
                 let p = (tile * TILE + m).min(positions - 1);
                 if conv.kf > 1 {
-                    &scratch[(tile * TILE + m) * conv.k4..][..conv.k4]
+                    &scratch[(tile * TILE + m) * conv.w.k4..][..conv.w.k4]
                 } else {
-                    &patch.by_band[p * span + first..][..conv.k4]
+                    &patch.by_band[p * span + first..][..conv.w.k4]
                 }
             });
             run_tile(conv, &acts, kernel, &mut max, &mut min);
         }
         for c in 0..conv.filters {
-            let r = patch.scale * conv.scale[c];
-            let shift = patch.zero * conv.sum[c];
             let pick = if conv.bn_scale[c] >= 0.0 { max[c] } else { min[c] };
-            let z = r * (pick - shift) as f32 + conv.bias[c];
+            let z = patch.q.dequantise(pick, conv.w.scale[c], conv.w.sum[c]) + conv.bias[c];
             out[c * frames + t] = conv.bn_scale[c] * z.max(0.0) + conv.bn_shift[c];
         }
     }
@@ -255,22 +361,22 @@ fn run_tile(conv: &QuantConv, acts: &[&[u8]; TILE], kernel: Kernel, max: &mut [i
     match kernel {
         #[cfg(target_arch = "x86_64")]
         Kernel::Avx512Vnni => {
-            let groups = conv.k4 / 4;
+            let groups = conv.w.k4 / 4;
             let mut v = 0;
-            while v < conv.padded / LANES {
-                let n = (conv.padded / LANES - v).min(4);
-                let w = &conv.packed[v * LANES * 4..];
+            while v < conv.w.padded / LANES {
+                let n = (conv.w.padded / LANES - v).min(4);
+                let w = &conv.w.packed[v * LANES * 4..];
                 let (mx, mn) = (&mut max[v * LANES..], &mut min[v * LANES..]);
                 // SAFETY: `Kernel::Avx512Vnni` is only detected on CPUs with avx512f and
                 // avx512vnni; every pointer read stays inside `acts` (k4 bytes each) and
                 // `packed` (groups strides of `padded * 4` bytes), as the asserts check.
-                assert!(acts.iter().all(|a| a.len() >= conv.k4) && w.len() >= (groups - 1) * conv.padded * 4 + n * LANES * 4 && mx.len() >= n * LANES && mn.len() >= n * LANES);
+                assert!(acts.iter().all(|a| a.len() >= conv.w.k4) && w.len() >= (groups - 1) * conv.w.padded * 4 + n * LANES * 4 && mx.len() >= n * LANES && mn.len() >= n * LANES);
                 unsafe {
                     match n {
-                        4 => vnni::tile::<4>(w.as_ptr(), conv.padded * 4, acts, groups, mx, mn),
-                        3 => vnni::tile::<3>(w.as_ptr(), conv.padded * 4, acts, groups, mx, mn),
-                        2 => vnni::tile::<2>(w.as_ptr(), conv.padded * 4, acts, groups, mx, mn),
-                        _ => vnni::tile::<1>(w.as_ptr(), conv.padded * 4, acts, groups, mx, mn),
+                        4 => vnni::tile::<4>(w.as_ptr(), conv.w.padded * 4, acts, groups, mx, mn),
+                        3 => vnni::tile::<3>(w.as_ptr(), conv.w.padded * 4, acts, groups, mx, mn),
+                        2 => vnni::tile::<2>(w.as_ptr(), conv.w.padded * 4, acts, groups, mx, mn),
+                        _ => vnni::tile::<1>(w.as_ptr(), conv.w.padded * 4, acts, groups, mx, mn),
                     }
                 }
                 v += n;
@@ -297,9 +403,9 @@ unsafe fn portable_tile_avx2(conv: &QuantConv, acts: &[&[u8]; TILE], max: &mut [
 #[inline(always)]
 fn portable_tile(conv: &QuantConv, acts: &[&[u8]; TILE], max: &mut [i32], min: &mut [i32]) {
     for c in 0..conv.filters {
-        let w = &conv.rows[c * conv.k4..(c + 1) * conv.k4];
+        let w = &conv.w.rows[c * conv.w.k4..(c + 1) * conv.w.k4];
         for a in acts {
-            let s = dot(&a[..conv.k4], w);
+            let s = dot(&a[..conv.w.k4], w);
             max[c] = max[c].max(s);
             min[c] = min[c].min(s);
         }
@@ -309,7 +415,7 @@ fn portable_tile(conv: &QuantConv, acts: &[&[u8]; TILE], max: &mut [i32], min: &
 /// `sum a w` of u8 by s8, exact: each product fits in i16 (255 x 127 < 2^15), and pairs of
 /// them are summed in i32, the shape compilers turn into `pmaddwd`.
 #[inline(always)]
-fn dot(a: &[u8], w: &[i8]) -> i32 {
+pub(crate) fn dot(a: &[u8], w: &[i8]) -> i32 {
     const CHUNK: usize = 32;
     let (mut total, mut done) = (0i32, 0);
     for (a, w) in a.chunks_exact(CHUNK).zip(w.chunks_exact(CHUNK)) {
@@ -404,6 +510,13 @@ mod tests {
     fn lcg(seed: &mut u64) -> f32 {
         *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         ((*seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+    }
+
+    #[test]
+    fn to_byte_is_the_cast() {
+        for x in -128..=255 {
+            assert_eq!(to_byte(x as f32), x as u8, "{x}");
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod error;
 mod finetune;
 mod inputs;
 pub mod int8;
+mod int8_conv;
 pub mod musicnn;
 mod network;
 mod step_timing;

@@ -204,8 +204,8 @@ impl std::fmt::Display for Backbone {
 /// A batch norm in inference mode as `x * scale + shift` per channel.
 #[derive(Clone, Debug)]
 pub(crate) struct Affine {
-    scale: Tensor<1>,
-    shift: Tensor<1>,
+    pub(crate) scale: Tensor<1>,
+    pub(crate) shift: Tensor<1>,
 }
 
 impl Affine {
@@ -273,14 +273,16 @@ struct MusicnnBody {
     int8_front: std::sync::Arc<Int8Front>,
 }
 
-/// Arithmetic of the front-end convolutions, which are 95 % of musicnn's work.
+/// Arithmetic of the convolutions that are most of the work: musicnn's front end (95 %), the
+/// VGG's conv2..conv5 (97 %).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Precision {
     /// f32 throughout: the exact path, within 2e-6 of musicnn's TensorFlow taggrams.
     F32,
-    /// The front end in 8-bit integers with exact i32 sums ([`crate::int8`]); the mid and back
-    /// ends in f32. About 3x faster per patch on CPUs with AVX-512 VNNI; taggrams within
+    /// Those convolutions in 8-bit integers with exact i32 sums ([`crate::int8`]; the VGG's in
+    /// `int8_conv`), the rest in f32, on the CPU only (a GPU computes in f32). About 3x faster
+    /// per patch for musicnn on CPUs with AVX-512 VNNI; taggrams within
     /// [`INT8_TAGGRAM_BOUND`] of musicnn's.
     Int8,
 }
@@ -459,7 +461,7 @@ impl Musicnn {
         if w.file.tensor("conv1.conv.weight").is_ok() {
             let pen = crate::vgg::PENULTIMATE;
             let output = (w.tensor("output.weight", [pen, n_tags])?, w.tensor("output.bias", [n_tags])?);
-            return Ok(Self { body: Body::Vgg(Box::new(crate::vgg::VggBody::load(&w)?)), output, precision: Precision::F32, layer: BackboneLayer::default(), tags, trained_on });
+            return Ok(Self { body: Body::Vgg(Box::new(crate::vgg::VggBody::load(&w)?)), output, precision: Precision::default(), layer: BackboneLayer::default(), tags, trained_on });
         }
         let input_bn = w.affine("frontend.input", 1)?;
         let timbral = [w.conv("frontend.timbral74", [204, 1, 7, 38])?, w.conv("frontend.timbral77", [204, 1, 7, 67])?];
@@ -495,16 +497,14 @@ impl Musicnn {
     }
 
     /// The arithmetic [`forward`](Self::forward) and [`analyse`](Self::analyse) use
-    /// (default [`Precision::Int8`]; the VGG always computes in f32).
+    /// (default [`Precision::Int8`], for musicnn and the VGG alike).
     pub fn precision(&self) -> Precision {
         self.precision
     }
 
-    /// Sets the arithmetic of later passes (the VGG has no int8 path and stays f32).
+    /// Sets the arithmetic of later passes.
     pub fn set_precision(&mut self, precision: Precision) {
-        if matches!(self.body, Body::Musicnn(_)) {
-            self.precision = precision;
-        }
+        self.precision = precision;
     }
 
     /// Values per patch of [`MusicnnOutput::penultimate`].
@@ -543,7 +543,14 @@ impl Musicnn {
     pub fn forward(&self, x: Tensor<3>) -> MusicnnOutput {
         let body = match &self.body {
             Body::Musicnn(m) => m,
-            Body::Vgg(vgg) => return self.finish(vgg.forward(x)),
+            // The int8 kernel runs on the CPU: a GPU's patches stay there, in f32.
+            Body::Vgg(vgg) if self.precision == Precision::F32 || !crate::device::is_cpu(&x.device()) => return self.finish(vgg.forward(x)),
+            Body::Vgg(_) => {
+                let [b, t, f] = x.dims();
+                let device = x.device();
+                let data = x.into_data().convert::<f32>().try_to_vec::<f32>().unwrap_or_default();
+                return self.forward_int8(&data, [b, t, f], &device, Kernel::detect());
+            }
         };
         match self.precision {
             Precision::F32 => self.forward_rest(body, self.front_f32(body, x)),
@@ -558,12 +565,18 @@ impl Musicnn {
         }
     }
 
-    /// The `int8` pass on patches given as data `[b][t][f]`, with the kernel named.
-    /// The VGG, which has no int8 path, computes in f32.
+    /// The `int8` pass on patches given as data `[b][t][f]`, with the kernel named. The VGG
+    /// computes in f32 patches too short for its five pools.
     pub fn forward_int8(&self, x: &[f32], [b, t, f]: [usize; 3], device: &Device, kernel: Kernel) -> MusicnnOutput {
         let body = match &self.body {
             Body::Musicnn(m) => m,
-            Body::Vgg(vgg) => return self.finish(vgg.forward(Tensor::from_data(TensorData::new(x.to_vec(), [b, t, f]), device))),
+            Body::Vgg(vgg) if b == 0 || x.len() != b * t * f || !crate::vgg::Int8Vgg::fits(t, f) => return self.finish(vgg.forward(Tensor::from_data(TensorData::new(x.to_vec(), [b, t, f]), device))),
+            Body::Vgg(vgg) => {
+                let (penultimate, max_pool, mean_pool, width) = vgg.int8.forward(x, b, t, f, kernel);
+                let rows = |v: Vec<f32>, w: usize| Tensor::from_data(TensorData::new(v, [b, w]), device);
+                let pooled = crate::vgg::POOLED;
+                return self.finish((rows(penultimate, width), rows(max_pool, pooled), rows(mean_pool, pooled)));
+            }
         };
         let channels: usize = body.int8_front.convs.iter().map(QuantConv::filters).sum();
         let front = body.int8_front.forward(x, b, t, f, kernel);
@@ -720,7 +733,8 @@ impl Musicnn {
         let vgg = matches!(self.body, Body::Vgg(_));
         let batch = match precision {
             _ if !on_cpu => GPU_BATCH,
-            // The VGG's 3x3 convs on 128 channels use burn's conv2d, which gains from batches.
+            // The VGG's f32 3x3 convs on 128 channels use burn's conv2d, which gains from
+            // batches; its int8 pass runs patches in parallel.
             _ if vgg => INT8_BATCH,
             Precision::F32 => 1,
             Precision::Int8 => INT8_BATCH,

@@ -73,8 +73,8 @@ fn vgg_matches_tensorflow_reference() {
     let device = Device::flex();
     let mut failures = Vec::new();
     for (backbone, prefix) in [(Backbone::VggMtt, "MTT_vgg"), (Backbone::VggMsd, "MSD_vgg")] {
-        let net = Musicnn::pretrained(backbone, &device).expect("shipped weights");
-        assert_eq!(net.precision(), Precision::F32, "the VGG has no int8 path");
+        let mut net = Musicnn::pretrained(backbone, &device).expect("shipped weights");
+        net.set_precision(Precision::F32);
         assert_eq!(net.penultimate_size(), backbone.penultimate_size());
         for dir in &clips {
             let clip = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -174,6 +174,53 @@ fn int8_musicnn_stays_within_its_bound_of_tensorflow() {
                 taggrams.push(ours);
             }
             assert_eq!(taggrams[0], taggrams[1], "{backbone} {clip}: the {} and portable kernels disagree", kernels[0].name());
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The VGG's `int8` pass (conv2..conv5 in 8-bit integers), with the CPU's own kernel and the
+/// portable one, against the VGG's TensorFlow taggrams (`tests/reference`, on the musicnn
+/// reference inputs): within [`genrecast_models::musicnn::INT8_TAGGRAM_BOUND`], and both
+/// kernels give the same numbers.
+#[test]
+fn int8_vgg_stays_within_its_bound_of_tensorflow() {
+    use genrecast_models::musicnn::INT8_TAGGRAM_BOUND;
+    use genrecast_models::Kernel;
+    let Some(shared) = shared_dir() else { return };
+    let ours_root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference");
+    let mut clips: Vec<_> = std::fs::read_dir(&ours_root).expect("tests/reference").flatten().map(|e| e.path()).collect();
+    clips.sort();
+    assert!(clips.len() >= 2, "no VGG references");
+    let device = Device::flex();
+    let mut failures = Vec::new();
+    let kernels = [Kernel::detect(), Kernel::Portable];
+    for (backbone, prefix) in [(Backbone::VggMtt, "MTT_vgg"), (Backbone::VggMsd, "MSD_vgg")] {
+        let mut net = Musicnn::pretrained(backbone, &device).expect("shipped weights");
+        net.set_precision(Precision::Int8);
+        assert_eq!(net.precision(), Precision::Int8);
+        for dir in &clips {
+            let clip = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let (shape, input) = read_npy(&shared.join("reference/musicnn").join(&clip).join("input_logmel.npy"));
+            let shape = [shape[0] as usize, shape[1] as usize, shape[2] as usize];
+            let (_, want) = read_npy(&dir.join(format!("{prefix}.taggram.npy")));
+            let mut taggrams = Vec::new();
+            for kernel in kernels {
+                let out = net.forward_int8(&input, shape, &device, kernel);
+                let ours = out.taggram.into_data().convert::<f32>().try_to_vec::<f32>().expect("f32");
+                assert_eq!(ours.len(), want.len(), "{backbone} {clip}: taggram size");
+                let err = max_abs(&ours, &want);
+                let mean = ours.iter().zip(&want).map(|(a, b)| (a - b).abs()).sum::<f32>() / want.len() as f32;
+                println!("int8 ({}) {backbone} {clip}: taggram max abs difference {err:.2e}, mean {mean:.2e} (bound {INT8_TAGGRAM_BOUND})", kernel.name());
+                if err > INT8_TAGGRAM_BOUND {
+                    failures.push(format!("int8 ({}) {backbone} {clip}: taggram differs by {err:.2e} > {INT8_TAGGRAM_BOUND}", kernel.name()));
+                }
+                taggrams.push(ours);
+            }
+            assert_eq!(taggrams[0], taggrams[1], "{backbone} {clip}: the {} and portable kernels disagree", kernels[0].name());
+            // forward() in int8 is the same pass.
+            let out = net.forward(Tensor::<3>::from_data(TensorData::new(input.clone(), shape), &device));
+            assert_eq!(out.taggram.into_data().convert::<f32>().try_to_vec::<f32>().expect("f32"), taggrams[0], "{backbone} {clip}: forward and forward_int8 differ");
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
