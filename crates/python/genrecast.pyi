@@ -10,7 +10,7 @@ _Path = Union[str, "os.PathLike[str]"]
 _Samples = Union[npt.NDArray[np.float32], npt.NDArray[np.float64]]
 _Audio = Union[_Path, _Samples]
 
-__all__ = ["__version__", "DEFAULT_MODEL", "load", "features", "classify", "embed", "Model"]
+__all__ = ["__version__", "DEFAULT_MODEL", "load", "features", "classify", "embed", "train", "evaluate", "bench_models", "Model"]
 
 __version__: str
 DEFAULT_MODEL: str
@@ -51,6 +51,32 @@ def embed(audio: _Audio, model: str = "genre-gtzan", sr: int = 22050, *, max_win
 
     As `Model(model, max_windows, precision).embed(audio, sr)`. `model`: a built-in name
     (`genrecast models` lists them) or a model folder."""
+
+def train(dataset: _Path, model: str = "mlp", split: str = "folds3", out: _Path = "model", *, device: str = "cpu", **options: Any) -> Dict[str, Any]:
+    """train(dataset, model="mlp", split="folds3", out="model", *, device="cpu", **options) -> dict
+
+    Trains as `genrecast train DATASET --model MODEL --split SPLIT --out OUT` does and returns
+    `{"model": out, "metrics": {...}, "folds": [...]}`: the model folder, the held-out figures
+    of the fold (as model.json keeps them; with `all_folds=True`, one dict per fold name), and
+    each fold's accuracy, balanced accuracy, macro F1 and model folder. `options`: any other
+    `train` flag, with `_` for `-` (`epochs=5`, `fold=2`, `all_folds=True`, `input="summary"`)."""
+
+def evaluate(model: _Path, dataset: _Path, split: str = "filtered", fold: int = 1, *, device: str = "cpu", **options: Any) -> Dict[str, Any]:
+    """evaluate(model, dataset, split="filtered", fold=1, *, device="cpu", **options) -> dict
+
+    Scores a model folder (or a built-in model) per track on one side of a fold, as `genrecast
+    eval --json` does, and returns the same figures: tracks, accuracy, balanced_accuracy,
+    macro_f1, confusion, ... (a tagging model: `tagging`). `options`: `side`, `aggregate`,
+    `middle_windows`, `patch_hop`, `allow_leakage`, `lyrics`."""
+
+def bench_models(dataset: _Path, split: str = "folds3", features: Optional[Sequence[str]] = None, models: Optional[Sequence[str]] = None, *, device: str = "cpu", **options: Any) -> Any:
+    """bench_models(dataset, split="folds3", features=None, models=None, *, device="cpu", **options) -> list[dict] | pandas.DataFrame
+
+    The rows of `genrecast bench-models`: each model family on each feature set, per-fold
+    accuracy, balanced accuracy and macro F1 on every fold's test side. `features` and `models`
+    as the CLI's (default: summary and table; knn, logistic, svm-linear, svm-poly, svm-rbf,
+    forest, boosting). A pandas DataFrame when pandas is installed, else a list of dicts.
+    `options`: `grid`, `rows`, `aggregate`, `neural`, `epochs`, `seed`, `out`, ..."""
 
 @final
 class Model:

@@ -431,16 +431,8 @@ pub struct PlotArgs {
 pub struct BenchEmbeddingsArgs {
     #[command(flatten)]
     pub source: DatasetSource,
-    /// Embeddings: summary, a backbone (musicnn-msd, musicnn-mtt, vgg-msd, vgg-mtt), or a trained model folder (its song
-    /// embedding, on the tracks outside its training data only).
-    #[arg(long, value_delimiter = ',', default_value = "summary,musicnn-msd,musicnn-mtt")]
-    pub embeddings: Vec<String>,
-    /// Neighbours that vote.
-    #[arg(short, default_value_t = 5)]
-    pub k: usize,
-    /// Folder for bench-embeddings.md and .json.
-    #[arg(long, default_value = "bench-embeddings")]
-    pub out: PathBuf,
+    #[command(flatten)]
+    pub options: genrecast_experiments::BenchEmbeddingsOptions,
     #[command(flatten)]
     pub cache: CacheOptions,
     /// Hide progress bars.
@@ -453,65 +445,8 @@ pub struct BenchEmbeddingsArgs {
 pub struct BenchModelsArgs {
     #[command(flatten)]
     pub source: DatasetSource,
-    /// The split whose folds are scored (every fold's test side; the validation side, if any,
-    /// joins training).
-    #[arg(long, default_value = "folds3")]
-    pub split: String,
-    /// Feature sets: summary (our 90-d timbral summary of 2 s crops), musicnn-msd,
-    /// musicnn-mtt (200-d pretrained embeddings of 3 s patches), vgg-msd, vgg-mtt (256-d, the
-    /// VGG baselines of the musicnn package), several backbones joined by + (side by side per
-    /// patch, e.g. musicnn-msd+vgg-msd), table (a precomputed table, see --table), and
-    /// descriptors of 5.9 s segments: rp_extract's ssd, rh, rp, mvd, the Marsyas-style
-    /// timbral texture vector (timbral), or several joined by + (e.g. ssd+rh).
-    #[arg(long, value_delimiter = ',', default_value = "summary,table")]
-    pub features: Vec<String>,
-    /// The precomputed table for `table` (default: DATA/kaggle_features/features_30_sec.csv,
-    /// whose `length` column is dropped).
-    #[arg(long)]
-    pub table: Option<PathBuf>,
-    /// How a test track's crop predictions become one (classic rows): mean of the
-    /// probabilities, vote (the share of crops that pick each label) or max.
-    #[arg(long, default_value = "mean", value_parser = ["mean", "vote", "max"])]
-    pub aggregate: String,
-    /// What one row of a classic model is: `crops` (one per crop, every crop of a test track
-    /// scored, then --aggregate), or one per track: `mean` (the mean of its crops' features)
-    /// or `mean-std` (their mean and standard deviation side by side).
-    #[arg(long, default_value = "crops", value_parser = ["crops", "mean", "mean-std"])]
-    pub rows: String,
-    /// Classic model families: knn, logistic, svm-linear, svm-poly, svm-rbf, forest, boosting,
-    /// or vote (a soft-voting mix of logistic, svm-rbf and knn: the mean of their
-    /// probabilities, each member's settings chosen as in its own row).
-    #[arg(long, value_delimiter = ',', default_value = "knn,logistic,svm-linear,svm-poly,svm-rbf,forest,boosting")]
-    pub models: Vec<String>,
-    /// Choose each family's hyper-parameters by grid search over artist-grouped inner folds of
-    /// the training side (the seeds' ranges); without it, defaults are used.
-    #[arg(long)]
-    pub grid: bool,
-    /// Inner folds of the grid search.
-    #[arg(long, default_value_t = 3)]
-    pub inner_folds: usize,
-    /// Draws of the inner folds, each with its own seed; the grid's scores are averaged over
-    /// all of them (one draw of a few artist-grouped folds is a noisy judge).
-    #[arg(long, default_value_t = 3)]
-    pub inner_repeats: usize,
-    /// Neural models to train on the same folds and add to the table: mlp, cnn1d, cnn2d, crnn, lstm, resnet,
-    /// or a head on a backbone: linear-B / mlp-B for B in musicnn-msd (or msd), musicnn-mtt,
-    /// vgg-msd, vgg-mtt.
-    #[arg(long, value_delimiter = ',')]
-    pub neural: Vec<String>,
-    /// Epochs of the neural models.
-    #[arg(long, default_value_t = 10)]
-    pub epochs: usize,
-    /// At most this many crops per training track (evenly spaced), so that long clips do not
-    /// outweigh short excerpts; every crop of a test track is scored and averaged.
-    #[arg(long, default_value_t = 8)]
-    pub max_crops: usize,
-    /// Seed of every random draw.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Folder for the report (bench-models.md, bench-models.json) and neural model folders.
-    #[arg(long, default_value = "bench-models")]
-    pub out: PathBuf,
+    #[command(flatten)]
+    pub options: genrecast_experiments::BenchModelsOptions,
     #[command(flatten)]
     pub cache: CacheOptions,
     /// Hide progress bars.
@@ -667,165 +602,8 @@ pub struct TrainArgs {
     pub source: DatasetSource,
     #[command(flatten)]
     pub device: DeviceOption,
-    /// Model: linear, mlp, cnn1d, cnn2d, crnn, lstm or resnet (a short-chunk residual CNN on
-    /// log-mel, after Won et al. 2020; `--crop 3.7` gives their 3.7 s chunks).
-    #[arg(long, default_value = "cnn2d")]
-    pub model: String,
-    /// Input: logmel, mfcc, mfcc-chroma, summary, musicnn-msd, musicnn-mtt, vgg-msd, vgg-mtt, msd-segments
-    /// (Echo Nest segment series of MSD per-track files) or lyrics (default: msd-segments for
-    /// a tagtraum label file; else logmel for cnn2d/crnn/resnet, mfcc-chroma for cnn1d/lstm, summary
-    /// for mlp/linear).
-    #[arg(long, conflicts_with = "backbone")]
-    pub input: Option<String>,
-    /// Transfer learning: train a head on this frozen pretrained backbone's embeddings
-    /// (musicnn-msd or musicnn-mtt, 200-d, or their VGG baselines vgg-msd or vgg-mtt, 256-d;
-    /// one vector per 3 s patch at 16 kHz). NAME:max-pool or NAME:mean-pool reads the pooled
-    /// layer below the penultimate one instead (musicnn 753-d, VGG 128-d). Several joined by +
-    /// (musicnn-msd+musicnn-mtt) run side by side on the same patches, the head reading their
-    /// features joined, at the cost of each.
-    #[arg(long)]
-    pub backbone: Option<String>,
-    /// The head on the backbone: linear (logistic regression), mlp, or svm-rbf (a one-vs-rest
-    /// RBF SVM with Platt probabilities, its C and gamma chosen by grid search over
-    /// --inner-folds artist-grouped folds of the training side; not trained by epochs).
-    #[arg(long, default_value = "mlp", requires = "backbone")]
-    pub head: String,
-    /// What the model reads of a track: `windows` (each window; predictions averaged per
-    /// track) or `mean` (one row per track, the mean of its windows' inputs, in training,
-    /// scoring and classification alike).
-    #[arg(long, default_value = "windows", value_parser = ["windows", "mean"])]
-    pub rows: String,
-    /// Artist-grouped inner folds of the training side for the grid search of --model or
-    /// --head svm-rbf.
-    #[arg(long, default_value_t = 3)]
-    pub inner_folds: usize,
-    /// Draws of those inner folds, each with its own seed; the grid's scores are averaged
-    /// over all of them.
-    #[arg(long, default_value_t = 3)]
-    pub inner_repeats: usize,
-    /// Start from a trained model's weights: a model folder or a built-in name (see `genrecast
-    /// models`). Its network, input and input normalisation are kept (--model, --input,
-    /// --backbone, --crop and --embedding do not apply); when the labels differ from its own,
-    /// a new output layer is trained. The card records the parent.
-    #[arg(long, value_name = "MODEL", conflicts_with_all = ["backbone", "input"])]
-    pub init_from: Option<String>,
-    /// With --init-from: what keeps the parent's weights. `body`: everything but the output
-    /// layer is frozen (batch-norm statistics still adapt); `none`: every weight trains.
-    #[arg(long, default_value = "none", value_parser = ["body", "none"], requires = "init_from")]
-    pub freeze: String,
-    /// Fine-tune the pretrained backbone (musicnn-msd or musicnn-mtt) end to end with a new
-    /// softmax head, instead of training a head on its frozen features: batch norms in
-    /// training mode from the converted statistics, --lr for the head and --lr-backbone for
-    /// the backbone, one random 3 s patch per training track and epoch with gain (--aug-gain,
-    /// in dB), pitch shift (--pitch-shift) and --mixup, early stopping (--patience) on the
-    /// artist-grouped validation side, tracks scored by the mean of their patches. Writes
-    /// backbone.safetensors, history.csv and metrics.json.
-    #[arg(long, requires = "backbone")]
-    pub fine_tune: bool,
-    /// With --fine-tune: keep the converted weights of the blocks up to `front` (front end) or
-    /// `mid` (front and mid ends); `none` trains every layer.
-    #[arg(long, default_value = "none", value_parser = ["none", "front", "mid"], requires = "fine_tune")]
-    pub freeze_until: String,
-    /// With --fine-tune: the backbone's learning rate (the head's is --lr).
-    #[arg(long, default_value_t = 1e-4, requires = "fine_tune")]
-    pub lr_backbone: f64,
-    /// With --fine-tune: random pitch shift of up to +-N mel bands per patch.
-    #[arg(long, default_value_t = 2, requires = "fine_tune")]
-    pub pitch_shift: i32,
-    /// Train on the training and validation sides together for exactly --epochs, keeping the
-    /// last epoch (no early stopping): for a final model once the settings are chosen. A test
-    /// side, if the split has one, is still held out and scored.
-    #[arg(long)]
-    pub final_fit: bool,
-    /// Crop length in seconds (every example is a crop of this length at 22,050 Hz).
-    #[arg(long, default_value_t = 2.0)]
-    pub crop: f64,
-    /// MSD segment series: segments per series, truncated or zero-padded with a mask.
-    #[arg(long, default_value_t = genrecast_models::DEFAULT_SEGMENTS)]
-    pub steps: usize,
-    /// musiXmatch bag-of-words files (train and test halves, comma-separated or repeated):
-    /// tracks are joined by MSD track id, and the model reads each song's lyrics vector, alone
-    /// (--input lyrics) or beside its other input (multimodal). Tracks without lyrics are
-    /// left out.
-    #[arg(long, value_delimiter = ',', value_name = "FILE")]
-    pub lyrics: Vec<PathBuf>,
-    /// Values of the lyrics vector (word vectors learned from co-occurrence in the bags).
-    #[arg(long, default_value_t = genrecast_models::DEFAULT_LYRICS_DIMS)]
-    pub lyrics_dims: usize,
-    /// Words in fewer songs than this get no word vector.
-    #[arg(long, default_value_t = 5)]
-    pub lyrics_min_df: usize,
-    /// Random crops per training track per epoch.
-    #[arg(long, default_value_t = 4)]
-    pub crops_per_track: usize,
-    /// Split: column, filtered, stratified, folds3, ipet10, kfold:K[:artist|clip][:seed].
-    #[arg(long, default_value = "filtered")]
-    pub split: String,
-    /// Which fold of the split (1-based).
-    #[arg(long, default_value_t = 1)]
-    pub fold: usize,
-    /// Train every fold (into OUT/fold-K) and report the cross-validated scores.
-    #[arg(long)]
-    pub all_folds: bool,
-    /// Fraction of training tracks held out (grouped by artist) for validation when the split
-    /// has no validation side.
-    #[arg(long, default_value_t = 0.2)]
-    pub valid_fraction: f64,
-    /// Output folder of the model.
-    #[arg(long, short)]
-    pub out: PathBuf,
-    /// Passes over the training side (at most: early stopping may end sooner, see --patience).
-    #[arg(long, default_value_t = 30)]
-    pub epochs: usize,
-    /// Examples (crops) per optimiser step.
-    #[arg(long, default_value_t = 32)]
-    pub batch_size: usize,
-    /// Learning rate at the start (the schedule changes it, see --schedule).
-    #[arg(long, default_value_t = 1e-3)]
-    pub lr: f64,
-    /// adam, adamw or adadelta.
-    #[arg(long, default_value = "adam")]
-    pub optimizer: String,
-    /// L2 penalty (weight decay).
-    #[arg(long, default_value_t = 1e-4)]
-    pub weight_decay: f32,
-    /// L1 penalty on embedding and output weights.
-    #[arg(long, default_value_t = 0.0)]
-    pub l1: f32,
-    /// Dropout probability before the embedding and output layers.
-    #[arg(long, default_value_t = 0.3)]
-    pub dropout: f64,
-    /// Embedding size.
-    #[arg(long, default_value_t = 50)]
-    pub embedding: usize,
-    /// Early stopping: epochs without a better validation loss (0: off).
-    #[arg(long, default_value_t = 8)]
-    pub patience: usize,
-    /// Learning-rate schedule: constant, cosine or plateau.
-    #[arg(long, default_value = "cosine")]
-    pub schedule: String,
-    /// Class balancing of the training side: none, oversample, undersample or weights.
-    #[arg(long, default_value = "none")]
-    pub balance: String,
-    /// Augmentation: random offset of up to +-GAIN in standardised units (dB-like inputs).
-    #[arg(long, default_value_t = 0.0)]
-    pub aug_gain: f32,
-    /// Augmentation: time masks per example (width up to 1/8 of the crop).
-    #[arg(long, default_value_t = 0)]
-    pub time_masks: usize,
-    /// Augmentation: frequency masks per example (width up to 1/8 of the bands).
-    #[arg(long, default_value_t = 0)]
-    pub freq_masks: usize,
-    /// Augmentation: mixup alpha (0: off).
-    #[arg(long, default_value_t = 0.0)]
-    pub mixup: f32,
-    /// Seed of the initial weights, the crops, the batches and the augmentation: the same
-    /// seed, data and settings train the same model.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Train even if a clip or artist is on both sides of the split (warns).
-    #[arg(long)]
-    pub allow_leakage: bool,
+    #[command(flatten)]
+    pub options: genrecast_experiments::TrainOptions,
     #[command(flatten)]
     pub cache: CacheOptions,
     /// Hide progress bars.
@@ -844,38 +622,8 @@ pub struct EvalArgs {
     /// zero-shot-gtzan (GTZAN genres read off the MSD tagger's tags, untrained).
     #[arg(long)]
     pub model: PathBuf,
-    /// musiXmatch bag-of-words files, for a model that reads lyrics.
-    #[arg(long, value_delimiter = ',', value_name = "FILE")]
-    pub lyrics: Vec<PathBuf>,
-    /// Split to evaluate on.
-    #[arg(long, default_value = "filtered")]
-    pub split: String,
-    /// Fold (1-based).
-    #[arg(long, default_value_t = 1)]
-    pub fold: usize,
-    /// Side: test or valid (default: test, or valid when the fold has no test side).
-    #[arg(long)]
-    pub side: Option<String>,
-    /// Evaluate even on clips or artists the model was trained on (warns).
-    #[arg(long)]
-    pub allow_leakage: bool,
-    /// Judge each track from only its N middle windows (a musicnn model's 3 s patches, else
-    /// its crops). 1 is the uniform-crop protocol of a collection whose clip lengths betray
-    /// their labels (the GTZAN slice): every track is judged from one 3 s stretch, whatever
-    /// its length; the per-variant table then shows what length alone was worth.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub middle_windows: Option<u32>,
-    /// How a track's windows become its score, as `classify --aggregate` does: `mean` (the
-    /// mean of the window probabilities; for a model fitted on song means, the model on the
-    /// mean of the windows' inputs), `vote` (each window's top class, counted) or `max` (per
-    /// class the largest window probability, renormalised).
-    #[arg(long, default_value = "mean", value_parser = ["mean", "vote", "max"])]
-    pub aggregate: String,
-    /// For a model on a pretrained backbone: start a 3 s patch every N frames of 16 ms
-    /// (default: the model's own, disjoint patches of 187 frames; 93 is half-overlapping, as
-    /// musicnn's extractor with `input_overlap`, and twice the work).
-    #[arg(long, value_name = "FRAMES", value_parser = clap::value_parser!(u32).range(1..=187))]
-    pub patch_hop: Option<u32>,
+    #[command(flatten)]
+    pub options: genrecast_experiments::EvalOptions,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -903,37 +651,8 @@ pub enum DatasetCommand {
     Verify(DatasetVerifyArgs),
 }
 
-/// How to open a dataset (shared by every command that reads one).
-#[derive(Args, Debug, Clone)]
-pub struct DatasetSource {
-    /// Dataset folder, or a .csv manifest, .mf collection or .cls label file.
-    pub path: PathBuf,
-    /// Layout: gtzan, fma, mtat, tagtraum, marsyas, folder or manifest (default: detected).
-    #[arg(long)]
-    pub kind: Option<String>,
-    /// Where the audio lives when the metadata's paths do not resolve (Marsyas, MTAT, MSD).
-    #[arg(long)]
-    pub audio_root: Option<PathBuf>,
-    /// Manifest: the label column.
-    #[arg(long, default_value = "genre")]
-    pub label_column: String,
-    /// Manifest: read the label column as numbers (e.g. play counts) and cut it into this many
-    /// equal-size classes, q01 (lowest) upwards: 10 for deciles (as pandas.qcut, ties merged).
-    #[arg(long)]
-    pub label_quantiles: Option<usize>,
-    /// Manifest: split label cells on this character into several tags (multi-label).
-    #[arg(long)]
-    pub label_separator: Option<char>,
-    /// Manifest: the recording id column (default: clip, track_id or id if present).
-    #[arg(long)]
-    pub clip_column: Option<String>,
-    /// Manifest: the artist column (default: artist if present).
-    #[arg(long)]
-    pub artist_column: Option<String>,
-    /// Manifest: the split column (default: split, set, or *_split / *_set if present).
-    #[arg(long)]
-    pub split_column: Option<String>,
-}
+/// How to open a dataset (shared by every command that reads one): the library's options.
+pub use genrecast_experiments::DatasetSource;
 
 /// `genrecast dataset summary`.
 #[derive(Args, Debug)]
@@ -1271,5 +990,38 @@ mod tests {
         let mut missing = Vec::new();
         walk(&<super::Cli as clap::CommandFactory>::command(), "genrecast", &mut missing);
         assert!(missing.is_empty(), "no description: {missing:?}");
+    }
+
+    /// The library's defaults are the flags' defaults: Python and the binary train alike.
+    #[test]
+    fn library_defaults_are_the_flags_defaults() {
+        use clap::Parser;
+        let json = |v: &dyn erased::Json| v.value();
+        let cli = super::Cli::parse_from(["genrecast", "train", "data", "--out", "m"]);
+        let super::Command::Train(t) = cli.command else { panic!("not train") };
+        let expected = genrecast_experiments::TrainOptions { out: "m".into(), ..Default::default() };
+        assert_eq!(json(&t.options), json(&expected));
+        let cli = super::Cli::parse_from(["genrecast", "eval", "data", "--model", "m"]);
+        let super::Command::Eval(e) = cli.command else { panic!("not eval") };
+        assert_eq!(json(&e.options), json(&genrecast_experiments::EvalOptions::default()));
+        assert_eq!(json(&e.source), json(&genrecast_experiments::DatasetSource::new("data")));
+        let cli = super::Cli::parse_from(["genrecast", "bench-models", "data"]);
+        let super::Command::BenchModels(b) = cli.command else { panic!("not bench-models") };
+        assert_eq!(json(&b.options), json(&genrecast_experiments::BenchModelsOptions::default()));
+        let cli = super::Cli::parse_from(["genrecast", "bench-embeddings", "data"]);
+        let super::Command::BenchEmbeddings(b) = cli.command else { panic!("not bench-embeddings") };
+        assert_eq!(json(&b.options), json(&genrecast_experiments::BenchEmbeddingsOptions::default()));
+    }
+
+    /// Options as JSON, to compare structs that are not `PartialEq`.
+    mod erased {
+        pub trait Json {
+            fn value(&self) -> serde_json::Value;
+        }
+        impl<T: serde::Serialize> Json for T {
+            fn value(&self) -> serde_json::Value {
+                serde_json::to_value(self).unwrap_or_default()
+            }
+        }
     }
 }

@@ -173,3 +173,69 @@ fn run_peer(python: &str, script: &Path, dir: &Path, limit: Option<usize>, decod
     };
     Ok(Rates { decode: stage(decode_stage)?, features: stage(feature_stage)? })
 }
+
+/// `genrecast bench model`: median seconds of a training step and of inference at one batch,
+/// or musicnn's patches per second, or a trained model end to end on a file, on `--device`.
+pub fn bench_model(args: crate::args::BenchModelArgs) -> anyhow::Result<ExitCode> {
+    let on = args.device.device;
+    let threads = rayon::current_num_threads();
+    // What the numbers ran on, stated with each of them.
+    let ran_on = if on.is_gpu() { on.describe() } else { format!("burn 0.22.1 flex, CPU, {threads} thread(s)") };
+    if let (Some(clip), Some(model)) = (&args.clip, &args.trained) {
+        let c = genrecast_models::Classifier::open_on(model, on)?;
+        let mut times = Vec::new();
+        let mut duration = 0.0;
+        for i in 0..=args.steps {
+            let start = Instant::now();
+            let p = c.classify_file(clip, genrecast_models::Aggregation::Mean)?;
+            duration = p.duration;
+            if i > 0 {
+                times.push(start.elapsed().as_secs_f64());
+            }
+        }
+        let median = genrecast_eval::median(&times);
+        if args.json {
+            outln!("{}", serde_json::json!({ "model": model, "clip": clip, "device": on.to_string(), "ran_on": ran_on, "audio_seconds": duration, "seconds_per_file": times, "median_seconds_per_file": median }));
+        } else {
+            outln!("{model} on {} ({duration:.1} s of audio, {ran_on}): {median:.3} s per file end to end, {:.2} files/s (median of {})", clip.display(), 1.0 / median, args.steps);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Ok(backbone) = args.model.parse::<genrecast_models::Backbone>() {
+        let times = genrecast_models::time_musicnn(on, backbone, args.batch, args.steps)?;
+        let median = genrecast_eval::median(&times);
+        let per_s = args.batch as f64 / median;
+        if args.json {
+            outln!("{}", serde_json::json!({ "model": backbone.name(), "device": on.to_string(), "ran_on": ran_on, "batch": args.batch, "seconds_per_pass": times, "patches_per_second": per_s }));
+        } else {
+            outln!("{} ({ran_on}), batch {} of 3 s patches (187x96 log-mel): {median:.3} s per pass, {per_s:.1} patches/s (median of {})", backbone.name(), args.batch, args.steps);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let arch: genrecast_models::Architecture = args.model.parse()?;
+    let t = genrecast_models::time_steps(on, arch, args.features, args.frames, args.batch, args.steps)?;
+    let (train, infer) = (t.train_median(), t.infer_median());
+    if args.json {
+        outln!("{}", serde_json::json!({ "model": args.model, "device": on.to_string(), "ran_on": ran_on, "batch": args.batch, "input": [1, args.features, args.frames], "train_step_seconds": t.train, "inference_seconds": t.infer, "median_train_step_seconds": train, "median_inference_seconds": infer, "losses": t.losses }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    outln!(
+        "{} ({ran_on}), batch {} of 1x{}x{}: training step {train:.3} s, inference {infer:.3} s (median of {})",
+        args.model,
+        args.batch,
+        args.features,
+        args.frames,
+        args.steps
+    );
+    if let Some(python) = &args.python {
+        if arch != genrecast_models::Architecture::Cnn2d {
+            bail!("--python: the Keras peer is written for cnn2d only");
+        }
+        let peer = crate::cmd_bench::keras_cnn2d_step(python, args.batch, args.features, args.frames, args.steps)?;
+        outln!(
+            "Keras {} (TensorFlow CPU, 1 thread), same network: training step {:.3} s, inference {:.3} s; genrecast is {:.2}x its speed in training, {:.2}x in inference",
+            peer.version, peer.train_step_s, peer.inference_s, peer.train_step_s / train, peer.inference_s / infer
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -6,28 +6,10 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use genrecast_audio::decode_check;
-use genrecast_datasets::{check_leakage, content_hash, folds, open_with, verify_checksums, Dataset, GroupBy, ManifestOptions, OpenOptions, Side};
+use genrecast_datasets::{check_leakage, content_hash, folds, verify_checksums, Dataset, GroupBy, Side};
 use rayon::prelude::*;
 
-use crate::args::{DatasetSource, DatasetSplitArgs, DatasetSummaryArgs, DatasetVerifyArgs};
-
-/// Opens the dataset a command names.
-pub fn open_source(src: &DatasetSource) -> anyhow::Result<Dataset> {
-    let opts = OpenOptions {
-        kind: src.kind.as_deref().map(str::parse).transpose()?,
-        audio_root: src.audio_root.clone(),
-        manifest: ManifestOptions {
-            label_column: src.label_column.clone(),
-            label_separator: src.label_separator,
-            clip_column: src.clip_column.clone(),
-            artist_column: src.artist_column.clone(),
-            split_column: src.split_column.clone(),
-            label_quantiles: src.label_quantiles,
-            ..ManifestOptions::default()
-        },
-    };
-    Ok(open_with(&src.path, &opts)?)
-}
+use crate::args::{DatasetSplitArgs, DatasetSummaryArgs, DatasetVerifyArgs};
 
 /// What a probe of one file found.
 struct Probe {
@@ -88,7 +70,7 @@ struct Summary<'a> {
 }
 
 pub fn summary(args: DatasetSummaryArgs) -> anyhow::Result<ExitCode> {
-    let ds = open_source(&args.source)?;
+    let ds = args.source.open()?;
     let mut per_label: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     let mut per_split: BTreeMap<String, usize> = BTreeMap::new();
     let mut variants: BTreeMap<String, usize> = BTreeMap::new();
@@ -237,7 +219,7 @@ fn join_counts<K: std::fmt::Display>(m: &BTreeMap<K, usize>) -> String {
 }
 
 pub fn split(args: DatasetSplitArgs) -> anyhow::Result<ExitCode> {
-    let ds = open_source(&args.source)?;
+    let ds = args.source.open()?;
     let by: GroupBy = args.group_by.parse()?;
     let folds = folds(&ds, &args.split)?;
     let mut leaks = 0;

@@ -13,7 +13,6 @@ mod cmd_cache;
 mod cmd_classify;
 mod cmd_dataset;
 mod cmd_features;
-mod cmd_finetune;
 mod cmd_info;
 mod cmd_library;
 mod cmd_library_browse;
@@ -24,7 +23,6 @@ mod inputs;
 mod journal;
 mod names;
 mod progress;
-mod lyrics;
 mod report;
 
 use std::process::ExitCode;
@@ -81,7 +79,7 @@ fn run(cli: args::Cli) -> anyhow::Result<ExitCode> {
         args::Command::Info(a) => cmd_info::run(a),
         args::Command::Features(a) => cmd_features::run(a),
         args::Command::Bench(args::BenchCommand::Features(a)) => cmd_bench::run(a),
-        args::Command::Bench(args::BenchCommand::Model(a)) => cmd_train::bench_model(a),
+        args::Command::Bench(args::BenchCommand::Model(a)) => cmd_bench::bench_model(a),
         args::Command::Bench(args::BenchCommand::Classify(a)) => cmd_bench_classify::run(a),
         args::Command::Bench(args::BenchCommand::Serve(a)) => cmd_bench_serve::run(a),
         args::Command::Bench(args::BenchCommand::Memory(a)) => cmd_bench_memory::run(a),

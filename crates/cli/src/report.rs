@@ -45,18 +45,7 @@ impl Failures {
 /// text the message already holds (library errors name their cause in their own message
 /// and also return it as their source, which `{:#}` would print twice).
 pub fn chain(err: &anyhow::Error) -> String {
-    let mut out = String::new();
-    for cause in err.chain() {
-        let text = cause.to_string();
-        if out.contains(&text) {
-            continue;
-        }
-        if !out.is_empty() {
-            out.push_str(": ");
-        }
-        out.push_str(&text);
-    }
-    out
+    genrecast_experiments::error_chain(err.as_ref())
 }
 
 #[cfg(test)]

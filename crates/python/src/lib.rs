@@ -8,12 +8,17 @@
 //! result = genrecast.classify(y, sr=sr, top_k=5)    # samples in memory: a 1-D float32 array
 //! vector = genrecast.embed(y, sr=sr)                # the model's song embedding
 //! model = genrecast.Model("genre-gtzan")            # keep one open for many songs
+//! run = genrecast.train("gtzan/", model="mlp", split="folds3", out="m", epochs=5)
+//! figures = genrecast.evaluate("m", "gtzan/", split="folds3")   # as `genrecast eval --json`
+//! table = genrecast.bench_models("gtzan/", features=["summary"], models=["knn"])
 //! ```
 //!
 //! The work runs without the GIL, so Python threads (and Ray or Dask workers) run songs in
 //! parallel. Errors are `ValueError`s naming the file and the cause; audio of the wrong type
 //! (an int16 array, a list) is a `TypeError`. `genrecast.pyi` beside this crate gives editors
 //! and type checkers the signatures; a test keeps its docstrings equal to these.
+
+mod experiments;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -389,6 +394,9 @@ fn genrecast(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(features, m)?)?;
     m.add_function(wrap_pyfunction!(classify, m)?)?;
     m.add_function(wrap_pyfunction!(embed, m)?)?;
+    m.add_function(wrap_pyfunction!(experiments::train, m)?)?;
+    m.add_function(wrap_pyfunction!(experiments::evaluate, m)?)?;
+    m.add_function(wrap_pyfunction!(experiments::bench_models, m)?)?;
     m.add_class::<Model>()?;
     Ok(())
 }
