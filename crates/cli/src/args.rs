@@ -568,8 +568,8 @@ pub struct ClassifyArgs {
     #[command(flatten)]
     pub common: PredictOptions,
     /// The built-in model (genre-gtzan: ten GTZAN genres from a head on musicnn-msd and
-    /// musicnn-mtt, trained on GTZAN's filtered train+valid lists; genre-gtzan-large: more
-    /// accurate, slower; `genrecast models` lists the built-in models) or
+    /// musicnn's MSD VGG, trained on GTZAN's filtered train+valid lists; `genrecast models`
+    /// lists the built-in models) or
     /// a model folder written by `genrecast train` or `genrecast models export`.
     #[arg(long, short, default_value = "genre-gtzan")]
     pub model: String,

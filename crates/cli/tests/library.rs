@@ -296,8 +296,8 @@ fn library_list_show_and_export() {
     for (field, value) in want.as_object().expect("object") {
         assert_eq!(&flac[field], value, "{field}");
     }
-    // The model's embedding is as wide as its card says (the default's SVM reads its 400-d
-    // input, musicnn-msd's and musicnn-mtt's features side by side).
+    // The model's embedding is as wide as its card says (the default's SVM reads its 456-d
+    // input, musicnn-msd's and the MSD VGG's features side by side).
     let card: serde_json::Value = serde_json::from_slice(&std::fs::read(repo().join("crates/models/pretrained/genre-gtzan/model.json")).expect("card")).expect("json");
     let dims = card["network"]["embedding"].as_u64().expect("embedding size");
     assert_eq!(flac["embeddings"], serde_json::json!([{ "kind": "model", "dims": dims }, { "kind": "summary", "dims": 90 }]));

@@ -2,7 +2,7 @@
 //! pretrained backbone), window predictions over the whole song, and their aggregate.
 //!
 //! Models come from a directory written by `genrecast train` or from the models compiled into
-//! the binary ([`BUILTIN_MODELS`]; [`DEFAULT_MODEL`] is a GTZAN genre head on musicnn-msd and musicnn-mtt).
+//! the binary ([`BUILTIN_MODELS`]; [`DEFAULT_MODEL`] is a GTZAN genre head on musicnn-msd and the MSD VGG).
 //!
 //! # Example
 //! ```
@@ -99,15 +99,9 @@ impl BuiltinModel {
 pub const BUILTIN_MODELS: &[BuiltinModel] = &[
     BuiltinModel {
         name: "genre-gtzan",
-        description: "10 GTZAN genres: an RBF SVM on the mean of a song's musicnn-msd and musicnn-mtt embeddings, trained on GTZAN (Sturm's artist-filtered train+valid lists)",
+        description: "10 GTZAN genres: an RBF SVM on the mean of a song's musicnn-msd and MSD VGG embeddings, trained on GTZAN (Sturm's artist-filtered train+valid lists)",
         card: include_bytes!("../pretrained/genre-gtzan/model.json"),
         weights: include_bytes!("../pretrained/genre-gtzan/model.safetensors"),
-    },
-    BuiltinModel {
-        name: "genre-gtzan-large",
-        description: "10 GTZAN genres, more accurate, about as fast on a CPU in int8 (3x slower in f32): an RBF SVM on the mean of a song's musicnn-msd and MSD VGG embeddings, trained on GTZAN (Sturm's artist-filtered train+valid lists)",
-        card: include_bytes!("../pretrained/genre-gtzan-large/model.json"),
-        weights: include_bytes!("../pretrained/genre-gtzan-large/model.safetensors"),
     },
 ];
 
@@ -158,8 +152,17 @@ pub(crate) fn find_model(name_or_dir: &str) -> Result<ModelSource<'_>> {
         return Ok(ModelSource::Dir(dir));
     }
     let known: Vec<&str> = BUILTIN_MODELS.iter().map(|m| m.name).collect();
+    if let Some((_, now)) = RETIRED_MODELS.iter().find(|(name, _)| *name == name_or_dir) {
+        return Err(Error::Config(format!("no model '{name_or_dir}': {now}")));
+    }
     Err(Error::Config(format!("no model '{name_or_dir}': neither a built-in model ({}) nor a model directory", known.join(", "))))
 }
+
+/// Built-in names that are gone, with what a user of each should know.
+pub const RETIRED_MODELS: &[(&str, &str)] = &[(
+    "genre-gtzan-large",
+    "it was retired on 2026-12-07, when genre-gtzan became the same recipe (an RBF SVM on musicnn-msd+vgg-msd features) once the VGG ran in int8: use genre-gtzan",
+)];
 
 /// The model `genrecast classify` uses unless told otherwise.
 pub const DEFAULT_MODEL: &str = "genre-gtzan";
