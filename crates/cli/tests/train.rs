@@ -339,3 +339,32 @@ fn fine_tuning_keeps_frozen_blocks_as_shipped() {
     }
     assert_eq!((kept, moved), (4 + 5 * 6 + 3 * 6, 2), "{:?}", tuned.keys().collect::<Vec<_>>());
 }
+
+/// `train --train-fraction`: a learning curve's smaller training sides are whole artists of
+/// the full one, about the fraction asked for, and the held-out side does not change.
+#[test]
+fn a_fraction_of_the_training_side_is_whole_artists_of_it() {
+    let Some(shared) = shared_dir() else { return };
+    let gtzan = shared.join("data/gtzan");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let train = |fraction: &str| -> serde_json::Value {
+        let out_dir = tmp.path().join(fraction);
+        let out = bin()
+            .args(["train", "-q", "--model", "mlp", "--split", "folds3", "--fold", "1", "--epochs", "1", "--train-fraction", fraction, "--out"])
+            .arg(&out_dir)
+            .arg(&gtzan)
+            .output()
+            .expect("train");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice(&std::fs::read(out_dir.join("model.json")).expect("card")).expect("json")
+    };
+    let (all, quarter) = (train("1"), train("0.25"));
+    let n = |c: &serde_json::Value| c["trained_on"]["tracks"].as_u64().expect("tracks") as f64;
+    let share = n(&quarter) / n(&all);
+    assert!((0.15..=0.35).contains(&share), "{} of {} tracks", n(&quarter), n(&all));
+    let set = |c: &serde_json::Value, k: &str| -> std::collections::BTreeSet<String> { c["trained_on"][k].as_array().expect(k).iter().map(|v| v.as_str().expect("str").to_owned()).collect() };
+    assert!(set(&quarter, "artists").is_subset(&set(&all, "artists")) && set(&quarter, "clips").is_subset(&set(&all, "clips")));
+    assert_eq!(quarter["metrics"]["tracks"], all["metrics"]["tracks"], "the same held-out side");
+    let out = bin().args(["train", "-q", "--model", "mlp", "--train-fraction", "0", "--out"]).arg(tmp.path().join("none")).arg(&gtzan).output().expect("train");
+    assert!(out.status.code() == Some(2) && text(&out.stderr).contains("--train-fraction 0"), "{}", text(&out.stderr));
+}

@@ -118,6 +118,11 @@ pub struct TrainOptions {
     /// has no validation side.
     #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.2))]
     pub valid_fraction: f64,
+    /// Train on this fraction of the training side (0 < F <= 1; whole artists, stratified by
+    /// class, drawn with --seed) for a learning curve; the validation and test sides stay as
+    /// they are.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 1.0))]
+    pub train_fraction: f64,
     /// Output folder of the model.
     #[cfg_attr(feature = "clap", arg(long, short))]
     pub out: PathBuf,
@@ -202,6 +207,7 @@ impl Default for TrainOptions {
             fold: 1,
             all_folds: false,
             valid_fraction: 0.2,
+            train_fraction: 1.0,
             out: PathBuf::new(),
             epochs: 30,
             batch_size: 32,

@@ -218,6 +218,7 @@ pub fn train_fold(args: &TrainOptions, ds: &Dataset, fold: &Fold, out: &Path, ba
     }
     let held_idx: Vec<usize> = if fold.test.is_empty() { valid_idx.clone() } else { fold.test.iter().copied().filter(labelled).collect() };
     debug_assert!(!args.final_fit || valid_idx.is_empty());
+    let train_idx = part_of_training_side(ds, train_idx, args.train_fraction, args.seed)?;
     let (train_idx, valid_idx) = (train_idx, valid_idx);
     if args.fine_tune {
         return crate::finetune::fine_tune_fold(args, ds, &fold.name, crate::finetune::Sides { train: &train_idx, valid: &valid_idx, held: &held_idx }, out, rt);
@@ -449,3 +450,23 @@ fn fit_rbf_svm(ds: &Dataset, train: &[Example], shape: (usize, usize), cv: genre
     let choice = serde_json::json!({ "chosen": result.best.to_string(), "inner_folds": cv.folds, "inner_repeats": cv.repeats, "seed": cv.seed, "grouped_by": "artist, else clip", "rows": train.len(), "support_vectors": parts.support.len(), "grid": scores });
     Ok((net, config, choice))
 }
+
+/// `fraction` of the training side `train` for a learning curve: whole artists (else clips),
+/// stratified by class, drawn with `seed`; all of it for 1.
+fn part_of_training_side(ds: &Dataset, train: Vec<usize>, fraction: f64, seed: u64) -> Result<Vec<usize>> {
+    if !(fraction > 0.0 && fraction <= 1.0) {
+        bail!("--train-fraction {fraction} (expected 0 < F <= 1)");
+    }
+    if fraction == 1.0 {
+        return Ok(train);
+    }
+    // holdout() moves out whole groups, up to half of the tracks: the part kept for training is
+    // the held-out set below one half, the rest above it.
+    let seed = seed ^ 0x7a11_f4ac;
+    Ok(if fraction <= 0.5 {
+        holdout(ds, &train, fraction, GroupBy::Artist, seed)?.1
+    } else {
+        holdout(ds, &train, 1.0 - fraction, GroupBy::Artist, seed)?.0
+    })
+}
+
