@@ -213,6 +213,20 @@ fn output_failures_cost_no_model_and_empty_evals_are_errors() {
     assert!(out.status.code() == Some(2) && text(&out.stderr).contains("none of the 2 tracks to score carries a label the model knows"), "{:?} {}", out.status, text(&out.stderr));
 }
 
+/// A folder-per-genre collection in `dir` of the first `per_genre` full 30 s clips of the
+/// slice's classical and metal.
+fn two_genres(gtzan: &std::path::Path, dir: &std::path::Path, per_genre: usize) -> std::path::PathBuf {
+    for genre in ["classical", "metal"] {
+        let mut files: Vec<_> = std::fs::read_dir(gtzan.join("full_22k").join(genre)).expect("dir").flatten().map(|e| e.path()).collect();
+        files.sort();
+        std::fs::create_dir_all(dir.join(genre)).expect("mkdir");
+        for f in files.iter().take(per_genre) {
+            std::fs::copy(f, dir.join(genre).join(f.file_name().expect("name"))).expect("copy");
+        }
+    }
+    dir.to_path_buf()
+}
+
 /// The tensors of a model folder's weights, by name.
 fn tensors(model: &std::path::Path) -> std::collections::BTreeMap<String, (Vec<usize>, Vec<u8>)> {
     tensors_in(&model.join("model.safetensors"))
@@ -261,15 +275,7 @@ fn training_starts_from_a_parent_model() {
     assert_eq!(classify(&still), classify(&parent));
 
     // Two genres of the slice in a folder-per-genre layout: another label set.
-    let two = tmp.path().join("two");
-    for genre in ["classical", "metal"] {
-        let mut files: Vec<_> = std::fs::read_dir(gtzan.join("full_22k").join(genre)).expect("dir").flatten().map(|e| e.path()).collect();
-        files.sort();
-        std::fs::create_dir_all(two.join(genre)).expect("mkdir");
-        for f in files.iter().take(6) {
-            std::fs::copy(f, two.join(genre).join(f.file_name().expect("name"))).expect("copy");
-        }
-    }
+    let two = two_genres(&gtzan, &tmp.path().join("two"), 6);
     let frozen = tmp.path().join("frozen");
     train(&["--init-from", parent_arg, "--freeze", "body", "--kind", "folder", "--split", "kfold:3", "--lr", "0.01"], &two, &frozen);
     let f = card(&frozen);
@@ -298,15 +304,7 @@ fn fine_tuning_keeps_frozen_blocks_as_shipped() {
     let Some(shared) = shared_dir() else { return };
     let gtzan = shared.join("data/gtzan");
     let tmp = tempfile::tempdir().expect("tmp");
-    let two = tmp.path().join("two");
-    for genre in ["classical", "metal"] {
-        let mut files: Vec<_> = std::fs::read_dir(gtzan.join("full_22k").join(genre)).expect("dir").flatten().map(|e| e.path()).collect();
-        files.sort();
-        std::fs::create_dir_all(two.join(genre)).expect("mkdir");
-        for f in files.iter().take(4) {
-            std::fs::copy(f, two.join(genre).join(f.file_name().expect("name"))).expect("copy");
-        }
-    }
+    let two = two_genres(&gtzan, &tmp.path().join("two"), 4);
     let out_dir = tmp.path().join("ft");
     let out = bin()
         .args(["--threads", "2", "train", "-q", "--kind", "folder", "--split", "kfold:2", "--backbone", "musicnn-msd", "--fine-tune", "--freeze-until", "mid", "--epochs", "1", "--batch-size", "4", "--lr", "0.01", "--out"])

@@ -66,10 +66,7 @@ fn musicnn_matches_tensorflow_reference() {
 #[test]
 fn vgg_matches_tensorflow_reference() {
     let Some(shared) = shared_dir() else { return };
-    let ours_root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference");
-    let mut clips: Vec<_> = std::fs::read_dir(&ours_root).expect("tests/reference").flatten().map(|e| e.path()).collect();
-    clips.sort();
-    assert!(clips.len() >= 2, "no VGG references");
+    let clips = vgg_reference_clips();
     let device = Device::flex();
     let mut failures = Vec::new();
     for (backbone, prefix) in [(Backbone::VggMtt, "MTT_vgg"), (Backbone::VggMsd, "MSD_vgg")] {
@@ -188,10 +185,7 @@ fn int8_vgg_stays_within_its_bound_of_tensorflow() {
     use genrecast_models::musicnn::INT8_TAGGRAM_BOUND;
     use genrecast_models::Kernel;
     let Some(shared) = shared_dir() else { return };
-    let ours_root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference");
-    let mut clips: Vec<_> = std::fs::read_dir(&ours_root).expect("tests/reference").flatten().map(|e| e.path()).collect();
-    clips.sort();
-    assert!(clips.len() >= 2, "no VGG references");
+    let clips = vgg_reference_clips();
     let device = Device::flex();
     let mut failures = Vec::new();
     let kernels = [Kernel::detect(), Kernel::Portable];
@@ -224,4 +218,14 @@ fn int8_vgg_stays_within_its_bound_of_tensorflow() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The VGG references' clip folders in `tests/reference` (made by
+/// `tools/make_vgg_reference.py`), sorted.
+fn vgg_reference_clips() -> Vec<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference");
+    let mut clips: Vec<_> = std::fs::read_dir(&root).expect("tests/reference").flatten().map(|e| e.path()).collect();
+    clips.sort();
+    assert!(clips.len() >= 2, "no VGG references");
+    clips
 }
