@@ -142,15 +142,12 @@ fn musicnn_from_audio_matches_tensorflow_reference() {
 /// [`genrecast_models::musicnn::INT8_TAGGRAM_BOUND`], and both kernels give the same numbers.
 #[test]
 fn int8_musicnn_stays_within_its_bound_of_tensorflow() {
-    use genrecast_models::musicnn::INT8_TAGGRAM_BOUND;
-    use genrecast_models::Kernel;
     let Some(shared) = shared_dir() else { return };
     let root = shared.join("reference/musicnn");
     let mut clips: Vec<_> = std::fs::read_dir(&root).expect("reference/musicnn").flatten().map(|e| e.path()).collect();
     clips.sort();
     let device = Device::flex();
     let mut failures = Vec::new();
-    let kernels = [Kernel::detect(), Kernel::Portable];
     for (backbone, prefix) in [(Backbone::MusicnnMtt, "MTT_musicnn"), (Backbone::MusicnnMsd, "MSD_musicnn")] {
         let net = Musicnn::pretrained(backbone, &device).expect("shipped weights");
         for dir in &clips {
@@ -158,19 +155,7 @@ fn int8_musicnn_stays_within_its_bound_of_tensorflow() {
             let (shape, input) = read_npy(&dir.join("input_logmel.npy"));
             let shape = [shape[0] as usize, shape[1] as usize, shape[2] as usize];
             let (_, want) = read_npy(&dir.join(format!("{prefix}.taggram.npy")));
-            let mut taggrams = Vec::new();
-            for kernel in kernels {
-                let out = net.forward_int8(&input, shape, &device, kernel);
-                let ours = out.taggram.into_data().convert::<f32>().try_to_vec::<f32>().expect("f32");
-                let err = max_abs(&ours, &want);
-                let mean = ours.iter().zip(&want).map(|(a, b)| (a - b).abs()).sum::<f32>() / want.len() as f32;
-                println!("int8 ({}) {backbone} {clip}: taggram max abs difference {err:.2e}, mean {mean:.2e} (bound {INT8_TAGGRAM_BOUND})", kernel.name());
-                if err > INT8_TAGGRAM_BOUND {
-                    failures.push(format!("int8 ({}) {backbone} {clip}: taggram differs by {err:.2e} > {INT8_TAGGRAM_BOUND}", kernel.name()));
-                }
-                taggrams.push(ours);
-            }
-            assert_eq!(taggrams[0], taggrams[1], "{backbone} {clip}: the {} and portable kernels disagree", kernels[0].name());
+            int8_taggrams(&net, &input, shape, &want, &format!("{backbone} {clip}"), &mut failures);
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -182,13 +167,10 @@ fn int8_musicnn_stays_within_its_bound_of_tensorflow() {
 /// kernels give the same numbers.
 #[test]
 fn int8_vgg_stays_within_its_bound_of_tensorflow() {
-    use genrecast_models::musicnn::INT8_TAGGRAM_BOUND;
-    use genrecast_models::Kernel;
     let Some(shared) = shared_dir() else { return };
     let clips = vgg_reference_clips();
     let device = Device::flex();
     let mut failures = Vec::new();
-    let kernels = [Kernel::detect(), Kernel::Portable];
     for (backbone, prefix) in [(Backbone::VggMtt, "MTT_vgg"), (Backbone::VggMsd, "MSD_vgg")] {
         let mut net = Musicnn::pretrained(backbone, &device).expect("shipped weights");
         net.set_precision(Precision::Int8);
@@ -198,23 +180,10 @@ fn int8_vgg_stays_within_its_bound_of_tensorflow() {
             let (shape, input) = read_npy(&shared.join("reference/musicnn").join(&clip).join("input_logmel.npy"));
             let shape = [shape[0] as usize, shape[1] as usize, shape[2] as usize];
             let (_, want) = read_npy(&dir.join(format!("{prefix}.taggram.npy")));
-            let mut taggrams = Vec::new();
-            for kernel in kernels {
-                let out = net.forward_int8(&input, shape, &device, kernel);
-                let ours = out.taggram.into_data().convert::<f32>().try_to_vec::<f32>().expect("f32");
-                assert_eq!(ours.len(), want.len(), "{backbone} {clip}: taggram size");
-                let err = max_abs(&ours, &want);
-                let mean = ours.iter().zip(&want).map(|(a, b)| (a - b).abs()).sum::<f32>() / want.len() as f32;
-                println!("int8 ({}) {backbone} {clip}: taggram max abs difference {err:.2e}, mean {mean:.2e} (bound {INT8_TAGGRAM_BOUND})", kernel.name());
-                if err > INT8_TAGGRAM_BOUND {
-                    failures.push(format!("int8 ({}) {backbone} {clip}: taggram differs by {err:.2e} > {INT8_TAGGRAM_BOUND}", kernel.name()));
-                }
-                taggrams.push(ours);
-            }
-            assert_eq!(taggrams[0], taggrams[1], "{backbone} {clip}: the {} and portable kernels disagree", kernels[0].name());
+            let taggrams = int8_taggrams(&net, &input, shape, &want, &format!("{backbone} {clip}"), &mut failures);
             // forward() in int8 is the same pass.
             let out = net.forward(Tensor::<3>::from_data(TensorData::new(input.clone(), shape), &device));
-            assert_eq!(out.taggram.into_data().convert::<f32>().try_to_vec::<f32>().expect("f32"), taggrams[0], "{backbone} {clip}: forward and forward_int8 differ");
+            assert_eq!(out.taggram.into_data().convert::<f32>().try_to_vec::<f32>().expect("f32"), taggrams, "{backbone} {clip}: forward and forward_int8 differ");
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -228,4 +197,29 @@ fn vgg_reference_clips() -> Vec<std::path::PathBuf> {
     clips.sort();
     assert!(clips.len() >= 2, "no VGG references");
     clips
+}
+
+/// `net`'s int8 taggram of `input` with the CPU's own kernel and the portable one: both give
+/// the same numbers (asserted), and a difference from TensorFlow's `want` beyond
+/// [`genrecast_models::musicnn::INT8_TAGGRAM_BOUND`] is added to `failures`. Returns it.
+fn int8_taggrams(net: &Musicnn, input: &[f32], shape: [usize; 3], want: &[f32], what: &str, failures: &mut Vec<String>) -> Vec<f32> {
+    use genrecast_models::musicnn::INT8_TAGGRAM_BOUND;
+    use genrecast_models::Kernel;
+    let device = Device::flex();
+    let kernels = [Kernel::detect(), Kernel::Portable];
+    let mut taggrams = Vec::new();
+    for kernel in kernels {
+        let out = net.forward_int8(input, shape, &device, kernel);
+        let ours = out.taggram.into_data().convert::<f32>().try_to_vec::<f32>().expect("f32");
+        assert_eq!(ours.len(), want.len(), "{what}: taggram size");
+        let err = max_abs(&ours, want);
+        let mean = ours.iter().zip(want).map(|(a, b)| (a - b).abs()).sum::<f32>() / want.len() as f32;
+        println!("int8 ({}) {what}: taggram max abs difference {err:.2e}, mean {mean:.2e} (bound {INT8_TAGGRAM_BOUND})", kernel.name());
+        if err > INT8_TAGGRAM_BOUND {
+            failures.push(format!("int8 ({}) {what}: taggram differs by {err:.2e} > {INT8_TAGGRAM_BOUND}", kernel.name()));
+        }
+        taggrams.push(ours);
+    }
+    assert_eq!(taggrams[0], taggrams[1], "{what}: the {} and portable kernels disagree", kernels[0].name());
+    taggrams.swap_remove(0)
 }
