@@ -108,7 +108,7 @@ pub fn export(args: &ModelsExportArgs) -> anyhow::Result<ExitCode> {
     let Some(model) = BUILTIN_MODELS.iter().find(|m| m.name == args.name) else {
         let known: Vec<&str> = BUILTIN_MODELS.iter().map(|m| m.name).collect();
         let tagger = Backbone::ALL.iter().any(|b| b.name() == args.name);
-        if let Some((_, now)) = genrecast_models::RETIRED_MODELS.iter().find(|(name, _)| *name == args.name) {
+        if let Some(now) = genrecast_models::retired_model(&args.name) {
             bail!("no built-in genre model '{}': {now}", args.name);
         }
         bail!("no built-in genre model '{}' (built-in: {}){}", crate::names::escape_controls(&args.name), known.join(", "), if tagger { "; the taggers are not model folders" } else { "" });

@@ -152,14 +152,25 @@ pub(crate) fn find_model(name_or_dir: &str) -> Result<ModelSource<'_>> {
         return Ok(ModelSource::Dir(dir));
     }
     let known: Vec<&str> = BUILTIN_MODELS.iter().map(|m| m.name).collect();
-    if let Some((_, now)) = RETIRED_MODELS.iter().find(|(name, _)| *name == name_or_dir) {
+    if let Some(now) = retired_model(name_or_dir) {
         return Err(Error::Config(format!("no model '{name_or_dir}': {now}")));
     }
     Err(Error::Config(format!("no model '{name_or_dir}': neither a built-in model ({}) nor a model directory", known.join(", "))))
 }
 
+/// What became of a built-in model `name` that is gone, for the error that names it (`None`
+/// for any other name).
+///
+/// ```
+/// assert!(genrecast_models::retired_model("genre-gtzan-large").is_some_and(|s| s.contains("use genre-gtzan")));
+/// assert!(genrecast_models::retired_model("genre-gtzan").is_none());
+/// ```
+pub fn retired_model(name: &str) -> Option<&'static str> {
+    RETIRED_MODELS.iter().find(|(n, _)| *n == name).map(|(_, now)| *now)
+}
+
 /// Built-in names that are gone, with what a user of each should know.
-pub const RETIRED_MODELS: &[(&str, &str)] = &[(
+const RETIRED_MODELS: &[(&str, &str)] = &[(
     "genre-gtzan-large",
     "it was retired on 2026-12-07, when genre-gtzan became the same recipe (an RBF SVM on musicnn-msd+vgg-msd features) once the VGG ran in int8: use genre-gtzan",
 )];

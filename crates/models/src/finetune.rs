@@ -221,7 +221,7 @@ impl FineTunedMusicnn {
         let classes = self.head.weight.dims()[1];
         let mut sum = vec![0f32; classes];
         for chunk in starts.chunks(16) {
-            let data: Vec<f32> = chunk.iter().flat_map(|&s| crop(input, s, 0)).collect();
+            let data: Vec<f32> = chunk.iter().flat_map(|&s| crate::musicnn::patch_at(input, s)).collect();
             let p = softmax(self.forward(Tensor::from_data(TensorData::new(data, [chunk.len(), PATCH_FRAMES, N_MELS]), device)), 1);
             let p = p.into_data().convert::<f32>().try_to_vec::<f32>().unwrap_or_default();
             for row in p.chunks(classes) {
@@ -240,58 +240,41 @@ impl FineTunedMusicnn {
     /// # Errors
     /// [`Error::Checkpoint`] naming the file.
     pub fn save(&self, path: &Path, labels: &[String], trained_on: &str) -> Result<()> {
-        let mut tensors: Vec<(String, Vec<f32>, Vec<usize>)> = Vec::new();
-        let mut put = |name: String, t: Tensor<1>| {
+        /// A tensor's values and shape, by name (the shapes are the converter's already).
+        type Named = Vec<(String, Vec<f32>, Vec<usize>)>;
+        fn put<const D: usize>(out: &mut Named, name: String, t: Tensor<D>) {
             let dims = t.dims().to_vec();
-            tensors.push((name, t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap_or_default(), dims));
-        };
-        let bn = |prefix: &str, bn: &BatchNorm, put: &mut dyn FnMut(String, Tensor<1>)| {
-            put(format!("{prefix}.bn.gamma"), bn.gamma.val());
-            put(format!("{prefix}.bn.beta"), bn.beta.val());
-            put(format!("{prefix}.bn.mean"), bn.running_mean.value());
-            put(format!("{prefix}.bn.var"), bn.running_var.value());
-        };
-        bn("frontend.input", &self.input_bn, &mut put);
+            out.push((name, t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap_or_default(), dims));
+        }
+        fn bn(out: &mut Named, prefix: &str, bn: &BatchNorm) {
+            put(out, format!("{prefix}.bn.gamma"), bn.gamma.val());
+            put(out, format!("{prefix}.bn.beta"), bn.beta.val());
+            put(out, format!("{prefix}.bn.mean"), bn.running_mean.value());
+            put(out, format!("{prefix}.bn.var"), bn.running_var.value());
+        }
+        fn linear(out: &mut Named, prefix: &str, layer: &Linear) {
+            put(out, format!("{prefix}.weight"), layer.weight.val());
+            if let Some(b) = &layer.bias {
+                put(out, format!("{prefix}.bias"), b.val());
+            }
+        }
+        let mut tensors = Named::new();
+        bn(&mut tensors, "frontend.input", &self.input_bn);
         for ((name, _), c) in FRONT.iter().zip(&self.front) {
-            put(format!("{name}.conv.weight"), c.weight.val().flatten(0, 3));
-            put(format!("{name}.conv.bias"), c.bias.val());
-            bn(name, &c.bn, &mut put);
+            put(&mut tensors, format!("{name}.conv.weight"), c.weight.val());
+            put(&mut tensors, format!("{name}.conv.bias"), c.bias.val());
+            bn(&mut tensors, name, &c.bn);
         }
         for ((name, _), c) in MID.iter().zip(&self.mid) {
-            put(format!("{name}.conv.weight"), c.weight.val().flatten(0, 2));
-            put(format!("{name}.conv.bias"), c.bias.val());
-            bn(name, &c.bn, &mut put);
+            put(&mut tensors, format!("{name}.conv.weight"), c.weight.val());
+            put(&mut tensors, format!("{name}.conv.bias"), c.bias.val());
+            bn(&mut tensors, name, &c.bn);
         }
-        bn("backend.pool", &self.pool_bn, &mut put);
-        put("backend.dense.weight".into(), self.dense.weight.val().flatten(0, 1));
-        if let Some(b) = &self.dense.bias {
-            put("backend.dense.bias".into(), b.val());
-        }
-        bn("backend.dense", &self.dense_bn, &mut put);
-        put("backend.output.weight".into(), self.head.weight.val().flatten(0, 1));
-        if let Some(b) = &self.head.bias {
-            put("backend.output.bias".into(), b.val());
-        }
-        // Shapes as the converter writes them (flattened above only to read the values).
-        let shapes: std::collections::HashMap<&str, Vec<usize>> = FRONT
-            .iter()
-            .map(|(n, s)| (*n, s.to_vec()))
-            .chain(MID.iter().map(|(n, s)| (*n, s.to_vec())))
-            .collect();
-        let classes = self.head.weight.dims()[1];
-        let fixed: Vec<(String, Vec<f32>, Vec<usize>)> = tensors
-            .into_iter()
-            .map(|(name, v, dims)| {
-                let shape = match name.strip_suffix(".conv.weight") {
-                    Some(prefix) => shapes.get(prefix).cloned().unwrap_or(dims),
-                    None if name == "backend.dense.weight" => vec![2 * POOLED, PENULTIMATE],
-                    None if name == "backend.output.weight" => vec![PENULTIMATE, classes],
-                    None => dims,
-                };
-                (name, v, shape)
-            })
-            .collect();
-        let bytes: Vec<(String, Vec<u8>, Vec<usize>)> = fixed.into_iter().map(|(n, v, s)| (n, v.iter().flat_map(|x| x.to_le_bytes()).collect(), s)).collect();
+        bn(&mut tensors, "backend.pool", &self.pool_bn);
+        linear(&mut tensors, "backend.dense", &self.dense);
+        bn(&mut tensors, "backend.dense", &self.dense_bn);
+        linear(&mut tensors, "backend.output", &self.head);
+        let bytes: Vec<(String, Vec<u8>, Vec<usize>)> = tensors.into_iter().map(|(n, v, s)| (n, v.iter().flat_map(|x| x.to_le_bytes()).collect(), s)).collect();
         let views = bytes
             .iter()
             .map(|(n, b, s)| safetensors::tensor::TensorView::new(safetensors::Dtype::F32, s.clone(), b).map(|v| (n.clone(), v)))
@@ -304,17 +287,16 @@ impl FineTunedMusicnn {
     }
 }
 
-/// A 187-frame patch of `input` (`96 x frames`) from frame `start`, time-major, with its mel
-/// bands moved up by `shift` bands (down when negative; the edge band repeats), wrapping in
-/// time around a short input.
+/// [`patch_at`](crate::musicnn::patch_at)'s 187-frame patch of `input` (`96 x frames`) from
+/// frame `start`, with its mel bands moved up by `shift` bands (down when negative; the edge
+/// band repeats).
 fn crop(input: &genrecast_features::Array2, start: usize, shift: i32) -> Vec<f32> {
-    let (bands, frames) = (input.rows, input.cols.max(1));
-    let mut out = Vec::with_capacity(PATCH_FRAMES * bands);
-    for i in 0..PATCH_FRAMES {
-        let t = (start + i) % frames;
-        out.extend((0..bands as i32).map(|r| input.data[(r - shift).clamp(0, bands as i32 - 1) as usize * frames + t]));
+    let patch = crate::musicnn::patch_at(input, start);
+    if shift == 0 {
+        return patch;
     }
-    out
+    let bands = input.rows as i32;
+    patch.chunks(input.rows).flat_map(|frame| (0..bands).map(move |r| frame[(r - shift).clamp(0, bands - 1) as usize])).collect()
 }
 
 /// How a fine-tuning run trains (stored in its metrics).

@@ -682,7 +682,7 @@ pub fn patch_starts(frames: usize, hop: usize) -> Vec<usize> {
 
 /// The patch starting at frame `start`, time-major (`PATCH_FRAMES x bands`), wrapping around
 /// a short input.
-fn patch_at(input: &genrecast_features::Array2, start: usize) -> Vec<f32> {
+pub(crate) fn patch_at(input: &genrecast_features::Array2, start: usize) -> Vec<f32> {
     let frames = input.cols;
     let mut out = Vec::with_capacity(PATCH_FRAMES * input.rows);
     for i in 0..PATCH_FRAMES {
@@ -706,8 +706,7 @@ impl Musicnn {
     /// Runs every patch of a network input (`96 x frames`), a few patches at a time so that
     /// memory stays bounded for hours of audio.
     pub fn analyse(&self, input: &genrecast_features::Array2, device: &Device) -> SongOutput {
-        let n = patch_count(input);
-        self.analyse_patches(input, device, &(0..n).collect::<Vec<_>>())
+        self.analyse_from(input, device, &patch_starts(input.cols, PATCH_FRAMES))
     }
 
     /// As [`analyse`](Self::analyse) for the patches numbered `which` only (in that order):
