@@ -366,3 +366,39 @@ fn a_fraction_of_the_training_side_is_whole_artists_of_it() {
     let out = bin().args(["train", "-q", "--model", "mlp", "--train-fraction", "0", "--out"]).arg(tmp.path().join("none")).arg(&gtzan).output().expect("train");
     assert!(out.status.code() == Some(2) && text(&out.stderr).contains("--train-fraction 0"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn a_head_fitted_on_means_and_lone_windows_is_judged_window_by_window() {
+    let Some(shared) = shared_dir() else { return };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = two_genres(&shared.join("data/gtzan"), &tmp.path().join("data"), 6);
+    let model = tmp.path().join("svm");
+    let out = bin()
+        .args(["train", "-q", "--backbone", "musicnn-msd", "--head", "svm-rbf", "--rows", "mean+windows", "--split", "kfold:3:clip", "--inner-repeats", "1", "--out"])
+        .arg(&model)
+        .arg(&data)
+        .output()
+        .expect("train");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let card: serde_json::Value = serde_json::from_slice(&std::fs::read(model.join("model.json")).expect("card")).expect("json");
+    assert_eq!(card["input"]["rows"], "mean+windows");
+    // GTZAN's 30 s clips hold ten of musicnn's disjoint 3 s patches (187 frames of 16 ms,
+    // 2.99 s): each training clip gives its mean and its ten windows, eleven rows.
+    let trained = card["trained_on"]["tracks"].as_u64().expect("tracks");
+    assert_eq!(card["metrics"]["svm"]["rows"].as_u64(), Some(trained * 11), "{}", card["metrics"]["svm"]);
+    let eval = |extra: &[&str]| -> serde_json::Value {
+        let out = bin().args(["eval", "--split", "kfold:3:clip", "--json", "-q", "--model"]).arg(&model).args(extra).arg(&data).output().expect("eval");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    let (tracks, windows) = (eval(&[]), eval(&["--each-window"]));
+    assert_eq!(windows["tracks"].as_u64(), tracks["tracks"].as_u64().map(|n| n * 10), "{windows}");
+    assert_eq!(windows["each_window"], true);
+    // Classical against metal, from eight training clips: above chance from the mean and from
+    // 3 s alike.
+    for v in [&tracks, &windows] {
+        assert!(v["balanced_accuracy"].as_f64().expect("bacc") > 0.5, "{v}");
+    }
+    let out = bin().args(["eval", "--split", "kfold:3:clip", "-q", "--each-window", "--middle-windows", "1", "--model"]).arg(&model).arg(&data).output().expect("eval");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}

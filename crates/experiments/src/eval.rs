@@ -8,7 +8,7 @@ use std::time::Instant;
 use genrecast_datasets::{folds, Dataset};
 use genrecast_eval::{ConfusionMatrix, MultiLabelReport};
 use genrecast_features::Array2;
-use genrecast_models::{predict, track_means, windows, Aggregation, Architecture, InputPreset, InputSpec, ModelCard, NetworkConfig, Normalizer, Task, TrainConfig, TrainedOn, TrackRows, MODEL_FORMAT};
+use genrecast_models::{predict, track_means, windows, Aggregation, Architecture, InputPreset, InputSpec, ModelCard, NetworkConfig, Normalizer, Task, TrainConfig, TrainedOn, MODEL_FORMAT};
 
 use crate::error::{bail, Context, Result};
 use crate::inputs::{middle_windows, model_inputs, with_lyrics};
@@ -77,7 +77,8 @@ impl EvalReport {
                 "dataset": ds.root, "split": self.fold, "tracks": cm.total(), "accuracy": cm.accuracy(),
                 "balanced_accuracy": cm.balanced_accuracy(), "macro_f1": cm.macro_f1(), "labels": card.labels, "confusion": cm.counts,
                 "per_variant_accuracy": variants.iter().map(|(k, (c, n))| (k.clone(), *c as f64 / *n as f64)).collect::<BTreeMap<_, _>>(),
-                "judged_from": self.judged_from, "middle_windows": self.options.middle_windows, "aggregate": self.options.aggregate, "patch_hop": self.options.patch_hop,
+                "per_variant_tracks": variants.iter().map(|(k, (_, n))| (k.clone(), *n)).collect::<BTreeMap<_, _>>(),
+                "judged_from": self.judged_from, "middle_windows": self.options.middle_windows, "each_window": self.options.each_window, "aggregate": self.options.aggregate, "patch_hop": self.options.patch_hop,
                 "inference_seconds": self.inference_seconds, "failed_files": self.failed_files,
             }),
         }
@@ -217,8 +218,21 @@ pub fn evaluate(model_path: &Path, source: &DatasetSource, args: &EvalOptions, r
     for e in &mut examples {
         card.normalizer.apply(&mut e.x, shape.1);
     }
+    if args.each_window {
+        let tracks = examples.len();
+        ds.tracks = examples
+            .iter_mut()
+            .enumerate()
+            .map(|(k, e)| {
+                let track = ds.tracks[e.track].clone();
+                e.track = k;
+                track
+            })
+            .collect();
+        notes.push(format!("every window judged on its own, as a track: {tracks} windows of {} tracks", mats.len()));
+    }
     let aggregation: Aggregation = args.aggregate.parse()?;
-    if card.input.rows == TrackRows::Mean && aggregation == Aggregation::Mean {
+    if card.input.rows.judged_by_mean() && aggregation == Aggregation::Mean {
         examples = track_means(&examples);
     }
     let t0 = Instant::now();
@@ -257,7 +271,7 @@ pub fn evaluate(model_path: &Path, source: &DatasetSource, args: &EvalOptions, r
     };
     Ok(EvalReport {
         model: model_path.to_path_buf(),
-        judged_from: judged_from(&card, args.middle_windows, aggregation),
+        judged_from: if args.each_window { "per window: each window on its own".into() } else { judged_from(&card, args.middle_windows, aggregation) },
         options: args.clone(),
         fold: fold.name.clone(),
         card,

@@ -38,9 +38,10 @@ pub struct TrainOptions {
     #[cfg_attr(feature = "clap", arg(long, default_value = "mlp", requires = "backbone"))]
     pub head: String,
     /// What the model reads of a track: `windows` (each window; predictions averaged per
-    /// track) or `mean` (one row per track, the mean of its windows' inputs, in training,
-    /// scoring and classification alike).
-    #[cfg_attr(feature = "clap", arg(long, default_value = "windows", value_parser = ["windows", "mean"]))]
+    /// track), `mean` (one row per track, the mean of its windows' inputs, in training,
+    /// scoring and classification alike) or `mean+windows` (judged as `mean`, fitted on each
+    /// track's mean and on each of its windows alone, so that a lone window is no stranger).
+    #[cfg_attr(feature = "clap", arg(long, default_value = "windows", value_parser = ["windows", "mean", "mean+windows"]))]
     pub rows: String,
     /// Artist-grouped inner folds of the training side for the grid search of --model or
     /// --head svm-rbf.
@@ -261,6 +262,11 @@ pub struct EvalOptions {
     /// its length; the per-variant table then shows what length alone was worth.
     #[cfg_attr(feature = "clap", arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..)))]
     pub middle_windows: Option<u32>,
+    /// Judge every window (a musicnn model's 3 s patch, else a crop) on its own, as a track of
+    /// its own: the uniform-crop protocol over all of a track's crops rather than one. Every
+    /// figure then counts windows, so a 30 s clip weighs ten times a 3 s excerpt.
+    #[cfg_attr(feature = "clap", arg(long, conflicts_with = "middle_windows"))]
+    pub each_window: bool,
     /// How a track's windows become its score, as `classify --aggregate` does: `mean` (the
     /// mean of the window probabilities; for a model fitted on song means, the model on the
     /// mean of the windows' inputs), `vote` (each window's top class, counted) or `max` (per
@@ -276,7 +282,7 @@ pub struct EvalOptions {
 
 impl Default for EvalOptions {
     fn default() -> Self {
-        Self { lyrics: Vec::new(), split: "filtered".into(), fold: 1, side: None, allow_leakage: false, middle_windows: None, aggregate: "mean".into(), patch_hop: None }
+        Self { lyrics: Vec::new(), split: "filtered".into(), fold: 1, side: None, allow_leakage: false, middle_windows: None, each_window: false, aggregate: "mean".into(), patch_hop: None }
     }
 }
 

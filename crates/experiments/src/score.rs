@@ -4,7 +4,7 @@
 use burn::tensor::Device;
 use genrecast_datasets::Dataset;
 use genrecast_eval::ConfusionMatrix;
-use genrecast_models::{predict, Aggregation, Example, Task, TrackRows};
+use genrecast_models::{predict, Aggregation, Example, Task};
 
 /// Track-level scores: crop probabilities averaged per track.
 #[derive(Clone, Debug, Default, serde::Serialize)]
@@ -66,7 +66,7 @@ pub fn tagging_report(ds: &Dataset, labels: &[String], scores: &TrackScores) -> 
 /// How a track's score was made, for the terminal and the report.
 pub fn judged_from(card: &genrecast_models::ModelCard, middle: Option<u32>, aggregation: Aggregation) -> String {
     let how = match aggregation {
-        Aggregation::Mean if card.input.rows == TrackRows::Mean => "the model on the mean of its windows' inputs",
+        Aggregation::Mean if card.input.rows.judged_by_mean() => "the model on the mean of its windows' inputs",
         Aggregation::Mean => "its windows' predictions averaged",
         Aggregation::Vote => "its windows' top classes counted",
         Aggregation::Max => "per class its windows' largest probability",

@@ -11,8 +11,8 @@ use burn::tensor::Device;
 use genrecast_datasets::{balance, check_leakage, class_weights, folds, holdout, Balancing, Dataset, Fold, GroupBy};
 use genrecast_features::Array2;
 use genrecast_models::{
-    random_crops, target, track_means, windows, Architecture, Augment, EpochRecord, Example, InputPreset, InputSpec, ModelCard, NetworkConfig, Normalizer, OptimizerKind, Schedule, Task,
-    TrainConfig, TrainedOn, TrackRows, MODEL_FORMAT,
+    fitting_rows, random_crops, target, track_means, windows, Architecture, Augment, EpochRecord, Example, InputPreset, InputSpec, ModelCard, NetworkConfig, Normalizer, OptimizerKind, Schedule, Task,
+    TrainConfig, TrainedOn, MODEL_FORMAT,
 };
 
 use crate::error::{bail, Context, Result};
@@ -262,13 +262,20 @@ pub fn train_fold(args: &TrainOptions, ds: &Dataset, fold: &Fold, out: &Path, ba
         Some((_, card)) => card.normalizer.clone(),
         None => Normalizer::fit(&windows(&train_tracks, &spec), &spec),
     };
-    let normalise = |v: Vec<Example>| {
+    let scaled = |v: Vec<Example>| {
         let mut v = with_lyrics(v, &lyrics, &spec);
         for e in &mut v {
             normalizer.apply(&mut e.x, shape.1);
         }
-        if spec.rows == TrackRows::Mean { track_means(&v) } else { v }
+        v
     };
+    // Rows as tracks are judged, and as the head is fitted (`--rows mean+windows` adds each
+    // lone window to the training rows).
+    let normalise = |v: Vec<Example>| {
+        let v = scaled(v);
+        if spec.rows.judged_by_mean() { track_means(&v) } else { v }
+    };
+    let fitting = |v: Vec<Example>| fitting_rows(&scaled(v), spec.rows);
     let valid = normalise(windows(&valid_tracks, &spec));
     let held = normalise(windows(&held_tracks, &spec));
 
@@ -314,7 +321,7 @@ pub fn train_fold(args: &TrainOptions, ds: &Dataset, fold: &Fold, out: &Path, ba
     let mut svm_choice = None;
     let (net, parent) = match parent {
         None if arch == Architecture::SvmRbf => {
-            let (net, config, choice) = fit_rbf_svm(ds, &normalise(windows(&train_tracks, &spec)), shape, genrecast_classic::InnerFolds { folds: args.inner_folds, repeats: args.inner_repeats, seed: args.seed }, labels.len(), &rt.device.burn_device()?, rt)?;
+            let (net, config, choice) = fit_rbf_svm(ds, &fitting(windows(&train_tracks, &spec)), shape, genrecast_classic::InnerFolds { folds: args.inner_folds, repeats: args.inner_repeats, seed: args.seed }, labels.len(), &rt.device.burn_device()?, rt)?;
             network = config;
             svm_choice = Some(choice);
             (net, None)
@@ -342,7 +349,7 @@ pub fn train_fold(args: &TrainOptions, ds: &Dataset, fold: &Fold, out: &Path, ba
         task,
         shape,
         // A backbone's patches are few and fixed: every epoch sees all of them.
-        |_, rng| normalise(if preset.backbone().is_some() { windows(&train_tracks, &spec) } else { random_crops(&train_tracks, &spec, args.crops_per_track, rng) }),
+        |_, rng| fitting(if preset.backbone().is_some() { windows(&train_tracks, &spec) } else { random_crops(&train_tracks, &spec, args.crops_per_track, rng) }),
         &valid,
         &device,
         |r: &EpochRecord, best| {

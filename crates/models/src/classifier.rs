@@ -505,7 +505,7 @@ impl Classifier {
         let probabilities = match (self.card.input.rows, aggregation) {
             // The head was fitted on each track's mean input: it judges the song from that.
             // `vote` and `max` still read the windows, each judged on its own.
-            (TrackRows::Mean, Aggregation::Mean) => {
+            (TrackRows::Mean | TrackRows::MeanAndWindows, Aggregation::Mean) => {
                 let mean = crate::inputs::mean_row(inputs.iter().map(Vec::as_slice));
                 let x = Tensor::<3>::from_data(TensorData::new(mean, [1, shape.0, shape.1]), &self.device);
                 to_vec(probabilities(self.card.task, self.net.forward(x).0))?

@@ -147,6 +147,7 @@ fn is_zero(n: &usize) -> bool {
 /// use genrecast_models::TrackRows;
 /// assert_eq!("mean".parse::<TrackRows>()?, TrackRows::Mean);
 /// assert_eq!(TrackRows::default().name(), "windows");
+/// assert!("mean+windows".parse::<TrackRows>()?.judged_by_mean());
 /// # Ok::<(), genrecast_models::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -158,6 +159,12 @@ pub enum TrackRows {
     /// One row per track, the mean of its windows' inputs: the track's prediction is the
     /// head's output on it (window predictions are still given, for segments).
     Mean,
+    /// Judged as [`TrackRows::Mean`], but fitted on each track's mean *and* on each of its
+    /// windows alone (tracks of one window give one row). A head fitted on means of ten
+    /// windows only never sees how much a lone window varies, so on a collection whose clip
+    /// lengths betray their labels (the GTZAN slice) it can learn "smooth mean, long clip".
+    #[serde(rename = "mean+windows")]
+    MeanAndWindows,
 }
 
 impl TrackRows {
@@ -166,7 +173,13 @@ impl TrackRows {
         match self {
             Self::Windows => "windows",
             Self::Mean => "mean",
+            Self::MeanAndWindows => "mean+windows",
         }
+    }
+
+    /// Whether a track is judged from the mean of its windows' inputs (one row per track).
+    pub fn judged_by_mean(self) -> bool {
+        matches!(self, Self::Mean | Self::MeanAndWindows)
     }
 
     /// Whether it is the default ([`TrackRows::Windows`]).
@@ -181,7 +194,8 @@ impl std::str::FromStr for TrackRows {
         match s {
             "windows" | "crops" => Ok(Self::Windows),
             "mean" => Ok(Self::Mean),
-            other => Err(Error::Config(format!("unknown track rows '{other}' (known: windows, mean)"))),
+            "mean+windows" => Ok(Self::MeanAndWindows),
+            other => Err(Error::Config(format!("unknown track rows '{other}' (known: windows, mean, mean+windows)"))),
         }
     }
 }
@@ -213,6 +227,34 @@ pub fn track_means(examples: &[crate::Example]) -> Vec<crate::Example> {
         let group = &groups[&t];
         crate::Example { x: mean_row(group.iter().map(|e| e.x.as_slice())), target: group[0].target.clone(), track: t }
     }).collect()
+}
+
+/// The rows a head is fitted on, per [`TrackRows`]: every window, each track's mean, or
+/// each track's mean followed by the windows of the tracks that have more than one.
+///
+/// # Example
+/// ```
+/// use genrecast_models::{fitting_rows, Example, TrackRows};
+/// let e = |x: f32, track| Example { x: vec![x], target: vec![1.0], track };
+/// let rows = [e(1.0, 7), e(3.0, 7), e(5.0, 2)];
+/// let got = |how| fitting_rows(&rows, how).iter().map(|r| (r.track, r.x[0])).collect::<Vec<_>>();
+/// assert_eq!(got(TrackRows::Mean), [(7, 2.0), (2, 5.0)]);
+/// // Track 2's one window is its mean already: it is not given twice.
+/// assert_eq!(got(TrackRows::MeanAndWindows), [(7, 2.0), (2, 5.0), (7, 1.0), (7, 3.0)]);
+/// assert_eq!(got(TrackRows::Windows).len(), 3);
+/// ```
+pub fn fitting_rows(examples: &[crate::Example], rows: TrackRows) -> Vec<crate::Example> {
+    match rows {
+        TrackRows::Windows => examples.to_vec(),
+        TrackRows::Mean => track_means(examples),
+        TrackRows::MeanAndWindows => {
+            let mut count: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+            examples.iter().for_each(|e| *count.entry(e.track).or_default() += 1);
+            let mut out = track_means(examples);
+            out.extend(examples.iter().filter(|e| count[&e.track] > 1).cloned());
+            out
+        }
+    }
 }
 
 /// The mean of equally long rows, summed in f64 in their order (a song's mean window input,

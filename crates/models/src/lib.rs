@@ -25,7 +25,7 @@ pub use classifier::{aggregate_windows, model_card, retired_model, spread, Aggre
 pub use device::ComputeDevice;
 pub use embedding_scale::{summary_scale, EmbeddingScale};
 pub use error::{Error, Result};
-pub use inputs::{append_lyrics, backbone_embeddings, crop, join_patches, msd_segment_matrix, random_crops, summary_vector, target, track_matrices, track_means, window_starts, windows, InputPreset, InputSpec, Normalizer, TrackRows, DEFAULT_LYRICS_DIMS, DEFAULT_SEGMENTS};
+pub use inputs::{append_lyrics, backbone_embeddings, crop, fitting_rows, join_patches, msd_segment_matrix, random_crops, summary_vector, target, track_matrices, track_means, window_starts, windows, InputPreset, InputSpec, Normalizer, TrackRows, DEFAULT_LYRICS_DIMS, DEFAULT_SEGMENTS};
 pub use int8::Kernel;
 pub use finetune::{fine_tune, FineTuneConfig, FineTuneEpoch, FineTunedMusicnn, FreezeUntil, LabelledInput};
 pub use musicnn::{Backbone, BackboneLayer, Musicnn, MusicnnOutput, Precision};

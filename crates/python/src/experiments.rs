@@ -91,7 +91,7 @@ pub fn train<'py>(py: Python<'py>, dataset: PathBuf, model: &str, split: &str, o
 /// Scores a model folder (or a built-in model) per track on one side of a fold, as `genrecast
 /// eval --json` does, and returns the same figures: tracks, accuracy, balanced_accuracy,
 /// macro_f1, confusion, ... (a tagging model: `tagging`). `options`: `side`, `aggregate`,
-/// `middle_windows`, `patch_hop`, `allow_leakage`, `lyrics`.
+/// `middle_windows`, `each_window`, `patch_hop`, `allow_leakage`, `lyrics`.
 #[pyfunction]
 #[pyo3(signature = (model, dataset, split="filtered", fold=1, *, device="cpu", **options), text_signature = "(model, dataset, split='filtered', fold=1, *, device='cpu', **options)")]
 pub fn evaluate<'py>(py: Python<'py>, model: PathBuf, dataset: PathBuf, split: &str, fold: usize, device: &str, options: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
