@@ -5,3 +5,4 @@ mod layouts;
 mod lyrics;
 mod msd;
 mod splits;
+mod teacher_tags;
