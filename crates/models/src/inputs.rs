@@ -420,7 +420,7 @@ pub fn track_matrices(paths: &[&Path], spec: &InputSpec, cache: Option<&FeatureC
         vec![(spec.clone(), cache_config(spec, device))]
     };
     if device.is_gpu() && spec.preset.backbone().is_some() {
-        return gpu_backbone_matrices(paths, &parts, cache, device, progress);
+        return gpu_backbone_matrices(paths, &parts, cache, device, GPU_TRACKS, progress);
     }
     Ok(paths
         .par_iter()
@@ -432,10 +432,11 @@ pub fn track_matrices(paths: &[&Path], spec: &InputSpec, cache: Option<&FeatureC
         .collect())
 }
 
-/// Tracks whose patches a GPU runs together (a GTZAN clip is 10 patches, so one pass of
-/// [`crate::musicnn`]'s GPU batch holds several tracks); their network inputs are held in
-/// memory meanwhile (about 0.7 MB per 30 s).
-const GPU_TRACKS: usize = 64;
+/// Tracks whose patches a GPU runs together (a GTZAN clip is 10 patches, so a group fills
+/// more than two passes of [`crate::musicnn`]'s 64-patch GPU batch); their network inputs are
+/// held in memory meanwhile (about 0.7 MB per 30 s, 86 MB per hour of audio), hence a small
+/// group rather than a whole dataset.
+const GPU_TRACKS: usize = 16;
 
 /// One track's side of one backbone, on the way through [`gpu_backbone_matrices`].
 enum Pending {
@@ -444,10 +445,10 @@ enum Pending {
     Compute(Option<CacheKey>),
 }
 
-/// [`track_matrices`] of backbone inputs on a GPU: for each group of [`GPU_TRACKS`] tracks, the
+/// [`track_matrices`] of backbone inputs on a GPU: for each group of `group` tracks, the
 /// cache is read and the audio decoded and turned into network inputs on the CPU threads, then
 /// each backbone (one f32 copy, on `device`) runs all their patches in full batches.
-fn gpu_backbone_matrices(paths: &[&Path], parts: &[(InputSpec, String)], cache: Option<&FeatureCache>, device: ComputeDevice, progress: &(dyn Fn() + Sync)) -> Result<Vec<Result<Array2>>> {
+fn gpu_backbone_matrices(paths: &[&Path], parts: &[(InputSpec, String)], cache: Option<&FeatureCache>, device: ComputeDevice, group: usize, progress: &(dyn Fn() + Sync)) -> Result<Vec<Result<Array2>>> {
     use rayon::prelude::*;
     let burn = device.burn_device()?;
     let nets = parts
@@ -459,7 +460,7 @@ fn gpu_backbone_matrices(paths: &[&Path], parts: &[(InputSpec, String)], cache: 
         .collect::<Result<Vec<_>>>()?;
     let front = MusicnnFrontEnd::new().map_err(|e| Error::Config(e.to_string()))?;
     let mut out = Vec::with_capacity(paths.len());
-    for group in paths.chunks(GPU_TRACKS) {
+    for group in paths.chunks(group.max(1)) {
         // Per track: each backbone's cached matrix or its key, and the network input if any
         // backbone needs it.
         let mut tracks: Vec<(Vec<Pending>, Option<Result<Array2>>)> = group
@@ -1008,8 +1009,9 @@ mod tests {
         let tick = || {
             count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         };
-        let batched = gpu_backbone_matrices(&paths, &parts, Some(&cache), ComputeDevice::Cpu, &tick).expect("batched");
-        let cached = gpu_backbone_matrices(&paths, &parts, Some(&cache), ComputeDevice::Cpu, &tick).expect("from the cache");
+        // Groups of 3 (two clips and the bad file, then the last clip), then one group.
+        let batched = gpu_backbone_matrices(&paths, &parts, Some(&cache), ComputeDevice::Cpu, 3, &tick).expect("batched");
+        let cached = gpu_backbone_matrices(&paths, &parts, Some(&cache), ComputeDevice::Cpu, GPU_TRACKS, &tick).expect("from the cache");
         let through_cache = track_matrices(&paths, &spec, Some(&cache), ComputeDevice::Cpu, &|| {}).expect("cpu");
         assert_eq!(count.into_inner(), 2 * paths.len(), "one tick per track");
         for run in [&batched, &cached, &through_cache] {
