@@ -389,7 +389,7 @@ impl InputSpec {
 /// # Example
 /// ```no_run
 /// use genrecast_models::{track_matrices, ComputeDevice, InputPreset, InputSpec};
-/// let path = std::path::Path::new("../shared/data/gtzan/blues/blues.00000.wav");
+/// let path = std::path::Path::new("../shared/data/gtzan/full_16k/disco/disco.00004.flac");
 /// let spec = InputSpec::new(InputPreset::MusicnnMsd, 3.0);
 /// let m = track_matrices(&[path], &spec, None, ComputeDevice::Cpu, &|| {})?.remove(0)?;
 /// assert_eq!(m.rows, 200);
@@ -455,7 +455,7 @@ fn gpu_backbone_matrices(paths: &[&Path], parts: &[(InputSpec, String)], cache: 
         .iter()
         .map(|(s, _)| {
             let backbone = s.preset.backbone().ok_or_else(|| Error::Config(format!("{:?} is no backbone input", s.preset)))?;
-            shared_backbone(backbone, s.layer, device)
+            Ok((backbone, shared_backbone(backbone, s.layer, device)?))
         })
         .collect::<Result<Vec<_>>>()?;
     let front = MusicnnFrontEnd::new().map_err(|e| Error::Config(e.to_string()))?;
@@ -490,16 +490,15 @@ fn gpu_backbone_matrices(paths: &[&Path], parts: &[(InputSpec, String)], cache: 
                 (pending, input)
             })
             .collect();
-        for (k, ((spec, _), net)) in parts.iter().zip(&nets).enumerate() {
+        for (k, ((spec, _), (backbone, net))) in parts.iter().zip(&nets).enumerate() {
             let hop = if spec.patch_hop == 0 { musicnn::PATCH_FRAMES } else { spec.patch_hop };
             let todo: Vec<usize> = (0..tracks.len()).filter(|&t| matches!(tracks[t].0[k], Pending::Compute(_)) && matches!(tracks[t].1, Some(Ok(_)))).collect();
             let starts: Vec<Vec<usize>> = todo.iter().map(|&t| tracks[t].1.as_ref().and_then(|r| r.as_ref().ok()).map_or_else(Vec::new, |m| musicnn::patch_starts(m.cols, hop))).collect();
             let inputs: Vec<(&Array2, &[usize])> = todo.iter().zip(&starts).filter_map(|(&t, s)| Some((tracks[t].1.as_ref()?.as_ref().ok()?, s.as_slice()))).collect();
             let outputs = net.analyse_many(&inputs, &burn);
-            let backbone = net_backbone(spec);
             for (&t, o) in todo.iter().zip(outputs) {
                 let path = group[t];
-                let m = embedding_matrix(backbone, spec.layer, &o.features).map_err(|e| Error::Data(format!("{}: {e}", path.display())));
+                let m = embedding_matrix(*backbone, spec.layer, &o.features).map_err(|e| Error::Data(format!("{}: {e}", path.display())));
                 if let (Ok(m), Some(cache), Pending::Compute(Some(key))) = (&m, cache, &tracks[t].0[k]) {
                     // As in `matrix`: a cache that cannot be written only costs time.
                     let _ = cache.put(key, &[("input".to_string(), m.clone())], path);
@@ -522,11 +521,6 @@ fn gpu_backbone_matrices(paths: &[&Path], parts: &[(InputSpec, String)], cache: 
         }
     }
     Ok(out)
-}
-
-/// The backbone of a one-backbone input spec.
-fn net_backbone(spec: &InputSpec) -> Backbone {
-    spec.preset.backbone().unwrap_or(Backbone::MusicnnMsd)
 }
 
 /// The process's copy of a pretrained backbone on a GPU (f32, `layer` chosen), built on first
