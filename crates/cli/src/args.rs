@@ -432,6 +432,8 @@ pub struct BenchEmbeddingsArgs {
     #[command(flatten)]
     pub source: DatasetSource,
     #[command(flatten)]
+    pub device: DeviceOption,
+    #[command(flatten)]
     pub options: genrecast_experiments::BenchEmbeddingsOptions,
     #[command(flatten)]
     pub cache: CacheOptions,
@@ -445,6 +447,8 @@ pub struct BenchEmbeddingsArgs {
 pub struct BenchModelsArgs {
     #[command(flatten)]
     pub source: DatasetSource,
+    #[command(flatten)]
+    pub device: DeviceOption,
     #[command(flatten)]
     pub options: genrecast_experiments::BenchModelsOptions,
     #[command(flatten)]

@@ -17,7 +17,7 @@ use crate::progress::Terminal;
 pub fn run(cli: BenchModelsArgs) -> anyhow::Result<ExitCode> {
     let cache = cli.cache.open()?;
     let terminal = Terminal { quiet: cli.quiet };
-    let rt = Runtime { device: genrecast_models::ComputeDevice::Cpu, cache: cache.as_ref(), progress: &terminal };
+    let rt = Runtime { device: cli.device.device, cache: cache.as_ref(), progress: &terminal };
     let args = &cli.options;
     let bench = bench_models(&cli.source, args, &rt)?;
     let (ds, sets, rows, failures) = (&bench.dataset, &bench.sets, &bench.rows, &bench.failures);
@@ -115,7 +115,7 @@ fn plot_rows(out: &Path, rows: &[Row]) -> anyhow::Result<()> {
 pub fn embeddings(cli: BenchEmbeddingsArgs) -> anyhow::Result<ExitCode> {
     let cache = cli.cache.open()?;
     let terminal = Terminal { quiet: cli.quiet };
-    let rt = Runtime { device: genrecast_models::ComputeDevice::Cpu, cache: cache.as_ref(), progress: &terminal };
+    let rt = Runtime { device: cli.device.device, cache: cache.as_ref(), progress: &terminal };
     let args = &cli.options;
     let (ds, rows) = bench_embeddings(&cli.source, args, &rt)?;
     let f = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.3}"));

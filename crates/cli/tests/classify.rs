@@ -315,7 +315,8 @@ fn device_choice_is_explicit_and_a_missing_gpu_is_named() {
     let db = dir.path().join("lib.sqlite").display().to_string();
     let out_dir = dir.path().join("model").display().to_string();
     let data = repo().join("crates/cli/tests/hostile").display().to_string();
-    let runs: [Vec<&str>; 7] = [
+    let bench_dir = dir.path().join("bench").display().to_string();
+    let runs: [Vec<&str>; 9] = [
         vec!["classify", &song],
         vec!["tag", &song],
         vec!["index", &song, "--db", &db],
@@ -323,6 +324,9 @@ fn device_choice_is_explicit_and_a_missing_gpu_is_named() {
         vec!["train", &data, "--out", &out_dir],
         vec!["eval", "--model", "genre-gtzan", &data],
         vec!["bench", "model"],
+        // Classic models on descriptors would not need the GPU: the device is still checked.
+        vec!["bench-models", &data, "--features", "ssd,musicnn-msd", "--models", "knn", "--out", &bench_dir],
+        vec!["bench-embeddings", &data, "--embeddings", "musicnn-msd", "--out", &bench_dir],
     ];
     for args in runs {
         let mut args = args.clone();

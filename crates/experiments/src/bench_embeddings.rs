@@ -45,8 +45,11 @@ pub struct EmbeddingRow {
 /// ```
 ///
 /// # Errors
-/// A dataset, model or feature set that cannot be read.
+/// A dataset, model or feature set that cannot be read, or `rt.device` not being there.
 pub fn bench_embeddings(source: &DatasetSource, args: &BenchEmbeddingsOptions, rt: &Runtime) -> Result<(Dataset, Vec<EmbeddingRow>)> {
+    // A device that is not there stops the run before anything is read, whichever rows would
+    // have used it: never a quiet CPU run, nor a row failure per model.
+    rt.device.burn_device()?;
     let ds = source.open()?;
     let all: Vec<usize> = (0..ds.tracks.len()).filter(|&i| class_of(&ds, i).is_some()).collect();
     let everything = vec![Fold { name: "all".into(), train: all.clone(), ..Fold::default() }];

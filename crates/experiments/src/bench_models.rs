@@ -236,8 +236,12 @@ fn neural_row(args: &BenchModelsOptions, ds: &Dataset, all_folds: &[Fold], name:
 ///
 /// # Errors
 /// A dataset or split that cannot be read, leakage between a split's sides, an unknown model
-/// family, or a feature set that cannot be built. A row that fails is named in `failures`.
+/// family, a feature set that cannot be built, or `rt.device` not being there. A row that
+/// fails is named in `failures`.
 pub fn bench_models(source: &DatasetSource, args: &BenchModelsOptions, rt: &Runtime) -> Result<BenchModels> {
+    // A device that is not there stops the run before anything is read, whichever rows would
+    // have used it: never a quiet CPU run, nor a row failure per model.
+    rt.device.burn_device()?;
     let ds = source.open()?;
     let all_folds = folds(&ds, &args.split)?;
     for f in &all_folds {

@@ -208,7 +208,7 @@ pub fn evaluate(model_path: &Path, source: &DatasetSource, args: &EvalOptions, r
         notes.push(format!("judged from 3 s patches starting every {hop} frames (the model's own: every {} frames)", genrecast_models::musicnn::PATCH_FRAMES));
     }
     let mut failures = Vec::new();
-    let (mats, lyrics) = model_inputs(&ds, side, &card.input, bags.as_ref().zip(card.lyrics.as_ref()), rt.cache, rt.progress, &mut failures)?;
+    let (mats, lyrics) = model_inputs(&ds, side, &card.input, bags.as_ref().zip(card.lyrics.as_ref()), rt, &mut failures)?;
     let tracks: Vec<(usize, &Array2, Vec<f32>)> = side.iter().filter_map(|&i| Some((i, mats.get(&i)?, vec![0.0; card.labels.len()]))).collect();
     let shape = card.input.example_shape();
     let mut examples = with_lyrics(windows(&tracks, &card.input), &lyrics, &card.input);

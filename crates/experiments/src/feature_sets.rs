@@ -70,7 +70,7 @@ pub(crate) fn audio_set(rt: &Runtime, ds: &Dataset, all_folds: &[Fold], name: &s
     }
     let needed: Vec<usize> = all_folds.iter().flat_map(|f| f.train.iter().chain(&f.valid).chain(&f.test)).copied().collect();
     let mut failures = Vec::new();
-    let per_input: Vec<_> = specs.iter().map(|spec| matrices(ds, &needed, spec, rt.cache, rt.progress, &mut failures)).collect();
+    let per_input: Vec<_> = specs.iter().map(|spec| matrices(ds, &needed, spec, rt, &mut failures)).collect::<Result<_>>()?;
     let mats = join_patches(per_input);
     let spec = &specs[0];
     let rows = mats

@@ -4,31 +4,38 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use genrecast_datasets::{Dataset, FeatureCache};
+use genrecast_datasets::Dataset;
 use genrecast_features::Array2;
 use genrecast_models::{track_matrices, Example, InputPreset, InputSpec};
 
 use crate::error::{bail, Result};
-use crate::Progress;
+use crate::Runtime;
 
-/// Per-frame matrices of `indices`; failures are reported and dropped.
+/// Per-frame matrices of `indices`, through `rt`'s feature cache, with any pretrained backbone
+/// on `rt.device`; failures of single tracks are reported and dropped.
+///
+/// # Errors
+/// A device that is not there (never replaced by the CPU).
 ///
 /// ```no_run
-/// use genrecast_experiments::{matrices, DatasetSource, Stderr};
+/// use genrecast_experiments::{matrices, DatasetSource, Runtime, Stderr};
 /// use genrecast_models::{InputPreset, InputSpec};
 /// let ds = DatasetSource::new("../shared/data/gtzan").open()?;
+/// let rt = Runtime { device: "cpu".parse()?, cache: None, progress: &Stderr };
 /// let mut failures = Vec::new();
-/// let m = matrices(&ds, &[0, 1], &InputSpec::new(InputPreset::Summary, 2.0), None, &Stderr, &mut failures);
+/// let m = matrices(&ds, &[0, 1], &InputSpec::new(InputPreset::MusicnnMsd, 3.0), &rt, &mut failures)?;
 /// assert_eq!(m.len() + failures.len(), 2);
 /// # Ok::<(), genrecast_experiments::Error>(())
 /// ```
-pub fn matrices(ds: &Dataset, indices: &[usize], spec: &InputSpec, cache: Option<&FeatureCache>, progress: &dyn Progress, failures: &mut Vec<String>) -> BTreeMap<usize, Array2> {
+pub fn matrices(ds: &Dataset, indices: &[usize], spec: &InputSpec, rt: &Runtime, failures: &mut Vec<String>) -> Result<BTreeMap<usize, Array2>> {
+    let progress = rt.progress;
     let unique: BTreeSet<usize> = indices.iter().copied().collect();
     let unique: Vec<usize> = unique.into_iter().collect();
     let paths: Vec<&Path> = unique.iter().map(|&i| ds.tracks[i].path.as_path()).collect();
     let pb = progress.start(paths.len(), "tracks analysed");
-    let results = track_matrices(&paths, spec, cache, &|| pb.inc());
+    let results = track_matrices(&paths, spec, rt.cache, rt.device, &|| pb.inc());
     pb.finish();
+    let results = results?;
     let mut out = BTreeMap::new();
     for (i, r) in unique.into_iter().zip(results) {
         match r {
@@ -41,7 +48,7 @@ pub fn matrices(ds: &Dataset, indices: &[usize], spec: &InputSpec, cache: Option
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// Each track's lyrics vector, by dataset index.
@@ -49,16 +56,20 @@ pub type LyricsVectors = BTreeMap<usize, Vec<f32>>;
 
 /// The inputs of `indices` under `spec`: per-track matrices (lyrics vectors as `dims x 1`
 /// matrices for lyrics alone), and the lyrics vectors to append when the model also reads
-/// lyrics. Tracks without their input are reported or left out.
+/// lyrics, computed as [`matrices`] does on `rt`. Tracks without their input are reported or
+/// left out.
+///
+/// # Errors
+/// A model that reads lyrics without `lyrics`, or a device that is not there.
 pub fn model_inputs(
     ds: &Dataset,
     indices: &[usize],
     spec: &InputSpec,
     lyrics: Option<(&genrecast_datasets::LyricsBags, &genrecast_datasets::LyricsEncoder)>,
-    cache: Option<&FeatureCache>,
-    progress: &dyn Progress,
+    rt: &Runtime,
     failures: &mut Vec<String>,
 ) -> Result<(BTreeMap<usize, Array2>, LyricsVectors)> {
+    let progress = rt.progress;
     let vectors = match (spec.reads_lyrics(), lyrics) {
         (false, _) => BTreeMap::new(),
         (true, Some((bags, encoder))) => crate::lyrics::vectors(bags, encoder, ds, indices, progress),
@@ -69,7 +80,7 @@ pub fn model_inputs(
         return Ok((mats, BTreeMap::new()));
     }
     let wanted: Vec<usize> = indices.iter().copied().filter(|i| !spec.reads_lyrics() || vectors.contains_key(i)).collect();
-    Ok((matrices(ds, &wanted, spec, cache, progress, failures), vectors))
+    Ok((matrices(ds, &wanted, spec, rt, failures)?, vectors))
 }
 
 /// Appends each example's lyrics vector (a multimodal input); examples without one are dropped.

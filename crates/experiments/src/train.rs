@@ -242,7 +242,7 @@ pub fn train_fold(args: &TrainOptions, ds: &Dataset, fold: &Fold, out: &Path, ba
         let held_out: Vec<usize> = valid_idx.iter().chain(&held_idx).copied().collect();
         crate::lyrics::fit_encoder(b, ds, &held_out, args.lyrics_dims, args.lyrics_min_df, args.seed, rt.progress)
     });
-    let (mats, lyrics) = model_inputs(ds, &needed, &spec, bags.zip(encoder.as_ref()), rt.cache, rt.progress, &mut failures)?;
+    let (mats, lyrics) = model_inputs(ds, &needed, &spec, bags.zip(encoder.as_ref()), rt, &mut failures)?;
     let with_target = |idx: &[usize]| -> Vec<(usize, &Array2, Vec<f32>)> {
         idx.iter().filter_map(|&i| Some((i, mats.get(&i)?, target(&ds.tracks[i], &labels, ds.multi_label)?))).collect()
     };

@@ -285,11 +285,9 @@ const FORWARD_BATCH: usize = 64;
 
 /// A shipped musicnn on `device`: f32 on a GPU, where the int8 front end (a CPU kernel) would
 /// send every patch back to the host.
-fn musicnn_on(backbone: Backbone, on: ComputeDevice, device: &Device) -> Result<Musicnn> {
+pub(crate) fn musicnn_on(backbone: Backbone, on: ComputeDevice, device: &Device) -> Result<Musicnn> {
     let mut net = Musicnn::pretrained(backbone, device)?;
-    if on.is_gpu() {
-        net.set_precision(Precision::F32);
-    }
+    net.set_precision(on.backbone_precision());
     Ok(net)
 }
 

@@ -67,6 +67,20 @@ impl ComputeDevice {
         matches!(self, Self::Cuda(_))
     }
 
+    /// What pretrained backbones (musicnn, the VGG) compute in here: the process's default
+    /// [`Precision`](crate::Precision) on the CPU (`int8` unless `--precision f32`), `f32` on a
+    /// GPU, where the int8 kernels (CPU code) do not run. Feature-cache entries of backbone
+    /// embeddings are keyed by it.
+    ///
+    /// ```
+    /// use genrecast_models::{ComputeDevice, Precision};
+    /// assert_eq!(ComputeDevice::Cuda(0).backbone_precision(), Precision::F32);
+    /// assert_eq!(ComputeDevice::Cpu.backbone_precision(), Precision::default());
+    /// ```
+    pub fn backbone_precision(self) -> crate::Precision {
+        if self.is_gpu() { crate::Precision::F32 } else { crate::Precision::default() }
+    }
+
     /// burn's device for inference.
     ///
     /// # Errors

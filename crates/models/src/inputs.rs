@@ -16,7 +16,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::musicnn::{self, Backbone, BackboneLayer, Musicnn};
 use crate::train::Example;
-use crate::{Error, Result};
+use crate::{ComputeDevice, Error, Result};
 
 /// Segments of an MSD series by default (the seed's choice).
 pub const DEFAULT_SEGMENTS: usize = 300;
@@ -415,13 +415,36 @@ impl InputSpec {
     }
 }
 
-/// Computes the per-frame matrix of each of `paths` (in parallel), through `cache` if given.
-/// Returns one result per path, in order; a failure names its file.
-pub fn track_matrices(paths: &[&Path], spec: &InputSpec, cache: Option<&FeatureCache>, progress: &(dyn Fn() + Sync)) -> Vec<Result<Array2>> {
+/// Computes the per-frame matrix of each of `paths` (in parallel), through `cache` if given,
+/// with any pretrained backbone running on `device`. Returns one result per path, in order; a
+/// failure names its file.
+///
+/// On the CPU each worker thread keeps its own copy of a backbone (in the process's
+/// [`Precision`](crate::Precision), int8 by default). On a GPU one copy runs in f32, fed the
+/// patches of many tracks per pass (the audio is still decoded on the CPU threads). Feature
+/// presets never touch `device`.
+///
+/// # Errors
+/// [`Error::Device`] when `device` is not there (a GPU on a build without the `cuda`
+/// feature, or no such GPU): it is never replaced by the CPU.
+///
+/// # Example
+/// ```no_run
+/// use genrecast_models::{track_matrices, ComputeDevice, InputPreset, InputSpec};
+/// let path = std::path::Path::new("../shared/data/gtzan/full_16k/disco/disco.00004.flac");
+/// let spec = InputSpec::new(InputPreset::MusicnnMsd, 3.0);
+/// let m = track_matrices(&[path], &spec, None, ComputeDevice::Cpu, &|| {})?.remove(0)?;
+/// assert_eq!(m.rows, 200);
+/// assert!(track_matrices(&[path], &spec, None, ComputeDevice::Cuda(9), &|| {}).is_err() || cfg!(feature = "cuda"));
+/// # Ok::<(), genrecast_models::Error>(())
+/// ```
+pub fn track_matrices(paths: &[&Path], spec: &InputSpec, cache: Option<&FeatureCache>, device: ComputeDevice, progress: &(dyn Fn() + Sync)) -> Result<Vec<Result<Array2>>> {
     use rayon::prelude::*;
+    // A device that is not there fails the whole call, before any file is read.
+    device.burn_device()?;
     let fx = match FeatureExtractor::new(FeatureConfig { sr: spec.sample_rate, ..FeatureConfig::default() }) {
         Ok(fx) => fx,
-        Err(e) => return paths.iter().map(|_| Err(Error::Config(e.to_string()))).collect(),
+        Err(e) => return Ok(paths.iter().map(|_| Err(Error::Config(e.to_string()))).collect()),
     };
     // Several backbones: each one's matrix is cached on its own (and shared with models and
     // benchmarks on that backbone alone), then the patches are joined.
@@ -431,25 +454,139 @@ pub fn track_matrices(paths: &[&Path], spec: &InputSpec, cache: Option<&FeatureC
             .into_iter()
             .map(|b| {
                 let one = InputSpec { preset: InputPreset::from_backbone(b), also: Vec::new(), ..spec.clone() };
-                let config = cache_config(&one);
+                let config = cache_config(&one, device);
                 (one, config)
             })
             .collect()
     } else {
-        vec![(spec.clone(), cache_config(spec))]
+        vec![(spec.clone(), cache_config(spec, device))]
     };
-    paths
+    if device.is_gpu() && spec.preset.backbone().is_some() {
+        return gpu_backbone_matrices(paths, &parts, cache, device, GPU_TRACKS, progress);
+    }
+    Ok(paths
         .par_iter()
         .map(|path| {
-            let r = parts.iter().map(|(s, config)| matrix(path, s, &fx, cache, config)).collect::<Result<Vec<_>>>().map(join_patches);
+            let r = parts.iter().map(|(s, config)| matrix(path, s, &fx, cache, config, device)).collect::<Result<Vec<_>>>().map(join_patches);
             progress();
             r
         })
-        .collect()
+        .collect())
+}
+
+/// Tracks whose patches a GPU runs together (a GTZAN clip is 10 patches, so a group fills
+/// more than two passes of [`crate::musicnn`]'s 64-patch GPU batch); their network inputs are
+/// held in memory meanwhile (about 0.7 MB per 30 s, 86 MB per hour of audio), hence a small
+/// group rather than a whole dataset.
+const GPU_TRACKS: usize = 16;
+
+/// One track's side of one backbone, on the way through [`gpu_backbone_matrices`].
+enum Pending {
+    Done(Result<Array2>),
+    /// Not cached: to be computed, then stored under this key (if there is a cache).
+    Compute(Option<CacheKey>),
+}
+
+/// [`track_matrices`] of backbone inputs on a GPU: for each group of `group` tracks, the
+/// cache is read and the audio decoded and turned into network inputs on the CPU threads, then
+/// each backbone (one f32 copy, on `device`) runs all their patches in full batches.
+fn gpu_backbone_matrices(paths: &[&Path], parts: &[(InputSpec, String)], cache: Option<&FeatureCache>, device: ComputeDevice, group: usize, progress: &(dyn Fn() + Sync)) -> Result<Vec<Result<Array2>>> {
+    use rayon::prelude::*;
+    let burn = device.burn_device()?;
+    let nets = parts
+        .iter()
+        .map(|(s, _)| {
+            let backbone = s.preset.backbone().ok_or_else(|| Error::Config(format!("{:?} is no backbone input", s.preset)))?;
+            Ok((backbone, shared_backbone(backbone, s.layer, device)?))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let front = MusicnnFrontEnd::new().map_err(|e| Error::Config(e.to_string()))?;
+    let mut out = Vec::with_capacity(paths.len());
+    for group in paths.chunks(group.max(1)) {
+        // Per track: each backbone's cached matrix or its key, and the network input if any
+        // backbone needs it.
+        let mut tracks: Vec<(Vec<Pending>, Option<Result<Array2>>)> = group
+            .par_iter()
+            .map(|path| {
+                let pending: Vec<Pending> = parts
+                    .iter()
+                    .map(|(_, config)| {
+                        let Some(cache) = cache else { return Pending::Compute(None) };
+                        match CacheKey::for_file(path, config) {
+                            Err(e) => Pending::Done(Err(Error::Data(e.to_string()))),
+                            Ok(key) => match cache.get(&key) {
+                                Ok(genrecast_datasets::CacheLookup::Hit(mut a)) if matches!(a.as_slice(), [(name, _)] if name == "input") => Pending::Done(a.pop().map(|(_, m)| m).ok_or_else(|| Error::Data(format!("{}: empty cache entry", path.display())))),
+                                // Missing, damaged or unreadable entries are recomputed.
+                                _ => Pending::Compute(Some(key)),
+                            },
+                        }
+                    })
+                    .collect();
+                let input = pending.iter().any(|p| matches!(p, Pending::Compute(_))).then(|| {
+                    let wave = load(path, &LoadOptions { sample_rate: Some(parts[0].0.sample_rate), ..LoadOptions::default() }).map_err(|e| Error::Data(e.to_string()))?;
+                    if wave.samples.is_empty() {
+                        return Err(Error::Data(format!("{}: no audio", path.display())));
+                    }
+                    Ok(front.network_input(&wave.samples))
+                });
+                (pending, input)
+            })
+            .collect();
+        for (k, ((spec, _), (backbone, net))) in parts.iter().zip(&nets).enumerate() {
+            let hop = if spec.patch_hop == 0 { musicnn::PATCH_FRAMES } else { spec.patch_hop };
+            let todo: Vec<usize> = (0..tracks.len()).filter(|&t| matches!(tracks[t].0[k], Pending::Compute(_)) && matches!(tracks[t].1, Some(Ok(_)))).collect();
+            let starts: Vec<Vec<usize>> = todo.iter().map(|&t| tracks[t].1.as_ref().and_then(|r| r.as_ref().ok()).map_or_else(Vec::new, |m| musicnn::patch_starts(m.cols, hop))).collect();
+            let inputs: Vec<(&Array2, &[usize])> = todo.iter().zip(&starts).filter_map(|(&t, s)| Some((tracks[t].1.as_ref()?.as_ref().ok()?, s.as_slice()))).collect();
+            let outputs = net.analyse_many(&inputs, &burn);
+            for (&t, o) in todo.iter().zip(outputs) {
+                let path = group[t];
+                let m = embedding_matrix(*backbone, spec.layer, &o.features).map_err(|e| Error::Data(format!("{}: {e}", path.display())));
+                if let (Ok(m), Some(cache), Pending::Compute(Some(key))) = (&m, cache, &tracks[t].0[k]) {
+                    // As in `matrix`: a cache that cannot be written only costs time.
+                    let _ = cache.put(key, &[("input".to_string(), m.clone())], path);
+                }
+                tracks[t].0[k] = Pending::Done(m);
+            }
+        }
+        for (pending, input) in tracks {
+            let r = pending
+                .into_iter()
+                .map(|p| match (p, &input) {
+                    (Pending::Done(r), _) => r,
+                    (Pending::Compute(_), Some(Err(e))) => Err(Error::Data(e.to_string())),
+                    (Pending::Compute(_), _) => Err(Error::Data("not analysed".into())),
+                })
+                .collect::<Result<Vec<_>>>()
+                .map(join_patches);
+            progress();
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// The process's copy of a pretrained backbone on a GPU (f32, `layer` chosen), built on first
+/// use and shared by every thread: a GPU runs one network on large batches, where the CPU
+/// keeps a copy per thread.
+fn shared_backbone(backbone: Backbone, layer: BackboneLayer, device: ComputeDevice) -> Result<std::sync::Arc<Musicnn>> {
+    type Nets = Vec<((Backbone, BackboneLayer, ComputeDevice), std::sync::Arc<Musicnn>)>;
+    static NETS: std::sync::Mutex<Nets> = std::sync::Mutex::new(Vec::new());
+    let mut nets = NETS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, net)) = nets.iter().find(|(k, _)| *k == (backbone, layer, device)) {
+        return Ok(net.clone());
+    }
+    let net = std::sync::Arc::new(crate::classifier::musicnn_on(backbone, device, &device.burn_device()?)?.with_layer(layer));
+    nets.push(((backbone, layer, device), net.clone()));
+    Ok(net)
 }
 
 /// What identifies `spec`'s matrices in the feature cache, beside the file.
-fn cache_config(spec: &InputSpec) -> String {
+///
+/// Backbone entries name the precision the embeddings are computed in on `device` (int8 by
+/// default on the CPU, f32 on a GPU), and a GPU's entries also say `"device": "cuda"`, since a
+/// GPU's f32 sums are not the CPU's to the last bit: a CPU run never reads a GPU's entries.
+/// The CPU's keys are as they were before the device was a parameter.
+fn cache_config(spec: &InputSpec, device: ComputeDevice) -> String {
     let mut config = serde_json::json!({ "model-input": spec.preset, "sr": spec.sample_rate, "models": MODELS_VERSION });
     if spec.preset == InputPreset::MsdSegments {
         // The series is cut or padded to its length when it is read: the length is part of
@@ -463,7 +600,10 @@ fn cache_config(spec: &InputSpec) -> String {
     }
     if spec.preset.backbone().is_some() {
         // int8 and f32 embeddings differ slightly: each has its own entries.
-        config["precision"] = crate::Precision::default().name().into();
+        config["precision"] = device.backbone_precision().name().into();
+        if device.is_gpu() {
+            config["device"] = "cuda".into();
+        }
         if !spec.layer.is_default() {
             config["layer"] = spec.layer.name().into();
         }
@@ -508,26 +648,27 @@ pub fn join_patches(mut parts: Vec<Array2>) -> Array2 {
     Array2 { rows, cols, data }
 }
 
-fn matrix(path: &Path, spec: &InputSpec, fx: &FeatureExtractor, cache: Option<&FeatureCache>, config: &str) -> Result<Array2> {
+fn matrix(path: &Path, spec: &InputSpec, fx: &FeatureExtractor, cache: Option<&FeatureCache>, config: &str, device: ComputeDevice) -> Result<Array2> {
     let fail = |m: String| Error::Data(format!("{}: {m}", path.display()));
-    let Some(cache) = cache else { return compute_matrix(path, spec, fx) };
+    let Some(cache) = cache else { return compute_matrix(path, spec, fx, device) };
     // The cache's I/O errors name the file already.
     let key = CacheKey::for_file(path, config).map_err(|e| Error::Data(e.to_string()))?;
     // Cache trouble only costs time here; the caller reports failures of the audio itself.
     let mut warnings = Vec::new();
     let usable = |a: &[(String, Array2)]| matches!(a, [(name, _)] if name == "input");
-    let mut arrays = cache.get_or_compute(&key, path, usable, || compute_matrix(path, spec, fx).map(|m| vec![("input".to_string(), m)]), &mut warnings)?;
+    let mut arrays = cache.get_or_compute(&key, path, usable, || compute_matrix(path, spec, fx, device).map(|m| vec![("input".to_string(), m)]), &mut warnings)?;
     arrays.pop().map(|(_, m)| m).ok_or_else(|| fail("empty cache entry".into()))
 }
 
-fn compute_matrix(path: &Path, spec: &InputSpec, fx: &FeatureExtractor) -> Result<Array2> {
+fn compute_matrix(path: &Path, spec: &InputSpec, fx: &FeatureExtractor, device: ComputeDevice) -> Result<Array2> {
     match spec.preset {
         InputPreset::MsdSegments => return msd_segment_matrix(path, spec.crop_frames),
         InputPreset::Lyrics => return Err(Error::Config(format!("{}: lyrics vectors come from a musiXmatch bag-of-words file, not from a track's file", path.display()))),
         _ => {}
     }
     let wave = load(path, &LoadOptions { sample_rate: Some(spec.sample_rate), ..LoadOptions::default() }).map_err(|e| Error::Data(e.to_string()))?;
-    input_matrix(&wave.samples, spec, fx).map_err(|e| Error::Data(format!("{}: {e}", path.display())))
+    let m = if spec.preset.backbone().is_some() { backbone_matrix(&wave.samples, spec, device) } else { input_matrix(&wave.samples, spec, fx) };
+    m.map_err(|e| Error::Data(format!("{}: {e}", path.display())))
 }
 
 /// The segment series of an MSD per-track file as a `25 x steps` matrix: 12 timbre rows, 12
@@ -555,12 +696,13 @@ pub fn msd_segment_matrix(path: &Path, steps: usize) -> Result<Array2> {
     Ok(Array2 { rows, cols: steps, data })
 }
 
-/// The per-frame input matrix of mono samples at `spec.sample_rate`: features x frames for
-/// feature presets (through `fx`, whose rate must be the spec's), `200 x patches` backbone
-/// embeddings for backbone presets.
+/// The per-frame input matrix of mono samples at `spec.sample_rate` for a feature preset:
+/// features x frames, through `fx`, whose rate must be the spec's. (A backbone preset's
+/// matrix comes from [`backbone_embeddings`], on a device.)
 ///
 /// # Errors
-/// [`Error::Data`] for empty audio or non-finite features.
+/// [`Error::Data`] for empty audio or non-finite features; [`Error::Config`] for an input
+/// that is no audio feature.
 pub fn input_matrix(samples: &[f32], spec: &InputSpec, fx: &FeatureExtractor) -> Result<Array2> {
     if samples.is_empty() {
         return Err(Error::Data("no audio".into()));
@@ -569,8 +711,7 @@ pub fn input_matrix(samples: &[f32], spec: &InputSpec, fx: &FeatureExtractor) ->
         return Err(Error::Config(format!("a model on {:?} input reads no audio", spec.preset)));
     }
     if spec.preset.backbone().is_some() {
-        let parts = spec.backbones().into_iter().map(|b| backbone_embeddings(b, spec.layer, spec.patch_hop, samples)).collect::<Result<Vec<_>>>()?;
-        return Ok(join_patches(parts));
+        return Err(Error::Config(format!("{:?} input: backbone embeddings are computed on a device (backbone_embeddings)", spec.preset)));
     }
     let set = fx.extract(samples, &spec.kinds()).map_err(|e| Error::Data(e.to_string()))?;
     let cols = set.values().map(|a| a.cols).max().unwrap_or(0);
@@ -585,34 +726,71 @@ pub fn input_matrix(samples: &[f32], spec: &InputSpec, fx: &FeatureExtractor) ->
     Ok(m)
 }
 
+/// Every backbone of a backbone preset over 16 kHz samples, side by side per patch.
+fn backbone_matrix(samples: &[f32], spec: &InputSpec, device: ComputeDevice) -> Result<Array2> {
+    if samples.is_empty() {
+        return Err(Error::Data("no audio".into()));
+    }
+    let parts = spec.backbones().into_iter().map(|b| backbone_embeddings(b, spec.layer, spec.patch_hop, samples, device)).collect::<Result<Vec<_>>>()?;
+    Ok(join_patches(parts))
+}
+
 /// The backbone's `layer` of every 3 s patch of 16 kHz samples, as a
 /// [`Backbone::layer_size`]` x patches` matrix (penultimate: 200 rows for musicnn, 256 for
 /// the VGG), with a patch every `patch_hop` frames (0: disjoint patches, see
-/// [`InputSpec::patch_hop`]). Each thread keeps its own copy of the network (built once).
-pub fn backbone_embeddings(backbone: Backbone, layer: BackboneLayer, patch_hop: usize, y16k: &[f32]) -> Result<Array2> {
+/// [`InputSpec::patch_hop`]), computed on `device`.
+///
+/// On the CPU each thread keeps its own copy of the network (built once), in the process's
+/// [`Precision`](crate::Precision) (int8 by default). On a GPU one f32 copy per backbone
+/// serves every thread, with the song's patches in large batches ([`track_matrices`] also
+/// batches patches across songs there).
+///
+/// # Errors
+/// [`Error::Device`] for a device that is not there; [`Error::Data`] for audio shorter than
+/// one patch or non-finite outputs.
+///
+/// # Example
+/// ```no_run
+/// use genrecast_models::{backbone_embeddings, Backbone, BackboneLayer, ComputeDevice};
+/// let y16k = vec![0.01f32; 16_000 * 30];
+/// let m = backbone_embeddings(Backbone::MusicnnMsd, BackboneLayer::Penultimate, 0, &y16k, ComputeDevice::Cpu)?;
+/// assert_eq!((m.rows, m.cols), (200, 10));
+/// # Ok::<(), genrecast_models::Error>(())
+/// ```
+pub fn backbone_embeddings(backbone: Backbone, layer: BackboneLayer, patch_hop: usize, y16k: &[f32], device: ComputeDevice) -> Result<Array2> {
     thread_local! {
         static NETS: std::cell::RefCell<Vec<(Backbone, Musicnn)>> = const { std::cell::RefCell::new(Vec::new()) };
         static FRONT: std::cell::OnceCell<Option<MusicnnFrontEnd>> = const { std::cell::OnceCell::new() };
     }
+    let burn = device.burn_device()?;
     let input = FRONT.with(|f| f.get_or_init(|| MusicnnFrontEnd::new().ok()).as_ref().map(|f| f.network_input(y16k)));
     let input = input.ok_or_else(|| Error::Config("musicnn front end".into()))?;
-    let device = burn::tensor::Device::flex();
-    let out = NETS.with(|nets| -> Result<_> {
-        let mut nets = nets.borrow_mut();
-        if !nets.iter().any(|(b, _)| *b == backbone) {
-            nets.push((backbone, Musicnn::pretrained(backbone, &device)?));
-        }
-        let net = nets.iter_mut().find(|(b, _)| *b == backbone).map(|(_, n)| n).ok_or_else(|| Error::Config("backbone".into()))?;
-        net.set_layer(layer);
-        let hop = if patch_hop == 0 { crate::musicnn::PATCH_FRAMES } else { patch_hop };
-        Ok(net.analyse_from(&input, &device, &crate::musicnn::patch_starts(input.cols, hop)))
-    })?;
-    if out.features.is_empty() {
+    let hop = if patch_hop == 0 { crate::musicnn::PATCH_FRAMES } else { patch_hop };
+    let starts = crate::musicnn::patch_starts(input.cols, hop);
+    let out = if device.is_gpu() {
+        shared_backbone(backbone, layer, device)?.analyse_from(&input, &burn, &starts)
+    } else {
+        NETS.with(|nets| -> Result<_> {
+            let mut nets = nets.borrow_mut();
+            if !nets.iter().any(|(b, _)| *b == backbone) {
+                nets.push((backbone, crate::classifier::musicnn_on(backbone, device, &burn)?));
+            }
+            let net = nets.iter_mut().find(|(b, _)| *b == backbone).map(|(_, n)| n).ok_or_else(|| Error::Config("backbone".into()))?;
+            net.set_layer(layer);
+            Ok(net.analyse_from(&input, &burn, &starts))
+        })?
+    };
+    embedding_matrix(backbone, layer, &out.features)
+}
+
+/// Per-patch features as a `layer size x patches` matrix.
+fn embedding_matrix(backbone: Backbone, layer: BackboneLayer, features: &[Vec<f32>]) -> Result<Array2> {
+    if features.is_empty() {
         return Err(Error::Data("too short for one patch".into()));
     }
-    let (rows, cols) = (backbone.layer_size(layer), out.features.len());
+    let (rows, cols) = (backbone.layer_size(layer), features.len());
     let mut data = vec![0.0; rows * cols];
-    for (c, v) in out.features.iter().enumerate() {
+    for (c, v) in features.iter().enumerate() {
         for (r, &x) in v.iter().enumerate() {
             data[r * cols + c] = x;
         }
@@ -787,4 +965,103 @@ pub fn summary_vector(samples: &[f32], fx: &FeatureExtractor) -> Result<Vec<f32>
     let m = input_matrix(samples, &spec, fx)?;
     spec.crop_frames = m.cols.max(1);
     Ok(crop(&m, &spec, 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gtzan(clips: &[&str]) -> Option<Vec<std::path::PathBuf>> {
+        let shared = genrecast_testutil::shared_dir()?;
+        Some(clips.iter().map(|c| shared.join(format!("data/gtzan/full_16k/{c}.flac"))).collect())
+    }
+
+    /// The CPU's cache keys are the ones written before the device was a parameter (so the
+    /// feature cache and the shipped results stay valid); a GPU's name f32 and the device, so
+    /// that neither reads the other's entries.
+    #[test]
+    fn cache_keys_name_the_device_only_off_the_cpu() {
+        let spec = InputSpec::new(InputPreset::MusicnnMsd, 3.0);
+        let version = MODELS_VERSION;
+        let precision = crate::Precision::default().name();
+        assert_eq!(cache_config(&spec, ComputeDevice::Cpu), format!(r#"{{"model-input":"musicnn-msd","models":"{version}","precision":"{precision}","sr":16000}}"#));
+        assert_eq!(cache_config(&spec, ComputeDevice::Cuda(1)), format!(r#"{{"device":"cuda","model-input":"musicnn-msd","models":"{version}","precision":"f32","sr":16000}}"#));
+        // Feature presets never depend on the device.
+        let summary = InputSpec::new(InputPreset::Summary, 2.0);
+        assert_eq!(cache_config(&summary, ComputeDevice::Cpu), cache_config(&summary, ComputeDevice::Cuda(0)));
+    }
+
+    /// A GPU that this build or machine does not have is an error naming it, from every way
+    /// backbone features are asked for, never features computed on the CPU instead.
+    #[test]
+    fn a_missing_gpu_is_named_not_replaced_by_the_cpu() {
+        let Some(paths) = gtzan(&["disco/disco.00004"]) else { return };
+        let y = load(&paths[0], &LoadOptions { sample_rate: Some(16_000), ..LoadOptions::default() }).expect("clip").samples;
+        let spec = InputSpec::new(InputPreset::MusicnnMsd, 3.0);
+        let named = |e: Error| {
+            let e = e.to_string();
+            if cfg!(feature = "cuda") {
+                assert!(e.contains("cuda:3"), "{e}");
+            } else {
+                assert!(e.contains("--features cuda"), "{e}");
+            }
+        };
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        match track_matrices(&[paths[0].as_path()], &spec, None, ComputeDevice::Cuda(3), &|| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }) {
+            Err(e) => named(e),
+            Ok(_) => panic!("cuda:3 must not be run on the CPU"),
+        }
+        assert_eq!(calls.into_inner(), 0, "no file is read for a device that is not there");
+        match backbone_embeddings(Backbone::MusicnnMsd, BackboneLayer::Penultimate, 0, &y, ComputeDevice::Cuda(3)) {
+            Err(e) => named(e),
+            Ok(_) => panic!("cuda:3 must not be run on the CPU"),
+        }
+    }
+
+    /// The GPU's bookkeeping (cache read first, audio decoded once for every backbone, all
+    /// tracks' patches run together, results in order, a bad file failing alone, entries
+    /// written back) gives on the CPU exactly what the per-thread path gives.
+    #[test]
+    fn batched_backbone_matrices_are_the_per_thread_ones() {
+        let Some(mut paths) = gtzan(&["disco/disco.00004", "metal/metal.00051", "reggae/reggae.00001"]) else { return };
+        paths.insert(1, std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../cli/tests/hostile/empty.wav"));
+        let paths: Vec<&Path> = paths.iter().map(std::path::PathBuf::as_path).collect();
+        let spec = InputSpec::new(InputPreset::MusicnnMsd, 3.0).with_also(&[Backbone::VggMtt]);
+        let parts: Vec<(InputSpec, String)> = spec
+            .backbones()
+            .into_iter()
+            .map(|b| {
+                let one = InputSpec { preset: InputPreset::from_backbone(b), also: Vec::new(), ..spec.clone() };
+                let config = cache_config(&one, ComputeDevice::Cpu);
+                (one, config)
+            })
+            .collect();
+        let per_thread = track_matrices(&paths, &spec, None, ComputeDevice::Cpu, &|| {}).expect("cpu");
+        let dir = tempfile::tempdir().expect("tmp");
+        let cache = FeatureCache::open(dir.path()).expect("cache");
+        let count = std::sync::atomic::AtomicUsize::new(0);
+        let tick = || {
+            count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        };
+        // Groups of 3 (two clips and the bad file, then the last clip), then one group.
+        let batched = gpu_backbone_matrices(&paths, &parts, Some(&cache), ComputeDevice::Cpu, 3, &tick).expect("batched");
+        let cached = gpu_backbone_matrices(&paths, &parts, Some(&cache), ComputeDevice::Cpu, GPU_TRACKS, &tick).expect("from the cache");
+        let through_cache = track_matrices(&paths, &spec, Some(&cache), ComputeDevice::Cpu, &|| {}).expect("cpu");
+        assert_eq!(count.into_inner(), 2 * paths.len(), "one tick per track");
+        for run in [&batched, &cached, &through_cache] {
+            assert_eq!(run.len(), paths.len());
+            for (k, (a, b)) in per_thread.iter().zip(run.iter()).enumerate() {
+                match (a, b) {
+                    (Ok(a), Ok(b)) => assert_eq!(a, b, "track {k}"),
+                    (Err(a), Err(b)) => assert!(a.to_string().contains("empty.wav") && b.to_string().contains("empty.wav"), "{a} / {b}"),
+                    _ => panic!("track {k}: {a:?} against {b:?}"),
+                }
+            }
+        }
+        assert!(per_thread[1].is_err() && per_thread[0].as_ref().is_ok_and(|m| m.rows == 456));
+        // Two backbones' entries for each of the three clips.
+        assert_eq!(cache.stats().expect("stats").entries, 6);
+    }
 }

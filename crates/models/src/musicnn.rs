@@ -719,14 +719,33 @@ impl Musicnn {
     /// As [`analyse`](Self::analyse) for the patches starting at the frames `starts` (e.g.
     /// [`patch_starts`] with a hop below [`PATCH_FRAMES`] for overlapping patches).
     pub fn analyse_from(&self, input: &genrecast_features::Array2, device: &Device, starts: &[usize]) -> SongOutput {
-        let mut out = SongOutput::default();
-        if input.cols == 0 || input.rows == 0 {
-            return out;
-        }
+        self.analyse_many(&[(input, starts)], device).pop().unwrap_or_default()
+    }
+
+    /// As [`analyse_from`](Self::analyse_from) for several inputs at once, one output per
+    /// input in order: their patches share the network's passes, so that on a GPU short
+    /// tracks (a 30 s clip is 10 patches) still fill a batch. On the CPU each input is run on
+    /// its own, exactly as [`analyse_from`](Self::analyse_from) runs it. On a GPU a pass does
+    /// not join inputs of different band counts.
+    ///
+    /// ```no_run
+    /// use burn::tensor::Device;
+    /// use genrecast_features::Array2;
+    /// use genrecast_models::{Backbone, Musicnn};
+    /// let device = Device::flex();
+    /// let net = Musicnn::pretrained(Backbone::MusicnnMsd, &device)?;
+    /// // Two network inputs (96 mel bands): two 187-frame patches of one, one of the other.
+    /// let (a, b) = (Array2 { rows: 96, cols: 400, data: vec![0.1; 96 * 400] }, Array2 { rows: 96, cols: 200, data: vec![0.2; 96 * 200] });
+    /// let outs = net.analyse_many(&[(&a, &[0, 187][..]), (&b, &[0][..])], &device);
+    /// assert_eq!((outs[0].features.len(), outs[1].features.len()), (2, 1));
+    /// # Ok::<(), genrecast_models::Error>(())
+    /// ```
+    pub fn analyse_many(&self, inputs: &[(&genrecast_features::Array2, &[usize])], device: &Device) -> Vec<SongOutput> {
         // f32: one patch at a time, as larger batches only add page faults (buffers of tens of
         // MB allocated and returned per call) and cost 2x on one core. int8: a few patches at
         // a time, their front ends in parallel, so that one long song keeps every core busy.
-        // A GPU takes many patches per pass, in f32 (the int8 kernel runs on the CPU).
+        // A GPU takes many patches per pass, in f32 (the int8 kernel runs on the CPU), from
+        // as many inputs as fill it.
         let on_cpu = crate::device::is_cpu(device);
         let precision = if on_cpu { self.precision } else { Precision::F32 };
         let vgg = matches!(self.body, Body::Vgg(_));
@@ -738,10 +757,32 @@ impl Musicnn {
             Precision::F32 => 1,
             Precision::Int8 => INT8_BATCH,
         };
+        self.run_patches(inputs, device, precision, batch, !on_cpu)
+    }
+
+    /// The passes of [`analyse_many`](Self::analyse_many): `batch` patches per pass in
+    /// `precision`, each pass from one input, or (`across`) from consecutive inputs of the
+    /// same band count.
+    pub(crate) fn run_patches(&self, inputs: &[(&genrecast_features::Array2, &[usize])], device: &Device, precision: Precision, batch: usize, across: bool) -> Vec<SongOutput> {
+        let mut outs = vec![SongOutput::default(); inputs.len()];
+        // The (input, start) of every patch, in groups that passes do not cross.
+        let usable = |(input, _): &&(&genrecast_features::Array2, &[usize])| input.cols > 0 && input.rows > 0;
+        let mut groups: Vec<Vec<(usize, usize)>> = Vec::new();
+        for (i, (input, starts)) in inputs.iter().enumerate().filter(|(_, x)| usable(x)) {
+            let joins = across && groups.last().and_then(|g| g.first()).is_some_and(|&(j, _)| inputs[j].0.rows == input.rows);
+            if !joins {
+                groups.push(Vec::new());
+            }
+            if let Some(g) = groups.last_mut() {
+                g.extend(starts.iter().map(|&s| (i, s)));
+            }
+        }
         let kernel = Kernel::detect();
-        for chunk in starts.chunks(batch) {
-            let data: Vec<f32> = chunk.iter().flat_map(|&start| patch_at(input, start)).collect();
-            let shape = [chunk.len(), PATCH_FRAMES, input.rows];
+        for chunk in groups.iter().flat_map(|g| g.chunks(batch.max(1))) {
+            let Some(&(first, _)) = chunk.first() else { continue };
+            let rows_per_patch = inputs[first].0.rows;
+            let data: Vec<f32> = chunk.iter().flat_map(|&(i, start)| patch_at(inputs[i].0, start)).collect();
+            let shape = [chunk.len(), PATCH_FRAMES, rows_per_patch];
             let o = match precision {
                 Precision::F32 => self.forward(Tensor::<3>::from_data(TensorData::new(data, shape), device)),
                 Precision::Int8 => self.forward_int8(&data, shape, device, kernel),
@@ -750,14 +791,18 @@ impl Musicnn {
                 let w = t.dims()[1];
                 t.into_data().convert::<f32>().try_into_vec::<f32>().unwrap_or_default().chunks(w).map(<[f32]>::to_vec).collect()
             };
-            out.taggram.extend(rows(o.taggram));
-            out.features.extend(rows(match self.layer {
+            let taggram = rows(o.taggram);
+            let features = rows(match self.layer {
                 BackboneLayer::Penultimate => o.penultimate,
                 BackboneLayer::MaxPool => o.max_pool,
                 BackboneLayer::MeanPool => o.mean_pool,
-            }));
+            });
+            for ((&(i, _), tags), f) in chunk.iter().zip(taggram).zip(features) {
+                outs[i].taggram.push(tags);
+                outs[i].features.push(f);
+            }
         }
-        out
+        outs
     }
 }
 
@@ -808,4 +853,45 @@ pub(crate) fn single_channel_conv(x: Tensor<4>, weight: &Tensor<4>, bias: &Tenso
     let w2 = weight.clone().reshape([1, o, kh * kw]);
     let y = w2.matmul(cols).add(bias.clone().reshape([1, o, 1]));
     y.reshape([b, o, ho, wo])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The GPU's passes (patches of several songs in one batch, a pass crossing from one song
+    /// to the next) give each song the features it gets alone, run here in f32 on the CPU:
+    /// the bookkeeping is the same on every device.
+    #[test]
+    fn patches_of_several_songs_in_one_pass_go_back_to_their_songs() {
+        let Some(shared) = genrecast_testutil::shared_dir() else { return };
+        let front = genrecast_features::MusicnnFrontEnd::new().expect("front end");
+        let inputs: Vec<genrecast_features::Array2> = ["disco/disco.00004", "metal/metal.00051"]
+            .iter()
+            .map(|clip| {
+                let path = shared.join(format!("data/gtzan/full_16k/{clip}.flac"));
+                let y = genrecast_audio::load(&path, &genrecast_audio::LoadOptions { sample_rate: Some(16_000), ..Default::default() }).expect("clip");
+                front.network_input(&y.samples)
+            })
+            .collect();
+        let device = Device::flex();
+        let mut net = Musicnn::pretrained(Backbone::MusicnnMsd, &device).expect("msd");
+        net.set_precision(Precision::F32);
+        let starts: Vec<Vec<usize>> = inputs.iter().map(|m| patch_starts(m.cols, PATCH_FRAMES)).collect();
+        let pairs: Vec<(&genrecast_features::Array2, &[usize])> = inputs.iter().zip(&starts).map(|(m, s)| (m, s.as_slice())).collect();
+        let alone: Vec<SongOutput> = pairs.iter().map(|(m, s)| net.analyse_from(m, &device, s)).collect();
+        // 16 patches per pass: the first pass holds 10 of one clip and 6 of the other.
+        assert!(starts[0].len() < 16 && starts[0].len() + starts[1].len() > 16, "{:?}", starts.iter().map(Vec::len).collect::<Vec<_>>());
+        let together = net.run_patches(&pairs, &device, Precision::F32, 16, true);
+        assert_eq!(together.len(), 2);
+        for (a, t) in alone.iter().zip(&together) {
+            assert_eq!((a.features.len(), a.taggram.len()), (t.features.len(), t.taggram.len()));
+            let worst = a.features.iter().flatten().zip(t.features.iter().flatten()).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+            assert!(worst < 1e-4, "batched features moved by {worst}");
+            let worst = a.taggram.iter().flatten().zip(t.taggram.iter().flatten()).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+            assert!(worst < 1e-5, "batched taggram moved by {worst}");
+        }
+        // The two clips differ, so a patch sent back to the wrong clip would show.
+        assert_ne!(alone[0].features[0], alone[1].features[0]);
+    }
 }

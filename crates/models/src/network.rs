@@ -216,6 +216,11 @@ impl NetworkConfig {
     /// Builds the network with weights drawn from `seed`: the same seed gives the same weights,
     /// even when other threads use the backend's random numbers meanwhile.
     ///
+    /// The weights are drawn by the CPU backend whatever `device` is, and the network is then
+    /// moved to `device`, where it trains and runs. This is deliberate, not a device choice:
+    /// each burn backend has its own random generator, and drawing on the CPU makes a seed
+    /// mean the same network on every device.
+    ///
     /// # Errors
     /// As [`NetworkConfig::validate`].
     pub fn init_seeded(&self, device: &Device, seed: u64) -> crate::Result<GenreNet> {
@@ -316,7 +321,8 @@ pub struct GenreNet {
 
 impl GenreNet {
     /// The same body with a new output layer of `n_outputs`, its weights drawn from `seed`:
-    /// a trained model started on another label set (`genrecast train --init-from`).
+    /// a trained model started on another label set (`genrecast train --init-from`). As in
+    /// [`NetworkConfig::init_seeded`], the head is drawn on the CPU and moved to `device`.
     pub fn with_new_head(mut self, n_outputs: usize, device: &Device, seed: u64) -> Self {
         let [embedding, _] = self.head.weight.dims();
         let _guard = crate::backend_rng_lock();

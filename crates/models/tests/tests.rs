@@ -303,7 +303,7 @@ fn cached_segment_series_keep_their_length() {
     let dir = tempfile::tempdir().expect("tmp");
     let cache = genrecast_datasets::FeatureCache::open(dir.path()).expect("cache");
     for steps in [300, 600, 300] {
-        let m = genrecast_models::track_matrices(&[h5.as_path()], &InputSpec::segments(steps), Some(&cache), &|| {}).remove(0).expect("series");
+        let m = genrecast_models::track_matrices(&[h5.as_path()], &InputSpec::segments(steps), Some(&cache), genrecast_models::ComputeDevice::Cpu, &|| {}).expect("cpu").remove(0).expect("series");
         assert_eq!((m.rows, m.cols), (25, steps));
         let mask = m.row(24);
         assert_eq!(mask.iter().filter(|&&v| v == 1.0).count(), steps.min(550), "steps {steps}");
@@ -456,15 +456,15 @@ fn an_rbf_svm_network_gives_linfas_probabilities() {
 /// `musicnn_parity`), and the joined rows are what the spec says.
 #[test]
 fn several_backbones_join_each_ones_features_per_patch() {
-    use genrecast_models::{backbone_embeddings, track_matrices, Backbone, BackboneLayer};
+    use genrecast_models::{backbone_embeddings, track_matrices, Backbone, BackboneLayer, ComputeDevice};
     let Some(shared) = genrecast_testutil::shared_dir() else { return };
     let path = shared.join("data/gtzan/full_16k/disco/disco.00004.flac");
     let spec = InputSpec::new(InputPreset::MusicnnMsd, 3.0).with_also(&[Backbone::VggMtt]);
     assert_eq!((spec.frame_rows(), spec.backbone_names().as_str()), (200 + 256, "musicnn-msd+vgg-mtt"));
-    let joined = track_matrices(&[path.as_path()], &spec, None, &|| {}).pop().expect("one result").expect("joined matrix");
+    let joined = track_matrices(&[path.as_path()], &spec, None, ComputeDevice::Cpu, &|| {}).expect("cpu").pop().expect("one result").expect("joined matrix");
     let y = genrecast_audio::load(&path, &genrecast_audio::LoadOptions { sample_rate: Some(16_000), ..Default::default() }).expect("clip").samples;
-    let msd = backbone_embeddings(Backbone::MusicnnMsd, BackboneLayer::Penultimate, 0, &y).expect("msd");
-    let vgg = backbone_embeddings(Backbone::VggMtt, BackboneLayer::Penultimate, 0, &y).expect("vgg");
+    let msd = backbone_embeddings(Backbone::MusicnnMsd, BackboneLayer::Penultimate, 0, &y, ComputeDevice::Cpu).expect("msd");
+    let vgg = backbone_embeddings(Backbone::VggMtt, BackboneLayer::Penultimate, 0, &y, ComputeDevice::Cpu).expect("vgg");
     assert_eq!((joined.rows, joined.cols), (456, msd.cols));
     assert_eq!(vgg.cols, msd.cols, "one front end, the same patches");
     assert_eq!(&joined.data[..200 * msd.cols], &msd.data[..], "musicnn-msd rows first");
@@ -482,12 +482,12 @@ fn several_backbones_join_each_ones_features_per_patch() {
 /// when one is set.
 #[test]
 fn overlapping_patches_start_every_hop_frames() {
-    use genrecast_models::{backbone_embeddings, Backbone, BackboneLayer};
+    use genrecast_models::{backbone_embeddings, Backbone, BackboneLayer, ComputeDevice};
     let Some(shared) = genrecast_testutil::shared_dir() else { return };
     let path = shared.join("data/gtzan/full_16k/disco/disco.00004.flac");
     let y = genrecast_audio::load(&path, &genrecast_audio::LoadOptions { sample_rate: Some(16_000), ..Default::default() }).expect("clip").samples;
-    let disjoint = backbone_embeddings(Backbone::MusicnnMsd, BackboneLayer::Penultimate, 0, &y).expect("disjoint");
-    let half = backbone_embeddings(Backbone::MusicnnMsd, BackboneLayer::Penultimate, 93, &y).expect("half");
+    let disjoint = backbone_embeddings(Backbone::MusicnnMsd, BackboneLayer::Penultimate, 0, &y, ComputeDevice::Cpu).expect("disjoint");
+    let half = backbone_embeddings(Backbone::MusicnnMsd, BackboneLayer::Penultimate, 93, &y, ComputeDevice::Cpu).expect("half");
     let frames = y.len() / 256 + 1;
     assert_eq!(disjoint.cols, frames / 187);
     assert_eq!(half.cols, (frames - 187) / 93 + 1);
