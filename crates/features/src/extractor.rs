@@ -464,36 +464,39 @@ impl FeatureExtractor {
         let mut exact = None;
         // Roll-off takes its frames interleaved, eight at a time.
         let mut rolloff_block = if rolloff.is_some() { vec![0.0f32; nb * spectral::ROLLOFF_LANES] } else { Vec::new() };
-        for t in 0..n {
-            for (m, &p) in mag.iter_mut().zip(spec.frame(t)) {
-                *m = p.sqrt();
-            }
-            if centroid.is_some() || bandwidth.is_some() {
-                let shape = spectral::FrameShape::of(&mag, freq);
-                if let Some(c) = &mut centroid {
-                    c.push(shape.centroid as f32);
+        // Magnitudes, centroid, bandwidth and roll-off in 256-bit vectors where the CPU has them.
+        crate::wide::avx2(#[inline(always)] || {
+            for t in 0..n {
+                for (m, &p) in mag.iter_mut().zip(spec.frame(t)) {
+                    *m = p.sqrt();
                 }
-                if let Some(b) = &mut bandwidth {
-                    b.push(shape.bandwidth(&mag, freq, 2.0) as f32);
+                if centroid.is_some() || bandwidth.is_some() {
+                    let shape = spectral::FrameShape::of(&mag, freq);
+                    if let Some(c) = &mut centroid {
+                        c.push(shape.centroid as f32);
+                    }
+                    if let Some(b) = &mut bandwidth {
+                        b.push(shape.bandwidth(&mag, freq, 2.0) as f32);
+                    }
+                }
+                if let Some(r) = &mut rolloff {
+                    let lane = t % spectral::ROLLOFF_LANES;
+                    for (b, &m) in rolloff_block.chunks_exact_mut(spectral::ROLLOFF_LANES).zip(mag.iter()) {
+                        b[lane] = m;
+                    }
+                    if lane + 1 == spectral::ROLLOFF_LANES || t + 1 == n {
+                        spectral::rolloff_lanes(&rolloff_block, lane + 1, freq, 0.85, r);
+                    }
+                }
+                if let Some(f) = &mut flatness {
+                    f.push(spectral::flatness_of(&mag, 1e-10, 2.0));
+                }
+                // Last: it may overwrite `mag` with the exact frame.
+                if let (Some(acc), Some(plan)) = (&mut contrast, &contrast_plan) {
+                    self.contrast_frame(plan, acc, spec, t, &mut mag, y, t, &mut exact);
                 }
             }
-            if let Some(r) = &mut rolloff {
-                let lane = t % spectral::ROLLOFF_LANES;
-                for (b, &m) in rolloff_block.chunks_exact_mut(spectral::ROLLOFF_LANES).zip(mag.iter()) {
-                    b[lane] = m;
-                }
-                if lane + 1 == spectral::ROLLOFF_LANES || t + 1 == n {
-                    spectral::rolloff_lanes(&rolloff_block, lane + 1, freq, 0.85, r);
-                }
-            }
-            if let Some(f) = &mut flatness {
-                f.push(spectral::flatness_of(&mag, 1e-10, 2.0));
-            }
-            // Last: it may overwrite `mag` with the exact frame.
-            if let (Some(acc), Some(plan)) = (&mut contrast, &contrast_plan) {
-                self.contrast_frame(plan, acc, spec, t, &mut mag, y, t, &mut exact);
-            }
-        }
+        });
         for (kind, values) in [(FeatureKind::Centroid, centroid), (FeatureKind::Bandwidth, bandwidth), (FeatureKind::Rolloff, rolloff), (FeatureKind::Flatness, flatness)] {
             if let Some(v) = values {
                 out.insert(kind, row(v));

@@ -34,6 +34,7 @@ impl FrameShape {
     /// The frame's L1 total and centroid. The f64 sums run in eight interleaved lanes (then
     /// added pairwise): one chain of 1,025 dependent additions, twice, was most of the
     /// fused per-frame pass. The order is fixed, so every frame's value is deterministic.
+    #[inline(always)]
     pub(crate) fn of(f: &[f32], freq: &[f64]) -> Self {
         let n = f.len().min(freq.len());
         let (f, freq) = (&f[..n], &freq[..n]);
@@ -57,6 +58,7 @@ impl FrameShape {
 
     /// Bandwidth of order `p` around the centroid, frames L1-normalised (for `p = 2`, in
     /// lanes as [`of`](Self::of)).
+    #[inline(always)]
     pub(crate) fn bandwidth(&self, f: &[f32], freq: &[f64], p: f64) -> f64 {
         let c = self.centroid;
         let scale = if self.total < TINY_F32 { 1.0 } else { 1.0 / self.total };
@@ -83,6 +85,7 @@ impl FrameShape {
 const LANES: usize = 8;
 
 /// The lanes of an interleaved sum, added pairwise.
+#[inline(always)]
 fn lane_sum(a: &[f64; LANES]) -> f64 {
     ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]))
 }
@@ -136,6 +139,7 @@ pub(crate) const ROLLOFF_LANES: usize = 8;
 /// the results are the same bits; but a frame's 1,025 dependent additions were a chain that
 /// nothing else could overlap (a tenth of feature extraction), while here eight chains
 /// advance together in one vector.
+#[inline(always)]
 pub(crate) fn rolloff_lanes(block: &[f32], lanes: usize, freq: &[f64], roll_percent: f64, out: &mut Vec<f32>) {
     const L: usize = ROLLOFF_LANES;
     let n_bins = block.len() / L;
