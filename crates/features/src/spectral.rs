@@ -487,9 +487,9 @@ pub(crate) mod avx512 {
     #[target_feature(enable = "avx512f")]
     pub(crate) unsafe fn extreme_means(values: &[f32], q: usize, lows: &mut Vec<u32>, highs: &mut Vec<u32>) -> (f32, f32) {
         let n = values.len();
-        debug_assert!(q >= 1 && q <= 16 && q <= n);
+        debug_assert!((1..=16).contains(&q) && q <= n);
         let p = values.as_ptr();
-        let tail: __mmask16 = if n % 16 == 0 { 0 } else { (1u16 << (n % 16)) - 1 };
+        let tail: __mmask16 = if n.is_multiple_of(16) { 0 } else { (1u16 << (n % 16)) - 1 };
         let full = n - n % 16;
         // SAFETY (all loads): full lanes lie below `full <= n`; the tail's masked-off lanes
         // are not read.
