@@ -68,7 +68,7 @@ impl Array2 {
 
 /// Dot product with eight independent accumulators, so that the compiler can vectorise it
 /// (a plain iterator sum must keep its sequential rounding order and stays scalar).
-#[inline]
+#[inline(always)]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);

@@ -393,14 +393,17 @@ pub fn chroma_stft(power: &[f32], n_bins: usize, cfg: &ChromaConfig) -> Array2 {
     let n_frames = power.len() / n_bins;
     let mut out = Array2::zeros(nc, n_frames);
     let mut col = vec![0.0f32; nc];
-    for (t, s) in power.chunks_exact(n_bins).enumerate() {
-        fb.apply_frame(s, &mut col);
-        let max = col.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-        let scale = if max < f32::MIN_POSITIVE { 1.0 } else { 1.0 / max };
-        for (c, v) in col.iter().enumerate() {
-            out.data[c * n_frames + t] = v * scale;
+    // The filterbank's dot products in 256-bit vectors where the CPU has them.
+    crate::wide::avx2(#[inline(always)] || {
+        for (t, s) in power.chunks_exact(n_bins).enumerate() {
+            fb.apply_frame(s, &mut col);
+            let max = col.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            let scale = if max < f32::MIN_POSITIVE { 1.0 } else { 1.0 / max };
+            for (c, v) in col.iter().enumerate() {
+                out.data[c * n_frames + t] = v * scale;
+            }
         }
-    }
+    });
     out
 }
 
@@ -440,6 +443,7 @@ impl BandedChroma {
         Self { rows }
     }
 
+    #[inline(always)]
     fn apply_frame(&self, frame: &[f32], out: &mut [f32]) {
         for (runs, o) in self.rows.iter().zip(out.iter_mut()) {
             *o = runs.iter().map(|(start, w)| crate::array::dot(w, &frame[*start..start + w.len()])).sum();

@@ -82,16 +82,39 @@ pub enum DbReference {
 pub fn power_to_db(s: &mut [f32], reference: DbReference, amin: f32, top_db: Option<f32>) {
     let ref_value = match reference {
         DbReference::Value(v) => v.abs(),
-        DbReference::Max => s.iter().copied().fold(f32::NEG_INFINITY, f32::max),
+        DbReference::Max => max_of(s),
     };
     let offset = 10.0 * amin.max(ref_value).log10();
-    let mut max = f32::NEG_INFINITY;
     for v in s.iter_mut() {
         *v = 10.0 * amin.max(*v).log10() - offset;
-        max = max.max(*v);
     }
     if let Some(top) = top_db {
-        let floor = max - top;
+        let floor = max_of(s) - top;
         s.iter_mut().for_each(|v| *v = v.max(floor));
     }
+}
+
+/// [`power_to_db`] with `ref=np.max` of a power `s` whose `ref=1.0` dB (`power_to_db(s,
+/// Value(1.0), amin, None)`) are `db1`, without a second logarithm per value: the same
+/// bits, since `db1`'s offset is `10 log10(1) = 0`.
+pub(crate) fn db_max_ref_from_db1(s: &[f32], db1: &[f32], amin: f32, top_db: Option<f32>) -> Vec<f32> {
+    let offset = 10.0 * amin.max(max_of(s)).log10();
+    let mut out: Vec<f32> = db1.iter().map(|&v| v - offset).collect();
+    if let Some(top) = top_db {
+        let floor = max_of(&out) - top;
+        out.iter_mut().for_each(|v| *v = v.max(floor));
+    }
+    out
+}
+
+/// The largest of `s` by `f32::max` (NaN ignored; `-inf` when empty), in eight lanes so
+/// that it does not wait on one chain of dependent maxima.
+pub(crate) fn max_of(s: &[f32]) -> f32 {
+    let mut lanes = [f32::NEG_INFINITY; 8];
+    let chunks = s.chunks_exact(8);
+    let tail = chunks.remainder().iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    for c in chunks {
+        lanes.iter_mut().zip(c).for_each(|(l, &v)| *l = l.max(v));
+    }
+    lanes.iter().copied().fold(tail, f32::max)
 }

@@ -353,24 +353,23 @@ impl FeatureExtractor {
         let needs_mel = [FeatureKind::Mel, FeatureKind::MelDb, FeatureKind::Mfcc, FeatureKind::Onset, FeatureKind::Tempo].iter().any(|&k| want(k));
         if needs_mel {
             let mel = self.mel.apply(&spec);
-            if want(FeatureKind::MelDb) {
-                let mut db = mel.clone();
-                power_to_db(&mut db.data, DbReference::Max, 1e-10, Some(80.0));
-                out.insert(FeatureKind::MelDb, db);
-            }
             // MFCC and onset strength share librosa's ref=1.0 dB mel; skip it when neither is asked.
             let needs_db1 = want(FeatureKind::Mfcc) || want(FeatureKind::Onset) || want(FeatureKind::Tempo);
-            let db1 = needs_db1.then(|| {
+            // The ref=1.0 dB before any floor, one logarithm per value for both dB mels.
+            let raw_db1 = (needs_db1 || want(FeatureKind::MelDb)).then(|| {
                 let mut db = mel.clone();
-                match song {
-                    // The floor is 80 dB below the whole song's peak, not this stretch's.
-                    Some(song) => {
-                        power_to_db(&mut db.data, DbReference::Value(1.0), 1e-10, None);
-                        let floor = song.mel_db_max - 80.0;
-                        db.data.iter_mut().for_each(|v| *v = v.max(floor));
-                    }
-                    None => power_to_db(&mut db.data, DbReference::Value(1.0), 1e-10, Some(80.0)),
-                }
+                power_to_db(&mut db.data, DbReference::Value(1.0), 1e-10, None);
+                db
+            });
+            if let (true, Some(raw)) = (want(FeatureKind::MelDb), &raw_db1) {
+                let db = crate::convert::db_max_ref_from_db1(&mel.data, &raw.data, 1e-10, Some(80.0));
+                out.insert(FeatureKind::MelDb, Array2::from_vec(mel.rows, mel.cols, db));
+            }
+            let db1 = raw_db1.filter(|_| needs_db1).map(|mut db| {
+                // The floor is 80 dB below the whole song's peak (not this stretch's), as
+                // `power_to_db(top_db=80)` puts it below the stretch's own.
+                let floor = song.map_or_else(|| crate::convert::max_of(&db.data), |song| song.mel_db_max) - 80.0;
+                db.data.iter_mut().for_each(|v| *v = v.max(floor));
                 db
             });
             if let (true, Some(db1)) = (want(FeatureKind::Mfcc), &db1) {
@@ -465,36 +464,39 @@ impl FeatureExtractor {
         let mut exact = None;
         // Roll-off takes its frames interleaved, eight at a time.
         let mut rolloff_block = if rolloff.is_some() { vec![0.0f32; nb * spectral::ROLLOFF_LANES] } else { Vec::new() };
-        for t in 0..n {
-            for (m, &p) in mag.iter_mut().zip(spec.frame(t)) {
-                *m = p.sqrt();
-            }
-            if centroid.is_some() || bandwidth.is_some() {
-                let shape = spectral::FrameShape::of(&mag, freq);
-                if let Some(c) = &mut centroid {
-                    c.push(shape.centroid as f32);
+        // Magnitudes, centroid, bandwidth and roll-off in 256-bit vectors where the CPU has them.
+        crate::wide::avx2(#[inline(always)] || {
+            for t in 0..n {
+                for (m, &p) in mag.iter_mut().zip(spec.frame(t)) {
+                    *m = p.sqrt();
                 }
-                if let Some(b) = &mut bandwidth {
-                    b.push(shape.bandwidth(&mag, freq, 2.0) as f32);
+                if centroid.is_some() || bandwidth.is_some() {
+                    let shape = spectral::FrameShape::of(&mag, freq);
+                    if let Some(c) = &mut centroid {
+                        c.push(shape.centroid as f32);
+                    }
+                    if let Some(b) = &mut bandwidth {
+                        b.push(shape.bandwidth(&mag, freq, 2.0) as f32);
+                    }
+                }
+                if let Some(r) = &mut rolloff {
+                    let lane = t % spectral::ROLLOFF_LANES;
+                    for (b, &m) in rolloff_block.chunks_exact_mut(spectral::ROLLOFF_LANES).zip(mag.iter()) {
+                        b[lane] = m;
+                    }
+                    if lane + 1 == spectral::ROLLOFF_LANES || t + 1 == n {
+                        spectral::rolloff_lanes(&rolloff_block, lane + 1, freq, 0.85, r);
+                    }
+                }
+                if let Some(f) = &mut flatness {
+                    f.push(spectral::flatness_of(&mag, 1e-10, 2.0));
+                }
+                // Last: it may overwrite `mag` with the exact frame.
+                if let (Some(acc), Some(plan)) = (&mut contrast, &contrast_plan) {
+                    self.contrast_frame(plan, acc, spec, t, &mut mag, y, t, &mut exact);
                 }
             }
-            if let Some(r) = &mut rolloff {
-                let lane = t % spectral::ROLLOFF_LANES;
-                for (b, &m) in rolloff_block.iter_mut().skip(lane).step_by(spectral::ROLLOFF_LANES).zip(mag.iter()) {
-                    *b = m;
-                }
-                if lane + 1 == spectral::ROLLOFF_LANES || t + 1 == n {
-                    spectral::rolloff_lanes(&rolloff_block, lane + 1, freq, 0.85, r);
-                }
-            }
-            if let Some(f) = &mut flatness {
-                f.push(spectral::flatness_of(&mag, 1e-10, 2.0));
-            }
-            // Last: it may overwrite `mag` with the exact frame.
-            if let (Some(acc), Some(plan)) = (&mut contrast, &contrast_plan) {
-                self.contrast_frame(plan, acc, spec, t, &mut mag, y, t, &mut exact);
-            }
-        }
+        });
         for (kind, values) in [(FeatureKind::Centroid, centroid), (FeatureKind::Bandwidth, bandwidth), (FeatureKind::Rolloff, rolloff), (FeatureKind::Flatness, flatness)] {
             if let Some(v) = values {
                 out.insert(kind, row(v));

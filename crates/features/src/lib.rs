@@ -44,6 +44,7 @@ mod stft;
 pub mod stream;
 pub mod summary_stream;
 mod summary;
+mod wide;
 
 /// The version of the feature code, part of every feature-cache key: the crate version plus a
 /// revision bumped whenever a change moves any output value, so that cached features computed

@@ -31,9 +31,23 @@ pub(crate) struct FrameShape {
 }
 
 impl FrameShape {
+    /// The frame's L1 total and centroid. The f64 sums run in eight interleaved lanes (then
+    /// added pairwise): one chain of 1,025 dependent additions, twice, was most of the
+    /// fused per-frame pass. The order is fixed, so every frame's value is deterministic.
+    #[inline(always)]
     pub(crate) fn of(f: &[f32], freq: &[f64]) -> Self {
-        let (mut total, mut weighted) = (0.0f64, 0.0f64);
-        for (&v, &fr) in f.iter().zip(freq) {
+        let n = f.len().min(freq.len());
+        let (f, freq) = (&f[..n], &freq[..n]);
+        let (mut total, mut weighted) = ([0.0f64; LANES], [0.0f64; LANES]);
+        for (v, fr) in f.chunks_exact(LANES).zip(freq.chunks_exact(LANES)) {
+            for l in 0..LANES {
+                let v = f64::from(v[l]);
+                total[l] += v.abs();
+                weighted[l] += v * fr[l];
+            }
+        }
+        let (mut total, mut weighted) = (lane_sum(&total), lane_sum(&weighted));
+        for (&v, &fr) in f[n - n % LANES..].iter().zip(&freq[n - n % LANES..]) {
             let v = f64::from(v);
             total += v.abs();
             weighted += v * fr;
@@ -42,17 +56,38 @@ impl FrameShape {
         Self { total, centroid }
     }
 
-    /// Bandwidth of order `p` around the centroid, frames L1-normalised.
+    /// Bandwidth of order `p` around the centroid, frames L1-normalised (for `p = 2`, in
+    /// lanes as [`of`](Self::of)).
+    #[inline(always)]
     pub(crate) fn bandwidth(&self, f: &[f32], freq: &[f64], p: f64) -> f64 {
         let c = self.centroid;
         let scale = if self.total < TINY_F32 { 1.0 } else { 1.0 / self.total };
         let s: f64 = if p == 2.0 {
-            f.iter().zip(freq).map(|(&v, &fr)| f64::from(v) * (fr - c) * (fr - c)).sum::<f64>() * scale
+            let n = f.len().min(freq.len());
+            let (f, freq) = (&f[..n], &freq[..n]);
+            let mut acc = [0.0f64; LANES];
+            for (v, fr) in f.chunks_exact(LANES).zip(freq.chunks_exact(LANES)) {
+                for l in 0..LANES {
+                    let d = fr[l] - c;
+                    acc[l] += f64::from(v[l]) * d * d;
+                }
+            }
+            let tail: f64 = f[n - n % LANES..].iter().zip(&freq[n - n % LANES..]).map(|(&v, &fr)| f64::from(v) * (fr - c) * (fr - c)).sum();
+            (lane_sum(&acc) + tail) * scale
         } else {
             f.iter().zip(freq).map(|(&v, &fr)| f64::from(v) * (fr - c).abs().powf(p)).sum::<f64>() * scale
         };
         s.powf(1.0 / p)
     }
+}
+
+/// Lanes of [`FrameShape`]'s sums.
+const LANES: usize = 8;
+
+/// The lanes of an interleaved sum, added pairwise.
+#[inline(always)]
+fn lane_sum(a: &[f64; LANES]) -> f64 {
+    ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]))
 }
 
 /// Spectral bandwidth of order `p` around the centroid, with L1-normalised frames.
@@ -104,6 +139,7 @@ pub(crate) const ROLLOFF_LANES: usize = 8;
 /// the results are the same bits; but a frame's 1,025 dependent additions were a chain that
 /// nothing else could overlap (a tenth of feature extraction), while here eight chains
 /// advance together in one vector.
+#[inline(always)]
 pub(crate) fn rolloff_lanes(block: &[f32], lanes: usize, freq: &[f64], roll_percent: f64, out: &mut Vec<f32>) {
     const L: usize = ROLLOFF_LANES;
     let n_bins = block.len() / L;
@@ -262,7 +298,7 @@ impl ContrastBands {
 
     pub(crate) fn accumulator(&self, n_frames: usize) -> ContrastFrames {
         let n = self.bands.len() * n_frames;
-        ContrastFrames { n_frames, n_rows: self.bands.len(), peak: vec![0.0; n], valley: vec![0.0; n], scratch: ExtremeScratch::default() }
+        ContrastFrames { n_frames, n_rows: self.bands.len(), peak: vec![0.0; n], valley: vec![0.0; n], scratch: ExtremeScratch::default(), avx512: avx512_detected() }
     }
 }
 
@@ -273,6 +309,16 @@ pub(crate) struct ContrastFrames {
     peak: Vec<f32>,
     valley: Vec<f32>,
     scratch: ExtremeScratch,
+    /// Whether to run [`avx512::extreme_means`].
+    avx512: bool,
+}
+
+/// Whether [`avx512`] runs here.
+fn avx512_detected() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return avx512::detected();
+    #[cfg(not(target_arch = "x86_64"))]
+    false
 }
 
 /// `f32::total_cmp` order as unsigned integers, so that minima and maxima vectorise.
@@ -348,7 +394,6 @@ fn extreme_means(values: &[f32], q: usize, scratch: &mut ExtremeScratch) -> (f32
         run_min.push(lo);
         run_max.push(hi);
     }
-    let mean = |ks: &[u32]| (ks.iter().map(|&k| f64::from(from_order_key(k))).sum::<f64>() / ks.len() as f64) as f32;
     let low_bound = qth_smallest(run_min.iter().copied(), q, smallest);
     candidates.clear();
     for (c, &m) in keys.chunks(run).zip(run_min.iter()) {
@@ -357,7 +402,7 @@ fn extreme_means(values: &[f32], q: usize, scratch: &mut ExtremeScratch) -> (f32
         }
     }
     candidates.sort_unstable();
-    let low = mean(&candidates[..q]);
+    let low = key_mean(&candidates[..q]);
     // The q-th largest maximum, as the q-th smallest complement.
     let high_bound = !qth_smallest(run_max.iter().map(|&k| !k), q, smallest);
     candidates.clear();
@@ -367,7 +412,137 @@ fn extreme_means(values: &[f32], q: usize, scratch: &mut ExtremeScratch) -> (f32
         }
     }
     candidates.sort_unstable();
-    (low, mean(&candidates[candidates.len() - q..]))
+    (low, key_mean(&candidates[candidates.len() - q..]))
+}
+
+/// The mean of the values of order keys `ks`, added in their order in f64.
+fn key_mean(ks: &[u32]) -> f32 {
+    (ks.iter().map(|&k| f64::from(from_order_key(k))).sum::<f64>() / ks.len() as f64) as f32
+}
+
+/// [`extreme_means`] with AVX-512 where the CPU has it (and `q <= 16`), else portable.
+fn extreme_means_fast(values: &[f32], q: usize, scratch: &mut ExtremeScratch, avx512: bool) -> (f32, f32) {
+    #[cfg(target_arch = "x86_64")]
+    if avx512 && !values.is_empty() && q.clamp(1, values.len()) <= 16 {
+        let q = q.clamp(1, values.len());
+        // SAFETY: `avx512` comes from `avx512::detected()`.
+        return unsafe { avx512::extreme_means(values, q, &mut scratch.candidates, &mut scratch.smallest) };
+    }
+    let _ = avx512;
+    extreme_means(values, q, scratch)
+}
+
+/// AVX-512 for the band extremes of spectral contrast, chosen at run time.
+///
+/// The release binary is built for baseline x86-64 (SSE2), which has no unsigned 32-bit
+/// minimum or maximum and no compress, and no crate we use offers a vectorised selection:
+/// the scalar extremes were a fifth of feature extraction. This kernel, `std::arch`
+/// AVX-512F behind `is_x86_feature_detected!`, returns bit for bit what the portable
+/// [`extreme_means`] returns (the same `q` values, summed in the same order); the portable
+/// path serves other CPUs, `q > 16`, and `GENRECAST_NO_AVX512=1`.
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod avx512 {
+    use super::{from_order_key, key_mean};
+    use std::arch::x86_64::*;
+
+    /// Whether the CPU has AVX-512F and `GENRECAST_NO_AVX512` is unset (read once).
+    pub(crate) fn detected() -> bool {
+        static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *ON.get_or_init(|| std::env::var_os("GENRECAST_NO_AVX512").is_none() && std::arch::is_x86_feature_detected!("avx512f"))
+    }
+
+    /// [`super::order_key`] of 16 floats' bits.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn order_keys(bits: __m512i) -> __m512i {
+        let sign = _mm512_srai_epi32::<31>(bits);
+        _mm512_xor_si512(bits, _mm512_or_si512(sign, _mm512_set1_epi32(i32::MIN)))
+    }
+
+    /// The `q`-th smallest (`1 <= q <= 16`) of the 16 unsigned lanes of `m`: the smallest
+    /// lane with at least `q` lanes at or below it.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn qth_smallest_lane(m: __m512i, q: usize) -> u32 {
+        let one = _mm512_set1_epi32(1);
+        let mut counts = _mm512_setzero_si512();
+        for i in 0..16 {
+            let b = _mm512_permutexvar_epi32(_mm512_set1_epi32(i), m);
+            counts = _mm512_mask_add_epi32(counts, _mm512_cmple_epu32_mask(b, m), counts, one);
+        }
+        let enough = _mm512_cmpge_epu32_mask(counts, _mm512_set1_epi32(q as i32));
+        _mm512_mask_reduce_min_epu32(enough, m)
+    }
+
+    /// [`super::extreme_means`] for `1 <= q <= min(16, values.len())`.
+    ///
+    /// Lane `j` of a 16-wide pass takes bins `j, j + 16, ...`, so each lane spans the whole
+    /// band (a falling spectrum does not crowd its quiet bins into one lane). The `q`-th
+    /// smallest lane minimum bounds the `q`-th smallest value from above (`q` distinct bins
+    /// lie at or below it): one more pass compresses the keys at or below it, a handful,
+    /// which are sorted. The largest likewise, in the same passes.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    pub(crate) unsafe fn extreme_means(values: &[f32], q: usize, lows: &mut Vec<u32>, highs: &mut Vec<u32>) -> (f32, f32) {
+        let n = values.len();
+        debug_assert!((1..=16).contains(&q) && q <= n);
+        let p = values.as_ptr();
+        let tail: __mmask16 = if n.is_multiple_of(16) { 0 } else { (1u16 << (n % 16)) - 1 };
+        let full = n - n % 16;
+        // SAFETY (all loads): full lanes lie below `full <= n`; the tail's masked-off lanes
+        // are not read.
+        let load = |i: usize, live: __mmask16| order_keys(unsafe { _mm512_maskz_loadu_epi32(live, p.add(i).cast()) });
+        let (mut mn, mut mx) = (_mm512_set1_epi32(-1), _mm512_setzero_si512());
+        for i in (0..full).step_by(16) {
+            let k = load(i, 0xffff);
+            mn = _mm512_min_epu32(mn, k);
+            mx = _mm512_max_epu32(mx, k);
+        }
+        if tail != 0 {
+            let k = load(full, tail);
+            mn = _mm512_mask_min_epu32(mn, tail, mn, k);
+            mx = _mm512_mask_max_epu32(mx, tail, mx, k);
+        }
+        if q == 1 {
+            return (from_order_key(_mm512_reduce_min_epu32(mn)), from_order_key(_mm512_reduce_max_epu32(mx)));
+        }
+        let low = _mm512_set1_epi32(qth_smallest_lane(mn, q) as i32);
+        // The q-th largest maximum, as the q-th smallest complement.
+        let high = _mm512_set1_epi32(!qth_smallest_lane(_mm512_xor_si512(mx, _mm512_set1_epi32(-1)), q) as i32);
+        lows.clear();
+        highs.clear();
+        // Each store writes 16 lanes, of which only the first (the candidates) count.
+        lows.reserve(n + 16);
+        highs.reserve(n + 16);
+        let (pl, ph) = (lows.as_mut_ptr(), highs.as_mut_ptr());
+        let (mut nl, mut nh) = (0usize, 0usize);
+        let mut i = 0;
+        while i < n {
+            let live = if i < full { 0xffff } else { tail };
+            let k = load(i, live);
+            let ml = _mm512_mask_cmple_epu32_mask(live, k, low);
+            let mh = _mm512_mask_cmpge_epu32_mask(live, k, high);
+            // Compress in a register, then store all 16 lanes: AMD's compress to memory is
+            // microcoded and slow. SAFETY: nl, nh <= i < n, within the capacity reserved.
+            unsafe {
+                _mm512_storeu_si512(pl.add(nl).cast(), _mm512_maskz_compress_epi32(ml, k));
+                _mm512_storeu_si512(ph.add(nh).cast(), _mm512_maskz_compress_epi32(mh, k));
+            }
+            nl += ml.count_ones() as usize;
+            nh += mh.count_ones() as usize;
+            i += 16;
+        }
+        // SAFETY: the first nl (nh) elements were written above.
+        unsafe {
+            lows.set_len(nl);
+            highs.set_len(nh);
+        }
+        lows.sort_unstable();
+        highs.sort_unstable();
+        (key_mean(&lows[..q]), key_mean(&highs[nh - q..]))
+    }
 }
 
 impl ContrastFrames {
@@ -381,7 +556,7 @@ impl ContrastFrames {
             if bands >> k & 1 == 0 {
                 continue;
             }
-            let (valley, peak) = extreme_means(&f[lo..hi], q, &mut self.scratch);
+            let (valley, peak) = extreme_means_fast(&f[lo..hi], q, &mut self.scratch, self.avx512);
             // A NaN valley asks for the exact frame too.
             if valley.is_nan() || valley < noise * plan.floor_gains[k] {
                 near |= 1 << k;
@@ -642,6 +817,43 @@ mod tests {
                 let mean = |s: &[f32]| (s.iter().map(|&x| f64::from(x)).sum::<f64>() / q as f64) as f32;
                 let (low, high) = extreme_means(&v, q, &mut scratch);
                 assert_eq!((low, high), (mean(&sorted[..q]), mean(&sorted[len - q..])), "len {len} q {q}");
+            }
+        }
+    }
+
+    /// The AVX-512 extremes against the portable ones, bit for bit, where the CPU has it.
+    #[test]
+    fn avx512_extremes_match_portable() {
+        if !avx512_detected() {
+            return;
+        }
+        let mut a = ExtremeScratch::default();
+        let mut b = ExtremeScratch::default();
+        let mut seed = 12345u64;
+        let mut next = move || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as u32
+        };
+        for len in [1usize, 2, 15, 16, 17, 31, 32, 33, 75, 150, 300, 431, 1000] {
+            for trial in 0..20 {
+                let v: Vec<f32> = (0..len)
+                    .map(|i| match trial % 4 {
+                        // A falling spectrum with noise.
+                        0 => (next() % 1000) as f32 * (-(i as f32) / 50.0).exp(),
+                        // Many ties.
+                        1 => (next() % 3) as f32,
+                        // Signed zeros, NaN and infinities among the values.
+                        2 => [0.0, -0.0, f32::NAN, f32::INFINITY, 1.0, -1.0][next() as usize % 6],
+                        _ => f32::from_bits(next()),
+                    })
+                    .collect();
+                for q in 1..=len.min(16) {
+                    let want = extreme_means(&v, q, &mut a);
+                    let got = extreme_means_fast(&v, q, &mut b, true);
+                    // Bit for bit, but for NaN payloads (which Rust leaves unspecified).
+                    let bits = |x: f32| if x.is_nan() { u32::MAX } else { x.to_bits() };
+                    assert_eq!((bits(want.0), bits(want.1)), (bits(got.0), bits(got.1)), "len {len} trial {trial} q {q}");
+                }
             }
         }
     }

@@ -290,30 +290,39 @@ impl StftPlan {
                 let mut input = self.fft32.make_input_vec();
                 let mut output = self.fft32.make_output_vec();
                 let mut scratch = self.fft32.make_scratch_vec();
-                for (t, out) in power.chunks_exact_mut(n_bins).enumerate() {
-                    self.window_frame(y, y_start, first_frame + t, &mut windowed);
-                    // d[n] = xw[n] - A xw[n-1] in f64, so that the difference of two large
-                    // neighbours is exact before its one rounding to f32.
-                    let last = windowed[self.n_fft - 1];
-                    input[0] = (windowed[0] - PRE_EMPHASIS * last) as f32;
-                    for ((d, &v), &prev) in input[1..].iter_mut().zip(&windowed[1..]).zip(&windowed[..self.n_fft - 1]) {
-                        *d = (v - PRE_EMPHASIS * prev) as f32;
-                    }
-                    // ||d||, in eight f32 lanes so that it vectorises; only its scale matters.
-                    let mut lanes = [0.0f32; 8];
-                    let chunks = input.chunks_exact(8);
-                    let tail: f32 = chunks.remainder().iter().map(|v| v * v).sum();
-                    for c in chunks {
-                        lanes.iter_mut().zip(c).for_each(|(l, v)| *l += v * v);
-                    }
-                    noise.push(f32::EPSILON * (lanes.iter().sum::<f32>() + tail).sqrt());
-                    // The lengths come from the plan itself, so this cannot fail.
-                    let _ = self.fft32.process_with_scratch(&mut input, &mut output, &mut scratch);
-                    for ((p, c), &g) in out.iter_mut().zip(&output).zip(&self.deemphasis) {
-                        *p = (c.re * c.re + c.im * c.im) * g;
-                    }
-                }
+                // Windowing, pre-emphasis and power in 256-bit vectors where the CPU has them.
+                crate::wide::avx2(#[inline(always)] || self.power_frames_f32(y, y_start, first_frame, &mut power, &mut windowed, &mut noise, &mut input, &mut output, &mut scratch));
                 PowerSpectrogram { power, n_bins, n_frames, noise }
+            }
+        }
+    }
+
+    /// The f32 frames of [`power_span`](Self::power_span) into `power`, and their noise.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn power_frames_f32(&self, y: &[f32], y_start: usize, first_frame: usize, power: &mut [f32], windowed: &mut [f64], noise: &mut Vec<f32>, input: &mut [f32], output: &mut [realfft::num_complex::Complex<f32>], scratch: &mut [realfft::num_complex::Complex<f32>]) {
+        let n_bins = self.n_fft / 2 + 1;
+        for (t, out) in power.chunks_exact_mut(n_bins).enumerate() {
+            self.window_frame(y, y_start, first_frame + t, windowed);
+            // d[n] = xw[n] - A xw[n-1] in f64, so that the difference of two large
+            // neighbours is exact before its one rounding to f32.
+            let last = windowed[self.n_fft - 1];
+            input[0] = (windowed[0] - PRE_EMPHASIS * last) as f32;
+            for ((d, &v), &prev) in input[1..].iter_mut().zip(&windowed[1..]).zip(&windowed[..self.n_fft - 1]) {
+                *d = (v - PRE_EMPHASIS * prev) as f32;
+            }
+            // ||d||, in eight f32 lanes so that it vectorises; only its scale matters.
+            let mut lanes = [0.0f32; 8];
+            let chunks = input.chunks_exact(8);
+            let tail: f32 = chunks.remainder().iter().map(|v| v * v).sum();
+            for c in chunks {
+                lanes.iter_mut().zip(c).for_each(|(l, v)| *l += v * v);
+            }
+            noise.push(f32::EPSILON * (lanes.iter().sum::<f32>() + tail).sqrt());
+            // The lengths come from the plan itself, so this cannot fail.
+            let _ = self.fft32.process_with_scratch(input, output, scratch);
+            for ((p, c), &g) in out.iter_mut().zip(output.iter()).zip(&self.deemphasis) {
+                *p = (c.re * c.re + c.im * c.im) * g;
             }
         }
     }
@@ -339,6 +348,7 @@ impl StftPlan {
     }
 
     /// The windowed samples of the song's frame `frame`, in f64.
+    #[inline(always)]
     fn window_frame(&self, y: &[f32], y_start: usize, frame: usize, out: &mut [f64]) {
         let n_fft = self.n_fft;
         // Frame t covers padded samples [t*hop, t*hop + n_fft), i.e. y[t*hop - pad ..].

@@ -1,0 +1,37 @@
+//! Hot loops compiled a second time for AVX2, chosen at run time.
+//!
+//! The release binary targets baseline x86-64 (SSE2). A loop body marked
+//! `#[inline(always)]` and called through [`avx2`]'s `#[target_feature]` wrapper is
+//! vectorised by LLVM with 256-bit registers; without FMA (which Rust never fuses on its own
+//! anyway) and without reassociating anything, so both copies compute the same bits. The
+//! portable copy serves other CPUs and `GENRECAST_NO_AVX512=1` (which turns off every
+//! run-time kernel of this crate).
+
+/// Whether this CPU has AVX2 and `GENRECAST_NO_AVX512` is unset (read once).
+pub(crate) fn avx2_detected() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *ON.get_or_init(|| std::env::var_os("GENRECAST_NO_AVX512").is_none() && std::arch::is_x86_feature_detected!("avx2"))
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+/// Calls `f`, compiled with AVX2 where the CPU has it. `f` should only call
+/// `#[inline(always)]` functions for their loops to be widened.
+#[inline(always)]
+pub(crate) fn avx2<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2")]
+        fn wrapped<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        if avx2_detected() {
+            // SAFETY: the CPU has AVX2.
+            return unsafe { wrapped(f) };
+        }
+    }
+    f()
+}
