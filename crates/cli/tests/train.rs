@@ -261,6 +261,9 @@ fn training_starts_from_a_parent_model() {
     let card = |m: &std::path::Path| -> serde_json::Value { serde_json::from_slice(&std::fs::read(m.join("model.json")).expect("card")).expect("json") };
     let (p, c) = (card(&parent), card(&still));
     assert_eq!(c["parent"]["name"], "parent", "{}", c["parent"]);
+    // The name is the folder's; the weights' digest tells two parents of one name apart.
+    let digest = blake3::hash(&std::fs::read(parent.join("model.safetensors")).expect("weights")).to_hex().to_string();
+    assert_eq!(c["parent"]["weights_blake3"], digest.as_str(), "{}", c["parent"]);
     assert_eq!((c["parent"]["head_kept"].as_bool(), c["parent"]["frozen"].as_str()), (Some(true), Some("none")));
     assert!(c["parent"]["trained_on"].as_str().is_some_and(|t| t.contains("gtzan")));
     assert_eq!(c["network"], p["network"]);

@@ -331,9 +331,10 @@ pub fn train_fold(args: &TrainOptions, ds: &Dataset, fold: &Fold, out: &Path, ba
             let head_kept = card.labels == labels && card.task == task;
             let net = if head_kept { net } else { net.with_new_head(labels.len(), &device, args.seed) };
             let net = if args.freeze == "body" { net.freeze_body() } else { net };
-            let name = parent_name(args.init_from.as_deref().unwrap_or_default());
+            let from = args.init_from.as_deref().unwrap_or_default();
+            let (name, weights_blake3) = (parent_name(from), genrecast_models::weights_digest(from)?);
             rt.progress.note(&format!("starting from {name} ({}): {}, {} frozen", card.trained_on, if head_kept { "its output layer kept (same labels)" } else { "a new output layer for these labels" }, args.freeze));
-            (net, Some(genrecast_models::ParentModel { name, trained_on: card.trained_on.to_string(), head_kept, frozen: args.freeze.clone() }))
+            (net, Some(genrecast_models::ParentModel { name, trained_on: card.trained_on.to_string(), head_kept, frozen: args.freeze.clone(), weights_blake3 }))
         }
     };
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;

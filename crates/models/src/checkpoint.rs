@@ -115,6 +115,37 @@ pub struct ParentModel {
     pub head_kept: bool,
     /// What was frozen: `body` (only the head trained) or `none`.
     pub frozen: String,
+    /// BLAKE3 of the parent's weights (its `model.safetensors`, or a built-in model's
+    /// embedded bytes), in hex: two parents in folders of the same name stay apart.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub weights_blake3: String,
+}
+
+/// The BLAKE3 of a model's weights, in hex: its folder's `model.safetensors`, or a built-in
+/// model's embedded bytes. A child's card records it of its parent ([`ParentModel`]).
+///
+/// # Example
+/// ```
+/// let digest = genrecast_models::weights_digest("genre-gtzan")?;
+/// assert_eq!(digest.len(), 64);
+/// # Ok::<(), genrecast_models::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::Config`] for a name that is neither a built-in model nor a model folder;
+/// [`Error::Io`] naming the weights file when it cannot be read.
+pub fn weights_digest(name_or_dir: &str) -> Result<String> {
+    let hash = match crate::classifier::find_model(name_or_dir)? {
+        crate::classifier::ModelSource::Builtin(m) => blake3::hash(m.bytes().1),
+        crate::classifier::ModelSource::Dir(dir) => {
+            let path = dir.join("model.safetensors");
+            let mut hasher = blake3::Hasher::new();
+            let mut file = std::fs::File::open(&path).map_err(io(&path))?;
+            std::io::copy(&mut file, &mut hasher).map_err(io(&path))?;
+            hasher.finalize()
+        }
+    };
+    Ok(hash.to_hex().to_string())
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {

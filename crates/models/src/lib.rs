@@ -20,7 +20,7 @@ pub mod vgg;
 pub mod zero_shot;
 
 pub use adadelta::{Adadelta, AdadeltaConfig};
-pub use checkpoint::{load, load_bytes, load_trainable, save, ModelCard, ParentModel, TrainedOn, MODEL_FORMAT};
+pub use checkpoint::{load, load_bytes, load_trainable, save, weights_digest, ModelCard, ParentModel, TrainedOn, MODEL_FORMAT};
 pub use classifier::{aggregate_windows, model_card, retired_model, spread, Aggregation, BuiltinModel, Classifier, Prediction, Tagger, WindowPrediction, BUILTIN_MODELS, DEFAULT_MAX_WINDOWS, DEFAULT_MODEL};
 pub use device::ComputeDevice;
 pub use embedding_scale::{summary_scale, EmbeddingScale};
