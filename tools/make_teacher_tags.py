@@ -80,6 +80,9 @@ def main(argv=None):
         if scheme != "folds3" or k not in ("1", "2", "3"):
             sys.exit(f"--exclude-test-of: expected folds3:1, folds3:2 or folds3:3, not {a.exclude_test_of}")
         test_clips = foleis_test_side(a.gtzan, int(k))
+        unknown = sorted(str(c) for c in test_clips if c not in artists)
+        if unknown:
+            sys.exit(f"--exclude-test-of {a.exclude_test_of}: test-side clips with no artist in Foleis' groups files: {', '.join(unknown[:5])}")
         test_artists = {artists[c] for c in test_clips}
 
     rows = list(csv.DictReader(open(a.tags_csv)))

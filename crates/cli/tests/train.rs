@@ -404,4 +404,8 @@ fn a_head_fitted_on_means_and_lone_windows_is_judged_window_by_window() {
     }
     let out = bin().args(["eval", "--split", "kfold:3:clip", "-q", "--each-window", "--middle-windows", "1", "--model"]).arg(&model).arg(&data).output().expect("eval");
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    // Oversampling repeats tracks; one mean row per track would merge the copies away.
+    let out = bin().args(["train", "-q", "--backbone", "musicnn-msd", "--head", "svm-rbf", "--rows", "mean", "--balance", "oversample", "--out"]).arg(tmp.path().join("over")).arg(&data).output().expect("train");
+    assert!(out.status.code() == Some(2) && text(&out.stderr).contains("--balance oversample"), "{}", text(&out.stderr));
+    assert!(!tmp.path().join("over").exists());
 }

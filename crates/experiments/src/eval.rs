@@ -212,6 +212,9 @@ pub fn evaluate(model_path: &Path, source: &DatasetSource, args: &EvalOptions, r
     let tracks: Vec<(usize, &Array2, Vec<f32>)> = side.iter().filter_map(|&i| Some((i, mats.get(&i)?, vec![0.0; card.labels.len()]))).collect();
     let shape = card.input.example_shape();
     let mut examples = with_lyrics(windows(&tracks, &card.input), &lyrics, &card.input);
+    if args.each_window && args.middle_windows.is_some() {
+        bail!("--each-window judges every window, --middle-windows only the middle ones: choose one");
+    }
     if let Some(n) = args.middle_windows {
         examples = middle_windows(examples, n as usize);
     }

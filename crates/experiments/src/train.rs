@@ -7,11 +7,10 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use burn::tensor::Device;
 use genrecast_datasets::{balance, check_leakage, class_weights, folds, holdout, Balancing, Dataset, Fold, GroupBy};
 use genrecast_features::Array2;
 use genrecast_models::{
-    fitting_rows, random_crops, target, track_means, windows, Architecture, Augment, EpochRecord, Example, InputPreset, InputSpec, ModelCard, NetworkConfig, Normalizer, OptimizerKind, Schedule, Task,
+    fitting_rows, random_crops, target, track_means, windows, Architecture, TrackRows, Augment, EpochRecord, Example, InputPreset, InputSpec, ModelCard, NetworkConfig, Normalizer, OptimizerKind, Schedule, Task,
     TrainConfig, TrainedOn, MODEL_FORMAT,
 };
 
@@ -81,6 +80,9 @@ pub fn train(source: &DatasetSource, args: &TrainOptions, rt: &Runtime, on_fold:
     rt.device.burn_device()?;
     let mut ds = source.open()?;
     let (_, preset, _) = model_and_input(args, ds.kind)?;
+    if args.init_from.is_none() {
+        refuse_merged_copies(args.balance.parse()?, args.rows.parse()?)?;
+    }
     let reads_lyrics = preset == InputPreset::Lyrics || !args.lyrics.is_empty();
     let bags = prepare_dataset(&mut ds, preset, reads_lyrics, &args.lyrics, rt.progress)?;
     let all = folds(&ds, &args.split)?;
@@ -250,6 +252,7 @@ pub fn train_fold(args: &TrainOptions, ds: &Dataset, fold: &Fold, out: &Path, ba
     // Balancing on the training side only.
     let classes = ds.class_of_tracks();
     let balancing: Balancing = args.balance.parse()?;
+    refuse_merged_copies(balancing, spec.rows)?;
     let train_idx = balance(&classes, &train_idx, balancing, args.seed);
     let weights = (balancing == Balancing::ClassWeights).then(|| class_weights(&classes, &train_idx, labels.len()));
     let train_tracks = with_target(&train_idx);
@@ -275,7 +278,7 @@ pub fn train_fold(args: &TrainOptions, ds: &Dataset, fold: &Fold, out: &Path, ba
         let v = scaled(v);
         if spec.rows.judged_by_mean() { track_means(&v) } else { v }
     };
-    let fitting = |v: Vec<Example>| fitting_rows(&scaled(v), spec.rows);
+    let fitting = |v: Vec<Example>| fitting_rows(scaled(v), spec.rows);
     let valid = normalise(windows(&valid_tracks, &spec));
     let held = normalise(windows(&held_tracks, &spec));
 
@@ -321,7 +324,11 @@ pub fn train_fold(args: &TrainOptions, ds: &Dataset, fold: &Fold, out: &Path, ba
     let mut svm_choice = None;
     let (net, parent) = match parent {
         None if arch == Architecture::SvmRbf => {
-            let (net, config, choice) = fit_rbf_svm(ds, &fitting(windows(&train_tracks, &spec)), shape, genrecast_classic::InnerFolds { folds: args.inner_folds, repeats: args.inner_repeats, seed: args.seed }, labels.len(), &rt.device.burn_device()?, rt)?;
+            // C and gamma are chosen on the rows tracks are judged by (with `mean+windows`, the
+            // means), then the SVM is fitted on all its rows.
+            let fit = fitting(windows(&train_tracks, &spec));
+            let judged = (spec.rows == TrackRows::MeanAndWindows).then(|| normalise(windows(&train_tracks, &spec)));
+            let (net, config, choice) = fit_rbf_svm(ds, judged.as_deref().unwrap_or(&fit), &fit, shape, genrecast_classic::InnerFolds { folds: args.inner_folds, repeats: args.inner_repeats, seed: args.seed }, labels.len(), rt)?;
             network = config;
             svm_choice = Some(choice);
             (net, None)
@@ -439,24 +446,34 @@ pub fn train_fold(args: &TrainOptions, ds: &Dataset, fold: &Fold, out: &Path, ba
 /// Fits a one-vs-rest RBF SVM on the training examples (normalised, one per window or per
 /// track), C and gamma chosen by grid search over the folds of `cv`, grouped by artist (else
 /// clip), and carries it as a network. Returns the network, its config and what was chosen.
-fn fit_rbf_svm(ds: &Dataset, train: &[Example], shape: (usize, usize), cv: genrecast_classic::InnerFolds, n_classes: usize, device: &Device, rt: &Runtime) -> Result<(genrecast_models::GenreNet, NetworkConfig, serde_json::Value)> {
-    let x: Vec<Vec<f32>> = train.iter().map(|e| e.x.clone()).collect();
-    let y: Vec<usize> = train.iter().map(|e| genrecast_models::argmax(&e.target)).collect();
+fn fit_rbf_svm(ds: &Dataset, select_on: &[Example], train: &[Example], shape: (usize, usize), cv: genrecast_classic::InnerFolds, n_classes: usize, rt: &Runtime) -> Result<(genrecast_models::GenreNet, NetworkConfig, serde_json::Value)> {
+    let xy = |rows: &[Example]| -> (Vec<Vec<f32>>, Vec<usize>) { (rows.iter().map(|e| e.x.clone()).collect(), rows.iter().map(|e| genrecast_models::argmax(&e.target)).collect()) };
     let group_of = crate::feature_sets::group_ids(ds);
-    let groups: Vec<usize> = train.iter().map(|e| group_of[e.track]).collect();
+    let groups: Vec<usize> = select_on.iter().map(|e| group_of[e.track]).collect();
     let grid = genrecast_classic::Family::SvmRbf.grid();
     let t0 = Instant::now();
+    let (x, y) = xy(select_on);
     let result = genrecast_classic::grid_search(&grid, &x, &y, &groups, n_classes, cv)?;
     for (m, why) in &result.failed {
         rt.progress.note(&format!("warning: grid candidate {m} set aside: {why}"));
     }
+    let (x, y) = xy(train);
     let fitted = result.best.fit(&x, &y, n_classes, cv.seed)?;
     let parts = fitted.rbf_svm_parts().context("the grid's best model is not an RBF SVM")?;
-    let (net, config) = genrecast_models::GenreNet::from_rbf_svm(&parts, shape.0, shape.1, device)?;
+    let (net, config) = genrecast_models::GenreNet::from_rbf_svm(&parts, shape.0, shape.1, &rt.device.burn_device()?)?;
     rt.progress.note(&format!("svm-rbf: chose {} by {cv} ({} candidates, {:.0} s); {} support vectors", result.best, grid.len(), t0.elapsed().as_secs_f64(), parts.support.len()));
     let scores: Vec<serde_json::Value> = result.scores.iter().map(|(m, s)| serde_json::json!({ "model": m.to_string(), "inner_balanced_accuracy": s })).collect();
-    let choice = serde_json::json!({ "chosen": result.best.to_string(), "inner_folds": cv.folds, "inner_repeats": cv.repeats, "seed": cv.seed, "grouped_by": "artist, else clip", "rows": train.len(), "support_vectors": parts.support.len(), "grid": scores });
+    let choice = serde_json::json!({ "chosen": result.best.to_string(), "inner_folds": cv.folds, "inner_repeats": cv.repeats, "seed": cv.seed, "grouped_by": "artist, else clip", "rows": train.len(), "grid_rows": select_on.len(), "support_vectors": parts.support.len(), "grid": scores });
     Ok((net, config, choice))
+}
+
+/// Oversampling repeats tracks, and a head fitted on song means would merge the copies back
+/// into one row: refused rather than silently undone.
+fn refuse_merged_copies(balancing: Balancing, rows: TrackRows) -> Result<()> {
+    if balancing == Balancing::Oversample && rows.judged_by_mean() {
+        bail!("--balance oversample repeats tracks, but --rows {} fits one mean row per track, which would merge the copies away: use --balance class-weights", rows.name());
+    }
+    Ok(())
 }
 
 /// `fraction` of the training side `train` for a learning curve: whole artists (else clips),

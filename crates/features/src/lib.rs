@@ -49,7 +49,7 @@ mod wide;
 /// The version of the feature code, part of every feature-cache key: the crate version plus a
 /// revision bumped whenever a change moves any output value, so that cached features computed
 /// by older code are never served.
-pub const CODE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+r3");
+pub const CODE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+r4");
 
 /// The librosa release whose outputs the features match (the version that made the
 /// reference arrays the parity tests compare with).

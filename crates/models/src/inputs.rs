@@ -236,22 +236,22 @@ pub fn track_means(examples: &[crate::Example]) -> Vec<crate::Example> {
 /// ```
 /// use genrecast_models::{fitting_rows, Example, TrackRows};
 /// let e = |x: f32, track| Example { x: vec![x], target: vec![1.0], track };
-/// let rows = [e(1.0, 7), e(3.0, 7), e(5.0, 2)];
-/// let got = |how| fitting_rows(&rows, how).iter().map(|r| (r.track, r.x[0])).collect::<Vec<_>>();
+/// let rows = vec![e(1.0, 7), e(3.0, 7), e(5.0, 2)];
+/// let got = |how| fitting_rows(rows.clone(), how).iter().map(|r| (r.track, r.x[0])).collect::<Vec<_>>();
 /// assert_eq!(got(TrackRows::Mean), [(7, 2.0), (2, 5.0)]);
 /// // Track 2's one window is its mean already: it is not given twice.
 /// assert_eq!(got(TrackRows::MeanAndWindows), [(7, 2.0), (2, 5.0), (7, 1.0), (7, 3.0)]);
 /// assert_eq!(got(TrackRows::Windows).len(), 3);
 /// ```
-pub fn fitting_rows(examples: &[crate::Example], rows: TrackRows) -> Vec<crate::Example> {
+pub fn fitting_rows(examples: Vec<crate::Example>, rows: TrackRows) -> Vec<crate::Example> {
     match rows {
-        TrackRows::Windows => examples.to_vec(),
-        TrackRows::Mean => track_means(examples),
+        TrackRows::Windows => examples,
+        TrackRows::Mean => track_means(&examples),
         TrackRows::MeanAndWindows => {
             let mut count: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
             examples.iter().for_each(|e| *count.entry(e.track).or_default() += 1);
-            let mut out = track_means(examples);
-            out.extend(examples.iter().filter(|e| count[&e.track] > 1).cloned());
+            let mut out = track_means(&examples);
+            out.extend(examples.into_iter().filter(|e| count[&e.track] > 1));
             out
         }
     }
@@ -422,7 +422,8 @@ impl InputSpec {
 /// On the CPU each worker thread keeps its own copy of a backbone (in the process's
 /// [`Precision`](crate::Precision), int8 by default). On a GPU one copy runs in f32, fed the
 /// patches of many tracks per pass (the audio is still decoded on the CPU threads). Feature
-/// presets never touch `device`.
+/// presets compute nothing on `device`, but it is checked all the same, so that a GPU that is
+/// not there fails the run before any work.
 ///
 /// # Errors
 /// [`Error::Device`] when `device` is not there (a GPU on a build without the `cuda`

@@ -789,7 +789,10 @@ impl Musicnn {
             };
             let rows = |t: Tensor<2>| -> Vec<Vec<f32>> {
                 let w = t.dims()[1];
-                t.into_data().convert::<f32>().try_into_vec::<f32>().unwrap_or_default().chunks(w).map(<[f32]>::to_vec).collect()
+                // A failed read gives NaN rows, one per patch: downstream checks refuse non-finite
+                // values loudly, where missing rows would shift every later patch of the pass.
+                let values = t.into_data().convert::<f32>().try_into_vec::<f32>().unwrap_or_else(|_| vec![f32::NAN; chunk.len() * w]);
+                values.chunks(w.max(1)).map(<[f32]>::to_vec).collect()
             };
             let taggram = rows(o.taggram);
             let features = rows(match self.layer {
