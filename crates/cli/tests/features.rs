@@ -53,6 +53,36 @@ fn features_cli_precision_f32_and_f64_match_librosa() {
     assert_ne!(written[0], written[1], "--precision f64 computed the same chroma as f32");
 }
 
+/// Issue #24: the run-time kernels (AVX-512 contrast extremes, the AVX2 copies of the STFT
+/// framing, the chroma filterbank and the fused spectral pass) write the same bytes as the
+/// portable code that the librosa parity tests pin (`GENRECAST_NO_AVX512=1`), on a 44.1 kHz
+/// stereo clip (resampled: contrast's exact f64 frames too) and a 22 kHz one. On a CPU
+/// without AVX2 both runs take the portable path.
+#[test]
+fn features_cli_run_time_kernels_write_the_portable_bytes() {
+    let Some(shared) = genrecast_testutil::shared_dir() else { return };
+    let kinds = "mel,mel_db,chroma,centroid,bandwidth,rolloff,contrast,flatness,zcr,rms,tempo";
+    for clip in ["gtzan/full_22k/blues/blues.00000.flac", "gtzan/first15s_44k_stereo/classical/classical.00000.flac"] {
+        let src = shared.join("data").join(clip);
+        let run = |portable: bool| {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let mut cmd = bin();
+            if portable {
+                cmd.env("GENRECAST_NO_AVX512", "1");
+            } else {
+                cmd.env_remove("GENRECAST_NO_AVX512");
+            }
+            let out = cmd.args(["features", "-q", "--set", kinds, "--out"]).arg(dir.path()).arg(&src).output().expect("features");
+            assert!(out.status.success(), "{}", text(&out.stderr));
+            let stem = src.file_stem().expect("stem").to_string_lossy().into_owned();
+            kinds.split(',').map(|k| (k, std::fs::read(dir.path().join(&stem).join(format!("{k}.npy"))).expect(k))).collect::<Vec<_>>()
+        };
+        for ((kind, fast), (_, portable)) in run(false).into_iter().zip(run(true)) {
+            assert!(fast == portable, "{clip}: {kind} differs between the run-time kernels and the portable code");
+        }
+    }
+}
+
 #[test]
 fn features_cli_formats_and_summary() {
     let dir = tempfile::tempdir().expect("tempdir");
