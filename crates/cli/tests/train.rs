@@ -397,6 +397,10 @@ fn a_head_fitted_on_means_and_lone_windows_is_judged_window_by_window() {
     let (tracks, windows) = (eval(&[]), eval(&["--each-window"]));
     assert_eq!(windows["tracks"].as_u64(), tracks["tracks"].as_u64().map(|n| n * 10), "{windows}");
     assert_eq!(windows["each_window"], true);
+    let out = bin().args(["eval", "--split", "kfold:3:clip", "-q", "--each-window", "--model"]).arg(&model).arg(&data).output().expect("eval");
+    assert!(text(&out.stdout).contains(&format!("{} windows, each judged alone", windows["tracks"])), "{}", text(&out.stdout));
+    let out = bin().args(["eval", "--split", "kfold:3:clip", "-q", "--each-window", "--aggregate", "vote", "--model"]).arg(&model).arg(&data).output().expect("eval");
+    assert!(out.status.code() == Some(2) && text(&out.stderr).contains("--aggregate vote"), "{}", text(&out.stderr));
     // Classical against metal, from eight training clips: above chance from the mean and from
     // 3 s alike.
     for v in [&tracks, &windows] {

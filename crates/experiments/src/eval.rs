@@ -92,7 +92,8 @@ impl EvalReport {
             Figures::Genres { confusion, .. } => confusion.total(),
         };
         let t = &self.card.trained_on;
-        format!("{} (trained on {} {}) on {} {}: {} tracks", self.model.display(), t.dataset_name(), t.split, self.dataset.root.display(), self.fold, tracks)
+        let unit = if self.options.each_window { "windows, each judged alone" } else { "tracks" };
+        format!("{} (trained on {} {}) on {} {}: {} {unit}", self.model.display(), t.dataset_name(), t.split, self.dataset.root.display(), self.fold, tracks)
     }
 
     /// A report's title: the model on the dataset's fold.
@@ -214,6 +215,9 @@ pub fn evaluate(model_path: &Path, source: &DatasetSource, args: &EvalOptions, r
     let mut examples = with_lyrics(windows(&tracks, &card.input), &lyrics, &card.input);
     if args.each_window && args.middle_windows.is_some() {
         bail!("--each-window judges every window, --middle-windows only the middle ones: choose one");
+    }
+    if args.each_window && args.aggregate != "mean" {
+        bail!("--aggregate {} combines a track's windows, and --each-window judges each window alone: choose one", args.aggregate);
     }
     if let Some(n) = args.middle_windows {
         examples = middle_windows(examples, n as usize);

@@ -46,6 +46,13 @@ pub mod summary_stream;
 mod summary;
 mod wide;
 
+/// Whether `GENRECAST_NO_AVX512` asks for the portable code instead of the run-time AVX-512
+/// and AVX2 kernels (any value but empty or `0`); they give the same bits, so this is for
+/// checking that and for profiling.
+pub(crate) fn portable_kernels_asked() -> bool {
+    std::env::var_os("GENRECAST_NO_AVX512").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
 /// The version of the feature code, part of every feature-cache key: the crate version plus a
 /// revision bumped whenever a change moves any output value, so that cached features computed
 /// by older code are never served.

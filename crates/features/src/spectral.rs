@@ -445,10 +445,10 @@ pub(crate) mod avx512 {
     use super::{from_order_key, key_mean};
     use std::arch::x86_64::*;
 
-    /// Whether the CPU has AVX-512F and `GENRECAST_NO_AVX512` is unset (read once).
+    /// Whether the CPU has AVX-512F and `GENRECAST_NO_AVX512` does not ask for the portable code (read once).
     pub(crate) fn detected() -> bool {
         static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        *ON.get_or_init(|| std::env::var_os("GENRECAST_NO_AVX512").is_none() && std::arch::is_x86_feature_detected!("avx512f"))
+        *ON.get_or_init(|| !crate::portable_kernels_asked() && std::arch::is_x86_feature_detected!("avx512f"))
     }
 
     /// [`super::order_key`] of 16 floats' bits.

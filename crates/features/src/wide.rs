@@ -7,12 +7,12 @@
 //! portable copy serves other CPUs and `GENRECAST_NO_AVX512=1` (which turns off every
 //! run-time kernel of this crate).
 
-/// Whether this CPU has AVX2 and `GENRECAST_NO_AVX512` is unset (read once).
+/// Whether this CPU has AVX2 and `GENRECAST_NO_AVX512` does not ask for the portable code (read once).
 pub(crate) fn avx2_detected() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        *ON.get_or_init(|| std::env::var_os("GENRECAST_NO_AVX512").is_none() && std::arch::is_x86_feature_detected!("avx2"))
+        *ON.get_or_init(|| !crate::portable_kernels_asked() && std::arch::is_x86_feature_detected!("avx2"))
     }
     #[cfg(not(target_arch = "x86_64"))]
     false
