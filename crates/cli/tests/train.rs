@@ -389,6 +389,8 @@ fn a_head_fitted_on_means_and_lone_windows_is_judged_window_by_window() {
     // 2.99 s): each training clip gives its mean and its ten windows, eleven rows.
     let trained = card["trained_on"]["tracks"].as_u64().expect("tracks");
     assert_eq!(card["metrics"]["svm"]["rows"].as_u64(), Some(trained * 11), "{}", card["metrics"]["svm"]);
+    // C and gamma are chosen on the rows tracks are judged by: one mean per clip.
+    assert_eq!(card["metrics"]["svm"]["grid_rows"].as_u64(), Some(trained), "{}", card["metrics"]["svm"]);
     let eval = |extra: &[&str]| -> serde_json::Value {
         let out = bin().args(["eval", "--split", "kfold:3:clip", "--json", "-q", "--model"]).arg(&model).args(extra).arg(&data).output().expect("eval");
         assert!(out.status.success(), "{}", text(&out.stderr));

@@ -154,6 +154,13 @@ pub fn evaluate(model_path: &Path, source: &DatasetSource, args: &EvalOptions, r
         };
         (Evaluated::Net(Box::new(net)), card)
     };
+    // Options that contradict each other stop the run before any feature is computed.
+    if args.each_window && args.middle_windows.is_some() {
+        bail!("--each-window judges every window, --middle-windows only the middle ones: choose one");
+    }
+    if args.each_window && args.aggregate != "mean" {
+        bail!("--aggregate {} combines a track's windows, and --each-window judges each window alone: choose one", args.aggregate);
+    }
     let mut ds = source.open()?;
     // The zero-shot mapping reads musicnn embeddings of audio, like a backbone model.
     let bags = prepare_dataset(&mut ds, card.input.preset, card.input.reads_lyrics(), &args.lyrics, rt.progress)?;
@@ -213,12 +220,6 @@ pub fn evaluate(model_path: &Path, source: &DatasetSource, args: &EvalOptions, r
     let tracks: Vec<(usize, &Array2, Vec<f32>)> = side.iter().filter_map(|&i| Some((i, mats.get(&i)?, vec![0.0; card.labels.len()]))).collect();
     let shape = card.input.example_shape();
     let mut examples = with_lyrics(windows(&tracks, &card.input), &lyrics, &card.input);
-    if args.each_window && args.middle_windows.is_some() {
-        bail!("--each-window judges every window, --middle-windows only the middle ones: choose one");
-    }
-    if args.each_window && args.aggregate != "mean" {
-        bail!("--aggregate {} combines a track's windows, and --each-window judges each window alone: choose one", args.aggregate);
-    }
     if let Some(n) = args.middle_windows {
         examples = middle_windows(examples, n as usize);
     }

@@ -324,11 +324,11 @@ pub fn train_fold(args: &TrainOptions, ds: &Dataset, fold: &Fold, out: &Path, ba
     let mut svm_choice = None;
     let (net, parent) = match parent {
         None if arch == Architecture::SvmRbf => {
-            // C and gamma are chosen on the rows tracks are judged by (with `mean+windows`, the
-            // means), then the SVM is fitted on all its rows.
+            // C and gamma are chosen on the rows tracks are judged by, then the SVM is fitted on
+            // all its rows: with `mean+windows`, `fitting_rows` puts the track means first.
             let fit = fitting(windows(&train_tracks, &spec));
-            let judged = (spec.rows == TrackRows::MeanAndWindows).then(|| normalise(windows(&train_tracks, &spec)));
-            let (net, config, choice) = fit_rbf_svm(ds, judged.as_deref().unwrap_or(&fit), &fit, shape, genrecast_classic::InnerFolds { folds: args.inner_folds, repeats: args.inner_repeats, seed: args.seed }, labels.len(), rt)?;
+            let judged = if spec.rows == TrackRows::MeanAndWindows { fit.iter().map(|e| e.track).collect::<BTreeSet<_>>().len() } else { fit.len() };
+            let (net, config, choice) = fit_rbf_svm(ds, &fit[..judged], &fit, shape, genrecast_classic::InnerFolds { folds: args.inner_folds, repeats: args.inner_repeats, seed: args.seed }, labels.len(), rt)?;
             network = config;
             svm_choice = Some(choice);
             (net, None)
