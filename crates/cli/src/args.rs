@@ -636,6 +636,11 @@ pub struct EvalArgs {
     /// f1.png, pr-curves.png and, for a trained model folder, training.png.
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
+    /// Write every scored track (every window with --each-window) to this CSV: file, clip,
+    /// variant, window, truth, predicted, truth_probability. Two such files of the same tracks
+    /// make a paired comparison (`tools/crop_gap.py`: as is against every window alone).
+    #[arg(long, value_name = "FILE")]
+    pub predictions: Option<PathBuf>,
     #[command(flatten)]
     pub cache: CacheOptions,
     /// Hide progress bars.

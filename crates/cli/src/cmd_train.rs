@@ -41,6 +41,9 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     } else {
         out!("{}", r.to_text());
     }
+    if let Some(path) = &args.predictions {
+        write_predictions(path, &r.predictions())?;
+    }
     if let Some(dir) = &args.report {
         match &r.figures {
             Figures::Tagging(t) => crate::eval_report::write_tagging_report(dir, &r.title(), t)?,
@@ -65,4 +68,20 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(if r.failed_files.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// `eval --predictions`: one CSV row per scored track, written whole or not at all.
+fn write_predictions(path: &std::path::Path, rows: &[genrecast_experiments::TrackPrediction]) -> anyhow::Result<()> {
+    use anyhow::Context;
+    if rows.is_empty() {
+        anyhow::bail!("--predictions {}: a tagging model has no single prediction per track (use --report)", path.display());
+    }
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        w.serialize(row)?;
+    }
+    let bytes = w.into_inner().context("finishing the predictions CSV")?;
+    genrecast_features::write_atomic(path, |f| std::io::Write::write_all(f, &bytes)).with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("predictions written to {} ({} rows)", path.display(), rows.len());
+    Ok(())
 }

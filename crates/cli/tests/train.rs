@@ -415,3 +415,50 @@ fn a_head_fitted_on_means_and_lone_windows_is_judged_window_by_window() {
     assert!(out.status.code() == Some(2) && text(&out.stderr).contains("--balance oversample"), "{}", text(&out.stderr));
     assert!(!tmp.path().join("over").exists());
 }
+
+#[test]
+fn a_head_fitted_on_means_and_middle_windows_writes_paired_predictions() {
+    let Some(shared) = shared_dir() else { return };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = two_genres(&shared.join("data/gtzan"), &tmp.path().join("data"), 6);
+    let model = tmp.path().join("svm");
+    let out = bin()
+        .args(["train", "-q", "--backbone", "musicnn-msd", "--head", "svm-rbf", "--rows", "mean+middle", "--split", "kfold:3:clip", "--inner-repeats", "1", "--out"])
+        .arg(&model)
+        .arg(&data)
+        .output()
+        .expect("train");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let card: serde_json::Value = serde_json::from_slice(&std::fs::read(model.join("model.json")).expect("card")).expect("json");
+    assert_eq!(card["input"]["rows"], "mean+middle");
+    // Each 30 s training clip gives its mean and its middle window; the grid scores the means.
+    let trained = card["trained_on"]["tracks"].as_u64().expect("tracks");
+    assert_eq!(card["metrics"]["svm"]["rows"].as_u64(), Some(trained * 2), "{}", card["metrics"]["svm"]);
+    assert_eq!(card["metrics"]["svm"]["grid_rows"].as_u64(), Some(trained), "{}", card["metrics"]["svm"]);
+    let eval = |extra: &[&str], csv: &str| -> (serde_json::Value, Vec<csv::StringRecord>) {
+        let path = tmp.path().join(csv);
+        let out = bin().args(["eval", "--split", "kfold:3:clip", "--json", "-q", "--predictions"]).arg(&path).arg("--model").arg(&model).args(extra).arg(&data).output().expect("eval");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let mut reader = csv::Reader::from_path(&path).expect("predictions csv");
+        assert_eq!(reader.headers().expect("header").iter().collect::<Vec<_>>(), ["file", "clip", "variant", "window", "truth", "predicted", "truth_probability"]);
+        (serde_json::from_slice(&out.stdout).expect("json"), reader.records().map(|r| r.expect("row")).collect())
+    };
+    for (extra, csv) in [(&[][..], "whole.csv"), (&["--each-window"][..], "windows.csv")] {
+        let (figures, rows) = eval(extra, csv);
+        // One row per judged track (or window), and its right answers are the JSON's accuracy.
+        assert_eq!(rows.len() as u64, figures["tracks"].as_u64().expect("tracks"));
+        let right = rows.iter().filter(|r| r[4] == r[5]).count() as f64;
+        assert!((right / rows.len() as f64 - figures["accuracy"].as_f64().expect("acc")).abs() < 1e-12, "{figures}");
+        let files: std::collections::BTreeSet<&str> = rows.iter().map(|r| &r[0]).collect();
+        if extra.is_empty() {
+            assert!(rows.iter().all(|r| r[3].is_empty()) && files.len() == rows.len());
+        } else {
+            // Ten 3 s windows per 30 s clip, numbered 0..9 in time order.
+            assert_eq!(rows.len(), files.len() * 10);
+            for f in files {
+                let at: Vec<&str> = rows.iter().filter(|r| &r[0] == f).map(|r| &r[3]).collect();
+                assert_eq!(at, ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"], "{f}");
+            }
+        }
+    }
+}

@@ -64,6 +64,29 @@ pub struct EvalReport {
     pub inference_seconds: f64,
     /// Files that could not be read, each with its cause (left out).
     pub failed_files: Vec<String>,
+    /// With `--each-window`: for each scored "track" (a window), its place among its own
+    /// track's windows (0 = the first); empty otherwise.
+    pub window_index: Vec<usize>,
+}
+
+/// One scored track (or window, under `--each-window`) of a single-label evaluation: the rows
+/// of `eval --predictions`, from which paired comparisons (two protocols, two models) are made.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct TrackPrediction {
+    /// The audio file.
+    pub file: String,
+    /// Its recording id (one clip can appear as several files).
+    pub clip: String,
+    /// The dataset variant of the file (`-` for none).
+    pub variant: String,
+    /// The window's place in its track under `--each-window` (0 = the first), else none.
+    pub window: Option<usize>,
+    /// The true label.
+    pub truth: String,
+    /// The model's top label.
+    pub predicted: String,
+    /// The probability the model gave the true label.
+    pub truth_probability: f32,
 }
 
 impl EvalReport {
@@ -99,6 +122,41 @@ impl EvalReport {
     /// A report's title: the model on the dataset's fold.
     pub fn title(&self) -> String {
         format!("{} on {} {}", self.model.display(), self.dataset.root.display(), self.fold)
+    }
+
+    /// Every scored track's (or window's) truth and prediction, in scoring order; empty for a
+    /// tagging model. Tracks without a label are left out; a label the model does not know
+    /// counts as wrong, with probability 0.
+    ///
+    /// ```no_run
+    /// # fn f(report: &genrecast_experiments::EvalReport) {
+    /// let right = report.predictions().iter().filter(|p| p.truth == p.predicted).count();
+    /// # }
+    /// ```
+    pub fn predictions(&self) -> Vec<TrackPrediction> {
+        if matches!(self.figures, Figures::Tagging(_)) {
+            return Vec::new();
+        }
+        let labels = &self.card.labels;
+        self.scores
+            .tracks
+            .iter()
+            .zip(&self.scores.probs)
+            .filter_map(|(&t, p)| {
+                let track = &self.dataset.tracks[t];
+                let truth = track.label()?;
+                let at = labels.iter().position(|l| l == truth);
+                Some(TrackPrediction {
+                    file: track.path.display().to_string(),
+                    clip: track.clip.clone(),
+                    variant: track.variant.clone().unwrap_or_else(|| "-".into()),
+                    window: self.window_index.get(t).copied(),
+                    truth: truth.to_string(),
+                    predicted: labels.get(genrecast_models::argmax(p)).cloned().unwrap_or_default(),
+                    truth_probability: at.map_or(0.0, |i| p[i]),
+                })
+            })
+            .collect()
     }
 
     /// Inference milliseconds per scored track.
@@ -226,8 +284,15 @@ pub fn evaluate(model_path: &Path, source: &DatasetSource, args: &EvalOptions, r
     for e in &mut examples {
         card.normalizer.apply(&mut e.x, shape.1);
     }
+    let mut window_index = Vec::new();
     if args.each_window {
         let tracks = examples.len();
+        // Windows come in time order within each track.
+        window_index = examples.iter().scan((usize::MAX, 0usize), |(last, k), e| {
+            *k = if e.track == *last { *k + 1 } else { 0 };
+            *last = e.track;
+            Some(*k)
+        }).collect();
         ds.tracks = examples
             .iter_mut()
             .enumerate()
@@ -289,6 +354,7 @@ pub fn evaluate(model_path: &Path, source: &DatasetSource, args: &EvalOptions, r
         notes,
         inference_seconds: seconds,
         failed_files: failures,
+        window_index,
     })
 }
 

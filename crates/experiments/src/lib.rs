@@ -41,7 +41,7 @@ mod train;
 pub use bench_embeddings::{bench_embeddings, EmbeddingRow};
 pub use bench_models::{inner_cv, bench_models, BenchModels, Row};
 pub use error::{chain as error_chain, Error, Result};
-pub use eval::{evaluate, EvalReport, Figures};
+pub use eval::{evaluate, EvalReport, Figures, TrackPrediction};
 pub use feature_sets::{feature_set, group_ids, FeatureSet};
 pub use inputs::{matrices, middle_windows, model_inputs, with_lyrics, LyricsVectors};
 pub use options::{BenchEmbeddingsOptions, BenchModelsOptions, EvalOptions, TrainOptions};

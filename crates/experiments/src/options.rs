@@ -39,9 +39,10 @@ pub struct TrainOptions {
     pub head: String,
     /// What the model reads of a track: `windows` (each window; predictions averaged per
     /// track), `mean` (one row per track, the mean of its windows' inputs, in training,
-    /// scoring and classification alike) or `mean+windows` (judged as `mean`, fitted on each
-    /// track's mean and on each of its windows alone, so that a lone window is no stranger).
-    #[cfg_attr(feature = "clap", arg(long, default_value = "windows", value_parser = ["windows", "mean", "mean+windows"]))]
+    /// scoring and classification alike), `mean+windows` (judged as `mean`, fitted on each
+    /// track's mean and on each of its windows alone, so that a lone window is no stranger) or
+    /// `mean+middle` (judged as `mean`, fitted on each track's mean and its middle window).
+    #[cfg_attr(feature = "clap", arg(long, default_value = "windows", value_parser = ["windows", "mean", "mean+windows", "mean+middle"]))]
     pub rows: String,
     /// Artist-grouped inner folds of the training side for the grid search of --model or
     /// --head svm-rbf.

@@ -273,7 +273,7 @@ pub fn train_fold(args: &TrainOptions, ds: &Dataset, fold: &Fold, out: &Path, ba
         v
     };
     // Rows as tracks are judged, and as the head is fitted (`--rows mean+windows` adds each
-    // lone window to the training rows).
+    // lone window to the training rows, `mean+middle` the middle one).
     let normalise = |v: Vec<Example>| {
         let v = scaled(v);
         if spec.rows.judged_by_mean() { track_means(&v) } else { v }
@@ -325,9 +325,13 @@ pub fn train_fold(args: &TrainOptions, ds: &Dataset, fold: &Fold, out: &Path, ba
     let (net, parent) = match parent {
         None if arch == Architecture::SvmRbf => {
             // C and gamma are chosen on the rows tracks are judged by, then the SVM is fitted on
-            // all its rows: with `mean+windows`, `fitting_rows` puts the track means first.
+            // all its rows: with `mean+windows` or `mean+middle`, `fitting_rows` puts the track
+            // means first.
             let fit = fitting(windows(&train_tracks, &spec));
-            let judged = if spec.rows == TrackRows::MeanAndWindows { fit.iter().map(|e| e.track).collect::<BTreeSet<_>>().len() } else { fit.len() };
+            let judged = match spec.rows {
+                TrackRows::MeanAndWindows | TrackRows::MeanAndMiddle => fit.iter().map(|e| e.track).collect::<BTreeSet<_>>().len(),
+                TrackRows::Windows | TrackRows::Mean => fit.len(),
+            };
             let (net, config, choice) = fit_rbf_svm(ds, &fit[..judged], &fit, shape, genrecast_classic::InnerFolds { folds: args.inner_folds, repeats: args.inner_repeats, seed: args.seed }, labels.len(), rt)?;
             network = config;
             svm_choice = Some(choice);

@@ -23,7 +23,7 @@ use genrecast_audio::{load, LoadOptions};
 use genrecast_features::{FeatureConfig, FeatureExtractor, MusicnnFrontEnd};
 
 use crate::checkpoint::{load as load_dir, load_bytes, ModelCard};
-use crate::inputs::{crop, input_matrix, window_starts, TrackRows};
+use crate::inputs::{crop, input_matrix, window_starts};
 use crate::musicnn::{Backbone, Musicnn, Precision, PATCH_SECONDS};
 use crate::network::GenreNet;
 use crate::train::{probabilities, Task};
@@ -503,7 +503,7 @@ impl Classifier {
         let probabilities = match (self.card.input.rows, aggregation) {
             // The head was fitted on each track's mean input: it judges the song from that.
             // `vote` and `max` still read the windows, each judged on its own.
-            (TrackRows::Mean | TrackRows::MeanAndWindows, Aggregation::Mean) => {
+            (rows, Aggregation::Mean) if rows.judged_by_mean() => {
                 let mean = crate::inputs::mean_row(inputs.iter().map(Vec::as_slice));
                 let x = Tensor::<3>::from_data(TensorData::new(mean, [1, shape.0, shape.1]), &self.device);
                 to_vec(probabilities(self.card.task, self.net.forward(x).0))?

@@ -148,6 +148,7 @@ fn is_zero(n: &usize) -> bool {
 /// assert_eq!("mean".parse::<TrackRows>()?, TrackRows::Mean);
 /// assert_eq!(TrackRows::default().name(), "windows");
 /// assert!("mean+windows".parse::<TrackRows>()?.judged_by_mean());
+/// assert_eq!("mean+middle".parse::<TrackRows>()?, TrackRows::MeanAndMiddle);
 /// # Ok::<(), genrecast_models::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -165,6 +166,11 @@ pub enum TrackRows {
     /// lengths betray their labels (the GTZAN slice) it can learn "smooth mean, long clip".
     #[serde(rename = "mean+windows")]
     MeanAndWindows,
+    /// Judged as [`TrackRows::Mean`], fitted on each track's mean and on its middle window
+    /// alone (the window `eval --middle-windows 1` judges): half the rows a lone window, half
+    /// a song mean, where [`TrackRows::MeanAndWindows`] gives ten window rows to each mean.
+    #[serde(rename = "mean+middle")]
+    MeanAndMiddle,
 }
 
 impl TrackRows {
@@ -174,12 +180,13 @@ impl TrackRows {
             Self::Windows => "windows",
             Self::Mean => "mean",
             Self::MeanAndWindows => "mean+windows",
+            Self::MeanAndMiddle => "mean+middle",
         }
     }
 
     /// Whether a track is judged from the mean of its windows' inputs (one row per track).
     pub fn judged_by_mean(self) -> bool {
-        matches!(self, Self::Mean | Self::MeanAndWindows)
+        !matches!(self, Self::Windows)
     }
 
     /// Whether it is the default ([`TrackRows::Windows`]).
@@ -195,7 +202,8 @@ impl std::str::FromStr for TrackRows {
             "windows" | "crops" => Ok(Self::Windows),
             "mean" => Ok(Self::Mean),
             "mean+windows" => Ok(Self::MeanAndWindows),
-            other => Err(Error::Config(format!("unknown track rows '{other}' (known: windows, mean, mean+windows)"))),
+            "mean+middle" => Ok(Self::MeanAndMiddle),
+            other => Err(Error::Config(format!("unknown track rows '{other}' (known: windows, mean, mean+windows, mean+middle)"))),
         }
     }
 }
@@ -230,7 +238,8 @@ pub fn track_means(examples: &[crate::Example]) -> Vec<crate::Example> {
 }
 
 /// The rows a head is fitted on, per [`TrackRows`]: every window, each track's mean, or
-/// each track's mean followed by the windows of the tracks that have more than one.
+/// each track's mean followed by the windows (all, or the middle one) of the tracks that have
+/// more than one. Where there are window rows, the first rows are the means, one per track.
 ///
 /// # Example
 /// ```
@@ -241,17 +250,24 @@ pub fn track_means(examples: &[crate::Example]) -> Vec<crate::Example> {
 /// assert_eq!(got(TrackRows::Mean), [(7, 2.0), (2, 5.0)]);
 /// // Track 2's one window is its mean already: it is not given twice.
 /// assert_eq!(got(TrackRows::MeanAndWindows), [(7, 2.0), (2, 5.0), (7, 1.0), (7, 3.0)]);
+/// // Of an even number of windows, the earlier of the two middle ones (as `eval --middle-windows 1`).
+/// assert_eq!(got(TrackRows::MeanAndMiddle), [(7, 2.0), (2, 5.0), (7, 1.0)]);
 /// assert_eq!(got(TrackRows::Windows).len(), 3);
 /// ```
 pub fn fitting_rows(examples: Vec<crate::Example>, rows: TrackRows) -> Vec<crate::Example> {
     match rows {
         TrackRows::Windows => examples,
         TrackRows::Mean => track_means(&examples),
-        TrackRows::MeanAndWindows => {
+        TrackRows::MeanAndWindows | TrackRows::MeanAndMiddle => {
             let mut count: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
             examples.iter().for_each(|e| *count.entry(e.track).or_default() += 1);
             let mut out = track_means(&examples);
-            out.extend(examples.into_iter().filter(|e| count[&e.track] > 1));
+            let mut seen: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+            out.extend(examples.into_iter().filter(|e| {
+                let (n, i) = (count[&e.track], seen.entry(e.track).or_default());
+                *i += 1;
+                n > 1 && (rows == TrackRows::MeanAndWindows || *i - 1 == (n - 1) / 2)
+            }));
             out
         }
     }
