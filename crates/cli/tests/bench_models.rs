@@ -11,7 +11,7 @@ fn bench_models_table_rows_match_sklearn() {
     let gtzan = shared.join("data/gtzan");
     let tmp = tempfile::tempdir().expect("tmp");
     let out = bin()
-        .args(["bench-models", "--split", "folds3", "--features", "table", "--models", "knn,logistic,vote", "-q", "--out"])
+        .args(["bench-models", "--split", "folds3", "--features", "table", "--models", "knn,logistic,vote,stack", "-q", "--out"])
         .arg(tmp.path())
         .arg(&gtzan)
         .output()
@@ -21,10 +21,18 @@ fn bench_models_table_rows_match_sklearn() {
     assert!(stdout.contains("| model | features | accuracy | balanced accuracy | macro F1 |"), "{stdout}");
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(tmp.path().join("bench-models.json")).expect("json")).expect("json");
     let rows = v["rows"].as_array().expect("rows");
-    assert_eq!(rows.len(), 3);
+    assert_eq!(rows.len(), 4);
     // The soft-voting mix fits its three members, each with its family's defaults here.
     assert_eq!(rows[2]["model"], "vote");
     assert_eq!(rows[2]["chosen"][0], "logistic:l2=1 + svm:kernel=rbf,c=1 + knn:k=5", "{}", rows[2]);
+    // The stacked mix: the same members, mixed by a logistic regression on their out-of-fold
+    // probabilities. Were those misaligned with the rows (a member's probabilities given to
+    // another track), the mix would learn noise and score near chance (0.1).
+    assert_eq!(rows[3]["chosen"][0], "logistic:l2=1 + svm:kernel=rbf,c=1 + knn:k=5 + stacked by logistic:l2=1", "{}", rows[3]);
+    let per_fold = |row: &serde_json::Value| -> Vec<f64> { row["balanced_accuracy"].as_array().expect("bacc").iter().map(|v| v.as_f64().expect("bacc")).collect() };
+    for (k, (stack, knn)) in per_fold(&rows[3]).into_iter().zip(per_fold(&rows[0])).enumerate() {
+        assert!(stack > 0.3 && stack > knn - 0.15, "fold {}: stack {stack}, knn {knn}", k + 1);
+    }
     let reference: serde_json::Value = serde_json::from_str(include_str!("../../classic/tests/reference/sklearn_folds3.json")).expect("reference");
     for (k, fold) in reference["folds"].as_array().expect("folds").iter().enumerate() {
         let ours = rows[0]["accuracy"][k].as_f64().expect("accuracy");

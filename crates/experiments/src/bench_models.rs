@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use genrecast_classic::{grid_search, Family, InnerFolds};
+use genrecast_classic::{grid_search, ClassicModel, Family, InnerFolds};
 use genrecast_datasets::{check_leakage, folds, Dataset, Fold, GroupBy};
 use genrecast_eval::{mean_sd, SingleLabelReport};
 
@@ -63,14 +63,19 @@ pub fn inner_cv(args: &BenchModelsOptions) -> InnerFolds {
     InnerFolds { folds: args.inner_folds, repeats: args.inner_repeats, seed: args.seed }
 }
 
-/// What a classic row fits: one family, or `vote`, a soft-voting mix of
-/// [`VOTE_MEMBERS`] (the mean of their probabilities), each member's settings chosen as its
-/// own row's are (by the grid search on the inner folds, with --grid).
+/// What a classic row fits: one family, or a mix of [`VOTE_MEMBERS`], each member's settings
+/// chosen as its own row's are (by the grid search on the inner folds, with --grid): `vote`
+/// takes the mean of their probabilities, `stack` a logistic regression on them (stacking).
 #[derive(Clone, Copy, Debug)]
 enum Learner {
     One(Family),
     Vote,
+    Stack,
 }
+
+/// The stacked mix's own learner: a logistic regression on the members' probabilities side
+/// by side (scikit-learn's `StackingClassifier` defaults to one too).
+const STACK_META: ClassicModel = ClassicModel::Logistic { l2: 1.0 };
 
 /// The families a `vote` row mixes: a linear, a kernel and a neighbour method, whose errors
 /// differ the most on the slice.
@@ -81,13 +86,14 @@ impl Learner {
         match self {
             Self::One(f) => f.name(),
             Self::Vote => "vote",
+            Self::Stack => "stack",
         }
     }
 
     fn members(self) -> Vec<Family> {
         match self {
             Self::One(f) => vec![f],
-            Self::Vote => VOTE_MEMBERS.to_vec(),
+            Self::Vote | Self::Stack => VOTE_MEMBERS.to_vec(),
         }
     }
 }
@@ -95,8 +101,10 @@ impl Learner {
 impl std::str::FromStr for Learner {
     type Err = genrecast_classic::ClassicError;
     fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        if s == "vote" {
-            return Ok(Self::Vote);
+        match s {
+            "vote" => return Ok(Self::Vote),
+            "stack" => return Ok(Self::Stack),
+            _ => {}
         }
         s.parse().map(Self::One)
     }
@@ -124,6 +132,7 @@ fn classic_row(args: &BenchModelsOptions, set: &FeatureSet, learner: Learner, pr
         let start = Instant::now();
         let mut chosen = Vec::new();
         let mut fitted = Vec::new();
+        let mut settings = Vec::new();
         for family in learner.members() {
             let model = if args.grid {
                 let result = grid_search(&family.grid(), &x, &y, &g, n_classes, inner_cv(args))?;
@@ -136,17 +145,34 @@ fn classic_row(args: &BenchModelsOptions, set: &FeatureSet, learner: Learner, pr
             };
             fitted.push(model.fit(&x, &y, n_classes, args.seed)?);
             chosen.push(model.to_string());
+            settings.push(model);
         }
+        let meta = match learner {
+            Learner::Stack => {
+                chosen.push(format!("stacked by {STACK_META}"));
+                Some(stack_meta(&settings, &x, &y, &g, n_classes, inner_cv(args))?)
+            }
+            _ => None,
+        };
         row.train_seconds += start.elapsed().as_secs_f64();
         let (mut truth, mut scores) = (Vec::new(), Vec::new());
         for &i in &fold.test {
             let (Some(rows), Some(c)) = (set.rows.get(&i), class_of(&set.ds, i)) else { continue };
             let rows = &track_rows(&args.rows, rows);
-            // Each crop: the mean over the members; then the track: --aggregate over its crops.
+            // Each crop: the mean over the members (or the stack's judgement of them); then the
+            // track: --aggregate over its crops.
             let mut crops = vec![genrecast_models::WindowPrediction { start: 0.0, end: 0.0, probabilities: vec![0.0f32; n_classes] }; rows.len()];
-            for member in &fitted {
-                for (crop, p) in crops.iter_mut().zip(member.predict_proba(rows)) {
-                    crop.probabilities.iter_mut().zip(p).for_each(|(m, v)| *m += v / fitted.len() as f32);
+            if let Some(meta) = &meta {
+                let mut side_by_side = vec![Vec::with_capacity(n_classes * fitted.len()); rows.len()];
+                for member in &fitted {
+                    side_by_side.iter_mut().zip(member.predict_proba(rows)).for_each(|(s, p)| s.extend(p));
+                }
+                crops.iter_mut().zip(meta.predict_proba(&side_by_side)).for_each(|(c, p)| c.probabilities = p);
+            } else {
+                for member in &fitted {
+                    for (crop, p) in crops.iter_mut().zip(member.predict_proba(rows)) {
+                        crop.probabilities.iter_mut().zip(p).for_each(|(m, v)| *m += v / fitted.len() as f32);
+                    }
                 }
             }
             let mean = genrecast_models::aggregate_windows(&crops, aggregation, genrecast_models::Task::SingleLabel);
@@ -162,6 +188,33 @@ fn classic_row(args: &BenchModelsOptions, set: &FeatureSet, learner: Learner, pr
         row.reports.push(report);
     }
     Ok(row)
+}
+
+/// The stacked mix's logistic regression, fitted on out-of-fold probabilities: each training
+/// row's members' probabilities come from members (with the chosen `settings`) fitted
+/// without its inner fold, on the first draw of `cv`'s artist-grouped folds, so that the mix
+/// learns how far to trust each member on music it has not seen.
+fn stack_meta(settings: &[ClassicModel], x: &[Vec<f32>], y: &[usize], groups: &[usize], n_classes: usize, cv: InnerFolds) -> Result<genrecast_classic::FittedModel> {
+    let k = cv.folds.max(2);
+    let fold_of = genrecast_classic::grouped_folds(groups, k, cv.seed);
+    let mut out_of_fold = vec![Vec::with_capacity(n_classes * settings.len()); x.len()];
+    for f in 0..k {
+        let (tr, te): (Vec<usize>, Vec<usize>) = (0..x.len()).partition(|&i| fold_of[i] != f);
+        if te.is_empty() {
+            continue;
+        }
+        if tr.is_empty() {
+            bail!("a stacked mix needs at least two artists (groups) on the training side");
+        }
+        let (xtr, ytr): (Vec<Vec<f32>>, Vec<usize>) = tr.iter().map(|&i| (x[i].clone(), y[i])).unzip();
+        let xte: Vec<Vec<f32>> = te.iter().map(|&i| x[i].clone()).collect();
+        // Members in order, so each row's probabilities sit member by member.
+        for model in settings {
+            let fitted = model.fit(&xtr, &ytr, n_classes, cv.seed)?;
+            te.iter().zip(fitted.predict_proba(&xte)).for_each(|(&i, p)| out_of_fold[i].extend(p));
+        }
+    }
+    Ok(STACK_META.fit(&out_of_fold, y, n_classes, cv.seed)?)
 }
 
 /// A track's rows for a classic model (`--rows`): its crops as they are, or one row of their

@@ -323,8 +323,10 @@ pub struct BenchModelsOptions {
     #[cfg_attr(feature = "clap", arg(long, default_value = "crops", value_parser = ["crops", "mean", "mean-std"]))]
     pub rows: String,
     /// Classic model families: knn, logistic, svm-linear, svm-poly, svm-rbf, forest, boosting,
-    /// or vote (a soft-voting mix of logistic, svm-rbf and knn: the mean of their
-    /// probabilities, each member's settings chosen as in its own row).
+    /// vote (a soft-voting mix of logistic, svm-rbf and knn: the mean of their
+    /// probabilities, each member's settings chosen as in its own row) or stack (the same
+    /// members, mixed by a logistic regression fitted on their out-of-fold probabilities over
+    /// the artist-grouped inner folds).
     #[cfg_attr(feature = "clap", arg(long, value_delimiter = ',', default_value = "knn,logistic,svm-linear,svm-poly,svm-rbf,forest,boosting"))]
     pub models: Vec<String>,
     /// Choose each family's hyper-parameters by grid search over artist-grouped inner folds of
