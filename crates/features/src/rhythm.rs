@@ -98,10 +98,13 @@ fn tempogram_frames<T: AcFloat>(env: &[f32], win_length: usize, mut column: impl
         #[inline(always)]
         || {
             for t in 0..n {
-                buf.iter_mut().for_each(|v| *v = T::ZERO);
-                for i in 0..win_length {
-                    buf[i] = T::of_f32(padded.get(t + i).copied().unwrap_or(0.0) * window[i]);
+                // The frame's samples (zeros past the padded envelope), then zeros to n_fft.
+                let samples = &padded[t.min(padded.len())..(t + win_length).min(padded.len())];
+                let (head, tail) = buf.split_at_mut(samples.len());
+                for ((v, &x), &w) in head.iter_mut().zip(samples).zip(&window) {
+                    *v = T::of_f32(x * w);
                 }
+                tail.iter_mut().for_each(|v| *v = T::ZERO);
                 fwd.process(&mut buf, &mut spec, &mut fwd_scratch);
                 spec.iter_mut().for_each(|c| *c = realfft::num_complex::Complex::new(c.norm_sqr(), T::ZERO));
                 inv.process(&mut spec, &mut buf, &mut inv_scratch);
