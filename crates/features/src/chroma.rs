@@ -96,8 +96,15 @@ fn piptrack(spec: &[f32], n_bins: usize, sr: f64, n_fft: usize, band: std::ops::
     let in_band = freqs.iter().position(|&f| fmin <= f).unwrap_or(n_bins)..freqs.iter().position(|&f| f >= fmax).unwrap_or(n_bins);
     // Only the band and its two neighbours are read from the masked frame.
     let read = in_band.start.saturating_sub(1)..(in_band.end + 1).min(n_bins);
+    // util.localmax with edge padding: x[k] > x[k-1] and x[k] >= x[k+1].
+    let is_peak = |masked: &[f32], k: usize| {
+        let left = if k == 0 { masked[0] } else { masked[k - 1] };
+        let right = if k + 1 == n_bins { masked[k] } else { masked[k + 1] };
+        masked[k] > left && masked[k] >= right
+    };
+    let mut peaks = vec![false; in_band.len()];
     for s in spec.chunks_exact(n_bins) {
-        // The frame's maximum and the mask in vectors where the CPU has them.
+        // The frame's maximum, the mask and the local maxima in vectors where the CPU has them.
         crate::wide::avx2(
             #[inline(always)]
             || {
@@ -107,15 +114,20 @@ fn piptrack(spec: &[f32], n_bins: usize, sr: f64, n_fft: usize, band: std::ops::
                         *m = if v > ref_value { v } else { 0.0 };
                     }
                 }
+                let (lo, hi) = (in_band.start, in_band.end);
+                if lo >= 1 && hi < n_bins {
+                    let (left, mid, right) = (&masked[lo - 1..hi - 1], &masked[lo..hi], &masked[lo + 1..hi + 1]);
+                    for (((p, &l), &m), &r) in peaks.iter_mut().zip(left).zip(mid).zip(right) {
+                        *p = (m > l) & (m >= r);
+                    }
+                } else {
+                    for (p, k) in peaks.iter_mut().zip(in_band.clone()) {
+                        *p = is_peak(&masked, k);
+                    }
+                }
             },
         );
-        for k in in_band.clone() {
-            // util.localmax with edge padding: x[k] > x[k-1] and x[k] >= x[k+1].
-            let left = if k == 0 { masked[0] } else { masked[k - 1] };
-            let right = if k + 1 == n_bins { masked[k] } else { masked[k + 1] };
-            if !(masked[k] > left && masked[k] >= right) {
-                continue;
-            }
+        for (k, _) in in_band.clone().zip(&peaks).filter(|(_, &p)| p) {
             let (shift, avg) = if k == 0 || k + 1 == n_bins {
                 (0.0f32, if k == 0 { s[1] - s[0] } else { s[k] - s[k - 1] })
             } else {
