@@ -94,18 +94,40 @@ fn piptrack(spec: &[f32], n_bins: usize, sr: f64, n_fft: usize, band: std::ops::
     let mut masked = vec![0.0f32; n_bins];
     // Frequencies rise with the bin, so the band is one range of bins.
     let in_band = freqs.iter().position(|&f| fmin <= f).unwrap_or(n_bins)..freqs.iter().position(|&f| f >= fmax).unwrap_or(n_bins);
+    // Only the band and its two neighbours are read from the masked frame.
+    let read = in_band.start.saturating_sub(1)..(in_band.end + 1).min(n_bins);
+    // util.localmax with edge padding: x[k] > x[k-1] and x[k] >= x[k+1].
+    let is_peak = |masked: &[f32], k: usize| {
+        let left = if k == 0 { masked[0] } else { masked[k - 1] };
+        let right = if k + 1 == n_bins { masked[k] } else { masked[k + 1] };
+        masked[k] > left && masked[k] >= right
+    };
+    let mut peaks = vec![false; in_band.len()];
     for s in spec.chunks_exact(n_bins) {
-        let ref_value = threshold * s.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        for (m, &v) in masked.iter_mut().zip(s) {
-            *m = if v > ref_value { v } else { 0.0 };
-        }
-        for k in in_band.clone() {
-            // util.localmax with edge padding: x[k] > x[k-1] and x[k] >= x[k+1].
-            let left = if k == 0 { masked[0] } else { masked[k - 1] };
-            let right = if k + 1 == n_bins { masked[k] } else { masked[k + 1] };
-            if !(masked[k] > left && masked[k] >= right) {
-                continue;
-            }
+        // The frame's maximum, the mask and the local maxima in vectors where the CPU has them.
+        crate::wide::avx2(
+            #[inline(always)]
+            || {
+                let ref_value = threshold * max_of(s);
+                if read.start < read.end {
+                    for (m, &v) in masked[read.clone()].iter_mut().zip(&s[read.clone()]) {
+                        *m = if v > ref_value { v } else { 0.0 };
+                    }
+                }
+                let (lo, hi) = (in_band.start, in_band.end);
+                if lo >= 1 && hi < n_bins {
+                    let (left, mid, right) = (&masked[lo - 1..hi - 1], &masked[lo..hi], &masked[lo + 1..hi + 1]);
+                    for (((p, &l), &m), &r) in peaks.iter_mut().zip(left).zip(mid).zip(right) {
+                        *p = (m > l) & (m >= r);
+                    }
+                } else {
+                    for (p, k) in peaks.iter_mut().zip(in_band.clone()) {
+                        *p = is_peak(&masked, k);
+                    }
+                }
+            },
+        );
+        for (k, _) in in_band.clone().zip(&peaks).filter(|(_, &p)| p) {
             let (shift, avg) = if k == 0 || k + 1 == n_bins {
                 (0.0f32, if k == 0 { s[1] - s[0] } else { s[k] - s[k - 1] })
             } else {
@@ -117,6 +139,19 @@ fn piptrack(spec: &[f32], n_bins: usize, sr: f64, n_fft: usize, band: std::ops::
             found(pitch, s[k] + 0.5 * avg * shift);
         }
     }
+}
+
+/// The largest of `values` (`-inf` if none), as `fold(-inf, f32::max)` gives it: in
+/// sixteen lanes, since a maximum does not depend on the order (NaN is skipped either way).
+#[inline(always)]
+fn max_of(values: &[f32]) -> f32 {
+    let mut lanes = [f32::NEG_INFINITY; 16];
+    let chunks = values.chunks_exact(16);
+    let tail = chunks.remainder().iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    for c in chunks {
+        lanes.iter_mut().zip(c).for_each(|(l, &v)| *l = l.max(v));
+    }
+    lanes.iter().copied().fold(tail, f32::max)
 }
 
 /// Tuning deviation (in fractions of a chroma bin, resolution 0.01) of a power
@@ -506,6 +541,23 @@ pub fn tonnetz(chroma: &Array2) -> Array2 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The laned maximum against the plain fold, with NaN and odd lengths.
+    #[test]
+    fn max_of_is_the_fold() {
+        for n in [0, 1, 15, 16, 17, 1025] {
+            for nan_at in [None, Some(0), Some(n / 2)] {
+                let mut v: Vec<f32> = (0..n).map(|i| ((i * 7919) % 1013) as f32 * 0.37 - 50.0).collect();
+                if let Some(i) = nan_at.filter(|&i| i < n) {
+                    v[i] = f32::NAN;
+                }
+                let want = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                assert_eq!(max_of(&v).to_bits(), want.to_bits(), "n={n}");
+                assert_eq!(crate::wide::avx2(|| max_of(&v)).to_bits(), want.to_bits(), "n={n} widened");
+            }
+        }
+    }
+
 
     /// An A440 sine is tuned (deviation 0) and lights the A bin (index 9 from C).
     #[test]

@@ -464,6 +464,8 @@ impl FeatureExtractor {
         let mut exact = None;
         // Roll-off takes its frames interleaved, eight at a time.
         let mut rolloff_block = if rolloff.is_some() { vec![0.0f32; nb * spectral::ROLLOFF_LANES] } else { Vec::new() };
+        // Their magnitudes frame after frame, until the block is full.
+        let mut rolloff_rows = rolloff_block.clone();
         // Magnitudes, centroid, bandwidth and roll-off in 256-bit vectors where the CPU has them.
         crate::wide::avx2(#[inline(always)] || {
             for t in 0..n {
@@ -481,10 +483,9 @@ impl FeatureExtractor {
                 }
                 if let Some(r) = &mut rolloff {
                     let lane = t % spectral::ROLLOFF_LANES;
-                    for (b, &m) in rolloff_block.chunks_exact_mut(spectral::ROLLOFF_LANES).zip(mag.iter()) {
-                        b[lane] = m;
-                    }
+                    rolloff_rows[lane * nb..(lane + 1) * nb].copy_from_slice(&mag);
                     if lane + 1 == spectral::ROLLOFF_LANES || t + 1 == n {
+                        spectral::interleave_lanes(&rolloff_rows, nb, &mut rolloff_block);
                         spectral::rolloff_lanes(&rolloff_block, lane + 1, freq, 0.85, r);
                     }
                 }

@@ -43,6 +43,7 @@ pub mod spectral;
 mod stft;
 pub mod stream;
 pub mod summary_stream;
+mod rfft;
 mod summary;
 mod wide;
 

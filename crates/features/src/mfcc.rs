@@ -27,15 +27,21 @@ pub fn mfcc_from_db(mel_db: &Array2, dct: &Array2) -> Array2 {
     let (n_mfcc, n_mels, n_frames) = (dct.rows, mel_db.rows, mel_db.cols);
     assert_eq!(dct.cols, n_mels, "DCT matrix built for {} mel bands, got {}", dct.cols, n_mels);
     let mut out = Array2::zeros(n_mfcc, n_frames);
-    for k in 0..n_mfcc {
-        let d = dct.row(k);
-        let row = &mut out.data[k * n_frames..(k + 1) * n_frames];
-        for (m, &w) in d.iter().enumerate() {
-            for (o, &x) in row.iter_mut().zip(mel_db.row(m)) {
-                *o += w * x;
+    // Across frames in vectors where the CPU has them (each frame's sum keeps its order).
+    crate::wide::avx2(
+        #[inline(always)]
+        || {
+            for k in 0..n_mfcc {
+                let d = dct.row(k);
+                let row = &mut out.data[k * n_frames..(k + 1) * n_frames];
+                for (m, &w) in d.iter().enumerate() {
+                    for (o, &x) in row.iter_mut().zip(mel_db.row(m)) {
+                        *o += w * x;
+                    }
+                }
             }
-        }
-    }
+        },
+    );
     out
 }
 

@@ -1,8 +1,7 @@
 //! Onset strength, tempogram and tempo (`librosa/onset.py`, `librosa/feature/rhythm.py`).
 
-use realfft::RealFftPlanner;
-
 use crate::array::Array2;
+use crate::rfft::{Forward, Inverse};
 use crate::stft::hann;
 
 /// Onset strength envelope from a log-power mel spectrogram (`n_mels x frames`, dB with
@@ -51,7 +50,7 @@ pub fn tempogram(env: &[f32], win_length: usize) -> Array2 {
 /// The columns of [`tempogram`], handed to `column(t, values)` one frame at a time (the
 /// tempo estimate needs only their mean, not the `win_length x frames` array).
 /// The arithmetic of the tempogram's autocorrelations.
-trait AcFloat: realfft::FftNum {
+trait AcFloat: crate::rfft::Real {
     const ZERO: Self;
     fn of_f32(v: f32) -> Self;
     fn to_f64(self) -> f64;
@@ -89,28 +88,36 @@ fn tempogram_frames<T: AcFloat>(env: &[f32], win_length: usize, mut column: impl
     padded.extend((0..half).map(|j| last * (half - 1 - j) as f32 / half as f32));
     let window = hann(win_length);
     let n_fft = (2 * win_length - 1).next_power_of_two();
-    let mut planner = RealFftPlanner::<T>::new();
-    let fwd = planner.plan_fft_forward(n_fft);
-    let inv = planner.plan_fft_inverse(n_fft);
-    let mut buf = fwd.make_input_vec();
-    let mut spec = fwd.make_output_vec();
+    let (fwd, inv) = (Forward::<T>::new(n_fft), Inverse::<T>::new(n_fft));
+    let (mut fwd_scratch, mut inv_scratch) = (fwd.make_scratch(), inv.make_scratch());
+    let mut buf = vec![T::ZERO; n_fft];
+    let mut spec = fwd.make_output();
     let mut col = vec![0.0f32; win_length];
-    for t in 0..n {
-        buf.iter_mut().for_each(|v| *v = T::ZERO);
-        for i in 0..win_length {
-            buf[i] = T::of_f32(padded.get(t + i).copied().unwrap_or(0.0) * window[i]);
-        }
-        let _ = fwd.process(&mut buf, &mut spec);
-        spec.iter_mut().for_each(|c| *c = realfft::num_complex::Complex::new(c.norm_sqr(), T::ZERO));
-        let _ = inv.process(&mut spec, &mut buf);
-        let ac = &buf[..win_length];
-        let max = ac.iter().fold(0.0f64, |m, v| m.max(v.to_f64().abs()));
-        let scale = if max < f64::from(f32::MIN_POSITIVE) { 1.0 } else { 1.0 / max };
-        for (c, &v) in col.iter_mut().zip(ac) {
-            *c = (v.to_f64() * scale) as f32;
-        }
-        column(t, &col);
-    }
+    // The FFTs' split passes and the loops here in 256-bit vectors where the CPU has them.
+    crate::wide::avx2(
+        #[inline(always)]
+        || {
+            for t in 0..n {
+                // The frame's samples (zeros past the padded envelope), then zeros to n_fft.
+                let samples = &padded[t.min(padded.len())..(t + win_length).min(padded.len())];
+                let (head, tail) = buf.split_at_mut(samples.len());
+                for ((v, &x), &w) in head.iter_mut().zip(samples).zip(&window) {
+                    *v = T::of_f32(x * w);
+                }
+                tail.iter_mut().for_each(|v| *v = T::ZERO);
+                fwd.process(&mut buf, &mut spec, &mut fwd_scratch);
+                spec.iter_mut().for_each(|c| *c = realfft::num_complex::Complex::new(c.norm_sqr(), T::ZERO));
+                inv.process(&mut spec, &mut buf, &mut inv_scratch);
+                let ac = &buf[..win_length];
+                let max = ac.iter().fold(0.0f64, |m, v| m.max(v.to_f64().abs()));
+                let scale = if max < f64::from(f32::MIN_POSITIVE) { 1.0 } else { 1.0 / max };
+                for (c, &v) in col.iter_mut().zip(ac) {
+                    *c = (v.to_f64() * scale) as f32;
+                }
+                column(t, &col);
+            }
+        },
+    );
 }
 
 /// BPM of each tempogram lag: `60 sr / (hop lag)`, infinite at lag 0. Matches

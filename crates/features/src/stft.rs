@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
-use realfft::{RealFftPlanner, RealToComplex};
+use realfft::num_complex::Complex;
 
 use crate::array::Array2;
 use crate::error::{invalid, Result};
+use crate::rfft::Forward;
 
 /// The periodic Hann window of length `n` (`scipy.signal.get_window("hann", n, fftbins=True)`,
 /// what librosa uses).
@@ -162,8 +163,8 @@ pub struct StftPlan {
     precision: Precision,
     // f64 as librosa computes: it multiplies by a float64 window, so numpy promotes the
     // frames and scipy transforms in double precision before the cast to complex64.
-    fft: Arc<dyn RealToComplex<f64>>,
-    fft32: Arc<dyn RealToComplex<f32>>,
+    fft: Arc<Forward<f64>>,
+    fft32: Arc<Forward<f32>>,
     /// `1 / |1 - A e^{-i w_k}|^2`: undoes the pre-emphasis in power.
     deemphasis: Vec<f32>,
     /// `1 / |1 - A e^{-i w_k}|`: how the pre-emphasis scales the round-off of bin `k`.
@@ -214,8 +215,8 @@ impl StftPlan {
         if hop_length == 0 {
             return Err(invalid("hop_length", hop_length, "> 0"));
         }
-        let fft = RealFftPlanner::<f64>::new().plan_fft_forward(n_fft);
-        let fft32 = RealFftPlanner::<f32>::new().plan_fft_forward(n_fft);
+        let fft = Arc::new(Forward::new(n_fft));
+        let fft32 = Arc::new(Forward::new(n_fft));
         let gain = |k: usize| {
             let w = 2.0 * std::f64::consts::PI * k as f64 / n_fft as f64;
             let (re, im) = (1.0 - PRE_EMPHASIS * w.cos(), PRE_EMPHASIS * w.sin());
@@ -278,18 +279,23 @@ impl StftPlan {
         let mut windowed = vec![0.0f64; self.n_fft];
         match self.precision {
             Precision::F64 => {
-                let mut bufs = Buffers64::new(&*self.fft);
-                for (t, out) in power.chunks_exact_mut(n_bins).enumerate() {
-                    self.window_frame(y, y_start, first_frame + t, &mut windowed);
-                    self.power64(&mut windowed, out, &mut bufs);
-                }
+                let mut bufs = Buffers64::new(&self.fft);
+                crate::wide::avx2(
+                    #[inline(always)]
+                    || {
+                        for (t, out) in power.chunks_exact_mut(n_bins).enumerate() {
+                            self.window_frame(y, y_start, first_frame + t, &mut windowed);
+                            self.power64(&mut windowed, out, &mut bufs);
+                        }
+                    },
+                );
                 PowerSpectrogram { power, n_bins, n_frames, noise: Vec::new() }
             }
             Precision::F32 => {
                 let mut noise = Vec::with_capacity(n_frames);
-                let mut input = self.fft32.make_input_vec();
-                let mut output = self.fft32.make_output_vec();
-                let mut scratch = self.fft32.make_scratch_vec();
+                let mut input = vec![0.0f32; self.n_fft];
+                let mut output = self.fft32.make_output();
+                let mut scratch = self.fft32.make_scratch();
                 // Windowing, pre-emphasis and power in 256-bit vectors where the CPU has them.
                 crate::wide::avx2(#[inline(always)] || self.power_frames_f32(y, y_start, first_frame, &mut power, &mut windowed, &mut noise, &mut input, &mut output, &mut scratch));
                 PowerSpectrogram { power, n_bins, n_frames, noise }
@@ -300,7 +306,7 @@ impl StftPlan {
     /// The f32 frames of [`power_span`](Self::power_span) into `power`, and their noise.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    fn power_frames_f32(&self, y: &[f32], y_start: usize, first_frame: usize, power: &mut [f32], windowed: &mut [f64], noise: &mut Vec<f32>, input: &mut [f32], output: &mut [realfft::num_complex::Complex<f32>], scratch: &mut [realfft::num_complex::Complex<f32>]) {
+    fn power_frames_f32(&self, y: &[f32], y_start: usize, first_frame: usize, power: &mut [f32], windowed: &mut [f64], noise: &mut Vec<f32>, input: &mut [f32], output: &mut [Complex<f32>], scratch: &mut [Complex<f32>]) {
         let n_bins = self.n_fft / 2 + 1;
         for (t, out) in power.chunks_exact_mut(n_bins).enumerate() {
             self.window_frame(y, y_start, first_frame + t, windowed);
@@ -319,8 +325,7 @@ impl StftPlan {
                 lanes.iter_mut().zip(c).for_each(|(l, v)| *l += v * v);
             }
             noise.push(f32::EPSILON * (lanes.iter().sum::<f32>() + tail).sqrt());
-            // The lengths come from the plan itself, so this cannot fail.
-            let _ = self.fft32.process_with_scratch(input, output, scratch);
+            self.fft32.process(input, output, scratch);
             for ((p, c), &g) in out.iter_mut().zip(output.iter()).zip(&self.deemphasis) {
                 *p = (c.re * c.re + c.im * c.im) * g;
             }
@@ -338,13 +343,18 @@ impl StftPlan {
     /// the frames of a song (a resampled song asks for nearly every frame: the resampler's
     /// stop band empties the bins below Nyquist).
     pub(crate) fn exact_scratch(&self) -> ExactScratch {
-        ExactScratch { windowed: vec![0.0; self.n_fft], bufs: Buffers64::new(&*self.fft) }
+        ExactScratch { windowed: vec![0.0; self.n_fft], bufs: Buffers64::new(&self.fft) }
     }
 
     /// As [`exact_power_frame`](Self::exact_power_frame), with reused buffers.
     pub(crate) fn exact_power_frame_with(&self, y: &[f32], y_start: usize, frame: usize, out: &mut [f32], scratch: &mut ExactScratch) {
-        self.window_frame(y, y_start, frame, &mut scratch.windowed);
-        self.power64(&mut scratch.windowed, out, &mut scratch.bufs);
+        crate::wide::avx2(
+            #[inline(always)]
+            || {
+                self.window_frame(y, y_start, frame, &mut scratch.windowed);
+                self.power64(&mut scratch.windowed, out, &mut scratch.bufs);
+            },
+        );
     }
 
     /// The windowed samples of the song's frame `frame`, in f64.
@@ -369,9 +379,9 @@ impl StftPlan {
         }
     }
 
+    #[inline(always)]
     fn power64(&self, windowed: &mut [f64], out: &mut [f32], bufs: &mut Buffers64) {
-        // The lengths come from the plan itself, so this cannot fail.
-        let _ = self.fft.process_with_scratch(windowed, &mut bufs.output, &mut bufs.scratch);
+        self.fft.process(windowed, &mut bufs.output, &mut bufs.scratch);
         for (p, c) in out.iter_mut().zip(&bufs.output) {
             *p = (c.re * c.re + c.im * c.im) as f32;
         }
@@ -386,13 +396,13 @@ pub(crate) struct ExactScratch {
 
 /// Output and scratch of the f64 FFT.
 struct Buffers64 {
-    output: Vec<realfft::num_complex::Complex<f64>>,
-    scratch: Vec<realfft::num_complex::Complex<f64>>,
+    output: Vec<Complex<f64>>,
+    scratch: Vec<Complex<f64>>,
 }
 
 impl Buffers64 {
-    fn new(fft: &dyn RealToComplex<f64>) -> Self {
-        Self { output: fft.make_output_vec(), scratch: fft.make_scratch_vec() }
+    fn new(fft: &Forward<f64>) -> Self {
+        Self { output: fft.make_output(), scratch: fft.make_scratch() }
     }
 }
 
