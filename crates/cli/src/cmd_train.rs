@@ -41,9 +41,6 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     } else {
         out!("{}", r.to_text());
     }
-    if let Some(path) = &args.predictions {
-        write_predictions(path, &r.predictions())?;
-    }
     if let Some(dir) = &args.report {
         match &r.figures {
             Figures::Tagging(t) => crate::eval_report::write_tagging_report(dir, &r.title(), t)?,
@@ -66,6 +63,10 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 eprintln!("report written to {}", dir.display());
             }
         }
+    }
+    // After the report: a refused --predictions (a tagging model) must not cost it.
+    if let Some(path) = &args.predictions {
+        write_predictions(path, &r.predictions())?;
     }
     Ok(if r.failed_files.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -440,23 +440,28 @@ fn a_head_fitted_on_means_and_middle_windows_writes_paired_predictions() {
         let out = bin().args(["eval", "--split", "kfold:3:clip", "--json", "-q", "--predictions"]).arg(&path).arg("--model").arg(&model).args(extra).arg(&data).output().expect("eval");
         assert!(out.status.success(), "{}", text(&out.stderr));
         let mut reader = csv::Reader::from_path(&path).expect("predictions csv");
-        assert_eq!(reader.headers().expect("header").iter().collect::<Vec<_>>(), ["file", "clip", "variant", "window", "truth", "predicted", "truth_probability"]);
+        assert_eq!(reader.headers().expect("header").iter().collect::<Vec<_>>(), ["file", "clip", "artist", "variant", "window", "truth", "predicted", "truth_probability"]);
         (serde_json::from_slice(&out.stdout).expect("json"), reader.records().map(|r| r.expect("row")).collect())
     };
+    // Random crops have no middle one; a model from --init-from reads tracks as its parent does.
+    let out = bin().args(["train", "-q", "--model", "mlp", "--rows", "mean+middle", "--out"]).arg(tmp.path().join("crops")).arg(&data).output().expect("train");
+    assert!(out.status.code() == Some(2) && text(&out.stderr).contains("--rows mean+middle needs a pretrained backbone"), "{}", text(&out.stderr));
+    let out = bin().args(["train", "-q", "--rows", "mean", "--init-from"]).arg(&model).arg("--out").arg(tmp.path().join("child")).arg(&data).output().expect("train");
+    assert!(out.status.code() == Some(2) && text(&out.stderr).contains("leave --rows out"), "{}", text(&out.stderr));
     for (extra, csv) in [(&[][..], "whole.csv"), (&["--each-window"][..], "windows.csv")] {
         let (figures, rows) = eval(extra, csv);
         // One row per judged track (or window), and its right answers are the JSON's accuracy.
         assert_eq!(rows.len() as u64, figures["tracks"].as_u64().expect("tracks"));
-        let right = rows.iter().filter(|r| r[4] == r[5]).count() as f64;
+        let right = rows.iter().filter(|r| r[5] == r[6]).count() as f64;
         assert!((right / rows.len() as f64 - figures["accuracy"].as_f64().expect("acc")).abs() < 1e-12, "{figures}");
         let files: std::collections::BTreeSet<&str> = rows.iter().map(|r| &r[0]).collect();
         if extra.is_empty() {
-            assert!(rows.iter().all(|r| r[3].is_empty()) && files.len() == rows.len());
+            assert!(rows.iter().all(|r| r[4].is_empty()) && files.len() == rows.len());
         } else {
             // Ten 3 s windows per 30 s clip, numbered 0..9 in time order.
             assert_eq!(rows.len(), files.len() * 10);
             for f in files {
-                let at: Vec<&str> = rows.iter().filter(|r| &r[0] == f).map(|r| &r[3]).collect();
+                let at: Vec<&str> = rows.iter().filter(|r| &r[0] == f).map(|r| &r[4]).collect();
                 assert_eq!(at, ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"], "{f}");
             }
         }

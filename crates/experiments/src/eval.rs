@@ -65,18 +65,29 @@ pub struct EvalReport {
     /// Files that could not be read, each with its cause (left out).
     pub failed_files: Vec<String>,
     /// With `--each-window`: for each scored "track" (a window), its place among its own
-    /// track's windows (0 = the first); empty otherwise.
-    pub window_index: Vec<usize>,
+    /// track's windows (0 = the first); empty otherwise. [`EvalReport::predictions`] gives it.
+    pub(crate) window_index: Vec<usize>,
 }
 
 /// One scored track (or window, under `--each-window`) of a single-label evaluation: the rows
 /// of `eval --predictions`, from which paired comparisons (two protocols, two models) are made.
+///
+/// ```
+/// let p = genrecast_experiments::TrackPrediction {
+///     file: "blues.00001.flac".into(), clip: "blues.00001".into(), artist: String::new(), variant: "full_22k".into(),
+///     window: Some(3), truth: "blues".into(), predicted: "jazz".into(), truth_probability: 0.31,
+/// };
+/// assert_ne!(p.truth, p.predicted);
+/// ```
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct TrackPrediction {
     /// The audio file.
     pub file: String,
     /// Its recording id (one clip can appear as several files).
     pub clip: String,
+    /// Its artist, where the dataset names one (else empty): tracks of one artist are not
+    /// independent draws, so a bootstrap over tracks resamples them together.
+    pub artist: String,
     /// The dataset variant of the file (`-` for none).
     pub variant: String,
     /// The window's place in its track under `--each-window` (0 = the first), else none.
@@ -149,6 +160,7 @@ impl EvalReport {
                 Some(TrackPrediction {
                     file: track.path.display().to_string(),
                     clip: track.clip.clone(),
+                    artist: track.artist.clone().unwrap_or_default(),
                     variant: track.variant.clone().unwrap_or_else(|| "-".into()),
                     window: self.window_index.get(t).copied(),
                     truth: truth.to_string(),

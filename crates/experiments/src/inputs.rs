@@ -137,4 +137,15 @@ pub(crate) mod tests {
         // More asked than there are: all of them.
         assert_eq!(middle_windows(windows_of(&[(1, 2)]), 5).len(), 2);
     }
+
+    #[test]
+    fn mean_and_middle_rows_hold_the_window_that_the_middle_window_protocol_judges() {
+        // `train --rows mean+middle` is fitted on the crop `eval --middle-windows 1` judges.
+        let tracks = [(7, 10), (9, 4), (3, 1), (5, 5)];
+        let rows = genrecast_models::fitting_rows(windows_of(&tracks), genrecast_models::TrackRows::MeanAndMiddle);
+        let (means, lone) = rows.split_at(tracks.len());
+        assert_eq!(means.iter().map(|e| (e.track, e.x[0])).collect::<Vec<_>>(), [(7, 4.5), (9, 1.5), (3, 0.0), (5, 2.0)]);
+        let judged: Vec<(usize, f32)> = middle_windows(windows_of(&tracks), 1).iter().filter(|e| e.track != 3).map(|e| (e.track, e.x[0])).collect();
+        assert_eq!(lone.iter().map(|e| (e.track, e.x[0])).collect::<Vec<_>>(), judged);
+    }
 }

@@ -80,8 +80,15 @@ pub fn train(source: &DatasetSource, args: &TrainOptions, rt: &Runtime, on_fold:
     rt.device.burn_device()?;
     let mut ds = source.open()?;
     let (_, preset, _) = model_and_input(args, ds.kind)?;
+    let rows: TrackRows = args.rows.parse()?;
     if args.init_from.is_none() {
-        refuse_merged_copies(args.balance.parse()?, args.rows.parse()?)?;
+        refuse_merged_copies(args.balance.parse()?, rows)?;
+    } else if !rows.is_default() {
+        bail!("--rows {}: a model trained from --init-from reads tracks as its parent's card says; leave --rows out", rows.name());
+    }
+    // Without a backbone, a track's training rows are random crops: none is its middle.
+    if rows == TrackRows::MeanAndMiddle && preset.backbone().is_none() {
+        bail!("--rows mean+middle needs a pretrained backbone (--backbone), whose fixed 3 s windows have a middle one; this model trains on random crops");
     }
     let reads_lyrics = preset == InputPreset::Lyrics || !args.lyrics.is_empty();
     let bags = prepare_dataset(&mut ds, preset, reads_lyrics, &args.lyrics, rt.progress)?;

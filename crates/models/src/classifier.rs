@@ -182,7 +182,7 @@ pub const DEFAULT_MODEL: &str = "genre-gtzan";
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Aggregation {
     /// Mean of the window probabilities; for a model fitted on song means
-    /// ([`crate::TrackRows::Mean`], as the default model is), the model's judgement of the
+    /// (any [`crate::TrackRows`] judged by the mean, as the default model is), the model's judgement of the
     /// mean of the windows' inputs.
     #[default]
     Mean,

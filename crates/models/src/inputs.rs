@@ -167,8 +167,8 @@ pub enum TrackRows {
     #[serde(rename = "mean+windows")]
     MeanAndWindows,
     /// Judged as [`TrackRows::Mean`], fitted on each track's mean and on its middle window
-    /// alone (the window `eval --middle-windows 1` judges): half the rows a lone window, half
-    /// a song mean, where [`TrackRows::MeanAndWindows`] gives ten window rows to each mean.
+    /// alone (the window `eval --middle-windows 1` judges): one lone-window row beside each
+    /// mean of a track of several windows, where [`TrackRows::MeanAndWindows`] gives ten.
     #[serde(rename = "mean+middle")]
     MeanAndMiddle,
 }
@@ -240,6 +240,8 @@ pub fn track_means(examples: &[crate::Example]) -> Vec<crate::Example> {
 /// The rows a head is fitted on, per [`TrackRows`]: every window, each track's mean, or
 /// each track's mean followed by the windows (all, or the middle one) of the tracks that have
 /// more than one. Where there are window rows, the first rows are the means, one per track.
+/// Each track's windows are expected in time order (as [`windows`] gives them): the middle
+/// one is the `(n - 1) / 2`-th.
 ///
 /// # Example
 /// ```
