@@ -637,7 +637,7 @@ pub struct EvalArgs {
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
     /// Write every scored track (every window with --each-window) to this CSV: file, clip,
-    /// variant, window, truth, predicted, truth_probability. Two such files of the same tracks
+    /// artist, variant, window, truth, predicted, truth_probability. Two such files of the same tracks
     /// make a paired comparison (`tools/crop_gap.py`: as is against every window alone).
     #[arg(long, value_name = "FILE")]
     pub predictions: Option<PathBuf>,
