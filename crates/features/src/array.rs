@@ -86,3 +86,56 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     }
     s
 }
+
+/// [`dot`] of the weights `w` with `F` frames at once, each frame's value bit for bit
+/// [`dot`]'s (the same eight lanes, added in the same order). One frame's eight lanes are a
+/// chain of dependent additions, so a single dot product waits on its adder; the frames'
+/// chains are independent and overlap.
+#[inline(always)]
+pub(crate) fn dot_frames<const F: usize>(w: &[f32], frames: [&[f32]; F]) -> [f32; F] {
+    let n = w.len();
+    let x = frames.map(|f| &f[..n]);
+    let chunks = n / 8;
+    let mut acc = [[0.0f32; 8]; F];
+    for c in 0..chunks {
+        let wc = &w[c * 8..c * 8 + 8];
+        for (a, xf) in acc.iter_mut().zip(&x) {
+            let xc = &xf[c * 8..c * 8 + 8];
+            for i in 0..8 {
+                a[i] += xc[i] * wc[i];
+            }
+        }
+    }
+    let mut out = [0.0f32; F];
+    for ((o, a), xf) in out.iter_mut().zip(&acc).zip(&x) {
+        let mut s = ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
+        for (xv, wv) in xf[chunks * 8..].iter().zip(&w[chunks * 8..]) {
+            s += xv * wv;
+        }
+        *o = s;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every frame's value from `dot_frames` has `dot`'s bits, for lengths around the
+    /// eight-lane chunks and for awkward values (signed zeros, subnormals, infinities).
+    #[test]
+    fn dot_frames_equals_dot_bit_for_bit() {
+        let special = [0.0f32, -0.0, 1e-40, -3e-39, f32::MAX, 1.5, -2.25, f32::INFINITY];
+        for n in 0..40 {
+            let w: Vec<f32> = (0..n).map(|i| ((i * 37 % 11) as f32 - 5.0) / 3.0 + 1e-3 * i as f32).collect();
+            let frames: Vec<Vec<f32>> = (0..8)
+                .map(|f| (0..n + 3).map(|i| if (i + f) % 13 == 0 { special[(i + f) % special.len()] } else { ((i * 7 + f * 3) as f32).sin() * 1e3 }).collect())
+                .collect();
+            let got = dot_frames(&w, std::array::from_fn::<&[f32], 8, _>(|f| &frames[f][..]));
+            for (f, g) in got.iter().enumerate() {
+                let want = dot(&frames[f][..n], &w);
+                assert!(g.to_bits() == want.to_bits() || (g.is_nan() && want.is_nan()), "n {n} frame {f}: {g} against {want}");
+            }
+        }
+    }
+}

@@ -741,9 +741,10 @@ pub fn rms(y: &[f32], frame_length: usize, hop_length: usize) -> Vec<f32> {
     if y.is_empty() {
         return vec![];
     }
-    let padded = centred(y, frame_length, false);
+    let padded = if (frame_length / 2).is_multiple_of(hop_length) { Vec::new() } else { centred(y, frame_length, false) };
     let square = |v: &f32| f64::from(*v) * f64::from(*v);
     let n = n_frames(y.len(), frame_length, hop_length, true);
+    let padded_len = y.len() + 2 * (frame_length / 2);
     let mean_root = |s: f64, len: usize| (s / len.max(1) as f64).sqrt() as f32;
     if !frame_length.is_multiple_of(hop_length) {
         return (0..n)
@@ -756,22 +757,69 @@ pub fn rms(y: &[f32], frame_length: usize, hop_length: usize) -> Vec<f32> {
     // Frames start on hop boundaries and span whole hops: sum each hop once, then add
     // `frame_length / hop` block sums per frame (no running-sum cancellation, so a silent
     // frame stays exactly 0).
-    let blocks: Vec<f64> = padded.chunks(hop_length).map(|b| b.iter().map(square).sum()).collect();
+    let blocks = if (frame_length / 2).is_multiple_of(hop_length) {
+        // The padding is whole blocks of zeros, whose sums are +0.0 as the padded chunks'.
+        let zeros = frame_length / 2 / hop_length;
+        let mut blocks = vec![0.0f64; zeros];
+        hop_sums(y, hop_length, &mut blocks);
+        blocks.resize(blocks.len() + zeros, 0.0);
+        blocks
+    } else {
+        padded.chunks(hop_length).map(|b| b.iter().map(square).sum()).collect()
+    };
     let per_frame = frame_length / hop_length;
     (0..n)
         .map(|t| {
-            let start = (t * hop_length).min(padded.len());
-            let len = (start + frame_length).min(padded.len()) - start;
+            let start = (t * hop_length).min(padded_len);
+            let len = (start + frame_length).min(padded_len) - start;
             let last = (t + per_frame).min(blocks.len());
             mean_root(blocks[t.min(last)..last].iter().sum(), len)
         })
         .collect()
 }
 
+/// Each `hop`-sample block's sum of squares in f64, in sample order (the last block may be
+/// shorter), appended to `out`. Eight blocks at once: one block's sum is a chain of dependent
+/// additions, eight blocks' chains overlap; each sum keeps its one-block bits.
+fn hop_sums(y: &[f32], hop: usize, out: &mut Vec<f64>) {
+    const BLOCKS: usize = 8;
+    let square = |v: f32| f64::from(v) * f64::from(v);
+    let mut groups = y.chunks_exact(hop * BLOCKS);
+    for g in groups.by_ref() {
+        let rows: [&[f32]; BLOCKS] = std::array::from_fn(|j| &g[j * hop..(j + 1) * hop]);
+        let mut acc = [0.0f64; BLOCKS];
+        for i in 0..hop {
+            for (a, r) in acc.iter_mut().zip(&rows) {
+                *a += square(r[i]);
+            }
+        }
+        out.extend(acc);
+    }
+    out.extend(groups.remainder().chunks(hop).map(|b| b.iter().fold(0.0f64, |s, &v| s + square(v))));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::convert::fft_frequencies;
+
+    /// RMS from block sums taken eight at a time, against the frames summed one by one in
+    /// f64 (librosa's `np.mean(np.abs(x)**2)`), on lengths around the blocks, silence included.
+    #[test]
+    fn rms_of_hop_sums_matches_direct_frames() {
+        for len in [1usize, 511, 512, 513, 4095, 4096, 4097, 9000] {
+            let y: Vec<f32> = (0..len).map(|i| if i % 1000 < 300 { 0.0 } else { ((i * 13) as f32).sin() * 0.5 }).collect();
+            let got = rms(&y, 2048, 512);
+            let padded = centred(&y, 2048, false);
+            assert_eq!(got.len(), n_frames(len, 2048, 512, true));
+            for (t, g) in got.iter().enumerate() {
+                let f = frame(&padded, t, 2048, 512);
+                let want = (f.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() / f.len() as f64).sqrt();
+                assert!((f64::from(*g) - want).abs() <= 1e-6 * want.max(1e-30), "len {len} frame {t}: {g} against {want}");
+                assert_eq!(*g == 0.0, want == 0.0, "len {len} frame {t}");
+            }
+        }
+    }
 
     /// The AVX2 transpose against the plain loop, on lengths around a block.
     #[test]

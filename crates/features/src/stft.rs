@@ -107,6 +107,9 @@ impl std::str::FromStr for Precision {
 /// 0.9 or 1 changed little on the reference clips; nearer 1 amplifies the DC bins' error.
 const PRE_EMPHASIS: f64 = 0.97;
 
+/// Frames whose norms the f32 STFT sums together.
+const NORM_FRAMES: usize = 4;
+
 /// A power spectrogram, stored frame by frame (`frames x bins`) because every per-frame
 /// feature reads it that way; [`PowerSpectrogram::to_array`] gives librosa's orientation.
 #[derive(Clone, Debug)]
@@ -293,41 +296,76 @@ impl StftPlan {
             }
             Precision::F32 => {
                 let mut noise = Vec::with_capacity(n_frames);
-                let mut input = vec![0.0f32; self.n_fft];
+                let mut inputs: [Vec<f32>; NORM_FRAMES] = std::array::from_fn(|_| vec![0.0f32; self.n_fft]);
                 let mut output = self.fft32.make_output();
                 let mut scratch = self.fft32.make_scratch();
-                // Windowing, pre-emphasis and power in 256-bit vectors where the CPU has them.
-                crate::wide::avx2(#[inline(always)] || self.power_frames_f32(y, y_start, first_frame, &mut power, &mut windowed, &mut noise, &mut input, &mut output, &mut scratch));
+                // Windowing, pre-emphasis and power in vectors where the CPU has them.
+                crate::wide::avx2(#[inline(always)] || self.power_frames_f32(y, y_start, first_frame, &mut power, &mut windowed, &mut noise, &mut inputs, &mut output, &mut scratch));
                 PowerSpectrogram { power, n_bins, n_frames, noise }
             }
         }
     }
 
     /// The f32 frames of [`power_span`](Self::power_span) into `power`, and their noise.
+    /// Four frames at a time, so that their norms' eight-lane sums (each a chain of
+    /// dependent additions) overlap; every frame keeps its one-at-a-time bits.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    fn power_frames_f32(&self, y: &[f32], y_start: usize, first_frame: usize, power: &mut [f32], windowed: &mut [f64], noise: &mut Vec<f32>, input: &mut [f32], output: &mut [Complex<f32>], scratch: &mut [Complex<f32>]) {
+    fn power_frames_f32(&self, y: &[f32], y_start: usize, first_frame: usize, power: &mut [f32], windowed: &mut [f64], noise: &mut Vec<f32>, inputs: &mut [Vec<f32>; NORM_FRAMES], output: &mut [Complex<f32>], scratch: &mut [Complex<f32>]) {
         let n_bins = self.n_fft / 2 + 1;
-        for (t, out) in power.chunks_exact_mut(n_bins).enumerate() {
-            self.window_frame(y, y_start, first_frame + t, windowed);
-            // d[n] = xw[n] - A xw[n-1] in f64, so that the difference of two large
-            // neighbours is exact before its one rounding to f32.
-            let last = windowed[self.n_fft - 1];
-            input[0] = (windowed[0] - PRE_EMPHASIS * last) as f32;
-            for ((d, &v), &prev) in input[1..].iter_mut().zip(&windowed[1..]).zip(&windowed[..self.n_fft - 1]) {
-                *d = (v - PRE_EMPHASIS * prev) as f32;
+        for (b, block) in power.chunks_mut(n_bins * NORM_FRAMES).enumerate() {
+            let frames = block.len() / n_bins;
+            for (f, input) in inputs.iter_mut().enumerate().take(frames) {
+                self.pre_emphasised_frame(y, y_start, first_frame + b * NORM_FRAMES + f, windowed, input);
             }
             // ||d||, in eight f32 lanes so that it vectorises; only its scale matters.
-            let mut lanes = [0.0f32; 8];
-            let chunks = input.chunks_exact(8);
-            let tail: f32 = chunks.remainder().iter().map(|v| v * v).sum();
-            for c in chunks {
-                lanes.iter_mut().zip(c).for_each(|(l, v)| *l += v * v);
+            let chunks = self.n_fft / 8;
+            let mut lanes = [[0.0f32; 8]; NORM_FRAMES];
+            for c in 0..chunks {
+                for (l, input) in lanes.iter_mut().zip(inputs.iter()).take(frames) {
+                    let x = &input[c * 8..c * 8 + 8];
+                    for i in 0..8 {
+                        l[i] += x[i] * x[i];
+                    }
+                }
             }
-            noise.push(f32::EPSILON * (lanes.iter().sum::<f32>() + tail).sqrt());
-            self.fft32.process(input, output, scratch);
-            for ((p, c), &g) in out.iter_mut().zip(output.iter()).zip(&self.deemphasis) {
-                *p = (c.re * c.re + c.im * c.im) * g;
+            for (l, input) in lanes.iter().zip(inputs.iter()).take(frames) {
+                let tail: f32 = input[chunks * 8..].iter().map(|v| v * v).sum();
+                noise.push(f32::EPSILON * (l.iter().sum::<f32>() + tail).sqrt());
+            }
+            for (out, input) in block.chunks_exact_mut(n_bins).zip(inputs.iter_mut()) {
+                self.fft32.process(input, output, scratch);
+                for ((p, c), &g) in out.iter_mut().zip(output.iter()).zip(&self.deemphasis) {
+                    *p = (c.re * c.re + c.im * c.im) * g;
+                }
+            }
+        }
+    }
+
+    /// Frame `frame`, windowed and pre-emphasised, into `input`: d[n] = xw[n] - A xw[n-1]
+    /// (circular) in f64, so that the difference of two large neighbours is exact before
+    /// its one rounding to f32.
+    #[inline(always)]
+    fn pre_emphasised_frame(&self, y: &[f32], y_start: usize, frame: usize, windowed: &mut [f64], input: &mut [f32]) {
+        let n_fft = self.n_fft;
+        let start = (frame * self.hop) as isize - (n_fft / 2) as isize - y_start as isize;
+        match usize::try_from(start).ok().and_then(|s| y.get(s..s + n_fft)) {
+            // Interior frames: the window's products computed where they are used (the same
+            // products as `window_frame`'s), without a pass through an f64 buffer.
+            Some(x) => {
+                let w = &self.window[..n_fft];
+                input[0] = (f64::from(x[0]) * w[0] - PRE_EMPHASIS * (f64::from(x[n_fft - 1]) * w[n_fft - 1])) as f32;
+                for ((((d, &xv), &wv), &xp), &wp) in input[1..n_fft].iter_mut().zip(&x[1..]).zip(&w[1..]).zip(&x[..n_fft - 1]).zip(&w[..n_fft - 1]) {
+                    *d = (f64::from(xv) * wv - PRE_EMPHASIS * (f64::from(xp) * wp)) as f32;
+                }
+            }
+            None => {
+                self.window_frame(y, y_start, frame, windowed);
+                let last = windowed[n_fft - 1];
+                input[0] = (windowed[0] - PRE_EMPHASIS * last) as f32;
+                for ((d, &v), &prev) in input[1..].iter_mut().zip(&windowed[1..]).zip(&windowed[..n_fft - 1]) {
+                    *d = (v - PRE_EMPHASIS * prev) as f32;
+                }
             }
         }
     }
