@@ -460,41 +460,60 @@ impl FeatureExtractor {
             None
         };
         let mut contrast = contrast_plan.as_ref().map(|p| p.accumulator(n));
-        let mut mag = vec![0.0f32; nb];
         let mut exact = None;
-        // Roll-off takes its frames interleaved, eight at a time.
-        let mut rolloff_block = if rolloff.is_some() { vec![0.0f32; nb * spectral::ROLLOFF_LANES] } else { Vec::new() };
-        // Their magnitudes frame after frame, until the block is full.
-        let mut rolloff_rows = rolloff_block.clone();
-        // Magnitudes, centroid, bandwidth and roll-off in 256-bit vectors where the CPU has them.
+        // Frames go through in blocks of eight, as roll-off takes them interleaved: their
+        // magnitudes one after the other in `rows`, then bin by bin in `rolloff_block`.
+        const BLOCK: usize = spectral::ROLLOFF_LANES;
+        let mut rows = vec![0.0f32; nb * BLOCK];
+        let mut rolloff_block = if rolloff.is_some() { vec![0.0f32; nb * BLOCK] } else { Vec::new() };
+        // Magnitudes, centroid, bandwidth and roll-off in vectors where the CPU has them.
         crate::wide::avx2(#[inline(always)] || {
-            for t in 0..n {
-                for (m, &p) in mag.iter_mut().zip(spec.frame(t)) {
-                    *m = p.sqrt();
+            for first in (0..n).step_by(BLOCK) {
+                let frames = BLOCK.min(n - first);
+                for (f, m) in rows.chunks_exact_mut(nb).take(frames).enumerate() {
+                    for (m, &p) in m.iter_mut().zip(spec.frame(first + f)) {
+                        *m = p.sqrt();
+                    }
                 }
                 if centroid.is_some() || bandwidth.is_some() {
-                    let shape = spectral::FrameShape::of(&mag, freq);
-                    if let Some(c) = &mut centroid {
-                        c.push(shape.centroid as f32);
+                    // Four frames at once: their sums' chains of additions overlap.
+                    const AT_ONCE: usize = 4;
+                    let want_width = bandwidth.is_some();
+                    let mut push = |shape: &spectral::FrameShape, width: f64| {
+                        if let Some(c) = &mut centroid {
+                            c.push(shape.centroid as f32);
+                        }
+                        if let Some(b) = &mut bandwidth {
+                            b.push(width as f32);
+                        }
+                    };
+                    let mut f = 0;
+                    while f + AT_ONCE <= frames {
+                        let x: [&[f32]; AT_ONCE] = std::array::from_fn(|i| &rows[(f + i) * nb..(f + i + 1) * nb]);
+                        let shapes = spectral::FrameShape::of_frames(x, freq);
+                        let widths = if want_width { spectral::FrameShape::bandwidth2_frames(shapes, x, freq) } else { [0.0; AT_ONCE] };
+                        shapes.iter().zip(widths).for_each(|(s, w)| push(s, w));
+                        f += AT_ONCE;
                     }
-                    if let Some(b) = &mut bandwidth {
-                        b.push(shape.bandwidth(&mag, freq, 2.0) as f32);
+                    for x in rows.chunks_exact(nb).take(frames).skip(f) {
+                        let shape = spectral::FrameShape::of(x, freq);
+                        push(&shape, if want_width { shape.bandwidth(x, freq, 2.0) } else { 0.0 });
                     }
                 }
                 if let Some(r) = &mut rolloff {
-                    let lane = t % spectral::ROLLOFF_LANES;
-                    rolloff_rows[lane * nb..(lane + 1) * nb].copy_from_slice(&mag);
-                    if lane + 1 == spectral::ROLLOFF_LANES || t + 1 == n {
-                        spectral::interleave_lanes(&rolloff_rows, nb, &mut rolloff_block);
-                        spectral::rolloff_lanes(&rolloff_block, lane + 1, freq, 0.85, r);
+                    // Rows past `frames` (at the song's end) hold older frames; only the
+                    // first `frames` lanes are read out.
+                    spectral::interleave_lanes(&rows, nb, &mut rolloff_block);
+                    spectral::rolloff_lanes(&rolloff_block, frames, freq, 0.85, r);
+                }
+                for (f, mag) in rows.chunks_exact_mut(nb).take(frames).enumerate() {
+                    if let Some(fl) = &mut flatness {
+                        fl.push(spectral::flatness_of(mag, 1e-10, 2.0));
                     }
-                }
-                if let Some(f) = &mut flatness {
-                    f.push(spectral::flatness_of(&mag, 1e-10, 2.0));
-                }
-                // Last: it may overwrite `mag` with the exact frame.
-                if let (Some(acc), Some(plan)) = (&mut contrast, &contrast_plan) {
-                    self.contrast_frame(plan, acc, spec, t, &mut mag, y, t, &mut exact);
+                    // Last: it may overwrite the row with the exact frame.
+                    if let (Some(acc), Some(plan)) = (&mut contrast, &contrast_plan) {
+                        self.contrast_frame(plan, acc, spec, first + f, mag, y, first + f, &mut exact);
+                    }
                 }
             }
         });

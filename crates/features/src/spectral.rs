@@ -36,48 +36,85 @@ impl FrameShape {
     /// fused per-frame pass. The order is fixed, so every frame's value is deterministic.
     #[inline(always)]
     pub(crate) fn of(f: &[f32], freq: &[f64]) -> Self {
-        let n = f.len().min(freq.len());
-        let (f, freq) = (&f[..n], &freq[..n]);
-        let (mut total, mut weighted) = ([0.0f64; LANES], [0.0f64; LANES]);
-        for (v, fr) in f.chunks_exact(LANES).zip(freq.chunks_exact(LANES)) {
-            for l in 0..LANES {
-                let v = f64::from(v[l]);
-                total[l] += v.abs();
-                weighted[l] += v * fr[l];
+        let [shape] = Self::of_frames([f], freq);
+        shape
+    }
+
+    /// [`of`](Self::of) for `F` frames of equal length at once, each frame's value bit for
+    /// bit its own: one frame's lanes are chains of dependent additions, `F` frames' overlap.
+    #[inline(always)]
+    pub(crate) fn of_frames<const F: usize>(frames: [&[f32]; F], freq: &[f64]) -> [Self; F] {
+        let n = frames.iter().map(|f| f.len()).min().unwrap_or(0).min(freq.len());
+        let (x, freq) = (frames.map(|f| &f[..n]), &freq[..n]);
+        let (mut total, mut weighted) = ([[0.0f64; LANES]; F], [[0.0f64; LANES]; F]);
+        for c in 0..n / LANES {
+            let fr = &freq[c * LANES..(c + 1) * LANES];
+            for ((t, w), xf) in total.iter_mut().zip(weighted.iter_mut()).zip(&x) {
+                let v = &xf[c * LANES..(c + 1) * LANES];
+                for l in 0..LANES {
+                    let v = f64::from(v[l]);
+                    t[l] += v.abs();
+                    w[l] += v * fr[l];
+                }
             }
         }
-        let (mut total, mut weighted) = (lane_sum(&total), lane_sum(&weighted));
-        for (&v, &fr) in f[n - n % LANES..].iter().zip(&freq[n - n % LANES..]) {
-            let v = f64::from(v);
-            total += v.abs();
-            weighted += v * fr;
-        }
-        let centroid = if total < TINY_F32 { 0.0 } else { weighted / total };
-        Self { total, centroid }
+        std::array::from_fn(|i| {
+            let (mut total, mut weighted) = (lane_sum(&total[i]), lane_sum(&weighted[i]));
+            for (&v, &fr) in x[i][n - n % LANES..].iter().zip(&freq[n - n % LANES..]) {
+                let v = f64::from(v);
+                total += v.abs();
+                weighted += v * fr;
+            }
+            let centroid = if total < TINY_F32 { 0.0 } else { weighted / total };
+            Self { total, centroid }
+        })
     }
 
     /// Bandwidth of order `p` around the centroid, frames L1-normalised (for `p = 2`, in
     /// lanes as [`of`](Self::of)).
     #[inline(always)]
     pub(crate) fn bandwidth(&self, f: &[f32], freq: &[f64], p: f64) -> f64 {
+        if p == 2.0 {
+            let [b] = Self::bandwidth2_frames([*self], [f], freq);
+            return b;
+        }
         let c = self.centroid;
-        let scale = if self.total < TINY_F32 { 1.0 } else { 1.0 / self.total };
-        let s: f64 = if p == 2.0 {
-            let n = f.len().min(freq.len());
-            let (f, freq) = (&f[..n], &freq[..n]);
-            let mut acc = [0.0f64; LANES];
-            for (v, fr) in f.chunks_exact(LANES).zip(freq.chunks_exact(LANES)) {
+        let s = f.iter().zip(freq).map(|(&v, &fr)| f64::from(v) * (fr - c).abs().powf(p)).sum::<f64>() * self.scale();
+        s.powf(1.0 / p)
+    }
+
+    /// [`bandwidth`](Self::bandwidth) of order 2 for `F` frames (of equal length) at once,
+    /// each frame's value bit for bit its own.
+    #[inline(always)]
+    pub(crate) fn bandwidth2_frames<const F: usize>(shapes: [Self; F], frames: [&[f32]; F], freq: &[f64]) -> [f64; F] {
+        let n = frames.iter().map(|f| f.len()).min().unwrap_or(0).min(freq.len());
+        let (x, freq) = (frames.map(|f| &f[..n]), &freq[..n]);
+        let mut acc = [[0.0f64; LANES]; F];
+        for c in 0..n / LANES {
+            let fr = &freq[c * LANES..(c + 1) * LANES];
+            for ((a, xf), shape) in acc.iter_mut().zip(&x).zip(&shapes) {
+                let v = &xf[c * LANES..(c + 1) * LANES];
                 for l in 0..LANES {
-                    let d = fr[l] - c;
-                    acc[l] += f64::from(v[l]) * d * d;
+                    let d = fr[l] - shape.centroid;
+                    a[l] += f64::from(v[l]) * d * d;
                 }
             }
-            let tail: f64 = f[n - n % LANES..].iter().zip(&freq[n - n % LANES..]).map(|(&v, &fr)| f64::from(v) * (fr - c) * (fr - c)).sum();
-            (lane_sum(&acc) + tail) * scale
+        }
+        std::array::from_fn(|i| {
+            let c = shapes[i].centroid;
+            let tail: f64 = x[i][n - n % LANES..].iter().zip(&freq[n - n % LANES..]).map(|(&v, &fr)| f64::from(v) * (fr - c) * (fr - c)).sum();
+            ((lane_sum(&acc[i]) + tail) * shapes[i].scale()).powf(0.5)
+        })
+    }
+
+    /// The L1 normalisation's factor.
+    #[inline(always)]
+    fn scale(&self) -> f64 {
+        if self.total < TINY_F32 {
+            1.0
         } else {
-            f.iter().zip(freq).map(|(&v, &fr)| f64::from(v) * (fr - c).abs().powf(p)).sum::<f64>() * scale
-        };
-        s.powf(1.0 / p)
+            1.0 / self.total
+        }
     }
 }
 
