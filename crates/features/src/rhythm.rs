@@ -109,7 +109,16 @@ fn tempogram_frames<T: AcFloat>(env: &[f32], win_length: usize, mut column: impl
                 spec.iter_mut().for_each(|c| *c = realfft::num_complex::Complex::new(c.norm_sqr(), T::ZERO));
                 inv.process(&mut spec, &mut buf, &mut inv_scratch);
                 let ac = &buf[..win_length];
-                let max = ac.iter().fold(0.0f64, |m, v| m.max(v.to_f64().abs()));
+                // The largest magnitude in eight lanes (a maximum does not depend on the order,
+                // and NaN is skipped either way): one chain of dependent maxima was a fifth
+                // of the tempo's time.
+                let mut lanes = [0.0f64; 8];
+                let chunks = ac.chunks_exact(8);
+                let tail = chunks.remainder().iter().fold(0.0f64, |m, v| m.max(v.to_f64().abs()));
+                for c in chunks {
+                    lanes.iter_mut().zip(c).for_each(|(l, v)| *l = l.max(v.to_f64().abs()));
+                }
+                let max = lanes.iter().fold(tail, |m, &l| m.max(l));
                 let scale = if max < f64::from(f32::MIN_POSITIVE) { 1.0 } else { 1.0 / max };
                 for (c, &v) in col.iter_mut().zip(ac) {
                     *c = (v.to_f64() * scale) as f32;

@@ -47,14 +47,24 @@ impl FrameShape {
         let n = frames.iter().map(|f| f.len()).min().unwrap_or(0).min(freq.len());
         let (x, freq) = (frames.map(|f| &f[..n]), &freq[..n]);
         let (mut total, mut weighted) = ([[0.0f64; LANES]; F], [[0.0f64; LANES]; F]);
-        for c in 0..n / LANES {
-            let fr = &freq[c * LANES..(c + 1) * LANES];
-            for ((t, w), xf) in total.iter_mut().zip(weighted.iter_mut()).zip(&x) {
-                let v = &xf[c * LANES..(c + 1) * LANES];
-                for l in 0..LANES {
-                    let v = f64::from(v[l]);
-                    t[l] += v.abs();
-                    w[l] += v * fr[l];
+        #[cfg(target_arch = "x86_64")]
+        let done = F == 4 && avx512::detected() && {
+            // SAFETY: the CPU has AVX-512F; every frame holds `n` values, `freq` too.
+            unsafe { avx512::shape_lanes4(&x, freq, n, &mut total, &mut weighted) };
+            true
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let done = false;
+        if !done {
+            for c in 0..n / LANES {
+                let fr = &freq[c * LANES..(c + 1) * LANES];
+                for ((t, w), xf) in total.iter_mut().zip(weighted.iter_mut()).zip(&x) {
+                    let v = &xf[c * LANES..(c + 1) * LANES];
+                    for l in 0..LANES {
+                        let v = f64::from(v[l]);
+                        t[l] += v.abs();
+                        w[l] += v * fr[l];
+                    }
                 }
             }
         }
@@ -90,13 +100,24 @@ impl FrameShape {
         let n = frames.iter().map(|f| f.len()).min().unwrap_or(0).min(freq.len());
         let (x, freq) = (frames.map(|f| &f[..n]), &freq[..n]);
         let mut acc = [[0.0f64; LANES]; F];
-        for c in 0..n / LANES {
-            let fr = &freq[c * LANES..(c + 1) * LANES];
-            for ((a, xf), shape) in acc.iter_mut().zip(&x).zip(&shapes) {
-                let v = &xf[c * LANES..(c + 1) * LANES];
-                for l in 0..LANES {
-                    let d = fr[l] - shape.centroid;
-                    a[l] += f64::from(v[l]) * d * d;
+        #[cfg(target_arch = "x86_64")]
+        let done = F == 4 && avx512::detected() && {
+            let centroids: [f64; 4] = std::array::from_fn(|i| shapes[i].centroid);
+            // SAFETY: the CPU has AVX-512F; every frame holds `n` values, `freq` too.
+            unsafe { avx512::bandwidth2_lanes4(&x, freq, n, &centroids, &mut acc) };
+            true
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let done = false;
+        if !done {
+            for c in 0..n / LANES {
+                let fr = &freq[c * LANES..(c + 1) * LANES];
+                for ((a, xf), shape) in acc.iter_mut().zip(&x).zip(&shapes) {
+                    let v = &xf[c * LANES..(c + 1) * LANES];
+                    for l in 0..LANES {
+                        let d = fr[l] - shape.centroid;
+                        a[l] += f64::from(v[l]) * d * d;
+                    }
                 }
             }
         }
@@ -167,8 +188,9 @@ pub(crate) fn rolloff_of(f: &[f32], freq: &[f64], roll_percent: f64) -> f32 {
     freq[k] as f32
 }
 
-/// Frames that [`rolloff_lanes`] takes at once.
-pub(crate) const ROLLOFF_LANES: usize = 8;
+/// Frames that [`rolloff_lanes`] takes at once: sixteen, one 512-bit vector (with eight,
+/// the two chains of additions per frame still waited on the adder).
+pub(crate) const ROLLOFF_LANES: usize = 16;
 
 /// Interleaves [`ROLLOFF_LANES`] frames of `n_bins` magnitudes, stored one after the other
 /// in `rows`, bin by bin into `block` (`block[k * ROLLOFF_LANES + l] = rows[l * n_bins + k]`),
@@ -181,8 +203,10 @@ pub(crate) fn interleave_lanes(rows: &[f32], n_bins: usize, block: &mut [f32]) {
     let mut done = 0;
     #[cfg(target_arch = "x86_64")]
     if crate::wide::avx2_detected() {
-        // SAFETY: the CPU has AVX2; the lengths are checked above.
-        done = unsafe { transpose_avx2(rows, n_bins, block) };
+        for group in 0..L / 8 {
+            // SAFETY: the CPU has AVX2; the lengths are checked above.
+            done = unsafe { transpose_avx2(&rows[group * 8 * n_bins..(group + 1) * 8 * n_bins], n_bins, &mut block[group * 8..], L) };
+        }
     }
     for k in done..n_bins {
         for l in 0..L {
@@ -191,18 +215,21 @@ pub(crate) fn interleave_lanes(rows: &[f32], n_bins: usize, block: &mut [f32]) {
     }
 }
 
-/// [`interleave_lanes`] of the first `n_bins / 8 * 8` bins; returns how many it did.
+/// Eight rows of [`interleave_lanes`], the first `n_bins / 8 * 8` bins: bin `k` of row `l`
+/// goes to `block[k * stride + l]`. Returns how many bins it did.
 ///
 /// # Safety
-/// The CPU must have AVX2; `rows` and `block` must hold `n_bins * 8` values.
+/// The CPU must have AVX2; `rows` must hold `n_bins * 8` values and `block` at least
+/// `(n_bins - 1) * stride + 8`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn transpose_avx2(rows: &[f32], n_bins: usize, block: &mut [f32]) -> usize {
+unsafe fn transpose_avx2(rows: &[f32], n_bins: usize, block: &mut [f32], stride: usize) -> usize {
     use std::arch::x86_64::*;
+    debug_assert!(rows.len() >= n_bins * 8 && stride >= 8 && (n_bins == 0 || block.len() >= (n_bins - 1) * stride + 8));
     let (src, dst) = (rows.as_ptr(), block.as_mut_ptr());
     let whole = n_bins / 8 * 8;
     for k in (0..whole).step_by(8) {
-        // SAFETY: bins k .. k + 8 of the eight rows, and values (k .. k + 8) * 8 of block.
+        // SAFETY: bins k .. k + 8 of the eight rows, and values (k .. k + 8) * stride + 0 .. 8 of block.
         unsafe {
             let r: [__m256; 8] = std::array::from_fn(|l| _mm256_loadu_ps(src.add(l * n_bins + k)));
             let t = [
@@ -227,8 +254,8 @@ unsafe fn transpose_avx2(rows: &[f32], n_bins: usize, block: &mut [f32]) -> usiz
             ];
             // Bin k + j of every row: the low halves give j = 0..4, the high ones j = 4..8.
             for j in 0..4 {
-                _mm256_storeu_ps(dst.add((k + j) * 8), _mm256_permute2f128_ps::<0x20>(u[j], u[j + 4]));
-                _mm256_storeu_ps(dst.add((k + j + 4) * 8), _mm256_permute2f128_ps::<0x31>(u[j], u[j + 4]));
+                _mm256_storeu_ps(dst.add((k + j) * stride), _mm256_permute2f128_ps::<0x20>(u[j], u[j + 4]));
+                _mm256_storeu_ps(dst.add((k + j + 4) * stride), _mm256_permute2f128_ps::<0x31>(u[j], u[j + 4]));
             }
         }
     }
@@ -551,6 +578,78 @@ pub(crate) mod avx512 {
     pub(crate) fn detected() -> bool {
         static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
         *ON.get_or_init(|| !crate::portable_kernels_asked() && std::arch::is_x86_feature_detected!("avx512f"))
+    }
+
+    /// The eight-lane f64 sums of [`super::FrameShape::of_frames`] for four frames (the same
+    /// operations in the same order as its portable loop: a widening, `abs`, one product,
+    /// two additions; no fused multiply-add), in 512-bit registers: the portable loop over
+    /// four frames' arrays stayed scalar, its sums in memory.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F; each of `x` and `freq` must hold at least `n` values.
+    #[target_feature(enable = "avx512f")]
+    pub(crate) unsafe fn shape_lanes4<const F: usize>(x: &[&[f32]; F], freq: &[f64], n: usize, total: &mut [[f64; 8]; F], weighted: &mut [[f64; 8]; F]) {
+        debug_assert!(F == 4 && x.iter().all(|f| f.len() >= n) && freq.len() >= n);
+        let p: [*const f32; 4] = std::array::from_fn(|i| x[i].as_ptr());
+        let (mut t0, mut t1, mut t2, mut t3) = (_mm512_setzero_pd(), _mm512_setzero_pd(), _mm512_setzero_pd(), _mm512_setzero_pd());
+        let (mut w0, mut w1, mut w2, mut w3) = (_mm512_setzero_pd(), _mm512_setzero_pd(), _mm512_setzero_pd(), _mm512_setzero_pd());
+        for c in 0..n / 8 {
+            // SAFETY: c * 8 + 8 <= n, within every frame and `freq`.
+            unsafe {
+                let fr = _mm512_loadu_pd(freq.as_ptr().add(c * 8));
+                let v0 = _mm512_cvtps_pd(_mm256_loadu_ps(p[0].add(c * 8)));
+                let v1 = _mm512_cvtps_pd(_mm256_loadu_ps(p[1].add(c * 8)));
+                let v2 = _mm512_cvtps_pd(_mm256_loadu_ps(p[2].add(c * 8)));
+                let v3 = _mm512_cvtps_pd(_mm256_loadu_ps(p[3].add(c * 8)));
+                t0 = _mm512_add_pd(t0, _mm512_abs_pd(v0));
+                t1 = _mm512_add_pd(t1, _mm512_abs_pd(v1));
+                t2 = _mm512_add_pd(t2, _mm512_abs_pd(v2));
+                t3 = _mm512_add_pd(t3, _mm512_abs_pd(v3));
+                w0 = _mm512_add_pd(w0, _mm512_mul_pd(v0, fr));
+                w1 = _mm512_add_pd(w1, _mm512_mul_pd(v1, fr));
+                w2 = _mm512_add_pd(w2, _mm512_mul_pd(v2, fr));
+                w3 = _mm512_add_pd(w3, _mm512_mul_pd(v3, fr));
+            }
+        }
+        for (i, (t, w)) in [(t0, w0), (t1, w1), (t2, w2), (t3, w3)].into_iter().enumerate() {
+            // SAFETY: each destination holds eight f64.
+            unsafe {
+                _mm512_storeu_pd(total[i].as_mut_ptr(), t);
+                _mm512_storeu_pd(weighted[i].as_mut_ptr(), w);
+            }
+        }
+    }
+
+    /// The eight-lane f64 sums of [`super::FrameShape::bandwidth2_frames`] for four frames
+    /// around their `centroids` (`v * d * d`, `d = freq - centroid`, as its portable loop).
+    ///
+    /// # Safety
+    /// As [`shape_lanes4`].
+    #[target_feature(enable = "avx512f")]
+    pub(crate) unsafe fn bandwidth2_lanes4<const F: usize>(x: &[&[f32]; F], freq: &[f64], n: usize, centroids: &[f64; 4], acc: &mut [[f64; 8]; F]) {
+        debug_assert!(F == 4 && x.iter().all(|f| f.len() >= n) && freq.len() >= n);
+        let p: [*const f32; 4] = std::array::from_fn(|i| x[i].as_ptr());
+        let c: [__m512d; 4] = std::array::from_fn(|i| _mm512_set1_pd(centroids[i]));
+        let (mut a0, mut a1, mut a2, mut a3) = (_mm512_setzero_pd(), _mm512_setzero_pd(), _mm512_setzero_pd(), _mm512_setzero_pd());
+        for k in 0..n / 8 {
+            // SAFETY: k * 8 + 8 <= n, within every frame and `freq`.
+            unsafe {
+                let fr = _mm512_loadu_pd(freq.as_ptr().add(k * 8));
+                let term = |i: usize| {
+                    let v = _mm512_cvtps_pd(_mm256_loadu_ps(p[i].add(k * 8)));
+                    let d = _mm512_sub_pd(fr, c[i]);
+                    _mm512_mul_pd(_mm512_mul_pd(v, d), d)
+                };
+                a0 = _mm512_add_pd(a0, term(0));
+                a1 = _mm512_add_pd(a1, term(1));
+                a2 = _mm512_add_pd(a2, term(2));
+                a3 = _mm512_add_pd(a3, term(3));
+            }
+        }
+        for (i, a) in [a0, a1, a2, a3].into_iter().enumerate() {
+            // SAFETY: each destination holds eight f64.
+            unsafe { _mm512_storeu_pd(acc[i].as_mut_ptr(), a) };
+        }
     }
 
     /// [`super::order_key`] of 16 floats' bits.
