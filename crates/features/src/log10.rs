@@ -120,6 +120,12 @@ pub(crate) fn ten_log10_max_minus(s: &mut [f32], amin: f32, offset: f32) {
         unsafe { avx512::ten_log10_max_minus(s, amin, offset) };
         return;
     }
+    #[cfg(target_arch = "x86_64")]
+    if positive_normal(amin) && avx2_fma_detected() {
+        // SAFETY: the CPU has AVX2 and FMA; `amin` is not NaN.
+        unsafe { avx2::ten_log10_max_minus(s, amin, offset) };
+        return;
+    }
     s.iter_mut().for_each(|v| *v = 10.0 * log10f(amin.max(*v)) - offset);
 }
 
@@ -133,7 +139,157 @@ pub(crate) fn log10_in_place(s: &mut [f32]) {
         unsafe { avx512::log10_in_place(s) };
         return;
     }
+    #[cfg(target_arch = "x86_64")]
+    if avx2_fma_detected() {
+        // SAFETY: the CPU has AVX2 and FMA.
+        unsafe { avx2::log10_in_place(s) };
+        return;
+    }
     s.iter_mut().for_each(|v| *v = log10f(*v));
+}
+
+/// Whether the AVX2 kernel may run: AVX2 (and no `GENRECAST_NO_AVX512`) and FMA, without
+/// which the scalar port's fused multiply-adds would be calls to libm's `fma`.
+#[cfg(target_arch = "x86_64")]
+fn avx2_fma_detected() -> bool {
+    crate::wide::avx2_detected() && std::arch::is_x86_feature_detected!("fma")
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    //! The AVX2 + FMA kernel, for CPUs without AVX-512: eight `f32` lanes, `logf`'s `f64`
+    //! part in two halves of four, the table read by gathers. The same operations as the
+    //! AVX-512 kernel and the scalar port.
+
+    use super::{log10f, A0, A1, A2, IVLN10, LN2, LOG10_2HI, LOG10_2LO, TAB};
+    use std::arch::x86_64::*;
+
+    /// One column of [`TAB`] (`col` 0: `1/c`, 1: `ln(c)`).
+    const fn column(col: usize) -> [f64; 16] {
+        let mut out = [0.0; 16];
+        let mut j = 0;
+        while j < 16 {
+            out[j] = f64::from_bits(if col == 0 { TAB[j].0 } else { TAB[j].1 });
+            j += 1;
+        }
+        out
+    }
+    static INVC: [f64; 16] = column(0);
+    static LOGC: [f64; 16] = column(1);
+
+    /// `logf`'s `f64` part on four lanes: `z` the reduced values, `k` their exponents, `i`
+    /// their table indices.
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    fn logf_f64(z: __m128, k: __m128i, i: __m128i) -> __m128 {
+        // SAFETY: every index is in 0..16 (masked with 15 by the caller), within the tables.
+        let (invc, logc) =
+            unsafe { (_mm256_i32gather_pd::<8>(INVC.as_ptr(), i), _mm256_i32gather_pd::<8>(LOGC.as_ptr(), i)) };
+        let z = _mm256_cvtps_pd(z);
+        let k = _mm256_cvtepi32_pd(k);
+        let r = _mm256_fmadd_pd(z, invc, _mm256_set1_pd(-1.0));
+        let y0 = _mm256_fmadd_pd(k, _mm256_set1_pd(LN2), logc);
+        let r2 = _mm256_mul_pd(r, r);
+        let p = _mm256_fmadd_pd(r, _mm256_set1_pd(A1), _mm256_set1_pd(A2));
+        let p = _mm256_fmadd_pd(r2, _mm256_set1_pd(A0), p);
+        let t = _mm256_add_pd(r, y0);
+        _mm256_cvtpd_ps(_mm256_fmadd_pd(r2, p, t))
+    }
+
+    /// [`log10f`] on eight lanes, right for positive normal finite lanes only.
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    fn log10_ps(x: __m256) -> __m256 {
+        let hx = _mm256_castps_si256(x);
+        let k = _mm256_sub_epi32(_mm256_srli_epi32::<23>(hx), _mm256_set1_epi32(127));
+        let neg = _mm256_srli_epi32::<31>(k);
+        let hx = _mm256_or_si256(
+            _mm256_and_si256(hx, _mm256_set1_epi32(0x007f_ffff)),
+            _mm256_slli_epi32::<23>(_mm256_sub_epi32(_mm256_set1_epi32(0x7f), neg)),
+        );
+        let y = _mm256_cvtepi32_ps(_mm256_add_epi32(k, neg));
+        let tmp = _mm256_sub_epi32(hx, _mm256_set1_epi32(0x3f33_0000));
+        let i = _mm256_and_si256(_mm256_srli_epi32::<19>(tmp), _mm256_set1_epi32(15));
+        let lk = _mm256_srai_epi32::<23>(tmp);
+        let iz = _mm256_sub_epi32(hx, _mm256_and_si256(tmp, _mm256_set1_epi32(0xff80_0000u32 as i32)));
+        let z = _mm256_castsi256_ps(iz);
+        let llo = logf_f64(_mm256_castps256_ps128(z), _mm256_castsi256_si128(lk), _mm256_castsi256_si128(i));
+        let lhi = logf_f64(
+            _mm256_extractf128_ps::<1>(z),
+            _mm256_extracti128_si256::<1>(lk),
+            _mm256_extracti128_si256::<1>(i),
+        );
+        let l = _mm256_insertf128_ps::<1>(_mm256_castps128_ps256(llo), lhi);
+        let t1 = _mm256_mul_ps(y, _mm256_set1_ps(LOG10_2LO));
+        let z = _mm256_add_ps(_mm256_mul_ps(l, _mm256_set1_ps(IVLN10)), t1);
+        _mm256_add_ps(z, _mm256_mul_ps(y, _mm256_set1_ps(LOG10_2HI)))
+    }
+
+    /// The lanes of `x` (bit `j` for lane `j`) that are not positive normal finite.
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    fn odd_lanes(x: __m256) -> i32 {
+        // `bits - 0x00800000 >= 0x7f000000` unsigned, as a signed compare with the sign
+        // bits flipped (AVX2 has no unsigned compare).
+        let off = _mm256_sub_epi32(_mm256_castps_si256(x), _mm256_set1_epi32(0x0080_0000));
+        let flipped = _mm256_xor_si256(off, _mm256_set1_epi32(i32::MIN));
+        let bad = _mm256_cmpgt_epi32(flipped, _mm256_set1_epi32((0x7eff_ffffu32 ^ 0x8000_0000) as i32));
+        _mm256_movemask_ps(_mm256_castsi256_ps(bad))
+    }
+
+    /// Stores the 8 lanes of `d` into `c`, but `scalar` of `c`'s own value in the lanes
+    /// `odd` flags.
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    fn store(c: &mut [f32], d: __m256, odd: i32, scalar: impl Fn(f32) -> f32) {
+        assert_eq!(c.len(), 8);
+        if odd == 0 {
+            // SAFETY: `c` is 8 f32, what an unaligned 256-bit store writes.
+            unsafe { _mm256_storeu_ps(c.as_mut_ptr(), d) };
+            return;
+        }
+        let mut out = [0f32; 8];
+        // SAFETY: `out` is 8 f32.
+        unsafe { _mm256_storeu_ps(out.as_mut_ptr(), d) };
+        for (j, (v, o)) in c.iter_mut().zip(out).enumerate() {
+            *v = if (odd >> j) & 1 != 0 { scalar(*v) } else { o };
+        }
+    }
+
+    /// The AVX2 [`super::ten_log10_max_minus`].
+    ///
+    /// # Safety
+    /// The CPU must have AVX2 and FMA, and `amin` must not be NaN.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn ten_log10_max_minus(s: &mut [f32], amin: f32, offset: f32) {
+        let (am, ten, off) = (_mm256_set1_ps(amin), _mm256_set1_ps(10.0), _mm256_set1_ps(offset));
+        let scalar = |v: f32| 10.0 * log10f(amin.max(v)) - offset;
+        let mut chunks = s.chunks_exact_mut(8);
+        for c in &mut chunks {
+            // SAFETY: `c` is 8 f32, what an unaligned 256-bit load reads.
+            let x = unsafe { _mm256_loadu_ps(c.as_ptr()) };
+            // `max_ps(x, amin)` is `amin` where `x` is NaN, as `amin.max(x)` is.
+            let m = _mm256_max_ps(x, am);
+            let d = _mm256_sub_ps(_mm256_mul_ps(ten, log10_ps(m)), off);
+            store(c, d, odd_lanes(m), scalar);
+        }
+        chunks.into_remainder().iter_mut().for_each(|v| *v = scalar(*v));
+    }
+
+    /// The AVX2 [`super::log10_in_place`].
+    ///
+    /// # Safety
+    /// The CPU must have AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn log10_in_place(s: &mut [f32]) {
+        let mut chunks = s.chunks_exact_mut(8);
+        for c in &mut chunks {
+            // SAFETY: `c` is 8 f32, what an unaligned 256-bit load reads.
+            let x = unsafe { _mm256_loadu_ps(c.as_ptr()) };
+            store(c, log10_ps(x), odd_lanes(x), log10f);
+        }
+        chunks.into_remainder().iter_mut().for_each(|v| *v = log10f(*v));
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -328,7 +484,12 @@ mod tests {
             // SAFETY: the CPU has AVX-512F.
             check_vector_matches_scalar(|s| unsafe { avx512::log10_in_place(s) }, "avx512");
         } else {
-            eprintln!("no AVX-512F here: only the portable path was checked");
+            eprintln!("no AVX-512F here: its kernel was not checked");
+        }
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU has AVX2 and FMA.
+            check_vector_matches_scalar(|s| unsafe { avx2::log10_in_place(s) }, "avx2");
         }
     }
 
@@ -347,6 +508,15 @@ mod tests {
             unsafe { avx512::ten_log10_max_minus(&mut got, amin, offset) };
             for ((&a, &b), &v) in want.iter().zip(&got).zip(&x) {
                 assert!(same(a, b), "dB of {v:e}: {b:e}, scalar {a:e}");
+            }
+        }
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            let mut got = x.clone();
+            // SAFETY: the CPU has AVX2 and FMA; `amin` is not NaN.
+            unsafe { avx2::ten_log10_max_minus(&mut got, amin, offset) };
+            for ((&a, &b), &v) in want.iter().zip(&got).zip(&x) {
+                assert!(same(a, b), "AVX2 dB of {v:e}: {b:e}, scalar {a:e}");
             }
         }
         // A NaN amin is left to the portable path, which gives `amin.max(v)`'s answer.
@@ -392,33 +562,44 @@ mod tests {
         }
     }
 
-    /// Every positive normal float through the vector path against libm (a few seconds with
-    /// AVX-512): `cargo test --release -p genrecast-features --lib exhaustive -- --ignored --nocapture`.
+    /// Every positive normal float through the dispatched path (AVX-512, or the portable
+    /// port under `GENRECAST_NO_AVX512=1`) and through the AVX2 kernel, against libm (seconds
+    /// each): `cargo test --release -p genrecast-features --lib exhaustive -- --ignored --nocapture`.
     #[test]
     #[ignore]
     fn exhaustive_vector_equals_libm() {
-        let start = std::time::Instant::now();
-        let (mut mismatches, mut n) = (0u64, 0u64);
-        let mut buf = vec![0f32; 1 << 20];
-        let mut next = 0x0080_0000u32;
-        while next <= 0x7f7f_ffff {
-            let len = buf.len().min((0x7f80_0000 - next) as usize);
-            let xs = &mut buf[..len];
-            xs.iter_mut().enumerate().for_each(|(j, v)| *v = f32::from_bits(next + j as u32));
-            log10_in_place(xs);
-            for (j, &got) in xs.iter().enumerate() {
-                let x = f32::from_bits(next + j as u32);
-                if got.to_bits() != x.log10().to_bits() {
-                    if mismatches < 10 {
-                        eprintln!("log10({x:e} = {:#x}): {got:e}, libm {:e}", x.to_bits(), x.log10());
-                    }
-                    mismatches += 1;
-                }
-            }
-            n += len as u64;
-            next += len as u32;
+        type Kernel = fn(&mut [f32]);
+        let mut kernels: Vec<(&str, Kernel)> = vec![("dispatched", log10_in_place)];
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU has AVX2 and FMA.
+            kernels.push(("avx2", |s| unsafe { avx2::log10_in_place(s) }));
         }
-        eprintln!("{n} values, {mismatches} mismatches, {:.1} s (AVX-512: {})", start.elapsed().as_secs_f64(), crate::wide::avx512_detected());
-        assert_eq!(mismatches, 0);
+        for (name, kernel) in kernels {
+            let start = std::time::Instant::now();
+            let (mut mismatches, mut n) = (0u64, 0u64);
+            let mut buf = vec![0f32; 1 << 20];
+            let mut next = 0x0080_0000u32;
+            while next <= 0x7f7f_ffff {
+                let len = buf.len().min((0x7f80_0000 - next) as usize);
+                let xs = &mut buf[..len];
+                xs.iter_mut().enumerate().for_each(|(j, v)| *v = f32::from_bits(next + j as u32));
+                kernel(xs);
+                for (j, &got) in xs.iter().enumerate() {
+                    let x = f32::from_bits(next + j as u32);
+                    if got.to_bits() != x.log10().to_bits() {
+                        if mismatches < 10 {
+                            eprintln!("{name}: log10({x:e} = {:#x}): {got:e}, libm {:e}", x.to_bits(), x.log10());
+                        }
+                        mismatches += 1;
+                    }
+                }
+                n += len as u64;
+                next += len as u32;
+            }
+            let secs = start.elapsed().as_secs_f64();
+            eprintln!("{name} (AVX-512 on: {}): {n} values, {mismatches} mismatches, {secs:.1} s", crate::wide::avx512_detected());
+            assert_eq!(mismatches, 0);
+        }
     }
 }
