@@ -1,5 +1,6 @@
 //! `log10` of `f32`, bit for bit as glibc 2.36's `log10f` (x86-64, FMA build), in a portable
-//! scalar port and an AVX-512 kernel of sixteen lanes.
+//! scalar port and vector kernels: AVX-512 (sixteen lanes) and, for CPUs without it, AVX2
+//! with FMA (eight), chosen at run time; `GENRECAST_NO_AVX512=1` takes the port.
 //!
 //! Why our own: [`f32::log10`] calls the system libm, and glibc's `log10f` is scalar (one call
 //! per value, a few percent of feature extraction in `power_to_db`); no crate we use
@@ -13,6 +14,10 @@
 //! degree-3 polynomial in `f64`, with fused multiply-adds exactly where the FMA build has them.
 //! The constants below are those of glibc's source (the same bits as in this machine's
 //! `libm.so.6`). The tests compare the port with the system's `log10f` on glibc 2.36.
+//!
+//! The kernels compute positive normal finite lanes; any other lane (zero, subnormal,
+//! negative, infinite, NaN: never in `power_to_db`, whose inputs are at least `amin`) is
+//! redone by the port, which has glibc's special cases as well.
 
 /// `log10(2)`'s low part, `f32` (fdlibm's `log10_2lo`).
 const LOG10_2LO: f32 = f32::from_bits(0x3554_27db);
@@ -112,7 +117,7 @@ fn positive_normal(x: f32) -> bool {
 }
 
 /// `*v = 10 * log10(amin.max(*v)) - offset` for every value (`power_to_db`'s loop), with
-/// [`log10f`]'s bits, sixteen at a time with AVX-512 where the CPU has it.
+/// [`log10f`]'s bits, sixteen at a time with AVX-512 (eight with AVX2) where the CPU has it.
 pub(crate) fn ten_log10_max_minus(s: &mut [f32], amin: f32, offset: f32) {
     #[cfg(target_arch = "x86_64")]
     if positive_normal(amin) && crate::wide::avx512_detected() {
@@ -130,7 +135,7 @@ pub(crate) fn ten_log10_max_minus(s: &mut [f32], amin: f32, offset: f32) {
 }
 
 /// `*v = log10(*v)` for every value, with [`log10f`]'s bits, sixteen at a time with AVX-512
-/// where the CPU has it.
+/// (eight with AVX2) where the CPU has it.
 #[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn log10_in_place(s: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
