@@ -84,10 +84,9 @@ pub fn power_to_db(s: &mut [f32], reference: DbReference, amin: f32, top_db: Opt
         DbReference::Value(v) => v.abs(),
         DbReference::Max => max_of(s),
     };
-    let offset = 10.0 * amin.max(ref_value).log10();
-    for v in s.iter_mut() {
-        *v = 10.0 * amin.max(*v).log10() - offset;
-    }
+    let offset = 10.0 * crate::log10::log10f(amin.max(ref_value));
+    // `10 * log10(max(amin, v)) - offset` per value, vectorised with libm's bits.
+    crate::log10::ten_log10_max_minus(s, amin, offset);
     if let Some(top) = top_db {
         let floor = max_of(s) - top;
         s.iter_mut().for_each(|v| *v = v.max(floor));
@@ -98,7 +97,7 @@ pub fn power_to_db(s: &mut [f32], reference: DbReference, amin: f32, top_db: Opt
 /// Value(1.0), amin, None)`) are `db1`, without a second logarithm per value: the same
 /// bits, since `db1`'s offset is `10 log10(1) = 0`.
 pub(crate) fn db_max_ref_from_db1(s: &[f32], db1: &[f32], amin: f32, top_db: Option<f32>) -> Vec<f32> {
-    let offset = 10.0 * amin.max(max_of(s)).log10();
+    let offset = 10.0 * crate::log10::log10f(amin.max(max_of(s)));
     let mut out: Vec<f32> = db1.iter().map(|&v| v - offset).collect();
     if let Some(top) = top_db {
         let floor = max_of(&out) - top;

@@ -35,6 +35,7 @@ mod convert;
 mod cqt;
 mod error;
 mod extractor;
+mod log10;
 mod mel;
 mod mfcc;
 mod npy;
