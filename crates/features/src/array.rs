@@ -87,54 +87,173 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     s
 }
 
-/// [`dot`] of the weights `w` with `F` frames at once, each frame's value bit for bit
-/// [`dot`]'s (the same eight lanes, added in the same order). One frame's eight lanes are a
-/// chain of dependent additions, so a single dot product waits on its adder; the frames'
-/// chains are independent and overlap.
+/// Frames that [`dot_interleaved`] takes at once: one 512-bit vector of f32.
+pub(crate) const INTERLEAVED_FRAMES: usize = 16;
+
+/// Whether [`dot_interleaved`] runs here (AVX-512F, not turned off by
+/// `GENRECAST_NO_AVX512`); elsewhere callers take their frames one by one with [`dot`].
+pub(crate) fn interleaved_dots_available() -> bool {
+    crate::wide::avx512_detected()
+}
+
+/// [`dot`] of the weights `w` with bins `start ..` of [`INTERLEAVED_FRAMES`] frames
+/// interleaved bin by bin (`block[k * 16 + f]` is bin `k` of frame `f`, as
+/// [`interleave_frames`] lays them out), each frame's value bit for bit [`dot`]'s: the
+/// eight lanes of [`dot`] (bins `8c + i`) are eight accumulators here, each a vector over
+/// the frames, reduced in [`dot`]'s order, and the remainder added bin by bin as [`dot`]
+/// adds it. One weight, broadcast, meets sixteen frames in one vector; there is no
+/// per-frame reduction or scalar remainder. AVX-512 intrinsics: written as plain loops,
+/// LLVM vectorised the wrong dimension (gathers and scatters of the accumulators).
+///
+/// # Panics
+/// If `block` holds fewer than `(start + w.len()) * 16` values, or (debug) without AVX-512F.
+#[cfg(target_arch = "x86_64")]
 #[inline(always)]
-pub(crate) fn dot_frames<const F: usize>(w: &[f32], frames: [&[f32]; F]) -> [f32; F] {
+pub(crate) fn dot_interleaved(w: &[f32], block: &[f32], start: usize) -> [f32; INTERLEAVED_FRAMES] {
+    const L: usize = INTERLEAVED_FRAMES;
+    assert!(block.len() >= (start + w.len()) * L);
+    debug_assert!(interleaved_dots_available());
+    // SAFETY: callers check `interleaved_dots_available()` (AVX-512F); the block's length
+    // is checked above.
+    unsafe { avx512_dot_interleaved(w, block.as_ptr().add(start * L)) }
+}
+
+/// The kernel of [`dot_interleaved`].
+///
+/// # Safety
+/// The CPU must have AVX-512F; `x` must point to `w.len() * 16` readable values.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn avx512_dot_interleaved(w: &[f32], x: *const f32) -> [f32; INTERLEAVED_FRAMES] {
+    use std::arch::x86_64::*;
+    const L: usize = INTERLEAVED_FRAMES;
     let n = w.len();
-    let x = frames.map(|f| &f[..n]);
     let chunks = n / 8;
-    let mut acc = [[0.0f32; 8]; F];
+    let (mut a0, mut a1, mut a2, mut a3) = (_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps());
+    let (mut a4, mut a5, mut a6, mut a7) = (_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps());
     for c in 0..chunks {
-        let wc = &w[c * 8..c * 8 + 8];
-        for (a, xf) in acc.iter_mut().zip(&x) {
-            let xc = &xf[c * 8..c * 8 + 8];
-            for i in 0..8 {
-                a[i] += xc[i] * wc[i];
+        // SAFETY: bins 8c .. 8c + 8 lie below n; weights likewise.
+        unsafe {
+            let (xc, wc) = (x.add(c * 8 * L), w.as_ptr().add(c * 8));
+            let term = |i: usize| _mm512_mul_ps(_mm512_loadu_ps(xc.add(i * L)), _mm512_set1_ps(*wc.add(i)));
+            a0 = _mm512_add_ps(a0, term(0));
+            a1 = _mm512_add_ps(a1, term(1));
+            a2 = _mm512_add_ps(a2, term(2));
+            a3 = _mm512_add_ps(a3, term(3));
+            a4 = _mm512_add_ps(a4, term(4));
+            a5 = _mm512_add_ps(a5, term(5));
+            a6 = _mm512_add_ps(a6, term(6));
+            a7 = _mm512_add_ps(a7, term(7));
+        }
+    }
+    let mut s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a4), _mm512_add_ps(a1, a5)), _mm512_add_ps(_mm512_add_ps(a2, a6), _mm512_add_ps(a3, a7)));
+    for (k, &wk) in w.iter().enumerate().skip(chunks * 8) {
+        // SAFETY: bin k lies below n.
+        s = _mm512_add_ps(s, _mm512_mul_ps(unsafe { _mm512_loadu_ps(x.add(k * L)) }, _mm512_set1_ps(wk)));
+    }
+    let mut out = [0.0f32; L];
+    // SAFETY: `out` holds sixteen f32.
+    unsafe { _mm512_storeu_ps(out.as_mut_ptr(), s) };
+    out
+}
+
+/// Interleaves `L` frames of `n_bins` values, stored one after the other in `rows`, bin by
+/// bin into `block` (`block[k * L + l] = rows[l * n_bins + k]`), so that a loop over bins
+/// reads every frame's bin `k` in one vector: 8 x 8 transposes in AVX registers where the
+/// CPU has AVX2 (a store per value, strided, was a quarter of the fused per-frame pass).
+/// `L` is a multiple of 8.
+#[inline(always)]
+pub(crate) fn interleave_frames<const L: usize>(rows: &[f32], n_bins: usize, block: &mut [f32]) {
+    const { assert!(L % 8 == 0) };
+    assert!(rows.len() == n_bins * L && block.len() == n_bins * L);
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if crate::wide::avx2_detected() {
+        for group in 0..L / 8 {
+            // SAFETY: the CPU has AVX2; the lengths are checked above.
+            done = unsafe { transpose_avx2(&rows[group * 8 * n_bins..(group + 1) * 8 * n_bins], n_bins, &mut block[group * 8..], L) };
+        }
+    }
+    for k in done..n_bins {
+        for l in 0..L {
+            block[k * L + l] = rows[l * n_bins + k];
+        }
+    }
+}
+
+/// Eight rows of [`interleave_frames`], the first `n_bins / 8 * 8` bins: bin `k` of row `l`
+/// goes to `block[k * stride + l]`. Returns how many bins it did.
+///
+/// # Safety
+/// The CPU must have AVX2; `rows` must hold `n_bins * 8` values and `block` at least
+/// `(n_bins - 1) * stride + 8`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn transpose_avx2(rows: &[f32], n_bins: usize, block: &mut [f32], stride: usize) -> usize {
+    use std::arch::x86_64::*;
+    debug_assert!(rows.len() >= n_bins * 8 && stride >= 8 && (n_bins == 0 || block.len() >= (n_bins - 1) * stride + 8));
+    let (src, dst) = (rows.as_ptr(), block.as_mut_ptr());
+    let whole = n_bins / 8 * 8;
+    for k in (0..whole).step_by(8) {
+        // SAFETY: bins k .. k + 8 of the eight rows, and values (k .. k + 8) * stride + 0 .. 8 of block.
+        unsafe {
+            let r: [__m256; 8] = std::array::from_fn(|l| _mm256_loadu_ps(src.add(l * n_bins + k)));
+            let t = [
+                _mm256_unpacklo_ps(r[0], r[1]),
+                _mm256_unpackhi_ps(r[0], r[1]),
+                _mm256_unpacklo_ps(r[2], r[3]),
+                _mm256_unpackhi_ps(r[2], r[3]),
+                _mm256_unpacklo_ps(r[4], r[5]),
+                _mm256_unpackhi_ps(r[4], r[5]),
+                _mm256_unpacklo_ps(r[6], r[7]),
+                _mm256_unpackhi_ps(r[6], r[7]),
+            ];
+            let u = [
+                _mm256_shuffle_ps::<0x44>(t[0], t[2]),
+                _mm256_shuffle_ps::<0xEE>(t[0], t[2]),
+                _mm256_shuffle_ps::<0x44>(t[1], t[3]),
+                _mm256_shuffle_ps::<0xEE>(t[1], t[3]),
+                _mm256_shuffle_ps::<0x44>(t[4], t[6]),
+                _mm256_shuffle_ps::<0xEE>(t[4], t[6]),
+                _mm256_shuffle_ps::<0x44>(t[5], t[7]),
+                _mm256_shuffle_ps::<0xEE>(t[5], t[7]),
+            ];
+            // Bin k + j of every row: the low halves give j = 0..4, the high ones j = 4..8.
+            for j in 0..4 {
+                _mm256_storeu_ps(dst.add((k + j) * stride), _mm256_permute2f128_ps::<0x20>(u[j], u[j + 4]));
+                _mm256_storeu_ps(dst.add((k + j + 4) * stride), _mm256_permute2f128_ps::<0x31>(u[j], u[j + 4]));
             }
         }
     }
-    let mut out = [0.0f32; F];
-    for ((o, a), xf) in out.iter_mut().zip(&acc).zip(&x) {
-        let mut s = ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
-        for (xv, wv) in xf[chunks * 8..].iter().zip(&w[chunks * 8..]) {
-            s += xv * wv;
-        }
-        *o = s;
-    }
-    out
+    whole
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Every frame's value from `dot_frames` has `dot`'s bits, for lengths around the
-    /// eight-lane chunks and for awkward values (signed zeros, subnormals, infinities).
+    /// Interleaved frames give each frame's `dot` bits, at every start and length near the
+    /// eight-lane chunks.
     #[test]
-    fn dot_frames_equals_dot_bit_for_bit() {
-        let special = [0.0f32, -0.0, 1e-40, -3e-39, f32::MAX, 1.5, -2.25, f32::INFINITY];
-        for n in 0..40 {
-            let w: Vec<f32> = (0..n).map(|i| ((i * 37 % 11) as f32 - 5.0) / 3.0 + 1e-3 * i as f32).collect();
-            let frames: Vec<Vec<f32>> = (0..8)
-                .map(|f| (0..n + 3).map(|i| if (i + f) % 13 == 0 { special[(i + f) % special.len()] } else { ((i * 7 + f * 3) as f32).sin() * 1e3 }).collect())
-                .collect();
-            let got = dot_frames(&w, std::array::from_fn::<&[f32], 8, _>(|f| &frames[f][..]));
-            for (f, g) in got.iter().enumerate() {
-                let want = dot(&frames[f][..n], &w);
-                assert!(g.to_bits() == want.to_bits() || (g.is_nan() && want.is_nan()), "n {n} frame {f}: {g} against {want}");
+    #[cfg(target_arch = "x86_64")]
+    fn dot_interleaved_equals_dot_bit_for_bit() {
+        if !interleaved_dots_available() {
+            eprintln!("no AVX-512F here: the interleaved kernel does not run");
+            return;
+        }
+        const L: usize = INTERLEAVED_FRAMES;
+        let n_bins = 70;
+        let rows: Vec<f32> = (0..n_bins * L).map(|i| if i % 29 == 0 { -0.0 } else { ((i * 7919) % 1013) as f32 * 1.7e-3 - 0.4 }).collect();
+        let mut block = vec![0.0f32; rows.len()];
+        interleave_frames::<L>(&rows, n_bins, &mut block);
+        for start in [0, 3, 8, 41] {
+            for n in 0..(n_bins - start).min(26) {
+                let w: Vec<f32> = (0..n).map(|i| 1.0 / (1.0 + i as f32) - 0.05).collect();
+                let got = dot_interleaved(&w, &block, start);
+                for (f, g) in got.iter().enumerate() {
+                    let want = dot(&w, &rows[f * n_bins + start..f * n_bins + start + n]);
+                    assert_eq!(g.to_bits(), want.to_bits(), "start {start} n {n} frame {f}: {g} against {want}");
+                }
             }
         }
     }

@@ -431,7 +431,6 @@ pub fn chroma_stft(power: &[f32], n_bins: usize, cfg: &ChromaConfig) -> Array2 {
     let n_frames = power.len() / n_bins;
     let mut out = Array2::zeros(nc, n_frames);
     let mut col = vec![0.0f32; nc];
-    let mut cols = vec![[0.0f32; FRAMES_AT_ONCE]; nc];
     let mut store = |t: usize, col: &[f32]| {
         let max = col.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         let scale = if max < f32::MIN_POSITIVE { 1.0 } else { 1.0 / max };
@@ -439,18 +438,26 @@ pub fn chroma_stft(power: &[f32], n_bins: usize, cfg: &ChromaConfig) -> Array2 {
             out.data[c * n_frames + t] = v * scale;
         }
     };
-    // The filterbank's dot products in vectors where the CPU has them, eight frames at once.
+    // The filterbank's dot products in vectors where the CPU has them: with AVX-512, on
+    // blocks of frames interleaved bin by bin.
     crate::wide::avx2(#[inline(always)] || {
-        let mut blocks = power.chunks_exact(n_bins * FRAMES_AT_ONCE);
-        for (b, block) in blocks.by_ref().enumerate() {
-            fb.apply_frames(std::array::from_fn(|f| &block[f * n_bins..(f + 1) * n_bins]), &mut cols);
-            for f in 0..FRAMES_AT_ONCE {
-                col.iter_mut().zip(&cols).for_each(|(c, v)| *c = v[f]);
-                store(b * FRAMES_AT_ONCE + f, &col);
+        let mut done = 0;
+        #[cfg(target_arch = "x86_64")]
+        if crate::array::interleaved_dots_available() {
+            const L: usize = crate::array::INTERLEAVED_FRAMES;
+            let mut block = vec![0.0f32; n_bins * L];
+            let mut cols = vec![[0.0f32; L]; nc];
+            for (b, rows) in power.chunks_exact(n_bins * L).enumerate() {
+                crate::array::interleave_frames::<L>(rows, n_bins, &mut block);
+                fb.apply_interleaved(&block, &mut cols);
+                for f in 0..L {
+                    col.iter_mut().zip(&cols).for_each(|(c, v)| *c = v[f]);
+                    store(b * L + f, &col);
+                }
             }
+            done = n_frames - n_frames % L;
         }
-        let done = n_frames - n_frames % FRAMES_AT_ONCE;
-        for (t, s) in blocks.remainder().chunks_exact(n_bins).enumerate() {
+        for (t, s) in power[done * n_bins..].chunks_exact(n_bins).enumerate() {
             fb.apply_frame(s, &mut col);
             store(done + t, &col);
         }
@@ -458,8 +465,6 @@ pub fn chroma_stft(power: &[f32], n_bins: usize, cfg: &ChromaConfig) -> Array2 {
     out
 }
 
-/// Frames whose filterbank products [`chroma_stft`] computes together.
-const FRAMES_AT_ONCE: usize = 8;
 
 /// The banded filterbank of `cfg` at `tuning`, built once per process: building it (an
 /// `exp` per weight) cost about a tenth of the chroma, and an estimated tuning takes one
@@ -527,15 +532,17 @@ impl BandedChroma {
         }
     }
 
-    /// [`apply_frame`](Self::apply_frame) on `F` frames at once, the same bits:
-    /// `out[chroma][frame]`.
+    /// [`apply_frame`](Self::apply_frame) on [`crate::array::INTERLEAVED_FRAMES`] frames
+    /// interleaved bin by bin (as [`crate::array::interleave_frames`] lays them out), the
+    /// same bits: `out[chroma][frame]`. Needs AVX-512F.
+    #[cfg(target_arch = "x86_64")]
     #[inline(always)]
-    fn apply_frames<const F: usize>(&self, frames: [&[f32]; F], out: &mut [[f32; F]]) {
+    fn apply_interleaved(&self, block: &[f32], out: &mut [[f32; crate::array::INTERLEAVED_FRAMES]]) {
         for (runs, o) in self.rows.iter().zip(out.iter_mut()) {
             // As `Iterator::sum` adds: from -0.0, run by run.
-            *o = [-0.0; F];
+            *o = [-0.0; crate::array::INTERLEAVED_FRAMES];
             for (start, w) in runs {
-                let d = crate::array::dot_frames(w, frames.map(|x| &x[*start..]));
+                let d = crate::array::dot_interleaved(w, block, *start);
                 o.iter_mut().zip(d).for_each(|(s, v)| *s += v);
             }
         }
@@ -648,14 +655,22 @@ mod tests {
         }
     }
 
-    /// Eight frames at once give each frame's one-at-a-time bits.
+    /// Interleaved frames give each frame's one-at-a-time bits.
     #[test]
-    fn banded_chroma_frames_at_once_equal_one_at_a_time() {
+    #[cfg(target_arch = "x86_64")]
+    fn banded_chroma_interleaved_equals_one_at_a_time() {
+        const FRAMES_AT_ONCE: usize = crate::array::INTERLEAVED_FRAMES;
+        if !crate::array::interleaved_dots_available() {
+            eprintln!("no AVX-512F here: the interleaved path does not run");
+            return;
+        }
         let banded = BandedChroma::new(&chroma_filterbank(&ChromaConfig::default(), -0.12));
-        let frames: Vec<Vec<f32>> = (0..FRAMES_AT_ONCE).map(|f| (0..1025).map(|j| ((j * 31 + f * 977) % 1009) as f32 * 1e-3 / (1.0 + (j % 17) as f32)).collect()).collect();
+        let rows: Vec<f32> = (0..FRAMES_AT_ONCE * 1025).map(|i| ((i * 31 + i / 1025 * 977) % 1009) as f32 * 1e-3 / (1.0 + (i % 17) as f32)).collect();
+        let mut block = vec![0.0f32; rows.len()];
+        crate::array::interleave_frames::<FRAMES_AT_ONCE>(&rows, 1025, &mut block);
         let mut at_once = vec![[0.0f32; FRAMES_AT_ONCE]; 12];
-        banded.apply_frames(std::array::from_fn(|f| &frames[f][..]), &mut at_once);
-        for (f, frame) in frames.iter().enumerate() {
+        banded.apply_interleaved(&block, &mut at_once);
+        for (f, frame) in rows.chunks_exact(1025).enumerate() {
             let mut one = vec![0.0f32; 12];
             banded.apply_frame(frame, &mut one);
             for c in 0..12 {

@@ -503,7 +503,7 @@ impl FeatureExtractor {
                 if let Some(r) = &mut rolloff {
                     // Rows past `frames` (at the song's end) hold older frames; only the
                     // first `frames` lanes are read out.
-                    spectral::interleave_lanes(&rows, nb, &mut rolloff_block);
+                    crate::array::interleave_frames::<BLOCK>(&rows, nb, &mut rolloff_block);
                     spectral::rolloff_lanes(&rolloff_block, frames, freq, 0.85, r);
                 }
                 for (f, mag) in rows.chunks_exact_mut(nb).take(frames).enumerate() {

@@ -138,19 +138,27 @@ impl MelFilterbank {
         crate::wide::avx2(
             #[inline(always)]
             || {
-                // Eight frames at once: each band's dot products overlap across frames.
-                const F: usize = 8;
-                let blocks = spec.n_frames / F;
-                for (b, out) in frame_major[..blocks * F * n_mels].chunks_exact_mut(F * n_mels).enumerate() {
-                    let frames: [&[f32]; F] = std::array::from_fn(|f| spec.frame(b * F + f));
-                    for (m, (start, w)) in self.filters.iter().enumerate() {
-                        let d = crate::array::dot_frames(w, frames.map(|x| &x[*start..]));
-                        for (f, v) in d.into_iter().enumerate() {
-                            out[f * n_mels + m] = v;
+                // With AVX-512, sixteen frames at once, interleaved bin by bin: one weight
+                // meets every frame in one vector, and no band waits on one frame's chain of
+                // additions.
+                let mut blocks = 0;
+                #[cfg(target_arch = "x86_64")]
+                if crate::array::interleaved_dots_available() {
+                    const F: usize = crate::array::INTERLEAVED_FRAMES;
+                    blocks = spec.n_frames / F;
+                    let mut block = vec![0.0f32; spec.n_bins * F];
+                    for (b, out) in frame_major[..blocks * F * n_mels].chunks_exact_mut(F * n_mels).enumerate() {
+                        crate::array::interleave_frames::<F>(&spec.power[b * F * spec.n_bins..(b + 1) * F * spec.n_bins], spec.n_bins, &mut block);
+                        for (m, (start, w)) in self.filters.iter().enumerate() {
+                            let d = crate::array::dot_interleaved(w, &block, *start);
+                            for (f, v) in d.into_iter().enumerate() {
+                                out[f * n_mels + m] = v;
+                            }
                         }
                     }
+                    blocks *= F;
                 }
-                for t in blocks * F..spec.n_frames {
+                for t in blocks..spec.n_frames {
                     self.apply_frame(spec.frame(t), &mut frame_major[t * n_mels..(t + 1) * n_mels]);
                 }
             },

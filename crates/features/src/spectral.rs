@@ -192,76 +192,6 @@ pub(crate) fn rolloff_of(f: &[f32], freq: &[f64], roll_percent: f64) -> f32 {
 /// the two chains of additions per frame still waited on the adder).
 pub(crate) const ROLLOFF_LANES: usize = 16;
 
-/// Interleaves [`ROLLOFF_LANES`] frames of `n_bins` magnitudes, stored one after the other
-/// in `rows`, bin by bin into `block` (`block[k * ROLLOFF_LANES + l] = rows[l * n_bins + k]`),
-/// as [`rolloff_lanes`] reads them: 8 x 8 transposes in AVX registers where the CPU has AVX2
-/// (a store per value, strided, was a quarter of the fused per-frame pass).
-#[inline(always)]
-pub(crate) fn interleave_lanes(rows: &[f32], n_bins: usize, block: &mut [f32]) {
-    const L: usize = ROLLOFF_LANES;
-    assert!(rows.len() == n_bins * L && block.len() == n_bins * L);
-    let mut done = 0;
-    #[cfg(target_arch = "x86_64")]
-    if crate::wide::avx2_detected() {
-        for group in 0..L / 8 {
-            // SAFETY: the CPU has AVX2; the lengths are checked above.
-            done = unsafe { transpose_avx2(&rows[group * 8 * n_bins..(group + 1) * 8 * n_bins], n_bins, &mut block[group * 8..], L) };
-        }
-    }
-    for k in done..n_bins {
-        for l in 0..L {
-            block[k * L + l] = rows[l * n_bins + k];
-        }
-    }
-}
-
-/// Eight rows of [`interleave_lanes`], the first `n_bins / 8 * 8` bins: bin `k` of row `l`
-/// goes to `block[k * stride + l]`. Returns how many bins it did.
-///
-/// # Safety
-/// The CPU must have AVX2; `rows` must hold `n_bins * 8` values and `block` at least
-/// `(n_bins - 1) * stride + 8`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn transpose_avx2(rows: &[f32], n_bins: usize, block: &mut [f32], stride: usize) -> usize {
-    use std::arch::x86_64::*;
-    debug_assert!(rows.len() >= n_bins * 8 && stride >= 8 && (n_bins == 0 || block.len() >= (n_bins - 1) * stride + 8));
-    let (src, dst) = (rows.as_ptr(), block.as_mut_ptr());
-    let whole = n_bins / 8 * 8;
-    for k in (0..whole).step_by(8) {
-        // SAFETY: bins k .. k + 8 of the eight rows, and values (k .. k + 8) * stride + 0 .. 8 of block.
-        unsafe {
-            let r: [__m256; 8] = std::array::from_fn(|l| _mm256_loadu_ps(src.add(l * n_bins + k)));
-            let t = [
-                _mm256_unpacklo_ps(r[0], r[1]),
-                _mm256_unpackhi_ps(r[0], r[1]),
-                _mm256_unpacklo_ps(r[2], r[3]),
-                _mm256_unpackhi_ps(r[2], r[3]),
-                _mm256_unpacklo_ps(r[4], r[5]),
-                _mm256_unpackhi_ps(r[4], r[5]),
-                _mm256_unpacklo_ps(r[6], r[7]),
-                _mm256_unpackhi_ps(r[6], r[7]),
-            ];
-            let u = [
-                _mm256_shuffle_ps::<0x44>(t[0], t[2]),
-                _mm256_shuffle_ps::<0xEE>(t[0], t[2]),
-                _mm256_shuffle_ps::<0x44>(t[1], t[3]),
-                _mm256_shuffle_ps::<0xEE>(t[1], t[3]),
-                _mm256_shuffle_ps::<0x44>(t[4], t[6]),
-                _mm256_shuffle_ps::<0xEE>(t[4], t[6]),
-                _mm256_shuffle_ps::<0x44>(t[5], t[7]),
-                _mm256_shuffle_ps::<0xEE>(t[5], t[7]),
-            ];
-            // Bin k + j of every row: the low halves give j = 0..4, the high ones j = 4..8.
-            for j in 0..4 {
-                _mm256_storeu_ps(dst.add((k + j) * stride), _mm256_permute2f128_ps::<0x20>(u[j], u[j + 4]));
-                _mm256_storeu_ps(dst.add((k + j + 4) * stride), _mm256_permute2f128_ps::<0x31>(u[j], u[j + 4]));
-            }
-        }
-    }
-    whole
-}
-
 /// [`rolloff_of`] of up to [`ROLLOFF_LANES`] frames at once, from their magnitudes
 /// interleaved bin by bin (`block[k * ROLLOFF_LANES + l]` is bin `k` of frame `l`; `lanes`
 /// frames are real). Each frame's f32 sums are added in the order of [`rolloff_of`], so
@@ -959,11 +889,11 @@ mod tests {
 
     /// The AVX2 transpose against the plain loop, on lengths around a block.
     #[test]
-    fn interleave_lanes_is_the_plain_interleave() {
+    fn interleave_frames_is_the_plain_interleave() {
         for n_bins in [1, 7, 8, 9, 64, 1025] {
             let rows: Vec<f32> = (0..n_bins * ROLLOFF_LANES).map(|i| i as f32 * 0.5 - 3.0).collect();
             let mut block = vec![0.0f32; rows.len()];
-            interleave_lanes(&rows, n_bins, &mut block);
+            crate::array::interleave_frames::<ROLLOFF_LANES>(&rows, n_bins, &mut block);
             for k in 0..n_bins {
                 for l in 0..ROLLOFF_LANES {
                     assert_eq!(block[k * ROLLOFF_LANES + l], rows[l * n_bins + k], "n_bins={n_bins} k={k} l={l}");
