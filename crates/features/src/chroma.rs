@@ -145,16 +145,24 @@ fn piptrack(spec: &[f32], n_bins: usize, sr: f64, n_fft: usize, band: std::ops::
 }
 
 /// The largest of `values` (`-inf` if none), as `fold(-inf, f32::max)` gives it: in
-/// sixteen lanes, since a maximum does not depend on the order (NaN is skipped either way).
+/// four times sixteen lanes (four independent chains of vector maxima), since a maximum
+/// does not depend on the order (NaN is skipped either way).
 #[inline(always)]
 fn max_of(values: &[f32]) -> f32 {
-    let mut lanes = [f32::NEG_INFINITY; 16];
-    let chunks = values.chunks_exact(16);
+    let mut lanes = [[f32::NEG_INFINITY; 16]; 4];
+    let chunks = values.chunks_exact(64);
     let tail = chunks.remainder().iter().copied().fold(f32::NEG_INFINITY, f32::max);
     for c in chunks {
-        lanes.iter_mut().zip(c).for_each(|(l, &v)| *l = l.max(v));
+        let (c0, rest) = c.split_at(16);
+        let (c1, rest) = rest.split_at(16);
+        let (c2, c3) = rest.split_at(16);
+        let [l0, l1, l2, l3] = &mut lanes;
+        l0.iter_mut().zip(c0).for_each(|(l, &v)| *l = l.max(v));
+        l1.iter_mut().zip(c1).for_each(|(l, &v)| *l = l.max(v));
+        l2.iter_mut().zip(c2).for_each(|(l, &v)| *l = l.max(v));
+        l3.iter_mut().zip(c3).for_each(|(l, &v)| *l = l.max(v));
     }
-    lanes.iter().copied().fold(tail, f32::max)
+    lanes.iter().flatten().copied().fold(tail, f32::max)
 }
 
 /// Tuning deviation (in fractions of a chroma bin, resolution 0.01) of a power

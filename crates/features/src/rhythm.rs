@@ -109,16 +109,23 @@ fn tempogram_frames<T: AcFloat>(env: &[f32], win_length: usize, mut column: impl
                 spec.iter_mut().for_each(|c| *c = realfft::num_complex::Complex::new(c.norm_sqr(), T::ZERO));
                 inv.process(&mut spec, &mut buf, &mut inv_scratch);
                 let ac = &buf[..win_length];
-                // The largest magnitude in eight lanes (a maximum does not depend on the order,
-                // and NaN is skipped either way): one chain of dependent maxima was a fifth
-                // of the tempo's time.
-                let mut lanes = [0.0f64; 8];
-                let chunks = ac.chunks_exact(8);
+                // The largest magnitude in four times eight lanes (a maximum does not depend
+                // on the order, and NaN is skipped either way): one chain of dependent maxima
+                // was a fifth of the tempo's time.
+                let mut lanes = [[0.0f64; 8]; 4];
+                let chunks = ac.chunks_exact(32);
                 let tail = chunks.remainder().iter().fold(0.0f64, |m, v| m.max(v.to_f64().abs()));
                 for c in chunks {
-                    lanes.iter_mut().zip(c).for_each(|(l, v)| *l = l.max(v.to_f64().abs()));
+                    let (c0, rest) = c.split_at(8);
+                    let (c1, rest) = rest.split_at(8);
+                    let (c2, c3) = rest.split_at(8);
+                    let [l0, l1, l2, l3] = &mut lanes;
+                    l0.iter_mut().zip(c0).for_each(|(l, v)| *l = l.max(v.to_f64().abs()));
+                    l1.iter_mut().zip(c1).for_each(|(l, v)| *l = l.max(v.to_f64().abs()));
+                    l2.iter_mut().zip(c2).for_each(|(l, v)| *l = l.max(v.to_f64().abs()));
+                    l3.iter_mut().zip(c3).for_each(|(l, v)| *l = l.max(v.to_f64().abs()));
                 }
-                let max = lanes.iter().fold(tail, |m, &l| m.max(l));
+                let max = lanes.iter().flatten().fold(tail, |m, &l| m.max(l));
                 let scale = if max < f64::from(f32::MIN_POSITIVE) { 1.0 } else { 1.0 / max };
                 for (c, &v) in col.iter_mut().zip(ac) {
                     *c = (v.to_f64() * scale) as f32;
