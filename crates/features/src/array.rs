@@ -197,6 +197,13 @@ unsafe fn transpose_avx2(rows: &[f32], n_bins: usize, block: &mut [f32], stride:
     for k in (0..whole).step_by(8) {
         // SAFETY: bins k .. k + 8 of the eight rows, and values (k .. k + 8) * stride + 0 .. 8 of block.
         unsafe {
+            // The rows come from a spectrogram far larger than the caches, eight streams at
+            // once: ask for them a few lines ahead.
+            if k % 16 == 0 && k + 64 < n_bins {
+                for l in 0..8 {
+                    _mm_prefetch::<_MM_HINT_T0>(src.add(l * n_bins + k + 64).cast());
+                }
+            }
             let r: [__m256; 8] = std::array::from_fn(|l| _mm256_loadu_ps(src.add(l * n_bins + k)));
             let t = [
                 _mm256_unpacklo_ps(r[0], r[1]),
