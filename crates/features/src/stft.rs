@@ -278,10 +278,10 @@ impl StftPlan {
     /// ```
     pub fn power_span(&self, y: &[f32], y_start: usize, first_frame: usize, n_frames: usize) -> PowerSpectrogram {
         let n_bins = self.n_fft / 2 + 1;
-        let mut power = vec![0.0f32; n_frames * n_bins];
         let mut windowed = vec![0.0f64; self.n_fft];
         match self.precision {
             Precision::F64 => {
+                let mut power = vec![0.0f32; n_frames * n_bins];
                 let mut bufs = Buffers64::new(&self.fft);
                 crate::wide::avx2(
                     #[inline(always)]
@@ -296,11 +296,13 @@ impl StftPlan {
             }
             Precision::F32 => {
                 let mut noise = Vec::with_capacity(n_frames);
+                // Filled frame by frame, without clearing it first.
+                let mut power = Vec::with_capacity(n_frames * n_bins);
                 let mut inputs: [Vec<f32>; NORM_FRAMES] = std::array::from_fn(|_| vec![0.0f32; self.n_fft]);
                 let mut output = self.fft32.make_output();
                 let mut scratch = self.fft32.make_scratch();
                 // Windowing, pre-emphasis and power in vectors where the CPU has them.
-                crate::wide::avx2(#[inline(always)] || self.power_frames_f32(y, y_start, first_frame, &mut power, &mut windowed, &mut noise, &mut inputs, &mut output, &mut scratch));
+                crate::wide::avx2(#[inline(always)] || self.power_frames_f32(y, y_start, first_frame, n_frames, &mut power, &mut windowed, &mut noise, &mut inputs, &mut output, &mut scratch));
                 PowerSpectrogram { power, n_bins, n_frames, noise }
             }
         }
@@ -311,18 +313,20 @@ impl StftPlan {
     /// dependent additions) overlap; every frame keeps its one-at-a-time bits.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    fn power_frames_f32(&self, y: &[f32], y_start: usize, first_frame: usize, power: &mut [f32], windowed: &mut [f64], noise: &mut Vec<f32>, inputs: &mut [Vec<f32>; NORM_FRAMES], output: &mut [Complex<f32>], scratch: &mut [Complex<f32>]) {
-        let n_bins = self.n_fft / 2 + 1;
-        for (b, block) in power.chunks_mut(n_bins * NORM_FRAMES).enumerate() {
-            let frames = block.len() / n_bins;
+    fn power_frames_f32(&self, y: &[f32], y_start: usize, first_frame: usize, n_frames: usize, power: &mut Vec<f32>, windowed: &mut [f64], noise: &mut Vec<f32>, inputs: &mut [Vec<f32>; NORM_FRAMES], output: &mut [Complex<f32>], scratch: &mut [Complex<f32>]) {
+        let mut t = 0;
+        while t < n_frames {
+            let frames = NORM_FRAMES.min(n_frames - t);
             for (f, input) in inputs.iter_mut().enumerate().take(frames) {
-                self.pre_emphasised_frame(y, y_start, first_frame + b * NORM_FRAMES + f, windowed, input);
+                self.pre_emphasised_frame(y, y_start, first_frame + t + f, windowed, input);
             }
-            // ||d||, in eight f32 lanes so that it vectorises; only its scale matters.
+            // ||d||, in eight f32 lanes so that it vectorises; only its scale matters. All
+            // NORM_FRAMES buffers are summed (a fixed count keeps the sums in registers);
+            // only the first `frames` are used.
             let chunks = self.n_fft / 8;
             let mut lanes = [[0.0f32; 8]; NORM_FRAMES];
             for c in 0..chunks {
-                for (l, input) in lanes.iter_mut().zip(inputs.iter()).take(frames) {
+                for (l, input) in lanes.iter_mut().zip(inputs.iter()) {
                     let x = &input[c * 8..c * 8 + 8];
                     for i in 0..8 {
                         l[i] += x[i] * x[i];
@@ -333,12 +337,11 @@ impl StftPlan {
                 let tail: f32 = input[chunks * 8..].iter().map(|v| v * v).sum();
                 noise.push(f32::EPSILON * (l.iter().sum::<f32>() + tail).sqrt());
             }
-            for (out, input) in block.chunks_exact_mut(n_bins).zip(inputs.iter_mut()) {
+            for input in inputs.iter_mut().take(frames) {
                 self.fft32.process(input, output, scratch);
-                for ((p, c), &g) in out.iter_mut().zip(output.iter()).zip(&self.deemphasis) {
-                    *p = (c.re * c.re + c.im * c.im) * g;
-                }
+                power.extend(output.iter().zip(&self.deemphasis).map(|(c, &g)| (c.re * c.re + c.im * c.im) * g));
             }
+            t += frames;
         }
     }
 
@@ -354,6 +357,12 @@ impl StftPlan {
             // products as `window_frame`'s), without a pass through an f64 buffer.
             Some(x) => {
                 let w = &self.window[..n_fft];
+                #[cfg(target_arch = "x86_64")]
+                if n_fft.is_multiple_of(8) && crate::wide::avx512_detected() {
+                    // SAFETY: the CPU has AVX-512F; `x`, `w` and `input` hold n_fft values.
+                    unsafe { pre_emphasis_avx512(x, w, &mut input[..n_fft]) };
+                    return;
+                }
                 input[0] = (f64::from(x[0]) * w[0] - PRE_EMPHASIS * (f64::from(x[n_fft - 1]) * w[n_fft - 1])) as f32;
                 for ((((d, &xv), &wv), &xp), &wp) in input[1..n_fft].iter_mut().zip(&x[1..]).zip(&w[1..]).zip(&x[..n_fft - 1]).zip(&w[..n_fft - 1]) {
                     *d = (f64::from(xv) * wv - PRE_EMPHASIS * (f64::from(xp) * wp)) as f32;
@@ -422,6 +431,36 @@ impl StftPlan {
         self.fft.process(windowed, &mut bufs.output, &mut bufs.scratch);
         for (p, c) in out.iter_mut().zip(&bufs.output) {
             *p = (c.re * c.re + c.im * c.im) as f32;
+        }
+    }
+}
+
+/// The interior frames' window and pre-emphasis of [`StftPlan::power_span`] in AVX-512:
+/// each product `x[n] w[n]` computed once and its neighbour `x[n-1] w[n-1]` taken from the
+/// register by a lane rotation (the portable loop computes each product twice); the same
+/// operations otherwise, so the same bits.
+///
+/// # Safety
+/// The CPU must have AVX-512F; `x` and `w` must hold at least `out.len()` values, a
+/// nonzero multiple of 8.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn pre_emphasis_avx512(x: &[f32], w: &[f64], out: &mut [f32]) {
+    use std::arch::x86_64::*;
+    let n = out.len();
+    debug_assert!(n > 0 && n.is_multiple_of(8) && x.len() >= n && w.len() >= n);
+    let a = _mm512_set1_pd(PRE_EMPHASIS);
+    // d[0] takes the last sample as its neighbour (circular), from lane 7.
+    let mut before = _mm512_set1_pd(f64::from(x[n - 1]) * w[n - 1]);
+    for i in (0..n).step_by(8) {
+        // SAFETY: i + 8 <= n, within `x`, `w` and `out`.
+        unsafe {
+            let cur = _mm512_mul_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x.as_ptr().add(i))), _mm512_loadu_pd(w.as_ptr().add(i)));
+            // [before[7], cur[0], ..., cur[6]]: each lane's predecessor.
+            let prev = _mm512_castsi512_pd(_mm512_alignr_epi64::<7>(_mm512_castpd_si512(cur), _mm512_castpd_si512(before)));
+            let d = _mm512_sub_pd(cur, _mm512_mul_pd(a, prev));
+            _mm256_storeu_ps(out.as_mut_ptr().add(i), _mm512_cvtpd_ps(d));
+            before = cur;
         }
     }
 }
