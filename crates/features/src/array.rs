@@ -164,7 +164,7 @@ unsafe fn avx512_dot_interleaved(w: &[f32], x: *const f32) -> [f32; INTERLEAVED_
 /// `L` is a multiple of 8.
 #[inline(always)]
 pub(crate) fn interleave_frames<const L: usize>(rows: &[f32], n_bins: usize, block: &mut [f32]) {
-    const { assert!(L % 8 == 0) };
+    const { assert!(L.is_multiple_of(8)) };
     assert!(rows.len() == n_bins * L && block.len() == n_bins * L);
     let mut done = 0;
     #[cfg(target_arch = "x86_64")]

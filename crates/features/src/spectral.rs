@@ -670,9 +670,135 @@ pub(crate) mod avx512 {
             lows.set_len(nl);
             highs.set_len(nh);
         }
-        lows.sort_unstable();
-        highs.sort_unstable();
-        (key_mean(&lows[..q]), key_mean(&highs[nh - q..]))
+        debug_assert!(q <= nl && q <= nh);
+        let mut sorted = [0u32; 32];
+        let low = if nl <= 32 {
+            // SAFETY: the CPU has AVX-512F (this function's contract).
+            unsafe { sort_keys(lows, u32::MAX, &mut sorted) };
+            // The padding (the largest key) sorts after the nl >= q candidates.
+            key_mean(&sorted[..q])
+        } else {
+            lows.sort_unstable();
+            key_mean(&lows[..q])
+        };
+        let high = if nh <= 32 {
+            // SAFETY: as above.
+            let w = unsafe { sort_keys(highs, 0, &mut sorted) };
+            // The padding (the smallest key) sorts before the nh >= q candidates.
+            key_mean(&sorted[w - q..w])
+        } else {
+            highs.sort_unstable();
+            key_mean(&highs[nh - q..])
+        };
+        (low, high)
+    }
+
+    /// Lane `i` of `v` moved to lane `i ^ J` (`J` one of 1, 2, 4, 8), by shuffles with
+    /// immediates: no index vector to load.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn swap_lanes<const J: u32>(v: __m512i) -> __m512i {
+        match J {
+            1 => _mm512_shuffle_epi32::<0xb1>(v),
+            2 => _mm512_shuffle_epi32::<0x4e>(v),
+            4 => _mm512_shuffle_i32x4::<0xb1>(v, v),
+            _ => _mm512_shuffle_i32x4::<0x4e>(v, v),
+        }
+    }
+
+    /// One compare-exchange layer of a sorting network on unsigned lanes: lane `i` against
+    /// lane `i ^ J`, keeping the maximum in the lanes of `take_max`, the minimum elsewhere.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn exchange<const J: u32>(v: __m512i, take_max: __mmask16) -> __m512i {
+        let p = swap_lanes::<J>(v);
+        _mm512_mask_max_epu32(_mm512_min_epu32(v, p), take_max, v, p)
+    }
+
+    /// The `take_max` masks of the ten layers of the 16-lane bitonic sort, `(block, distance)`
+    /// = (2, 1), (4, 2), (4, 1), (8, 4), ..., (16, 1), ascending or descending: computed once,
+    /// at compile time, so that the layers' masks are immediates.
+    const fn bitonic_masks(descending: bool) -> [__mmask16; 10] {
+        let layers = [(2, 1), (4, 2), (4, 1), (8, 4), (8, 2), (8, 1), (16, 8), (16, 4), (16, 2), (16, 1)];
+        let mut masks = [0; 10];
+        let mut l = 0;
+        while l < 10 {
+            let (block, distance) = layers[l];
+            let mut i = 0;
+            while i < 16 {
+                // The upper lane of a pair takes the maximum in an ascending block (those of
+                // even index among blocks of this size, all of them at 16).
+                if ((i & distance != 0) != (i & block != 0)) != descending {
+                    masks[l] |= 1 << i;
+                }
+                i += 1;
+            }
+            l += 1;
+        }
+        masks
+    }
+
+    /// [`bitonic_masks`] ascending.
+    const ASCENDING: [__mmask16; 10] = bitonic_masks(false);
+    /// [`bitonic_masks`] descending.
+    const DESCENDING: [__mmask16; 10] = bitonic_masks(true);
+
+    /// The last four layers (a bitonic merge of 16 lanes) with masks `m`.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn merge16(v: __m512i, m: &[__mmask16; 10]) -> __m512i {
+        let v = exchange::<8>(v, m[6]);
+        let v = exchange::<4>(v, m[7]);
+        let v = exchange::<2>(v, m[8]);
+        exchange::<1>(v, m[9])
+    }
+
+    /// The 16 unsigned lanes of `v` sorted by a bitonic network with masks `m`.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn sort16(v: __m512i, m: &[__mmask16; 10]) -> __m512i {
+        let v = exchange::<1>(v, m[0]);
+        let v = exchange::<2>(v, m[1]);
+        let v = exchange::<1>(v, m[2]);
+        let v = exchange::<4>(v, m[3]);
+        let v = exchange::<2>(v, m[4]);
+        let v = exchange::<1>(v, m[5]);
+        merge16(v, m)
+    }
+
+    /// `keys` (at most 32) sorted ascending into the first 16 (`keys.len() <= 16`) or 32
+    /// lanes of `out`, the lanes past them filled with `pad` and sorted with them; returns
+    /// that lane count. A bitonic network in one or two registers: `sort_unstable` on the
+    /// handful of candidates of [`extreme_means`] was half of its time.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    pub(crate) unsafe fn sort_keys(keys: &[u32], pad: u32, out: &mut [u32; 32]) -> usize {
+        let n = keys.len();
+        assert!(n <= 32);
+        let p = keys.as_ptr().cast::<i32>();
+        let fill = _mm512_set1_epi32(pad as i32);
+        let live = |count: usize| ((1u32 << count.min(16)) - 1) as __mmask16;
+        // SAFETY: only the first `n` lanes, all within `keys`, are read.
+        let a = unsafe { _mm512_mask_loadu_epi32(fill, live(n), p) };
+        if n <= 16 {
+            // SAFETY: `out` holds 32 lanes.
+            unsafe { _mm512_storeu_si512(out.as_mut_ptr().cast(), sort16(a, &ASCENDING)) };
+            return 16;
+        }
+        // SAFETY: lanes 16..n, within `keys`.
+        let b = unsafe { _mm512_mask_loadu_epi32(fill, live(n - 16), p.add(16)) };
+        // One ascending and one descending half make a bitonic 32: its first merge layer
+        // is lane against lane, then each half is merged alone.
+        let (a, b) = (sort16(a, &ASCENDING), sort16(b, &DESCENDING));
+        let (lo, hi) = (_mm512_min_epu32(a, b), _mm512_max_epu32(a, b));
+        // SAFETY: `out` holds 32 lanes.
+        unsafe {
+            _mm512_storeu_si512(out.as_mut_ptr().cast(), merge16(lo, &ASCENDING));
+            _mm512_storeu_si512(out.as_mut_ptr().add(16).cast(), merge16(hi, &ASCENDING));
+        }
+        32
     }
 }
 
@@ -1054,6 +1180,58 @@ mod tests {
                     // Bit for bit, but for NaN payloads (which Rust leaves unspecified).
                     let bits = |x: f32| if x.is_nan() { u32::MAX } else { x.to_bits() };
                     assert_eq!((bits(want.0), bits(want.1)), (bits(got.0), bits(got.1)), "len {len} trial {trial} q {q}");
+                }
+            }
+        }
+    }
+
+    /// The AVX-512 sorting network against `sort_unstable` on every length up to 32, with
+    /// duplicates, 0 and `u32::MAX` among the keys, padded either way.
+    #[test]
+    fn avx512_sort_keys_match_sort_unstable() {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if !std::arch::is_x86_feature_detected!("avx512f") {
+                return;
+            }
+            let mut state = 0x9e37_79b9_7f4a_7c15u64;
+            let mut next = move || {
+                // xorshift64
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state
+            };
+            let mut out = [0u32; 32];
+            for n in 0..=32usize {
+                for trial in 0..400 {
+                    let keys: Vec<u32> = (0..n)
+                        .map(|_| {
+                            let r = next();
+                            match trial % 4 {
+                                0 => r as u32,
+                                // Many duplicates.
+                                1 => (r % 4) as u32,
+                                // The extremes, which are also the padding.
+                                2 => [0, u32::MAX, 1, u32::MAX - 1, 0x8000_0000][(r % 5) as usize],
+                                _ => (r as u32) >> (r >> 59),
+                            }
+                        })
+                        .collect();
+                    let mut want = keys.clone();
+                    want.sort_unstable();
+                    for pad in [u32::MAX, 0] {
+                        out.fill(0x1234_5678);
+                        // SAFETY: the CPU has AVX-512F (checked above).
+                        let w = unsafe { avx512::sort_keys(&keys, pad, &mut out) };
+                        assert_eq!(w, if n <= 16 { 16 } else { 32 }, "n {n}");
+                        let mut all = want.clone();
+                        all.resize(w, pad);
+                        all.sort_unstable();
+                        assert_eq!(&out[..w], &all[..], "n {n} trial {trial} pad {pad}");
+                        let got = if pad == 0 { &out[w - n..w] } else { &out[..n] };
+                        assert_eq!(got, &want[..], "n {n} trial {trial} pad {pad}");
+                    }
                 }
             }
         }
