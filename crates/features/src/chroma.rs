@@ -44,16 +44,21 @@ pub fn hz_to_octs(f: f64, tuning: f64, bins_per_octave: usize) -> f64 {
 pub fn chroma_filterbank(cfg: &ChromaConfig, tuning: f64) -> Array2 {
     let (n_fft, nc) = (cfg.n_fft, cfg.n_chroma);
     let ncf = nc as f64;
-    let mut frqbins = Vec::with_capacity(n_fft);
-    for i in 1..n_fft {
+    // librosa builds all n_fft columns and keeps the first 1 + n_fft / 2; each column
+    // depends only on its own bin and the next one's (its width), so only those are built.
+    let n_bins = n_fft / 2 + 1;
+    let used = (n_bins + 1).min(n_fft);
+    let mut frqbins = Vec::with_capacity(used);
+    for i in 1..used {
         let f = i as f64 * f64::from(cfg.sr) / n_fft as f64;
         frqbins.push(ncf * hz_to_octs(f, tuning, nc));
     }
     frqbins.insert(0, frqbins[0] - 1.5 * ncf);
     let mut binwidth: Vec<f64> = frqbins.windows(2).map(|w| (w[1] - w[0]).max(1.0)).collect();
-    binwidth.push(1.0);
+    // The last of librosa's n_fft columns has width 1.
+    binwidth.resize(n_bins, 1.0);
     let half = (ncf / 2.0).round();
-    let mut wts = vec![vec![0.0f64; n_fft]; nc];
+    let mut wts = vec![vec![0.0f64; n_bins]; nc];
     for (c, row) in wts.iter_mut().enumerate() {
         for (j, w) in row.iter_mut().enumerate() {
             let d = (frqbins[j] - c as f64 + half + 10.0 * ncf).rem_euclid(ncf) - half;
@@ -61,26 +66,27 @@ pub fn chroma_filterbank(cfg: &ChromaConfig, tuning: f64) -> Array2 {
         }
     }
     // Normalise each column (over chroma) to unit L2 norm.
-    for j in 0..n_fft {
-        let col: Vec<f64> = wts.iter().map(|r| r[j]).collect();
+    let mut col = Vec::with_capacity(nc);
+    for j in 0..n_bins {
+        col.clear();
+        col.extend(wts.iter().map(|r| r[j]));
         let n = p_norm(&col, 2.0);
         if n > f64::from(f32::MIN_POSITIVE) {
             wts.iter_mut().for_each(|r| r[j] /= n);
         }
     }
     if let Some(octwidth) = cfg.octwidth {
-        for (j, &fb) in frqbins.iter().enumerate() {
+        for (j, &fb) in frqbins.iter().take(n_bins).enumerate() {
             let g = (-0.5 * ((fb / ncf - cfg.ctroct) / octwidth).powi(2)).exp();
             wts.iter_mut().for_each(|r| r[j] *= g);
         }
     }
     // base_c: roll so that row 0 is C rather than A.
     let shift = 3 * (nc / 12);
-    let n_bins = n_fft / 2 + 1;
     let mut out = Array2::zeros(nc, n_bins);
     for c in 0..nc {
         let src = &wts[(c + shift) % nc];
-        for (o, &v) in out.row_mut(c).iter_mut().zip(&src[..n_bins]) {
+        for (o, &v) in out.row_mut(c).iter_mut().zip(src) {
             *o = v as f32;
         }
     }
