@@ -463,7 +463,8 @@ pub fn chroma_stft(power: &[f32], n_bins: usize, cfg: &ChromaConfig) -> Array2 {
             let mut cols = vec![[0.0f32; L]; nc];
             for (b, rows) in power.chunks_exact(n_bins * L).enumerate() {
                 crate::array::interleave_frames::<L>(rows, n_bins, &mut block);
-                fb.apply_interleaved(&block, &mut cols);
+                // SAFETY: `interleaved_dots_available()` found AVX-512F.
+                unsafe { fb.apply_interleaved(&block, &mut cols) };
                 for f in 0..L {
                     col.iter_mut().zip(&cols).for_each(|(c, v)| *c = v[f]);
                     store(b * L + f, &col);
@@ -479,16 +480,15 @@ pub fn chroma_stft(power: &[f32], n_bins: usize, cfg: &ChromaConfig) -> Array2 {
     out
 }
 
-
 /// The banded filterbank of `cfg` at `tuning`, built once per process: building it (an
 /// `exp` per weight) cost about a tenth of the chroma, and an estimated tuning takes one
 /// of about a hundred values (steps of 0.01 of a bin), so songs share them.
 fn banded_filterbank(cfg: &ChromaConfig, tuning: f64) -> Arc<BandedChroma> {
     type Key = (u32, usize, usize, u64, u64, Option<u64>);
     static CACHE: OnceLock<Mutex<HashMap<Key, Arc<BandedChroma>>>> = OnceLock::new();
-    // At most this many kept (about 25 kB each at the defaults): a caller passing its own
-    // tuning per song cannot grow it without bound.
-    const KEPT: usize = 256;
+    // At most this many weights kept (16 MB; about 25 kB a filterbank at the defaults): a
+    // caller passing its own tuning per song, or a huge n_fft, cannot grow it without bound.
+    const KEPT_WEIGHTS: usize = 1 << 22;
     let key = (cfg.sr, cfg.n_fft, cfg.n_chroma, tuning.to_bits(), cfg.ctroct.to_bits(), cfg.octwidth.map(f64::to_bits));
     let cache = CACHE.get_or_init(Default::default);
     if let Some(fb) = cache.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
@@ -496,7 +496,7 @@ fn banded_filterbank(cfg: &ChromaConfig, tuning: f64) -> Arc<BandedChroma> {
     }
     let fb = Arc::new(BandedChroma::new(&chroma_filterbank(cfg, tuning)));
     let mut kept = cache.lock().unwrap_or_else(PoisonError::into_inner);
-    if kept.len() >= KEPT {
+    if kept.values().map(|b| b.weights()).sum::<usize>() + fb.weights() > KEPT_WEIGHTS {
         kept.clear();
     }
     kept.insert(key, Arc::clone(&fb));
@@ -548,21 +548,25 @@ impl BandedChroma {
 
     /// [`apply_frame`](Self::apply_frame) on [`crate::array::INTERLEAVED_FRAMES`] frames
     /// interleaved bin by bin (as [`crate::array::interleave_frames`] lays them out), the
-    /// same bits: `out[chroma][frame]`. Needs AVX-512F.
+    /// same bits: `out[chroma][frame]`.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F (see [`crate::array::dot_interleaved`]).
     #[cfg(target_arch = "x86_64")]
     #[inline(always)]
-    fn apply_interleaved(&self, block: &[f32], out: &mut [[f32; crate::array::INTERLEAVED_FRAMES]]) {
+    unsafe fn apply_interleaved(&self, block: &[f32], out: &mut [[f32; crate::array::INTERLEAVED_FRAMES]]) {
         for (runs, o) in self.rows.iter().zip(out.iter_mut()) {
             // As `Iterator::sum` adds: from -0.0, run by run.
             *o = [-0.0; crate::array::INTERLEAVED_FRAMES];
             for (start, w) in runs {
-                let d = crate::array::dot_interleaved(w, block, *start);
+                // SAFETY: the caller vouches for AVX-512F.
+                let d = unsafe { crate::array::dot_interleaved(w, block, *start) };
                 o.iter_mut().zip(d).for_each(|(s, v)| *s += v);
             }
         }
     }
 
-    #[cfg(test)]
+    /// How many weights it keeps.
     fn weights(&self) -> usize {
         self.rows.iter().flatten().map(|(_, w)| w.len()).sum()
     }
@@ -635,7 +639,6 @@ mod tests {
         }
     }
 
-
     /// An A440 sine is tuned (deviation 0) and lights the A bin (index 9 from C).
     #[test]
     fn chroma_of_a440_peaks_at_a() {
@@ -674,8 +677,9 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     fn banded_chroma_interleaved_equals_one_at_a_time() {
         const FRAMES_AT_ONCE: usize = crate::array::INTERLEAVED_FRAMES;
-        if !crate::array::interleaved_dots_available() {
-            eprintln!("no AVX-512F here: the interleaved path does not run");
+        // The CPU's own answer: GENRECAST_NO_AVX512 must not skip this test.
+        if !std::arch::is_x86_feature_detected!("avx512f") {
+            eprintln!("no AVX-512F on this CPU: the interleaved path cannot run");
             return;
         }
         let banded = BandedChroma::new(&chroma_filterbank(&ChromaConfig::default(), -0.12));
@@ -683,7 +687,8 @@ mod tests {
         let mut block = vec![0.0f32; rows.len()];
         crate::array::interleave_frames::<FRAMES_AT_ONCE>(&rows, 1025, &mut block);
         let mut at_once = vec![[0.0f32; FRAMES_AT_ONCE]; 12];
-        banded.apply_interleaved(&block, &mut at_once);
+        // SAFETY: the CPU has AVX-512F.
+        unsafe { banded.apply_interleaved(&block, &mut at_once) };
         for (f, frame) in rows.chunks_exact(1025).enumerate() {
             let mut one = vec![0.0f32; 12];
             banded.apply_frame(frame, &mut one);

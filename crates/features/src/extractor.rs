@@ -461,7 +461,7 @@ impl FeatureExtractor {
         };
         let mut contrast = contrast_plan.as_ref().map(|p| p.accumulator(n));
         let mut exact = None;
-        // Frames go through in blocks of eight, as roll-off takes them interleaved: their
+        // Frames go through in blocks of sixteen, as roll-off takes them interleaved: their
         // magnitudes one after the other in `rows`, then bin by bin in `rolloff_block`.
         const BLOCK: usize = spectral::ROLLOFF_LANES;
         let mut rows = vec![0.0f32; nb * BLOCK];
@@ -470,6 +470,16 @@ impl FeatureExtractor {
         crate::wide::avx2(#[inline(always)] || {
             for first in (0..n).step_by(BLOCK) {
                 let frames = BLOCK.min(n - first);
+                // The next block's frames, asked for ahead: the spectrogram is read from
+                // beyond the caches.
+                #[cfg(target_arch = "x86_64")]
+                if first + BLOCK < n {
+                    let next = &spec.power[(first + BLOCK) * nb..(first + BLOCK + BLOCK.min(n - first - BLOCK)) * nb];
+                    for line in next.chunks(16) {
+                        // SAFETY: a prefetch reads nothing; the address lies within `next`.
+                        unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T1 }>(line.as_ptr().cast()) };
+                    }
+                }
                 for (f, m) in rows.chunks_exact_mut(nb).take(frames).enumerate() {
                     for (m, &p) in m.iter_mut().zip(spec.frame(first + f)) {
                         *m = p.sqrt();

@@ -18,6 +18,13 @@
 //! The kernels compute positive normal finite lanes; any other lane (zero, subnormal,
 //! negative, infinite, NaN: never in `power_to_db`, whose inputs are at least `amin`) is
 //! redone by the port, which has glibc's special cases as well.
+//!
+//! [`crate::CODE_VERSION`] was not bumped for this: on the platform the project builds and
+//! tests on (glibc 2.36, x86-64 with FMA) no output bit moved. Elsewhere (musl, macOS,
+//! another glibc, an x86-64 CPU without FMA, where glibc takes its non-FMA `logf`), the
+//! dB values before this module came from that libm and may differ from these by an ulp
+//! (far inside the librosa parity bounds); a feature cache filled there by an older
+//! genrecast keeps those values.
 
 /// `log10(2)`'s low part, `f32` (fdlibm's `log10_2lo`).
 const LOG10_2LO: f32 = f32::from_bits(0x3554_27db);

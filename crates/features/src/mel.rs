@@ -150,7 +150,8 @@ impl MelFilterbank {
                     for (b, out) in frame_major[..blocks * F * n_mels].chunks_exact_mut(F * n_mels).enumerate() {
                         crate::array::interleave_frames::<F>(&spec.power[b * F * spec.n_bins..(b + 1) * F * spec.n_bins], spec.n_bins, &mut block);
                         for (m, (start, w)) in self.filters.iter().enumerate() {
-                            let d = crate::array::dot_interleaved(w, &block, *start);
+                            // SAFETY: `interleaved_dots_available()` found AVX-512F.
+                            let d = unsafe { crate::array::dot_interleaved(w, &block, *start) };
                             for (f, v) in d.into_iter().enumerate() {
                                 out[f * n_mels + m] = v;
                             }

@@ -196,7 +196,7 @@ pub(crate) const ROLLOFF_LANES: usize = 16;
 /// interleaved bin by bin (`block[k * ROLLOFF_LANES + l]` is bin `k` of frame `l`; `lanes`
 /// frames are real). Each frame's f32 sums are added in the order of [`rolloff_of`], so
 /// the results are the same bits; but a frame's 1,025 dependent additions were a chain that
-/// nothing else could overlap (a tenth of feature extraction), while here eight chains
+/// nothing else could overlap (a tenth of feature extraction), while here sixteen chains
 /// advance together in one vector.
 #[inline(always)]
 pub(crate) fn rolloff_lanes(block: &[f32], lanes: usize, freq: &[f64], roll_percent: f64, out: &mut Vec<f32>) {
@@ -670,7 +670,9 @@ pub(crate) mod avx512 {
             lows.set_len(nl);
             highs.set_len(nh);
         }
-        debug_assert!(q <= nl && q <= nh);
+        // At least q candidates on each side, by the bounds' construction; were it ever not
+        // so, the padding would be averaged in silently.
+        assert!(q <= nl && q <= nh);
         let mut sorted = [0u32; 32];
         let low = if nl <= 32 {
             // SAFETY: the CPU has AVX-512F (this function's contract).
@@ -933,7 +935,10 @@ pub fn rms(y: &[f32], frame_length: usize, hop_length: usize) -> Vec<f32> {
     if y.is_empty() {
         return vec![];
     }
-    let padded = if (frame_length / 2).is_multiple_of(hop_length) { Vec::new() } else { centred(y, frame_length, false) };
+    // Whole frames of whole hops with a padding of whole zero blocks: the block sums come
+    // straight from `y`; anything else reads the padded copy.
+    let whole_blocks = frame_length.is_multiple_of(hop_length) && (frame_length / 2).is_multiple_of(hop_length);
+    let padded = if whole_blocks { Vec::new() } else { centred(y, frame_length, false) };
     let square = |v: &f32| f64::from(*v) * f64::from(*v);
     let n = n_frames(y.len(), frame_length, hop_length, true);
     let padded_len = y.len() + 2 * (frame_length / 2);
@@ -949,7 +954,7 @@ pub fn rms(y: &[f32], frame_length: usize, hop_length: usize) -> Vec<f32> {
     // Frames start on hop boundaries and span whole hops: sum each hop once, then add
     // `frame_length / hop` block sums per frame (no running-sum cancellation, so a silent
     // frame stays exactly 0).
-    let blocks = if (frame_length / 2).is_multiple_of(hop_length) {
+    let blocks = if whole_blocks {
         // The padding is whole blocks of zeros, whose sums are +0.0 as the padded chunks'.
         let zeros = frame_length / 2 / hop_length;
         let mut blocks = vec![0.0f64; zeros];
@@ -995,20 +1000,72 @@ mod tests {
     use super::*;
     use crate::convert::fft_frequencies;
 
-    /// RMS from block sums taken eight at a time, against the frames summed one by one in
-    /// f64 (librosa's `np.mean(np.abs(x)**2)`), on lengths around the blocks, silence included.
+    /// Centroid and bandwidth of four frames at once (the AVX-512 kernels where the CPU has
+    /// them) have each frame's one-frame bits (the portable loop), signed zeros, NaN and
+    /// infinities included, on lengths around the eight lanes.
+    #[test]
+    fn frame_shapes_four_at_once_equal_one_at_a_time() {
+        let special = [0.0f32, -0.0, f32::INFINITY, f32::NAN, 1e-30, 3.5];
+        for n in [1usize, 7, 8, 13, 16, 1025] {
+            let freq: Vec<f64> = (0..n).map(|k| k as f64 * 10.766).collect();
+            let frames: Vec<Vec<f32>> = (0..4)
+                .map(|f| (0..n).map(|k| if f == 3 && k % 97 == 5 { special[k % special.len()] } else { ((k * 31 + f * 7) % 101) as f32 * 0.01 }).collect())
+                .collect();
+            let x: [&[f32]; 4] = std::array::from_fn(|f| &frames[f][..]);
+            let shapes = FrameShape::of_frames(x, &freq);
+            let widths = FrameShape::bandwidth2_frames(shapes, x, &freq);
+            for f in 0..4 {
+                let one = FrameShape::of(x[f], &freq);
+                let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+                assert!(same(shapes[f].centroid, one.centroid) && same(shapes[f].total, one.total), "n {n} frame {f}");
+                assert!(same(widths[f], one.bandwidth(x[f], &freq, 2.0)), "n {n} frame {f}");
+            }
+        }
+    }
+
+    /// RMS as it was computed before block sums were taken eight at a time (every hop's sum
+    /// from the padded copy, one after another), or frame by frame where frames are not
+    /// whole hops.
+    fn rms_one_block_at_a_time(y: &[f32], frame_length: usize, hop: usize) -> Vec<f32> {
+        let padded = centred(y, frame_length, false);
+        let square = |v: &f32| f64::from(*v) * f64::from(*v);
+        let mean_root = |s: f64, len: usize| (s / len.max(1) as f64).sqrt() as f32;
+        let n = n_frames(y.len(), frame_length, hop, true);
+        if !frame_length.is_multiple_of(hop) {
+            return (0..n).map(|t| frame(&padded, t, frame_length, hop)).map(|f| mean_root(f.iter().map(square).sum(), f.len())).collect();
+        }
+        let blocks: Vec<f64> = padded.chunks(hop).map(|b| b.iter().map(square).sum()).collect();
+        (0..n)
+            .map(|t| {
+                let start = (t * hop).min(padded.len());
+                let len = (start + frame_length).min(padded.len()) - start;
+                let last = (t + frame_length / hop).min(blocks.len());
+                mean_root(blocks[t.min(last)..last].iter().sum(), len)
+            })
+            .collect()
+    }
+
+    /// RMS from block sums taken eight at a time has the bits of the one-block-at-a-time
+    /// sums, for frame lengths and hops whose padding is and is not whole blocks (odd frame
+    /// lengths included), on lengths around the blocks, silence included; and matches the
+    /// frames summed directly in f64 (librosa's `np.mean(np.abs(x)**2)`).
     #[test]
     fn rms_of_hop_sums_matches_direct_frames() {
-        for len in [1usize, 511, 512, 513, 4095, 4096, 4097, 9000] {
-            let y: Vec<f32> = (0..len).map(|i| if i % 1000 < 300 { 0.0 } else { ((i * 13) as f32).sin() * 0.5 }).collect();
-            let got = rms(&y, 2048, 512);
-            let padded = centred(&y, 2048, false);
-            assert_eq!(got.len(), n_frames(len, 2048, 512, true));
-            for (t, g) in got.iter().enumerate() {
-                let f = frame(&padded, t, 2048, 512);
-                let want = (f.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() / f.len() as f64).sqrt();
-                assert!((f64::from(*g) - want).abs() <= 1e-6 * want.max(1e-30), "len {len} frame {t}: {g} against {want}");
-                assert_eq!(*g == 0.0, want == 0.0, "len {len} frame {t}");
+        for (frame_length, hop) in [(2048, 512), (2049, 512), (1001, 250), (1000, 250), (1024, 512), (2048, 1024), (5, 2), (1, 2), (4, 4), (4, 1)] {
+            for len in [1usize, 511, 512, 513, 4095, 4096, 4097, 9000] {
+                let y: Vec<f32> = (0..len).map(|i| if i % 1000 < 300 { 0.0 } else { ((i * 13) as f32).sin() * 0.5 }).collect();
+                let got = rms(&y, frame_length, hop);
+                let want = rms_one_block_at_a_time(&y, frame_length, hop);
+                assert_eq!(got.len(), want.len(), "{frame_length}/{hop} len {len}");
+                for (t, (g, w)) in got.iter().zip(&want).enumerate() {
+                    assert_eq!(g.to_bits(), w.to_bits(), "{frame_length}/{hop} len {len} frame {t}: {g} against {w}");
+                }
+                let padded = centred(&y, frame_length, false);
+                for (t, g) in got.iter().enumerate() {
+                    let f = frame(&padded, t, frame_length, hop);
+                    let direct = (f.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() / f.len().max(1) as f64).sqrt();
+                    assert!((f64::from(*g) - direct).abs() <= 1e-6 * direct.max(1e-30), "{frame_length}/{hop} len {len} frame {t}: {g} against {direct}");
+                }
             }
         }
     }
@@ -1100,7 +1157,7 @@ mod tests {
         }
     }
 
-    /// Eight interleaved frames give [`rolloff_of`]'s values bit for bit, for a full block
+    /// Interleaved frames give [`rolloff_of`]'s values bit for bit, for a full block
     /// and a short one, with a silent frame and a NaN among them.
     #[test]
     fn rolloff_lanes_match_one_frame_at_a_time() {
